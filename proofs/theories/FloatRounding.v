@@ -1,0 +1,130 @@
+(** * Rounding facts about IEEE-754 binary64, round to nearest.
+
+    Model (Flocq 4): radix 2, format [FLT_exp emin prec] with
+    [emin = -1074], [prec = 53] (binary64 with gradual underflow; the
+    exponent range is unbounded above, overflow is treated separately by
+    an explicit hypothesis where it matters).  Rounding to nearest is
+    [round radix2 fexp (Znearest choice)] for an arbitrary tie-breaking
+    rule [choice]; ties-to-even is the instance [choice := fun n => negb (Z.even n)]
+    ([ZnearestE]), so every statement below holds in particular for the
+    IEEE default rounding mode.
+
+    All proofs in this file are ours; they use lemmas of the Flocq library.
+*)
+From Coq Require Import Reals Lra Lia ZArith.
+From Flocq Require Import Core Relative Plus_error Mult_error.
+Open Scope R_scope.
+
+Definition prec : Z := 53%Z.
+Definition emin : Z := (-1074)%Z.
+Definition fexp := FLT_exp emin prec.
+
+(** Unit roundoff and the smallest positive subnormal. *)
+Definition u : R := bpow radix2 (-53).
+Definition eta : R := bpow radix2 (-1074).
+
+Global Instance prec_gt_0 : Prec_gt_0 prec.
+Proof. unfold Prec_gt_0, prec; lia. Qed.
+
+Global Instance fexp_valid : Valid_exp fexp.
+Proof. unfold fexp; apply FLT_exp_valid; exact prec_gt_0. Qed.
+
+Global Instance fexp_monotone : Monotone_exp fexp.
+Proof. unfold fexp; apply FLT_exp_monotone. Qed.
+
+Definition format (x : R) : Prop := generic_format radix2 fexp x.
+
+Section RN.
+Variable choice : Z -> bool.
+
+(** Round to nearest (any tie-breaking rule). *)
+Definition RN (x : R) : R := round radix2 fexp (Znearest choice) x.
+
+Lemma RN_format : forall x, format (RN x).
+Proof. intro x; apply generic_format_round; auto with typeclass_instances. Qed.
+
+Lemma u_pos : 0 < u.
+Proof. apply bpow_gt_0. Qed.
+
+Lemma eta_pos : 0 < eta.
+Proof. apply bpow_gt_0. Qed.
+
+(** [rn_error_bound]: |RN(x) - x| <= u|x| + eta/2, with u = 2^-53 and
+    eta/2 = 2^-1075, for every real x (no range hypothesis is needed in
+    the FLT model; an overflowing x would not be rounded to a finite float). *)
+Theorem rn_error_bound :
+  forall x : R, Rabs (RN x - x) <= u * Rabs x + / 2 * eta.
+Proof.
+  intro x.
+  destruct (error_N_FLT radix2 emin prec prec_gt_0 choice x)
+    as (d & e & Hd & He & _ & Hr).
+  unfold RN, fexp; rewrite Hr.
+  replace (x * (1 + d) + e - x) with (x * d + e) by ring.
+  eapply Rle_trans; [apply Rabs_triang|].
+  rewrite Rabs_mult.
+  assert (Hu : / 2 * bpow radix2 (- prec + 1) = u).
+  { unfold u, prec.
+    replace (/ 2) with (bpow radix2 (-1)) by (simpl; reflexivity).
+    rewrite <- bpow_plus; reflexivity. }
+  rewrite Hu in Hd.
+  apply Rplus_le_compat; [|exact He].
+  rewrite Rmult_comm; apply Rmult_le_compat_r; [apply Rabs_pos|exact Hd].
+Qed.
+
+(** The two float neighbours of x bracket x, and RN(x) is one of them. *)
+Theorem next_up_rn_upper :
+  forall x : R, x <= succ radix2 fexp (RN x).
+Proof.
+  intro x.
+  destruct (round_DN_or_UP radix2 fexp (Znearest choice) x) as [H|H];
+    unfold RN; rewrite H.
+  - eapply Rle_trans; [apply (proj1 (proj2 (round_UP_pt radix2 fexp x)))|].
+    exact (UP_le_succ_DN radix2 fexp x).
+  - eapply Rle_trans; [apply (proj1 (proj2 (round_UP_pt radix2 fexp x)))|].
+    apply succ_ge_id; auto with typeclass_instances.
+Qed.
+
+Theorem next_down_rn_lower :
+  forall x : R, pred radix2 fexp (RN x) <= x.
+Proof.
+  intro x.
+  destruct (round_DN_or_UP radix2 fexp (Znearest choice) x) as [H|H];
+    unfold RN; rewrite H.
+  - eapply Rle_trans; [apply pred_le_id; auto with typeclass_instances|].
+    apply (proj1 (proj2 (round_DN_pt radix2 fexp x))).
+  - eapply Rle_trans; [exact (pred_UP_le_DN radix2 fexp x)|].
+    apply (proj1 (proj2 (round_DN_pt radix2 fexp x))).
+Qed.
+
+(** A finite binary64 number: in the format and below the overflow
+    threshold 2^1024 (the largest finite double is (2 - 2^-52) 2^1023). *)
+Definition binary64_finite (x : R) : Prop := format x /\ Rabs x < bpow radix2 1024.
+
+(** [scale_pow2_exact]: multiplying a double by 2^k is exact when the result
+    is zero or normal (|f 2^k| >= 2^-1022) and does not overflow. *)
+Theorem scale_pow2_exact :
+  forall (f : R) (k : Z),
+  binary64_finite f ->
+  (f * bpow radix2 k = 0 \/ bpow radix2 (-1022) <= Rabs (f * bpow radix2 k)) ->
+  Rabs (f * bpow radix2 k) < bpow radix2 1024 ->
+  binary64_finite (f * bpow radix2 k) /\ RN (f * bpow radix2 k) = f * bpow radix2 k.
+Proof.
+  intros f k [Ff _] Hn Ho.
+  assert (F : format (f * bpow radix2 k)).
+  { destruct Hn as [Z0|Hn].
+    - rewrite Z0; apply generic_format_0.
+    - apply generic_format_FLT_FLX.
+      + unfold emin, prec; simpl (-1074 + 53 - 1)%Z; exact Hn.
+      + apply mult_bpow_exact_FLX; auto with typeclass_instances.
+        apply generic_format_FLX_FLT with emin; exact Ff. }
+  split; [split; [exact F|exact Ho]|].
+  unfold RN; apply round_generic; auto with typeclass_instances.
+Qed.
+
+End RN.
+
+(** The IEEE default: ties to even. *)
+Definition RNE (x : R) : R := RN (fun n => negb (Z.even n)) x.
+
+Lemma RNE_is_round_ne : forall x, RNE x = round radix2 fexp ZnearestE x.
+Proof. reflexivity. Qed.

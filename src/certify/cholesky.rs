@@ -1,0 +1,167 @@
+//! A floating-point Cholesky factorization written so that the
+//! positive-definiteness theorem it feeds (Rump 2006) applies to it.
+//!
+//! Rump's criterion (see [`super::pd_upper`]) needs the *standard* Cholesky
+//! algorithm: every computed entry is
+//! `r_jj = fl(√(a_jj − Σ_{k<j} r_jk²))` and
+//! `r_ij = fl((a_ij − Σ_{k<j} r_ik r_jk) / r_jj)`, where each sum may be
+//! evaluated in any order (Higham, *Accuracy and Stability*, Lemma 8.4, on
+//! which Rump's proof rests, holds for every order). A library Cholesky may
+//! instead invert diagonal blocks and multiply, which is a different
+//! algorithm with a different error bound. So this module implements the
+//! recursion itself: the Schur-complement updates and the triangular solves
+//! are delegated to faer's matrix multiply — whose output entries are sums of
+//! products in some order, possibly with FMA — and the divisions and square
+//! roots are ours. The result is the standard algorithm with a particular
+//! summation order.
+//!
+//! Assumption (tested, not proved): faer's `matmul` computes each entry of
+//! `dst ± lhs·rhs` as an IEEE sum of the products and the old value, in some
+//! order, with multiplication by ±1 exact.
+
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::linalg::matmul::matmul;
+use faer::reborrow::*;
+use faer::{Accum, MatMut, Par};
+
+/// Size below which the unblocked kernels run.
+const BLOCK: usize = 48;
+
+/// Overwrites the lower triangle of `a` with L such that A ≈ L·Lᵀ (only the
+/// lower triangle of `a` is read). Returns `Err(j)` at the first pivot `j`
+/// whose computed value a_jj − Σ l_jk² is not strictly positive or not finite
+/// (the factorization then did not "run to completion" in Rump's sense).
+pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
+    let n = a.nrows();
+    debug_assert_eq!(n, a.ncols());
+    if n <= BLOCK {
+        return unblocked(a);
+    }
+    let n1 = n / 2;
+    let (a11, _a12, a21, a22) = a.split_at_mut(n1, n1);
+    let mut a11 = a11;
+    let mut a21 = a21;
+    let mut a22 = a22;
+    cholesky_lower_in_place(a11.rb_mut())?;
+    // A21 ← A21 · L11⁻ᵀ, i.e. solve X · L11ᵀ = A21 by substitution.
+    solve_right_lower_transpose(a11.rb(), a21.rb_mut());
+    // A22 ← A22 − L21 · L21ᵀ on the lower triangle.
+    triangular::matmul(
+        a22.rb_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        a21.rb(),
+        BlockStructure::Rectangular,
+        a21.rb().transpose(),
+        BlockStructure::Rectangular,
+        -1.0,
+        Par::Seq,
+    );
+    cholesky_lower_in_place(a22).map_err(|j| j + n1)
+}
+
+fn unblocked(mut a: MatMut<'_, f64>) -> Result<(), usize> {
+    let n = a.nrows();
+    for j in 0..n {
+        let mut d = a[(j, j)];
+        for k in 0..j {
+            let l = a[(j, k)];
+            d -= l * l;
+        }
+        if !(d > 0.0 && d.is_finite()) {
+            return Err(j);
+        }
+        let r = d.sqrt();
+        a[(j, j)] = r;
+        for i in j + 1..n {
+            let mut s = a[(i, j)];
+            for k in 0..j {
+                s -= a[(i, k)] * a[(j, k)];
+            }
+            let v = s / r;
+            if !v.is_finite() {
+                return Err(j);
+            }
+            a[(i, j)] = v;
+        }
+    }
+    Ok(())
+}
+
+/// Solves X · Lᵀ = B in place (B ← X) for lower-triangular L by the
+/// recursive column-block substitution: x_ij = (b_ij − Σ_{k<j} x_ik l_jk)/l_jj
+/// with the sum split between a faer multiply (earlier blocks) and the
+/// unblocked loop (the current block).
+fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
+    let p = l.nrows();
+    if p <= BLOCK {
+        let mut b = b;
+        for j in 0..p {
+            let ljj = l[(j, j)];
+            for i in 0..b.nrows() {
+                let mut s = b[(i, j)];
+                for k in 0..j {
+                    s -= b[(i, k)] * l[(j, k)];
+                }
+                b[(i, j)] = s / ljj;
+            }
+        }
+        return;
+    }
+    let p1 = p / 2;
+    let (la, _, lb, lc) = l.split_at(p1, p1);
+    let (b1, b2) = b.split_at_col_mut(p1);
+    let mut b1 = b1;
+    let mut b2 = b2;
+    solve_right_lower_transpose(la, b1.rb_mut());
+    // B2 ← B2 − X1 · Lbᵀ
+    matmul(
+        b2.rb_mut(),
+        Accum::Add,
+        b1.rb(),
+        lb.transpose(),
+        -1.0,
+        Par::Seq,
+    );
+    solve_right_lower_transpose(lc, b2);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::Mat;
+
+    fn spd(n: usize) -> Mat<f64> {
+        // A = BᵀB + n·I with a deterministic B.
+        let b = Mat::from_fn(n, n, |i, j| (((i * 7 + j * 13) % 17) as f64 - 8.0) / 8.0);
+        let mut a = b.transpose() * &b;
+        for i in 0..n {
+            a[(i, i)] += n as f64;
+        }
+        a
+    }
+
+    #[test]
+    fn factor_reconstructs_spd_matrices() {
+        for n in [1, 5, 48, 49, 130, 257] {
+            let a = spd(n);
+            let mut l = a.clone();
+            cholesky_lower_in_place(l.as_mut()).unwrap();
+            let l = Mat::from_fn(n, n, |i, j| if i >= j { l[(i, j)] } else { 0.0 });
+            let r = &l * l.transpose();
+            let err = (&r - &a).norm_max() / a.norm_max();
+            assert!(err < 1e-13, "n = {n}: relative residual {err}");
+        }
+    }
+
+    #[test]
+    fn reports_the_failing_pivot_of_an_indefinite_matrix() {
+        for n in [3, 60, 200] {
+            let mut a = spd(n);
+            // Make the trailing diagonal entry hugely negative.
+            a[(n - 1, n - 1)] = -1e6;
+            let mut l = a.clone();
+            assert_eq!(cholesky_lower_in_place(l.as_mut()), Err(n - 1));
+        }
+    }
+}

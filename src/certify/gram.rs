@@ -1,0 +1,85 @@
+//! The Gram matrix C = fl(SᵀS) of a (scaled) matrix S together with a
+//! rigorous bound on how far it is from the exact SᵀS.
+
+use crate::matrix::DenseMatrix;
+use crate::rounding::{self, ETA};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, Par};
+
+/// C = fl(SᵀS) (lower triangle valid) and ρ ≥ ‖C − SᵀS‖₂.
+#[derive(Debug, Clone)]
+pub struct GramWithError {
+    /// Lower triangle of fl(SᵀS); the strict upper triangle is unspecified.
+    pub lower: Mat<f64>,
+    /// ρ, an upper bound on ‖C − SᵀS‖₂ where C is the symmetric matrix with
+    /// lower triangle `lower`.
+    pub radius: f64,
+}
+
+impl GramWithError {
+    /// Forms C = fl(SᵀS) with a symmetric rank-k update (lower triangle only,
+    /// half the flops of a full product) and bounds its error.
+    ///
+    /// Theorem: each entry is a dot product of length m (the number of rows),
+    /// so |C − SᵀS| ≤ γₘ |S|ᵀ|S| + m·η entrywise (Higham Lemma 3.1 with
+    /// underflow; proof: proofs/theories/FloatDot.v, `dot_error_bound`). Then
+    /// ‖C − SᵀS‖₂ ≤ ‖|C − SᵀS|‖₂ ≤ γₘ ‖|S|‖₂² + m·η·n ≤ γₘ ‖S‖_F² + m·n·η
+    /// (a nonnegative matrix dominates in norm; ‖·‖₂ ≤ ‖·‖_F; proof:
+    /// proofs/theories/Norms.v, `spectral_le_frobenius`).
+    ///
+    /// Assumption (tested, not proved): faer's triangular matmul computes each
+    /// lower-triangle entry as a sum of the m products in some order.
+    ///
+    /// S should be scaled (largest entry in [1, 2)) so nothing overflows.
+    pub fn new(s: &DenseMatrix) -> Self {
+        let (m, n) = (s.nrows(), s.ncols());
+        let mut lower = Mat::<f64>::zeros(n, n);
+        let sf = s.as_faer();
+        triangular::matmul(
+            lower.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            sf.transpose(),
+            BlockStructure::Rectangular,
+            sf,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        let fro = s.frobenius_up();
+        let radius = rounding::add_up(
+            rounding::mul_up(rounding::gamma(m), rounding::mul_up(fro, fro)),
+            rounding::mul_up(rounding::mul_up(m as f64, n as f64), ETA),
+        );
+        Self { lower, radius }
+    }
+
+    /// Dimension n of the Gram matrix.
+    pub fn dim(&self) -> usize {
+        self.lower.nrows()
+    }
+
+    /// Largest diagonal entry of C (a lower estimate of σ²'s scale).
+    pub fn max_diag(&self) -> f64 {
+        (0..self.dim())
+            .map(|i| self.lower[(i, i)])
+            .fold(0.0, f64::max)
+    }
+
+    /// y = C x using the lower triangle (for iterative refinement; no guarantee).
+    pub fn apply(&self, x: &[f64], y: &mut [f64]) {
+        let n = self.dim();
+        y.iter_mut().for_each(|v| *v = 0.0);
+        for j in 0..n {
+            let xj = x[j];
+            y[j] += self.lower[(j, j)] * xj;
+            let mut acc = 0.0;
+            for i in j + 1..n {
+                let c = self.lower[(i, j)];
+                y[i] += c * xj;
+                acc += c * x[i];
+            }
+            y[j] += acc;
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Estimators of σ and of the leading singular vectors. None of these carry a
+//! guarantee by themselves; the [`crate::certify`] module turns their output
+//! into certified bounds.
+
+pub mod svd;

@@ -1,0 +1,21 @@
+//! # lipcert — certified spectral norms and Lipschitz constants
+//!
+//! lipcert computes *enclosures* `[lower, upper]` of the spectral norm σ(W)
+//! (largest singular value) of neural-network weight matrices that are
+//! guaranteed to contain the true value of the stored numbers, rounding
+//! included. See [`Enclosure`] and [`Guarantee`] for the vocabulary.
+
+#![warn(missing_docs)]
+
+pub mod certify;
+pub mod enclosure;
+pub mod error;
+pub mod estimate;
+pub mod matrix;
+pub mod operator;
+pub mod rounding;
+
+pub use enclosure::{Enclosure, Guarantee, Method};
+pub use error::{Error, Result};
+pub use matrix::{DenseMatrix, ScaledMatrix, SourceDtype};
+pub use operator::LinearOperator;

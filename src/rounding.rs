@@ -1,0 +1,249 @@
+//! Directed rounding built from round-to-nearest.
+//!
+//! Every bound in lipcert is computed in IEEE-754 binary64 with the default
+//! rounding mode (round to nearest, ties to even). A single correctly rounded
+//! operation `fl(a ∘ b)` (∘ ∈ {+, −, ×, ÷, √}) with a finite result lies within
+//! half an ulp of the exact result, so the exact result lies in
+//! `[next_down(fl), next_up(fl)]`. The helpers here return those neighbours.
+//! This is valid also when the result is subnormal (spacing 2⁻¹⁰⁷⁴ there, error
+//! at most 2⁻¹⁰⁷⁵) and when it is zero. An overflowing operation returns ±∞,
+//! which is still a valid (useless) upper/lower bound; callers check finiteness
+//! of final results.
+//!
+//! Proof: proofs/theories/FloatRounding.v, `next_up_rn_upper` and
+//! `next_down_rn_lower`.
+
+/// Unit roundoff of binary64 with round to nearest: u = 2⁻⁵³.
+pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
+
+/// Smallest positive subnormal binary64 number η = 2⁻¹⁰⁷⁴: the absolute error
+/// bound for underflow in a product is η/2.
+pub const ETA: f64 = 4.940_656_458_412_465_4e-324;
+
+/// Upper bound on `a + b`.
+#[inline]
+pub fn add_up(a: f64, b: f64) -> f64 {
+    (a + b).next_up()
+}
+
+/// Lower bound on `a + b`.
+#[inline]
+pub fn add_down(a: f64, b: f64) -> f64 {
+    (a + b).next_down()
+}
+
+/// Upper bound on `a − b`.
+#[inline]
+pub fn sub_up(a: f64, b: f64) -> f64 {
+    (a - b).next_up()
+}
+
+/// Lower bound on `a − b`.
+#[inline]
+pub fn sub_down(a: f64, b: f64) -> f64 {
+    (a - b).next_down()
+}
+
+/// Upper bound on `a · b`.
+#[inline]
+pub fn mul_up(a: f64, b: f64) -> f64 {
+    (a * b).next_up()
+}
+
+/// Lower bound on `a · b`.
+#[inline]
+pub fn mul_down(a: f64, b: f64) -> f64 {
+    (a * b).next_down()
+}
+
+/// Upper bound on `a / b` (b ≠ 0).
+#[inline]
+pub fn div_up(a: f64, b: f64) -> f64 {
+    (a / b).next_up()
+}
+
+/// Lower bound on `a / b` (b ≠ 0).
+#[inline]
+pub fn div_down(a: f64, b: f64) -> f64 {
+    (a / b).next_down()
+}
+
+/// Upper bound on `√a` for `a ≥ 0`.
+#[inline]
+pub fn sqrt_up(a: f64) -> f64 {
+    a.sqrt().next_up()
+}
+
+/// Lower bound on `√a` for `a ≥ 0`, never below 0.
+#[inline]
+pub fn sqrt_down(a: f64) -> f64 {
+    a.sqrt().next_down().max(0.0)
+}
+
+/// Upper bound on γₙ = n·u / (1 − n·u), the constant of the classical
+/// summation and dot-product error bound |fl(Σ aᵢbᵢ) − Σ aᵢbᵢ| ≤ γₙ Σ|aᵢbᵢ|
+/// (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., Lemma 3.1
+/// and §3.1; valid for any order of summation, with or without fused
+/// multiply-add).
+///
+/// Returns `+∞` when n·u ≥ ½, where the bound is no longer useful.
+///
+/// Proof: proofs/theories/FloatDot.v, `dot_error_bound`.
+pub fn gamma(n: usize) -> f64 {
+    // n < 2^53 for every real matrix, so n as f64 is exact and n·u is an exact
+    // power-of-two scaling.
+    let nu = n as f64 * UNIT_ROUNDOFF;
+    if nu >= 0.5 {
+        return f64::INFINITY;
+    }
+    div_up(nu, sub_down(1.0, nu))
+}
+
+/// Upper bound on the absolute error of a dot product of length `n` caused by
+/// underflow: each product can lose at most η/2 to underflow, and the sum
+/// carries it with factor (1 + γₙ) ≤ 2, so n·η bounds it.
+pub fn underflow_slack(n: usize) -> f64 {
+    mul_up(n as f64, ETA)
+}
+
+/// Upper bound on `Σ xᵢ` for nonnegative terms, summed left to right with
+/// each partial sum rounded upward.
+pub fn sum_up<I: IntoIterator<Item = f64>>(terms: I) -> f64 {
+    terms.into_iter().fold(0.0, add_up)
+}
+
+/// Upper bound on the Euclidean norm ‖x‖₂, from the a-priori dot-product
+/// bound |fl(Σxᵢ²) − Σxᵢ²| ≤ γₙ Σxᵢ² + n·η (see [`gamma`],
+/// [`underflow_slack`]), which gives Σxᵢ² ≤ (fl(Σxᵢ²) + n·η)/(1 − γₙ).
+pub fn norm2_up(x: &[f64]) -> f64 {
+    let n = x.len();
+    let s: f64 = x.iter().map(|v| v * v).sum();
+    sqrt_up(sum_of_squares_up(s, n))
+}
+
+/// Upper bound on an exact sum of `n` squares (or of `n` nonnegative
+/// products) whose floating-point value, summed in any order, is `computed`:
+/// Σ ≤ (computed + n·η)/(1 − γₙ).
+pub fn sum_of_squares_up(computed: f64, n: usize) -> f64 {
+    div_up(
+        add_up(computed, underflow_slack(n)),
+        sub_down(1.0, gamma(n)),
+    )
+}
+
+/// Lower bound on the Euclidean norm ‖x‖₂: Σxᵢ² ≥ (fl(Σxᵢ²) − n·η)/(1 + γₙ₊₁)
+/// (the same dot-product bound as [`norm2_up`], solved the other way).
+pub fn norm2_down(x: &[f64]) -> f64 {
+    let n = x.len();
+    let s: f64 = x.iter().map(|v| v * v).sum();
+    let num = sub_down(s, underflow_slack(n));
+    if num <= 0.0 {
+        return 0.0;
+    }
+    sqrt_down(div_down(num, add_up(1.0, gamma(n + 1))))
+}
+
+/// `2^k` as an `f64`, exact for −1074 ≤ k ≤ 1023 (saturating outside).
+pub fn pow2(k: i32) -> f64 {
+    if k > 1023 {
+        f64::INFINITY
+    } else if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else if k >= -1074 {
+        f64::from_bits(1u64 << (k + 1074))
+    } else {
+        0.0
+    }
+}
+
+/// Multiplies `x` by `2^k` without intermediate overflow or underflow of the
+/// factor itself (splitting large exponents). Exact unless the result
+/// overflows or falls into the subnormal range.
+pub fn scale_pow2(x: f64, k: i32) -> f64 {
+    let mut x = x;
+    let mut k = k;
+    while k > 1000 {
+        x *= pow2(1000);
+        k -= 1000;
+    }
+    while k < -1000 {
+        x *= pow2(-1000);
+        k += 1000;
+    }
+    x * pow2(k)
+}
+
+/// Binary exponent e with 2^e ≤ |x| < 2^(e+1) for finite nonzero x.
+pub fn exponent_of(x: f64) -> i32 {
+    let bits = x.abs().to_bits();
+    let biased = (bits >> 52) as i32;
+    if biased == 0 {
+        // subnormal: value = mantissa · 2^-1074
+        let mant = bits & ((1u64 << 52) - 1);
+        63 - mant.leading_zeros() as i32 - 1074
+    } else {
+        biased - 1023
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow2_matches_powi_across_the_range() {
+        for k in -1074..=1023 {
+            let p = pow2(k);
+            assert!(p > 0.0 && p.is_finite(), "2^{k}");
+            assert_eq!(exponent_of(p), k, "2^{k}");
+        }
+        assert_eq!(pow2(0), 1.0);
+        assert_eq!(pow2(-1074), ETA);
+        assert_eq!(pow2(-53), UNIT_ROUNDOFF);
+    }
+
+    #[test]
+    fn directed_operations_bracket_the_exact_result() {
+        // 0.1 + 0.2 is inexact; the exact sum of the two stored values lies
+        // strictly between the directed results.
+        let (a, b) = (0.1f64, 0.2f64);
+        assert!(add_down(a, b) < a + b && a + b < add_up(a, b));
+        // 1/3: exact value between the bounds; check via 3·lo < 1 < 3·hi in
+        // exact arithmetic using the fact that 3·x is exact after scaling.
+        let lo = div_down(1.0, 3.0);
+        let hi = div_up(1.0, 3.0);
+        assert!(lo < hi);
+        assert!(mul_up(lo, 3.0) <= 1.0 || lo * 3.0 < 1.0);
+        assert!(sqrt_down(2.0) * sqrt_down(2.0) < 2.0);
+        assert!(sqrt_up(2.0) * sqrt_up(2.0) > 2.0);
+    }
+
+    #[test]
+    fn gamma_is_monotone_and_above_nu() {
+        let mut prev = 0.0;
+        for n in [1usize, 2, 10, 1000, 1 << 20, 1 << 40] {
+            let g = gamma(n);
+            assert!(g > n as f64 * UNIT_ROUNDOFF);
+            assert!(g > prev);
+            prev = g;
+        }
+        assert_eq!(gamma(1usize << 52), f64::INFINITY);
+    }
+
+    #[test]
+    fn norm_bounds_bracket_norm_of_pythagorean_triple() {
+        let x = [3.0, 4.0];
+        assert!(norm2_down(&x) <= 5.0 && 5.0 <= norm2_up(&x));
+        let tiny = [1e-300, 1e-300];
+        assert!(norm2_up(&tiny) > 0.0);
+        assert_eq!(norm2_down(&[0.0; 4]), 0.0);
+    }
+
+    #[test]
+    fn exponent_of_subnormals() {
+        assert_eq!(exponent_of(ETA), -1074);
+        assert_eq!(exponent_of(f64::MIN_POSITIVE), -1022);
+        assert_eq!(exponent_of(1.5), 0);
+        assert_eq!(exponent_of(-3.0), 1);
+    }
+}
