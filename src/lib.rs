@@ -14,8 +14,10 @@ pub mod estimate;
 pub mod matrix;
 pub mod operator;
 pub mod rounding;
+pub mod sigma;
 
 pub use enclosure::{Enclosure, Guarantee, Method};
 pub use error::{Error, Result};
 pub use matrix::{DenseMatrix, ScaledMatrix, SourceDtype};
 pub use operator::LinearOperator;
+pub use sigma::{sigma, SigmaOptions};

@@ -5,4 +5,5 @@
 pub mod cholesky;
 pub mod gram;
 pub mod pd_upper;
+pub mod refine;
 pub mod vector_lower;
