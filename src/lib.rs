@@ -15,6 +15,8 @@ pub mod matrix;
 pub mod operator;
 pub mod rounding;
 pub mod sigma;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 
 pub use enclosure::{Enclosure, Guarantee, Method};
 pub use error::{Error, Result};

@@ -113,6 +113,10 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
                 "vector lower bound + Cholesky PD certificate (nalgebra SVD estimate)",
             )
         }
+        Method::Rump => (
+            crate::certify::rump::rump_with_svd(s)?,
+            "Rump 2011 Thm 3.2 from faer SVD vectors",
+        ),
         other => {
             return Err(Error::InvalidOption(format!(
                 "method '{other}' is not available yet"

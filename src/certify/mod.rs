@@ -7,3 +7,4 @@ pub mod gram;
 pub mod pd_upper;
 pub mod refine;
 pub mod vector_lower;
+pub mod rump;
