@@ -218,6 +218,37 @@ Proof.
   exfalso. apply Hx. apply (norm_zero_iff n x); auto.
 Qed.
 
+Lemma nonzero_or_zero : forall n (x : vec),
+  (exists i, (i < n)%nat /\ x i <> 0) \/ (forall i, (i < n)%nat -> x i = 0).
+Proof.
+  induction n as [|n IH]; intro x.
+  - right; intros; lia.
+  - destruct (Req_dec (x n) 0) as [Z|NZ].
+    + destruct (IH x) as [(i & Hi & Hx)|H].
+      * left; exists i; split; [lia|exact Hx].
+      * right; intros i Hi. destruct (Nat.eq_dec i n) as [->|Hne]; [exact Z|apply H; lia].
+    + left; exists n; split; [lia|exact NZ].
+Qed.
+
+(** The last nonzero entry. *)
+Lemma last_nonzero : forall n (x : vec), (exists i, (i < n)%nat /\ x i <> 0) ->
+  exists i, (i < n)%nat /\ x i <> 0 /\ forall l, (i < l)%nat -> (l < n)%nat -> x l = 0.
+Proof.
+  induction n as [|n IH]; intros x (i & Hi & Hx); [lia|].
+  destruct (Req_dec (x n) 0) as [Z|NZ].
+  - destruct (IH x) as (j & Hj & Hxj & Hl).
+    + exists i; split; [|exact Hx]. destruct (Nat.eq_dec i n) as [->|]; [contradiction|lia].
+    + exists j; repeat split; [lia|exact Hxj|]. intros l H1 H2.
+      destruct (Nat.eq_dec l n) as [->|]; [exact Z|apply Hl; lia].
+  - exists n; repeat split; [lia|exact NZ|]. intros; lia.
+Qed.
+
+Lemma dot_zero_l : forall n x y, (forall i, (i < n)%nat -> x i = 0) -> dot n x y = 0.
+Proof.
+  intros n x y H. unfold dot. rewrite (sum_ext n _ (fun _ => 0)) by (intros i Hi; rewrite H by exact Hi; ring).
+  apply sum_zero.
+Qed.
+
 (** ** Matrices *)
 Definition mat := nat -> nat -> R.
 
