@@ -156,3 +156,141 @@ Proof.
   pose proof (Rle_abs (quadform n Dl x)).
   rewrite QA. nra.
 Qed.
+
+(** ** Part 2: the floating-point Cholesky factorization.
+
+    Model (binary64, round to nearest with any tie rule, [FloatRounding]):
+    the computed lower-triangular factor L of At satisfies, for every j < n,
+      d_j  = fl(At_jj - sum_(k<j) L_jk L_jk)   (any summation order),
+      d_j  > 0,  L_jj = RN(sqrt d_j),
+    and for j < i < n
+      L_ij = RN( fl(At_ij - sum_(k<j) L_ik L_jk) / L_jj )   (any order).
+    "Any summation order" is a [FloatDot.tree] whose leaves are the anchor
+    (At_ij, 1) and the products (-L_ik, L_jk), k < j, in any permutation.
+    (s - a*b rounded equals s + (-a)*b rounded when rounding is symmetric,
+    as round-to-nearest-even is.) *)
+From Coq Require Import List Permutation.
+From Flocq Require Import Core Relative.
+From Lipcert Require Import FloatRounding FloatDot.
+
+Definition cleaves (a : R) (f g : nat -> R) (j : nat) : list (R * R) :=
+  (a, 1) :: map (fun k => (- f k, g k)) (seq 0 j).
+
+Lemma sum_prod_cleaves : forall a f g j,
+  sum_prod (cleaves a f g j) = a - sum j (fun k => f k * g k).
+Proof.
+  intros a f g j. unfold cleaves. cbn [sum_prod fold_right fst snd]. fold (sum_prod (map (fun k => (- f k, g k)) (seq 0 j))).
+  induction j as [|j IH]; [simpl; unfold sum_prod; simpl; ring|].
+  rewrite seq_S, map_app, sum_prod_app. simpl sum.
+  unfold sum_prod at 2. simpl. lra.
+Qed.
+
+Lemma sum_abs_prod_cleaves : forall a f g j,
+  sum_abs_prod (cleaves a f g j) = Rabs a + sum j (fun k => Rabs (f k * g k)).
+Proof.
+  intros a f g j. unfold cleaves. cbn [sum_abs_prod fold_right fst snd].
+  fold (sum_abs_prod (map (fun k => (- f k, g k)) (seq 0 j))). rewrite Rmult_1_r.
+  induction j as [|j IH]; [simpl; unfold sum_abs_prod; simpl; ring|].
+  rewrite seq_S, map_app, sum_abs_prod_app. simpl sum.
+  unfold sum_abs_prod at 2. simpl.
+  replace (- f j * g j) with (- (f j * g j)) by ring. rewrite Rabs_Ropp. lra.
+Qed.
+
+Lemma length_cleaves : forall a f g j, length (cleaves a f g j) = S j.
+Proof. intros. unfold cleaves. simpl. rewrite map_length, seq_length. reflexivity. Qed.
+
+Section FloatCholesky.
+Variable choice : Z -> bool.
+
+Lemma anchored_sum_error : forall t a f g j,
+  Permutation (leaves t) (cleaves a f g j) -> 2 * INR (S j) * u <= 1 ->
+  Rabs (fl choice t - (a - sum j (fun k => f k * g k)))
+    <= gamma (S j) * (Rabs a + sum j (fun k => Rabs (f k * g k))) + INR (S j) * eta.
+Proof.
+  intros t a f g j HP Hn.
+  rewrite <- sum_prod_cleaves, <- sum_abs_prod_cleaves.
+  rewrite <- (length_cleaves a f g j) in *.
+  apply dot_error_bound_perm; assumption.
+Qed.
+
+Lemma format_pos_ge_eta : forall d, format d -> 0 < d -> eta <= d.
+Proof.
+  intros d Fd Hd. unfold eta.
+  apply (generic_format_ge_bpow radix2 fexp); [|exact Hd|exact Fd].
+  intro e. unfold fexp, FLT_exp, emin. lia.
+Qed.
+
+Lemma sqrt_error : forall d, format d -> 0 < d ->
+  Rabs (RN choice (sqrt d) - sqrt d) <= u * sqrt d.
+Proof.
+  intros d Fd Hd.
+  pose proof (format_pos_ge_eta d Fd Hd) as He.
+  assert (Hs : bpow radix2 (emin + prec - 1) <= Rabs (sqrt d)).
+  { rewrite Rabs_right by (apply Rle_ge, sqrt_pos).
+    apply Rle_trans with (bpow radix2 (-537)).
+    - apply bpow_le. unfold emin, prec. lia.
+    - rewrite <- (sqrt_bpow radix2 (-537)). apply sqrt_le_1_alt. exact He. }
+  pose proof (relative_error_N_FLT radix2 emin prec prec_gt_0 choice (sqrt d) Hs) as R.
+  rewrite (Rabs_right (sqrt d)) in R by (apply Rle_ge, sqrt_pos).
+  change (/ 2 * bpow radix2 (- prec + 1)) with (u_ro radix2 prec) in R.
+  rewrite u_ro_eq in R. exact R.
+Qed.
+
+Lemma sqrt_step : forall d, format d -> 0 < d ->
+  let r := RN choice (sqrt d) in
+  (1 - u) * (1 - u) * Rabs (r * r - d) <= (2 * u + u * u) * (r * r)
+  /\ r <= (1 + u) * sqrt d /\ 0 < r.
+Proof.
+  intros d Fd Hd r.
+  pose proof (sqrt_error d Fd Hd) as E. fold r in E.
+  pose proof u_pos as Hu. pose proof u_small as Hu4.
+  set (s := sqrt d) in *.
+  assert (Spos : 0 < s) by (apply sqrt_lt_R0; exact Hd).
+  assert (Sq : s * s = d) by (apply sqrt_sqrt; lra).
+  set (e := r - s) in *.
+  assert (Hr : r = s + e) by (unfold e; ring).
+  assert (Le : (1 - u) * s <= r).
+  { pose proof (Rabs_le_inv _ _ E) as [E1 E2]. lra. }
+  assert (R0 : 0 < r) by nra.
+  split; [|split; [pose proof (Rabs_le_inv _ _ E); lra|exact R0]].
+  assert (D : r * r - d = 2 * s * e + e * e) by (rewrite <- Sq, Hr; ring).
+  rewrite D.
+  assert (A1 : Rabs (2 * s * e + e * e) <= (2 * u + u * u) * (s * s)).
+  { eapply Rle_trans; [apply Rabs_triang|].
+    rewrite !Rabs_mult, (Rabs_right 2), (Rabs_right s) by lra.
+    assert (Rabs e * Rabs e <= (u * s) * (u * s)) by (apply Rmult_le_compat; try apply Rabs_pos; exact E).
+    assert (2 * s * Rabs e <= 2 * s * (u * s)) by (apply Rmult_le_compat_l; [lra|exact E]).
+    nra. }
+  assert (A2 : (1 - u) * (1 - u) * (s * s) <= r * r).
+  { replace ((1 - u) * (1 - u) * (s * s)) with (((1 - u) * s) * ((1 - u) * s)) by ring.
+    apply Rmult_le_compat; nra. }
+  assert (P2 : 0 <= 2 * u + u * u) by nra.
+  assert (P1 : 0 <= (1 - u) * (1 - u)) by nra.
+  eapply Rle_trans; [apply Rmult_le_compat_l; [exact P1|exact A1]|].
+  replace ((1 - u) * (1 - u) * ((2 * u + u * u) * (s * s)))
+    with ((2 * u + u * u) * ((1 - u) * (1 - u) * (s * s))) by ring.
+  apply Rmult_le_compat_l; assumption.
+Qed.
+
+(** Division step: l = RN(s / r), r > 0  ==>  (1-u) |l r - s| <= u |l r| + r eta / 2. *)
+Lemma div_step : forall s r, 0 < r ->
+  let l := RN choice (s / r) in
+  (1 - u) * Rabs (l * r - s) <= u * Rabs (l * r) + r * (/ 2 * eta).
+Proof.
+  intros s r Hr l.
+  pose proof (rn_error_bound choice (s / r)) as E. fold l in E.
+  assert (E1 : Rabs (l * r - s) <= u * Rabs s + r * (/ 2 * eta)).
+  { replace (l * r - s) with ((l - s / r) * r) by (field; lra).
+    rewrite Rabs_mult, (Rabs_right r) by lra.
+    replace (u * Rabs s) with (u * Rabs (s / r) * r).
+    - replace (u * Rabs (s / r) * r + r * (/ 2 * eta)) with ((u * Rabs (s / r) + / 2 * eta) * r) by ring.
+      apply Rmult_le_compat_r; lra.
+    - unfold Rdiv. rewrite Rabs_mult, Rabs_inv, (Rabs_right r) by lra. field. lra. }
+  assert (E2 : Rabs s <= Rabs (l * r) + Rabs (l * r - s)).
+  { replace s with (l * r - (l * r - s)) at 1 by ring.
+    eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_Ropp. lra. }
+  pose proof u_pos. assert (u * Rabs s <= u * (Rabs (l * r) + Rabs (l * r - s))) by (apply Rmult_le_compat_l; lra).
+  lra.
+Qed.
+
+End FloatCholesky.
