@@ -293,4 +293,105 @@ Proof.
   lra.
 Qed.
 
+(** Backward error of one off-diagonal entry (pure real arithmetic). *)
+Lemma offdiag_entry : forall a P Pa s r l g m,
+  0 <= g < 1 -> 0 <= m -> 0 < r -> Rabs P <= Pa ->
+  Rabs (s - (a - P)) <= g * (Rabs a + Pa) + m ->
+  (1 - u) * Rabs (l * r - s) <= u * Rabs (l * r) + r * (/ 2 * eta) ->
+  (1 - u) * (1 - g) * Rabs (P + l * r - a)
+    <= (u + 2 * g * (1 - u)) * (Pa + Rabs (l * r)) + r * (/ 2 * eta) + (1 - u) * m.
+Proof.
+  intros a P Pa s r l g m Hg Hm Hr HP E2 E1.
+  pose proof u_pos as Hu. pose proof u_small as Hu4.
+  set (D := P + l * r - a).
+  assert (HD : Rabs D <= Rabs (l * r - s) + Rabs (s - (a - P))).
+  { replace D with ((l * r - s) + (s - (a - P))) by (unfold D; ring). apply Rabs_triang. }
+  assert (Ha : Rabs a <= Pa + Rabs (l * r) + Rabs D).
+  { replace a with (P + l * r - D) by (unfold D; ring).
+    eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_Ropp.
+    pose proof (Rabs_triang P (l * r)). lra. }
+  assert (G1 : g * Rabs a <= g * (Pa + Rabs (l * r) + Rabs D)) by (apply Rmult_le_compat_l; lra).
+  assert (K : (1 - g) * Rabs D <= Rabs (l * r - s) + 2 * g * (Pa + Rabs (l * r)) + m).
+  { assert (0 <= g * Rabs (l * r)) by (apply Rmult_le_pos; [lra|apply Rabs_pos]). lra. }
+  assert (K' : (1 - u) * ((1 - g) * Rabs D) <= (1 - u) * (Rabs (l * r - s) + 2 * g * (Pa + Rabs (l * r)) + m))
+    by (apply Rmult_le_compat_l; lra).
+  assert (U : u * Rabs (l * r) <= u * (Pa + Rabs (l * r)))
+    by (apply Rmult_le_compat_l; [lra|pose proof (Rabs_pos P); lra]).
+  lra.
+Qed.
+
+(** Backward error of one diagonal entry. *)
+Lemma diag_entry : forall a P d r g m,
+  0 <= g < 1 -> 0 <= m -> 0 <= P ->
+  Rabs (d - (a - P)) <= g * (Rabs a + P) + m ->
+  (1 - u) * (1 - u) * Rabs (r * r - d) <= (2 * u + u * u) * (r * r) ->
+  (1 - u) * (1 - u) * (1 - g) * Rabs (P + r * r - a)
+    <= (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (P + r * r) + (1 - u) * (1 - u) * m.
+Proof.
+  intros a P d r g m Hg Hm HP E2 E1.
+  pose proof u_pos as Hu. pose proof u_small as Hu4.
+  set (D := P + r * r - a).
+  assert (R2 : 0 <= r * r) by apply Rle_0_sqr.
+  assert (HD : Rabs D <= Rabs (r * r - d) + Rabs (d - (a - P))).
+  { replace D with ((r * r - d) + (d - (a - P))) by (unfold D; ring). apply Rabs_triang. }
+  assert (Ha : Rabs a <= P + r * r + Rabs D).
+  { replace a with (P + r * r - D) by (unfold D; ring).
+    eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_Ropp.
+    rewrite (Rabs_right (P + r * r)) by lra. lra. }
+  assert (G1 : g * Rabs a <= g * (P + r * r + Rabs D)) by (apply Rmult_le_compat_l; lra).
+  assert (K : (1 - g) * Rabs D <= Rabs (r * r - d) + 2 * g * (P + r * r) + m).
+  { assert (0 <= g * (r * r)) by (apply Rmult_le_pos; lra). lra. }
+  assert (P1 : 0 <= (1 - u) * (1 - u)) by nra.
+  assert (K' : (1 - u) * (1 - u) * ((1 - g) * Rabs D)
+               <= (1 - u) * (1 - u) * (Rabs (r * r - d) + 2 * g * (P + r * r) + m))
+    by (apply Rmult_le_compat_l; lra).
+  assert (U : (2 * u + u * u) * (r * r) <= (2 * u + u * u) * (P + r * r))
+    by (apply Rmult_le_compat_l; nra).
+  lra.
+Qed.
+
+(** The computed pivot is bounded by the largest diagonal entry. *)
+Lemma diag_d_bound : forall a P d g m M,
+  0 <= g < 1 -> 0 <= P -> 0 <= M -> a <= M ->
+  Rabs (d - (a - P)) <= g * (Rabs a + P) + m -> d <= (1 + g) * M + m.
+Proof.
+  intros a P d g m M Hg HP HM HaM E.
+  pose proof (Rabs_le_inv _ _ E) as [_ E'].
+  assert (gP : 0 <= g * P) by (apply Rmult_le_pos; lra).
+  assert (gP1 : g * P <= 1 * P) by (apply Rmult_le_compat_r; lra).
+  destruct (Rle_or_lt 0 a) as [Ha|Ha].
+  - rewrite Rabs_right in E' by lra.
+    assert (g * a <= g * M) by (apply Rmult_le_compat_l; lra). lra.
+  - rewrite Rabs_left in E' by lra.
+    assert (0 <= (1 - g) * (- a)) by (apply Rmult_le_pos; lra).
+    assert (0 <= g * M) by (apply Rmult_le_pos; lra). lra.
+Qed.
+
+Lemma sqrt_le_half : forall d, 0 <= d -> sqrt d <= (1 + d) / 2.
+Proof.
+  intros d Hd. pose proof (sqrt_sqrt d Hd). pose proof (sqrt_pos d).
+  assert (0 <= (1 - sqrt d) * (1 - sqrt d)) by apply Rle_0_sqr. lra.
+Qed.
+
+Lemma sum_trunc : forall n j f, (j <= n)%nat -> (forall k, (j <= k)%nat -> (k < n)%nat -> f k = 0) ->
+  sum n f = sum j f.
+Proof.
+  induction n as [|n IH]; intros j f Hj H.
+  - replace j with 0%nat by lia. reflexivity.
+  - destruct (Nat.eq_dec j (S n)) as [->|Hne]; [reflexivity|].
+    simpl. rewrite (IH j f) by (try lia; intros; apply H; lia). rewrite (H n) by lia. ring.
+Qed.
+
+Lemma cs_abs : forall n x y, sum n (fun k => Rabs (x k * y k)) <= norm n x * norm n y.
+Proof.
+  intros n x y.
+  pose proof (cauchy_schwarz n (fun k => Rabs (x k)) (fun k => Rabs (y k))) as C.
+  assert (Nx : norm n (fun k => Rabs (x k)) = norm n x) by (unfold norm, dot; f_equal; apply sum_sq_abs).
+  assert (Ny : norm n (fun k => Rabs (y k)) = norm n y) by (unfold norm, dot; f_equal; apply sum_sq_abs).
+  rewrite Nx, Ny in C. eapply Rle_trans; [|exact C].
+  unfold dot. rewrite Rabs_right.
+  - right. apply sum_ext; intros; apply Rabs_mult.
+  - apply Rle_ge, sum_nonneg; intros; apply Rmult_le_pos; apply Rabs_pos.
+Qed.
+
 End FloatCholesky.
