@@ -395,3 +395,205 @@ Proof.
 Qed.
 
 End FloatCholesky.
+
+(** ** Part 3: Rump's criterion for the floating-point Cholesky factorization. *)
+Section Rump.
+Variable choice : Z -> bool.
+
+(** Common hypotheses and constants: g = gamma_n, m = n eta, and the bound
+    Rb on every computed pivot L_jj in terms of M >= max_j At_jj. *)
+Lemma gamma_small : forall n, 4 * INR n * u <= 1 -> 0 <= gamma n <= / 3 /\ INR n * u < 1.
+Proof.
+  intros n Hn. pose proof u_pos. pose proof (pos_INR n).
+  assert (Hk : INR n * u <= / 4) by lra.
+  assert (Hk0 : 0 <= INR n * u) by (apply Rmult_le_pos; lra).
+  split; [|lra]. unfold gamma. split.
+  - apply Rmult_le_pos; [lra|apply Rlt_le, Rinv_0_lt_compat; lra].
+  - apply (Rmult_le_reg_r (1 - INR n * u)); [lra|].
+    unfold Rdiv. rewrite Rmult_assoc, Rinv_l by lra. lra.
+Qed.
+
+Lemma sum_sq_self_abs : forall j (f : nat -> R), sum j (fun k => Rabs (f k * f k)) = sum j (fun k => f k * f k).
+Proof. intros; apply sum_ext; intros; apply Rabs_right, Rle_ge, Rle_0_sqr. Qed.
+
+Lemma diag_facts : forall n (At L : mat) M j,
+  4 * INR n * u <= 1 -> 0 <= M -> (j < n)%nat -> At j j <= M ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  0 < L j j /\
+  L j j <= (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 /\
+  (1 - u) * (1 - u) * (1 - gamma n) * Rabs (dot n (row L j) (row L j) - At j j)
+    <= (2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u)) * (norm n (row L j) * norm n (row L j))
+       + (1 - u) * (1 - u) * (INR n * eta).
+Proof.
+  intros n At L M j Hn HM Hj HaM Hlow (t & HP & Hd & Hr).
+  destruct (gamma_small n Hn) as [[Hg0 Hg1] Hnu].
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
+  set (g := gamma n) in *.
+  assert (Hg01 : 0 <= g < 1) by lra. set (d := fl choice t) in *.
+  assert (HSj : 2 * INR (S j) * u <= 1).
+  { assert (INR (S j) <= INR n) by (apply le_INR; lia).
+    assert (INR (S j) * u <= INR n * u) by (apply Rmult_le_compat_r; lra). lra. }
+  pose proof (anchored_sum_error choice t (At j j) (L j) (L j) j HP HSj) as E. fold d in E.
+  rewrite sum_sq_self_abs in E.
+  set (P := sum j (fun k => L j k * L j k)) in *.
+  assert (HP0 : 0 <= P) by (apply sum_nonneg; intros; apply Rle_0_sqr).
+  assert (Hgj : gamma (S j) <= g) by (apply gamma_mono; [lia|exact Hnu]).
+  assert (Hmj : INR (S j) * eta <= INR n * eta) by (apply Rmult_le_compat_r; [lra|apply le_INR; lia]).
+  assert (E' : Rabs (d - (At j j - P)) <= g * (Rabs (At j j) + P) + INR n * eta).
+  { eapply Rle_trans; [exact E|].
+    assert (gamma (S j) * (Rabs (At j j) + P) <= g * (Rabs (At j j) + P))
+      by (apply Rmult_le_compat_r; [pose proof (Rabs_pos (At j j)); lra|exact Hgj]).
+    lra. }
+  destruct (sqrt_step choice d (fl_format choice t) Hd) as (S1 & S2 & S3).
+  rewrite <- Hr in S1, S2, S3.
+  assert (Hm : 0 <= INR n * eta) by (apply Rmult_le_pos; [apply pos_INR|lra]).
+  pose proof (diag_d_bound (At j j) P d g (INR n * eta) M Hg01 HP0 HM HaM E') as Dd.
+  split; [exact S3|split].
+  - eapply Rle_trans; [exact S2|].
+    pose proof (sqrt_le_half d (Rlt_le _ _ Hd)).
+    unfold Rdiv. rewrite Rmult_assoc. apply Rmult_le_compat_l; [lra|]. lra.
+  - assert (Dot : dot n (row L j) (row L j) = P + L j j * L j j).
+    { unfold dot, row. rewrite (sum_trunc n (S j)) by (try lia; intros k Hk1 Hk2; rewrite (Hlow j k) by lia; ring).
+      reflexivity. }
+    rewrite norm_sq, Dot.
+    apply diag_entry with (d := d); auto.
+Qed.
+
+Lemma offdiag_facts : forall n (At L : mat) M i j,
+  4 * INR n * u <= 1 -> 0 <= M -> (j < i)%nat -> (i < n)%nat ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  0 < L j j -> L j j <= (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 ->
+  (exists t, Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  (1 - u) * (1 - gamma n) * Rabs (dot n (row L i) (row L j) - At i j)
+    <= (u + 2 * gamma n * (1 - u)) * (norm n (row L i) * norm n (row L j))
+       + (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta).
+Proof.
+  intros n At L M i j Hn HM Hji Hi Hlow Hr0 Hrb (t & HP & Hl).
+  destruct (gamma_small n Hn) as [[Hg0 Hg1] Hnu].
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
+  set (g := gamma n) in *.
+  assert (Hg01 : 0 <= g < 1) by lra. set (s := fl choice t) in *.
+  assert (HSj : 2 * INR (S j) * u <= 1).
+  { assert (INR (S j) <= INR n) by (apply le_INR; lia).
+    assert (INR (S j) * u <= INR n * u) by (apply Rmult_le_compat_r; lra). lra. }
+  pose proof (anchored_sum_error choice t (At i j) (L i) (L j) j HP HSj) as E. fold s in E.
+  set (P := sum j (fun k => L i k * L j k)) in *.
+  set (Pa := sum j (fun k => Rabs (L i k * L j k))) in *.
+  assert (HPa : Rabs P <= Pa) by (unfold P, Pa; eapply Rle_trans; [apply sum_abs|right; reflexivity]).
+  assert (Hgj : gamma (S j) <= g) by (apply gamma_mono; [lia|exact Hnu]).
+  assert (Hmj : INR (S j) * eta <= INR n * eta) by (apply Rmult_le_compat_r; [lra|apply le_INR; lia]).
+  assert (E' : Rabs (s - (At i j - P)) <= g * (Rabs (At i j) + Pa) + INR n * eta).
+  { eapply Rle_trans; [exact E|].
+    assert (gamma (S j) * (Rabs (At i j) + Pa) <= g * (Rabs (At i j) + Pa))
+      by (apply Rmult_le_compat_r; [pose proof (Rabs_pos (At i j)); pose proof (Rabs_pos P); lra|exact Hgj]).
+    lra. }
+  pose proof (div_step choice s (L j j) Hr0) as Dv. rewrite <- Hl in Dv.
+  assert (Hm : 0 <= INR n * eta) by (apply Rmult_le_pos; [apply pos_INR|lra]).
+  pose proof (offdiag_entry (At i j) P Pa s (L j j) (L i j) g (INR n * eta)
+                Hg01 Hm Hr0 HPa E' Dv) as K.
+  assert (Dot : dot n (row L i) (row L j) = P + L i j * L j j).
+  { unfold dot, row. rewrite (sum_trunc n (S j)) by (try lia; intros k Hk1 Hk2; rewrite (Hlow j k) by lia; ring).
+    reflexivity. }
+  assert (Q : Pa + Rabs (L i j * L j j) <= norm n (row L i) * norm n (row L j)).
+  { eapply Rle_trans; [|apply cs_abs]. unfold row.
+    rewrite (sum_trunc n (S j) (fun k => Rabs (L i k * L j k)))
+      by (try lia; intros k Hk1 Hk2; rewrite (Hlow j k) by lia; rewrite Rmult_0_r, Rabs_R0; reflexivity).
+    right. reflexivity. }
+  rewrite Dot. eapply Rle_trans; [exact K|].
+  assert (C1 : 0 <= u + 2 * g * (1 - u)) by nra.
+  assert (Q' : (u + 2 * g * (1 - u)) * (Pa + Rabs (L i j * L j j))
+               <= (u + 2 * g * (1 - u)) * (norm n (row L i) * norm n (row L j)))
+    by (apply Rmult_le_compat_l; assumption).
+  assert (R' : L j j * (/ 2 * eta) <= (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta))
+    by (apply Rmult_le_compat_r; lra).
+  lra.
+Qed.
+
+(** [rump_cholesky_posdef]: if the floating-point Cholesky factorization of
+    At (At = A off the diagonal, At_ii <= A_ii - c) runs to completion —
+    every pivot d_j > 0 — with 4 n u <= 1, and the shift c satisfies
+      beta (tr A + n nu) <= (1 - beta) (c - n nu)
+    for constants beta < 1 and nu with
+      (1-u)^2 (1-gamma_n) beta >= 2u + u^2 + 2 gamma_n (1-u)^2,
+      (1-u) (1-gamma_n) nu >= (1+u)(1 + (1+gamma_n) M + n eta)/2 * eta/2 + (1-u) n eta,
+    where M >= 0 bounds every At_jj, then A is positive definite.
+    (So c ~ 2(n+1)u tr A + O(n^2 eta + n eta M): about twice Rump's
+    constant (n+1)u/(1-2(n+1)u) tr A, because our summation analysis is
+    forward, not backward; see proofs/README.md.) *)
+Theorem rump_cholesky_posdef : forall n (A At L : mat) c beta nu M,
+  4 * INR n * u <= 1 ->
+  0 <= beta < 1 -> 0 <= nu -> 0 <= c -> 0 <= M ->
+  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta ->
+  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+    <= (1 - u) * (1 - gamma n) * nu ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  beta * (trace n A + INR n * nu) <= (1 - beta) * (c - INR n * nu) ->
+  posdef n A.
+Proof.
+  intros n A At L c beta nu M Hn Hb Hnu Hc HM Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub Hconst.
+  destruct (gamma_small n Hn) as [[Hg0 Hg1] Hnun].
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
+  set (g := gamma n) in *.
+  set (Rb := (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2) in *.
+  assert (Dg : forall j, (j < n)%nat -> 0 < L j j /\ L j j <= Rb /\
+      (1 - u) * (1 - u) * (1 - g) * Rabs (dot n (row L j) (row L j) - At j j)
+      <= (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (norm n (row L j) * norm n (row L j))
+         + (1 - u) * (1 - u) * (INR n * eta)).
+  { intros j Hj. apply (diag_facts n At L M j Hn HM Hj (HaM j Hj) Hlow (Hdiag j Hj)). }
+  assert (Pu : 0 < 1 - u) by lra. assert (Pg : 0 < 1 - g) by lra.
+  assert (Nn : forall i j, 0 <= norm n (row L i) * norm n (row L j))
+    by (intros; apply Rmult_le_pos; apply norm_nonneg).
+  (* lower triangle and diagonal *)
+  assert (Low : forall i j, (j <= i)%nat -> (i < n)%nat ->
+     Rabs (dot n (row L i) (row L j) - At i j) <= beta * norm n (row L i) * norm n (row L j) + nu).
+  { intros i j Hji Hi. destruct (Nat.eq_dec i j) as [->|Hne].
+    - destruct (Dg j Hi) as (_ & _ & K).
+      apply (Rmult_le_reg_l ((1 - u) * (1 - u) * (1 - g))); [apply Rmult_lt_0_compat; [nra|lra]|].
+      eapply Rle_trans; [exact K|].
+      assert (B1 : (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (norm n (row L j) * norm n (row L j))
+                   <= ((1 - u) * (1 - u) * (1 - g) * beta) * (norm n (row L j) * norm n (row L j)))
+        by (apply Rmult_le_compat_r; [apply Nn|exact Hbeta]).
+      assert (B2 : (1 - u) * (INR n * eta) <= (1 - u) * (1 - g) * nu).
+      { eapply Rle_trans; [|exact Hnu'].
+        assert (0 <= Rb * (/ 2 * eta)) by (unfold Rb; apply Rmult_le_pos; [|lra];
+          pose proof (pos_INR n); unfold Rdiv; apply Rmult_le_pos; [apply Rmult_le_pos; nra|lra]).
+        unfold Rb in *. lra. }
+      assert (B3 : (1 - u) * ((1 - u) * (INR n * eta)) <= (1 - u) * ((1 - u) * (1 - g) * nu))
+        by (apply Rmult_le_compat_l; lra).
+      lra.
+    - assert (Hlt : (j < i)%nat) by lia.
+      destruct (Dg j ltac:(lia)) as (Hr0 & Hrb & _).
+      pose proof (offdiag_facts n At L M i j Hn HM Hlt Hi Hlow Hr0 Hrb (Hsub i j Hlt Hi)) as K.
+      fold g Rb in K.
+      apply (Rmult_le_reg_l ((1 - u) * (1 - g))); [apply Rmult_lt_0_compat; lra|].
+      eapply Rle_trans; [exact K|].
+      assert (Bb : u + 2 * g * (1 - u) <= (1 - u) * (1 - g) * beta).
+      { apply (Rmult_le_reg_l (1 - u)); [lra|].
+        eapply Rle_trans; [|rewrite <- !Rmult_assoc; exact Hbeta].
+        assert (0 <= u * u) by nra. nra. }
+      assert (B1 : (u + 2 * g * (1 - u)) * (norm n (row L i) * norm n (row L j))
+                   <= ((1 - u) * (1 - g) * beta) * (norm n (row L i) * norm n (row L j)))
+        by (apply Rmult_le_compat_r; [apply Nn|exact Bb]).
+      lra. }
+  apply (cholesky_backward_posdef n A At L beta nu c Hb Hnu Hc Hlow); auto.
+  - intros i Hi. apply (Dg i Hi).
+  - intros i j Hi Hj. destruct (Nat.le_gt_cases j i) as [Hji|Hij].
+    + apply Low; assumption.
+    + rewrite dot_comm, HAt by assumption.
+      replace (beta * norm n (row L i) * norm n (row L j)) with (beta * norm n (row L j) * norm n (row L i)) by ring.
+      apply Low; [lia|assumption].
+Qed.
+
+End Rump.
