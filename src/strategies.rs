@@ -134,9 +134,7 @@ fn family_of_shape(family: Family, m: usize, n: usize) -> BoxedStrategy<DenseMat
                 .boxed()
         }
         Family::RankOne => (gaussian_vec(m), gaussian_vec(n))
-            .prop_map(move |(u, v)| {
-                build(m, n, (0..m * n).map(|k| u[k / n] * v[k % n]).collect())
-            })
+            .prop_map(move |(u, v)| build(m, n, (0..m * n).map(|k| u[k / n] * v[k % n]).collect()))
             .boxed(),
         Family::RepeatedTop => {
             // diag(B, B) needs room for two copies; fall back to a multiple
@@ -153,9 +151,8 @@ fn family_of_shape(family: Family, m: usize, n: usize) -> BoxedStrategy<DenseMat
                     for i in 0..m {
                         for j in 0..n {
                             let (bi, bj) = (i % hm, j % hn);
-                            let same_block = (i / hm).min(1) == (j / hn).min(1)
-                                && i < 2 * hm
-                                && j < 2 * hn;
+                            let same_block =
+                                (i / hm).min(1) == (j / hn).min(1) && i < 2 * hm && j < 2 * hn;
                             if same_block {
                                 data[i * n + j] = b[bi * hn + bj];
                             }
@@ -189,7 +186,11 @@ fn family_of_shape(family: Family, m: usize, n: usize) -> BoxedStrategy<DenseMat
                 let r = m.min(n);
                 let mut d = vec![0.0; m * n];
                 for k in 0..r {
-                    let e = if r > 1 { -16.0 * k as f64 / (r - 1) as f64 } else { 0.0 };
+                    let e = if r > 1 {
+                        -16.0 * k as f64 / (r - 1) as f64
+                    } else {
+                        0.0
+                    };
                     d[k * n + k] = 10f64.powf(e);
                 }
                 let hu = householder(&u);
@@ -263,7 +264,11 @@ fn householder(u: &[f64]) -> Vec<f64> {
     for i in 0..k {
         for j in 0..k {
             let id = if i == j { 1.0 } else { 0.0 };
-            h[i * k + j] = if nn > 0.0 { id - 2.0 * u[i] * u[j] / nn } else { id };
+            h[i * k + j] = if nn > 0.0 {
+                id - 2.0 * u[i] * u[j] / nn
+            } else {
+                id
+            };
         }
     }
     h

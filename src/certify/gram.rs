@@ -66,6 +66,18 @@ impl GramWithError {
             .fold(0.0, f64::max)
     }
 
+    /// C with both triangles filled (for fast products in estimators).
+    pub fn symmetric_full(&self) -> Mat<f64> {
+        let n = self.dim();
+        Mat::from_fn(n, n, |i, j| {
+            if i >= j {
+                self.lower[(i, j)]
+            } else {
+                self.lower[(j, i)]
+            }
+        })
+    }
+
     /// y = C x using the lower triangle (for iterative refinement; no guarantee).
     pub fn apply(&self, x: &[f64], y: &mut [f64]) {
         let n = self.dim();

@@ -71,7 +71,7 @@ pub fn rump_enclosure(s: &DenseMatrix, v: MatRef<'_, f64>) -> Result<ScaledBound
             rounding::mul_up(rounding::mul_up(n as f64, n as f64), ETA),
         ),
     );
-    if !(alpha < 1.0) {
+    if alpha.is_nan() || alpha >= 1.0 {
         return Err(Error::CertificateFailed(format!(
             "Rump enclosure: V is too far from orthogonal (‖I − VᵀV‖ ≤ {alpha:e} is not < 1)"
         )));
