@@ -12,7 +12,7 @@
 //! positive number 4^(q−f) when f < q keeps the sign pattern: the integer
 //! matrix M = a²·4^(f−q)·I − G (f ≥ q) or M = a²·I − 4^(q−f)·G (f < q) is a
 //! positive multiple of s²I − Gram(W). Its definiteness, decided exactly by
-//! [`definiteness`](super::definiteness), gives the comparison:
+//! [`definiteness`](fn@super::definiteness), gives the comparison:
 //! positive definite ⇒ σ < s; positive semidefinite and singular ⇒ σ = s
 //! (s² is then an eigenvalue of the Gram matrix and none is larger);
 //! not positive semidefinite ⇒ σ > s.

@@ -4,17 +4,17 @@
 //! # The procedure
 //!
 //! Let M be a symmetric n×n integer matrix. Set A⁽⁰⁾ = M and d₀ = 1. At step
-//! k = 0, 1, …, n−1 the trailing block R_k = A⁽ᵏ⁾[k.., k..] is still to be
+//! k = 0, 1, …, n−1 the trailing block R_k = A⁽ᵏ⁾(k.., k..) is still to be
 //! processed:
 //!
 //! 1. If a diagonal entry of R_k is negative, answer *indefinite*.
 //! 2. Otherwise move the largest diagonal entry of R_k to position (k, k) by
 //!    a symmetric swap of row and column (a congruence by a permutation).
-//! 3. If that pivot p = R_k[k,k] is 0, every diagonal entry of R_k is 0:
+//! 3. If that pivot p = R_k(k,k) is 0, every diagonal entry of R_k is 0:
 //!    answer *positive semidefinite and singular* if R_k is entirely zero,
 //!    otherwise *indefinite*.
 //! 4. Otherwise (p > 0) eliminate with Bareiss' integer-preserving step
-//!    `A⁽ᵏ⁺¹⁾[i,j] = (p·A⁽ᵏ⁾[i,j] − A⁽ᵏ⁾[i,k]·A⁽ᵏ⁾[k,j]) / d_k` for i, j > k
+//!    `A⁽ᵏ⁺¹⁾(i,j) = (p·A⁽ᵏ⁾(i,j) − A⁽ᵏ⁾(i,k)·A⁽ᵏ⁾(k,j)) / d_k` for i, j > k
 //!    (the division is exact), and set d_{k+1} = p.
 //!
 //! If all n pivots are positive, answer *positive definite*. Only the upper
@@ -28,9 +28,9 @@
 //! without pivoting.
 //!
 //! *Exactness (Bareiss 1968).* By Sylvester's determinant identity, after k
-//! steps A⁽ᵏ⁾[i,j] (i, j ≥ k) equals the determinant of the (k+1)×(k+1)
+//! steps A⁽ᵏ⁾(i,j) (i, j ≥ k) equals the determinant of the (k+1)×(k+1)
 //! submatrix of N on rows {0,…,k−1, i} and columns {0,…,k−1, j}, and
-//! d_k = det N[..k, ..k] is the k-th leading principal minor. Determinants of
+//! d_k = det N(..k, ..k) is the k-th leading principal minor. Determinants of
 //! integer matrices are integers, so every division in step 4 is exact
 //! (E. H. Bareiss, "Sylvester's identity and multistep integer-preserving
 //! Gaussian elimination", Math. Comp. 22 (1968), 565–578). A nonzero
@@ -39,15 +39,15 @@
 //!
 //! *Meaning of the entries.* Expanding that bordered determinant by the
 //! Schur complement, det [[B, c], [rᵀ, x]] = det B · (x − rᵀB⁻¹c), gives
-//! R_k = d_k · S_k, where B = N[..k, ..k] and S_k = N[k.., k..] −
-//! N[k.., ..k] B⁻¹ N[..k, k..] is the Schur complement of B. All earlier
+//! R_k = d_k · S_k, where B = N(..k, ..k) and S_k = N(k.., k..) −
+//! N(k.., ..k) B⁻¹ N(..k, k..) is the Schur complement of B. All earlier
 //! pivots were positive, so d₁, …, d_k > 0: B has positive leading principal
 //! minors and is positive definite (Sylvester's criterion), and R_k has the
 //! same signs as S_k.
 //!
-//! *Inertia.* N = Lᵀ-congruent to diag(B, S_k) (block LDLᵀ:
+//! *Inertia.* N is congruent to diag(B, S_k) (block LDLᵀ:
 //! N = [[I, 0], [CB⁻¹, I]] · diag(B, S_k) · [[I, B⁻¹Cᵀ], [0, I]] with
-//! C = N[k.., ..k]), so by Sylvester's law of inertia, and since B ≻ 0,
+//! C = N(k.., ..k)), so by Sylvester's law of inertia, and since B ≻ 0,
 //! M is positive definite ⇔ S_k is, and M is positive semidefinite ⇔ S_k is
 //! (Haynsworth, "Determination of the inertia of a partitioned Hermitian
 //! matrix", Linear Algebra Appl. 1 (1968) 73–81; Horn & Johnson, *Matrix
@@ -56,7 +56,7 @@
 //! * Step 1: a negative diagonal entry of R_k means eᵢᵀS_k eᵢ < 0, so S_k and
 //!   hence M is not positive semidefinite.
 //! * Step 3: if every diagonal entry of S_k is 0 and some off-diagonal entry
-//!   s = S_k[i,j] ≠ 0, the principal 2×2 submatrix [[0, s], [s, 0]] has
+//!   s = S_k(i,j) ≠ 0, the principal 2×2 submatrix [[0, s], [s, 0]] has
 //!   determinant −s² < 0, so S_k is not positive semidefinite (principal
 //!   submatrices of a PSD matrix are PSD). If S_k = 0, then M is congruent to
 //!   diag(B, 0) with B ≻ 0 and k < n: positive semidefinite and singular.
@@ -125,9 +125,9 @@ pub fn definiteness(m: &[Vec<BigInt>]) -> Result<Definiteness> {
             });
         }
     }
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if m[i][j] != m[j][i] {
+    for (i, row) in m.iter().enumerate() {
+        for (j, x) in row.iter().enumerate().skip(i + 1) {
+            if *x != m[j][i] {
                 return Err(Error::InvalidOption(format!(
                     "definiteness needs a symmetric matrix, but entry ({i}, {j}) differs from ({j}, {i})"
                 )));

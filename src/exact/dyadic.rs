@@ -53,6 +53,12 @@ impl DyadicVec {
     /// Writes `values` (finite) over their smallest exponent.
     pub fn from_values(values: impl IntoIterator<Item = f64>) -> Self {
         let parts: Vec<(i64, i64)> = values.into_iter().map(decompose).collect();
+        Self::from_parts(&parts)
+    }
+
+    /// Writes already decomposed values `(mantissa, exponent)` (see
+    /// [`decompose`]) over their smallest exponent.
+    pub fn from_parts(parts: &[(i64, i64)]) -> Self {
         let exponent = common_exponent(parts.iter().copied());
         let ints = parts
             .iter()
@@ -113,7 +119,7 @@ mod tests {
         assert_eq!(decompose(0.1), (3_602_879_701_896_397, -55));
         for &x in &[1.5, -2.25, 1e-3, 12345.678, -7.0e10, 0.1] {
             let (m, q) = decompose(x);
-            assert_eq!(m % 2 != 0, true, "{x}: mantissa must be odd");
+            assert!(m % 2 != 0, "{x}: mantissa must be odd");
             assert_eq!(value_of(m, q), x, "{x}");
         }
     }

@@ -1,7 +1,7 @@
 //! The exact Gram matrix of a [`DenseMatrix`] as an integer matrix times a
 //! power of two.
 //!
-//! With W = Z·2^q (Z integer, see [`DyadicVec`]), the smaller Gram matrix is
+//! With W = Z·2^q (Z an integer matrix, every finite f64 being a dyadic rational), the smaller Gram matrix is
 //! G·2^(2q) with G = ZZᵀ (m×m) when m < n and G = ZᵀZ (n×n) otherwise. WWᵀ
 //! and WᵀW have the same nonzero eigenvalues (if WᵀWv = λv with λ ≠ 0 then
 //! Wv ≠ 0 and WWᵀ(Wv) = λ(Wv)), so λ_max of either is σ(W)²; and for s > 0
@@ -53,30 +53,36 @@ impl ExactGram {
             _ => 1,
         };
         guard::check_size(rows, cols, span)?;
-        let z = DyadicVec::from_values(w.to_row_major());
+        let z = DyadicVec::from_parts(&parts);
         let entry = |i: usize, j: usize| &z.ints[i * cols + j];
         let k = rows.min(cols);
-        let mut gram = vec![vec![BigInt::zero(); k]; k];
-        for a in 0..k {
-            for b in a..k {
-                let mut sum = BigInt::zero();
-                if rows < cols {
-                    for t in 0..cols {
-                        let (x, y) = (entry(a, t), entry(b, t));
-                        if !x.is_zero() && !y.is_zero() {
-                            sum += x * y;
-                        }
-                    }
+        let dot = |a: usize, b: usize| -> BigInt {
+            let mut sum = BigInt::zero();
+            let len = if rows < cols { cols } else { rows };
+            for t in 0..len {
+                let (x, y) = if rows < cols {
+                    (entry(a, t), entry(b, t))
                 } else {
-                    for t in 0..rows {
-                        let (x, y) = (entry(t, a), entry(t, b));
-                        if !x.is_zero() && !y.is_zero() {
-                            sum += x * y;
-                        }
-                    }
+                    (entry(t, a), entry(t, b))
+                };
+                if !x.is_zero() && !y.is_zero() {
+                    sum += x * y;
                 }
-                gram[b][a] = sum.clone();
-                gram[a][b] = sum;
+            }
+            sum
+        };
+        // Upper triangle by dot products, lower triangle mirrored.
+        let mut gram: Vec<Vec<BigInt>> = (0..k)
+            .map(|a| {
+                (0..k)
+                    .map(|b| if b >= a { dot(a, b) } else { BigInt::zero() })
+                    .collect()
+            })
+            .collect();
+        for a in 1..k {
+            let (top, bottom) = gram.split_at_mut(a);
+            for (b, row_b) in top.iter().enumerate() {
+                bottom[0][b] = row_b[a].clone();
             }
         }
         let trace = (0..k).map(|i| &gram[i][i]).sum();

@@ -16,9 +16,11 @@ use crate::error::{Error, Result};
 pub const MAX_EXACT_DIM: usize = 64;
 
 /// Largest estimated work (64-bit limb multiplications, schoolbook model) of
-/// one exact comparison; about 10⁴ times what a 32×32 Gaussian matrix needs
-/// and of the order of ten seconds here.
-pub const MAX_EXACT_WORK: f64 = 2.0e10;
+/// one exact comparison: about 10³ times what a 32×32 Gaussian matrix needs
+/// (≈ 6·10⁶, 20 ms), of the order of 5–15 s on the development machine. A
+/// 16×16 matrix whose weights span the whole f64 range (≈ 2100 bits) needs
+/// ≈ 2·10⁸ (0.2 s); a 64×64 Gaussian one ≈ 2·10⁸ (0.45 s).
+pub const MAX_EXACT_WORK: f64 = 5.0e9;
 
 /// Estimated limb multiplications to form the Gram matrix of a matrix with
 /// `min_dim` × `max_dim` entries of `entry_bits` bits and to eliminate it

@@ -16,13 +16,13 @@
 //! [`MAX_EXACT_WORK`]. Use [`ExactGram`] to ask many questions about one
 //! matrix without converting it again.
 
-mod bisection;
-mod compare;
-mod definiteness;
+pub mod bisection;
+pub mod compare;
+pub mod definiteness;
 mod dyadic;
-mod gram;
-mod guard;
-mod lipschitz;
+pub mod gram;
+pub mod guard;
+pub mod lipschitz;
 
 pub use bisection::sigma_enclosure;
 pub use compare::{compare_sigma, contains_sigma};
