@@ -17,7 +17,7 @@ use lipcert::{DenseMatrix, Error, Method};
 use num_bigint::BigInt;
 use num_traits::{Float, Signed, Zero};
 use proptest::prelude::*;
-use proptest::test_runner::{RngAlgorithm, RngSeed};
+use proptest::test_runner::{RngAlgorithm, RngSeed, TestCaseError};
 use std::cmp::Ordering::{self, Equal, Greater, Less};
 
 // ---------------------------------------------------------------- helpers
@@ -81,25 +81,46 @@ fn cmp_scaled(a: &BigInt, p: i64, b: &BigInt, q: i64) -> Ordering {
 /// with T = ‖W‖_F², D = det W: σ² = (T + √(T² − 4D²))/2, so
 /// s vs σ has the ordering of (2s² − T) vs √(T² − 4D²).
 fn compare_2x2_closed_form(w: [i64; 4], s: f64) -> Ordering {
-    let [a, b, c, d] = w.map(BigInt::from);
+    let (sm, se) = dyadic(s);
+    compare_2x2_integer(w.map(BigInt::from), &sm, se)
+}
+
+/// The same for a 2×2 matrix of arbitrary finite floats: written as
+/// A·2^e with an integer matrix A, s vs σ(W) is s·2^(−e) vs σ(A).
+fn compare_2x2_closed_form_f64(w: [f64; 4], s: f64) -> Ordering {
+    let parts = w.map(dyadic);
+    let e = parts
+        .iter()
+        .filter(|(m, _)| !m.is_zero())
+        .map(|&(_, q)| q)
+        .min()
+        .unwrap_or(0);
+    let a = parts.map(|(m, q)| {
+        if m.is_zero() {
+            m
+        } else {
+            m << ((q - e) as usize)
+        }
+    });
+    let (sm, se) = dyadic(s);
+    compare_2x2_integer(a, &sm, se - e)
+}
+
+/// s = sm·2^se vs σ([[a, b], [c, d]]) for integers, by the closed form.
+fn compare_2x2_integer(w: [BigInt; 4], sm: &BigInt, se: i64) -> Ordering {
+    let [a, b, c, d] = w;
     let t = &a * &a + &b * &b + &c * &c + &d * &d;
     let det = &a * &d - &b * &c;
     let disc = &t * &t - BigInt::from(4) * &det * &det; // ≥ 0
-    let (sm, se) = dyadic(s);
-    // 2s² − T = (2·sm² − T·4^(−se))·4^se; work with x = 2·sm²·4^se − T as a
-    // scaled integer x_num·2^x_exp.
-    let two_s2 = BigInt::from(2) * &sm * &sm;
+                                                        // 2s² − T as a scaled integer x_num·2^x_exp.
+    let two_s2 = BigInt::from(2) * sm * sm;
     let (x_num, x_exp) = {
         let e = 2 * se;
         let k = e.min(0);
         ((&two_s2 << ((e - k) as usize)) - (&t << ((-k) as usize)), k)
     };
     if x_num.is_negative() {
-        return if disc.is_zero() && x_num.is_zero() {
-            Equal
-        } else {
-            Less
-        };
+        return Less;
     }
     // Compare x² = x_num²·4^x_exp with disc.
     cmp_scaled(&(&x_num * &x_num), 2 * x_exp, &disc, 0)
@@ -365,6 +386,42 @@ proptest! {
         } else {
             prop_assert_eq!(compare_2x2_closed_form(entries, lo_unscaled), Less);
             prop_assert_eq!(compare_2x2_closed_form(entries, hi_unscaled), Greater);
+        }
+    }
+
+    /// 2×2 matrices whose entries have independent exponents anywhere in the
+    /// f64 range (subnormals included), against the closed form.
+    #[test]
+    fn two_by_two_wide_range_matches_closed_form(
+        mantissas in prop::array::uniform4(-(1i64 << 53)..(1i64 << 53)),
+        exponents in prop::array::uniform4(-1074i32..=960),
+        zero_mask in 0u8..16,
+    ) {
+        let entries: [f64; 4] = std::array::from_fn(|i| {
+            if zero_mask >> i & 1 == 1 && zero_mask != 15 {
+                0.0
+            } else {
+                // m·2^(e−52) (|m| < 2^53 is exact as a float); rounded when it
+                // lands among subnormals, which is fine: any float will do.
+                lipcert::rounding::scale_pow2(mantissas[i] as f64, exponents[i] - 52)
+            }
+        });
+        let w = DenseMatrix::from_row_major(2, 2, &entries).unwrap();
+        if w.is_zero() {
+            return Ok(());
+        }
+        let e = match sigma_enclosure(&w, 0.0) {
+            Ok(e) => e,
+            Err(Error::Overflow { .. }) => return Ok(()),
+            Err(other) => return Err(TestCaseError::fail(format!("{other}"))),
+        };
+        let (lo, hi) = (e.lower(), e.upper());
+        prop_assert!(lo == hi || lo.next_up() == hi, "[{:e}, {:e}]", lo, hi);
+        if lo == hi {
+            prop_assert_eq!(compare_2x2_closed_form_f64(entries, lo), Equal);
+        } else {
+            prop_assert_eq!(compare_2x2_closed_form_f64(entries, lo), Less, "{:?}", entries);
+            prop_assert_eq!(compare_2x2_closed_form_f64(entries, hi), Greater, "{:?}", entries);
         }
     }
 

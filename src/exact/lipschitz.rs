@@ -89,10 +89,8 @@ fn compare_image_norm(w: &DenseMatrix, d: &[BigInt], bound: f64) -> Ordering {
 /// use lipcert::DenseMatrix;
 /// use lipcert::exact::lipschitz_ratio_at_most;
 /// let w = DenseMatrix::from_row_major(1, 2, &[3.0, 4.0]).unwrap(); // σ = 5
-/// let (x, y) = ([0.6, 0.8], [0.0, 0.0]);
 /// assert!(lipschitz_ratio_at_most(&w, &[3.0, 4.0], &[0.0, 0.0], 5.0).unwrap());
 /// assert!(!lipschitz_ratio_at_most(&w, &[3.0, 4.0], &[0.0, 0.0], 5.0f64.next_down()).unwrap());
-/// # let _ = (x, y);
 /// ```
 pub fn lipschitz_ratio_at_most(w: &DenseMatrix, x: &[f64], y: &[f64], bound: f64) -> Result<bool> {
     let n = w.ncols();
