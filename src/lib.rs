@@ -11,6 +11,7 @@ pub mod certify;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;
+pub mod exact;
 pub mod matrix;
 pub mod operator;
 pub mod rounding;
