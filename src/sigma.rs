@@ -135,6 +135,7 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
             crate::certify::rump::rump_with_svd(s)?,
             "Rump 2011 Thm 3.2 from faer SVD vectors",
         ),
+        Method::Exact => return crate::exact::sigma_enclosure(w, options.rel_width),
         other => {
             return Err(Error::InvalidOption(format!(
                 "method '{other}' is not available yet"
@@ -152,7 +153,7 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
 
 /// Up to this many columns (after orienting m ≥ n), `auto` uses a dense SVD
 /// for the estimate: it is cheaper than the iterative path's setup.
-const AUTO_SVD_MAX_DIM: usize = 96;
+const AUTO_SVD_MAX_DIM: usize = 48;
 
 /// Relative accuracy assumed for a backward-stable SVD's σ₁ (only steers the
 /// first certification attempt; soundness does not depend on it).
