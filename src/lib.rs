@@ -13,7 +13,10 @@ pub mod error;
 pub mod estimate;
 pub mod exact;
 pub mod matrix;
+pub mod network;
+pub mod normalize;
 pub mod operator;
+pub mod oracle;
 pub mod rounding;
 pub mod sigma;
 #[cfg(feature = "proptest")]

@@ -1,0 +1,403 @@
+//! Resolving a [`NetworkSpec`] against its weights: tensors looked up by name,
+//! shapes inferred and checked layer by layer, every error naming the layer.
+
+use super::conv_layer::ConvLayer;
+use super::layer::{Layer, Network, Node};
+use super::pool::{Pool2d, Windows1d};
+use super::spec::{BatchNormSpec, ConvPadding, IntOrPair, LayerSpec, NetworkSpec};
+use super::weights::{Tensor, Weights};
+use crate::error::{Error, Result};
+use crate::matrix::DenseMatrix;
+
+fn err(ctx: &str, msg: impl std::fmt::Display) -> Error {
+    Error::InvalidOption(format!("{ctx}: {msg}"))
+}
+
+fn finite(t: &Tensor, name: &str, ctx: &str) -> Result<Vec<f64>> {
+    if let Some((i, v)) = t.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(err(
+            ctx,
+            format!("tensor '{name}' has a non-finite value {v} at flat index {i}"),
+        ));
+    }
+    Ok(t.data.clone())
+}
+
+fn vector(weights: &Weights, name: &str, len: usize, ctx: &str) -> Result<Vec<f64>> {
+    let t = weights.get(name, ctx)?;
+    if t.shape.iter().product::<usize>() != len || t.shape.len() != 1 {
+        return Err(err(
+            ctx,
+            format!("tensor '{name}' has shape {:?}, expected [{len}]", t.shape),
+        ));
+    }
+    finite(t, name, ctx)
+}
+
+impl Network {
+    /// Builds the network described by `spec` with tensors from `weights`.
+    ///
+    /// ```
+    /// use lipcert::network::{spec::NetworkSpec, weights::{Tensor, Weights}, layer::Network};
+    /// let spec = NetworkSpec::from_json(r#"{"weights": "-", "input_shape": [3],
+    ///   "layers": [{"type": "linear", "weight": "fc.weight"}, {"type": "tanh"}]}"#).unwrap();
+    /// let mut w = Weights::new();
+    /// w.insert("fc.weight", Tensor::new(vec![2, 3], vec![1.0; 6]).unwrap());
+    /// let net = Network::from_spec(&spec, &w).unwrap();
+    /// assert_eq!(net.output_shape(), &[2]);
+    /// ```
+    pub fn from_spec(spec: &NetworkSpec, weights: &Weights) -> Result<Network> {
+        if spec.input_shape.is_empty() || spec.input_shape.contains(&0) {
+            return Err(Error::InvalidOption(format!(
+                "network spec: input_shape {:?} must be non-empty with positive dimensions",
+                spec.input_shape
+            )));
+        }
+        let (nodes, _) = build_list(&spec.layers, &spec.input_shape, weights, "layer ")?;
+        Ok(Network {
+            input_shape: spec.input_shape.clone(),
+            nodes,
+        })
+    }
+}
+
+fn build_list(
+    layers: &[LayerSpec],
+    shape: &[usize],
+    weights: &Weights,
+    prefix: &str,
+) -> Result<(Vec<Node>, Vec<usize>)> {
+    let mut shape = shape.to_vec();
+    let mut nodes = Vec::with_capacity(layers.len());
+    for (i, l) in layers.iter().enumerate() {
+        let ctx = format!("{prefix}{i} ({})", l.type_name());
+        let node = build_one(l, &shape, weights, &ctx)?;
+        shape = node.shape_out.clone();
+        nodes.push(node);
+    }
+    Ok((nodes, shape))
+}
+
+fn chw(shape: &[usize], ctx: &str) -> Result<(usize, usize, usize)> {
+    match shape {
+        [c, h, w] => Ok((*c, *h, *w)),
+        _ => Err(err(
+            ctx,
+            format!("needs a C×H×W input, got shape {shape:?}"),
+        )),
+    }
+}
+
+fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Result<Node> {
+    let n: usize = shape.iter().product();
+    let same = |layer: Layer| -> Result<(Layer, Vec<usize>)> { Ok((layer, shape.to_vec())) };
+    let (layer, shape_out) = match l {
+        LayerSpec::Linear { weight, bias } => {
+            let [n_in] = shape else {
+                return Err(err(
+                    ctx,
+                    format!("needs a flat input, got shape {shape:?} (add a flatten layer)"),
+                ));
+            };
+            let t = weights.get(weight, ctx)?;
+            let [out, inp] = t.shape[..] else {
+                return Err(err(
+                    ctx,
+                    format!(
+                        "weight '{weight}' has shape {:?}, expected [out, in]",
+                        t.shape
+                    ),
+                ));
+            };
+            if inp != *n_in {
+                return Err(err(
+                    ctx,
+                    format!("weight '{weight}' is {out}×{inp} but the input has {n_in} features"),
+                ));
+            }
+            let data = finite(t, weight, ctx)?;
+            let w = DenseMatrix::from_row_major(out, inp, &data).map_err(|e| err(ctx, e))?;
+            let bias = bias
+                .as_ref()
+                .map(|b| vector(weights, b, out, ctx))
+                .transpose()?;
+            (Layer::Linear { weight: w, bias }, vec![out])
+        }
+        LayerSpec::Conv2d {
+            weight,
+            bias,
+            stride,
+            padding,
+            padding_mode,
+            dilation,
+            groups,
+        } => {
+            let (c, h, w) = chw(shape, ctx)?;
+            if padding_mode != "zeros" {
+                return Err(err(ctx, format!(
+                    "padding_mode '{padding_mode}' is not supported in networks yet (only 'zeros'); \
+                     it needs the conv module's padding maps"
+                )));
+            }
+            let t = weights.get(weight, ctx)?;
+            let [co, cig, kh, kw] = t.shape[..] else {
+                return Err(err(
+                    ctx,
+                    format!(
+                        "weight '{weight}' has shape {:?}, expected [C_out, C_in/groups, kh, kw]",
+                        t.shape
+                    ),
+                ));
+            };
+            let dil = dilation.pair();
+            let st = stride.pair();
+            let pad = match padding {
+                ConvPadding::Size(p) => {
+                    let (a, b) = p.pair();
+                    (a, a, b, b)
+                }
+                ConvPadding::Named(s) if s == "valid" => (0, 0, 0, 0),
+                ConvPadding::Named(s) if s == "same" => {
+                    if st != (1, 1) {
+                        return Err(err(ctx, "padding='same' requires stride 1 (as in PyTorch)"));
+                    }
+                    let th = dil.0 * (kh.max(1) - 1);
+                    let tw = dil.1 * (kw.max(1) - 1);
+                    (th / 2, th - th / 2, tw / 2, tw - tw / 2)
+                }
+                ConvPadding::Named(s) => {
+                    return Err(err(
+                        ctx,
+                        format!("padding '{s}' must be a number, a pair, 'valid' or 'same'"),
+                    ))
+                }
+            };
+            let data = finite(t, weight, ctx)?;
+            let bias = bias
+                .as_ref()
+                .map(|b| vector(weights, b, co, ctx))
+                .transpose()?;
+            let conv = ConvLayer::new(
+                data,
+                [co, cig, kh, kw],
+                bias,
+                c,
+                (h, w),
+                st,
+                pad,
+                dil,
+                *groups,
+            )
+            .map_err(|e| err(ctx, e))?;
+            let (oh, ow) = conv.out_hw;
+            (Layer::Conv2d(conv), vec![co, oh, ow])
+        }
+        LayerSpec::Relu => same(Layer::Relu)?,
+        LayerSpec::LeakyRelu { negative_slope } => {
+            if !negative_slope.is_finite() {
+                return Err(err(
+                    ctx,
+                    format!("negative_slope {negative_slope} is not finite"),
+                ));
+            }
+            same(Layer::LeakyRelu(*negative_slope))?
+        }
+        LayerSpec::Sigmoid => same(Layer::Sigmoid)?,
+        LayerSpec::Tanh => same(Layer::Tanh)?,
+        LayerSpec::Silu => same(Layer::Silu)?,
+        LayerSpec::Gelu { approximate } => {
+            if approximate != "none" {
+                return Err(err(ctx, format!(
+                    "approximate='{approximate}' is not supported yet; only the exact GELU (approximate='none') has a certified constant"
+                )));
+            }
+            same(Layer::Gelu)?
+        }
+        LayerSpec::Softmax { dim } => {
+            let d = shape.len() as i64;
+            let axis = if *dim < 0 { d + dim } else { *dim };
+            if axis < 0 || axis >= d {
+                return Err(err(
+                    ctx,
+                    format!("dim {dim} is out of range for shape {shape:?}"),
+                ));
+            }
+            let axis = axis as usize;
+            let outer = shape[..axis].iter().product();
+            let inner = shape[axis + 1..].iter().product();
+            same(Layer::Softmax {
+                outer,
+                len: shape[axis],
+                inner,
+            })?
+        }
+        LayerSpec::Maxpool2d {
+            kernel,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+        } => {
+            let (c, h, w) = chw(shape, ctx)?;
+            if *ceil_mode {
+                return Err(err(ctx, "ceil_mode=true is not supported"));
+            }
+            let pool = strided_pool(h, w, *kernel, *stride, *padding, *dilation, true, ctx)?;
+            let (oh, ow) = pool.output_hw();
+            (Layer::MaxPool2d { channels: c, pool }, vec![c, oh, ow])
+        }
+        LayerSpec::Avgpool2d {
+            kernel,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+        } => {
+            let (c, h, w) = chw(shape, ctx)?;
+            if *ceil_mode {
+                return Err(err(ctx, "ceil_mode=true is not supported"));
+            }
+            let pool = strided_pool(
+                h,
+                w,
+                *kernel,
+                *stride,
+                *padding,
+                IntOrPair::One(1),
+                *count_include_pad,
+                ctx,
+            )?;
+            let (oh, ow) = pool.output_hw();
+            (Layer::AvgPool2d { channels: c, pool }, vec![c, oh, ow])
+        }
+        LayerSpec::AdaptiveAvgpool2d { output_size } => {
+            let (c, h, w) = chw(shape, ctx)?;
+            let (oh, ow) = output_size.pair();
+            let pool = Pool2d {
+                rows: Windows1d::adaptive(h, oh).map_err(|e| err(ctx, e))?,
+                cols: Windows1d::adaptive(w, ow).map_err(|e| err(ctx, e))?,
+            };
+            (Layer::AvgPool2d { channels: c, pool }, vec![c, oh, ow])
+        }
+        LayerSpec::GlobalAvgpool2d => {
+            let (c, h, w) = chw(shape, ctx)?;
+            let pool = Pool2d {
+                rows: Windows1d::adaptive(h, 1).map_err(|e| err(ctx, e))?,
+                cols: Windows1d::adaptive(w, 1).map_err(|e| err(ctx, e))?,
+            };
+            (Layer::AvgPool2d { channels: c, pool }, vec![c, 1, 1])
+        }
+        LayerSpec::Batchnorm1d(bn) => {
+            if !(shape.len() == 1 || shape.len() == 2) {
+                return Err(err(
+                    ctx,
+                    format!("batchnorm1d needs a [C] or [C, L] input, got {shape:?}"),
+                ));
+            }
+            (batchnorm(bn, shape, weights, ctx)?, shape.to_vec())
+        }
+        LayerSpec::Batchnorm2d(bn) => {
+            chw(shape, ctx)?;
+            (batchnorm(bn, shape, weights, ctx)?, shape.to_vec())
+        }
+        LayerSpec::Flatten => (Layer::Flatten, vec![n]),
+        LayerSpec::Residual { body, shortcut } => {
+            if body.is_empty() {
+                return Err(err(ctx, "residual body is empty"));
+            }
+            let (body_nodes, body_shape) =
+                build_list(body, shape, weights, &format!("{ctx}.body["))
+                    .map_err(|e| err(ctx, e))?;
+            let (short_nodes, short_shape) = match shortcut {
+                Some(s) if !s.is_empty() => {
+                    let (nodes, sh) = build_list(s, shape, weights, &format!("{ctx}.shortcut["))
+                        .map_err(|e| err(ctx, e))?;
+                    (Some(nodes), sh)
+                }
+                _ => (None, shape.to_vec()),
+            };
+            if body_shape != short_shape {
+                return Err(err(ctx, format!(
+                    "body output shape {body_shape:?} differs from shortcut output shape {short_shape:?}"
+                )));
+            }
+            (
+                Layer::Residual {
+                    body: body_nodes,
+                    shortcut: short_nodes,
+                },
+                body_shape,
+            )
+        }
+    };
+    Ok(Node {
+        kind: l.type_name(),
+        layer,
+        shape_in: shape.to_vec(),
+        shape_out,
+        bound: None,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn strided_pool(
+    h: usize,
+    w: usize,
+    kernel: IntOrPair,
+    stride: Option<IntOrPair>,
+    padding: IntOrPair,
+    dilation: IntOrPair,
+    count_include_pad: bool,
+    ctx: &str,
+) -> Result<Pool2d> {
+    let (kh, kw) = kernel.pair();
+    let (sh, sw) = stride.unwrap_or(kernel).pair();
+    let (ph, pw) = padding.pair();
+    let (dh, dw) = dilation.pair();
+    Ok(Pool2d {
+        rows: Windows1d::strided(h, kh, sh, ph, dh, count_include_pad).map_err(|e| err(ctx, e))?,
+        cols: Windows1d::strided(w, kw, sw, pw, dw, count_include_pad).map_err(|e| err(ctx, e))?,
+    })
+}
+
+fn batchnorm(bn: &BatchNormSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Result<Layer> {
+    let c = shape[0];
+    let spatial = shape[1..].iter().product();
+    if !(bn.eps.is_finite() && bn.eps >= 0.0) {
+        return Err(err(
+            ctx,
+            format!("eps {} must be finite and nonnegative", bn.eps),
+        ));
+    }
+    let gamma = match &bn.weight {
+        Some(name) => vector(weights, name, c, ctx)?,
+        None => vec![1.0; c],
+    };
+    let beta = match &bn.bias {
+        Some(name) => vector(weights, name, c, ctx)?,
+        None => vec![0.0; c],
+    };
+    let mean = vector(weights, &bn.running_mean, c, ctx)?;
+    let var = vector(weights, &bn.running_var, c, ctx)?;
+    if let Some((i, v)) = var
+        .iter()
+        .enumerate()
+        .find(|(_, v)| **v + bn.eps <= 0.0 || **v < 0.0)
+    {
+        return Err(err(
+            ctx,
+            format!(
+                "running_var[{i}] = {v} with eps {}: var + eps must be positive (var ≥ 0)",
+                bn.eps
+            ),
+        ));
+    }
+    Ok(Layer::BatchNorm {
+        gamma,
+        beta,
+        mean,
+        var,
+        eps: bn.eps,
+        spatial,
+    })
+}

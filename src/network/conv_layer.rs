@@ -1,0 +1,319 @@
+//! A 2-D convolution layer inside a network: PyTorch `Conv2d` semantics
+//! (input C_in×H×W, kernel C_out×(C_in/groups)×kh×kw, stride, per-side zero
+//! padding, dilation, groups), its forward map, its transpose and its
+//! certified Lipschitz enclosure.
+//!
+//! The Lipschitz constant of a convolution (bias ignored: it only shifts the
+//! output) is the spectral norm of its matrix A. This module computes it from
+//! the explicit matrix with the dense certified machinery when A is small, and
+//! otherwise from σ(A) ≤ √(‖A‖₁‖A‖∞) (upper) and the vector lower bound on a
+//! power-iterated vector (lower).
+
+use crate::certify::vector_lower::lower_bound_from_vector;
+use crate::error::{Error, Result};
+use crate::matrix::DenseMatrix;
+use crate::operator::LinearOperator;
+use crate::rounding::{self, add_up, mul_up, sqrt_up};
+
+/// Largest explicit matrix (rows·cols entries) certified with the dense path.
+pub const MAX_EXPLICIT_ENTRIES: usize = 4_000_000;
+
+/// Geometry and weights of one convolution layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvLayer {
+    /// Kernel values, shape (c_out, c_in/groups, kh, kw), row-major.
+    pub kernel: Vec<f64>,
+    /// Bias per output channel.
+    pub bias: Option<Vec<f64>>,
+    /// Input channels.
+    pub c_in: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel (height, width).
+    pub kernel_hw: (usize, usize),
+    /// Stride (height, width).
+    pub stride: (usize, usize),
+    /// Zero padding (top, bottom, left, right).
+    pub padding: (usize, usize, usize, usize),
+    /// Dilation (height, width).
+    pub dilation: (usize, usize),
+    /// Groups.
+    pub groups: usize,
+    /// Input (height, width).
+    pub in_hw: (usize, usize),
+    /// Output (height, width).
+    pub out_hw: (usize, usize),
+}
+
+impl ConvLayer {
+    /// Checks the geometry and computes the output size
+    /// ⌊(H + pad − d(k−1) − 1)/s⌋ + 1 per axis.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kernel: Vec<f64>,
+        kernel_shape: [usize; 4],
+        bias: Option<Vec<f64>>,
+        c_in: usize,
+        in_hw: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize, usize, usize),
+        dilation: (usize, usize),
+        groups: usize,
+    ) -> Result<Self> {
+        let [c_out, cig, kh, kw] = kernel_shape;
+        if groups == 0 || c_in % groups != 0 || c_out % groups != 0 {
+            return Err(Error::InvalidOption(format!(
+                "groups = {groups} must divide C_in = {c_in} and C_out = {c_out}"
+            )));
+        }
+        if cig != c_in / groups {
+            return Err(Error::InvalidOption(format!(
+                "kernel has {cig} input channels per group, but the input has {c_in} channels and groups = {groups} (expected {})",
+                c_in / groups
+            )));
+        }
+        if kh == 0
+            || kw == 0
+            || stride.0 == 0
+            || stride.1 == 0
+            || dilation.0 == 0
+            || dilation.1 == 0
+        {
+            return Err(Error::InvalidOption(
+                "kernel size, stride and dilation must be positive".into(),
+            ));
+        }
+        if kernel.len() != c_out * cig * kh * kw {
+            return Err(Error::ShapeMismatch {
+                what: "conv kernel values",
+                expected: c_out * cig * kh * kw,
+                got: kernel.len(),
+            });
+        }
+        if let Some(b) = &bias {
+            if b.len() != c_out {
+                return Err(Error::ShapeMismatch {
+                    what: "conv bias length (C_out)",
+                    expected: c_out,
+                    got: b.len(),
+                });
+            }
+        }
+        let axis = |n: usize, before: usize, after: usize, k: usize, d: usize, s: usize| {
+            let span = d * (k - 1) + 1;
+            let padded = n + before + after;
+            if padded < span {
+                None
+            } else {
+                Some((padded - span) / s + 1)
+            }
+        };
+        let oh = axis(in_hw.0, padding.0, padding.1, kh, dilation.0, stride.0);
+        let ow = axis(in_hw.1, padding.2, padding.3, kw, dilation.1, stride.1);
+        let (Some(oh), Some(ow)) = (oh, ow) else {
+            return Err(Error::InvalidOption(format!(
+                "kernel {kh}x{kw} (dilation {dilation:?}) does not fit the padded input {in_hw:?}"
+            )));
+        };
+        Ok(Self {
+            kernel,
+            bias,
+            c_in,
+            c_out,
+            kernel_hw: (kh, kw),
+            stride,
+            padding,
+            dilation,
+            groups,
+            in_hw,
+            out_hw: (oh, ow),
+        })
+    }
+
+    fn cig(&self) -> usize {
+        self.c_in / self.groups
+    }
+
+    /// Visits every (output index, input index, kernel value) triple of the
+    /// linear map.
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, f64)) {
+        let (h, w) = self.in_hw;
+        let (oh, ow) = self.out_hw;
+        let (kh, kw) = self.kernel_hw;
+        let cig = self.cig();
+        let cog = self.c_out / self.groups;
+        for co in 0..self.c_out {
+            let g = co / cog;
+            for r in 0..oh {
+                for s in 0..ow {
+                    let out = (co * oh + r) * ow + s;
+                    for cl in 0..cig {
+                        let ci = g * cig + cl;
+                        for i in 0..kh {
+                            let y = (r * self.stride.0 + i * self.dilation.0) as isize
+                                - self.padding.0 as isize;
+                            if y < 0 || y as usize >= h {
+                                continue;
+                            }
+                            for j in 0..kw {
+                                let x = (s * self.stride.1 + j * self.dilation.1) as isize
+                                    - self.padding.2 as isize;
+                                if x < 0 || x as usize >= w {
+                                    continue;
+                                }
+                                let k = self.kernel[((co * cig + cl) * kh + i) * kw + j];
+                                f(out, (ci * h + y as usize) * w + x as usize, k);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A x without bias.
+    pub fn apply_linear(&self, x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; self.output_len()];
+        self.for_each_tap(|o, i, k| y[o] += k * x[i]);
+        y
+    }
+
+    /// A x + b.
+    pub fn forward(&self, x: &[f64]) -> Vec<f64> {
+        let mut y = self.apply_linear(x);
+        if let Some(b) = &self.bias {
+            let per = self.out_hw.0 * self.out_hw.1;
+            for (i, v) in y.iter_mut().enumerate() {
+                *v += b[i / per];
+            }
+        }
+        y
+    }
+
+    /// Aᵀ g.
+    pub fn apply_transposed(&self, g: &[f64]) -> Vec<f64> {
+        let mut x = vec![0.0; self.input_len()];
+        self.for_each_tap(|o, i, k| x[i] += k * g[o]);
+        x
+    }
+
+    /// C_in·H·W.
+    pub fn input_len(&self) -> usize {
+        self.c_in * self.in_hw.0 * self.in_hw.1
+    }
+
+    /// C_out·H_out·W_out.
+    pub fn output_len(&self) -> usize {
+        self.c_out * self.out_hw.0 * self.out_hw.1
+    }
+
+    /// Terms in one output's dot product (C_in/groups·kh·kw).
+    pub fn taps(&self) -> usize {
+        self.cig() * self.kernel_hw.0 * self.kernel_hw.1
+    }
+
+    /// Upper bound on √(‖A‖₁‖A‖∞), hence on ‖A‖₂ and on ‖|A|‖₂.
+    ///
+    /// A column of A (one input pixel of channel cᵢ) holds each kernel entry
+    /// K[cₒ, cᵢ, ·, ·] of its group at most once, and a row (one output of
+    /// channel cₒ) holds each K[cₒ, ·, ·, ·] at most once; so
+    /// ‖A‖₁ ≤ max_cᵢ Σ|K[·, cᵢ, ·, ·]| and ‖A‖∞ ≤ max_cₒ Σ|K[cₒ, ·, ·, ·]|
+    /// (sums rounded upward). Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
+    pub fn abs_norm_up(&self) -> f64 {
+        let (kh, kw) = self.kernel_hw;
+        let cig = self.cig();
+        let per = kh * kw;
+        let mut col = vec![0.0f64; self.c_in];
+        let mut row = vec![0.0f64; self.c_out];
+        let cog = self.c_out / self.groups;
+        for co in 0..self.c_out {
+            let g = co / cog;
+            for cl in 0..cig {
+                let start = (co * cig + cl) * per;
+                let s = rounding::sum_up(self.kernel[start..start + per].iter().map(|v| v.abs()));
+                row[co] = add_up(row[co], s);
+                col[g * cig + cl] = add_up(col[g * cig + cl], s);
+            }
+        }
+        let l1 = col.into_iter().fold(0.0, f64::max);
+        let linf = row.into_iter().fold(0.0, f64::max);
+        sqrt_up(mul_up(l1, linf))
+    }
+
+    /// The explicit matrix of the linear part (rows = outputs, columns =
+    /// inputs), exact: each entry is one kernel value (zero padding never
+    /// places two taps of one output on the same input). `None` when larger
+    /// than [`MAX_EXPLICIT_ENTRIES`].
+    pub fn explicit_matrix(&self) -> Option<Result<DenseMatrix>> {
+        let (m, n) = (self.output_len(), self.input_len());
+        if m.checked_mul(n)? > MAX_EXPLICIT_ENTRIES {
+            return None;
+        }
+        let mut data = vec![0.0; m * n];
+        self.for_each_tap(|o, i, k| data[o * n + i] = k);
+        Some(DenseMatrix::from_row_major(m, n, &data))
+    }
+
+    /// Rigorous enclosure `[lower, upper]` of σ(A) (see the module docs).
+    pub fn lipschitz(&self, options: &crate::SigmaOptions) -> Result<(f64, f64, &'static str)> {
+        if self.kernel.iter().all(|&v| v == 0.0) {
+            return Ok((0.0, 0.0, "zero kernel"));
+        }
+        if let Some(matrix) = self.explicit_matrix() {
+            let e = crate::sigma(&matrix?, options)?;
+            return Ok((
+                e.lower(),
+                e.upper(),
+                "conv as explicit matrix, dense certificate",
+            ));
+        }
+        let upper = self.abs_norm_up();
+        // A few power steps on AᵀA from a deterministic start for the lower bound.
+        let mut v: Vec<f64> = (0..self.input_len())
+            .map(|i| 1.0 + ((i * 2654435761) % 1000) as f64 / 1000.0)
+            .collect();
+        for _ in 0..30 {
+            let av = self.apply_linear(&v);
+            let atav = self.apply_transposed(&av);
+            let norm = atav.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm == 0.0 || !norm.is_finite() {
+                break;
+            }
+            v = atav.into_iter().map(|x| x / norm).collect();
+        }
+        let lower = lower_bound_from_vector(self, &v).min(upper);
+        Ok((
+            lower,
+            upper,
+            "conv: sqrt(l1*linf) upper bound, power-iteration vector lower bound",
+        ))
+    }
+}
+
+impl LinearOperator for ConvLayer {
+    fn nrows(&self) -> usize {
+        self.output_len()
+    }
+    fn ncols(&self) -> usize {
+        self.input_len()
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        y.copy_from_slice(&self.apply_linear(x));
+    }
+    fn apply_transpose(&self, y: &[f64], x: &mut [f64]) {
+        x.copy_from_slice(&self.apply_transposed(y));
+    }
+    /// Each output is a dot product of at most K = C_in/groups·kh·kw terms
+    /// summed left to right: |fl(Ax) − Ax| ≤ γ_K |A||x| + K·η entrywise, and
+    /// ‖|A||x|‖₂ ≤ ‖|A|‖₂‖x‖₂ ≤ [`ConvLayer::abs_norm_up`]·‖x‖₂.
+    /// Proof: proofs/theories/FloatDot.v, `dot_error_bound`.
+    fn apply_error_bound(&self, x_norm: f64) -> f64 {
+        let k = self.taps();
+        let rel = mul_up(rounding::gamma(k), self.abs_norm_up());
+        let abs = mul_up(
+            sqrt_up(self.output_len() as f64),
+            rounding::underflow_slack(k),
+        );
+        add_up(mul_up(rel, x_norm), abs)
+    }
+}

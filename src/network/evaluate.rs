@@ -1,0 +1,439 @@
+//! Forward pass in f64 for every supported layer, with a rigorous bound on
+//! its rounding error, and the Jacobian products J·v (forward mode) and Jᵀ·w
+//! (reverse mode) used by the empirical lower bounds.
+//!
+//! # Forward error bound
+//! For computed input x̂ with ‖x̂ − x‖ ≤ e, a layer g with certified constant
+//! L and computed output ŷ = fl(g(x̂)) satisfies
+//! ‖ŷ − g(x)‖ ≤ L·e + ‖fl(g(x̂)) − g(x̂)‖ (triangle inequality and the
+//! Lipschitz property); the second term (the layer's *local* error) is bounded
+//! per layer kind from the a-priori dot-product bound γₙ
+//! (Higham, Lemma 3.1; proof: proofs/theories/FloatDot.v, `dot_error_bound`)
+//! and, for the transcendental functions, the assumed accuracies below.
+//! Residual blocks add the two branch bounds plus the rounding of the sum.
+//!
+//! Assumed accuracies (assumptions, not theorems): `exp` and `tanh` of the
+//! platform libm within 4u resp. 8u relative error (see
+//! [`super::constants::EXP_RELATIVE_ERROR`]); the GELU of
+//! [`super::special::gelu`] within 2⁻⁴⁴·(|x| + |y|) absolute (its erf is
+//! tested against mpmath to 2⁻⁴⁸).
+
+use super::layer::{Layer, Network, Node};
+use super::special;
+use crate::error::{Error, Result};
+use crate::operator::LinearOperator;
+use crate::rounding::{add_up, gamma, mul_up, norm2_up, sqrt_up, ETA, UNIT_ROUNDOFF};
+
+const U: f64 = UNIT_ROUNDOFF;
+
+/// Computes f(x) in f64.
+///
+/// ```
+/// use lipcert::network::{spec::NetworkSpec, weights::{Tensor, Weights}, layer::Network, evaluate};
+/// let spec = NetworkSpec::from_json(r#"{"weights": "-", "input_shape": [2],
+///   "layers": [{"type": "linear", "weight": "w"}, {"type": "relu"}]}"#).unwrap();
+/// let mut w = Weights::new();
+/// w.insert("w", Tensor::new(vec![2, 2], vec![1.0, 0.0, 0.0, -1.0]).unwrap());
+/// let net = Network::from_spec(&spec, &w).unwrap();
+/// assert_eq!(evaluate::forward(&net, &[3.0, 4.0]).unwrap(), vec![3.0, 0.0]);
+/// ```
+pub fn forward(net: &Network, x: &[f64]) -> Result<Vec<f64>> {
+    check_input(net, x)?;
+    Ok(nodes_forward(&net.nodes, x))
+}
+
+/// Computes ŷ = fl(f(x)) and a rigorous bound e with ‖ŷ − f(x)‖₂ ≤ e
+/// (see the module docs; needs the certified layer bounds, so call
+/// [`crate::network::certify::certify_layers`] first).
+pub fn forward_with_error(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
+    check_input(net, x)?;
+    nodes_forward_error(&net.nodes, x, 0.0)
+}
+
+/// Forward-mode product J_f(x)·v (and f(x)).
+pub fn jvp(net: &Network, x: &[f64], v: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+    check_input(net, x)?;
+    check_input(net, v)?;
+    Ok(nodes_jvp(&net.nodes, x, v))
+}
+
+/// Reverse-mode product J_f(x)ᵀ·w.
+pub fn vjp(net: &Network, x: &[f64], w: &[f64]) -> Result<Vec<f64>> {
+    check_input(net, x)?;
+    if w.len() != net.output_len() {
+        return Err(Error::ShapeMismatch {
+            what: "cotangent length (network output size)",
+            expected: net.output_len(),
+            got: w.len(),
+        });
+    }
+    Ok(nodes_vjp(&net.nodes, x, w))
+}
+
+fn check_input(net: &Network, x: &[f64]) -> Result<()> {
+    if x.len() != net.input_len() {
+        return Err(Error::ShapeMismatch {
+            what: "network input length",
+            expected: net.input_len(),
+            got: x.len(),
+        });
+    }
+    if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+        return Err(Error::InvalidOption(format!(
+            "network input has a non-finite value {v}"
+        )));
+    }
+    Ok(())
+}
+
+fn nodes_forward(nodes: &[Node], x: &[f64]) -> Vec<f64> {
+    let mut cur = x.to_vec();
+    for n in nodes {
+        cur = node_forward(n, &cur);
+    }
+    cur
+}
+
+fn matvec<A: LinearOperator>(a: &A, x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; a.nrows()];
+    a.apply(x, &mut y);
+    y
+}
+
+fn matvec_t<A: LinearOperator>(a: &A, y: &[f64]) -> Vec<f64> {
+    let mut x = vec![0.0; a.ncols()];
+    a.apply_transpose(y, &mut x);
+    x
+}
+
+fn bn_scale(gamma: &[f64], var: &[f64], eps: f64) -> Vec<f64> {
+    gamma
+        .iter()
+        .zip(var)
+        .map(|(g, v)| g / (v + eps).sqrt())
+        .collect()
+}
+
+fn softmax_slices(outer: usize, len: usize, inner: usize, x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let idx = |k: usize| (o * len + k) * inner + i;
+            let m = (0..len)
+                .map(|k| x[idx(k)])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let mut s = 0.0;
+            for k in 0..len {
+                let e = (x[idx(k)] - m).exp();
+                y[idx(k)] = e;
+                s += e;
+            }
+            for k in 0..len {
+                y[idx(k)] /= s;
+            }
+        }
+    }
+    y
+}
+
+fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
+    match &n.layer {
+        Layer::Linear { weight, bias } => {
+            let mut y = matvec(weight, x);
+            if let Some(b) = bias {
+                y.iter_mut().zip(b).for_each(|(y, b)| *y += b);
+            }
+            y
+        }
+        Layer::Conv2d(c) => c.forward(x),
+        Layer::Relu => x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect(),
+        Layer::LeakyRelu(a) => x
+            .iter()
+            .map(|&v| if v >= 0.0 { v } else { a * v })
+            .collect(),
+        Layer::Sigmoid => x.iter().map(|&v| special::logistic(v)).collect(),
+        Layer::Tanh => x.iter().map(|v| v.tanh()).collect(),
+        Layer::Gelu => x.iter().map(|&v| special::gelu(v)).collect(),
+        Layer::Silu => x.iter().map(|&v| special::silu(v)).collect(),
+        Layer::Softmax { outer, len, inner } => softmax_slices(*outer, *len, *inner, x),
+        Layer::MaxPool2d { channels, pool } => pool.max_forward(*channels, x).0,
+        Layer::AvgPool2d { channels, pool } => pool.avg_forward(*channels, x),
+        Layer::BatchNorm {
+            gamma,
+            beta,
+            mean,
+            var,
+            eps,
+            spatial,
+        } => {
+            let s = bn_scale(gamma, var, *eps);
+            x.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let c = i / spatial;
+                    (v - mean[c]) * s[c] + beta[c]
+                })
+                .collect()
+        }
+        Layer::Flatten => x.to_vec(),
+        Layer::Residual { body, shortcut } => {
+            let b = nodes_forward(body, x);
+            let s = match shortcut {
+                Some(s) => nodes_forward(s, x),
+                None => x.to_vec(),
+            };
+            b.iter().zip(&s).map(|(a, b)| a + b).collect()
+        }
+    }
+}
+
+fn nodes_forward_error(nodes: &[Node], x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64)> {
+    let mut cur = x.to_vec();
+    let mut err = err_in;
+    for n in nodes {
+        let (y, e) = node_forward_error(n, &cur, err)?;
+        cur = y;
+        err = e;
+    }
+    Ok((cur, err))
+}
+
+/// Relative factor that turns a bound in terms of ‖ŷ‖ into one in terms of
+/// the exact ‖y‖ ≤ ‖ŷ‖/(1 − rel) for rel ≤ 1e−3.
+const REL_MARGIN: f64 = 1.001;
+
+fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64)> {
+    if let Layer::Residual { body, shortcut } = &n.layer {
+        let (b, eb) = nodes_forward_error(body, x, err_in)?;
+        let (s, es) = match shortcut {
+            Some(s) => nodes_forward_error(s, x, err_in)?,
+            None => (x.to_vec(), err_in),
+        };
+        let y: Vec<f64> = b.iter().zip(&s).map(|(a, b)| a + b).collect();
+        // |fl(a + b) − (a + b)| ≤ u|a + b| ≤ u|fl(a+b)|/(1 − u).
+        let add = mul_up(mul_up(U, REL_MARGIN), norm2_up(&y));
+        return Ok((y, add_up(add_up(eb, es), add)));
+    }
+    let lip = n
+        .bound
+        .as_ref()
+        .ok_or_else(|| Error::InvalidOption(format!("layer '{}' is not certified yet", n.kind)))?
+        .upper;
+    let y = node_forward(n, x);
+    let nx = norm2_up(x);
+    let ny = norm2_up(&y);
+    let len_out = y.len();
+    let sqrt_n = sqrt_up(len_out as f64);
+    let local = match &n.layer {
+        Layer::Linear { weight, bias } => {
+            let k = weight.ncols() + 1;
+            let nb = bias.as_ref().map(|b| norm2_up(b)).unwrap_or(0.0);
+            add_up(
+                mul_up(gamma(k), add_up(mul_up(weight.frobenius_up(), nx), nb)),
+                mul_up(sqrt_n, mul_up(k as f64, ETA)),
+            )
+        }
+        Layer::Conv2d(c) => {
+            let k = c.taps() + 1;
+            let nb = c
+                .bias
+                .as_ref()
+                .map(|b| mul_up(norm2_up(b), sqrt_up((c.out_hw.0 * c.out_hw.1) as f64)))
+                .unwrap_or(0.0);
+            add_up(
+                mul_up(gamma(k), add_up(mul_up(c.abs_norm_up(), nx), nb)),
+                mul_up(sqrt_n, mul_up(k as f64, ETA)),
+            )
+        }
+        Layer::Relu | Layer::MaxPool2d { .. } | Layer::Flatten => 0.0,
+        Layer::LeakyRelu(a) => add_up(mul_up(mul_up(U, a.abs()), nx), mul_up(sqrt_n, ETA)),
+        Layer::Tanh => add_up(mul_up(8.0 * U, nx), mul_up(sqrt_n, ETA)),
+        Layer::Sigmoid => add_up(mul_up(16.0 * U * REL_MARGIN, ny), mul_up(sqrt_n, 2.0 * ETA)),
+        Layer::Silu => add_up(
+            mul_up(32.0 * U * REL_MARGIN, ny),
+            mul_up(sqrt_n, 1024.0 * ETA),
+        ),
+        Layer::Gelu => add_up(mul_up(2f64.powi(-44), add_up(nx, ny)), mul_up(sqrt_n, ETA)),
+        Layer::Softmax { outer, len, inner } => {
+            // Per entry: fl(x_k − m) has error ≤ u|x_k − m|, which exp turns
+            // into a relative error ≤ 1.01·u·R (R = max |x_k − m| ≤ 700 before
+            // the term underflows); exp itself 4u; the sum γ_len; the
+            // division u. Numerator and denominator both carry the first two.
+            let mut r = 0.0f64;
+            for o in 0..*outer {
+                for i in 0..*inner {
+                    let idx = |k: usize| (o * len + k) * inner + i;
+                    let m = (0..*len)
+                        .map(|k| x[idx(k)])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    let lo = (0..*len).map(|k| x[idx(k)]).fold(f64::INFINITY, f64::min);
+                    r = r.max(m - lo);
+                }
+            }
+            let r = r.min(800.0) * (1.0 + 2.0 * U);
+            let per = add_up(
+                mul_up(2.0, add_up(mul_up(1.01 * U, r), 4.0 * U)),
+                add_up(gamma(*len + 2), U),
+            );
+            add_up(
+                mul_up(mul_up(per, REL_MARGIN), ny),
+                mul_up(sqrt_n, mul_up(2.0 * (*len as f64), ETA)),
+            )
+        }
+        Layer::AvgPool2d { pool, .. } => {
+            let k = pool.max_window() + 1;
+            add_up(
+                mul_up(mul_up(gamma(k), lip), nx),
+                mul_up(sqrt_n, mul_up(k as f64, ETA)),
+            )
+        }
+        Layer::BatchNorm {
+            beta,
+            mean,
+            spatial,
+            ..
+        } => {
+            let sp = sqrt_up(*spatial as f64);
+            let inner = add_up(
+                mul_up(lip, add_up(nx, mul_up(sp, norm2_up(mean)))),
+                mul_up(sp, norm2_up(beta)),
+            );
+            add_up(
+                mul_up(8.0 * U * REL_MARGIN, inner),
+                mul_up(sqrt_n, 4.0 * ETA),
+            )
+        }
+        Layer::Residual { .. } => unreachable!("handled above"),
+    };
+    let e = add_up(mul_up(lip, err_in), local);
+    if !e.is_finite() {
+        return Err(Error::Overflow {
+            context: format!("forward error bound after layer '{}'", n.kind),
+        });
+    }
+    Ok((y, e))
+}
+
+fn nodes_jvp(nodes: &[Node], x: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut cur = x.to_vec();
+    let mut tan = v.to_vec();
+    for n in nodes {
+        let t = node_jvp(n, &cur, &tan);
+        cur = node_forward(n, &cur);
+        tan = t;
+    }
+    (cur, tan)
+}
+
+/// J·v for one layer at x (the diagonal / symmetric layers share
+/// [`diag_or_symmetric`] with the transpose).
+fn node_jvp(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
+    match &n.layer {
+        Layer::Linear { weight, .. } => matvec(weight, v),
+        Layer::Conv2d(c) => c.apply_linear(v),
+        Layer::MaxPool2d { channels, pool } => {
+            let (_, arg) = pool.max_forward(*channels, x);
+            arg.iter().map(|&i| v[i]).collect()
+        }
+        Layer::AvgPool2d { channels, pool } => pool.avg_forward(*channels, v),
+        Layer::Residual { body, shortcut } => {
+            let (_, b) = nodes_jvp(body, x, v);
+            let s = match shortcut {
+                Some(s) => nodes_jvp(s, x, v).1,
+                None => v.to_vec(),
+            };
+            b.iter().zip(&s).map(|(a, b)| a + b).collect()
+        }
+        _ => diag_or_symmetric(n, x, v),
+    }
+}
+
+/// Layers whose Jacobian is diagonal or symmetric: J·v = Jᵀ·v.
+fn diag_or_symmetric(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
+    let diag = |f: &dyn Fn(f64) -> f64| x.iter().zip(v).map(|(&x, &v)| f(x) * v).collect();
+    match &n.layer {
+        Layer::Relu => diag(&|x| if x > 0.0 { 1.0 } else { 0.0 }),
+        Layer::LeakyRelu(a) => {
+            let a = *a;
+            diag(&move |x| if x >= 0.0 { 1.0 } else { a })
+        }
+        Layer::Sigmoid => diag(&|x| {
+            let s = special::logistic(x);
+            s * (1.0 - s)
+        }),
+        Layer::Tanh => diag(&|x| {
+            let t = x.tanh();
+            1.0 - t * t
+        }),
+        Layer::Gelu => diag(&special::gelu_derivative),
+        Layer::Silu => diag(&special::silu_derivative),
+        Layer::Flatten => v.to_vec(),
+        Layer::BatchNorm {
+            gamma,
+            var,
+            eps,
+            spatial,
+            ..
+        } => {
+            let s = bn_scale(gamma, var, *eps);
+            v.iter()
+                .enumerate()
+                .map(|(i, v)| v * s[i / spatial])
+                .collect()
+        }
+        Layer::Softmax { outer, len, inner } => {
+            let p = softmax_slices(*outer, *len, *inner, x);
+            let mut out = vec![0.0; v.len()];
+            for o in 0..*outer {
+                for i in 0..*inner {
+                    let idx = |k: usize| (o * len + k) * inner + i;
+                    let pv: f64 = (0..*len).map(|k| p[idx(k)] * v[idx(k)]).sum();
+                    for k in 0..*len {
+                        out[idx(k)] = p[idx(k)] * (v[idx(k)] - pv);
+                    }
+                }
+            }
+            out
+        }
+        _ => unreachable!("not a diagonal or symmetric layer"),
+    }
+}
+
+fn nodes_vjp(nodes: &[Node], x: &[f64], w: &[f64]) -> Vec<f64> {
+    let mut inputs = Vec::with_capacity(nodes.len());
+    let mut cur = x.to_vec();
+    for n in nodes {
+        let next = node_forward(n, &cur);
+        inputs.push(std::mem::replace(&mut cur, next));
+    }
+    let mut g = w.to_vec();
+    for (n, xin) in nodes.iter().zip(&inputs).rev() {
+        g = node_vjp(n, xin, &g);
+    }
+    g
+}
+
+fn node_vjp(n: &Node, x: &[f64], g: &[f64]) -> Vec<f64> {
+    match &n.layer {
+        Layer::Linear { weight, .. } => matvec_t(weight, g),
+        Layer::Conv2d(c) => c.apply_transposed(g),
+        Layer::MaxPool2d { channels, pool } => {
+            let (_, arg) = pool.max_forward(*channels, x);
+            let mut out = vec![0.0; x.len()];
+            for (k, &i) in arg.iter().enumerate() {
+                out[i] += g[k];
+            }
+            out
+        }
+        Layer::AvgPool2d { channels, pool } => pool.avg_transpose(*channels, g),
+        Layer::Residual { body, shortcut } => {
+            let b = nodes_vjp(body, x, g);
+            let s = match shortcut {
+                Some(s) => nodes_vjp(s, x, g),
+                None => g.to_vec(),
+            };
+            b.iter().zip(&s).map(|(a, b)| a + b).collect()
+        }
+        _ => diag_or_symmetric(n, x, g),
+    }
+}
