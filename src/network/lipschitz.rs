@@ -45,7 +45,7 @@ pub fn composed_upper(nodes: &[Node]) -> Result<(f64, Guarantee)> {
         let b = n.bound.as_ref().ok_or_else(|| {
             Error::InvalidOption(format!("layer '{}' has not been certified", n.kind))
         })?;
-        up = mul_up(up, b.upper);
+        up = mul_up_tight(up, b.upper);
         g = g.combine(b.guarantee);
     }
     Ok((up, g))
@@ -76,9 +76,10 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         Layer::Softmax { len, .. } => activation(constants::softmax(*len)),
         Layer::MaxPool2d { pool, .. } => {
             let m = (pool.rows.max_cover() * pool.cols.max_cover()) as f64;
+            let (lo, up) = sqrt_enclosure(m);
             (
-                sqrt_down(m),
-                sqrt_up(m),
+                lo,
+                up,
                 Guarantee::Rigorous,
                 "max-pool: sqrt(m), m = most windows covering one input (attained by a spike)",
             )
@@ -111,7 +112,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
             match shortcut {
                 None => (
                     0.0,
-                    add_up(1.0, b),
+                    add_up_tight(1.0, b),
                     gb,
                     "residual: 1 + Lip(body) (identity shortcut)",
                 ),
@@ -120,7 +121,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
                     let (su, gs) = composed_upper(s)?;
                     (
                         0.0,
-                        add_up(su, b),
+                        add_up_tight(su, b),
                         gb.combine(gs),
                         "residual: Lip(shortcut) + Lip(body)",
                     )
@@ -138,6 +139,50 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
     Ok(())
 }
 
+/// a + b rounded upward, exact when the sum is a float: Knuth's TwoSum gives
+/// the exact error e = (a + b) − fl(a + b) (no overflow assumed; an infinite
+/// sum stays infinite), and fl(a + b) is bumped up only when e > 0.
+pub fn add_up_tight(a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if !s.is_finite() {
+        return s;
+    }
+    let bb = s - a;
+    let e = (a - (s - bb)) + (b - bb);
+    if e > 0.0 {
+        s.next_up()
+    } else {
+        s
+    }
+}
+
+/// a·b rounded upward for a, b ≥ 0, exact when the product is a float: the
+/// fused multiply-add gives the exact error e = a·b − fl(a·b) unless the
+/// product is near the underflow range (then a plain `next_up` is used).
+pub fn mul_up_tight(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if !p.is_finite() || p.abs() < 1e-290 {
+        return mul_up(a, b);
+    }
+    if a.mul_add(b, -p) > 0.0 {
+        p.next_up()
+    } else {
+        p
+    }
+}
+
+/// [√x, √x] exactly when x ≥ 0 is a perfect square of a float (checked with
+/// a fused multiply-add, whose single rounding of r² − x is 0 only when
+/// r² = x for these small integers), else the outward-rounded square root.
+fn sqrt_enclosure(x: f64) -> (f64, f64) {
+    let r = x.sqrt();
+    if r.mul_add(r, -x) == 0.0 && x < 1e15 {
+        (r, r)
+    } else {
+        (sqrt_down(x), sqrt_up(x))
+    }
+}
+
 fn activation(c: constants::ConstantEnclosure) -> (f64, f64, Guarantee, &'static str) {
     (c.lower, c.upper, Guarantee::Rigorous, c.reason)
 }
@@ -153,10 +198,25 @@ fn activation(c: constants::ConstantEnclosure) -> (f64, f64, Guarantee, &'static
 /// float, so each factor is bounded above with entries rounded up and below
 /// with entries rounded down: for entrywise nonnegative matrices
 /// 0 ≤ A ≤ A′ implies σ(A) ≤ σ(A′), because ‖Ax‖ ≤ ‖A|x|‖ ≤ ‖A′|x|‖.
+/// When the windows along an axis are disjoint (stride ≥ kernel span) the
+/// factor's norm is exact in closed form: max √(window size)/divisor.
 pub fn avg_pool_norm(pool: &Pool2d, options: &SigmaOptions) -> Result<(f64, f64)> {
     let mut lo = 1.0;
     let mut up = 1.0;
     for axis in [&pool.rows, &pool.cols] {
+        if axis.windows_disjoint() {
+            // Disjoint windows: the rows of A_axis have disjoint supports, so
+            // A Aᵀ is diagonal and σ = max_i ‖row_i‖ = max_i √|w_i| / d_i.
+            let (mut l, mut u) = (0.0f64, 0.0f64);
+            for (w, d) in axis.windows.iter().zip(&axis.divisors) {
+                let (sl, su) = sqrt_enclosure(w.len() as f64);
+                l = l.max(div_down(sl, *d as f64));
+                u = u.max(div_up(su, *d as f64));
+            }
+            lo = mul_down(lo, l);
+            up = mul_up(up, u);
+            continue;
+        }
         let (m, n) = (axis.output_len(), axis.input_len);
         let a_up = DenseMatrix::from_row_major(m, n, &axis.average_matrix(div_up))?;
         let a_lo = DenseMatrix::from_row_major(m, n, &axis.average_matrix(div_down))?;
@@ -183,4 +243,55 @@ pub fn batchnorm_norm(gamma: &[f64], var: &[f64], eps: f64) -> Result<(f64, f64)
         lo = lo.max(div_down(g.abs(), sqrt_up(add_up(*v, eps))));
     }
     Ok((lo, up))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+
+    /// x·2^1200 as an exact integer (x finite, |x| ≥ 2^-1074).
+    fn exact(x: f64) -> BigInt {
+        let bits = x.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i64;
+        let frac = (bits & ((1u64 << 52) - 1)) as i64;
+        let (m, e) = if exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1i64 << 52), exp - 1075)
+        };
+        let v = BigInt::from(m) << ((e + 1200) as usize);
+        if x < 0.0 {
+            -v
+        } else {
+            v
+        }
+    }
+
+    #[test]
+    fn tight_directed_operations_are_upper_bounds_and_exact_when_possible() {
+        let mut s = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 4.0
+        };
+        for _ in 0..2000 {
+            let (a, b) = (next(), next());
+            let sum = add_up_tight(a, b);
+            assert!(exact(sum) >= exact(a) + exact(b));
+            assert!(sum == a + b || sum == (a + b).next_up());
+            let p = mul_up_tight(a, b);
+            // compare p·2^1200·2^1200 with a·b·2^2400
+            assert!(exact(p) << 1200usize >= exact(a) * exact(b));
+            assert!(p == a * b || p == (a * b).next_up());
+        }
+        assert_eq!(add_up_tight(1.0, 1.0), 2.0);
+        assert_eq!(mul_up_tight(0.5, 3.0), 1.5);
+        assert_eq!(sqrt_enclosure(9.0), (3.0, 3.0));
+        let (l, u) = sqrt_enclosure(2.0);
+        assert!(l < u && exact(l) * exact(l) < BigInt::from(2) << 2400usize);
+        assert!(exact(u) * exact(u) > BigInt::from(2) << 2400usize);
+    }
 }

@@ -101,6 +101,11 @@ impl Windows1d {
         })
     }
 
+    /// True when no input position lies in two windows.
+    pub fn windows_disjoint(&self) -> bool {
+        self.max_cover() <= 1
+    }
+
     /// Number of output positions.
     pub fn output_len(&self) -> usize {
         self.windows.len()
