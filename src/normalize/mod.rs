@@ -3,6 +3,7 @@
 //! power-iteration spectral normalization do, so their results can be
 //! certified after k training steps.
 
+pub mod conv;
 pub mod dense;
 pub mod keras;
 pub mod pytorch;
