@@ -177,16 +177,15 @@ where
             continue;
         }
         let ratio = nf / nx;
-        if ratio.is_nan() || ratio > lipschitz * (1.0 + rel_tol) {
-            if ratio.is_nan() || ratio > worst_ratio {
-                worst_ratio = ratio;
-                worst = Some(OracleError::NotLipschitz {
-                    pair: i,
-                    ratio,
-                    claimed: lipschitz,
-                    distance: nx,
-                });
-            }
+        let violates = ratio.is_nan() || ratio > lipschitz * (1.0 + rel_tol);
+        if violates && (ratio.is_nan() || ratio > worst_ratio) {
+            worst_ratio = ratio;
+            worst = Some(OracleError::NotLipschitz {
+                pair: i,
+                ratio,
+                claimed: lipschitz,
+                distance: nx,
+            });
         }
     }
     worst.map_or(Ok(()), Err)

@@ -103,7 +103,10 @@ pub fn softmax(n: usize) -> ConstantEnclosure {
 /// on either side, which contain the real number.
 pub fn gelu() -> ConstantEnclosure {
     // 1.128904145185154786340744442261973312332 (40 digits)
-    let nearest: f64 = 1.128_904_145_185_154_786_340_744_442_261_973_312_332;
+    // Rust's decimal parsing is correctly rounded (to nearest).
+    let nearest: f64 = "1.128904145185154786340744442261973312332"
+        .parse()
+        .expect("valid decimal literal");
     ConstantEnclosure {
         lower: nearest.next_down(),
         upper: nearest.next_up(),

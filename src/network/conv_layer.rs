@@ -219,6 +219,7 @@ impl ConvLayer {
     /// channel cₒ) holds each K[cₒ, ·, ·, ·] at most once; so
     /// ‖A‖₁ ≤ max_cᵢ Σ|K[·, cᵢ, ·, ·]| and ‖A‖∞ ≤ max_cₒ Σ|K[cₒ, ·, ·, ·]|
     /// (sums rounded upward). Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
+    #[allow(clippy::needless_range_loop)]
     pub fn abs_norm_up(&self) -> f64 {
         let (kh, kw) = self.kernel_hw;
         let cig = self.cig();

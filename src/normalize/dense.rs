@@ -3,7 +3,7 @@
 use crate::enclosure::Enclosure;
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
-use crate::rounding::{sub_up, UNIT_ROUNDOFF};
+use crate::rounding::sub_up;
 use crate::sigma::{sigma, SigmaOptions};
 
 /// Divides `w` by its σ estimate and certifies the spectral norm of the
@@ -35,7 +35,6 @@ pub fn spectral_normalize(w: &DenseMatrix) -> Result<(DenseMatrix, Enclosure)> {
     let s = e.estimate();
     let normalized = DenseMatrix::from_fn(w.nrows(), w.ncols(), |i, j| w.get(i, j) / s)?;
     let enc = sigma(&normalized, &options)?;
-    debug_assert!(UNIT_ROUNDOFF > 0.0);
     Ok((normalized, enc))
 }
 
