@@ -171,14 +171,14 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBound
     let gram = GramWithError::new(s);
     let c = gram.symmetric_full();
     let start = start_vector(s.ncols(), options.seed);
-    let ritz = gram_lanczos::lanczos_top(c.as_ref(), &start, 40, 1e-9);
+    let ritz = gram_lanczos::lanczos_top(c.as_ref(), &start, 30, 1e-7);
     let theta = ritz.value.max(gram.max_diag());
     let mut margin = (4.0 * ritz.residual).max(2e-4 * theta);
     let mut vector = ritz.vector.clone();
     let mut lambda = theta;
     for _ in 0..6 {
         if let Some(r) =
-            shift_invert::refine_top_vector(c.as_ref(), theta + margin, &ritz.vector, 4, 2)
+            shift_invert::refine_top_vector(c.as_ref(), theta + margin, &ritz.vector, 3, 1)
         {
             vector = r.vector;
             lambda = r.rayleigh.max(theta);
