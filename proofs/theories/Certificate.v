@@ -151,3 +151,81 @@ Proof.
   apply (Rmult_le_reg_r (norm n v)); [exact P|].
   unfold Rdiv. rewrite Rmult_assoc, Rinv_l by lra. rewrite Rmult_1_r. apply HB.
 Qed.
+
+(** ** Assembling the certificate used by [certify_upper] *)
+
+(* [madd] is [Norms.madd]. *)
+Lemma quadform_add : forall n A B x, quadform n (madd A B) x = quadform n A x + quadform n B x.
+Proof.
+  intros. unfold quadform, dot, matvec, madd. rewrite <- sum_plus. apply sum_ext; intros i _.
+  rewrite <- Rmult_plus_distr_l, <- sum_plus. f_equal. apply sum_ext; intros; ring.
+Qed.
+
+Lemma quadform_ext : forall n A B x, (forall i j, (i < n)%nat -> (j < n)%nat -> A i j = B i j) ->
+  quadform n A x = quadform n B x.
+Proof.
+  intros n A B x H. unfold quadform, dot, matvec. apply sum_ext; intros i Hi. f_equal.
+  apply sum_ext; intros j Hj. rewrite H by assumption. reflexivity.
+Qed.
+
+Lemma posdef_add_psd : forall n A B, posdef n A -> psd n B -> posdef n (madd A B).
+Proof.
+  intros n A B HA HB x Hx. rewrite quadform_add. pose proof (HA x Hx). pose proof (HB x). lra.
+Qed.
+
+Lemma psd_add : forall n A B, psd n A -> psd n B -> psd n (madd A B).
+Proof. intros n A B HA HB x. rewrite quadform_add. pose proof (HA x). pose proof (HB x). lra. Qed.
+
+(** rho I + E is positive semidefinite when sigma(E) <= rho. *)
+Theorem psd_shift_of_bound : forall n E rho, bounded n n E rho -> psd n (madd (ident rho) E).
+Proof.
+  intros n E rho HE x. rewrite quadform_add, quadform_ident. unfold quadform.
+  pose proof (cauchy_schwarz n x (matvec n E x)) as C.
+  pose proof (HE x) as B. pose proof (norm_nonneg n x) as Nx.
+  assert (C1 : - dot n x (matvec n E x) <= Rabs (dot n x (matvec n E x)))
+    by (rewrite <- Rabs_Ropp; apply Rle_abs).
+  assert (norm n x * norm n (matvec n E x) <= norm n x * (rho * norm n x))
+    by (apply Rmult_le_compat_l; assumption).
+  rewrite <- norm_sq.
+  replace (norm n x * (rho * norm n x)) with (rho * (norm n x * norm n x)) in H by ring.
+  lra.
+Qed.
+
+(** A diagonal matrix with nonnegative entries is positive semidefinite. *)
+Lemma psd_diag : forall n (d : vec), (forall i, (i < n)%nat -> 0 <= d i) ->
+  psd n (fun i j => if Nat.eq_dec i j then d i else 0).
+Proof.
+  intros n d Hd x. unfold quadform, dot, matvec. apply sum_nonneg. intros i Hi.
+  rewrite (sum_single n _ i Hi).
+  - destruct (Nat.eq_dec i i); [|congruence].
+    replace (x i * (d i * x i)) with (d i * (x i * x i)) by ring.
+    apply Rmult_le_pos; [apply Hd; exact Hi|apply Rle_0_sqr].
+  - intros j _ Hj. destruct (Nat.eq_dec i j); [congruence|ring].
+Qed.
+
+(** [pd_upper_certificate]: the argument of lipcert's [certify_upper].
+    S is m x n, C is any n x n matrix with sigma(C - S^T S) <= rho, and A is
+    the matrix that is certified positive definite (e.g. by
+    [Cholesky.rump_cholesky_posdef]) with A_ij = -C_ij off the diagonal and
+    A_ii <= s^2 - rho - C_ii.  Then sigma(S) <= s. *)
+Theorem pd_upper_certificate : forall m n (S C A : mat) rho s,
+  0 <= s ->
+  bounded n n (msub C (gram m S)) rho ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = - C i j) ->
+  (forall i, (i < n)%nat -> A i i <= s * s - rho - C i i) ->
+  posdef n A ->
+  bounded m n S s.
+Proof.
+  intros m n S C A rho s Hs HE Hoff Hdiag HA.
+  apply posdef_norm_bound; [exact Hs|].
+  set (D := fun i j => if Nat.eq_dec i j then s * s - rho - C i i - A i i else 0).
+  assert (PD : posdef n (madd A (madd (madd (ident rho) (msub C (gram m S))) D))).
+  { apply posdef_add_psd; [exact HA|]. apply psd_add.
+    - apply psd_shift_of_bound; exact HE.
+    - apply psd_diag. intros i Hi. pose proof (Hdiag i Hi). lra. }
+  intros x Hx. specialize (PD x Hx).
+  rewrite (quadform_ext n _ (madd A (madd (madd (ident rho) (msub C (gram m S))) D))); [exact PD|].
+  intros i j Hi Hj. unfold madd, msub, ident, D.
+  destruct (Nat.eq_dec i j) as [->|Hne]; [ring|].
+  rewrite Hoff by assumption. ring.
+Qed.
