@@ -229,3 +229,49 @@ Proof.
   destruct (Nat.eq_dec i j) as [->|Hne]; [ring|].
   rewrite Hoff by assumption. ring.
 Qed.
+
+(** ** The three answers of the exact comparison ([src/exact/compare.rs]) *)
+
+(** A strict bound gives positive definiteness: sigma(W) <= t < s  ==>
+    s^2 I - W^T W is positive definite. *)
+Theorem strict_bound_posdef : forall m n W t s, 0 <= t < s ->
+  bounded m n W t -> posdef n (msub (ident (s * s)) (gram m W)).
+Proof.
+  intros m n W t s Ht HB x (i & Hi & Hx).
+  rewrite quadform_sub, quadform_ident, quadform_gram.
+  pose proof (sq_of_norm_le m n (matvec n W x) x t (proj1 Ht) (HB x)) as H.
+  pose proof (norm_pos n x i Hi Hx) as P.
+  pose proof (norm_sq m (matvec n W x)). pose proof (norm_sq n x).
+  assert (t * t < s * s) by (apply Rmult_le_0_lt_compat; lra).
+  assert (t * t * (norm n x * norm n x) < s * s * (norm n x * norm n x))
+    by (apply Rmult_lt_compat_r; [apply Rmult_lt_0_compat|]; assumption).
+  rewrite (norm_sq n x) in *. lra.
+Qed.
+
+(** A vector with x^T (s^2 I - W^T W) x < 0 shows sigma(W) > s. *)
+Theorem neg_quadform_norm_exceeds : forall m n W s x, 0 <= s ->
+  quadform n (msub (ident (s * s)) (gram m W)) x < 0 -> s * norm n x < norm m (matvec n W x).
+Proof.
+  intros m n W s x Hs Hq.
+  rewrite quadform_sub, quadform_ident, quadform_gram in Hq.
+  destruct (Rlt_or_le (s * norm n x) (norm m (matvec n W x))) as [L|L]; [exact L|].
+  exfalso. pose proof (sq_of_norm_le m n (matvec n W x) x s Hs L). lra.
+Qed.
+
+(** A vector with x^T (s^2 I - W^T W) x = 0 attains |W x| = s |x|. *)
+Theorem zero_quadform_attains : forall m n W s x, 0 <= s ->
+  quadform n (msub (ident (s * s)) (gram m W)) x = 0 -> norm m (matvec n W x) = s * norm n x.
+Proof.
+  intros m n W s x Hs Hq.
+  rewrite quadform_sub, quadform_ident, quadform_gram in Hq.
+  pose proof (norm_nonneg m (matvec n W x)). pose proof (norm_nonneg n x).
+  assert (E : norm m (matvec n W x) * norm m (matvec n W x) = (s * norm n x) * (s * norm n x)).
+  { rewrite norm_sq. replace ((s * norm n x) * (s * norm n x)) with (s * s * (norm n x * norm n x)) by ring.
+    rewrite norm_sq. lra. }
+  assert (0 <= s * norm n x) by (apply Rmult_le_pos; assumption).
+  destruct (Rtotal_order (norm m (matvec n W x)) (s * norm n x)) as [L|[L|L]]; [|exact L|].
+  - assert (norm m (matvec n W x) * norm m (matvec n W x) < (s * norm n x) * (s * norm n x))
+      by (apply Rmult_le_0_lt_compat; assumption). lra.
+  - assert ((s * norm n x) * (s * norm n x) < norm m (matvec n W x) * norm m (matvec n W x))
+      by (apply Rmult_le_0_lt_compat; assumption). lra.
+Qed.
