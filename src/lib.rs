@@ -13,6 +13,7 @@ pub mod error;
 pub mod estimate;
 pub mod matrix;
 pub mod operator;
+pub mod random;
 pub mod rounding;
 
 pub use enclosure::{Enclosure, Guarantee, Method};

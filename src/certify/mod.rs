@@ -4,5 +4,8 @@
 
 pub mod cholesky;
 pub mod gram;
+pub mod gram_upper;
+pub mod p_norms;
 pub mod pd_upper;
+pub mod probabilistic;
 pub mod vector_lower;

@@ -2,4 +2,7 @@
 //! guarantee by themselves; the [`crate::certify`] module turns their output
 //! into certified bounds.
 
+pub mod gram_iteration;
+pub mod lanczos;
+pub mod power;
 pub mod svd;
