@@ -45,6 +45,14 @@ use faer::{Accum, Mat, Par};
 /// The power-of-two rescaling keeps every Ĥ_k with ‖Ĥ_k‖_F ∈ [1/N, 4) for
 /// k ≥ 1, so nothing overflows and no logarithms are needed.
 ///
+/// # Formal proofs
+/// Proof: proofs/theories/Gram.v, `gram_iteration_bound`
+/// Proof: proofs/theories/FloatDot.v, `dot_error_bound`
+/// Proof: proofs/theories/Norms.v, `spectral_le_frobenius`
+/// Proof: proofs/theories/Norms.v, `weyl_upper`
+/// Proof: proofs/theories/FloatRounding.v, `next_up_rn_upper`
+/// Proof: proofs/theories/FloatRounding.v, `scale_pow2_exact`
+///
 /// # Floating-point assumptions
 /// IEEE binary64 round to nearest; faer's matrix products compute each entry
 /// as a sum of the N products in some order (the same assumption as

@@ -35,9 +35,10 @@ impl PNormEnclosure {
 /// Theorem: the ℓ1 operator norm equals the largest absolute column sum
 /// (Horn & Johnson, *Matrix Analysis*, 2nd ed., Example 5.6.4).
 /// Proof: proofs/theories/Norms.v, `l1_norm_max_col`.
-/// Rounding: each partial sum is rounded outward with `next_up`/`next_down`
-/// (proof: proofs/theories/FloatRounding.v, `next_up_rn_upper`); the maximum
-/// of enclosures encloses the maximum.
+/// Rounding: each partial sum is rounded outward with `next_up`/`next_down`;
+/// the maximum of enclosures encloses the maximum.
+/// Proof: proofs/theories/FloatRounding.v, `next_up_rn_upper`
+/// Proof: proofs/theories/FloatRounding.v, `next_down_rn_lower`
 ///
 /// # Errors
 /// [`Error::Overflow`] when the upper sum exceeds the f64 range.
@@ -86,7 +87,8 @@ pub fn linf_norm(w: &DenseMatrix) -> Result<PNormEnclosure> {
 /// √‖W‖₁·√‖W‖∞ so the product cannot overflow when the bound itself fits).
 ///
 /// Theorem: ‖W‖₂² = ρ(WᵀW) ≤ ‖WᵀW‖₁ ≤ ‖Wᵀ‖₁‖W‖₁ = ‖W‖∞‖W‖₁ (Golub &
-/// Van Loan, *Matrix Computations*, 4th ed., Cor. 2.3.2). Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
+/// Van Loan, *Matrix Computations*, 4th ed., Cor. 2.3.2).
+/// Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`
 ///
 /// # Errors
 /// [`Error::Overflow`] when a sum or the bound exceeds the f64 range.

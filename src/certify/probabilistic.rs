@@ -120,7 +120,7 @@ pub fn power_failure_probability(n: usize, k: usize, eps: f64) -> f64 {
 /// assert!(lanczos_failure_probability(4096, k - 1, 0.02) > 1e-6);
 /// ```
 pub fn steps_for(n: usize, eps: f64, delta: f64) -> usize {
-    if !(delta > 0.0) || !(eps > 0.0) {
+    if delta.is_nan() || eps.is_nan() || delta <= 0.0 || eps <= 0.0 {
         return usize::MAX;
     }
     let ok = |k: usize| lanczos_failure_probability(n, k, eps) <= delta;
@@ -255,7 +255,7 @@ pub fn probabilistic_sigma<A: LinearOperator + ?Sized>(
     let result = golub_kahan(op, &options)?;
     let p = lanczos_failure_probability(n, k, eps);
     let lower = lower_bound_from_vector(op, &result.right);
-    if !(lower > 0.0) {
+    if lower.is_nan() || lower <= 0.0 {
         return Err(Error::CertificateFailed(
             "the Lanczos Ritz vector gives no positive lower bound (zero operator, or σ swamped \
              by rounding); treat rank 0 before calling probabilistic_sigma"
@@ -272,7 +272,7 @@ pub fn probabilistic_sigma<A: LinearOperator + ?Sized>(
         rounding::mul_down(one_minus_tau, rounding::sub_down(1.0, RITZ_VALUE_SLACK)),
         rounding::sub_down(1.0, eps),
     );
-    if !(denominator > 0.0) {
+    if denominator.is_nan() || denominator <= 0.0 {
         return Err(Error::CertificateFailed(
             "the rigorous lower bound is too far below the Ritz value".into(),
         ));
