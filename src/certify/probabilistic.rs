@@ -17,14 +17,14 @@
 //! x = p(A)b, p a polynomial with p(λ₁) ≠ 0 and |p| ≤ M on [0, τ], then
 //! Σᵢ(λᵢ − τ)p(λᵢ)²βᵢ² < 0; the terms with λᵢ ≥ τ are ≥ 0 and the i = 1 term
 //! is ελ₁p(λ₁)²β₁², the others are ≥ −(τ − λᵢ)p(λᵢ)²βᵢ², so
-//! ελ₁p(λ₁)²β₁² < max_{λ∈[0,τ]}(τ − λ)p(λ)² · Σβᵢ² (≤ 1). (If x = 0 then
+//! ελ₁p(λ₁)²β₁² < max_{0≤λ≤τ}(τ − λ)p(λ)² · Σβᵢ² (≤ 1). (If x = 0 then
 //! β₁p(λ₁) = 0, i.e. β₁ = 0.)
 //!
 //! * Lanczos: take p(λ) = T_{k−1}(2λ/τ − 1) (Chebyshev, degree k − 1, so
 //!   p(A)b ∈ K_k and ξ_k ≥ its Rayleigh quotient). On [0, τ] |p| ≤ 1, and
 //!   p(λ₁) = T_{k−1}((1+ε)/(1−ε)) = cosh(2(k−1)·artanh√ε) ≥ ½e^{2(k−1)√ε}.
 //!   Hence failure ξ_k < τ implies |β₁| < s_L = √((1−ε)/ε) / T_{k−1}(…).
-//! * Power: p(λ) = λ^{k−1}; max_{[0,τ]}(τ−λ)λ^{2k−2} = τ^{2k−1}c_k with
+//! * Power: p(λ) = λ^{k−1}; max_{0≤λ≤τ}(τ−λ)λ^{2k−2} = τ^{2k−1}c_k with
 //!   c_k = (2k−1)⁻¹((2k−2)/(2k−1))^{2k−2} ≤ e^{−(2k−2)/(2k−1)}/(2k−1)
 //!   (c₁ = 1), so failure implies |β₁| < s_P = (1−ε)^{k−½}√(c_k/ε).
 //!
@@ -196,15 +196,20 @@ pub fn kw_quoted_power_failure_probability(n: usize, k: usize, eps: f64) -> f64 
 /// # Assumptions (beyond IEEE binary64)
 /// (a) the seeded pseudo-random start ([`crate::random::Rng::unit_vector`])
 /// is treated as uniform on the sphere; (b) θ̂² ≥ (1 − 10⁻⁸)·ξ_k
-/// ([`RITZ_VALUE_SLACK`]); (c) libm's `ln`/`exp`/`atanh` are accurate to
+/// ([`RITZ_VALUE_SLACK`]) — this includes that a breakdown declared by
+/// [`golub_kahan`] (α or β below 200·u·‖B‖) is a true invariant subspace,
+/// which can fail only when b's component along the top eigenvector is of
+/// order u, an event of probability about u·√n; (c) libm's `ln`/`exp`/`atanh` are accurate to
 /// 10⁻¹² relative.
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for δ ∉ (0, 1) or `rel_width` not in
 /// (10⁻⁶, ∞); [`Error::Empty`] for an operator with a zero dimension;
-/// [`Error::CertificateFailed`] when ℓ = 0 (a zero operator, or one whose
-/// norm is swamped by rounding: handle rank 0 before calling); errors of
-/// [`golub_kahan`].
+/// [`Error::CertificateFailed`] when ℓ = 0 (a zero operator, one whose
+/// norm is swamped by rounding, or one so large or small that the unscaled
+/// norms in [`lower_bound_from_vector`] overflow/underflow: handle rank 0
+/// and scale dense matrices with [`crate::DenseMatrix::normalized_scale`]
+/// before calling); errors of [`golub_kahan`].
 ///
 /// ```
 /// use lipcert::{DenseMatrix, Guarantee};
