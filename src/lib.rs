@@ -14,6 +14,7 @@ pub mod estimate;
 pub mod exact;
 pub mod matrix;
 pub mod operator;
+pub mod random;
 pub mod rounding;
 pub mod sigma;
 #[cfg(feature = "proptest")]

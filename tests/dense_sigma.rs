@@ -21,10 +21,13 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 /// Methods whose result is rigorous by default.
-const RIGOROUS_METHODS: [Method; 5] = [
+const RIGOROUS_METHODS: [Method; 8] = [
     Method::Auto,
     Method::Svd,
     Method::NalgebraSvd,
+    Method::Lanczos,
+    Method::Power,
+    Method::Gram,
     Method::Rump,
     Method::Exact,
 ];
@@ -162,6 +165,41 @@ fn auto_gram_path_contains_the_exact_sigma_at_n_64() {
             "{m}x{n}: {e}"
         );
     }
+}
+
+/// Probabilistic enclosures: the lower end is rigorous, and over many seeds
+/// the upper end is never below the exact σ (the claimed failure probability
+/// is 1e-3, so 64 runs would show a miss only with probability ≈ 6%; a miss
+/// fails the test and becomes a regression case).
+#[test]
+fn probabilistic_enclosures_cover_the_exact_sigma_over_seeds() {
+    let mut rng = lipcert::random::Rng::new(7);
+    let w = DenseMatrix::from_fn(40, 33, |_, _| rng.normal()).unwrap();
+    let mut misses = 0;
+    for seed in 0..64 {
+        let opts = SigmaOptions {
+            failure_probability: Some(1e-3),
+            rel_width: 1e-2,
+            seed,
+            ..SigmaOptions::default()
+        };
+        let e = sigma(&w, &opts).unwrap();
+        match e.guarantee() {
+            Guarantee::Probabilistic {
+                failure_probability,
+            } => assert!(failure_probability <= 1e-3),
+            Guarantee::Rigorous => panic!("asked for a probabilistic result"),
+        }
+        assert_ne!(
+            exact::compare_sigma(&w, e.lower()).unwrap(),
+            std::cmp::Ordering::Less
+        );
+        if exact::compare_sigma(&w, e.upper()).unwrap() == std::cmp::Ordering::Greater {
+            misses += 1;
+        }
+        assert!(e.relative_width() <= 1e-2 + 1e-12);
+    }
+    assert_eq!(misses, 0);
 }
 
 #[test]

@@ -275,3 +275,59 @@ Proof.
   - assert ((s * norm n x) * (s * norm n x) < norm m (matvec n W x) * norm m (matvec n W x))
       by (apply Rmult_le_0_lt_compat; assumption). lra.
 Qed.
+
+(** ** Lower half of Rump's enclosure from approximate singular vectors
+    (S. M. Rump, BIT 51 (2011), Thm 3.2; the proof here is ours). *)
+
+Lemma coord_le_norm : forall n y i, (i < n)%nat -> Rabs (y i) <= norm n y.
+Proof.
+  intros n y i Hi. rewrite <- sqrt_Rsqr_abs. unfold norm, Rsqr. apply sqrt_le_1_alt.
+  unfold dot. apply (sum_term_le n (fun j => y j * y j) i); [intros; apply Rle_0_sqr|exact Hi].
+Qed.
+
+Lemma norm_unit : forall n i, (i < n)%nat -> norm n (unit i) = 1.
+Proof.
+  intros n i Hi. unfold norm, dot. rewrite (sum_single n _ i Hi).
+  - unfold unit. destruct (Nat.eq_dec i i); [|congruence]. rewrite Rmult_1_l. apply sqrt_1.
+  - intros j _ Hj. unfold unit. destruct (Nat.eq_dec j i); [congruence|ring].
+Qed.
+
+(** A diagonal entry is bounded by the spectral norm. *)
+Lemma diag_le_bound : forall n E e i, (i < n)%nat -> bounded n n E e -> Rabs (E i i) <= e.
+Proof.
+  intros n E e i Hi HE.
+  assert (Ei : matvec n E (unit i) i = E i i).
+  { unfold matvec. rewrite (sum_single n _ i Hi).
+    - unfold unit. destruct (Nat.eq_dec i i); [ring|congruence].
+    - intros j _ Hj. unfold unit. destruct (Nat.eq_dec j i); [congruence|ring]. }
+  rewrite <- Ei. eapply Rle_trans; [apply coord_le_norm; exact Hi|].
+  eapply Rle_trans; [apply HE|]. rewrite norm_unit by exact Hi. lra.
+Qed.
+
+(** [rump_lower_bound]: B = S V, B^T B = D + E with sigma(E) <= eps,
+    sigma(I - V^T V) <= alpha, and d = D_ii for some i.  Then every bound t
+    on sigma(S) satisfies d - eps <= t^2 (1 + alpha), i.e.
+    sigma(S) >= sqrt((d - eps) / (1 + alpha)). *)
+Theorem rump_lower_bound : forall m n k (S V D E : mat) d eps alpha t i,
+  (i < k)%nat -> 0 <= t ->
+  (forall a b, (a < k)%nat -> (b < k)%nat -> gram m (matmul n S V) a b = D a b + E a b) ->
+  D i i = d ->
+  bounded k k E eps ->
+  bounded k k (msub (ident 1) (gram n V)) alpha ->
+  bounded m n S t ->
+  d - eps <= t * t * (1 + alpha).
+Proof.
+  intros m n k S V D E d eps alpha t i Hi Ht HG HD HE HA HS.
+  set (v := fun j => V j i).
+  assert (Sv : dot m (matvec n S v) (matvec n S v) = D i i + E i i).
+  { rewrite <- HG by assumption. unfold gram, matmul, transpose, dot, matvec, v. reflexivity. }
+  assert (Vv : dot n v v <= 1 + alpha).
+  { pose proof (diag_le_bound k _ alpha i Hi HA) as A.
+    unfold msub, ident in A. destruct (Nat.eq_dec i i) as [_|]; [|congruence].
+    assert (E2 : gram n V i i = dot n v v) by (unfold gram, matmul, transpose, dot, v; reflexivity).
+    rewrite E2 in A. pose proof (Rle_abs (- (1 - dot n v v))). rewrite Rabs_Ropp in *. lra. }
+  pose proof (diag_le_bound k E eps i Hi HE) as Ee.
+  pose proof (sq_of_norm_le m n (matvec n S v) v t Ht (HS v)) as B.
+  assert (t * t * dot n v v <= t * t * (1 + alpha)) by (apply Rmult_le_compat_l; [apply Rle_0_sqr|exact Vv]).
+  pose proof (Rle_abs (- E i i)). rewrite Rabs_Ropp in *. lra.
+Qed.
