@@ -346,6 +346,30 @@ Proof.
   apply dot_error_bound; exact Hn.
 Qed.
 
+(** [sum_of_squares_bounds]: for a sum of squares (or of nonnegative
+    products) S = sum x_i^2 computed as F = fl(t) in any order,
+    (1 - gamma_n) S <= F + n eta and F - n eta <= (1 + gamma_n) S;
+    so S <= (F + n eta)/(1 - gamma_n) and S >= (F - n eta)/(1 + gamma_n)
+    (rounding.rs: norm2_up, sum_of_squares_up, norm2_down). *)
+Theorem sum_of_squares_bounds : forall t,
+  (forall p, In p (leaves t) -> 0 <= fst p * snd p) ->
+  2 * INR (size t) * u <= 1 ->
+  (1 - gamma (size t)) * sum_prod (leaves t) <= fl t + INR (size t) * eta /\
+  fl t - INR (size t) * eta <= (1 + gamma (size t)) * sum_prod (leaves t).
+Proof.
+  intros t Hpos Hn.
+  pose proof (dot_error_bound t Hn) as B.
+  assert (E : sum_abs_prod (leaves t) = sum_prod (leaves t)).
+  { revert Hpos. generalize (leaves t). intro L.
+    induction L as [|p L IH]; intro Hp; [reflexivity|].
+    unfold sum_abs_prod, sum_prod in *. simpl.
+    rewrite Rabs_right by (apply Rle_ge, Hp; left; reflexivity).
+    rewrite IH by (intros q Hq; apply Hp; right; exact Hq). reflexivity. }
+  rewrite E in B. pose proof (Rle_abs (fl t - sum_prod (leaves t))).
+  pose proof (Rle_abs (- (fl t - sum_prod (leaves t)))). rewrite Rabs_Ropp in *.
+  split; lra.
+Qed.
+
 (** Left-to-right summation, as in Rust's [Iterator::sum] after the first
     term (0 + x is exact, so starting the fold from 0 changes nothing). *)
 Fixpoint seq_tree (t0 : tree) (L : list (R * R)) : tree :=
