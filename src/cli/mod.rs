@@ -210,3 +210,22 @@ fn used_count(planned: &[Planned]) -> usize {
         .filter(|p| matches!(p, Planned::Use(_)))
         .count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_exit_code_3_and_the_hook_is_restored() {
+        assert_eq!(guarded(|| panic!("boom")), EXIT_BUG);
+        assert_eq!(guarded(|| 1), 1);
+    }
+
+    #[test]
+    fn library_errors_map_to_documented_codes() {
+        let bad = Error::InvalidOption("x".into());
+        assert_eq!(library_error_code(&bad), (EXIT_INPUT, true));
+        let fail = Error::CertificateFailed("x".into());
+        assert_eq!(library_error_code(&fail), (EXIT_NO_CERTIFICATE, false));
+    }
+}
