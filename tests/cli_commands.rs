@@ -76,7 +76,11 @@ fn npyz_f64(shape: &[usize], fortran: bool, file_order: &[f64]) -> Vec<u8> {
     use npyz::WriterBuilder;
     let mut buf = Vec::new();
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let order = if fortran { npyz::Order::Fortran } else { npyz::Order::C };
+    let order = if fortran {
+        npyz::Order::Fortran
+    } else {
+        npyz::Order::C
+    };
     let mut w = npyz::WriteOptions::new()
         .default_dtype()
         .shape(&shape)
@@ -93,7 +97,11 @@ fn npyz_f32(shape: &[usize], fortran: bool, file_order: &[f64]) -> Vec<u8> {
     use npyz::WriterBuilder;
     let mut buf = Vec::new();
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let order = if fortran { npyz::Order::Fortran } else { npyz::Order::C };
+    let order = if fortran {
+        npyz::Order::Fortran
+    } else {
+        npyz::Order::C
+    };
     let mut w = npyz::WriteOptions::new()
         .default_dtype()
         .shape(&shape)
@@ -143,7 +151,10 @@ fn le_f64(values: &[f64]) -> Vec<u8> {
 fn bytes_in(dtype: Dtype, values: &[f64]) -> Vec<u8> {
     match dtype {
         Dtype::F64 => le_f64(values),
-        Dtype::F32 => values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(),
+        Dtype::F32 => values
+            .iter()
+            .flat_map(|&v| (v as f32).to_le_bytes())
+            .collect(),
         Dtype::F16 => values
             .iter()
             .flat_map(|&v| half::f16::from_f64(v).to_le_bytes())
@@ -229,8 +240,10 @@ fn sigma_reads_every_dtype_in_file_order_and_skips_other_ranks_with_notes() {
     }
     assert!(out.stderr.contains("skipping 'bias'"), "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains(&format!("lipcert conv {} --tensor conv --input HxW", s(&path))),
+        out.stderr.contains(&format!(
+            "lipcert conv {} --tensor conv --input HxW",
+            s(&path)
+        )),
         "{}",
         out.stderr
     );
@@ -283,7 +296,7 @@ fn npy_c_and_fortran_order_f32_and_f64_give_the_same_norms() {
         assert_eq!(r["shape"], serde_json::json!([3, 2]), "{name}");
         // Column sums 4, 6 and row sums 3, 7: a transposed read would swap
         // ℓ1 and ℓ∞.
-        assert_eq!(r["l1"]["lower"].as_f64().unwrap() <= 6.0, true, "{name}");
+        assert!(r["l1"]["lower"].as_f64().unwrap() <= 6.0, "{name}");
         assert!(r["l1"]["upper"].as_f64().unwrap() >= 6.0, "{name}");
         assert!(r["l1"]["upper"].as_f64().unwrap() < 6.5, "{name}: {r}");
         assert!(r["linf"]["lower"].as_f64().unwrap() <= 7.0, "{name}");
@@ -306,9 +319,16 @@ fn json_numbers_round_trip_to_the_library_bits() {
     let r = &json_lines(&out.stdout)[0];
     let m = DenseMatrix::from_row_major(4, 5, &w).unwrap();
     let e = sigma(&m, &SigmaOptions::default()).unwrap();
-    for (field, value) in [("lower", e.lower()), ("upper", e.upper()), ("estimate", e.estimate())] {
+    for (field, value) in [
+        ("lower", e.lower()),
+        ("upper", e.upper()),
+        ("estimate", e.estimate()),
+    ] {
         let text = out.stdout.split(&format!("\"{field}\":")).nth(1).unwrap();
-        let token: String = text.chars().take_while(|c| !matches!(c, ',' | '}')).collect();
+        let token: String = text
+            .chars()
+            .take_while(|c| !matches!(c, ',' | '}'))
+            .collect();
         let parsed: f64 = token.parse().unwrap();
         assert_eq!(parsed.to_bits(), value.to_bits(), "{field}: {token}");
         assert_eq!(r[field].as_f64().unwrap().to_bits(), value.to_bits());
@@ -317,7 +337,10 @@ fn json_numbers_round_trip_to_the_library_bits() {
     let out = run(&["norms", s(&path), "--json"]);
     let r = &json_lines(&out.stdout)[0];
     for key in ["l1", "l2", "linf"] {
-        let (lo, hi) = (r[key]["lower"].as_f64().unwrap(), r[key]["upper"].as_f64().unwrap());
+        let (lo, hi) = (
+            r[key]["lower"].as_f64().unwrap(),
+            r[key]["upper"].as_f64().unwrap(),
+        );
         assert!(lo.is_finite() && hi.is_finite() && lo <= hi);
     }
 }
@@ -340,7 +363,10 @@ fn human_table_shows_certain_digits_of_every_tensor() {
     // Columns align: "dtype" header and the values start at the same column.
     let col = lines[0].find("dtype").unwrap();
     for line in &lines[1..] {
-        assert!(line[col..].starts_with('f') || line[col..].starts_with('b'), "{line}");
+        assert!(
+            line[col..].starts_with('f') || line[col..].starts_with('b'),
+            "{line}"
+        );
     }
 }
 
@@ -354,7 +380,15 @@ fn method_is_passed_through() {
     let r = &json_lines(&out.stdout)[0];
     assert_eq!(r["method"], "nalgebra-svd");
     assert_encloses(r, sigma_ref());
-    let out = run(&["sigma", s(&path), "--method", "svd", "--rel-width", "1e-6", "--json"]);
+    let out = run(&[
+        "sigma",
+        s(&path),
+        "--method",
+        "svd",
+        "--rel-width",
+        "1e-6",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(json_lines(&out.stdout)[0]["method"], "svd");
 }
@@ -375,7 +409,15 @@ fn check_passes_inside_and_fails_outside_with_the_numbers() {
 
     assert_eq!(run(&["check", s(&path), "--claimed", &within_tol]).code, 0);
     assert_eq!(
-        run(&["check", s(&path), "--claimed", &within_tol, "--rel-tol", "1e-8"]).code,
+        run(&[
+            "check",
+            s(&path),
+            "--claimed",
+            &within_tol,
+            "--rel-tol",
+            "1e-8"
+        ])
+        .code,
         1
     );
 
@@ -383,13 +425,20 @@ fn check_passes_inside_and_fails_outside_with_the_numbers() {
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("WRONG"), "{}", out.stdout);
     assert!(out.stdout.contains(&outside), "{}", out.stdout);
-    assert!(out.stdout.contains("relative error ≥ 9.99"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("relative error ≥ 9.99"),
+        "{}",
+        out.stdout
+    );
 
     let out = run(&["check", s(&path), "--claimed", &outside, "--json"]);
     assert_eq!(out.code, 1);
     let r = &json_lines(&out.stdout)[0];
     assert_eq!(r["verdict"], "wrong");
-    assert_eq!(r["claimed"].as_f64().unwrap().to_bits(), (sigma * 1.01).to_bits());
+    assert_eq!(
+        r["claimed"].as_f64().unwrap().to_bits(),
+        (sigma * 1.01).to_bits()
+    );
     let rel = r["relative_error"].as_f64().unwrap();
     assert!(rel > 0.0099 && rel <= 0.01, "{rel}");
     assert!(out.stderr.contains("WRONG"), "{}", out.stderr);
@@ -402,7 +451,9 @@ fn check_passes_inside_and_fails_outside_with_the_numbers() {
 #[test]
 fn normalize_then_check_normalized_passes_for_every_format_and_dtype() {
     let dir = TempDir::new().unwrap();
-    let w: Vec<f64> = (0..24).map(|k| ((k * 37 % 11) as f64 - 5.0) / 7.0).collect();
+    let w: Vec<f64> = (0..24)
+        .map(|k| ((k * 37 % 11) as f64 - 5.0) / 7.0)
+        .collect();
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("c64.npy", npyz_f64(&[6, 4], false, &w)),
         ("f32.npy", npyz_f32(&[6, 4], true, &to_fortran(6, 4, &w))),
@@ -431,9 +482,26 @@ fn normalize_then_check_normalized_passes_for_every_format_and_dtype() {
     let output = p(&dir, "normalized.safetensors");
     let out = run(&["normalize", s(&input), s(&output)]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("4 tensors normalized"), "{}", out.stdout);
-    for (name, tol) in [("w64", "1e-6"), ("w32", "1e-6"), ("w16", "3e-3"), ("wbf", "3e-2")] {
-        let out = run(&["check", s(&output), "--tensor", name, "--normalized", "--rel-tol", tol]);
+    assert!(
+        out.stdout.contains("4 tensors normalized"),
+        "{}",
+        out.stdout
+    );
+    for (name, tol) in [
+        ("w64", "1e-6"),
+        ("w32", "1e-6"),
+        ("w16", "3e-3"),
+        ("wbf", "3e-2"),
+    ] {
+        let out = run(&[
+            "check",
+            s(&output),
+            "--tensor",
+            name,
+            "--normalized",
+            "--rel-tol",
+            tol,
+        ]);
         assert_eq!(out.code, 0, "{name}: {}{}", out.stdout, out.stderr);
     }
     // Everything else is copied unchanged, metadata included.
@@ -444,7 +512,10 @@ fn normalize_then_check_normalized_passes_for_every_format_and_dtype() {
         safetensors::SafeTensors::deserialize(&b).unwrap(),
     );
     for name in ["bias", "conv"] {
-        assert_eq!(ta.tensor(name).unwrap().data(), tb.tensor(name).unwrap().data());
+        assert_eq!(
+            ta.tensor(name).unwrap().data(),
+            tb.tensor(name).unwrap().data()
+        );
     }
     let (_, ma) = safetensors::SafeTensors::read_metadata(&a).unwrap();
     let (_, mb) = safetensors::SafeTensors::read_metadata(&b).unwrap();
@@ -456,8 +527,14 @@ fn normalize_then_check_normalized_passes_for_every_format_and_dtype() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let c = std::fs::read(&single).unwrap();
     let tc = safetensors::SafeTensors::deserialize(&c).unwrap();
-    assert_eq!(ta.tensor("w64").unwrap().data(), tc.tensor("w64").unwrap().data());
-    assert_ne!(ta.tensor("w32").unwrap().data(), tc.tensor("w32").unwrap().data());
+    assert_eq!(
+        ta.tensor("w64").unwrap().data(),
+        tc.tensor("w64").unwrap().data()
+    );
+    assert_ne!(
+        ta.tensor("w32").unwrap().data(),
+        tc.tensor("w32").unwrap().data()
+    );
 }
 
 #[test]
@@ -479,7 +556,11 @@ fn assert_input_error(args: &[&str], fragments: &[&str]) {
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{args:?}: {}", out.stderr);
     for f in fragments {
-        assert!(lines[0].contains(f), "{args:?}: missing {f:?} in {}", lines[0]);
+        assert!(
+            lines[0].contains(f),
+            "{args:?}: missing {f:?} in {}",
+            lines[0]
+        );
     }
 }
 
@@ -494,7 +575,10 @@ fn every_bad_input_is_one_line_with_exit_code_2() {
     };
 
     let missing = p(&dir, "missing.npy");
-    assert_input_error(&["sigma", s(&missing)], &["missing.npy", "cannot read file"]);
+    assert_input_error(
+        &["sigma", s(&missing)],
+        &["missing.npy", "cannot read file"],
+    );
 
     let trunc = write("trunc.npy", &good[..20]);
     assert_input_error(&["sigma", s(&trunc)], &["trunc.npy", "truncated header"]);
@@ -503,7 +587,10 @@ fn every_bad_input_is_one_line_with_exit_code_2() {
     assert_input_error(&["sigma", s(&short_data)], &["short.npy", "data length"]);
 
     let ints = write("ints.npy", &npy_by_hand("<i8", false, "(2, 2)", &[0u8; 32]));
-    assert_input_error(&["sigma", s(&ints)], &["ints.npy", "unsupported dtype", "<i8"]);
+    assert_input_error(
+        &["sigma", s(&ints)],
+        &["ints.npy", "unsupported dtype", "<i8"],
+    );
 
     let mut nan = W.to_vec();
     nan[2] = f64::NAN; // row 1, column 0
@@ -524,19 +611,35 @@ fn every_bad_input_is_one_line_with_exit_code_2() {
     let three_d = write("t.npy", &npyz_f64(&[2, 2, 2], false, &[1.0; 8]));
     assert_input_error(&["sigma", s(&three_d)], &["t.npy", "wrong rank 3"]);
     let four_d = write("k.npy", &npyz_f64(&[1, 1, 2, 2], false, &[1.0; 4]));
-    assert_input_error(&["sigma", s(&four_d)], &["k.npy", "wrong rank 4", "lipcert conv"]);
-    assert_input_error(&["sigma", s(&good_path(&dir, &good)), "--tensor", "x"], &["single unnamed array"]);
+    assert_input_error(
+        &["sigma", s(&four_d)],
+        &["k.npy", "wrong rank 4", "lipcert conv"],
+    );
+    assert_input_error(
+        &["sigma", s(&good_path(&dir, &good)), "--tensor", "x"],
+        &["single unnamed array"],
+    );
 
     let st = all_dtypes_file(&dir);
     assert_input_error(
         &["sigma", s(&st), "--tensor", "nope"],
-        &["all.safetensors", "no tensor named 'nope'", "available:", "w64", "bias", "conv"],
+        &[
+            "all.safetensors",
+            "no tensor named 'nope'",
+            "available:",
+            "w64",
+            "bias",
+            "conv",
+        ],
     );
     assert_input_error(
         &["sigma", s(&st), "--tensor", "conv"],
         &["tensor 'conv'", "wrong rank 4", "lipcert conv"],
     );
-    assert_input_error(&["check", s(&st), "--tensor", "bias", "--normalized"], &["tensor 'bias'", "wrong rank 1"]);
+    assert_input_error(
+        &["check", s(&st), "--tensor", "bias", "--normalized"],
+        &["tensor 'bias'", "wrong rank 1"],
+    );
 
     let ints_st = write(
         "ints.safetensors",
@@ -561,11 +664,17 @@ fn every_bad_input_is_one_line_with_exit_code_2() {
     let cut = write("cut.safetensors", &st_bytes[..st_bytes.len() - 5]);
     assert_input_error(&["sigma", s(&cut)], &["cut.safetensors", "corrupt header"]);
     let tiny = write("tiny.safetensors", &st_bytes[..5]);
-    assert_input_error(&["sigma", s(&tiny)], &["tiny.safetensors", "truncated header"]);
+    assert_input_error(
+        &["sigma", s(&tiny)],
+        &["tiny.safetensors", "truncated header"],
+    );
     let mut garbled = st_bytes.clone();
     garbled[9] = b'#';
     let garbled = write("garbled.safetensors", &garbled);
-    assert_input_error(&["sigma", s(&garbled)], &["garbled.safetensors", "corrupt header"]);
+    assert_input_error(
+        &["sigma", s(&garbled)],
+        &["garbled.safetensors", "corrupt header"],
+    );
     let text = write("notes.txt", b"hello");
     assert_input_error(&["sigma", s(&text)], &["notes.txt", "unknown file format"]);
 
@@ -576,7 +685,10 @@ fn every_bad_input_is_one_line_with_exit_code_2() {
         &["--failure-probability"],
     );
     assert_input_error(&["check", s(&path), "--claimed", "NaN"], &["finite"]);
-    assert_input_error(&["check", s(&path), "--claimed", "1", "--rel-tol=-1"], &["--rel-tol"]);
+    assert_input_error(
+        &["check", s(&path), "--claimed", "1", "--rel-tol=-1"],
+        &["--rel-tol"],
+    );
 }
 
 fn good_path(dir: &TempDir, good: &[u8]) -> PathBuf {

@@ -183,7 +183,7 @@ fn scale_one(file: &WeightFile, info: &TensorInfo, options: &SigmaOptions) -> Re
         c
     })?;
     let scale = before.estimate();
-    if !(scale > 0.0) {
+    if scale.is_nan() || scale <= 0.0 {
         let e = file.error(
             name,
             Problem::Other("every entry is zero: a zero matrix cannot be normalized".to_owned()),

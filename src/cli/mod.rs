@@ -142,15 +142,15 @@ fn sigma_options(m: &MethodArgs) -> Result<SigmaOptions, String> {
 /// Why one tensor could not be processed.
 enum Failure {
     /// Bad input: exit 2.
-    Input(InputError),
+    Input(Box<InputError>),
     /// The library refused: exit code from [`library_error_code`].
-    Library(InputError, Error),
+    Library(Box<InputError>, Error),
 }
 
 impl Failure {
     fn library(file: &WeightFile, info: &TensorInfo, e: Error) -> Self {
         let problem = crate::io::Problem::Other(e.to_string());
-        Failure::Library(file.error(info.name.as_deref(), problem), e)
+        Failure::Library(Box::new(file.error(info.name.as_deref(), problem)), e)
     }
 }
 
@@ -183,7 +183,7 @@ fn for_each_matrix(
         };
         progress.start(info.name.as_deref().unwrap_or(""));
         let outcome = select::load(file, info)
-            .map_err(Failure::Input)
+            .map_err(|e| Failure::Input(Box::new(e)))
             .and_then(|m| f(info, m));
         progress.inc();
         match outcome {
