@@ -10,7 +10,7 @@
 //! (1 − X/σ increases in σ), both rounded down.
 
 use super::args::CheckArgs;
-use super::digits::certified_digits;
+use super::digits::{certified_digits, round_down_text};
 use super::progress::Progress;
 use super::report::{guarantee_text, json_line, Bounds, CheckRecord, TensorId};
 use super::{error_line, for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
@@ -90,7 +90,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         let id = TensorId::new(file.path(), info);
         let rel = v
             .relative_error
-            .map_or("undefined (σ may be 0)".to_owned(), |r| format!("{r:e}"));
+            .map_or("undefined (σ may be 0)".to_owned(), |r| round_down_text(r, 3));
         let what = match &id.tensor {
             Some(t) => format!("{}: tensor '{t}'", id.file),
             None => id.file.clone(),

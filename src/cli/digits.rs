@@ -170,6 +170,33 @@ pub fn certified_digits(lower: f64, upper: f64) -> String {
     }
 }
 
+/// `x ≥ 0` rounded *down* to `sig` significant digits, as `d.dde±k` (for
+/// printing lower bounds: the printed number never exceeds `x`).
+///
+/// ```
+/// use lipcert::cli::digits::round_down_text;
+/// assert_eq!(round_down_text(9.879978109002043e-3, 3), "9.87e-3");
+/// assert_eq!(round_down_text(0.0, 3), "0");
+/// ```
+pub fn round_down_text(x: f64, sig: usize) -> String {
+    match exact_digits(x) {
+        None => format!("{x}"),
+        Some((digits, exp)) => {
+            let kept: Vec<char> = digits
+                .iter()
+                .take(sig.max(1))
+                .map(|d| char::from(b'0' + d))
+                .collect();
+            let rest: String = kept[1..].iter().collect();
+            if rest.is_empty() {
+                format!("{}e{exp}", kept[0])
+            } else {
+                format!("{}.{rest}e{exp}", kept[0])
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
