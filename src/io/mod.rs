@@ -60,6 +60,19 @@ impl WeightFile {
 
     /// Parses `bytes` as the contents of `path` (the path is used for
     /// messages and to guess the format).
+    ///
+    /// ```
+    /// use lipcert::io::{npy, WeightFile};
+    /// use lipcert::SourceDtype;
+    /// use std::path::Path;
+    /// let bytes = npy::encode(&[2, 2], npy::NpyDtype::little(SourceDtype::F64), false, &[3.0, 0.0, 0.0, 4.0]).unwrap();
+    /// let file = WeightFile::from_bytes(Path::new("w.npy"), bytes).unwrap();
+    /// let w = file.read(None).unwrap().to_matrix().unwrap();
+    /// assert_eq!(w.get(1, 1), 4.0);
+    /// // Errors name the file and the problem.
+    /// let err = WeightFile::from_bytes(Path::new("bad.npy"), b"\x93NUM".to_vec()).unwrap_err();
+    /// assert!(err.to_string().starts_with("bad.npy: truncated header"));
+    /// ```
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self, InputError> {
         let ext = path
             .extension()
