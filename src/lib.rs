@@ -12,11 +12,14 @@ pub mod cli;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;
+pub mod exact;
 pub mod io;
 pub mod matrix;
 pub mod operator;
 pub mod rounding;
 pub mod sigma;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 
 pub use enclosure::{Enclosure, Guarantee, Method};
 pub use error::{Error, Result};

@@ -122,8 +122,7 @@ impl DenseMatrix {
         if rows == 0 || cols == 0 {
             return Err(Error::Empty { rows, cols });
         }
-        let mut f = f;
-        Self::from_faer(Mat::from_fn(rows, cols, |i, j| f(i, j)))
+        Self::from_faer(Mat::from_fn(rows, cols, f))
     }
 
     /// Wraps a faer matrix after validating it.
@@ -289,10 +288,12 @@ impl DenseMatrix {
     /// whose effect the certificates bound with η-terms. See
     /// [`DenseMatrix::scaled_pow2`].
     ///
-    /// Must not be called on a zero matrix.
+    /// A zero matrix is returned unscaled.
     pub fn normalized_scale(&self) -> Result<ScaledMatrix> {
         let m = self.max_abs();
-        debug_assert!(m > 0.0);
+        if m == 0.0 {
+            return self.scaled_pow2(0);
+        }
         self.scaled_pow2(-rounding::exponent_of(m))
     }
 }

@@ -6,4 +6,5 @@ pub mod cholesky;
 pub mod gram;
 pub mod pd_upper;
 pub mod refine;
+pub mod rump;
 pub mod vector_lower;

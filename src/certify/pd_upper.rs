@@ -71,7 +71,7 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
     let mut max_diag = 0.0f64;
     for i in 0..n {
         let d = rounding::sub_down(t, a[(i, i)]);
-        if !(d >= 0.0) {
+        if d.is_nan() || d < 0.0 {
             return Err(PdFailure::DiagonalTooLarge);
         }
         a[(i, i)] = d;
@@ -84,7 +84,7 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
     let c = rump_shift(n, trace, max_diag);
     for i in 0..n {
         let d = rounding::sub_down(a[(i, i)], c);
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(PdFailure::NotPositive { pivot: i });
         }
         a[(i, i)] = d;

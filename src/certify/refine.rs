@@ -27,7 +27,8 @@ pub struct ScaledBounds {
 const MAX_FACTORIZATIONS: usize = 24;
 
 /// Encloses σ(S) to relative width `rel_width` (when the input allows),
-/// starting from an estimate σ̃ and an approximate right singular vector ṽ.
+/// starting from an estimate σ̃ (believed accurate to `estimate_rel_error`,
+/// relative) and an approximate right singular vector ṽ.
 ///
 /// # Method
 /// - lower: [`lower_bound_from_vector`] (σ ≥ ‖Sv‖/‖v‖, rigorous);
@@ -48,6 +49,7 @@ pub fn enclose_from_estimate(
     gram: &GramWithError,
     estimate: f64,
     vector: &[f64],
+    estimate_rel_error: f64,
     rel_width: f64,
 ) -> ScaledBounds {
     let mut v = vector.to_vec();
@@ -55,12 +57,16 @@ pub fn enclose_from_estimate(
     let mut est = estimate.max(lower);
     let fro = s.frobenius_up();
     let mut upper = fro;
-    // The smallest relative gap the certificate can resolve is about
-    // 2(n+2)u·tr(s²I − SᵀS)/s² + ρ/s²; start a little above it.
-    let n = gram.dim() as f64;
-    let floor = 4.0 * (n + 2.0) * n * rounding::UNIT_ROUNDOFF
-        + 2.0 * gram.radius / (est * est).max(f64::MIN_POSITIVE);
-    let mut delta = (rel_width / 4.0).max(floor);
+    // The smallest relative gap the certificate can resolve: the Rump shift c
+    // for A ≈ s²I − C plus the Gram radius ρ, relative to s², halved for σ
+    // (s² − σ² ≈ 2σ²δ), with a factor 2 of headroom for Cholesky's own
+    // rounding on the nearly singular A.
+    let n = gram.dim();
+    let est_sq = (est * est).max(f64::MIN_POSITIVE);
+    let trace_c: f64 = (0..n).map(|i| gram.lower[(i, i)]).sum();
+    let trace_a = (n as f64 * est_sq - trace_c).max(0.0);
+    let floor = (super::pd_upper::rump_shift(n, trace_a, est_sq) + gram.radius) / est_sq;
+    let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;
     while factorizations < MAX_FACTORIZATIONS {
         let target = rounding::mul_up(est.max(lower), 1.0 + delta);

@@ -2,4 +2,6 @@
 //! guarantee by themselves; the [`crate::certify`] module turns their output
 //! into certified bounds.
 
+pub mod gram_lanczos;
+pub mod shift_invert;
 pub mod svd;
