@@ -90,7 +90,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         let id = TensorId::new(file.path(), info);
         let rel = v
             .relative_error
-            .map_or("undefined (σ may be 0)".to_owned(), |r| round_down_text(r, 3));
+            .map_or("undefined (σ may be 0)".to_owned(), |r| {
+                round_down_text(r, 3)
+            });
         let what = match &id.tensor {
             Some(t) => format!("{}: tensor '{t}'", id.file),
             None => id.file.clone(),
