@@ -109,7 +109,8 @@ impl Outcomes {
         c.set(c.get() + 1);
     }
 
-    fn assert_both(&self) {
+    fn assert_both(&self, cases: u32) {
+        assert_eq!(self.opened.get() + self.refused.get(), cases);
         assert!(
             self.opened.get() > 0 && self.refused.get() > 0,
             "opened {}, refused {}",
@@ -147,7 +148,7 @@ fn mutated_npy_files_never_panic() {
             Ok(())
         })
         .unwrap();
-    outcomes.assert_both();
+    outcomes.assert_both(200);
 }
 
 #[test]
@@ -179,7 +180,7 @@ fn mutated_safetensors_files_never_panic() {
             Ok(())
         })
         .unwrap();
-    outcomes.assert_both();
+    outcomes.assert_both(200);
 }
 
 #[test]
