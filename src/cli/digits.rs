@@ -276,6 +276,24 @@ mod tests {
     }
 
     #[test]
+    fn extremes_of_the_f64_range_print_and_contain() {
+        let tiny = f64::from_bits(1);
+        for (lower, upper) in [
+            (0.0, tiny),
+            (tiny, 2.0 * tiny),
+            (0.0, 1.0),
+            (f64::MAX / 2.0, f64::MAX),
+            (1.0, 1.0f64.next_up()),
+            (0.0, 123456.0),
+        ] {
+            let s = certified_digits(lower, upper);
+            let (pl, pu) = parse_printed(&s);
+            assert!(cmp(&pl, &f64_exact(lower)) != Ordering::Greater, "{s}");
+            assert!(cmp(&pu, &f64_exact(upper)) != Ordering::Less, "{s}");
+        }
+    }
+
+    #[test]
     fn printed_interval_contains_the_enclosure() {
         let mut runner = TestRunner::new_with_rng(
             Config {
