@@ -8,10 +8,12 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+pub mod cli;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;
 pub mod exact;
+pub mod io;
 pub mod matrix;
 pub mod operator;
 pub mod random;
