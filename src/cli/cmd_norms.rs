@@ -3,13 +3,13 @@
 
 use super::args::NormsArgs;
 use super::digits::certified_digits;
-use super::p_norms::{l1_norm, linf_norm};
 use super::progress::Progress;
 use super::report::{
     guarantee_text, json_line, seconds_text, table, Bounds, NormsRecord, TensorId,
 };
 use super::{error_line, for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
 use super::{EXIT_INPUT, EXIT_OK};
+use crate::certify::p_norms::{l1_norm, linf_norm};
 use crate::sigma::sigma;
 use std::time::Instant;
 
@@ -31,9 +31,13 @@ pub fn run(args: &NormsArgs) -> i32 {
     let code = for_each_matrix(&file, &planned, &progress, |info, matrix| {
         let start = Instant::now();
         let lib = |err| Failure::library(&file, info, err);
-        let l1 = l1_norm(&matrix).map_err(lib)?;
+        let l1 = l1_norm(&matrix)
+            .and_then(|e| e.to_enclosure("max absolute column sum, rounded outward"))
+            .map_err(lib)?;
         let l2 = sigma(&matrix, &options).map_err(lib)?;
-        let linf = linf_norm(&matrix).map_err(lib)?;
+        let linf = linf_norm(&matrix)
+            .and_then(|e| e.to_enclosure("max absolute row sum, rounded outward"))
+            .map_err(lib)?;
         let seconds = start.elapsed().as_secs_f64();
         let id = TensorId::new(file.path(), info);
         if args.json {

@@ -19,7 +19,6 @@ pub mod cmd_normalize;
 pub mod cmd_norms;
 pub mod cmd_sigma;
 pub mod digits;
-pub mod p_norms;
 pub mod progress;
 pub mod report;
 pub mod select;
