@@ -7,12 +7,12 @@
     invertible ([unitmxE]).  [Rstruct] defines a choice operator on R with
     the axiom [Epsilon.epsilon_statement], which is therefore allowed for
     this file (see proofs/README.md).  The proofs are ours. *)
+Set Warnings "-notation-overridden -ambiguous-paths -notation-incompatible-format".
 From Coq Require Import Reals Lra Lia.
 From mathcomp Require Import all_ssreflect all_algebra.
 From mathcomp.analysis Require Import Rstruct.
 From Lipcert Require Import Vec.
 
-Set Warnings "-notation-overridden -ambiguous-paths".
 Local Open Scope ring_scope.
 
 Lemma sum_big (n : nat) (f : nat -> R) : sum n f = (\sum_(i < n) f i).
