@@ -23,7 +23,8 @@ ALLOWED_AXIOMS=(
   # and by the standard library's mean value theorem.
   "Classical_Prop.classic"
   # Hilbert's epsilon (a choice operator on R), used by mathcomp-analysis'
-  # Rstruct to make R a mathcomp fieldType; only Invert.v depends on it.
+  # Rstruct to make R a mathcomp fieldType; only Invert.v (and Strict.v,
+  # which uses it) depend on it.
   "Epsilon.epsilon_statement"
 )
 

@@ -81,3 +81,35 @@ Proof.
   { unfold norm. assert (D0 : dot n y y = 0) by nra. rewrite D0. apply sqrt_0. }
   apply (norm_zero_iff n y Z).
 Qed.
+
+Local Close Scope R_scope.
+Local Open Scope ring_scope.
+
+(** An injective square matrix has a right inverse N (M N x = x). *)
+Lemma square_injective_inverse (n : nat) (M : mat) :
+  (forall y : vec, (forall i, (i < n)%coq_nat -> matvec n M y i = 0) ->
+     forall i, (i < n)%coq_nat -> y i = 0) ->
+  exists N : mat, forall (x : vec) i, (i < n)%coq_nat -> matvec n M (matvec n N x) i = x i.
+Proof.
+  case: n => [|n] Hinj; first by exists M => x i /ltP.
+  pose A := \matrix_(i < n.+1, j < n.+1) M i j.
+  have HA : A \in unitmx.
+  { rewrite unitmxE GRing.unitfE -det_tr. apply/negP => /det0P [v Hv0 Hv].
+    pose y := fun j => if (j < n.+1)%N then v 0 (inord j) else 0.
+    have Hy : forall i, (i < n.+1)%coq_nat -> matvec n.+1 M y i = 0.
+    { move=> i Hi. have Hi' : (i < n.+1)%N by apply/ltP.
+      have := congr1 (fun K : 'rV_n.+1 => K 0 (Ordinal Hi')) Hv.
+      rewrite !mxE /= => E. rewrite /matvec sum_big. apply: (etrans _ E).
+      apply: eq_bigr => j _. rewrite !mxE /y ltn_ord inord_val. by rewrite GRing.mulrC. }
+    have := Hinj y Hy. move=> Z. apply/negP: Hv0. rewrite negbK. apply/eqP/rowP => j.
+    have := Z j (ltP (ltn_ord j)). rewrite /y ltn_ord inord_val mxE. done. }
+  pose B := invmx A.
+  exists (fun i j => if ((i < n.+1) && (j < n.+1))%N then B (inord i) (inord j) else 0).
+  move=> x i Hi. have Hi' : (i < n.+1)%N by apply/ltP.
+  pose X := \col_(k < n.+1) x k.
+  have AY : A *m (B *m X) = X by rewrite mulmxA mulmxV // mul1mx.
+  have := congr1 (fun K : 'cV_n.+1 => K (Ordinal Hi') 0) AY.
+  rewrite !mxE => E. rewrite /matvec sum_big. apply: (etrans _ E).
+  apply: eq_bigr => j _. rewrite !mxE sum_big. congr (_ * _).
+  apply: eq_bigr => k _. rewrite !mxE !ltn_ord /= inord_val inord_val. reflexivity.
+Qed.
