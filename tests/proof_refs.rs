@@ -72,14 +72,12 @@ fn citation_end(s: &str) -> usize {
         match b {
             b'`' => in_tick = !in_tick,
             b')' | b';' if !in_tick => return i,
-            b'.' if !in_tick => {
-                if i + 1 == bytes.len() || bytes[i + 1].is_ascii_whitespace() {
-                    return i;
-                }
+            b'.' if !in_tick && (i + 1 == bytes.len() || bytes[i + 1].is_ascii_whitespace()) => {
+                return i;
             }
             _ => {}
         }
-        if !in_tick && s[i..].starts_with(MARKER) {
+        if !in_tick && bytes[i..].starts_with(MARKER.as_bytes()) {
             return i;
         }
     }
