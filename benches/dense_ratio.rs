@@ -57,6 +57,7 @@ fn main() {
         shapes.push((2048, 2048));
         shapes.push((2048, 512));
     }
+    let probabilistic_n = if large { Some(4096) } else { None };
     println!(
         "{:>11} {:>12} {:>12} {:>8} {:>10} {:>22}",
         "shape", "faer_sv_s", "auto_s", "ratio", "rel_width", "upper"
@@ -79,6 +80,27 @@ fn main() {
             auto_s / faer_s,
             e.relative_width(),
             e.upper()
+        );
+    }
+    if let Some(n) = probabilistic_n {
+        // One run each: faer's singular values take about a minute here.
+        let w = gaussian(n, n, 0x2545_f491_4f6c_dd1d ^ (n * 131 + n) as u64);
+        let opts = SigmaOptions {
+            failure_probability: Some(1e-6),
+            rel_width: 1e-2,
+            ..SigmaOptions::default()
+        };
+        let (prob_s, e) = time(|| sigma(&w, &opts).unwrap());
+        let (faer_s, _) = time(|| svd::faer_singular_values(&w).unwrap());
+        println!(
+            "{:>11} {:>12.4} {:>12.4} {:>8.3} {:>10.2e} {:>22.17e}  (probabilistic, δ = {:e})",
+            format!("{n}x{n}"),
+            faer_s,
+            prob_s,
+            prob_s / faer_s,
+            e.relative_width(),
+            e.upper(),
+            e.guarantee().failure_probability()
         );
     }
 }

@@ -27,3 +27,8 @@ pub use error::{Error, Result};
 pub use matrix::{DenseMatrix, ScaledMatrix, SourceDtype};
 pub use operator::LinearOperator;
 pub use sigma::{sigma, SigmaOptions};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
