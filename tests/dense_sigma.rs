@@ -311,3 +311,46 @@ fn f32_inputs_are_certified_for_their_exact_values() {
     let e = sigma(&w, &SigmaOptions::default()).unwrap();
     assert!(exact::contains_sigma(&w, e.lower(), e.upper()).unwrap());
 }
+
+/// Beyond the exact oracle's sizes, all methods must agree within their stated
+/// widths: every pair of rigorous enclosures intersects, and the estimates of
+/// faer and nalgebra lie in every enclosure up to that enclosure's width.
+#[test]
+fn all_methods_agree_on_larger_matrices() {
+    let mut rng = lipcert::random::Rng::new(99);
+    for (m, n) in [(150, 120), (90, 200), (130, 130)] {
+        let w = DenseMatrix::from_fn(m, n, |_, _| rng.normal()).unwrap();
+        let methods = [
+            Method::Auto,
+            Method::Svd,
+            Method::NalgebraSvd,
+            Method::Lanczos,
+            Method::Power,
+            Method::Gram,
+            Method::Rump,
+        ];
+        let encs: Vec<_> = methods
+            .iter()
+            .map(|&m| sigma(&w, &SigmaOptions::with_method(m)).unwrap())
+            .collect();
+        for a in &encs {
+            for b in &encs {
+                assert!(
+                    a.lower() <= b.upper(),
+                    "{m}x{n}: {a} and {b} do not intersect"
+                );
+            }
+        }
+        let faer_sigma = svd::faer_top(&w).unwrap().sigma;
+        let nalgebra_sigma = svd::nalgebra_top(&w).unwrap().sigma;
+        for e in &encs {
+            let slack = e.upper() * 1e-12;
+            for est in [faer_sigma, nalgebra_sigma] {
+                assert!(
+                    e.lower() - slack <= est && est <= e.upper() + slack,
+                    "{m}x{n}: estimate {est} outside {e}"
+                );
+            }
+        }
+    }
+}
