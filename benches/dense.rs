@@ -51,18 +51,28 @@ fn bench_dense(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("faer_singular_values", &id), &w, |b, w| {
             b.iter(|| svd::faer_singular_values(black_box(w)).unwrap())
         });
-        for method in [Method::Auto, Method::Svd] {
+        for method in [Method::Auto, Method::Svd, Method::Lanczos, Method::Power] {
             let opts = SigmaOptions::with_method(method);
             group.bench_with_input(BenchmarkId::new(method.name(), &id), &w, |b, w| {
                 b.iter(|| sigma(black_box(w), &opts).unwrap())
             });
         }
         if m.max(n) <= 512 {
-            let opts = SigmaOptions::with_method(Method::Rump);
-            group.bench_with_input(BenchmarkId::new("rump", &id), &w, |b, w| {
-                b.iter(|| sigma(black_box(w), &opts).unwrap())
-            });
+            for method in [Method::Rump, Method::Gram] {
+                let opts = SigmaOptions::with_method(method);
+                group.bench_with_input(BenchmarkId::new(method.name(), &id), &w, |b, w| {
+                    b.iter(|| sigma(black_box(w), &opts).unwrap())
+                });
+            }
         }
+        let probabilistic = SigmaOptions {
+            failure_probability: Some(1e-6),
+            rel_width: 1e-2,
+            ..SigmaOptions::default()
+        };
+        group.bench_with_input(BenchmarkId::new("probabilistic", &id), &w, |b, w| {
+            b.iter(|| sigma(black_box(w), &probabilistic).unwrap())
+        });
     }
     group.finish();
 }

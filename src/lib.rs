@@ -8,15 +8,18 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+pub mod cli;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;
 pub mod exact;
+pub mod io;
 pub mod matrix;
 pub mod network;
 pub mod normalize;
 pub mod operator;
 pub mod oracle;
+pub mod random;
 pub mod rounding;
 pub mod sigma;
 #[cfg(feature = "proptest")]
@@ -27,3 +30,8 @@ pub use error::{Error, Result};
 pub use matrix::{DenseMatrix, ScaledMatrix, SourceDtype};
 pub use operator::LinearOperator;
 pub use sigma::{sigma, SigmaOptions};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

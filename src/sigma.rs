@@ -2,9 +2,14 @@
 //! choice of method.
 
 use crate::certify::gram::GramWithError;
+use crate::certify::gram_upper::gram_upper_bound;
+use crate::certify::probabilistic::probabilistic_sigma;
 use crate::certify::refine::{enclose_from_estimate, ScaledBounds};
+use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};
 use crate::error::{Error, Result};
+use crate::estimate::lanczos::{golub_kahan, LanczosOptions};
+use crate::estimate::power::{power_iteration, power_iteration_with_tolerance};
 use crate::estimate::svd;
 use crate::matrix::{DenseMatrix, ScaledMatrix};
 use std::borrow::Cow;
@@ -96,51 +101,66 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
     };
     let scaled = oriented.normalized_scale()?;
     let s = &scaled.matrix;
+    if let Some(p) = options.failure_probability {
+        return match options.method {
+            Method::Auto | Method::Lanczos => probabilistic(&scaled, p, options),
+            other => Err(Error::InvalidOption(format!(
+                "a failure probability is supported by methods auto and lanczos, not '{other}'"
+            ))),
+        };
+    }
+    let from_estimate = |sigma: f64, vector: &[f64], rel_error: f64| {
+        let gram = GramWithError::new(s);
+        enclose_from_estimate(s, &gram, sigma, vector, rel_error, options.rel_width)
+    };
     let (bounds, certificate) = match options.method {
+        Method::Exact => return crate::exact::sigma_enclosure(w, options.rel_width),
         Method::Auto if s.ncols() > AUTO_SVD_MAX_DIM => (
             auto_gram_path(s, options)?,
             "vector lower bound + Cholesky PD certificate (Gram Lanczos + shift-invert estimate)",
         ),
         Method::Auto | Method::Svd => {
             let top = svd::faer_top(s)?;
-            let gram = GramWithError::new(s);
             (
-                enclose_from_estimate(
-                    s,
-                    &gram,
-                    top.sigma,
-                    &top.right,
-                    SVD_REL_ERROR,
-                    options.rel_width,
-                ),
+                from_estimate(top.sigma, &top.right, SVD_REL_ERROR),
                 "vector lower bound + Cholesky PD certificate (faer SVD estimate)",
             )
         }
         Method::NalgebraSvd => {
             let top = svd::nalgebra_top(s)?;
-            let gram = GramWithError::new(s);
             (
-                enclose_from_estimate(
-                    s,
-                    &gram,
-                    top.sigma,
-                    &top.right,
-                    SVD_REL_ERROR,
-                    options.rel_width,
-                ),
+                from_estimate(top.sigma, &top.right, SVD_REL_ERROR),
                 "vector lower bound + Cholesky PD certificate (nalgebra SVD estimate)",
             )
         }
+        Method::Lanczos => {
+            let opts = LanczosOptions {
+                max_steps: s.ncols().min(400),
+                tol: 1e-12,
+                seed: options.seed,
+                start: None,
+            };
+            let gk = golub_kahan(s, &opts)?;
+            (
+                from_estimate(gk.sigma, &gk.right, 1e-10),
+                "vector lower bound + Cholesky PD certificate (Golub-Kahan-Lanczos estimate)",
+            )
+        }
+        Method::Power => {
+            let pw = power_iteration_with_tolerance(s, 2000, 1e-13, options.seed);
+            (
+                from_estimate(pw.sigma, &pw.right, 1e-6),
+                "vector lower bound + Cholesky PD certificate (power iteration estimate)",
+            )
+        }
+        Method::Gram => (
+            gram_bounds(s, options)?,
+            "vector lower bound (power vector) + certified Gram-iteration upper bound",
+        ),
         Method::Rump => (
             crate::certify::rump::rump_with_svd(s)?,
             "Rump 2011 Thm 3.2 from faer SVD vectors",
         ),
-        Method::Exact => return crate::exact::sigma_enclosure(w, options.rel_width),
-        other => {
-            return Err(Error::InvalidOption(format!(
-                "method '{other}' is not available yet"
-            )))
-        }
     };
     to_original(
         &scaled,
@@ -170,15 +190,15 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBound
     use crate::estimate::{gram_lanczos, shift_invert};
     let gram = GramWithError::new(s);
     let c = gram.symmetric_full();
-    let start = start_vector(s.ncols(), options.seed);
-    let ritz = gram_lanczos::lanczos_top(c.as_ref(), &start, 40, 1e-9);
+    let start = crate::random::Rng::new(options.seed).gaussian_vec(s.ncols());
+    let ritz = gram_lanczos::lanczos_top(c.as_ref(), &start, 30, 1e-7);
     let theta = ritz.value.max(gram.max_diag());
     let mut margin = (4.0 * ritz.residual).max(2e-4 * theta);
     let mut vector = ritz.vector.clone();
     let mut lambda = theta;
     for _ in 0..6 {
         if let Some(r) =
-            shift_invert::refine_top_vector(c.as_ref(), theta + margin, &ritz.vector, 4, 2)
+            shift_invert::refine_top_vector(c.as_ref(), theta + margin, &ritz.vector, 3, 1)
         {
             vector = r.vector;
             lambda = r.rayleigh.max(theta);
@@ -197,20 +217,44 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBound
     ))
 }
 
-/// A deterministic pseudo-random start vector (SplitMix64 → uniform in
-/// [−½, ½)); Lanczos only needs it to have a component along v₁.
-fn start_vector(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            (z >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        })
-        .collect()
+/// Smallest relative width a probabilistic enclosure is asked for (the
+/// probabilistic path is for speed; tighter requests should be rigorous).
+const PROBABILISTIC_MIN_REL_WIDTH: f64 = 1e-6;
+
+/// Probabilistic path: Golub–Kahan–Lanczos from a seeded random start with
+/// the failure bound of [`probabilistic_sigma`]; the lower end stays rigorous.
+fn probabilistic(scaled: &ScaledMatrix, p: f64, options: &SigmaOptions) -> Result<Enclosure> {
+    let rel_width = options.rel_width.max(PROBABILISTIC_MIN_REL_WIDTH);
+    let e = probabilistic_sigma(&scaled.matrix, p, rel_width, options.seed)?;
+    let bounds = ScaledBounds {
+        lower: e.lower(),
+        upper: e.upper(),
+        estimate: e.estimate(),
+    };
+    to_original(
+        scaled,
+        bounds,
+        e.guarantee(),
+        options.method,
+        e.certificate(),
+    )
+}
+
+/// Gram iteration: the certified upper bound of [`gram_upper_bound`] with
+/// enough iterations for the requested width (the overestimate factor is about
+/// rank^{1/2^{K+1}}, so K ≈ log₂(ln n / width)), and a vector lower bound
+/// from a short power iteration.
+fn gram_bounds(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBounds> {
+    let n = s.ncols().max(2) as f64;
+    let iterations = ((n.ln() / options.rel_width).log2().ceil() as usize).clamp(4, 40);
+    let upper = gram_upper_bound(s, iterations)?;
+    let pw = power_iteration(s, 100, options.seed);
+    let lower = lower_bound_from_vector(s, &pw.right).min(upper);
+    Ok(ScaledBounds {
+        lower,
+        upper,
+        estimate: pw.sigma.clamp(lower, upper),
+    })
 }
 
 fn to_original(

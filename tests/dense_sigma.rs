@@ -21,10 +21,13 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 /// Methods whose result is rigorous by default.
-const RIGOROUS_METHODS: [Method; 5] = [
+const RIGOROUS_METHODS: [Method; 8] = [
     Method::Auto,
     Method::Svd,
     Method::NalgebraSvd,
+    Method::Lanczos,
+    Method::Power,
+    Method::Gram,
     Method::Rump,
     Method::Exact,
 ];
@@ -164,6 +167,41 @@ fn auto_gram_path_contains_the_exact_sigma_at_n_64() {
     }
 }
 
+/// Probabilistic enclosures: the lower end is rigorous, and over many seeds
+/// the upper end is never below the exact σ (the claimed failure probability
+/// is 1e-3, so 64 runs would show a miss only with probability ≈ 6%; a miss
+/// fails the test and becomes a regression case).
+#[test]
+fn probabilistic_enclosures_cover_the_exact_sigma_over_seeds() {
+    let mut rng = lipcert::random::Rng::new(7);
+    let w = DenseMatrix::from_fn(40, 33, |_, _| rng.normal()).unwrap();
+    let mut misses = 0;
+    for seed in 0..64 {
+        let opts = SigmaOptions {
+            failure_probability: Some(1e-3),
+            rel_width: 1e-2,
+            seed,
+            ..SigmaOptions::default()
+        };
+        let e = sigma(&w, &opts).unwrap();
+        match e.guarantee() {
+            Guarantee::Probabilistic {
+                failure_probability,
+            } => assert!(failure_probability <= 1e-3),
+            Guarantee::Rigorous => panic!("asked for a probabilistic result"),
+        }
+        assert_ne!(
+            exact::compare_sigma(&w, e.lower()).unwrap(),
+            std::cmp::Ordering::Less
+        );
+        if exact::compare_sigma(&w, e.upper()).unwrap() == std::cmp::Ordering::Greater {
+            misses += 1;
+        }
+        assert!(e.relative_width() <= 1e-2 + 1e-12);
+    }
+    assert_eq!(misses, 0);
+}
+
 #[test]
 fn zero_matrices_give_exactly_zero_for_every_method() {
     for (m, n) in [(1, 1), (1, 5), (5, 1), (3, 4)] {
@@ -272,4 +310,47 @@ fn f32_inputs_are_certified_for_their_exact_values() {
     let w = DenseMatrix::from_row_major_f32(3, 4, &data).unwrap();
     let e = sigma(&w, &SigmaOptions::default()).unwrap();
     assert!(exact::contains_sigma(&w, e.lower(), e.upper()).unwrap());
+}
+
+/// Beyond the exact oracle's sizes, all methods must agree within their stated
+/// widths: every pair of rigorous enclosures intersects, and the estimates of
+/// faer and nalgebra lie in every enclosure up to that enclosure's width.
+#[test]
+fn all_methods_agree_on_larger_matrices() {
+    let mut rng = lipcert::random::Rng::new(99);
+    for (m, n) in [(150, 120), (90, 200), (130, 130)] {
+        let w = DenseMatrix::from_fn(m, n, |_, _| rng.normal()).unwrap();
+        let methods = [
+            Method::Auto,
+            Method::Svd,
+            Method::NalgebraSvd,
+            Method::Lanczos,
+            Method::Power,
+            Method::Gram,
+            Method::Rump,
+        ];
+        let encs: Vec<_> = methods
+            .iter()
+            .map(|&m| sigma(&w, &SigmaOptions::with_method(m)).unwrap())
+            .collect();
+        for a in &encs {
+            for b in &encs {
+                assert!(
+                    a.lower() <= b.upper(),
+                    "{m}x{n}: {a} and {b} do not intersect"
+                );
+            }
+        }
+        let faer_sigma = svd::faer_top(&w).unwrap().sigma;
+        let nalgebra_sigma = svd::nalgebra_top(&w).unwrap().sigma;
+        for e in &encs {
+            let slack = e.upper() * 1e-12;
+            for est in [faer_sigma, nalgebra_sigma] {
+                assert!(
+                    e.lower() - slack <= est && est <= e.upper() + slack,
+                    "{m}x{n}: estimate {est} outside {e}"
+                );
+            }
+        }
+    }
 }

@@ -597,3 +597,170 @@ Proof.
 Qed.
 
 End Rump.
+
+(** ** Part 4: the constant lipcert uses.
+    lipcert (src/certify/pd_upper.rs) shifts by
+      c = 2 gamma_(n+2) tr(A) + 8 eta n (2(n+1) + max_i A_ii)   (rounded up).
+    [rump_cholesky_posdef_rust] shows that this c satisfies the hypotheses of
+    [rump_cholesky_posdef], with beta = 2(nu+u)(1+4nu+4u) and
+    nu' = 2 eta (n+1+M), for every dimension n <= 2^24 = 16777216 (the
+    relative part of our constant is about 2(n+1)u + 8(nu)^2, which exceeds
+    2 gamma_(n+2) only when (nu)^2 is of the order of u, i.e. n >~ 5e7). *)
+Lemma u_val : u = / 9007199254740992.
+Proof. unfold u. simpl. reflexivity. Qed.
+
+Lemma eta_small : eta <= / 1099511627776.
+Proof.
+  unfold eta. replace (/ 1099511627776) with (bpow radix2 (-40)) by (simpl; reflexivity).
+  apply bpow_le; lia.
+Qed.
+
+Lemma gamma_ge : forall k, INR k * u < 1 -> INR k * u <= gamma k.
+Proof.
+  intros k Hk. unfold gamma. pose proof u_pos. pose proof (pos_INR k).
+  assert (0 <= INR k * u) by (apply Rmult_le_pos; lra).
+  unfold Rdiv. rewrite <- (Rmult_1_r (INR k * u)) at 1.
+  apply Rmult_le_compat_l; [lra|].
+  rewrite <- Rinv_1. apply Rinv_le_contravar; lra.
+Qed.
+
+Lemma prod_le1 : forall a b, 0 <= a <= 1 -> 0 <= b <= 1 -> 0 <= a * b <= 1.
+Proof. intros a b Ha Hb. split; [apply Rmult_le_pos; lra|]. rewrite <- (Rmult_1_r 1). apply Rmult_le_compat; lra. Qed.
+
+Section RustConstant.
+Variable choice : Z -> bool.
+
+(** [rump_cholesky_posdef_rust]: the criterion with the shift lipcert uses,
+    c >= 2 gamma_(n+2) tr(A) + 8 eta n (2(n+1) + M), M >= max_i At_ii, M >= 0,
+    for dimensions n <= 2^24 and A with nonnegative diagonal. *)
+Theorem rump_cholesky_posdef_rust : forall n (A At L : mat) c M,
+  INR n <= 16777216 ->
+  0 <= M ->
+  (forall i, (i < n)%nat -> 0 <= A i i) ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M) <= c ->
+  posdef n A.
+Proof.
+  intros n A At L c M Hn HM HA HaM HAt Hoff Hshift Hlow Hdiag Hsub Hc.
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof eta_small as He2.
+  pose proof (pos_INR n) as Hn0.
+  set (x := INR n * u).
+  assert (Hx0 : 0 <= x) by (unfold x; apply Rmult_le_pos; lra).
+  assert (Hux : u = / 9007199254740992) by apply u_val.
+  assert (Hx1 : x <= / 536870912).
+  { unfold x. rewrite Hux. apply (Rmult_le_reg_r 9007199254740992); [lra|].
+    rewrite Rmult_assoc, Rinv_l by lra. rewrite Rmult_1_r. lra. }
+  assert (Hxx : x * x <= u / 32).
+  { assert (x * x <= x * / 536870912) by (apply Rmult_le_compat_l; lra).
+    rewrite Hux. lra. }
+  assert (Hu1 : u <= / 9007199254740992) by lra.
+  assert (H4 : 4 * INR n * u <= 1) by (unfold x in Hx1; lra).
+  destruct (gamma_small n H4) as [[Hg0 Hg1] Hnu].
+  set (g := gamma n) in *.
+  assert (Hgx : g * (1 - x) = x) by (unfold g, gamma, x; field; lra).
+  set (beta := 2 * (x + u) * (1 + 4 * x + 4 * u)).
+  set (nu := 2 * eta * (INR n + 1 + M)).
+  assert (Hb0 : 0 <= beta) by (unfold beta; apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
+  assert (Hb1 : beta <= / 8).
+  { unfold beta. assert (2 * (x + u) * (1 + 4 * x + 4 * u) <= 2 * (/ 100) * 2)
+      by (apply Rmult_le_compat; [apply Rmult_le_pos| |apply Rmult_le_compat_l|]; lra). lra. }
+  (* small monomials *)
+  assert (Ix : 0 <= x <= 1) by lra. assert (Iu : 0 <= u <= 1) by lra.
+  destruct (prod_le1 u u Iu Iu) as [uu0 uu1].
+  assert (uu : u * u <= u * / 9007199254740992) by (apply Rmult_le_compat_l; lra).
+  assert (ux : u * x <= u * / 536870912) by (apply Rmult_le_compat_l; lra).
+  assert (ux0 : 0 <= u * x) by (apply Rmult_le_pos; lra).
+  assert (xx0 : 0 <= x * x) by (apply Rmult_le_pos; lra).
+  assert (xxx : x * x * x <= x * x * 1) by (apply Rmult_le_compat_l; lra).
+  assert (uxx : u * x * x <= u * (u / 32)) by (rewrite Rmult_assoc; apply Rmult_le_compat_l; lra).
+  assert (uux : u * u * x <= u * u * 1) by (apply Rmult_le_compat_l; lra).
+  assert (uuu : u * u * u <= u * u * 1) by (apply Rmult_le_compat_l; lra).
+  (* the relative constant *)
+  assert (Hbeta : 2 * u + u * u + 2 * g * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - g) * beta).
+  { apply (Rmult_le_reg_r (1 - x)); [lra|].
+    replace ((2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (1 - x))
+      with ((2 * u + u * u) * (1 - x) + 2 * (g * (1 - x)) * (1 - u) * (1 - u)) by ring.
+    replace ((1 - u) * (1 - u) * (1 - g) * beta * (1 - x))
+      with ((1 - u) * (1 - u) * (1 - x - g * (1 - x)) * beta) by ring.
+    rewrite Hgx. unfold beta.
+    assert (G1 : 0 <= x * x * (4 - 16 * x - 40 * u - 16 * (u * u * x) - 32 * (u * u * u)))
+      by (apply Rmult_le_pos; lra).
+    assert (G2 : 0 <= u * x * (14 - 39 * u - 16 * (u * u * u))) by (apply Rmult_le_pos; lra).
+    assert (G3 : 0 <= u * u * (3 - 14 * u)) by (apply Rmult_le_pos; lra).
+    assert (G4 : 0 <= u * x * (x * x) * 32 + u * u * (x * x) * 68 + u * u * (u * x) * 44 + (u * u) * (u * u) * 8).
+    { assert (0 <= u * x * (x * x)) by (apply Rmult_le_pos; lra).
+      assert (0 <= u * u * (x * x)) by (apply Rmult_le_pos; lra).
+      assert (0 <= u * u * (u * x)) by (apply Rmult_le_pos; lra).
+      assert (0 <= (u * u) * (u * u)) by (apply Rmult_le_pos; lra). lra. }
+    match goal with |- ?L <= ?R => assert (E : R - L =
+      x * x * (4 - 16 * x - 40 * u - 16 * (u * u * x) - 32 * (u * u * u))
+      + u * x * (14 - 39 * u - 16 * (u * u * u)) + u * u * (3 - 14 * u)
+      + (u * x * (x * x) * 32 + u * u * (x * x) * 68 + u * u * (u * x) * 44 + (u * u) * (u * u) * 8)) by ring end.
+    lra. }
+  (* the absolute (underflow) constant *)
+  assert (Hg2x : g <= 2 * x).
+  { apply (Rmult_le_reg_r (1 - x)); [lra|]. rewrite Hgx.
+    assert (x * x <= x * / 2) by (apply Rmult_le_compat_l; lra). lra. }
+  assert (Hnu' : (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+                 <= (1 - u) * (1 - g) * nu).
+  { unfold nu.
+    assert (Hne : INR n * eta <= 1).
+    { assert (INR n * eta <= 16777216 * / 1099511627776) by (apply Rmult_le_compat; lra). lra. }
+    assert (Hne0 : 0 <= INR n * eta) by (apply Rmult_le_pos; lra).
+    assert (P1 : 9 / 10 <= (1 - u) * (1 - g)).
+    { assert (0 <= u * g) by (apply Rmult_le_pos; lra). lra. }
+    assert (Q0 : (1 + g) * M <= 2 * M) by (apply Rmult_le_compat_r; lra).
+    assert (Q1 : (1 + u) * (1 + (1 + g) * M + INR n * eta) <= 3 / 2 * (2 + 2 * M))
+      by (assert (0 <= (1 + g) * M) by (apply Rmult_le_pos; lra); apply Rmult_le_compat; lra).
+    assert (Q2 : (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta) <= 3 / 2 * (2 + 2 * M) / 2 * (/ 2 * eta)).
+    { apply Rmult_le_compat_r; [lra|]. unfold Rdiv. apply Rmult_le_compat_r; lra. }
+    assert (Q3 : (1 - u) * (INR n * eta) <= 1 * (INR n * eta)) by (apply Rmult_le_compat_r; lra).
+    assert (Q5 : 0 <= 2 * eta * (INR n + 1 + M)) by (apply Rmult_le_pos; lra).
+    assert (Q4 : 9 / 10 * (2 * eta * (INR n + 1 + M)) <= (1 - u) * (1 - g) * (2 * eta * (INR n + 1 + M)))
+      by (apply Rmult_le_compat_r; [exact Q5|exact P1]).
+    assert (0 <= eta * M) by (apply Rmult_le_pos; lra).
+    lra. }
+  assert (T0 : 0 <= trace n A) by (apply sum_nonneg; intros; apply HA; assumption).
+  assert (Hg2 : x + 2 * u <= gamma (n + 2)).
+  { replace (x + 2 * u) with (INR (n + 2) * u) by (unfold x; rewrite plus_INR; simpl; ring).
+    apply gamma_ge. rewrite plus_INR. simpl. unfold x in Hx1. lra. }
+  assert (K0 : 0 <= 8 * eta * INR n * (2 * INR (n + 1) + M)).
+  { rewrite plus_INR. simpl. apply Rmult_le_pos; [apply Rmult_le_pos|]; lra. }
+  assert (GT0 : 0 <= 2 * gamma (n + 2) * trace n A) by (apply Rmult_le_pos; lra).
+  apply (rump_cholesky_posdef choice n A At L c beta nu M H4); auto.
+  - split; lra.
+  - unfold nu. apply Rmult_le_pos; lra.
+  - lra.
+  - (* the shift inequality *)
+    assert (Ha : beta <= (1 - beta) * (2 * (x + 2 * u))).
+    { unfold beta.
+      match goal with |- ?L <= ?R => assert (E : R - L = 2 * (u - 6 * (x * x) - 8 * (x * x * x) - 14 * (u * x)
+           - 32 * (u * x * x) - 8 * (u * u) - 40 * (u * u * x) - 16 * (u * u * u))) by ring end.
+      lra. }
+    assert (A1 : beta * trace n A <= (1 - beta) * (2 * gamma (n + 2)) * trace n A).
+    { apply Rmult_le_compat_r; [exact T0|].
+      eapply Rle_trans; [exact Ha|]. apply Rmult_le_compat_l; lra. }
+    assert (A2 : INR n * nu <= (1 - beta) * (8 * eta * INR n * (2 * INR (n + 1) + M))).
+    { assert (A21 : 7 / 8 * (8 * eta * INR n * (2 * INR (n + 1) + M))
+                    <= (1 - beta) * (8 * eta * INR n * (2 * INR (n + 1) + M)))
+        by (apply Rmult_le_compat_r; lra).
+      unfold nu. rewrite plus_INR in *. simpl in *.
+      assert (0 <= eta * INR n * INR n) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
+      assert (0 <= eta * INR n) by (apply Rmult_le_pos; lra).
+      assert (0 <= eta * INR n * M) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
+      lra. }
+    assert (A3 : (1 - beta) * (2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M))
+                 <= (1 - beta) * c) by (apply Rmult_le_compat_l; lra).
+    lra.
+Qed.
+
+End RustConstant.

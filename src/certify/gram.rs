@@ -24,8 +24,8 @@ impl GramWithError {
     /// so |C − SᵀS| ≤ γₘ |S|ᵀ|S| + m·η entrywise (Higham Lemma 3.1 with
     /// underflow; proof: proofs/theories/FloatDot.v, `dot_error_bound`). Then
     /// ‖C − SᵀS‖₂ ≤ ‖|C − SᵀS|‖₂ ≤ γₘ ‖|S|‖₂² + m·η·n ≤ γₘ ‖S‖_F² + m·n·η
-    /// (a nonnegative matrix dominates in norm; ‖·‖₂ ≤ ‖·‖_F; proof:
-    /// proofs/theories/Norms.v, `spectral_le_frobenius`).
+    /// (a nonnegative matrix dominates in norm; ‖·‖₂ ≤ ‖·‖_F; proofs:
+    /// proofs/theories/Norms.v, `spectral_le_abs`, `spectral_le_frobenius`).
     ///
     /// Assumption (tested, not proved): faer's triangular matmul computes each
     /// lower-triangle entry as a sum of the m products in some order.
@@ -68,14 +68,21 @@ impl GramWithError {
 
     /// C with both triangles filled (for fast products in estimators).
     pub fn symmetric_full(&self) -> Mat<f64> {
+        const TILE: usize = 64;
         let n = self.dim();
-        Mat::from_fn(n, n, |i, j| {
-            if i >= j {
-                self.lower[(i, j)]
-            } else {
-                self.lower[(j, i)]
+        let mut full = self.lower.clone();
+        // Mirror the strict lower triangle into the upper one tile by tile, so
+        // both the reads and the writes stay in cache.
+        for jb in (0..n).step_by(TILE) {
+            for ib in (0..=jb).step_by(TILE) {
+                for j in jb..(jb + TILE).min(n) {
+                    for i in ib..(ib + TILE).min(j) {
+                        full[(i, j)] = self.lower[(j, i)];
+                    }
+                }
             }
-        })
+        }
+        full
     }
 
     /// y = C x using the lower triangle (for iterative refinement; no guarantee).

@@ -35,9 +35,15 @@ pub fn refine_top_vector(
     refined_steps: usize,
 ) -> Option<Refined> {
     let n = c.nrows();
+    // Only the lower triangle is read by the factorization.
     let shifted = Mat::<f32>::from_fn(n, n, |i, j| {
-        let v = -c[(i, j)];
-        (if i == j { v + mu } else { v }) as f32
+        if i < j {
+            0.0
+        } else if i == j {
+            (mu - c[(i, j)]) as f32
+        } else {
+            -c[(i, j)] as f32
+        }
     });
     let llt = shifted.llt(Side::Lower).ok()?;
     let l = llt.L();
