@@ -220,10 +220,11 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)] // reference digits from mpmath
     fn silu_encloses_independent_value() {
         // mpmath (40 digits): x* = 2.39935728051546766..., f'(x*) = 1.09983932012886691...
         let s = silu().unwrap();
-        let truth = 1.099_839_320_128_866_9;
+        let truth = 1.099_839_320_128_867;
         assert!(s.lower <= truth && truth <= s.upper, "{s:?}");
         assert!(s.upper - s.lower < 1e-7, "{s:?}");
     }

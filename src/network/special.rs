@@ -79,6 +79,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)] // reference digits from mpmath
     fn erf_matches_mpmath() {
         // mpmath.erf at 30 digits.
         let cases = [

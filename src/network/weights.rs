@@ -80,63 +80,45 @@ impl Weights {
         self.tensors.keys().map(String::as_str)
     }
 
-    /// Parses a safetensors buffer (dtypes F64, F32, F16, BF16).
+    /// Parses a safetensors buffer with [`crate::io`] (every dtype the
+    /// reader accepts, widened exactly to `f64`).
     pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<Self> {
-        let st = safetensors::SafeTensors::deserialize(bytes)
-            .map_err(|e| Error::InvalidOption(format!("not a valid safetensors file: {e}")))?;
+        Self::from_weight_file(
+            &crate::io::WeightFile::from_bytes(Path::new("<memory>"), bytes.to_vec())
+                .map_err(|e| Error::InvalidOption(e.to_string()))?,
+        )
+    }
+
+    /// Reads a safetensors file with [`crate::io::WeightFile`].
+    pub fn from_safetensors_file(path: &Path) -> Result<Self> {
+        Self::from_weight_file(
+            &crate::io::WeightFile::open(path).map_err(|e| Error::InvalidOption(e.to_string()))?,
+        )
+    }
+
+    /// Every named tensor of an opened weight file.
+    pub fn from_weight_file(file: &crate::io::WeightFile) -> Result<Self> {
         let mut out = Weights::new();
-        for (name, view) in st.iter() {
-            let raw = view.data();
-            let (dtype, data): (SourceDtype, Vec<f64>) = match view.dtype() {
-                safetensors::Dtype::F64 => (
-                    SourceDtype::F64,
-                    raw.chunks_exact(8)
-                        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                        .collect(),
-                ),
-                safetensors::Dtype::F32 => (
-                    SourceDtype::F32,
-                    raw.chunks_exact(4)
-                        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64)
-                        .collect(),
-                ),
-                safetensors::Dtype::F16 => (
-                    SourceDtype::F16,
-                    raw.chunks_exact(2)
-                        .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
-                        .collect(),
-                ),
-                safetensors::Dtype::BF16 => (
-                    SourceDtype::BF16,
-                    raw.chunks_exact(2)
-                        .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
-                        .collect(),
-                ),
-                other => {
-                    return Err(Error::InvalidOption(format!(
-                        "tensor '{name}' has dtype {other:?}; lipcert reads F64, F32, F16 and BF16"
-                    )))
-                }
+        for info in file.infos() {
+            let Some(name) = info.name else {
+                return Err(Error::InvalidOption(format!(
+                    "{}: a network needs a .safetensors file with named tensors (got a single .npy array)",
+                    file.path().display()
+                )));
             };
+            let t = file
+                .read(Some(&name))
+                .map_err(|e| Error::InvalidOption(e.to_string()))?;
             out.insert(
                 name,
                 Tensor {
-                    shape: view.shape().to_vec(),
-                    data,
-                    dtype,
+                    shape: t.shape,
+                    data: t.values,
+                    dtype: t.dtype,
                 },
             );
         }
         Ok(out)
-    }
-
-    /// Reads a safetensors file.
-    pub fn from_safetensors_file(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::InvalidOption(format!("cannot read weights file {}: {e}", path.display()))
-        })?;
-        Self::from_safetensors_bytes(&bytes)
-            .map_err(|e| Error::InvalidOption(format!("{}: {e}", path.display())))
     }
 
     /// Serializes every tensor as little-endian f32 safetensors (values are
