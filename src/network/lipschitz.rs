@@ -75,8 +75,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         Layer::Silu => activation(constants::silu()?),
         Layer::Softmax { len, .. } => activation(constants::softmax(*len)),
         Layer::MaxPool2d { pool, .. } => {
-            let m = (pool.rows.max_cover() * pool.cols.max_cover()) as f64;
-            let (lo, up) = sqrt_enclosure(m);
+            let (lo, up) = maxpool_constant(pool);
             (
                 lo,
                 up,
@@ -185,6 +184,18 @@ fn sqrt_enclosure(x: f64) -> (f64, f64) {
 
 fn activation(c: constants::ConstantEnclosure) -> (f64, f64, Guarantee, &'static str) {
     (c.lower, c.upper, Guarantee::Rigorous, c.reason)
+}
+
+/// The Lipschitz constant √m of max pooling, m = the largest number of
+/// windows containing one input (m = m_h·m_w for product windows).
+///
+/// Upper bound: |max a − max b| ≤ maxᵢ|aᵢ − bᵢ|, so the squared output
+/// change is at most the sum over windows of the squared window changes,
+/// which counts each input at most m times. Attained: the spike e_p at a
+/// most-covered position p against 0 changes exactly m outputs by 1.
+/// Proof: proofs/theories/Activations.v, `maxpool_lipschitz`, `maxpool_attained`.
+pub fn maxpool_constant(pool: &Pool2d) -> (f64, f64) {
+    sqrt_enclosure((pool.rows.max_cover() * pool.cols.max_cover()) as f64)
 }
 
 /// Enclosure of the spectral norm of an average-pooling layer.
