@@ -44,9 +44,9 @@ impl Default for LowerBoundOptions {
     fn default() -> Self {
         Self {
             pairs: 64,
-            jacobian_points: 8,
+            jacobian_points: 12,
             power_steps: 20,
-            ascent_steps: 30,
+            ascent_steps: 40,
             input_scale: 1.0,
             seed: 0x6e65_7477_6f72_6b21,
         }
