@@ -46,3 +46,36 @@ pub fn conv_norms(conv: &ConvLayer) -> Result<ConvNormReport> {
         operator_upper,
     })
 }
+
+/// Normalizes a convolution by its certified *operator* norm (not the
+/// reshaped kernel norm): the kernel is divided by the midpoint of the
+/// certified enclosure of σ(conv), and σ of the stored result is certified
+/// again. Returns the normalized layer and `[lower, upper]` of its norm;
+/// the distance of that enclosure from 1 is what the caller should report.
+/// A zero kernel is an error.
+///
+/// ```
+/// use lipcert::network::conv_layer::ConvLayer;
+/// use lipcert::normalize::conv::spectral_normalize_conv;
+/// let conv = ConvLayer::new(vec![1.0, 2.0, -1.0, 0.5], [1, 1, 2, 2], None, 1, (5, 5), (1, 1), (0, 0, 0, 0), (1, 1), 1).unwrap();
+/// let (normalized, (lo, up)) = spectral_normalize_conv(&conv).unwrap();
+/// assert!(lo <= 1.0 + 1e-8 && up >= 1.0 - 1e-8 && up - lo < 1e-8);
+/// assert_eq!(normalized.kernel.len(), 4);
+/// ```
+pub fn spectral_normalize_conv(conv: &ConvLayer) -> Result<(ConvLayer, (f64, f64))> {
+    let options = SigmaOptions::default();
+    let (lo, up, _) = conv.lipschitz(&options)?;
+    if up == 0.0 {
+        return Err(crate::error::Error::InvalidOption(
+            "cannot normalize a zero convolution kernel".into(),
+        ));
+    }
+    let s = 0.5 * (lo + up);
+    let mut normalized = conv.clone();
+    normalized.kernel.iter_mut().for_each(|k| *k /= s);
+    if let Some(b) = normalized.bias.as_mut() {
+        b.iter_mut().for_each(|v| *v /= s);
+    }
+    let (l2, u2, _) = normalized.lipschitz(&options)?;
+    Ok((normalized, (l2, u2)))
+}
