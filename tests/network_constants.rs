@@ -2,7 +2,7 @@
 //! closed forms.
 
 use lipcert::network::constants;
-use lipcert::network::special::{gelu_derivative, silu_derivative};
+use lipcert::network::special::{gelu_derivative, gelu_tanh_derivative, silu_derivative};
 
 #[test]
 fn sampled_derivatives_stay_below_the_certified_constants() {
@@ -10,8 +10,11 @@ fn sampled_derivatives_stay_below_the_certified_constants() {
     let s = constants::silu().unwrap();
     let mut max_g = 0.0f64;
     let mut max_s = 0.0f64;
+    let t = constants::gelu_tanh().unwrap();
+    let mut max_t = 0.0f64;
     for i in -200_000..=200_000 {
         let x = i as f64 * 1e-4;
+        max_t = max_t.max(gelu_tanh_derivative(x).abs());
         max_g = max_g.max(gelu_derivative(x).abs());
         max_s = max_s.max(silu_derivative(x).abs());
     }
@@ -22,6 +25,10 @@ fn sampled_derivatives_stay_below_the_certified_constants() {
     assert!(max_g >= g.lower - 1e-8);
     assert!(max_s <= s.upper + 1e-14, "{max_s} > {}", s.upper);
     assert!(max_s >= s.lower - 1e-8);
+    assert!(
+        max_t <= t.upper + 1e-14 && max_t >= t.lower - 1e-8,
+        "{max_t} vs {t:?}"
+    );
     // GELU's maximum is at √2 (f'' = φ(x)(2 − x²)).
     assert!((gelu_derivative(std::f64::consts::SQRT_2) - g.upper).abs() < 1e-14);
 }

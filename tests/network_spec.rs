@@ -213,6 +213,20 @@ fn constants_of_activations_in_a_network() {
         r.upper
     );
     let s = spec(r#"{"type": "gelu", "approximate": "tanh"}"#, "[3]").unwrap();
+    let r = certify_network_with(
+        &s,
+        &Weights::new(),
+        &CertifyOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    // mpmath: sup |f'| = 1.12899306865877176...
+    assert!(
+        r.upper >= 1.128_993_068_658_771_8 && r.upper <= 1.128_993_2,
+        "{}",
+        r.upper
+    );
+    let s = spec(r#"{"type": "gelu", "approximate": "erf"}"#, "[3]").unwrap();
     assert!(Network::from_spec(&s, &Weights::new())
         .unwrap_err()
         .to_string()

@@ -205,14 +205,16 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
         LayerSpec::Sigmoid => same(Layer::Sigmoid)?,
         LayerSpec::Tanh => same(Layer::Tanh)?,
         LayerSpec::Silu => same(Layer::Silu)?,
-        LayerSpec::Gelu { approximate } => {
-            if approximate != "none" {
-                return Err(err(ctx, format!(
-                    "approximate='{approximate}' is not supported yet; only the exact GELU (approximate='none') has a certified constant"
-                )));
+        LayerSpec::Gelu { approximate } => match approximate.as_str() {
+            "none" => same(Layer::Gelu)?,
+            "tanh" => same(Layer::GeluTanh)?,
+            other => {
+                return Err(err(
+                    ctx,
+                    format!("approximate='{other}' must be 'none' or 'tanh'"),
+                ))
             }
-            same(Layer::Gelu)?
-        }
+        },
         LayerSpec::Softmax { dim } => {
             let d = shape.len() as i64;
             let axis = if *dim < 0 { d + dim } else { *dim };

@@ -170,24 +170,58 @@ fn silu_derivative_lower_at(x: f64) -> f64 {
 /// Assumption: [`EXP_RELATIVE_ERROR`] bounds the error of `f64::exp`; every
 /// other operation is rounded outward with `next_up`/`next_down`.
 pub fn silu() -> Result<ConstantEnclosure> {
+    let (lower, upper) = branch_and_bound(
+        12.0,
+        1.0001,
+        silu_derivative_upper_on,
+        silu_derivative_lower_at,
+    )
+    .map_err(|e| Error::CertificateFailed(format!("silu constant: {e}")))?;
+    Ok(ConstantEnclosure {
+        lower,
+        upper,
+        reason: "silu: branch and bound on f'(x) = s(x)(1 + x s(-x)) over [0, 12], tail and symmetry arguments",
+    })
+}
+
+/// Branch and bound for max f' over [0, end]: `upper_on(a, b)` bounds f' on
+/// [a, b] from above, `lower_at(x)` bounds f'(x) from below; `tail` is a
+/// proven bound beyond `end`. Intervals whose bound does not exceed the best
+/// certified point value are discarded, the others bisected down to width
+/// 2⁻²⁶; returns (best point lower bound, max surviving upper bound).
+fn branch_and_bound(
+    end: f64,
+    tail: f64,
+    upper_on: impl Fn(f64, f64) -> f64,
+    lower_at: impl Fn(f64) -> f64,
+) -> std::result::Result<(f64, f64), &'static str> {
     const MIN_WIDTH: f64 = 1.0 / 67_108_864.0; // 2^-26
-    let mut best_lower = 0.0f64;
-    let mut work: Vec<(f64, f64)> = (0..48)
-        .map(|i| (i as f64 * 0.25, (i + 1) as f64 * 0.25))
+    let pieces = 64usize;
+    let width = end / pieces as f64;
+    let mut work: Vec<(f64, f64)> = (0..pieces)
+        .map(|i| {
+            (
+                i as f64 * width,
+                if i + 1 == pieces {
+                    end
+                } else {
+                    (i + 1) as f64 * width
+                },
+            )
+        })
         .collect();
-    for &(a, b) in &work {
-        best_lower = best_lower.max(silu_derivative_lower_at(0.5 * (a + b)));
-    }
-    let mut upper = 1.0001f64;
+    let mut best_lower = work
+        .iter()
+        .map(|&(a, b)| lower_at(0.5 * (a + b)))
+        .fold(0.0, f64::max);
+    let mut upper = tail;
     let mut steps = 0usize;
     while let Some((a, b)) = work.pop() {
         steps += 1;
-        if steps > 1_000_000 {
-            return Err(Error::CertificateFailed(
-                "silu constant: branch and bound did not converge".into(),
-            ));
+        if steps > 2_000_000 {
+            return Err("branch and bound did not converge");
         }
-        let bound = silu_derivative_upper_on(a, b);
+        let bound = upper_on(a, b);
         if bound <= best_lower {
             continue;
         }
@@ -196,14 +230,109 @@ pub fn silu() -> Result<ConstantEnclosure> {
             continue;
         }
         let mid = 0.5 * (a + b);
-        best_lower = best_lower.max(silu_derivative_lower_at(mid));
+        best_lower = best_lower.max(lower_at(mid));
         work.push((a, mid));
         work.push((mid, b));
     }
+    Ok((best_lower, upper.max(best_lower)))
+}
+
+/// Assumed bound on the relative error of `f64::tanh` (libm): 8u. An
+/// assumption, not a theorem (glibc documents ≤ 2 ulp).
+pub const TANH_RELATIVE_ERROR: f64 = 8.0 * UNIT_ROUNDOFF;
+
+/// Enclosures of the constants √(2/π) and 0.044715 of the tanh GELU.
+fn tanh_gelu_constants() -> ((f64, f64), (f64, f64)) {
+    // std::f64::consts::PI < π < PI.next_up() (PI = 3.141592653589793116 < π).
+    let pi_lo = std::f64::consts::PI;
+    let pi_hi = pi_lo.next_up();
+    let c = (
+        crate::rounding::sqrt_down(div_down(2.0, pi_hi)),
+        crate::rounding::sqrt_up(div_up(2.0, pi_lo)),
+    );
+    let a: f64 = 0.044715;
+    (c, (a.next_down(), a.next_up()))
+}
+
+/// g(x) = c(x + a x³) for x ≥ 0, rounded up (`up`) or down.
+fn tanh_gelu_g(x: f64, up: bool) -> f64 {
+    let ((c_lo, c_hi), (a_lo, a_hi)) = tanh_gelu_constants();
+    if up {
+        mul_up(c_hi, add_up(x, mul_up(a_hi, mul_up(x, mul_up(x, x)))))
+    } else {
+        mul_down(
+            c_lo,
+            add_down(x, mul_down(a_lo, mul_down(x, mul_down(x, x)))),
+        )
+    }
+}
+
+/// g'(x) = c(1 + 3a x²), rounded up or down.
+fn tanh_gelu_dg(x: f64, up: bool) -> f64 {
+    let ((c_lo, c_hi), (a_lo, a_hi)) = tanh_gelu_constants();
+    if up {
+        mul_up(c_hi, add_up(1.0, mul_up(3.0, mul_up(a_hi, mul_up(x, x)))))
+    } else {
+        mul_down(
+            c_lo,
+            add_down(1.0, mul_down(3.0, mul_down(a_lo, mul_down(x, x)))),
+        )
+    }
+}
+
+/// sech²(g) = 4/(eᵍ + e⁻ᵍ)², bounded up or down (g ≥ 0).
+fn sech2(g: f64, up: bool) -> f64 {
+    if up {
+        let d = add_down(exp_down(g), exp_down(-g));
+        div_up(4.0, mul_down(d, d))
+    } else {
+        let d = add_up(exp_up(g), exp_up(-g));
+        div_down(4.0, mul_up(d, d))
+    }
+}
+
+/// GELU with `approximate='tanh'`: f(x) = ½x(1 + tanh(g(x))),
+/// g(x) = √(2/π)(x + 0.044715x³); certified sup|f'| ≈ 1.1289930686587718
+/// (mpmath: attained at x ≈ 1.41850).
+///
+/// Method: f'(x) = ½(1 + tanh g) + ½x·g'(x)·sech²(g). For x ≥ 0 every term
+/// is nonnegative, tanh∘g and x·g' increase and sech²∘g decreases, so on
+/// [a, b] f' ≤ ½(1 + tanh g(b)) + ½b·g'(b)·sech² g(a); branch and bound over
+/// [0, 6]. Tail x ≥ 6: f' ≤ 1 + ½x g'(x)·4e^{−2g(x)} ≤ 1 + 10⁻⁹ (the last
+/// term decreases there: its log-derivative is 1/x + g''/g' − 2g' < 0.6 − 1.5).
+/// x < 0: f'(−x) = 1 − f'(x) (g is odd), so |f'| ≤ max(1, sup f' − 1).
+/// Assumptions: [`EXP_RELATIVE_ERROR`], [`TANH_RELATIVE_ERROR`].
+pub fn gelu_tanh() -> Result<ConstantEnclosure> {
+    let tanh_up = |g: f64| mul_up(g.tanh(), add_up(1.0, TANH_RELATIVE_ERROR)).min(1.0);
+    let tanh_down = |g: f64| mul_down(g.tanh(), 1.0 - TANH_RELATIVE_ERROR);
+    let upper_on = |a: f64, b: f64| {
+        let first = mul_up(0.5, add_up(1.0, tanh_up(tanh_gelu_g(b, true))));
+        let second = mul_up(
+            0.5,
+            mul_up(
+                mul_up(b, tanh_gelu_dg(b, true)),
+                sech2(tanh_gelu_g(a, false), true),
+            ),
+        );
+        add_up(first, second)
+    };
+    let lower_at = |x: f64| {
+        let first = mul_down(0.5, add_down(1.0, tanh_down(tanh_gelu_g(x, false))));
+        let second = mul_down(
+            0.5,
+            mul_down(
+                mul_down(x, tanh_gelu_dg(x, false)),
+                sech2(tanh_gelu_g(x, true), false),
+            ),
+        );
+        add_down(first, second)
+    };
+    let (lower, upper) = branch_and_bound(6.0, 1.000_000_001, upper_on, lower_at)
+        .map_err(|e| Error::CertificateFailed(format!("tanh gelu constant: {e}")))?;
     Ok(ConstantEnclosure {
-        lower: best_lower,
-        upper: upper.max(best_lower),
-        reason: "silu: branch and bound on f'(x) = s(x)(1 + x s(-x)) over [0, 12], tail and symmetry arguments",
+        lower,
+        upper,
+        reason: "gelu (tanh approximation): branch and bound on f' over [0, 6], tail and symmetry arguments",
     })
 }
 
@@ -217,6 +346,15 @@ mod tests {
         assert!(g.lower < g.upper);
         assert!(g.upper - g.lower < 1e-15);
         assert!(g.lower < 1.1289041451851548 && 1.1289041451851548 <= g.upper + 1e-16);
+    }
+
+    #[test]
+    fn tanh_gelu_encloses_mpmath_value() {
+        // mpmath (30 digits): sup f' = 1.12899306865877176545...
+        let g = gelu_tanh().unwrap();
+        let truth = 1.128_993_068_658_771_8;
+        assert!(g.lower <= truth && truth <= g.upper, "{g:?}");
+        assert!(g.upper - g.lower < 1e-7, "{g:?}");
     }
 
     #[test]

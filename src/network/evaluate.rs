@@ -154,6 +154,7 @@ fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
         Layer::Sigmoid => x.iter().map(|&v| special::logistic(v)).collect(),
         Layer::Tanh => x.iter().map(|v| v.tanh()).collect(),
         Layer::Gelu => x.iter().map(|&v| special::gelu(v)).collect(),
+        Layer::GeluTanh => x.iter().map(|&v| special::gelu_tanh(v)).collect(),
         Layer::Silu => x.iter().map(|&v| special::silu(v)).collect(),
         Layer::Softmax { outer, len, inner } => softmax_slices(*outer, *len, *inner, x),
         Layer::MaxPool2d { channels, pool } => pool.max_forward(*channels, x).0,
@@ -254,6 +255,9 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
             mul_up(sqrt_n, 1024.0 * ETA),
         ),
         Layer::Gelu => add_up(mul_up(2f64.powi(-44), add_up(nx, ny)), mul_up(sqrt_n, ETA)),
+        // ½x(1 + t): t = tanh(g) with g to ~5u relative (|g'|·|Δg| ≤ 5u·|g|·sech²g ≤ 5u)
+        // and tanh to 8u: |Δ(1 + t)| ≤ 14u, so |Δy| ≤ 8u|x| + u|y|.
+        Layer::GeluTanh => add_up(mul_up(16.0 * U, add_up(nx, ny)), mul_up(sqrt_n, ETA)),
         Layer::Softmax { outer, len, inner } => {
             // Per entry: fl(x_k − m) has error ≤ u|x_k − m|, which exp turns
             // into a relative error ≤ 1.01·u·R (R = max |x_k − m| ≤ 700 before
@@ -366,6 +370,7 @@ fn diag_or_symmetric(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
             1.0 - t * t
         }),
         Layer::Gelu => diag(&special::gelu_derivative),
+        Layer::GeluTanh => diag(&special::gelu_tanh_derivative),
         Layer::Silu => diag(&special::silu_derivative),
         Layer::Flatten => v.to_vec(),
         Layer::BatchNorm {

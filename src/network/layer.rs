@@ -28,6 +28,8 @@ pub enum Layer {
     Tanh,
     /// x·Φ(x).
     Gelu,
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (PyTorch `approximate='tanh'`).
+    GeluTanh,
     /// x·s(x).
     Silu,
     /// softmax over the middle axis of an (outer, len, inner) view.

@@ -72,6 +72,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         Layer::Sigmoid => activation(constants::sigmoid()),
         Layer::Tanh => activation(constants::tanh()),
         Layer::Gelu => activation(constants::gelu()),
+        Layer::GeluTanh => activation(constants::gelu_tanh()?),
         Layer::Silu => activation(constants::silu()?),
         Layer::Softmax { len, .. } => activation(constants::softmax(*len)),
         Layer::MaxPool2d { pool, .. } => {

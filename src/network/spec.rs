@@ -157,7 +157,7 @@ pub enum LayerSpec {
     },
     /// `nn.GELU`.
     Gelu {
-        /// `"none"` (exact erf form); `"tanh"` is not supported yet.
+        /// `"none"` (exact erf form) or `"tanh"`.
         #[serde(default = "none_str")]
         approximate: String,
     },

@@ -67,6 +67,20 @@ pub fn gelu_derivative(x: f64) -> f64 {
     normal_cdf(x) + x * normal_pdf(x)
 }
 
+const GELU_TANH_C: f64 = 0.797_884_560_802_865_4; // √(2/π)
+const GELU_TANH_A: f64 = 0.044715;
+
+/// tanh-approximated GELU ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+pub fn gelu_tanh(x: f64) -> f64 {
+    0.5 * x * (1.0 + (GELU_TANH_C * (x + GELU_TANH_A * x * x * x)).tanh())
+}
+
+/// Derivative of [`gelu_tanh`]: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+pub fn gelu_tanh_derivative(x: f64) -> f64 {
+    let t = (GELU_TANH_C * (x + GELU_TANH_A * x * x * x)).tanh();
+    0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_TANH_C * (1.0 + 3.0 * GELU_TANH_A * x * x)
+}
+
 /// SiLU(x) = x·s(x).
 pub fn silu(x: f64) -> f64 {
     x * logistic(x)
@@ -110,6 +124,11 @@ mod tests {
             let h = 1e-6;
             let fd = (gelu(x + h) - gelu(x - h)) / (2.0 * h);
             assert!((fd - gelu_derivative(x)).abs() < 1e-8, "gelu' at {x}");
+            let fd = (gelu_tanh(x + h) - gelu_tanh(x - h)) / (2.0 * h);
+            assert!(
+                (fd - gelu_tanh_derivative(x)).abs() < 1e-8,
+                "gelu_tanh' at {x}"
+            );
             let fd = (silu(x + h) - silu(x - h)) / (2.0 * h);
             assert!((fd - silu_derivative(x)).abs() < 1e-8, "silu' at {x}");
         }

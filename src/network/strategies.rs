@@ -86,7 +86,7 @@ pub fn conv_case() -> impl Strategy<Value = ConvCase> {
 }
 
 fn activation(kind: usize) -> LayerSpec {
-    match kind % 7 {
+    match kind % 8 {
         0 => LayerSpec::Relu,
         1 => LayerSpec::LeakyRelu {
             negative_slope: 0.1,
@@ -97,6 +97,9 @@ fn activation(kind: usize) -> LayerSpec {
             approximate: "none".into(),
         },
         5 => LayerSpec::Silu,
+        6 => LayerSpec::Gelu {
+            approximate: "tanh".into(),
+        },
         _ => LayerSpec::Softmax { dim: -1 },
     }
 }
@@ -114,7 +117,7 @@ pub fn mlp(max_width: usize, max_depth: usize) -> impl Strategy<Value = (Network
     (
         1..=max_width,
         prop::collection::vec(
-            (1..=max_width, 0usize..7, any::<bool>()),
+            (1..=max_width, 0usize..8, any::<bool>()),
             1..=max_depth.max(1),
         ),
         any::<u64>(),
