@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+pub mod conv;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;

@@ -1,0 +1,25 @@
+//! The reshaped-kernel norm ‖R‖₂, R = weight.reshape(C_out, C_in/groups·kh·kw):
+//! what PyTorch/TF `spectral_norm` normalizes. It is *not* the norm of the
+//! convolution (pytorch/pytorch#99149); lipcert reports it beside the true
+//! norm. For circular stride-1 convolutions whose taps do not alias
+//! (dilation·(k − 1) < input size per axis), ‖R‖ ≤ σ_conv ≤ √(kh·kw)·‖R‖:
+//! the average of B(ω)B(ω)ᴴ over ω is RRᵀ, and B(ω) = R·(τ(ω) ⊗ I) with
+//! ‖τ(ω) ⊗ I‖ = √(kh·kw).
+
+use super::dense_bound::dense_enclosure;
+use super::kernel::Kernel;
+use crate::enclosure::Enclosure;
+use crate::error::Result;
+
+/// Certified enclosure of ‖R‖₂ (dense Gram + Cholesky certificate and vector
+/// lower bound, see [`dense_enclosure`]).
+///
+/// ```
+/// use lipcert::conv::{reshaped_norm, Kernel};
+/// let k = Kernel::from_f64(1, 1, 1, 2, vec![3.0, 4.0]).unwrap();
+/// let r = reshaped_norm(&k).unwrap();
+/// assert!(r.lower() <= 5.0 && 5.0 <= r.upper() && r.relative_width() < 1e-10);
+/// ```
+pub fn reshaped_norm(kernel: &Kernel) -> Result<Enclosure> {
+    dense_enclosure(&kernel.reshaped()?, 0.0)
+}
