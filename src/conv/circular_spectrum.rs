@@ -145,6 +145,11 @@ impl BlockSpectrum {
         self.cg * self.n_res_h * self.n_res_w
     }
 
+    /// Periods (M₁, M₂) of the frequency grid.
+    pub fn moduli(&self) -> (usize, usize) {
+        (self.m1, self.m2)
+    }
+
     /// Number of groups.
     pub fn groups(&self) -> usize {
         self.groups

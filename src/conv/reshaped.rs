@@ -1,10 +1,12 @@
 //! The reshaped-kernel norm ‖R‖₂, R = weight.reshape(C_out, C_in/groups·kh·kw):
 //! what PyTorch/TF `spectral_norm` normalizes. It is *not* the norm of the
 //! convolution (pytorch/pytorch#99149); lipcert reports it beside the true
-//! norm. For circular stride-1 convolutions whose taps do not alias
+//! norm. For ungrouped circular stride-1 convolutions whose taps do not alias
 //! (dilation·(k − 1) < input size per axis), ‖R‖ ≤ σ_conv ≤ √(kh·kw)·‖R‖:
 //! the average of B(ω)B(ω)ᴴ over ω is RRᵀ, and B(ω) = R·(τ(ω) ⊗ I) with
-//! ‖τ(ω) ⊗ I‖ = √(kh·kw).
+//! ‖τ(ω) ⊗ I‖ = √(kh·kw). With groups, PyTorch's R stacks the groups'
+//! kernels, so only the upper relation σ ≤ √(kh·kw)·‖R‖ survives (σ is the
+//! max over groups of the per-group norms).
 
 use super::dense_bound::dense_enclosure;
 use super::kernel::Kernel;
