@@ -74,13 +74,7 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
             lower[(n + i, j)] = t[(i, j)] - t[(j, i)];
         }
     }
-    let mut ss = 0.0f64;
-    for j in 0..n {
-        for i in 0..2 * m {
-            let v = stacked[(i, j)];
-            ss += v * v;
-        }
-    }
+    let ss = sum_of_squares(stacked.as_ref());
     let fro_sq = rounding::mul_up(2.0, rounding::sum_of_squares_up(ss, 2 * m * n));
     let radius = rounding::add_up(
         rounding::mul_up(rounding::gamma(2 * m), fro_sq),
@@ -95,14 +89,20 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
 /// Upper bound on the Frobenius norm of the block (‖B‖₂ ≤ ‖B‖_F; proof:
 /// proofs/theories/Norms.v, `spectral_le_frobenius`).
 pub fn frobenius_up(z: MatRef<'_, f64>) -> f64 {
-    let mut ss = 0.0f64;
-    for j in 0..z.ncols() {
-        for i in 0..z.nrows() {
-            let v = z[(i, j)];
-            ss += v * v;
-        }
-    }
-    rounding::sqrt_up(rounding::sum_of_squares_up(ss, z.nrows() * z.ncols()))
+    rounding::sqrt_up(rounding::sum_of_squares_up(
+        sum_of_squares(z),
+        z.nrows() * z.ncols(),
+    ))
+}
+
+/// fl(Σ z_ij²), summed column by column.
+fn sum_of_squares(z: MatRef<'_, f64>) -> f64 {
+    (0..z.ncols())
+        .map(|j| {
+            let col = z.col(j);
+            (0..z.nrows()).map(|i| col[i] * col[i]).sum::<f64>()
+        })
+        .sum()
 }
 
 /// Certifies σ(B) < s for a block, trying `s` and, on failure, a bound
@@ -158,7 +158,6 @@ pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> super::lanczos::RitzPair {
         .collect();
     let mut w1 = vec![0.0; p];
     let mut w2 = vec![0.0; p];
-    let mut tmp = vec![0.0; q];
     super::lanczos::lanczos_top(2 * q, &start, steps, |v, out| {
         let (a, b) = v.split_at(q);
         let (a, b) = (ColRef::from_slice(a), ColRef::from_slice(b));
@@ -172,7 +171,6 @@ pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> super::lanczos::RitzPair {
         let (c1, c2) = (ColRef::from_slice(&w1), ColRef::from_slice(&w2));
         matmul(ColMut::from_slice_mut(o1), Accum::Replace, x.transpose(), c1, 1.0, Par::Seq);
         matmul(ColMut::from_slice_mut(o1), Accum::Add, y.transpose(), c2, 1.0, Par::Seq);
-        tmp.iter_mut().for_each(|t| *t = 0.0);
         matmul(ColMut::from_slice_mut(o2), Accum::Replace, x.transpose(), c2, 1.0, Par::Seq);
         matmul(ColMut::from_slice_mut(o2), Accum::Add, y.transpose(), c1, -1.0, Par::Seq);
     })

@@ -24,7 +24,7 @@ use crate::rounding;
 use faer::Mat;
 
 /// Lanczos steps per block in the first (screening) pass.
-const SCREEN_STEPS: usize = 8;
+const SCREEN_STEPS: usize = 5;
 /// Lanczos steps for the blocks near the maximum.
 const REFINE_STEPS: usize = 40;
 /// Relative slack above the best estimate at which all blocks are certified.
@@ -101,13 +101,20 @@ pub fn circular_embedding_bound(
     let spec = BlockSpectrum::new(&scaled, geometry.groups, &plan);
     let freqs = spec.frequencies();
     let mut z = Mat::<f64>::zeros(0, 0);
+    let count = freqs.len() * spec.groups();
+    // Keep the blocks of pass 1 for pass 2 when they fit in 128 MiB.
+    let block_bytes = 2 * spec.block_rows() * spec.block_cols() * 8;
+    let cache = count.saturating_mul(block_bytes) <= 1 << 27;
+    let mut blocks: Vec<Mat<f64>> = Vec::new();
     // Pass 1: screen every block with a few Lanczos steps.
-    let mut est: Vec<(f64, usize, (usize, usize))> =
-        Vec::with_capacity(freqs.len() * spec.groups());
+    let mut est: Vec<(f64, usize, (usize, usize), usize)> = Vec::with_capacity(count);
     for g in 0..spec.groups() {
         for &w in &freqs {
             spec.fill(g, w, &mut z);
-            est.push((block_top(z.as_ref(), SCREEN_STEPS).value, g, w));
+            est.push((block_top(z.as_ref(), SCREEN_STEPS).value, g, w, est.len()));
+            if cache {
+                blocks.push(z.clone());
+            }
         }
     }
     est.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -127,14 +134,20 @@ pub fn circular_embedding_bound(
     if !(s > 0.0) {
         s = f64::MIN_POSITIVE;
     }
-    for &(_, g, w) in &est {
-        spec.fill(g, w, &mut z);
-        let sb = certify_block(z.as_ref(), s)?;
+    for &(_, g, w, index) in &est {
+        let block = if cache {
+            blocks[index].as_ref()
+        } else {
+            spec.fill(g, w, &mut z);
+            z.as_ref()
+        };
+        let sb = certify_block(block, s)?;
         if sb > s {
             s = sb;
             best = (g, w);
         }
     }
+    drop(blocks);
     let spectrum_scaled = rounding::add_up(s, spec.error_bound());
     let spectrum_upper = scale_up(spectrum_scaled, e);
     let upper = if plan.factor == 1 {

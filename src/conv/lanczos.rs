@@ -25,6 +25,18 @@ pub fn lanczos_top(
     n: usize,
     start: &[f64],
     steps: usize,
+    apply: impl FnMut(&[f64], &mut [f64]),
+) -> Option<RitzPair> {
+    lanczos_top_until(n, start, steps, 0.0, apply)
+}
+
+/// As [`lanczos_top`], but stops early once the largest Ritz value changed
+/// by less than `rel_tol` (relative) over the last two steps.
+pub fn lanczos_top_until(
+    n: usize,
+    start: &[f64],
+    steps: usize,
+    rel_tol: f64,
     mut apply: impl FnMut(&[f64], &mut [f64]),
 ) -> Option<RitzPair> {
     let norm = start.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -36,6 +48,7 @@ pub fn lanczos_top(
     let mut alpha = Vec::with_capacity(steps);
     let mut beta: Vec<f64> = Vec::with_capacity(steps);
     let mut w = vec![0.0; n];
+    let mut history: Vec<f64> = Vec::new();
     for k in 0..steps {
         apply(&basis[k], &mut w);
         let a = dot(&w, &basis[k]);
@@ -48,6 +61,13 @@ pub fn lanczos_top(
             }
         }
         let b = dot(&w, &w).sqrt();
+        if rel_tol > 0.0 && k >= 3 {
+            history.push(top_ritz(&alpha, &beta));
+            let h = history.len();
+            if h >= 3 && (history[h - 1] - history[h - 3]).abs() <= rel_tol * history[h - 1] {
+                break;
+            }
+        }
         if k + 1 == steps || !(b > 1e-13 * a.abs().max(f64::MIN_POSITIVE)) || !b.is_finite() {
             break;
         }
@@ -86,6 +106,23 @@ pub fn lanczos_top(
         value: eig.eigenvalues[best].max(0.0),
         vector,
     })
+}
+
+/// Largest eigenvalue of the tridiagonal matrix (alpha, beta[..alpha.len()-1]).
+fn top_ritz(alpha: &[f64], beta: &[f64]) -> f64 {
+    let m = alpha.len();
+    let t = nalgebra::DMatrix::from_fn(m, m, |i, j| {
+        if i == j {
+            alpha[i]
+        } else if i + 1 == j {
+            beta[i]
+        } else if j + 1 == i {
+            beta[j]
+        } else {
+            0.0
+        }
+    });
+    t.symmetric_eigenvalues().iter().copied().fold(f64::MIN, f64::max)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
