@@ -5,7 +5,8 @@
 //! `cargo bench --bench conv` prints a table (one certified run per layer)
 //! and then runs criterion on the circular spectrum of the small layers.
 //! Set `CONV_BENCH_TABLE_ONLY=1` to skip criterion, `CONV_BENCH_ONLY=<substring>`
-//! to restrict the table to matching layer names.
+//! to restrict the table to matching layer names, `CONV_BENCH_STEPS=<k>` to
+//! run exactly k Lanczos steps for the lower bound.
 
 use criterion::Criterion;
 use lipcert::conv::{
@@ -108,7 +109,12 @@ fn table() {
         let k = he_kernel(l, 1000 + i as u64);
         let g = geometry(l, PaddingMode::Zeros);
         let (t, c0) = (Instant::now(), cpu_seconds());
-        let r = conv_sigma(&k, &g, &ConvOptions::default()).unwrap();
+        let mut options = ConvOptions::default();
+        if let Some(steps) = std::env::var("CONV_BENCH_STEPS").ok().and_then(|v| v.parse().ok()) {
+            options.lanczos_steps = steps;
+            options.lanczos_tolerance = 0.0;
+        }
+        let r = conv_sigma(&k, &g, &options).unwrap();
         let (dt, ct) = (t.elapsed().as_secs_f64(), cpu_seconds() - c0);
         total += dt;
         total_mult += dt * l.count as f64;
