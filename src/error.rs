@@ -46,7 +46,9 @@ pub enum Error {
         got: usize,
     },
     /// The certified bound does not fit in the `f64` range.
-    #[error("the spectral norm exceeds the f64 range (certified upper bound overflows): {context}")]
+    #[error(
+        "the spectral norm exceeds the f64 range (certified upper bound overflows): {context}"
+    )]
     Overflow {
         /// Which quantity overflowed.
         context: String,

@@ -12,11 +12,17 @@ pub mod conv;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;
+pub mod exact;
 pub mod matrix;
 pub mod operator;
+pub mod random;
 pub mod rounding;
+pub mod sigma;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 
 pub use enclosure::{Enclosure, Guarantee, Method};
 pub use error::{Error, Result};
 pub use matrix::{DenseMatrix, ScaledMatrix, SourceDtype};
 pub use operator::LinearOperator;
+pub use sigma::{sigma, SigmaOptions};

@@ -57,7 +57,13 @@ impl DenseMatrix {
     /// assert!(DenseMatrix::from_row_major(1, 2, &[1.0, f64::NAN]).is_err());
     /// ```
     pub fn from_row_major(rows: usize, cols: usize, data: &[f64]) -> Result<Self> {
-        Self::from_row_major_iter(rows, cols, data.len(), data.iter().copied(), SourceDtype::F64)
+        Self::from_row_major_iter(
+            rows,
+            cols,
+            data.len(),
+            data.iter().copied(),
+            SourceDtype::F64,
+        )
     }
 
     /// Builds a matrix from row-major `f32` data, widened exactly to `f64`.
@@ -116,8 +122,7 @@ impl DenseMatrix {
         if rows == 0 || cols == 0 {
             return Err(Error::Empty { rows, cols });
         }
-        let mut f = f;
-        Self::from_faer(Mat::from_fn(rows, cols, |i, j| f(i, j)))
+        Self::from_faer(Mat::from_fn(rows, cols, f))
     }
 
     /// Wraps a faer matrix after validating it.
@@ -232,10 +237,7 @@ impl DenseMatrix {
                 s += v * v;
             }
         }
-        rounding::sqrt_up(rounding::sum_of_squares_up(
-            s,
-            self.nrows() * self.ncols(),
-        ))
+        rounding::sqrt_up(rounding::sum_of_squares_up(s, self.nrows() * self.ncols()))
     }
 
     /// The matrix multiplied by 2^k, entry by entry, together with an upper
@@ -286,10 +288,12 @@ impl DenseMatrix {
     /// whose effect the certificates bound with η-terms. See
     /// [`DenseMatrix::scaled_pow2`].
     ///
-    /// Must not be called on a zero matrix.
+    /// A zero matrix is returned unscaled.
     pub fn normalized_scale(&self) -> Result<ScaledMatrix> {
         let m = self.max_abs();
-        debug_assert!(m > 0.0);
+        if m == 0.0 {
+            return self.scaled_pow2(0);
+        }
         self.scaled_pow2(-rounding::exponent_of(m))
     }
 }
@@ -367,9 +371,12 @@ mod tests {
             DenseMatrix::from_row_major(0, 3, &[]).unwrap_err(),
             Error::Empty { rows: 0, cols: 3 }
         );
-        let e = DenseMatrix::from_row_major(2, 2, &[1.0, f64::INFINITY, f64::NAN, 0.0]).unwrap_err();
+        let e =
+            DenseMatrix::from_row_major(2, 2, &[1.0, f64::INFINITY, f64::NAN, 0.0]).unwrap_err();
         match e {
-            Error::NonFinite { count, row, col, .. } => {
+            Error::NonFinite {
+                count, row, col, ..
+            } => {
                 assert_eq!((count, row, col), (2, 0, 1));
             }
             other => panic!("unexpected {other:?}"),

@@ -18,7 +18,7 @@ pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
 
 /// Smallest positive subnormal binary64 number η = 2⁻¹⁰⁷⁴: the absolute error
 /// bound for underflow in a product is η/2.
-pub const ETA: f64 = 4.940_656_458_412_465_4e-324;
+pub const ETA: f64 = f64::from_bits(1);
 
 /// Upper bound on `a + b`.
 #[inline]

@@ -19,8 +19,8 @@
 //! `dst ± lhs·rhs` as an IEEE sum of the products and the old value, in some
 //! order, with multiplication by ±1 exact.
 
-use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::*;
 use faer::{Accum, MatMut, Par};
 

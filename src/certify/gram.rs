@@ -66,6 +66,25 @@ impl GramWithError {
             .fold(0.0, f64::max)
     }
 
+    /// C with both triangles filled (for fast products in estimators).
+    pub fn symmetric_full(&self) -> Mat<f64> {
+        const TILE: usize = 64;
+        let n = self.dim();
+        let mut full = self.lower.clone();
+        // Mirror the strict lower triangle into the upper one tile by tile, so
+        // both the reads and the writes stay in cache.
+        for jb in (0..n).step_by(TILE) {
+            for ib in (0..=jb).step_by(TILE) {
+                for j in jb..(jb + TILE).min(n) {
+                    for i in ib..(ib + TILE).min(j) {
+                        full[(i, j)] = self.lower[(j, i)];
+                    }
+                }
+            }
+        }
+        full
+    }
+
     /// y = C x using the lower triangle (for iterative refinement; no guarantee).
     pub fn apply(&self, x: &[f64], y: &mut [f64]) {
         let n = self.dim();

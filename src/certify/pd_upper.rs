@@ -71,7 +71,7 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
     let mut max_diag = 0.0f64;
     for i in 0..n {
         let d = rounding::sub_down(t, a[(i, i)]);
-        if !(d >= 0.0) {
+        if d.is_nan() || d < 0.0 {
             return Err(PdFailure::DiagonalTooLarge);
         }
         a[(i, i)] = d;
@@ -84,7 +84,7 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
     let c = rump_shift(n, trace, max_diag);
     for i in 0..n {
         let d = rounding::sub_down(a[(i, i)], c);
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(PdFailure::NotPositive { pivot: i });
         }
         a[(i, i)] = d;
@@ -102,10 +102,7 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
 /// (see [`certify_upper`]).
 pub fn rump_shift(n: usize, trace: f64, max_diag: f64) -> f64 {
     let nf = n as f64;
-    let rel = rounding::mul_up(
-        rounding::mul_up(2.0, rounding::gamma(n + 2)),
-        trace,
-    );
+    let rel = rounding::mul_up(rounding::mul_up(2.0, rounding::gamma(n + 2)), trace);
     let abs = rounding::mul_up(
         rounding::mul_up(8.0 * nf, ETA),
         rounding::add_up(2.0 * (nf + 1.0), max_diag),

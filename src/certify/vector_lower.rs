@@ -14,6 +14,9 @@ use crate::rounding;
 /// down and ‖v‖ up with the a-priori sum-of-squares bounds of
 /// [`rounding::norm2_down`]/[`rounding::norm2_up`], and the quotient downward.
 ///
+/// # Panics
+/// If `v.len() != op.ncols()` (a programming error, like slice indexing).
+///
 /// # Floating-point assumptions
 /// Those of the operator's `apply_error_bound`; otherwise only IEEE binary64
 /// round-to-nearest.
@@ -35,7 +38,7 @@ pub fn lower_bound_from_vector<A: LinearOperator + ?Sized>(op: &A, v: &[f64]) ->
     let y_down = rounding::norm2_down(&y);
     let err = op.apply_error_bound(v_up);
     let num = rounding::sub_down(y_down, err);
-    if !(num > 0.0) || !num.is_finite() {
+    if num.is_nan() || num <= 0.0 || !num.is_finite() {
         return 0.0;
     }
     rounding::div_down(num, v_up).max(0.0)

@@ -2,4 +2,9 @@
 //! guarantee by themselves; the [`crate::certify`] module turns their output
 //! into certified bounds.
 
+pub mod gram_iteration;
+pub mod gram_lanczos;
+pub mod lanczos;
+pub mod power;
+pub mod shift_invert;
 pub mod svd;

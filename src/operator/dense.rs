@@ -50,10 +50,7 @@ impl LinearOperator for DenseMatrix {
     fn apply_error_bound(&self, x_norm: f64) -> f64 {
         let (m, n) = (self.nrows(), self.ncols());
         let rel = rounding::mul_up(rounding::gamma(n), self.frobenius_up());
-        let abs = rounding::mul_up(
-            rounding::sqrt_up(m as f64),
-            rounding::underflow_slack(n),
-        );
+        let abs = rounding::mul_up(rounding::sqrt_up(m as f64), rounding::underflow_slack(n));
         rounding::add_up(rounding::mul_up(rel, x_norm), abs)
     }
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Check all lipcert proofs from clean:
+#   1. build every file listed in _CoqProject with coqc (via coq_makefile);
+#   2. fail if any .v file under proofs/, after its comments (* ... *) are
+#      removed, contains one of the whole words Admitted, admit, Axiom(s),
+#      Parameter(s), Hypothesis, Hypotheses, Conjecture (anywhere outside
+#      comments, which in particular covers the start of every command);
+#      Section `Variable`s are allowed: they become explicit arguments;
+#   3. run `Print Assumptions` on every Theorem/Lemma of every file and fail if
+#      any axiom outside the allow-list below is reported.
+# Usage: bash proofs/check.sh        (from the repository root or from proofs/)
+set -euo pipefail
+cd "$(dirname "$0")"
+JOBS="${JOBS:-1}"
+
+# The three axioms of Coq's standard-library real numbers (Coq >= 8.11 builds R
+# as classical Dedekind reals from these), plus excluded middle.
+ALLOWED_AXIOMS=(
+  "ClassicalDedekindReals.sig_forall_dec"
+  "ClassicalDedekindReals.sig_not_dec"
+  "FunctionalExtensionality.functional_extensionality_dep"
+  # Excluded middle; used by Flocq (e.g. generic_format_EM, round_DN_or_UP).
+  "Classical_Prop.classic"
+)
+
+start=$(date +%s)
+echo "== building from clean"
+make clean >/dev/null
+make -j"$JOBS" 2>&1 | grep -v '^COQ\(DEP\|C\) ' || true
+test -f Makefile.coq
+
+FILES=$(grep -E '^theories/.*\.v$' _CoqProject)
+for f in $FILES; do
+  if [ ! -f "${f%.v}.vo" ]; then echo "FAIL: $f did not compile"; exit 1; fi
+done
+
+echo "== forbidden commands"
+strip_comments() {
+  # Remove (possibly nested) Coq comments; keep line structure.
+  python3 - "$1" <<'PY'
+import sys
+s = open(sys.argv[1], encoding="utf-8").read()
+out, depth, i, instr = [], 0, 0, False
+while i < len(s):
+    if depth == 0 and s[i] == '"':
+        instr = not instr; out.append(s[i]); i += 1; continue
+    if not instr and s.startswith("(*", i):
+        depth += 1; i += 2; continue
+    if depth > 0 and s.startswith("*)", i):
+        depth -= 1; i += 2; continue
+    if depth > 0:
+        if s[i] == "\n": out.append("\n")
+        i += 1; continue
+    out.append(s[i]); i += 1
+print("".join(out), end="")
+PY
+}
+bad=0
+for f in $(find . -name '*.v' -not -path './_build_assumptions/*'); do
+  if strip_comments "$f" | grep -nwE 'Admitted|admit|Axiom|Axioms|Parameter|Parameters|Hypothesis|Hypotheses|Conjecture' ; then
+    echo "FAIL: forbidden command in $f"; bad=1
+  fi
+done
+[ "$bad" = 0 ] || exit 1
+
+echo "== Print Assumptions"
+# For each file, one definition bundles every Theorem and Lemma of the file
+# (as a tuple of their proofs); `Print Assumptions` of the bundle lists the
+# union of the axioms of all of them (one traversal instead of one per lemma).
+tmp=_build_assumptions
+rm -rf "$tmp"; mkdir -p "$tmp"
+count=0
+for f in $FILES; do
+  mod=$(basename "$f" .v)
+  names=$(strip_comments "$f" | grep -oE '^[[:space:]]*(Theorem|Lemma|Corollary)[[:space:]]+[A-Za-z_][A-Za-z0-9_]*' | awk '{print $2}')
+  tuple=""
+  for n in $names; do
+    tuple="${tuple:+$tuple, }@$mod.$n"; count=$((count+1))
+  done
+  {
+    echo "From Lipcert Require Import $mod."
+    echo "Definition all_$mod := ($tuple)."
+    echo "Print Assumptions all_$mod."
+  } > "$tmp/A_$mod.v"
+done
+for a in "$tmp"/A_*.v; do
+  coqc -R theories Lipcert "$a" > "$a.out" 2>&1 || { cat "$a.out"; echo "FAIL: $a"; exit 1; }
+  echo "  $(basename "$a" .v | sed 's/^A_//'): $(grep -hE "^[A-Za-z_][A-Za-z0-9_.']*( :.*)?$" "$a.out" | grep -vE '^(Axioms:|Closed under the global context)' | sed 's/ :.*//' | sort -u | tr '\n' ' ')"
+done
+echo "$count" > "$tmp/count"
+# Axiom names are the lines of the output that start in column 0 with a
+# qualified identifier, alone or followed by ` : type` (types continue on
+# indented lines); `Axioms:` and `Closed under the global context` are headers.
+grep -hE "^[A-Za-z_][A-Za-z0-9_.']*( :.*)?$" "$tmp"/A_*.v.out \
+  | grep -vE '^(Axioms:|Closed under the global context)' \
+  | sed 's/ :.*//' | sort -u > "$tmp/axioms"
+echo "theorems and lemmas checked: $(cat "$tmp/count")"
+echo "axioms used:"; sed 's/^/  /' "$tmp/axioms"
+for ax in $(cat "$tmp/axioms"); do
+  ok=0
+  for al in "${ALLOWED_AXIOMS[@]}"; do [ "$ax" = "$al" ] && ok=1; done
+  if [ "$ok" = 0 ]; then echo "FAIL: axiom not in allow-list: $ax"; exit 1; fi
+done
+rm -rf "$tmp"
+echo "OK: all proofs checked in $(( $(date +%s) - start ))s"

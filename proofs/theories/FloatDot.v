@@ -1,0 +1,306 @@
+(** * A-priori error bound of a floating-point dot product, any summation order.
+
+    Model: binary64 with gradual underflow ([FloatRounding.fexp]), round to
+    nearest with any tie-breaking rule, no fused multiply-add.  The products
+    [a_i * b_i] are rounded once each, then summed by an arbitrary binary tree
+    of rounded additions.  Every evaluation order (left to right, pairwise,
+    blocked, SIMD lanes, any permutation of the terms) is such a tree.  The
+    leaves need not even be floats: the bound holds for any real a_i, b_i
+    whose product is rounded to nearest.
+
+    Reference for the classical bound: N. J. Higham, Accuracy and Stability of
+    Numerical Algorithms, 2nd ed., SIAM 2002, Sec. 3.1; the underflow term is
+    handled here as in the "mixed" model fl(x*y) = x*y*(1+d) + e with
+    |d| <= u, |e| <= eta/2 (Flocq's [error_N_FLT]), and sums of two floats
+    are exact when they underflow (Flocq's [FLT_plus_error_N_ex]).
+    The proofs are ours. *)
+From Coq Require Import Reals Lra Lia List Permutation.
+From Flocq Require Import Core Relative Plus_error.
+From Lipcert Require Import FloatRounding.
+Open Scope R_scope.
+
+Lemma u_ro_eq : u_ro radix2 prec = u.
+Proof.
+  unfold u_ro, u, prec.
+  replace (/ 2) with (bpow radix2 (-1)) by (simpl; reflexivity).
+  rewrite <- bpow_plus; reflexivity.
+Qed.
+
+Lemma u_small : u <= / 4.
+Proof.
+  unfold u. replace (/ 4) with (bpow radix2 (-2)) by (simpl; reflexivity).
+  apply bpow_le; lia.
+Qed.
+
+(** gamma_n = n u / (1 - n u) *)
+Definition gamma (n : nat) : R := INR n * u / (1 - INR n * u).
+
+Lemma frac_mono : forall a b, 0 <= a -> a <= b -> b < 1 -> a / (1 - a) <= b / (1 - b).
+Proof.
+  intros a b Ha Hab Hb.
+  replace (a / (1 - a)) with (/ (1 - a) - 1) by (field; intro; lra).
+  replace (b / (1 - b)) with (/ (1 - b) - 1) by (field; intro; lra).
+  apply Rplus_le_compat_r, Rinv_le_contravar; lra.
+Qed.
+
+Lemma gamma_mono : forall j k, (j <= k)%nat -> INR k * u < 1 -> gamma j <= gamma k.
+Proof.
+  intros j k Hjk Hk. unfold gamma.
+  pose proof (u_pos) as Hu. apply le_INR in Hjk. pose proof (pos_INR j).
+  apply frac_mono; [apply Rmult_le_pos; lra| apply Rmult_le_compat_r; lra | exact Hk].
+Qed.
+
+Lemma gamma_nonneg : forall k, INR k * u < 1 -> 0 <= gamma k.
+Proof.
+  intros k Hk. unfold gamma. pose proof u_pos. pose proof (pos_INR k).
+  apply Rmult_le_pos; [apply Rmult_le_pos; lra|].
+  apply Rlt_le, Rinv_0_lt_compat; lra.
+Qed.
+
+(** (1+u) gamma_j + u <= gamma_(j+1) *)
+Lemma gamma_step : forall j, INR (S j) * u < 1 -> (1 + u) * gamma j + u <= gamma (S j).
+Proof.
+  intros j Hj. unfold gamma. rewrite S_INR in *.
+  pose proof u_pos. pose proof (pos_INR j).
+  set (a := INR j * u) in *.
+  assert (Ha : 0 <= a) by (unfold a; apply Rmult_le_pos; lra).
+  assert (Hau : a + u < 1) by (unfold a; lra).
+  replace ((INR j + 1) * u) with (a + u) by (unfold a; ring).
+  replace ((1 + u) * (a / (1 - a)) + u) with ((a + u) * / (1 - a))
+    by (field; intro; lra).
+  unfold Rdiv. apply Rmult_le_compat_l; [lra|].
+  apply Rinv_le_contravar; lra.
+Qed.
+
+(** (1+u)^j (1 - j u) <= 1 for every j. *)
+Lemma pow_1pu_bound : forall j, (1 + u) ^ j * (1 - INR j * u) <= 1.
+Proof.
+  pose proof u_pos as Hu.
+  induction j as [|j IH]; [simpl; lra|].
+  rewrite S_INR. simpl pow.
+  assert (P : 0 <= (1 + u) ^ j) by (apply pow_le; lra).
+  assert (K : (1 + u) * (1 - (INR j + 1) * u) <= 1 - INR j * u).
+  { assert (0 <= (INR j + 1) * u * u) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; pose proof (pos_INR j); lra).
+    nra. }
+  replace ((1 + u) * (1 + u) ^ j * (1 - (INR j + 1) * u))
+    with ((1 + u) ^ j * ((1 + u) * (1 - (INR j + 1) * u))) by ring.
+  eapply Rle_trans; [apply Rmult_le_compat_l; [exact P|exact K]|exact IH].
+Qed.
+
+Section Dot.
+Variable choice : Z -> bool.
+Let fl1 := RN choice.
+
+Lemma add_error : forall x y, format x -> format y ->
+  Rabs (fl1 (x + y) - (x + y)) <= u * Rabs (x + y).
+Proof.
+  intros x y Fx Fy.
+  destruct (FLT_plus_error_N_ex radix2 emin prec choice x y Fx Fy) as (d & Hd & Hr).
+  unfold fl1, RN, fexp. rewrite Hr.
+  replace ((x + y) * (1 + d) - (x + y)) with ((x + y) * d) by ring.
+  rewrite Rabs_mult, (Rmult_comm u). apply Rmult_le_compat_l; [apply Rabs_pos|].
+  eapply Rle_trans; [exact Hd|]. rewrite <- u_ro_eq.
+  apply u_rod1pu_ro_le_u_ro.
+Qed.
+
+(** A summation tree over rounded products. *)
+Inductive tree : Type :=
+  | Leaf (a b : R)
+  | Node (l r : tree).
+
+Fixpoint leaves (t : tree) : list (R * R) :=
+  match t with Leaf a b => (a, b) :: nil | Node l r => leaves l ++ leaves r end.
+
+Fixpoint size (t : tree) : nat :=
+  match t with Leaf _ _ => 1%nat | Node l r => (size l + size r)%nat end.
+
+(** Exact value: sum of the products. *)
+Fixpoint exact (t : tree) : R :=
+  match t with Leaf a b => a * b | Node l r => exact l + exact r end.
+
+(** Sum of the absolute values of the products. *)
+Fixpoint absum (t : tree) : R :=
+  match t with Leaf a b => Rabs (a * b) | Node l r => absum l + absum r end.
+
+(** Floating-point value: every product and every addition rounded. *)
+Fixpoint fl (t : tree) : R :=
+  match t with Leaf a b => fl1 (a * b) | Node l r => fl1 (fl l + fl r) end.
+
+Definition sum_prod (L : list (R * R)) : R :=
+  fold_right (fun p s => fst p * snd p + s) 0 L.
+Definition sum_abs_prod (L : list (R * R)) : R :=
+  fold_right (fun p s => Rabs (fst p * snd p) + s) 0 L.
+
+Lemma sum_prod_app : forall L M, sum_prod (L ++ M) = sum_prod L + sum_prod M.
+Proof. induction L as [|p L IH]; intro M; simpl; [ring|rewrite IH; ring]. Qed.
+Lemma sum_abs_prod_app : forall L M, sum_abs_prod (L ++ M) = sum_abs_prod L + sum_abs_prod M.
+Proof. induction L as [|p L IH]; intro M; simpl; [ring|rewrite IH; ring]. Qed.
+
+Lemma exact_leaves : forall t, exact t = sum_prod (leaves t).
+Proof. induction t; simpl; [unfold sum_prod; simpl; ring|rewrite sum_prod_app; congruence]. Qed.
+Lemma absum_leaves : forall t, absum t = sum_abs_prod (leaves t).
+Proof. induction t; simpl; [unfold sum_abs_prod; simpl; ring|rewrite sum_abs_prod_app; congruence]. Qed.
+Lemma size_leaves : forall t, size t = length (leaves t).
+Proof. induction t; simpl; [reflexivity|rewrite app_length; congruence]. Qed.
+
+(** The exact sum does not depend on the order of the terms. *)
+Lemma sum_prod_perm : forall L M, Permutation.Permutation L M -> sum_prod L = sum_prod M.
+Proof. intros L M H; induction H; simpl; lra. Qed.
+Lemma sum_abs_prod_perm : forall L M, Permutation.Permutation L M -> sum_abs_prod L = sum_abs_prod M.
+Proof. intros L M H; induction H; simpl; lra. Qed.
+
+Lemma size_pos : forall t, (1 <= size t)%nat.
+Proof. induction t; simpl; lia. Qed.
+
+Lemma abs_exact_le : forall t, Rabs (exact t) <= absum t.
+Proof.
+  induction t; simpl; [lra|].
+  eapply Rle_trans; [apply Rabs_triang|lra].
+Qed.
+
+Lemma absum_nonneg : forall t, 0 <= absum t.
+Proof. intro t; eapply Rle_trans; [apply Rabs_pos|apply abs_exact_le]. Qed.
+
+Lemma fl_format : forall t, format (fl t).
+Proof. destruct t; simpl; apply RN_format. Qed.
+
+(** The general bound, for n u < 1:
+    |fl(t) - exact(t)| <= gamma_n * sum |a_i b_i| + n (eta/2) (1+u)^(n-1). *)
+Theorem dot_error_bound_general :
+  forall t, INR (size t) * u < 1 ->
+  Rabs (fl t - exact t)
+    <= gamma (size t) * absum t + INR (size t) * (/ 2 * eta) * (1 + u) ^ (Nat.pred (size t)).
+Proof.
+  pose proof u_pos as Hu. pose proof eta_pos as He.
+  induction t as [a b|l IHl r IHr]; intro Hn.
+  - simpl. simpl in Hn. unfold fl1.
+    eapply Rle_trans; [apply rn_error_bound|].
+    assert (u <= gamma 1).
+    { unfold gamma. simpl INR. rewrite Rmult_1_l.
+      unfold Rdiv. rewrite <- (Rmult_1_r u) at 1.
+      apply Rmult_le_compat_l; [lra|].
+      rewrite <- Rinv_1. apply Rinv_le_contravar; lra. }
+    assert (u * Rabs (a * b) <= gamma 1 * Rabs (a * b))
+      by (apply Rmult_le_compat_r; [apply Rabs_pos|assumption]).
+    simpl. lra.
+  - simpl size in *. simpl fl; simpl exact; simpl absum.
+    pose proof (size_pos l) as Pl; pose proof (size_pos r) as Pr.
+    set (kl := size l) in *; set (kr := size r) in *.
+    assert (Hk : INR (kl + kr) = INR kl + INR kr) by apply plus_INR.
+    pose proof (pos_INR kl); pose proof (pos_INR kr).
+    assert (Hl : INR kl * u < 1).
+    { rewrite Hk in Hn. assert (0 <= INR kr * u) by (apply Rmult_le_pos; lra). nra. }
+    assert (Hr : INR kr * u < 1).
+    { rewrite Hk in Hn. assert (0 <= INR kl * u) by (apply Rmult_le_pos; lra). nra. }
+    specialize (IHl Hl); specialize (IHr Hr).
+    set (El := fl l - exact l) in *; set (Er := fl r - exact r) in *.
+    set (s := fl l + fl r).
+    pose proof (add_error (fl l) (fl r) (fl_format l) (fl_format r)) as Ha. fold s in Ha.
+    assert (Hs : Rabs s <= absum l + absum r + Rabs El + Rabs Er).
+    { unfold s, El, Er. pose proof (abs_exact_le l); pose proof (abs_exact_le r).
+      replace (fl l + fl r) with (exact l + exact r + ((fl l - exact l) + (fl r - exact r))) by ring.
+      eapply Rle_trans; [apply Rabs_triang|].
+      pose proof (Rabs_triang (exact l) (exact r)).
+      pose proof (Rabs_triang (fl l - exact l) (fl r - exact r)). lra. }
+    assert (Htot : Rabs (fl1 s - (exact l + exact r)) <= u * Rabs s + Rabs El + Rabs Er).
+    { replace (fl1 s - (exact l + exact r)) with ((fl1 s - s) + El + Er) by (unfold s, El, Er; ring).
+      eapply Rle_trans; [apply Rabs_triang|].
+      pose proof (Rabs_triang (fl1 s - s) El). lra. }
+    (* the relative part *)
+    set (gk := gamma (kl + kr)).
+    assert (Gl : (1 + u) * gamma kl + u <= gk).
+    { eapply Rle_trans; [apply gamma_step|apply gamma_mono; [lia|exact Hn]].
+      rewrite S_INR. rewrite Hk in Hn. assert (1 <= INR kr) by (apply (le_INR 1); lia). nra. }
+    assert (Gr : (1 + u) * gamma kr + u <= gk).
+    { eapply Rle_trans; [apply gamma_step|apply gamma_mono; [lia|exact Hn]].
+      rewrite S_INR. rewrite Hk in Hn. assert (1 <= INR kl) by (apply (le_INR 1); lia). nra. }
+    pose proof (absum_nonneg l) as Al; pose proof (absum_nonneg r) as Ar.
+    assert (R1 : 0 <= (gk - ((1 + u) * gamma kl + u)) * absum l) by (apply Rmult_le_pos; lra).
+    assert (R2 : 0 <= (gk - ((1 + u) * gamma kr + u)) * absum r) by (apply Rmult_le_pos; lra).
+    (* the absolute (underflow) part *)
+    set (h := / 2 * eta) in *.
+    assert (Hh : 0 <= h) by (unfold h; lra).
+    destruct kl as [|a]; [lia|]. destruct kr as [|b]; [lia|].
+    assert (Pw : forall m, 0 <= (1 + u) ^ m) by (intro; apply pow_le; lra).
+    assert (Tl : (1 + u) * (INR (S a) * h * (1 + u) ^ Nat.pred (S a))
+                 <= INR (S a) * h * (1 + u) ^ Nat.pred (S a + S b)).
+    { simpl Nat.pred. replace ((1 + u) * (INR (S a) * h * (1 + u) ^ a))
+        with (INR (S a) * h * (1 + u) ^ (S a)) by (simpl; ring).
+      apply Rmult_le_compat_l; [apply Rmult_le_pos; lra|].
+      apply Rle_pow; [lra|lia]. }
+    assert (Tr : (1 + u) * (INR (S b) * h * (1 + u) ^ Nat.pred (S b))
+                 <= INR (S b) * h * (1 + u) ^ Nat.pred (S a + S b)).
+    { simpl Nat.pred. replace ((1 + u) * (INR (S b) * h * (1 + u) ^ b))
+        with (INR (S b) * h * (1 + u) ^ (S b)) by (simpl; ring).
+      apply Rmult_le_compat_l; [apply Rmult_le_pos; lra|].
+      apply Rle_pow; [lra|lia]. }
+    set (Ta := INR (S a) * h * (1 + u) ^ Nat.pred (S a)) in *.
+    set (Tb := INR (S b) * h * (1 + u) ^ Nat.pred (S b)) in *.
+    set (P := (1 + u) ^ Nat.pred (S a + S b)) in *.
+    assert (Ml : (1 + u) * Rabs El <= (1 + u) * (gamma (S a) * absum l + Ta))
+      by (apply Rmult_le_compat_l; lra).
+    assert (Mr : (1 + u) * Rabs Er <= (1 + u) * (gamma (S b) * absum r + Tb))
+      by (apply Rmult_le_compat_l; lra).
+    assert (Mu : u * Rabs s <= u * (absum l + absum r + Rabs El + Rabs Er))
+      by (apply Rmult_le_compat_l; lra).
+    rewrite Hk.
+    replace ((INR (S a) + INR (S b)) * h * P) with (INR (S a) * h * P + INR (S b) * h * P) by ring.
+    lra.
+Qed.
+
+(** [dot_error_bound]: for n = number of products with 2 n u <= 1 (the Rust
+    side returns +inf for gamma_n when n u >= 1/2):
+    |fl(sum a_i b_i) - sum a_i b_i| <= gamma_n sum |a_i b_i| + n eta,
+    for every summation tree t whose leaves are the pairs (a_i, b_i). *)
+Theorem dot_error_bound :
+  forall t, 2 * INR (size t) * u <= 1 ->
+  Rabs (fl t - sum_prod (leaves t))
+    <= gamma (size t) * sum_abs_prod (leaves t) + INR (size t) * eta.
+Proof.
+  intros t Hn.
+  rewrite <- exact_leaves, <- absum_leaves.
+  pose proof u_pos as Hu. pose proof eta_pos as He.
+  assert (Hn' : INR (size t) * u < 1) by lra.
+  eapply Rle_trans; [apply dot_error_bound_general; exact Hn'|].
+  apply Rplus_le_compat_l.
+  pose proof (size_pos t) as Ps.
+  set (k := size t) in *.
+  assert (Pk : (1 + u) ^ Nat.pred k <= 2).
+  { pose proof (pow_1pu_bound (Nat.pred k)) as B.
+    assert (INR (Nat.pred k) <= INR k) by (apply le_INR; lia).
+    assert (/ 2 <= 1 - INR (Nat.pred k) * u).
+    { assert (INR (Nat.pred k) * u <= INR k * u) by (apply Rmult_le_compat_r; lra). lra. }
+    assert (0 <= (1 + u) ^ Nat.pred k) by (apply pow_le; lra).
+    nra. }
+  pose proof (pos_INR k).
+  replace (INR k * eta) with (INR k * (/ 2 * eta) * 2) by field.
+  apply Rmult_le_compat_l; [|exact Pk].
+  apply Rmult_le_pos; lra.
+Qed.
+
+(** The same bound stated for any list of terms summed in any order: if the
+    leaves of t are a permutation of L, the exact sum is the sum over L. *)
+Corollary dot_error_bound_perm :
+  forall t (L : list (R * R)),
+  Permutation.Permutation (leaves t) L ->
+  2 * INR (length L) * u <= 1 ->
+  Rabs (fl t - sum_prod L) <= gamma (length L) * sum_abs_prod L + INR (length L) * eta.
+Proof.
+  intros t L HP Hn.
+  rewrite <- (sum_prod_perm _ _ HP), <- (sum_abs_prod_perm _ _ HP).
+  rewrite <- (Permutation.Permutation_length HP), <- size_leaves in *.
+  apply dot_error_bound; exact Hn.
+Qed.
+
+(** Left-to-right summation, as in Rust's [Iterator::sum] after the first
+    term (0 + x is exact, so starting the fold from 0 changes nothing). *)
+Fixpoint seq_tree (t0 : tree) (L : list (R * R)) : tree :=
+  match L with nil => t0 | (a, b) :: L' => seq_tree (Node t0 (Leaf a b)) L' end.
+
+Lemma seq_tree_leaves : forall L t0, leaves (seq_tree t0 L) = leaves t0 ++ L.
+Proof.
+  induction L as [|[a b] L IH]; intro t0; simpl; [now rewrite app_nil_r|].
+  rewrite IH; simpl; now rewrite <- app_assoc.
+Qed.
+
+End Dot.

@@ -1,0 +1,271 @@
+//! The entry point: a certified enclosure of σ(W) for a dense matrix, with a
+//! choice of method.
+
+use crate::certify::gram::GramWithError;
+use crate::certify::gram_upper::gram_upper_bound;
+use crate::certify::probabilistic::probabilistic_sigma;
+use crate::certify::refine::{enclose_from_estimate, ScaledBounds};
+use crate::certify::vector_lower::lower_bound_from_vector;
+use crate::enclosure::{Enclosure, Guarantee, Method};
+use crate::error::{Error, Result};
+use crate::estimate::lanczos::{golub_kahan, LanczosOptions};
+use crate::estimate::power::{power_iteration, power_iteration_with_tolerance};
+use crate::estimate::svd;
+use crate::matrix::{DenseMatrix, ScaledMatrix};
+use std::borrow::Cow;
+
+/// What [`sigma`] should compute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigmaOptions {
+    /// Which method to use; [`Method::Auto`] picks a rigorous, tight and fast
+    /// path.
+    pub method: Method,
+    /// Target relative width (upper − lower)/upper of the enclosure. The
+    /// result may be wider when rounding makes this impossible (reported in the
+    /// enclosure itself) and is often much narrower.
+    pub rel_width: f64,
+    /// `Some(δ)` allows a probabilistic upper bound that fails with probability
+    /// at most δ over the seeded random start (faster for huge matrices);
+    /// `None` (the default) asks for a rigorous enclosure.
+    pub failure_probability: Option<f64>,
+    /// Seed of the random start vectors of iterative methods.
+    pub seed: u64,
+}
+
+impl Default for SigmaOptions {
+    fn default() -> Self {
+        Self {
+            method: Method::Auto,
+            rel_width: 1e-9,
+            failure_probability: None,
+            seed: 0x6c69_7063_6572_7421,
+        }
+    }
+}
+
+impl SigmaOptions {
+    /// Options with the given method and defaults otherwise.
+    pub fn with_method(method: Method) -> Self {
+        Self {
+            method,
+            ..Self::default()
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.rel_width > 0.0 && self.rel_width < 1.0) {
+            return Err(Error::InvalidOption(format!(
+                "relative width {} must be in (0, 1)",
+                self.rel_width
+            )));
+        }
+        if let Some(p) = self.failure_probability {
+            if !(p > 0.0 && p < 1.0) {
+                return Err(Error::InvalidOption(format!(
+                    "failure probability {p} must be in (0, 1)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Certified enclosure of the spectral norm σ(W) = max‖Wx‖/‖x‖ of the exact
+/// stored values of `w`.
+///
+/// The guarantee is [`Guarantee::Rigorous`] unless
+/// `options.failure_probability` is set. A zero matrix gives exactly `[0, 0]`.
+/// A σ that does not fit in f64 is [`Error::Overflow`].
+///
+/// Every path first orients W so that it has at least as many rows as columns
+/// (σ(Wᵀ) = σ(W)) and scales it by a power of two (exact, or with the loss
+/// bounded) so that its largest entry lies in [1, 2).
+///
+/// ```
+/// use lipcert::{sigma, DenseMatrix, SigmaOptions, Guarantee};
+/// let w = DenseMatrix::from_row_major(2, 2, &[3.0, 0.0, 0.0, 4.0]).unwrap();
+/// let e = sigma(&w, &SigmaOptions::default()).unwrap();
+/// assert!(e.lower() <= 4.0 && 4.0 <= e.upper());
+/// assert!(e.relative_width() <= 1e-9);
+/// assert_eq!(e.guarantee(), Guarantee::Rigorous);
+/// ```
+pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
+    options.validate()?;
+    if w.is_zero() {
+        return Ok(Enclosure::zero(options.method));
+    }
+    let oriented: Cow<'_, DenseMatrix> = if w.nrows() < w.ncols() {
+        Cow::Owned(w.transpose())
+    } else {
+        Cow::Borrowed(w)
+    };
+    let scaled = oriented.normalized_scale()?;
+    let s = &scaled.matrix;
+    if let Some(p) = options.failure_probability {
+        return match options.method {
+            Method::Auto | Method::Lanczos => probabilistic(&scaled, p, options),
+            other => Err(Error::InvalidOption(format!(
+                "a failure probability is supported by methods auto and lanczos, not '{other}'"
+            ))),
+        };
+    }
+    let from_estimate = |sigma: f64, vector: &[f64], rel_error: f64| {
+        let gram = GramWithError::new(s);
+        enclose_from_estimate(s, &gram, sigma, vector, rel_error, options.rel_width)
+    };
+    let (bounds, certificate) = match options.method {
+        Method::Exact => return crate::exact::sigma_enclosure(w, options.rel_width),
+        Method::Auto if s.ncols() > AUTO_SVD_MAX_DIM => (
+            auto_gram_path(s, options)?,
+            "vector lower bound + Cholesky PD certificate (Gram Lanczos + shift-invert estimate)",
+        ),
+        Method::Auto | Method::Svd => {
+            let top = svd::faer_top(s)?;
+            (
+                from_estimate(top.sigma, &top.right, SVD_REL_ERROR),
+                "vector lower bound + Cholesky PD certificate (faer SVD estimate)",
+            )
+        }
+        Method::NalgebraSvd => {
+            let top = svd::nalgebra_top(s)?;
+            (
+                from_estimate(top.sigma, &top.right, SVD_REL_ERROR),
+                "vector lower bound + Cholesky PD certificate (nalgebra SVD estimate)",
+            )
+        }
+        Method::Lanczos => {
+            let opts = LanczosOptions {
+                max_steps: s.ncols().min(400),
+                tol: 1e-12,
+                seed: options.seed,
+                start: None,
+            };
+            let gk = golub_kahan(s, &opts)?;
+            (
+                from_estimate(gk.sigma, &gk.right, 1e-10),
+                "vector lower bound + Cholesky PD certificate (Golub-Kahan-Lanczos estimate)",
+            )
+        }
+        Method::Power => {
+            let pw = power_iteration_with_tolerance(s, 2000, 1e-13, options.seed);
+            (
+                from_estimate(pw.sigma, &pw.right, 1e-6),
+                "vector lower bound + Cholesky PD certificate (power iteration estimate)",
+            )
+        }
+        Method::Gram => (
+            gram_bounds(s, options)?,
+            "vector lower bound (power vector) + certified Gram-iteration upper bound",
+        ),
+        Method::Rump => (
+            crate::certify::rump::rump_with_svd(s)?,
+            "Rump 2011 Thm 3.2 from faer SVD vectors",
+        ),
+    };
+    to_original(
+        &scaled,
+        bounds,
+        Guarantee::Rigorous,
+        options.method,
+        certificate,
+    )
+}
+
+/// Up to this many columns (after orienting m ≥ n), `auto` uses a dense SVD
+/// for the estimate: it is cheaper than the iterative path's setup.
+const AUTO_SVD_MAX_DIM: usize = 48;
+
+/// Relative accuracy assumed for a backward-stable SVD's σ₁ (only steers the
+/// first certification attempt; soundness does not depend on it).
+const SVD_REL_ERROR: f64 = 1e-13;
+
+/// The fast rigorous path for larger matrices:
+/// 1. C = fl(SᵀS) with its error radius (needed by the certificate anyway);
+/// 2. Lanczos on C for a first estimate θ ≈ σ² and Ritz vector;
+/// 3. inverse iteration with an f32 factorization of μI − C (μ slightly above
+///    θ) plus f64 iterative refinement, for an accurate top vector;
+/// 4. the vector lower bound and one Cholesky certificate at
+///    s ≈ lower·(1 + rel_width/4).
+fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBounds> {
+    use crate::estimate::{gram_lanczos, shift_invert};
+    let gram = GramWithError::new(s);
+    let c = gram.symmetric_full();
+    let start = crate::random::Rng::new(options.seed).gaussian_vec(s.ncols());
+    let ritz = gram_lanczos::lanczos_top(c.as_ref(), &start, 30, 1e-7);
+    let theta = ritz.value.max(gram.max_diag());
+    let mut margin = (4.0 * ritz.residual).max(2e-4 * theta);
+    let mut vector = ritz.vector.clone();
+    let mut lambda = theta;
+    for _ in 0..6 {
+        if let Some(r) =
+            shift_invert::refine_top_vector(c.as_ref(), theta + margin, &ritz.vector, 3, 1)
+        {
+            vector = r.vector;
+            lambda = r.rayleigh.max(theta);
+            break;
+        }
+        margin *= 8.0;
+    }
+    let estimate = lambda.max(0.0).sqrt();
+    Ok(enclose_from_estimate(
+        s,
+        &gram,
+        estimate,
+        &vector,
+        1e-12,
+        options.rel_width,
+    ))
+}
+
+/// Smallest relative width a probabilistic enclosure is asked for (the
+/// probabilistic path is for speed; tighter requests should be rigorous).
+const PROBABILISTIC_MIN_REL_WIDTH: f64 = 1e-6;
+
+/// Probabilistic path: Golub–Kahan–Lanczos from a seeded random start with
+/// the failure bound of [`probabilistic_sigma`]; the lower end stays rigorous.
+fn probabilistic(scaled: &ScaledMatrix, p: f64, options: &SigmaOptions) -> Result<Enclosure> {
+    let rel_width = options.rel_width.max(PROBABILISTIC_MIN_REL_WIDTH);
+    let e = probabilistic_sigma(&scaled.matrix, p, rel_width, options.seed)?;
+    let bounds = ScaledBounds {
+        lower: e.lower(),
+        upper: e.upper(),
+        estimate: e.estimate(),
+    };
+    to_original(
+        scaled,
+        bounds,
+        e.guarantee(),
+        options.method,
+        e.certificate(),
+    )
+}
+
+/// Gram iteration: the certified upper bound of [`gram_upper_bound`] with
+/// enough iterations for the requested width (the overestimate factor is about
+/// rank^{1/2^{K+1}}, so K ≈ log₂(ln n / width)), and a vector lower bound
+/// from a short power iteration.
+fn gram_bounds(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBounds> {
+    let n = s.ncols().max(2) as f64;
+    let iterations = ((n.ln() / options.rel_width).log2().ceil() as usize).clamp(4, 40);
+    let upper = gram_upper_bound(s, iterations)?;
+    let pw = power_iteration(s, 100, options.seed);
+    let lower = lower_bound_from_vector(s, &pw.right).min(upper);
+    Ok(ScaledBounds {
+        lower,
+        upper,
+        estimate: pw.sigma.clamp(lower, upper),
+    })
+}
+
+fn to_original(
+    scaled: &ScaledMatrix,
+    bounds: ScaledBounds,
+    guarantee: Guarantee,
+    method: Method,
+    certificate: &'static str,
+) -> Result<Enclosure> {
+    let upper = scaled.upper_to_original(bounds.upper)?;
+    let lower = scaled.lower_to_original(bounds.lower);
+    let estimate = scaled.estimate_to_original(bounds.estimate);
+    Enclosure::new(lower, upper, estimate, guarantee, method, certificate)
+}

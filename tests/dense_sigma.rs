@@ -1,0 +1,313 @@
+//! The dense core against the exact rational oracle: every rigorous enclosure
+//! from every method must contain the exact σ of the stored values, on the
+//! adversarial families of `lipcert::strategies`.
+
+use lipcert::certify::gram::GramWithError;
+use lipcert::certify::refine::enclose_from_estimate;
+use lipcert::estimate::svd;
+use lipcert::exact;
+use lipcert::strategies::{any_family, matrix, Family};
+use lipcert::{sigma, DenseMatrix, Error, Guarantee, Method, SigmaOptions};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, RngSeed};
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x6c69_7063),
+        ..ProptestConfig::default()
+    }
+}
+
+/// Methods whose result is rigorous by default.
+const RIGOROUS_METHODS: [Method; 8] = [
+    Method::Auto,
+    Method::Svd,
+    Method::NalgebraSvd,
+    Method::Lanczos,
+    Method::Power,
+    Method::Gram,
+    Method::Rump,
+    Method::Exact,
+];
+
+fn assert_contains_exact(w: &DenseMatrix, method: Method) -> Result<(), TestCaseError> {
+    let e = match sigma(w, &SigmaOptions::with_method(method)) {
+        Ok(e) => e,
+        // A refused certificate (e.g. Rump with a V too far from orthogonal
+        // on rank-deficient input) is acceptable; a wrong number is not.
+        Err(Error::CertificateFailed(_)) if method == Method::Rump => return Ok(()),
+        Err(other) => return Err(TestCaseError::fail(format!("{method}: {other}"))),
+    };
+    prop_assert_eq!(e.guarantee(), Guarantee::Rigorous);
+    prop_assert!(
+        exact::contains_sigma(w, e.lower(), e.upper()).unwrap(),
+        "{method}: enclosure {e} misses the exact σ of {w:?}"
+    );
+    prop_assert!(e.lower() <= e.estimate() && e.estimate() <= e.upper());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(96))]
+
+    #[test]
+    fn every_rigorous_method_contains_the_exact_sigma(w in any_family(1..=7, 1..=7)) {
+        for method in RIGOROUS_METHODS {
+            assert_contains_exact(&w, method)?;
+        }
+    }
+
+    #[test]
+    fn auto_is_tight_on_well_scaled_input(w in matrix(Family::Gaussian, 2..=8, 2..=8)) {
+        let e = sigma(&w, &SigmaOptions::default()).unwrap();
+        prop_assert!(e.relative_width() <= 1e-9, "width {}", e.relative_width());
+    }
+
+    /// The soundness-critical refinement must stay sound whatever estimate and
+    /// vector it is fed: wrong by ±10%, or a random vector.
+    #[test]
+    fn refinement_is_sound_for_bad_estimates(
+        w in any_family(1..=6, 1..=6),
+        factor in 0.5f64..1.5,
+        v in proptest::collection::vec(-1.0f64..1.0, 6),
+    ) {
+        let w = if w.nrows() < w.ncols() { w.transpose() } else { w };
+        let scaled = w.normalized_scale().unwrap();
+        let s = &scaled.matrix;
+        let gram = GramWithError::new(s);
+        let top = svd::faer_top(s).unwrap();
+        let bounds = enclose_from_estimate(s, &gram, top.sigma * factor, &v[..s.ncols()], 0.1, 1e-9);
+        let lower = scaled.lower_to_original(bounds.lower);
+        let upper = scaled.upper_to_original(bounds.upper).unwrap();
+        prop_assert!(exact::contains_sigma(&w, lower, upper).unwrap(),
+            "[{lower:e}, {upper:e}] misses σ");
+    }
+
+    #[test]
+    fn transpose_and_signed_permutations_keep_the_exact_sigma(
+        w in any_family(1..=6, 1..=6),
+        flip in any::<bool>(),
+    ) {
+        let e = sigma(&w, &SigmaOptions::default()).unwrap();
+        let wt = w.transpose();
+        prop_assert!(exact::contains_sigma(&wt, e.lower(), e.upper()).unwrap());
+        // Reverse the rows and optionally negate the first row: Q W with Q a
+        // signed permutation.
+        let (m, n) = (w.nrows(), w.ncols());
+        let qw = DenseMatrix::from_fn(m, n, |i, j| {
+            let v = w.get(m - 1 - i, j);
+            if flip && i == 0 { -v } else { v }
+        }).unwrap();
+        prop_assert!(exact::contains_sigma(&qw, e.lower(), e.upper()).unwrap());
+        let eq = sigma(&qw, &SigmaOptions::default()).unwrap();
+        prop_assert!(exact::contains_sigma(&w, eq.lower(), eq.upper()).unwrap());
+    }
+
+    /// σ(2^k W) = 2^k σ(W): both are certified on the same scaled matrix, so
+    /// the enclosures must be exact power-of-two multiples of each other.
+    #[test]
+    fn scaling_by_powers_of_two_scales_the_enclosure_exactly(
+        w in matrix(Family::Gaussian, 1..=6, 1..=6),
+        k in -200i32..200,
+    ) {
+        let scale = 2f64.powi(k);
+        let w2 = DenseMatrix::from_fn(w.nrows(), w.ncols(), |i, j| w.get(i, j) * scale).unwrap();
+        let e1 = sigma(&w, &SigmaOptions::default()).unwrap();
+        let e2 = sigma(&w2, &SigmaOptions::default()).unwrap();
+        prop_assert_eq!(e1.lower() * scale, e2.lower());
+        prop_assert_eq!(e1.upper() * scale, e2.upper());
+    }
+
+    /// The Lipschitz inequality of the linear map, decided in exact rational
+    /// arithmetic: ‖Wx − Wy‖ ≤ upper·‖x − y‖; and the lower bound is reached
+    /// (up to 1e-12) by the top singular vector.
+    #[test]
+    fn lipschitz_inequality_holds_exactly(
+        w in any_family(1..=6, 1..=6),
+        xs in proptest::collection::vec(-4.0f64..4.0, 12),
+    ) {
+        let e = sigma(&w, &SigmaOptions::default()).unwrap();
+        let n = w.ncols();
+        let (x, y) = (&xs[..n], &xs[6..6 + n]);
+        prop_assert!(exact::lipschitz_ratio_at_most(&w, x, y, e.upper()).unwrap());
+        if e.lower() > 0.0 {
+            // The top singular vector of the exactly rescaled matrix (faer is
+            // inaccurate on subnormal input, and scaling does not move v).
+            let top = svd::faer_top(&w.normalized_scale().unwrap().matrix).unwrap();
+            prop_assert!(exact::ratio_at_least(&w, &top.right, e.lower() * (1.0 - 1e-9)).unwrap());
+        }
+    }
+}
+
+/// The iterative `auto` path (Gram Lanczos + shift-invert + one Cholesky)
+/// against the exact oracle at the largest size the oracle accepts.
+#[test]
+fn auto_gram_path_contains_the_exact_sigma_at_n_64() {
+    for (m, n, seed) in [(64, 64, 1u64), (70, 64, 2), (64, 49, 3)] {
+        let mut state = seed;
+        let w = DenseMatrix::from_fn(m, n, |_, _| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        })
+        .unwrap();
+        let e = sigma(&w, &SigmaOptions::default()).unwrap();
+        assert!(
+            e.relative_width() <= 1e-9,
+            "{m}x{n}: width {}",
+            e.relative_width()
+        );
+        assert!(
+            exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
+            "{m}x{n}: {e}"
+        );
+    }
+}
+
+/// Probabilistic enclosures: the lower end is rigorous, and over many seeds
+/// the upper end is never below the exact σ (the claimed failure probability
+/// is 1e-3, so 64 runs would show a miss only with probability ≈ 6%; a miss
+/// fails the test and becomes a regression case).
+#[test]
+fn probabilistic_enclosures_cover_the_exact_sigma_over_seeds() {
+    let mut rng = lipcert::random::Rng::new(7);
+    let w = DenseMatrix::from_fn(40, 33, |_, _| rng.normal()).unwrap();
+    let mut misses = 0;
+    for seed in 0..64 {
+        let opts = SigmaOptions {
+            failure_probability: Some(1e-3),
+            rel_width: 1e-2,
+            seed,
+            ..SigmaOptions::default()
+        };
+        let e = sigma(&w, &opts).unwrap();
+        match e.guarantee() {
+            Guarantee::Probabilistic {
+                failure_probability,
+            } => assert!(failure_probability <= 1e-3),
+            Guarantee::Rigorous => panic!("asked for a probabilistic result"),
+        }
+        assert_ne!(
+            exact::compare_sigma(&w, e.lower()).unwrap(),
+            std::cmp::Ordering::Less
+        );
+        if exact::compare_sigma(&w, e.upper()).unwrap() == std::cmp::Ordering::Greater {
+            misses += 1;
+        }
+        assert!(e.relative_width() <= 1e-2 + 1e-12);
+    }
+    assert_eq!(misses, 0);
+}
+
+#[test]
+fn zero_matrices_give_exactly_zero_for_every_method() {
+    for (m, n) in [(1, 1), (1, 5), (5, 1), (3, 4)] {
+        let w = DenseMatrix::from_fn(m, n, |_, _| 0.0).unwrap();
+        for method in RIGOROUS_METHODS {
+            let e = sigma(&w, &SigmaOptions::with_method(method)).unwrap();
+            assert_eq!(
+                (e.lower(), e.upper(), e.estimate()),
+                (0.0, 0.0, 0.0),
+                "{method}"
+            );
+        }
+    }
+}
+
+#[test]
+fn vectors_and_single_entries() {
+    // σ of a row or column vector is its Euclidean norm: [3, 4] → 5.
+    for w in [
+        DenseMatrix::from_row_major(1, 2, &[3.0, 4.0]).unwrap(),
+        DenseMatrix::from_row_major(2, 1, &[3.0, 4.0]).unwrap(),
+    ] {
+        let e = sigma(&w, &SigmaOptions::default()).unwrap();
+        assert!(e.contains(5.0), "{e}");
+        assert!(e.relative_width() <= 1e-9);
+    }
+    let e = sigma(
+        &DenseMatrix::from_row_major(1, 1, &[-7.0]).unwrap(),
+        &SigmaOptions::default(),
+    )
+    .unwrap();
+    assert!(e.contains(7.0));
+}
+
+#[test]
+fn sigma_beyond_the_f64_range_is_an_error_not_a_number() {
+    let big = 1.5e308;
+    let w = DenseMatrix::from_row_major(2, 2, &[big, big, big, big]).unwrap();
+    for method in [Method::Auto, Method::Svd, Method::Rump] {
+        match sigma(&w, &SigmaOptions::with_method(method)) {
+            Err(Error::Overflow { .. }) => {}
+            other => panic!("{method}: expected an overflow error, got {other:?}"),
+        }
+    }
+    // Just inside the range still works: σ = 2·1e307·… is finite.
+    let w = DenseMatrix::from_row_major(2, 2, &[1e307, 1e307, 1e307, 1e307]).unwrap();
+    let e = sigma(&w, &SigmaOptions::default()).unwrap();
+    assert!(exact::contains_sigma(&w, e.lower(), e.upper()).unwrap());
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    assert!(matches!(
+        DenseMatrix::from_row_major(2, 2, &[1.0, f64::NAN, 0.0, 1.0]),
+        Err(Error::NonFinite {
+            count: 1,
+            row: 0,
+            col: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        DenseMatrix::from_row_major(1, 2, &[f64::NEG_INFINITY, f64::INFINITY]),
+        Err(Error::NonFinite {
+            count: 2,
+            row: 0,
+            col: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        DenseMatrix::from_row_major(0, 0, &[]),
+        Err(Error::Empty { .. })
+    ));
+    assert!(matches!(
+        DenseMatrix::from_row_major(2, 3, &[1.0; 5]),
+        Err(Error::ShapeMismatch {
+            expected: 6,
+            got: 5,
+            ..
+        })
+    ));
+    let w = DenseMatrix::from_row_major(1, 1, &[1.0]).unwrap();
+    for rel_width in [0.0, -1.0, 1.0, f64::NAN] {
+        let opts = SigmaOptions {
+            rel_width,
+            ..SigmaOptions::default()
+        };
+        assert!(matches!(sigma(&w, &opts), Err(Error::InvalidOption(_))));
+    }
+    let opts = SigmaOptions {
+        failure_probability: Some(0.0),
+        ..SigmaOptions::default()
+    };
+    assert!(matches!(sigma(&w, &opts), Err(Error::InvalidOption(_))));
+    let msg = "bogus".parse::<Method>().unwrap_err().to_string();
+    assert!(
+        msg.contains("unknown method 'bogus'") && msg.contains("auto"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn f32_inputs_are_certified_for_their_exact_values() {
+    let data: Vec<f32> = (0..12).map(|k| (k as f32 * 0.37).sin()).collect();
+    let w = DenseMatrix::from_row_major_f32(3, 4, &data).unwrap();
+    let e = sigma(&w, &SigmaOptions::default()).unwrap();
+    assert!(exact::contains_sigma(&w, e.lower(), e.upper()).unwrap());
+}
