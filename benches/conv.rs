@@ -26,17 +26,116 @@ struct Layer {
 }
 
 const LAYERS: [Layer; 11] = [
-    Layer { name: "stem 7x7/2 3->64 @224", c_in: 3, c_out: 64, k: 7, n: 224, stride: 2, pad: 3, count: 1 },
-    Layer { name: "3x3 64->64 @56", c_in: 64, c_out: 64, k: 3, n: 56, stride: 1, pad: 1, count: 4 },
-    Layer { name: "3x3/2 64->128 @56", c_in: 64, c_out: 128, k: 3, n: 56, stride: 2, pad: 1, count: 1 },
-    Layer { name: "1x1/2 64->128 @56", c_in: 64, c_out: 128, k: 1, n: 56, stride: 2, pad: 0, count: 1 },
-    Layer { name: "3x3 128->128 @28", c_in: 128, c_out: 128, k: 3, n: 28, stride: 1, pad: 1, count: 3 },
-    Layer { name: "3x3/2 128->256 @28", c_in: 128, c_out: 256, k: 3, n: 28, stride: 2, pad: 1, count: 1 },
-    Layer { name: "1x1/2 128->256 @28", c_in: 128, c_out: 256, k: 1, n: 28, stride: 2, pad: 0, count: 1 },
-    Layer { name: "3x3 256->256 @14", c_in: 256, c_out: 256, k: 3, n: 14, stride: 1, pad: 1, count: 3 },
-    Layer { name: "3x3/2 256->512 @14", c_in: 256, c_out: 512, k: 3, n: 14, stride: 2, pad: 1, count: 1 },
-    Layer { name: "1x1/2 256->512 @14", c_in: 256, c_out: 512, k: 1, n: 14, stride: 2, pad: 0, count: 1 },
-    Layer { name: "3x3 512->512 @7", c_in: 512, c_out: 512, k: 3, n: 7, stride: 1, pad: 1, count: 3 },
+    Layer {
+        name: "stem 7x7/2 3->64 @224",
+        c_in: 3,
+        c_out: 64,
+        k: 7,
+        n: 224,
+        stride: 2,
+        pad: 3,
+        count: 1,
+    },
+    Layer {
+        name: "3x3 64->64 @56",
+        c_in: 64,
+        c_out: 64,
+        k: 3,
+        n: 56,
+        stride: 1,
+        pad: 1,
+        count: 4,
+    },
+    Layer {
+        name: "3x3/2 64->128 @56",
+        c_in: 64,
+        c_out: 128,
+        k: 3,
+        n: 56,
+        stride: 2,
+        pad: 1,
+        count: 1,
+    },
+    Layer {
+        name: "1x1/2 64->128 @56",
+        c_in: 64,
+        c_out: 128,
+        k: 1,
+        n: 56,
+        stride: 2,
+        pad: 0,
+        count: 1,
+    },
+    Layer {
+        name: "3x3 128->128 @28",
+        c_in: 128,
+        c_out: 128,
+        k: 3,
+        n: 28,
+        stride: 1,
+        pad: 1,
+        count: 3,
+    },
+    Layer {
+        name: "3x3/2 128->256 @28",
+        c_in: 128,
+        c_out: 256,
+        k: 3,
+        n: 28,
+        stride: 2,
+        pad: 1,
+        count: 1,
+    },
+    Layer {
+        name: "1x1/2 128->256 @28",
+        c_in: 128,
+        c_out: 256,
+        k: 1,
+        n: 28,
+        stride: 2,
+        pad: 0,
+        count: 1,
+    },
+    Layer {
+        name: "3x3 256->256 @14",
+        c_in: 256,
+        c_out: 256,
+        k: 3,
+        n: 14,
+        stride: 1,
+        pad: 1,
+        count: 3,
+    },
+    Layer {
+        name: "3x3/2 256->512 @14",
+        c_in: 256,
+        c_out: 512,
+        k: 3,
+        n: 14,
+        stride: 2,
+        pad: 1,
+        count: 1,
+    },
+    Layer {
+        name: "1x1/2 256->512 @14",
+        c_in: 256,
+        c_out: 512,
+        k: 1,
+        n: 14,
+        stride: 2,
+        pad: 0,
+        count: 1,
+    },
+    Layer {
+        name: "3x3 512->512 @7",
+        c_in: 512,
+        c_out: 512,
+        k: 3,
+        n: 7,
+        stride: 1,
+        pad: 1,
+        count: 3,
+    },
 ];
 
 /// He-initialized kernel (normal, std √(2/fan_in)) from a fixed seed
@@ -110,7 +209,10 @@ fn table() {
         let g = geometry(l, PaddingMode::Zeros);
         let (t, c0) = (Instant::now(), cpu_seconds());
         let mut options = ConvOptions::default();
-        if let Some(steps) = std::env::var("CONV_BENCH_STEPS").ok().and_then(|v| v.parse().ok()) {
+        if let Some(steps) = std::env::var("CONV_BENCH_STEPS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             options.lanczos_steps = steps;
             options.lanczos_tolerance = 0.0;
         }

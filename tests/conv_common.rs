@@ -14,7 +14,10 @@ pub fn runner(cases: u32, seed: u8) -> TestRunner {
         max_shrink_iters: 200,
         ..Config::default()
     };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]))
+    TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    )
 }
 
 /// splitmix64 stream for kernel and vector values.
@@ -35,7 +38,14 @@ impl Stream {
 
 pub fn random_kernel(g: &Conv2dGeometry, seed: u64) -> Kernel {
     let mut s = Stream(seed);
-    Kernel::from_f64(g.c_out, g.c_in_per_group(), g.kh, g.kw, s.vec(g.kernel_len())).unwrap()
+    Kernel::from_f64(
+        g.c_out,
+        g.c_in_per_group(),
+        g.kh,
+        g.kw,
+        s.vec(g.kernel_len()),
+    )
+    .unwrap()
 }
 
 fn mode_strategy() -> impl Strategy<Value = PaddingMode> {
@@ -61,15 +71,17 @@ pub fn geometry_strategy(max_dim: usize) -> impl Strategy<Value = Conv2dGeometry
         (0usize..=3, 0usize..=3, 0usize..=3, 0usize..=3),
         mode_strategy(),
     )
-        .prop_map(|((groups, cg, og), (kh, kw), (h, w), stride, dilation, padding, mode)| {
-            let mut g = Conv2dGeometry::new(og * groups, cg * groups, kh, kw, h, w);
-            g.groups = groups;
-            g.stride = stride;
-            g.dilation = dilation;
-            g.padding = padding;
-            g.mode = mode;
-            g
-        })
+        .prop_map(
+            |((groups, cg, og), (kh, kw), (h, w), stride, dilation, padding, mode)| {
+                let mut g = Conv2dGeometry::new(og * groups, cg * groups, kh, kw, h, w);
+                g.groups = groups;
+                g.stride = stride;
+                g.dilation = dilation;
+                g.padding = padding;
+                g.mode = mode;
+                g
+            },
+        )
         .prop_filter("valid and small", move |g| {
             g.validate().is_ok() && g.input_len() <= max_dim && g.output_len() <= max_dim
         })

@@ -8,8 +8,8 @@ mod conv_common;
 use conv_common::*;
 
 use lipcert::conv::{
-    circular_embedding_bound, conv_sigma, dense_enclosure, explicit_matrix, BlockSpectrum,
-    Conv2d, Conv2dGeometry, ConvOptions, EmbeddingPlan, Kernel, PaddingMode,
+    circular_embedding_bound, conv_sigma, dense_enclosure, explicit_matrix, BlockSpectrum, Conv2d,
+    Conv2dGeometry, ConvOptions, EmbeddingPlan, Kernel, PaddingMode,
 };
 use lipcert::rounding;
 use lipcert::LinearOperator;
@@ -62,11 +62,12 @@ fn block_singular_values(k: &Kernel, g: &Conv2dGeometry) -> Vec<f64> {
 
 #[test]
 fn circular_spectrum_equals_explicit_svd() {
-    let strat = (geometry_strategy(200), any::<u64>()).prop_filter("exact circular plans", |(g, _)| {
-        let mut g = *g;
-        g.mode = PaddingMode::Circular;
-        g.validate().is_ok() && EmbeddingPlan::new(&g).exact
-    });
+    let strat =
+        (geometry_strategy(200), any::<u64>()).prop_filter("exact circular plans", |(g, _)| {
+            let mut g = *g;
+            g.mode = PaddingMode::Circular;
+            g.validate().is_ok() && EmbeddingPlan::new(&g).exact
+        });
     runner(40, 4)
         .run(&strat, |(g, seed)| {
             let mut g = g;
@@ -80,7 +81,12 @@ fn circular_spectrum_equals_explicit_svd() {
             let tol = 1e-11 * sv[0].max(1.0) + ex.error;
             let n = sv.len().min(bv.len());
             for i in 0..n {
-                prop_assert!((sv[i] - bv[i]).abs() <= tol, "σ_{i}: explicit {} vs blocks {}", sv[i], bv[i]);
+                prop_assert!(
+                    (sv[i] - bv[i]).abs() <= tol,
+                    "σ_{i}: explicit {} vs blocks {}",
+                    sv[i],
+                    bv[i]
+                );
             }
             for v in sv.iter().skip(n).chain(bv.iter().skip(n)) {
                 prop_assert!(v.abs() <= tol, "extra singular value {v}");
@@ -102,15 +108,34 @@ fn every_enclosure_contains_the_independently_certified_sigma() {
             let s = svd_values(&ex.matrix.to_nalgebra())[0];
             prop_assert!(s <= dense.upper() * (1.0 + 1e-12) && s >= dense.lower() * (1.0 - 1e-12));
             let emb = circular_embedding_bound(&k, &g).unwrap();
-            prop_assert!(emb.upper >= dense.lower(), "embedding upper {} < σ ≥ {}", emb.upper, dense.lower());
+            prop_assert!(
+                emb.upper >= dense.lower(),
+                "embedding upper {} < σ ≥ {}",
+                emb.upper,
+                dense.lower()
+            );
             if emb.exact {
                 prop_assert!(emb.upper <= dense.upper() * (1.0 + 1e-7) + 1e-12);
             }
             let r = conv_sigma(&k, &g, &no_dense()).unwrap();
-            prop_assert!(r.enclosure.lower() <= dense.upper(), "{} vs {}", r.enclosure, dense);
-            prop_assert!(r.enclosure.upper() >= dense.lower(), "{} vs {}", r.enclosure, dense);
+            prop_assert!(
+                r.enclosure.lower() <= dense.upper(),
+                "{} vs {}",
+                r.enclosure,
+                dense
+            );
+            prop_assert!(
+                r.enclosure.upper() >= dense.lower(),
+                "{} vs {}",
+                r.enclosure,
+                dense
+            );
             let full = conv_sigma(&k, &g, &ConvOptions::default()).unwrap();
-            prop_assert!(full.relative_width < 1e-9, "dense path should be tight: {}", full.enclosure);
+            prop_assert!(
+                full.relative_width < 1e-9,
+                "dense path should be tight: {}",
+                full.enclosure
+            );
             Ok(())
         })
         .unwrap();
@@ -137,11 +162,17 @@ fn zero_padding_sigma_is_below_the_circular_embedding_bound() {
             gc.h = n1;
             gc.w = n2;
             gc.padding = (0, 0, g.dilation.0 * (g.kh - 1), g.dilation.1 * (g.kw - 1));
-            if gc.validate().is_ok() && EmbeddingPlan::new(&gc).exact && gc.input_len() * gc.output_len() < 1 << 20 {
+            if gc.validate().is_ok()
+                && EmbeddingPlan::new(&gc).exact
+                && gc.input_len() * gc.output_len() < 1 << 20
+            {
                 let exc = explicit_matrix(&k, &gc).unwrap();
                 let sc = svd_values(&exc.matrix.to_nalgebra())[0];
-                prop_assert!(sc <= emb.upper * (1.0 + 1e-12) && sc >= emb.upper * (1.0 - 1e-7),
-                    "σ_circ {sc} vs bound {}", emb.upper);
+                prop_assert!(
+                    sc <= emb.upper * (1.0 + 1e-12) && sc >= emb.upper * (1.0 - 1e-7),
+                    "σ_circ {sc} vs bound {}",
+                    emb.upper
+                );
             }
             Ok(())
         })
@@ -170,18 +201,27 @@ fn grouped_norm_is_the_max_over_groups() {
                     .flat_map(|o| {
                         let k = &k;
                         (0..cg).flat_map(move |c| {
-                            (0..g.kh).flat_map(move |a| (0..g.kw).map(move |b| k.get(grp * og + o, c, a, b)))
+                            (0..g.kh).flat_map(move |a| {
+                                (0..g.kw).map(move |b| k.get(grp * og + o, c, a, b))
+                            })
                         })
                     })
                     .collect();
                 let kg = Kernel::from_f64(og, cg, g.kh, g.kw, vals).unwrap();
-                per_group.push(svd_values(&explicit_matrix(&kg, &gg).unwrap().matrix.to_nalgebra())[0]);
+                per_group
+                    .push(svd_values(&explicit_matrix(&kg, &gg).unwrap().matrix.to_nalgebra())[0]);
             }
             let mx = per_group.iter().copied().fold(0.0, f64::max);
             let prod: f64 = per_group.iter().product();
-            prop_assert!((whole - mx).abs() <= 1e-12 * mx.max(1.0), "whole {whole}, groups {per_group:?}");
+            prop_assert!(
+                (whole - mx).abs() <= 1e-12 * mx.max(1.0),
+                "whole {whole}, groups {per_group:?}"
+            );
             let r = conv_sigma(&k, &g, &no_dense()).unwrap();
-            prop_assert!(r.enclosure.lower() <= mx * (1.0 + 1e-12) && mx <= r.enclosure.upper() * (1.0 + 1e-12));
+            prop_assert!(
+                r.enclosure.lower() <= mx * (1.0 + 1e-12)
+                    && mx <= r.enclosure.upper() * (1.0 + 1e-12)
+            );
             if (prod - mx).abs() > 1e-6 * mx {
                 prop_assert!(!r.enclosure.contains(prod) || r.enclosure.contains(mx));
             }
@@ -205,13 +245,21 @@ fn reshaped_kernel_norm_brackets_the_circular_stride_one_norm() {
             g.groups = 1;
             // Non-aliasing taps, full circular output.
             g.padding = (0, 0, g.dilation.0 * (g.kh - 1), g.dilation.1 * (g.kw - 1));
-            if g.dilation.0 * (g.kh - 1) >= g.h || g.dilation.1 * (g.kw - 1) >= g.w || g.validate().is_err() {
+            if g.dilation.0 * (g.kh - 1) >= g.h
+                || g.dilation.1 * (g.kw - 1) >= g.w
+                || g.validate().is_err()
+            {
                 return Ok(());
             }
             let k = random_kernel(&g, seed);
             let r = conv_sigma(&k, &g, &no_dense()).unwrap();
             let root = ((g.kh * g.kw) as f64).sqrt();
-            prop_assert!(r.reshaped.lower() <= r.enclosure.upper(), "{} vs {}", r.reshaped, r.enclosure);
+            prop_assert!(
+                r.reshaped.lower() <= r.enclosure.upper(),
+                "{} vs {}",
+                r.reshaped,
+                r.enclosure
+            );
             prop_assert!(r.enclosure.lower() <= root * r.reshaped.upper() * (1.0 + 1e-15));
             // Against the explicit SVD too.
             let s = svd_values(&explicit_matrix(&k, &g).unwrap().matrix.to_nalgebra())[0];
@@ -239,9 +287,15 @@ fn lipschitz_inequality_holds_on_sampled_pairs() {
                 let d: Vec<f64> = ax.iter().zip(&ay).map(|(p, q)| p - q).collect();
                 let dx: Vec<f64> = x.iter().zip(&y).map(|(p, q)| p - q).collect();
                 // ‖fl(Ax) − fl(Ay)‖ ≤ ‖A(x − y)‖ + both rounding errors (+ the subtraction's rounding).
-                let slack = op.apply_error_bound(rounding::norm2_up(&x)) + op.apply_error_bound(rounding::norm2_up(&y));
+                let slack = op.apply_error_bound(rounding::norm2_up(&x))
+                    + op.apply_error_bound(rounding::norm2_up(&y));
                 let lhs = rounding::norm2_down(&d) * (1.0 - 4.0 * f64::EPSILON);
-                prop_assert!(lhs <= r.enclosure.upper() * rounding::norm2_up(&dx) * (1.0 + 4.0 * f64::EPSILON) + slack);
+                prop_assert!(
+                    lhs <= r.enclosure.upper()
+                        * rounding::norm2_up(&dx)
+                        * (1.0 + 4.0 * f64::EPSILON)
+                        + slack
+                );
             }
             Ok(())
         })
@@ -254,12 +308,70 @@ fn lipschitz_inequality_holds_on_sampled_pairs() {
 fn spectrally_normalized_kernel_has_true_norm_above_one() {
     let mut g = Conv2dGeometry::new(4, 3, 3, 3, 16, 16);
     g.padding = (1, 1, 1, 1);
-    let raw: Vec<f64> = (0..4 * 3 * 9).map(|i| ((i * 37 % 19) as f64 - 9.0) / 9.0 + 0.3).collect();
+    let raw: Vec<f64> = (0..4 * 3 * 9)
+        .map(|i| ((i * 37 % 19) as f64 - 9.0) / 9.0 + 0.3)
+        .collect();
     let k0 = Kernel::from_f64(4, 3, 3, 3, raw.clone()).unwrap();
     let r0 = svd_values(&k0.reshaped().unwrap().to_nalgebra())[0];
     let k = Kernel::from_f64(4, 3, 3, 3, raw.iter().map(|v| v / r0).collect()).unwrap();
     let r = conv_sigma(&k, &g, &ConvOptions::default()).unwrap();
-    assert!((r.reshaped.lower() - 1.0).abs() < 1e-12 && (r.reshaped.upper() - 1.0).abs() < 1e-12, "{}", r.reshaped);
-    assert!(r.enclosure.lower() > 1.0, "certified σ {} should exceed 1", r.enclosure);
+    // ‖R‖ = 1 up to the rounding of the division (the enclosure is rigorous, width ≤ 1e-9).
+    assert!(
+        r.reshaped.lower() <= 1.0 + 1e-14 && r.reshaped.upper() >= 1.0 - 1e-14,
+        "{}",
+        r.reshaped
+    );
+    assert!(r.reshaped.upper() < 1.0 + 1e-8, "{}", r.reshaped);
+    assert!(
+        r.enclosure.lower() > 1.0,
+        "certified σ {} should exceed 1",
+        r.enclosure
+    );
     assert!(r.enclosure.lower() > 1.5, "{}", r.enclosure);
+}
+
+/// The exact rational oracle decides that σ of the (exactly representable)
+/// explicit matrix lies in every enclosure, on tiny geometries.
+#[test]
+fn exact_oracle_confirms_enclosures_on_tiny_geometries() {
+    let strat = (geometry_strategy(12), any::<u64>());
+    let checked = std::cell::Cell::new(0);
+    runner(25, 10)
+        .run(&strat, |(g, seed)| {
+            let k = random_kernel(&g, seed);
+            let ex = explicit_matrix(&k, &g).unwrap();
+            if ex.error > 0.0 {
+                return Ok(()); // aliased taps: fl(A) is not A exactly
+            }
+            let spectral = conv_sigma(&k, &g, &no_dense()).unwrap();
+            let e = spectral.enclosure;
+            prop_assert!(
+                lipcert::exact::contains_sigma(&ex.matrix, e.lower(), e.upper()).unwrap(),
+                "exact σ outside {e} for {g:?}"
+            );
+            let full = conv_sigma(&k, &g, &ConvOptions::default())
+                .unwrap()
+                .enclosure;
+            prop_assert!(
+                lipcert::exact::contains_sigma(&ex.matrix, full.lower(), full.upper()).unwrap()
+            );
+            // The tight dense enclosure is not trivially wide: shrinking it
+            // below its lower end must exclude σ.
+            if full.lower() > 0.0 {
+                prop_assert!(!lipcert::exact::contains_sigma(
+                    &ex.matrix,
+                    0.0,
+                    full.lower().next_down() * (1.0 - 1e-6)
+                )
+                .unwrap());
+            }
+            checked.set(checked.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        checked.get() >= 10,
+        "only {} geometries reached the oracle",
+        checked.get()
+    );
 }

@@ -54,8 +54,10 @@ fn direct_conv(k: &Kernel, g: &Conv2dGeometry, x: &[f64]) -> Vec<f64> {
                 for c in 0..cg {
                     for a in 0..g.kh {
                         for b in 0..g.kw {
-                            let pi = (i * g.stride.0 + a * g.dilation.0) as i64 - g.padding.0 as i64;
-                            let pj = (j * g.stride.1 + b * g.dilation.1) as i64 - g.padding.1 as i64;
+                            let pi =
+                                (i * g.stride.0 + a * g.dilation.0) as i64 - g.padding.0 as i64;
+                            let pj =
+                                (j * g.stride.1 + b * g.dilation.1) as i64 - g.padding.1 as i64;
                             acc += k.get(o, c, a, b) * read(grp * cg + c, pi, pj);
                         }
                     }
@@ -76,8 +78,28 @@ fn apply_matches_direct_definition_and_explicit_matrix() {
     runner(120, 1)
         .run(&(geometry_strategy(400), any::<u64>()), |(g, seed)| {
             let (oh, ow) = g.output_size();
-            prop_assert_eq!(oh, torch_out(g.h, g.padding.0, g.padding.2, g.dilation.0, g.kh, g.stride.0));
-            prop_assert_eq!(ow, torch_out(g.w, g.padding.1, g.padding.3, g.dilation.1, g.kw, g.stride.1));
+            prop_assert_eq!(
+                oh,
+                torch_out(
+                    g.h,
+                    g.padding.0,
+                    g.padding.2,
+                    g.dilation.0,
+                    g.kh,
+                    g.stride.0
+                )
+            );
+            prop_assert_eq!(
+                ow,
+                torch_out(
+                    g.w,
+                    g.padding.1,
+                    g.padding.3,
+                    g.dilation.1,
+                    g.kw,
+                    g.stride.1
+                )
+            );
             let k = random_kernel(&g, seed);
             let op = Conv2d::new(k.clone(), g).unwrap();
             prop_assert_eq!(op.nrows(), g.c_out * oh * ow);
@@ -91,9 +113,21 @@ fn apply_matches_direct_definition_and_explicit_matrix() {
             let yd = direct_conv(&k, &g, &x);
             let xn = rounding::norm2_up(&x);
             // Each of the three is within its rounding bound of the exact Ax.
-            let tol = 2.0 * op.apply_error_bound(xn) + ex.matrix.apply_error_bound(xn) + ex.error * xn;
-            let diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
-            prop_assert!(diff(&y, &ye) <= tol, "explicit: {} > {}", diff(&y, &ye), tol);
+            let tol =
+                2.0 * op.apply_error_bound(xn) + ex.matrix.apply_error_bound(xn) + ex.error * xn;
+            let diff = |a: &[f64], b: &[f64]| {
+                a.iter()
+                    .zip(b)
+                    .map(|(p, q)| (p - q).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            };
+            prop_assert!(
+                diff(&y, &ye) <= tol,
+                "explicit: {} > {}",
+                diff(&y, &ye),
+                tol
+            );
             prop_assert!(diff(&y, &yd) <= tol, "direct: {} > {}", diff(&y, &yd), tol);
             Ok(())
         })
@@ -114,8 +148,12 @@ fn transpose_is_the_adjoint() {
             op.apply(&x, &mut ax);
             op.apply_transpose(&y, &mut aty);
             let (l, r) = (dot(&ax, &y), dot(&x, &aty));
-            let scale = k.frobenius_up() * (g.kh * g.kw * 9) as f64 * (op.nrows() + op.ncols()) as f64;
-            prop_assert!((l - r).abs() <= 1e-13 * scale, "<Ax,y> = {l}, <x,Aᵀy> = {r}");
+            let scale =
+                k.frobenius_up() * (g.kh * g.kw * 9) as f64 * (op.nrows() + op.ncols()) as f64;
+            prop_assert!(
+                (l - r).abs() <= 1e-13 * scale,
+                "<Ax,y> = {l}, <x,Aᵀy> = {r}"
+            );
             // And Aᵀ matches the explicit transpose column sums.
             let ex = explicit_matrix(&k, &g).unwrap();
             let mut ate = vec![0.0; op.ncols()];
@@ -160,10 +198,16 @@ fn padding_map_norm_is_sqrt_max_multiplicity() {
 fn invalid_shapes_are_errors_not_panics() {
     let g = Conv2dGeometry::new(2, 2, 3, 3, 4, 4);
     let k = Kernel::from_f64(2, 1, 3, 3, vec![0.5; 18]).unwrap();
-    assert!(Conv2d::new(k, g).unwrap_err().to_string().contains("kernel shape"));
+    assert!(Conv2d::new(k, g)
+        .unwrap_err()
+        .to_string()
+        .contains("kernel shape"));
     assert!(Kernel::from_f64(1, 1, 2, 2, vec![1.0; 3]).is_err());
     assert!(Kernel::from_f32(1, 1, 1, 1, &[f32::INFINITY]).is_err());
     let big = Conv2dGeometry::new(64, 64, 3, 3, 64, 64);
     let kb = Kernel::from_f64(64, 64, 3, 3, vec![0.1; 64 * 64 * 9]).unwrap();
-    assert!(explicit_matrix(&kb, &big).unwrap_err().to_string().contains("size guard"));
+    assert!(explicit_matrix(&kb, &big)
+        .unwrap_err()
+        .to_string()
+        .contains("size guard"));
 }

@@ -162,17 +162,73 @@ pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> super::lanczos::RitzPair {
         let (a, b) = v.split_at(q);
         let (a, b) = (ColRef::from_slice(a), ColRef::from_slice(b));
         // w = Ŝ v = [X a − Y b; Y a + X b]
-        matmul(ColMut::from_slice_mut(&mut w1), Accum::Replace, x, a, 1.0, Par::Seq);
-        matmul(ColMut::from_slice_mut(&mut w1), Accum::Add, y, b, -1.0, Par::Seq);
-        matmul(ColMut::from_slice_mut(&mut w2), Accum::Replace, y, a, 1.0, Par::Seq);
-        matmul(ColMut::from_slice_mut(&mut w2), Accum::Add, x, b, 1.0, Par::Seq);
+        matmul(
+            ColMut::from_slice_mut(&mut w1),
+            Accum::Replace,
+            x,
+            a,
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            ColMut::from_slice_mut(&mut w1),
+            Accum::Add,
+            y,
+            b,
+            -1.0,
+            Par::Seq,
+        );
+        matmul(
+            ColMut::from_slice_mut(&mut w2),
+            Accum::Replace,
+            y,
+            a,
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            ColMut::from_slice_mut(&mut w2),
+            Accum::Add,
+            x,
+            b,
+            1.0,
+            Par::Seq,
+        );
         // out = Ŝᵀ w = [Xᵀ w1 + Yᵀ w2; −Yᵀ w1 + Xᵀ w2]
         let (o1, o2) = out.split_at_mut(q);
         let (c1, c2) = (ColRef::from_slice(&w1), ColRef::from_slice(&w2));
-        matmul(ColMut::from_slice_mut(o1), Accum::Replace, x.transpose(), c1, 1.0, Par::Seq);
-        matmul(ColMut::from_slice_mut(o1), Accum::Add, y.transpose(), c2, 1.0, Par::Seq);
-        matmul(ColMut::from_slice_mut(o2), Accum::Replace, x.transpose(), c2, 1.0, Par::Seq);
-        matmul(ColMut::from_slice_mut(o2), Accum::Add, y.transpose(), c1, -1.0, Par::Seq);
+        matmul(
+            ColMut::from_slice_mut(o1),
+            Accum::Replace,
+            x.transpose(),
+            c1,
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            ColMut::from_slice_mut(o1),
+            Accum::Add,
+            y.transpose(),
+            c2,
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            ColMut::from_slice_mut(o2),
+            Accum::Replace,
+            x.transpose(),
+            c2,
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            ColMut::from_slice_mut(o2),
+            Accum::Add,
+            y.transpose(),
+            c1,
+            -1.0,
+            Par::Seq,
+        );
     })
     .unwrap_or(super::lanczos::RitzPair {
         value: 0.0,

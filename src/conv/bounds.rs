@@ -131,7 +131,7 @@ pub fn circular_embedding_bound(
     let estimate_sq = est[0].0;
     // Pass 2: certify every block at a common candidate s.
     let mut s = rounding::mul_up(rounding::sqrt_up(estimate_sq), 1.0 + SLACK);
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
     for &(_, g, w, index) in &est {

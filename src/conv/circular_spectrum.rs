@@ -22,7 +22,7 @@
 
 use super::embedding::EmbeddingPlan;
 use super::kernel::Kernel;
-use crate::rounding::{self, ETA, UNIT_ROUNDOFF};
+use crate::rounding::{self, ETA};
 use faer::Mat;
 
 /// The blocks B_g(ω) of a kernel under an embedding plan.
@@ -59,7 +59,9 @@ fn twiddles(m: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn axis_taps(plan: &super::embedding::AxisPlan) -> (Vec<(usize, usize)>, Vec<Option<usize>>, usize) {
+fn axis_taps(
+    plan: &super::embedding::AxisPlan,
+) -> (Vec<(usize, usize)>, Vec<Option<usize>>, usize) {
     let m = plan.modulus as i128;
     let raw: Vec<(usize, usize)> = (0..plan.kernel)
         .map(|a| {
@@ -90,8 +92,8 @@ impl BlockSpectrum {
         let og = c_out / groups;
         let (taps_h, residues_h, n_res_h) = axis_taps(&plan.rows);
         let (taps_w, residues_w, n_res_w) = axis_taps(&plan.cols);
-        let constant = taps_h.iter().all(|t| t.0 == taps_h[0].0)
-            && taps_w.iter().all(|t| t.0 == taps_w[0].0);
+        let constant =
+            taps_h.iter().all(|t| t.0 == taps_h[0].0) && taps_w.iter().all(|t| t.0 == taps_w[0].0);
         let mut by_tap = vec![0.0; c_out * cg * kh * kw];
         for g in 0..groups {
             for a in 0..kh {
@@ -257,7 +259,6 @@ impl BlockSpectrum {
             rounding::mul_up(sqrt2, rounding::mul_up(l as f64, ETA)),
             rounding::sqrt_up(entries),
         );
-        debug_assert!(UNIT_ROUNDOFF > 0.0);
         rounding::add_up(rel, abs)
     }
 

@@ -165,10 +165,20 @@ impl EmbeddingPlan {
                 }
             }
             mode => {
-                let rows =
-                    AxisPlan::compression(ph, top, geometry.stride.0, geometry.dilation.0, geometry.kh);
-                let cols =
-                    AxisPlan::compression(pw, left, geometry.stride.1, geometry.dilation.1, geometry.kw);
+                let rows = AxisPlan::compression(
+                    ph,
+                    top,
+                    geometry.stride.0,
+                    geometry.dilation.0,
+                    geometry.kh,
+                );
+                let cols = AxisPlan::compression(
+                    pw,
+                    left,
+                    geometry.stride.1,
+                    geometry.dilation.1,
+                    geometry.kw,
+                );
                 let factor = match mode {
                     PaddingMode::Zeros => 1,
                     _ => {

@@ -316,7 +316,11 @@ mod tests {
         let e = g.validate().unwrap_err().to_string();
         assert!(e.contains("not divisible by groups"), "{e}");
         let mut g = Conv2dGeometry::new(2, 2, 7, 7, 5, 5);
-        assert!(g.validate().unwrap_err().to_string().contains("larger than the padded"));
+        assert!(g
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("larger than the padded"));
         g.padding = (1, 1, 1, 1);
         assert!(g.validate().is_ok());
         g.mode = PaddingMode::Reflect;
@@ -341,7 +345,10 @@ mod tests {
         let mut g = Conv2dGeometry::conv1d(2, 2, 3, 10);
         g.dilation = (1, 2);
         assert_eq!(g.output_size(), (1, 6));
-        assert_eq!("circular".parse::<PaddingMode>().unwrap(), PaddingMode::Circular);
+        assert_eq!(
+            "circular".parse::<PaddingMode>().unwrap(),
+            PaddingMode::Circular
+        );
         assert!("mirror".parse::<PaddingMode>().is_err());
     }
 }

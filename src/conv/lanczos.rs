@@ -68,7 +68,11 @@ pub fn lanczos_top_until(
                 break;
             }
         }
-        if k + 1 == steps || !(b > 1e-13 * a.abs().max(f64::MIN_POSITIVE)) || !b.is_finite() {
+        if k + 1 == steps
+            || b.is_nan()
+            || b <= 1e-13 * a.abs().max(f64::MIN_POSITIVE)
+            || !b.is_finite()
+        {
             break;
         }
         beta.push(b);
@@ -122,7 +126,10 @@ fn top_ritz(alpha: &[f64], beta: &[f64]) -> f64 {
             0.0
         }
     });
-    t.symmetric_eigenvalues().iter().copied().fold(f64::MIN, f64::max)
+    t.symmetric_eigenvalues()
+        .iter()
+        .copied()
+        .fold(f64::MIN, f64::max)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -138,7 +145,10 @@ mod tests {
         let d: Vec<f64> = (0..50).map(|i| 1.0 + i as f64 / 10.0).collect();
         let start = vec![1.0; 50];
         let r = lanczos_top(50, &start, 50, |x, y| {
-            y.iter_mut().zip(x).zip(&d).for_each(|((y, x), d)| *y = d * x)
+            y.iter_mut()
+                .zip(x)
+                .zip(&d)
+                .for_each(|((y, x), d)| *y = d * x)
         })
         .unwrap();
         assert!((r.value - 5.9).abs() < 1e-10, "{}", r.value);

@@ -102,7 +102,11 @@ impl Conv2d {
             for a in 0..kh {
                 for b in 0..kw {
                     let r = (c * kh + a) * kw + b;
-                    let col = cols.col_mut(r).try_as_col_major_mut().unwrap().as_slice_mut();
+                    let col = cols
+                        .col_mut(r)
+                        .try_as_col_major_mut()
+                        .unwrap()
+                        .as_slice_mut();
                     for i in 0..oh {
                         let Some(si) = self.rows.source[i * geo.stride.0 + a * geo.dilation.0]
                         else {
@@ -176,8 +180,16 @@ impl LinearOperator for Conv2d {
         for (g, rt) in self.reshaped_t.iter().enumerate() {
             let cols = self.im2col(x, g);
             // Yᵍᵀ (P × og, column-major = the output planes of group g) = cols · Rᵍᵀ.
-            let out = MatMut::from_column_major_slice_mut(&mut y[g * og * p..(g + 1) * og * p], p, og);
-            faer::linalg::matmul::matmul(out, Accum::Replace, cols.as_ref(), rt.as_ref(), 1.0, Par::Seq);
+            let out =
+                MatMut::from_column_major_slice_mut(&mut y[g * og * p..(g + 1) * og * p], p, og);
+            faer::linalg::matmul::matmul(
+                out,
+                Accum::Replace,
+                cols.as_ref(),
+                rt.as_ref(),
+                1.0,
+                Par::Seq,
+            );
         }
     }
 
@@ -191,7 +203,14 @@ impl LinearOperator for Conv2d {
         for (g, rt) in self.reshaped_t.iter().enumerate() {
             let yg = MatRef::from_column_major_slice(&y[g * og * p..(g + 1) * og * p], p, og);
             let mut cols = Mat::<f64>::zeros(p, rt.nrows());
-            faer::linalg::matmul::matmul(cols.as_mut(), Accum::Replace, yg, rt.transpose(), 1.0, Par::Seq);
+            faer::linalg::matmul::matmul(
+                cols.as_mut(),
+                Accum::Replace,
+                yg,
+                rt.transpose(),
+                1.0,
+                Par::Seq,
+            );
             self.col2im_add(cols.as_ref(), g, x);
         }
     }

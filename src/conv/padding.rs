@@ -175,8 +175,17 @@ mod tests {
         assert_eq!(src(PaddingMode::Circular), vec![2, 3, 0, 1, 2, 3, 0, 1]);
         assert_eq!(src(PaddingMode::Reflect), vec![2, 1, 0, 1, 2, 3, 2, 1]);
         assert_eq!(src(PaddingMode::Replicate), vec![0, 0, 0, 1, 2, 3, 3, 3]);
-        assert_eq!(AxisPadding::new(PaddingMode::Replicate, 4, 2, 2).max_multiplicity(), 3);
-        assert_eq!(AxisPadding::new(PaddingMode::Reflect, 4, 2, 2).max_multiplicity(), 3);
-        assert_eq!(AxisPadding::new(PaddingMode::Zeros, 4, 2, 2).max_multiplicity(), 1);
+        assert_eq!(
+            AxisPadding::new(PaddingMode::Replicate, 4, 2, 2).max_multiplicity(),
+            3
+        );
+        assert_eq!(
+            AxisPadding::new(PaddingMode::Reflect, 4, 2, 2).max_multiplicity(),
+            3
+        );
+        assert_eq!(
+            AxisPadding::new(PaddingMode::Zeros, 4, 2, 2).max_multiplicity(),
+            1
+        );
     }
 }

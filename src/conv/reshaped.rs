@@ -8,13 +8,13 @@
 //! kernels, so only the upper relation σ ≤ √(kh·kw)·‖R‖ survives (σ is the
 //! max over groups of the per-group norms).
 
-use super::dense_bound::dense_enclosure;
 use super::kernel::Kernel;
 use crate::enclosure::Enclosure;
 use crate::error::Result;
+use crate::sigma::{sigma, SigmaOptions};
 
-/// Certified enclosure of ‖R‖₂ (dense Gram + Cholesky certificate and vector
-/// lower bound, see [`dense_enclosure`]).
+/// Certified enclosure of ‖R‖₂ by the crate's dense entry point
+/// [`sigma`] with its default (rigorous, relative width 1e-9) options.
 ///
 /// ```
 /// use lipcert::conv::{reshaped_norm, Kernel};
@@ -23,5 +23,5 @@ use crate::error::Result;
 /// assert!(r.lower() <= 5.0 && 5.0 <= r.upper() && r.relative_width() < 1e-10);
 /// ```
 pub fn reshaped_norm(kernel: &Kernel) -> Result<Enclosure> {
-    dense_enclosure(&kernel.reshaped()?, 0.0)
+    sigma(&kernel.reshaped()?, &SigmaOptions::default())
 }
