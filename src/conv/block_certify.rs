@@ -38,14 +38,14 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
     let (stacked, m, n, sign) = if q <= p {
         (z.to_owned(), p, q, 1.0)
     } else {
-        // Bᴴ = Xᵀ − iYᵀ.
+        // Bᴴ = Xᵀ − iYᵀ: stack [Xᵀ; Yᵀ] and flip the sign of T below.
         let mut s = Mat::<f64>::zeros(2 * q, p);
-        for j in 0..p {
-            for i in 0..q {
-                s[(i, j)] = z[(j, i)];
-                s[(q + i, j)] = z[(p + j, i)];
-            }
-        }
+        s.as_mut()
+            .submatrix_mut(0, 0, q, p)
+            .copy_from(z.subrows(0, p).transpose());
+        s.as_mut()
+            .submatrix_mut(q, 0, q, p)
+            .copy_from(z.subrows(p, p).transpose());
         (s, q, p, -1.0)
     };
     let x = stacked.as_ref().subrows(0, m);
@@ -64,16 +64,13 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
     );
     let mut t = Mat::<f64>::zeros(n, n);
     matmul(t.as_mut(), Accum::Replace, x.transpose(), y, sign, Par::Seq);
+    // Lower triangle of [[Re, −(T − Tᵀ)ᵀ], [T − Tᵀ, Re]]; the strict upper
+    // triangle of `re` is zero and never read.
     let mut lower = Mat::<f64>::zeros(2 * n, 2 * n);
-    for j in 0..n {
-        for i in j..n {
-            lower[(i, j)] = re[(i, j)];
-            lower[(n + i, n + j)] = re[(i, j)];
-        }
-        for i in 0..n {
-            lower[(n + i, j)] = t[(i, j)] - t[(j, i)];
-        }
-    }
+    lower.as_mut().submatrix_mut(0, 0, n, n).copy_from(&re);
+    lower.as_mut().submatrix_mut(n, n, n, n).copy_from(&re);
+    let skew = &t - t.transpose();
+    lower.as_mut().submatrix_mut(n, 0, n, n).copy_from(&skew);
     let ss = sum_of_squares(stacked.as_ref());
     let fro_sq = rounding::mul_up(2.0, rounding::sum_of_squares_up(ss, 2 * m * n));
     let radius = rounding::add_up(
