@@ -375,3 +375,46 @@ fn exact_oracle_confirms_enclosures_on_tiny_geometries() {
         checked.get()
     );
 }
+
+/// Scaling the kernel by a power of two scales the enclosure (no overflow or
+/// underflow trouble at extreme magnitudes), a zero kernel gives [0, 0], and
+/// kernels near the f64 limit give an answer or a clear error, never a panic.
+#[test]
+fn extreme_magnitudes_scale_or_fail_cleanly() {
+    let mut g = Conv2dGeometry::new(2, 2, 3, 3, 6, 5);
+    g.padding = (1, 2, 0, 1);
+    g.stride = (1, 2);
+    let base = random_kernel(&g, 11);
+    let r0 = conv_sigma(&base, &g, &no_dense()).unwrap().enclosure;
+    for e in [600i32, -600] {
+        let c = 2f64.powi(e);
+        let k =
+            Kernel::from_f64(2, 2, 3, 3, base.values().iter().map(|v| v * c).collect()).unwrap();
+        let r = conv_sigma(&k, &g, &no_dense()).unwrap().enclosure;
+        assert!(
+            (r.upper() / c - r0.upper()).abs() <= 1e-12 * r0.upper(),
+            "{r} vs {r0}"
+        );
+        assert!(
+            (r.lower() / c - r0.lower()).abs() <= 1e-6 * r0.lower(),
+            "{r} vs {r0}"
+        );
+    }
+    let zero = Kernel::from_f64(2, 2, 3, 3, vec![0.0; 36]).unwrap();
+    let z = conv_sigma(&zero, &g, &ConvOptions::default()).unwrap();
+    assert_eq!((z.enclosure.lower(), z.enclosure.upper()), (0.0, 0.0));
+    let huge = Kernel::from_f64(
+        2,
+        2,
+        3,
+        3,
+        base.values().iter().map(|v| v * 1e307).collect(),
+    )
+    .unwrap();
+    match conv_sigma(&huge, &g, &ConvOptions::default()) {
+        Ok(r) => {
+            assert!(r.enclosure.upper().is_finite() && r.enclosure.lower() <= r.enclosure.upper())
+        }
+        Err(e) => assert!(matches!(e, lipcert::Error::Overflow { .. }), "{e}"),
+    }
+}

@@ -39,6 +39,15 @@ pub struct ExplicitConv {
 ///
 /// Errors: [`Error::InvalidOption`] when the geometry is invalid or the
 /// matrix would have more than [`MAX_EXPLICIT_ENTRIES`] entries.
+///
+/// ```
+/// use lipcert::conv::{explicit_matrix, Conv2dGeometry, Kernel};
+/// let g = Conv2dGeometry::conv1d(1, 1, 2, 3);
+/// let k = Kernel::from_f64(1, 1, 1, 2, vec![1.0, -1.0]).unwrap();
+/// let a = explicit_matrix(&k, &g).unwrap();
+/// assert_eq!(a.matrix.to_row_major(), vec![1.0, -1.0, 0.0, 0.0, 1.0, -1.0]);
+/// assert_eq!(a.error, 0.0);
+/// ```
 pub fn explicit_matrix(kernel: &Kernel, geometry: &Conv2dGeometry) -> Result<ExplicitConv> {
     kernel.check_matches(geometry)?;
     let (m, n) = (geometry.output_len(), geometry.input_len());

@@ -52,6 +52,9 @@ pub fn lanczos_top_until(
     for k in 0..steps {
         apply(&basis[k], &mut w);
         let a = dot(&w, &basis[k]);
+        if !a.is_finite() {
+            return None;
+        }
         alpha.push(a);
         // Full reorthogonalization (twice is enough: Kahan–Parlett).
         for _ in 0..2 {

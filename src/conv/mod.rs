@@ -47,6 +47,17 @@ use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};
 use crate::error::Result;
 use crate::operator::LinearOperator;
+use crate::rounding;
+
+/// Lower bound l ≤ x·2^k for x ≥ 0 (exact unless the result underflows).
+fn scale_down(x: f64, k: i32) -> f64 {
+    let r = rounding::scale_pow2(x, k);
+    if rounding::scale_pow2(r, -k) == x {
+        r
+    } else {
+        r.next_down().max(0.0)
+    }
+}
 
 /// Options of [`conv_sigma`].
 #[derive(Debug, Clone, PartialEq)]
@@ -137,8 +148,16 @@ pub fn conv_sigma(
             relative_width: 0.0,
         });
     }
-    let op = Conv2d::new(kernel.clone(), *geometry)?;
     let bound = circular_embedding_bound(kernel, geometry)?;
+    // The lower bound is computed on the kernel scaled by a power of two
+    // (largest entry in [1, 2)) so that no norm overflows or underflows; the
+    // scaling is exact (checked), and σ scales with it.
+    let e = rounding::exponent_of(kernel.max_abs());
+    let (scaled, e) = match kernel.scaled_pow2_exact(-e) {
+        Some(k) => (k, e),
+        None => (kernel.clone(), 0),
+    };
+    let op = Conv2d::new(scaled, *geometry)?;
     let mut lower = 0.0f64;
     let mut best_start: Option<&Vec<f64>> = None;
     for v in &bound.start_vectors {
@@ -167,9 +186,13 @@ pub fn conv_sigma(
                 estimate = estimate.max(pair.value.sqrt());
             }
         }
-    } else {
-        estimate = estimate.max(bound.spectrum_estimate);
     }
+    let lower = scale_down(lower, e);
+    let estimate = if bound.exact {
+        bound.spectrum_estimate
+    } else {
+        rounding::scale_pow2(estimate, e)
+    };
     let certificate = if bound.exact {
         "circular spectrum (per-frequency Cholesky certificates) + vector lower bound"
     } else {
