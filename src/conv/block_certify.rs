@@ -35,8 +35,9 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
     let q = z.ncols();
     // The chosen side as a stacked [X; Y] with m rows per half, and the sign
     // of its imaginary part relative to the stored Y.
+    let transposed;
     let (stacked, m, n, sign) = if q <= p {
-        (z.to_owned(), p, q, 1.0)
+        (z, p, q, 1.0)
     } else {
         // Bᴴ = Xᵀ − iYᵀ: stack [Xᵀ; Yᵀ] and flip the sign of T below.
         let mut s = Mat::<f64>::zeros(2 * q, p);
@@ -46,18 +47,19 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
         s.as_mut()
             .submatrix_mut(q, 0, q, p)
             .copy_from(z.subrows(p, p).transpose());
-        (s, q, p, -1.0)
+        transposed = s;
+        (transposed.as_ref(), q, p, -1.0)
     };
-    let x = stacked.as_ref().subrows(0, m);
-    let y = stacked.as_ref().subrows(m, m);
+    let x = stacked.subrows(0, m);
+    let y = stacked.subrows(m, m);
     let mut re = Mat::<f64>::zeros(n, n);
     triangular::matmul(
         re.as_mut(),
         BlockStructure::TriangularLower,
         Accum::Replace,
-        stacked.as_ref().transpose(),
+        stacked.transpose(),
         BlockStructure::Rectangular,
-        stacked.as_ref(),
+        stacked,
         BlockStructure::Rectangular,
         1.0,
         Par::Seq,
@@ -71,7 +73,7 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
     lower.as_mut().submatrix_mut(n, n, n, n).copy_from(&re);
     let skew = &t - t.transpose();
     lower.as_mut().submatrix_mut(n, 0, n, n).copy_from(&skew);
-    let ss = sum_of_squares(stacked.as_ref());
+    let ss = sum_of_squares(stacked);
     let fro_sq = rounding::mul_up(2.0, rounding::sum_of_squares_up(ss, 2 * m * n));
     let radius = rounding::add_up(
         rounding::mul_up(rounding::gamma(2 * m), fro_sq),
