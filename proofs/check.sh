@@ -19,8 +19,13 @@ ALLOWED_AXIOMS=(
   "ClassicalDedekindReals.sig_forall_dec"
   "ClassicalDedekindReals.sig_not_dec"
   "FunctionalExtensionality.functional_extensionality_dep"
-  # Excluded middle; used by Flocq (e.g. generic_format_EM, round_DN_or_UP).
+  # Excluded middle; used by Flocq (e.g. generic_format_EM, round_DN_or_UP)
+  # and by the standard library's mean value theorem.
   "Classical_Prop.classic"
+  # Hilbert's epsilon (a choice operator on R), used by mathcomp-analysis'
+  # Rstruct to make R a mathcomp fieldType; only Invert.v (and Strict.v,
+  # which uses it) depend on it.
+  "Epsilon.epsilon_statement"
 )
 
 start=$(date +%s)

@@ -8,11 +8,13 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+pub mod cli;
 pub mod conv;
 pub mod enclosure;
 pub mod error;
 pub mod estimate;
 pub mod exact;
+pub mod io;
 pub mod matrix;
 pub mod operator;
 pub mod random;

@@ -245,7 +245,8 @@ impl DenseMatrix {
     ///
     /// Multiplying by a power of two is exact unless a result overflows or
     /// lands in the subnormal range (proof: proofs/theories/FloatRounding.v,
-    /// `scale_pow2_exact`). Overflow is refused. Bits lost to underflow are at
+    /// `scale_pow2_exact`; the underflow loss: proofs/theories/FloatRounding.v, `scale_pow2_error`).
+    /// Overflow is refused. Bits lost to underflow are at
     /// most η/2 per entry, so ‖2^k W − S‖₂ ≤ ‖·‖_F ≤ √(mn)·η/2; the returned
     /// `lost` is that bound (0 when every entry round-trips exactly), in the
     /// units of the scaled matrix.

@@ -115,6 +115,8 @@ pub fn sum_up<I: IntoIterator<Item = f64>>(terms: I) -> f64 {
 /// Upper bound on the Euclidean norm ‖x‖₂, from the a-priori dot-product
 /// bound |fl(Σxᵢ²) − Σxᵢ²| ≤ γₙ Σxᵢ² + n·η (see [`gamma`],
 /// [`underflow_slack`]), which gives Σxᵢ² ≤ (fl(Σxᵢ²) + n·η)/(1 − γₙ).
+///
+/// Proof: proofs/theories/FloatDot.v, `sum_of_squares_bounds`
 pub fn norm2_up(x: &[f64]) -> f64 {
     let n = x.len();
     let s: f64 = x.iter().map(|v| v * v).sum();

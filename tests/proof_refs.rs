@@ -7,8 +7,9 @@
 //! the citation wraps, on the next line, up to the end of the citation: the
 //! first `)`, `;`, or sentence-ending `.`). For each, it asserts that
 //! `proofs/theories/<File>.v` exists and contains `Theorem <name>` or
-//! `Lemma <name>` as a whole word. It also asserts that no `.v` file under
-//! `proofs/` contains the word `Admitted`.
+//! `Lemma <name>` as a whole word, and that the file is listed in
+//! `proofs/_CoqProject` (so `proofs/check.sh` builds it). It also asserts that
+//! no `.v` file under `proofs/` contains the word `Admitted`.
 //!
 //! The test uses only `std` (no dependency on the lipcert API and no Coq), so
 //! it runs with plain `cargo test` on any machine. The full check of the proofs
@@ -71,14 +72,12 @@ fn citation_end(s: &str) -> usize {
         match b {
             b'`' => in_tick = !in_tick,
             b')' | b';' if !in_tick => return i,
-            b'.' if !in_tick => {
-                if i + 1 == bytes.len() || bytes[i + 1].is_ascii_whitespace() {
-                    return i;
-                }
+            b'.' if !in_tick && (i + 1 == bytes.len() || bytes[i + 1].is_ascii_whitespace()) => {
+                return i;
             }
             _ => {}
         }
-        if !in_tick && s[i..].starts_with(MARKER) {
+        if !in_tick && bytes[i..].starts_with(MARKER.as_bytes()) {
             return i;
         }
     }
@@ -174,6 +173,21 @@ fn cited_theorems_exist() {
     let theories = root().join("proofs").join("theories");
     let mut missing = Vec::new();
     let cites = citations();
+    // Every cited file must be built by `proofs/check.sh`, i.e. listed in
+    // `proofs/_CoqProject`.
+    let project = fs::read_to_string(root().join("proofs").join("_CoqProject")).unwrap_or_default();
+    for (src, line, vfile, _) in &cites {
+        let listed = project
+            .lines()
+            .any(|l| l.trim() == format!("theories/{vfile}"));
+        if !listed {
+            missing.push(format!(
+                "{}:{line}: cites proofs/theories/{vfile}, which is not listed in proofs/_CoqProject \
+                 (so proofs/check.sh does not check it)",
+                src.display()
+            ));
+        }
+    }
     for (src, line, vfile, name) in &cites {
         let path = theories.join(vfile);
         match fs::read_to_string(&path) {

@@ -331,3 +331,61 @@ Proof.
   assert (t * t * dot n v v <= t * t * (1 + alpha)) by (apply Rmult_le_compat_l; [apply Rle_0_sqr|exact Vv]).
   pose proof (Rle_abs (- E i i)). rewrite Rabs_Ropp in *. lra.
 Qed.
+
+Lemma quadform_bound : forall n E e y, bounded n n E e -> quadform n E y <= e * dot n y y.
+Proof.
+  intros n E e y HE. unfold quadform.
+  eapply Rle_trans; [apply Rle_abs|]. eapply Rle_trans; [apply cauchy_schwarz|].
+  pose proof (norm_nonneg n y). rewrite <- norm_sq.
+  replace (e * (norm n y * norm n y)) with (norm n y * (e * norm n y)) by ring.
+  apply Rmult_le_compat_l; [assumption|apply HE].
+Qed.
+
+(** [rump_upper_bound]: upper half of Rump 2011 Thm 3.2, *given* that the
+    square matrix V is onto (every x is V y).  (That a square V with
+    |I - V^T V| < 1 is invertible is standard linear algebra that our
+    lightweight matrix library does not formalize; it is the one
+    hypothesis beyond Rump's.)  B = S V, B^T B = D + E with D diagonal,
+    D_aa <= d, sigma(E) <= eps, sigma(I - V^T V) <= alpha < 1 ==>
+    sigma(S) <= sqrt((d + eps)/(1 - alpha)). *)
+Theorem rump_upper_bound : forall m n (S V D E : mat) d eps alpha,
+  0 <= alpha < 1 -> 0 <= d + eps ->
+  (forall a b, (a < n)%nat -> (b < n)%nat -> gram m (matmul n S V) a b = D a b + E a b) ->
+  (forall a b, (a < n)%nat -> (b < n)%nat -> a <> b -> D a b = 0) ->
+  (forall a, (a < n)%nat -> D a a <= d) ->
+  bounded n n E eps ->
+  bounded n n (msub (ident 1) (gram n V)) alpha ->
+  (forall x, exists y, forall i, (i < n)%nat -> matvec n V y i = x i) ->
+  bounded m n S (sqrt ((d + eps) / (1 - alpha))).
+Proof.
+  intros m n S V D E d eps alpha Ha Hde HG HDoff HDd HE HA Honto x.
+  destruct (Honto x) as [y Hy].
+  assert (Hc : 0 <= (d + eps) / (1 - alpha)) by (apply Rmult_le_pos; [lra|apply Rlt_le, Rinv_0_lt_compat; lra]).
+  apply norm_le_of_sq; [apply sqrt_pos|]. rewrite sqrt_sqrt by exact Hc.
+  (* |S x|^2 = y^T (B^T B) y <= (d + eps) |y|^2 *)
+  assert (Sx : dot m (matvec n S x) (matvec n S x) = quadform n (gram m (matmul n S V)) y).
+  { rewrite quadform_gram. unfold dot. apply sum_ext. intros r _.
+    rewrite (matvec_matmul n n S V y r). rewrite (matvec_ext n S x (matvec n V y)) by (intros; symmetry; auto).
+    reflexivity. }
+  assert (Q1 : quadform n (gram m (matmul n S V)) y <= (d + eps) * dot n y y).
+  { rewrite (quadform_ext n _ (madd D E)) by (intros; unfold madd; auto).
+    rewrite quadform_add. pose proof (quadform_bound n E eps y HE) as QE.
+    assert (QD : quadform n D y <= d * dot n y y).
+    { unfold quadform, dot, matvec. rewrite <- sum_scal_l. apply sum_le. intros a Ha'.
+      rewrite (sum_single n _ a Ha') by (intros b Hb1 Hb; rewrite HDoff by (auto; lia); ring).
+      replace (y a * (D a a * y a)) with (D a a * (y a * y a)) by ring.
+      apply Rmult_le_compat_r; [apply Rle_0_sqr|auto]. }
+    lra. }
+  (* |x|^2 = y^T V^T V y >= (1 - alpha) |y|^2 *)
+  assert (Xn : dot n x x = quadform n (gram n V) y).
+  { rewrite quadform_gram. unfold dot. apply sum_ext. intros i Hi. rewrite Hy by exact Hi. reflexivity. }
+  assert (Q2 : (1 - alpha) * dot n y y <= dot n x x).
+  { pose proof (quadform_bound n _ alpha y HA) as QA.
+    rewrite quadform_sub, quadform_ident in QA. rewrite Xn. lra. }
+  assert (Yn : dot n y y <= dot n x x / (1 - alpha)).
+  { apply (Rmult_le_reg_l (1 - alpha)); [lra|].
+    replace ((1 - alpha) * (dot n x x / (1 - alpha))) with (dot n x x) by (field; lra). lra. }
+  rewrite Sx. eapply Rle_trans; [exact Q1|].
+  replace ((d + eps) / (1 - alpha) * dot n x x) with ((d + eps) * (dot n x x / (1 - alpha))) by (field; lra).
+  apply Rmult_le_compat_l; [exact Hde|exact Yn].
+Qed.

@@ -103,28 +103,35 @@ Proof.
   apply u_rod1pu_ro_le_u_ro.
 Qed.
 
-(** A summation tree over rounded products. *)
+(** A summation tree over rounded products.  [Fma a b t] is a fused
+    multiply-add: fl(a*b + fl(t)) with a single rounding. *)
 Inductive tree : Type :=
   | Leaf (a b : R)
-  | Node (l r : tree).
+  | Node (l r : tree)
+  | Fma (a b : R) (t : tree).
 
 Fixpoint leaves (t : tree) : list (R * R) :=
-  match t with Leaf a b => (a, b) :: nil | Node l r => leaves l ++ leaves r end.
+  match t with Leaf a b => (a, b) :: nil | Node l r => leaves l ++ leaves r
+  | Fma a b t' => (a, b) :: leaves t' end.
 
 Fixpoint size (t : tree) : nat :=
-  match t with Leaf _ _ => 1%nat | Node l r => (size l + size r)%nat end.
+  match t with Leaf _ _ => 1%nat | Node l r => (size l + size r)%nat
+  | Fma _ _ t' => S (size t') end.
 
 (** Exact value: sum of the products. *)
 Fixpoint exact (t : tree) : R :=
-  match t with Leaf a b => a * b | Node l r => exact l + exact r end.
+  match t with Leaf a b => a * b | Node l r => exact l + exact r
+  | Fma a b t' => a * b + exact t' end.
 
 (** Sum of the absolute values of the products. *)
 Fixpoint absum (t : tree) : R :=
-  match t with Leaf a b => Rabs (a * b) | Node l r => absum l + absum r end.
+  match t with Leaf a b => Rabs (a * b) | Node l r => absum l + absum r
+  | Fma a b t' => Rabs (a * b) + absum t' end.
 
 (** Floating-point value: every product and every addition rounded. *)
 Fixpoint fl (t : tree) : R :=
-  match t with Leaf a b => fl1 (a * b) | Node l r => fl1 (fl l + fl r) end.
+  match t with Leaf a b => fl1 (a * b) | Node l r => fl1 (fl l + fl r)
+  | Fma a b t' => fl1 (a * b + fl t') end.
 
 Definition sum_prod (L : list (R * R)) : R :=
   fold_right (fun p s => fst p * snd p + s) 0 L.
@@ -137,11 +144,17 @@ Lemma sum_abs_prod_app : forall L M, sum_abs_prod (L ++ M) = sum_abs_prod L + su
 Proof. induction L as [|p L IH]; intro M; simpl; [ring|rewrite IH; ring]. Qed.
 
 Lemma exact_leaves : forall t, exact t = sum_prod (leaves t).
-Proof. induction t; simpl; [unfold sum_prod; simpl; ring|rewrite sum_prod_app; congruence]. Qed.
+Proof.
+  induction t; simpl; [unfold sum_prod; simpl; ring|rewrite sum_prod_app; congruence|].
+  rewrite IHt. reflexivity.
+Qed.
 Lemma absum_leaves : forall t, absum t = sum_abs_prod (leaves t).
-Proof. induction t; simpl; [unfold sum_abs_prod; simpl; ring|rewrite sum_abs_prod_app; congruence]. Qed.
+Proof.
+  induction t; simpl; [unfold sum_abs_prod; simpl; ring|rewrite sum_abs_prod_app; congruence|].
+  rewrite IHt. reflexivity.
+Qed.
 Lemma size_leaves : forall t, size t = length (leaves t).
-Proof. induction t; simpl; [reflexivity|rewrite app_length; congruence]. Qed.
+Proof. induction t; simpl; [reflexivity|rewrite app_length; congruence|congruence]. Qed.
 
 (** The exact sum does not depend on the order of the terms. *)
 Lemma sum_prod_perm : forall L M, Permutation.Permutation L M -> sum_prod L = sum_prod M.
@@ -154,8 +167,8 @@ Proof. induction t; simpl; lia. Qed.
 
 Lemma abs_exact_le : forall t, Rabs (exact t) <= absum t.
 Proof.
-  induction t; simpl; [lra|].
-  eapply Rle_trans; [apply Rabs_triang|lra].
+  induction t; simpl; [lra| |];
+  (eapply Rle_trans; [apply Rabs_triang|lra]).
 Qed.
 
 Lemma absum_nonneg : forall t, 0 <= absum t.
@@ -171,8 +184,13 @@ Theorem dot_error_bound_general :
   Rabs (fl t - exact t)
     <= gamma (size t) * absum t + INR (size t) * (/ 2 * eta) * (1 + u) ^ (Nat.pred (size t)).
 Proof.
-  pose proof u_pos as Hu. pose proof eta_pos as He.
-  induction t as [a b|l IHl r IHr]; intro Hn.
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
+  assert (U1 : u <= gamma 1).
+  { unfold gamma. simpl INR. rewrite Rmult_1_l.
+    unfold Rdiv. rewrite <- (Rmult_1_r u) at 1.
+    apply Rmult_le_compat_l; [lra|].
+    rewrite <- Rinv_1. apply Rinv_le_contravar; lra. }
+  induction t as [a b|l IHl r IHr|a b t IHt]; intro Hn.
   - simpl. simpl in Hn. unfold fl1.
     eapply Rle_trans; [apply rn_error_bound|].
     assert (u <= gamma 1).
@@ -246,6 +264,42 @@ Proof.
     rewrite Hk.
     replace ((INR (S a) + INR (S b)) * h * P) with (INR (S a) * h * P + INR (S b) * h * P) by ring.
     lra.
+  - (* fused multiply-add: fl(a b + fl t) rounded once *)
+    simpl size in *. simpl fl; simpl exact; simpl absum.
+    pose proof (size_pos t) as Pt. set (k := size t) in *.
+    assert (Hk : INR k * u < 1) by (rewrite S_INR in Hn; lra).
+    specialize (IHt Hk).
+    set (Et := fl t - exact t) in *.
+    set (y := a * b + fl t).
+    pose proof (rn_error_bound choice y) as Ry. fold fl1 in Ry.
+    assert (Hy : Rabs y <= Rabs (a * b) + absum t + Rabs Et).
+    { unfold y, Et. replace (a * b + fl t) with (a * b + exact t + (fl t - exact t)) by ring.
+      eapply Rle_trans; [apply Rabs_triang|].
+      pose proof (Rabs_triang (a * b) (exact t)). pose proof (abs_exact_le t). lra. }
+    assert (Htot : Rabs (fl1 y - (a * b + exact t)) <= Rabs (fl1 y - y) + Rabs Et).
+    { replace (fl1 y - (a * b + exact t)) with ((fl1 y - y) + Et) by (unfold y, Et; ring).
+      apply Rabs_triang. }
+    set (h := / 2 * eta) in *.
+    assert (Hh : 0 <= h) by (unfold h; lra).
+    pose proof (absum_nonneg t) as At.
+    assert (G1 : (1 + u) * gamma k + u <= gamma (S k)) by (apply gamma_step; exact Hn).
+    assert (G2 : u <= gamma (S k)) by (eapply Rle_trans; [exact U1|apply gamma_mono; [lia|exact Hn]]).
+    assert (R1 : 0 <= (gamma (S k) - ((1 + u) * gamma k + u)) * absum t) by (apply Rmult_le_pos; lra).
+    assert (R2 : 0 <= (gamma (S k) - u) * Rabs (a * b)) by (apply Rmult_le_pos; [lra|apply Rabs_pos]).
+    destruct k as [|k']; [lia|].
+    assert (Pw1 : 1 <= (1 + u) ^ S k').
+    { apply pow_R1_Rle. lra. }
+    assert (Tk : (1 + u) * (INR (S k') * h * (1 + u) ^ Nat.pred (S k')) + h
+                 <= INR (S (S k')) * h * (1 + u) ^ Nat.pred (S (S k'))).
+    { simpl Nat.pred. rewrite (S_INR (S k')).
+      replace ((1 + u) * (INR (S k') * h * (1 + u) ^ k')) with (INR (S k') * h * (1 + u) ^ S k') by (simpl; ring).
+      assert (h * 1 <= h * (1 + u) ^ S k') by (apply Rmult_le_compat_l; lra). lra. }
+    set (T := INR (S k') * h * (1 + u) ^ Nat.pred (S k')) in *.
+    assert (M1 : (1 + u) * Rabs Et <= (1 + u) * (gamma (S k') * absum t + T))
+      by (apply Rmult_le_compat_l; lra).
+    assert (M2 : u * Rabs y <= u * (Rabs (a * b) + absum t + Rabs Et))
+      by (apply Rmult_le_compat_l; lra).
+    lra.
 Qed.
 
 (** [dot_error_bound]: for n = number of products with 2 n u <= 1 (the Rust
@@ -290,6 +344,30 @@ Proof.
   rewrite <- (sum_prod_perm _ _ HP), <- (sum_abs_prod_perm _ _ HP).
   rewrite <- (Permutation.Permutation_length HP), <- size_leaves in *.
   apply dot_error_bound; exact Hn.
+Qed.
+
+(** [sum_of_squares_bounds]: for a sum of squares (or of nonnegative
+    products) S = sum x_i^2 computed as F = fl(t) in any order,
+    (1 - gamma_n) S <= F + n eta and F - n eta <= (1 + gamma_n) S;
+    so S <= (F + n eta)/(1 - gamma_n) and S >= (F - n eta)/(1 + gamma_n)
+    (rounding.rs: norm2_up, sum_of_squares_up, norm2_down). *)
+Theorem sum_of_squares_bounds : forall t,
+  (forall p, In p (leaves t) -> 0 <= fst p * snd p) ->
+  2 * INR (size t) * u <= 1 ->
+  (1 - gamma (size t)) * sum_prod (leaves t) <= fl t + INR (size t) * eta /\
+  fl t - INR (size t) * eta <= (1 + gamma (size t)) * sum_prod (leaves t).
+Proof.
+  intros t Hpos Hn.
+  pose proof (dot_error_bound t Hn) as B.
+  assert (E : sum_abs_prod (leaves t) = sum_prod (leaves t)).
+  { revert Hpos. generalize (leaves t). intro L.
+    induction L as [|p L IH]; intro Hp; [reflexivity|].
+    unfold sum_abs_prod, sum_prod in *. simpl.
+    rewrite Rabs_right by (apply Rle_ge, Hp; left; reflexivity).
+    rewrite IH by (intros q Hq; apply Hp; right; exact Hq). reflexivity. }
+  rewrite E in B. pose proof (Rle_abs (fl t - sum_prod (leaves t))).
+  pose proof (Rle_abs (- (fl t - sum_prod (leaves t)))). rewrite Rabs_Ropp in *.
+  split; lra.
 Qed.
 
 (** Left-to-right summation, as in Rust's [Iterator::sum] after the first

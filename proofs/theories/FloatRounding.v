@@ -121,6 +121,36 @@ Proof.
   unfold RN; apply round_generic; auto with typeclass_instances.
 Qed.
 
+(** Near zero the absolute error is at most eta/2: for |x| < 2^-1021,
+    |RN(x) - x| <= 2^-1075 (the spacing of floats there is eta = 2^-1074). *)
+Lemma rn_error_small : forall x, Rabs x < bpow radix2 (emin + prec) ->
+  Rabs (RN x - x) <= / 2 * eta.
+Proof.
+  intros x Hx. unfold RN.
+  eapply Rle_trans; [apply error_le_half_ulp; auto with typeclass_instances|].
+  unfold fexp. rewrite ulp_FLT_small by (exact Hx || exact prec_gt_0).
+  right. reflexivity.
+Qed.
+
+(** [scale_pow2_error]: scaling a float by 2^k loses at most eta/2: the
+    product is exact when it is zero or normal, and is within eta/2 when it
+    lands in the subnormal range. *)
+Theorem scale_pow2_error : forall (f : R) (k : Z), format f ->
+  Rabs (RN (f * bpow radix2 k) - f * bpow radix2 k) <= / 2 * eta.
+Proof.
+  intros f k Ff.
+  pose proof eta_pos.
+  destruct (Rle_or_lt (bpow radix2 (-1022)) (Rabs (f * bpow radix2 k))) as [Hn|Hs].
+  - assert (F : format (f * bpow radix2 k)).
+    { apply generic_format_FLT_FLX.
+      + unfold emin, prec; simpl (-1074 + 53 - 1)%Z; exact Hn.
+      + apply mult_bpow_exact_FLX; auto with typeclass_instances.
+        apply generic_format_FLX_FLT with emin; exact Ff. }
+    unfold RN. rewrite round_generic; auto with typeclass_instances.
+    unfold Rminus. rewrite Rplus_opp_r, Rabs_R0. lra.
+  - apply rn_error_small. eapply Rlt_trans; [exact Hs|]. apply bpow_lt. unfold emin, prec. lia.
+Qed.
+
 End RN.
 
 (** The IEEE default: ties to even. *)

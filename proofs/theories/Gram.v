@@ -96,3 +96,47 @@ Proof.
   exfalso. assert (0 <= t * norm n x) by (apply Rmult_le_pos; assumption).
   pose proof (pow_lt_compat _ _ (ex k) H L). lra.
 Qed.
+
+(** ** Steps of the rescaled, rounded Gram iteration ([src/certify/gram_upper.rs]) *)
+
+(** sigma(X)^2 <= sigma(X^T X): if sigma(X^T X) <= b then sigma(X) <= sqrt b. *)
+Theorem gram_sqrt_bound : forall m n X b, 0 <= b ->
+  bounded n n (gram m X) b -> bounded m n X (sqrt b).
+Proof.
+  intros m n X b Hb HG x. apply norm_le_of_sq; [apply sqrt_pos|].
+  rewrite sqrt_sqrt by exact Hb. rewrite <- norm_sq.
+  eapply Rle_trans; [apply gram_step|].
+  pose proof (norm_nonneg n x). rewrite <- norm_sq.
+  replace (b * (norm n x * norm n x)) with (norm n x * (b * norm n x)) by ring.
+  apply Rmult_le_compat_l; [assumption|apply HG].
+Qed.
+
+(** Scaling: sigma(c A) <= |c| t when sigma(A) <= t. *)
+Theorem bounded_scale : forall m n A t c,
+  bounded m n A t -> bounded m n (fun i j => c * A i j) (Rabs c * t).
+Proof.
+  intros m n A t c HA x.
+  rewrite (norm_ext m _ (vscale c (matvec n A x))).
+  - rewrite norm_scale, Rmult_assoc. apply Rmult_le_compat_l; [apply Rabs_pos|apply HA].
+  - intros i _. unfold matvec, vscale. rewrite <- sum_scal_l. apply sum_ext; intros; ring.
+Qed.
+
+Lemma sum_const : forall n c, sum n (fun _ => c) = INR n * c.
+Proof. induction n as [|n IH]; intro c; simpl; [ring|rewrite IH]. destruct n; simpl; ring. Qed.
+
+(** An m x n matrix with entries bounded by c >= 0 in absolute value has
+    sigma <= sqrt(m n) c (e.g. N eta / 2 for an N x N underflow error). *)
+Theorem entrywise_small_bound : forall m n E c, 0 <= c ->
+  (forall i j, (i < m)%nat -> (j < n)%nat -> Rabs (E i j) <= c) ->
+  bounded m n E (sqrt (INR m * INR n) * c).
+Proof.
+  intros m n E c Hc HE.
+  apply (spectral_le_abs m n E (fun _ _ => c)); [exact HE|].
+  replace (sqrt (INR m * INR n) * c) with (frobenius m n (fun _ _ => c)).
+  - apply spectral_le_frobenius.
+  - unfold frobenius. rewrite (sum_ext m _ (fun _ => INR n * (c * c))) by (intros; apply sum_const).
+    rewrite sum_const.
+    replace (INR m * (INR n * (c * c))) with ((INR m * INR n) * (c * c)) by ring.
+    rewrite sqrt_mult; [|apply Rmult_le_pos; apply pos_INR|apply Rle_0_sqr].
+    rewrite sqrt_square by exact Hc. reflexivity.
+Qed.

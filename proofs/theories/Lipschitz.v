@@ -85,3 +85,22 @@ Proof.
   replace (c * c * (Rabs e * Rabs e)) with ((c * Rabs e) * (c * Rabs e)) by ring.
   apply Rmult_le_compat; try apply Rabs_pos; exact Hphi.
 Qed.
+
+(** Per-coordinate affine maps x_i |-> c_i x_i + b_i (batch normalization in
+    evaluation mode: c_i = gamma_i / sqrt(var_i + eps)) are C-Lipschitz for
+    any C >= |c_i| (i < n). *)
+Theorem lipschitz_diag_affine : forall n (c b : vec) C,
+  0 <= C -> (forall i, (i < n)%nat -> Rabs (c i) <= C) ->
+  lipschitz n n C (fun x i => c i * x i + b i).
+Proof.
+  intros n c b C HC Hc x y.
+  apply norm_le_of_sq; [exact HC|].
+  unfold dot, vsub. rewrite <- sum_scal_l. apply sum_le. intros i Hi.
+  replace (c i * x i + b i - (c i * y i + b i)) with (c i * (x i - y i)) by ring.
+  replace (c i * (x i - y i) * (c i * (x i - y i))) with ((c i * c i) * ((x i - y i) * (x i - y i))) by ring.
+  apply Rmult_le_compat_r; [apply Rle_0_sqr|].
+  specialize (Hc i Hi).
+  assert (E : c i * c i = Rabs (c i) * Rabs (c i)).
+  { rewrite <- Rabs_mult, Rabs_right; [reflexivity|apply Rle_ge, Rle_0_sqr]. }
+  rewrite E. apply Rmult_le_compat; try apply Rabs_pos; exact Hc.
+Qed.

@@ -24,8 +24,8 @@ impl GramWithError {
     /// so |C − SᵀS| ≤ γₘ |S|ᵀ|S| + m·η entrywise (Higham Lemma 3.1 with
     /// underflow; proof: proofs/theories/FloatDot.v, `dot_error_bound`). Then
     /// ‖C − SᵀS‖₂ ≤ ‖|C − SᵀS|‖₂ ≤ γₘ ‖|S|‖₂² + m·η·n ≤ γₘ ‖S‖_F² + m·n·η
-    /// (a nonnegative matrix dominates in norm; ‖·‖₂ ≤ ‖·‖_F; proof:
-    /// proofs/theories/Norms.v, `spectral_le_frobenius`).
+    /// (a nonnegative matrix dominates in norm; ‖·‖₂ ≤ ‖·‖_F; proofs:
+    /// proofs/theories/Norms.v, `spectral_le_abs`, `spectral_le_frobenius`).
     ///
     /// Assumption (tested, not proved): faer's triangular matmul computes each
     /// lower-triangle entry as a sum of the m products in some order.

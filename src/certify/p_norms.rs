@@ -20,6 +20,20 @@ pub struct PNormEnclosure {
 }
 
 impl PNormEnclosure {
+    /// The same bounds as an [`crate::Enclosure`] (rigorous; reported with
+    /// [`crate::Method::Exact`], since the norm is a closed formula evaluated
+    /// with outward rounding).
+    pub fn to_enclosure(&self, certificate: &'static str) -> crate::Result<crate::Enclosure> {
+        crate::Enclosure::new(
+            self.lower,
+            self.upper,
+            self.lower,
+            crate::Guarantee::Rigorous,
+            crate::Method::Exact,
+            certificate,
+        )
+    }
+
     /// True when `x` lies in `[lower, upper]`.
     pub fn contains(&self, x: f64) -> bool {
         self.lower <= x && x <= self.upper

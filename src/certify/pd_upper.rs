@@ -3,7 +3,7 @@
 
 use super::cholesky::cholesky_lower_in_place;
 use super::gram::GramWithError;
-use crate::rounding::{self, ETA, UNIT_ROUNDOFF};
+use crate::rounding::{self, ETA};
 use faer::Mat;
 
 /// Why a candidate bound s could not be certified.
@@ -17,7 +17,8 @@ pub enum PdFailure {
         /// Index of the failing pivot.
         pivot: usize,
     },
-    /// The dimension is too large for the theorem's hypothesis 4(n+1)u < 1.
+    /// The dimension exceeds 2²⁴, beyond which the formal proof of our shift
+    /// constant (`rump_cholesky_posdef_rust`) does not apply.
     TooLarge,
 }
 
@@ -53,16 +54,17 @@ pub struct PdCertificate {
 /// improved constant, at a cost of about (n+2)u·tr(A) in tightness.
 /// Every quantity is rounded in the safe direction.
 ///
-/// Proof of the criterion: proofs/theories/Cholesky.v, `rump_cholesky_posdef`
-/// (stretch goal; see proofs/README.md for status).
+/// Proof of the criterion with our constant (any summation order, FMA
+/// allowed, n ≤ 2²⁴): proofs/theories/Cholesky.v, `rump_cholesky_posdef`, `rump_cholesky_posdef_rust`
+/// and of the whole certificate argument: proofs/theories/Certificate.v, `pd_upper_certificate`
+/// (s²I − SᵀS ≻ 0 ⇒ σ(S) < s: proofs/theories/Strict.v, `posdef_strict_bound`).
 ///
 /// # Floating-point assumptions
 /// IEEE-754 binary64, round to nearest; the factorization is
 /// [`cholesky_lower_in_place`] (the standard algorithm; see its module doc).
 pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFailure> {
     let n = gram.dim();
-    let np1 = (n + 1) as f64;
-    if 4.0 * np1 * UNIT_ROUNDOFF >= 1.0 {
+    if n > MAX_CERTIFIED_DIM {
         return Err(PdFailure::TooLarge);
     }
     let t = rounding::sub_down(rounding::mul_down(s, s), gram.radius);
@@ -97,6 +99,10 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
         Err(pivot) => Err(PdFailure::NotPositive { pivot }),
     }
 }
+
+/// Largest dimension for which the shift of [`rump_shift`] is proved
+/// sufficient (proof: proofs/theories/Cholesky.v, `rump_cholesky_posdef_rust`).
+pub const MAX_CERTIFIED_DIM: usize = 1 << 24;
 
 /// The diagonal shift c = 2γ_{n+2}·tr + 8ηn(2(n+1) + maxdiag), rounded upward
 /// (see [`certify_upper`]).

@@ -18,6 +18,8 @@ use faer::{Mat, MatRef};
 /// Self-contained argument: λ_min(VᵀV) ≥ 1 − α and λ_max(VᵀV) ≤ 1 + α, so
 /// (1 − α)‖S‖² ≤ λ_max(VᵀSᵀSV) ≤ (1 + α)‖S‖²; and by Weyl
 /// d − ε ≤ λ_max(D + E) ≤ d + ε (proof: proofs/theories/Norms.v, `weyl_upper`).
+/// Formal proofs of the two halves: proofs/theories/Certificate.v, `rump_lower_bound`
+/// and proofs/theories/Invert.v, `rump_upper_bound_square`.
 ///
 /// # Rounding
 /// B̂ = fl(SV) has ‖B̂ − SV‖₂ ≤ ‖F‖ := γₙ‖S‖_F‖V‖_F + √(mn)·nη; Ĝ = fl(B̂ᵀB̂)

@@ -1,0 +1,161 @@
+//! The command-line grammar (clap derive). Names and flags here are a stable
+//! contract: other projects' CI scripts call them.
+
+use crate::enclosure::Method;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Certified spectral norms of neural-network weights.
+///
+/// Every number lipcert prints about σ is an enclosure lower ≤ σ ≤ upper of
+/// the exact values stored in the file, rounding included.
+#[derive(Debug, Parser)]
+#[command(name = "lipcert", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Certified enclosure of the spectral norm σ(W) of each 2-D tensor.
+    Sigma(SigmaArgs),
+    /// Certified ℓ1, ℓ2 and ℓ∞ operator norms of each 2-D tensor.
+    Norms(NormsArgs),
+    /// Check a claimed σ (or σ = 1 with --normalized) against the certified
+    /// enclosure: exit 0 if consistent, 1 if certainly wrong, 2 on bad input.
+    Check(CheckArgs),
+    /// Write W/σ̂ in the input's format and dtype, then certify σ of what was
+    /// written.
+    Normalize(NormalizeArgs),
+    /// Certified spectral norm of a convolution layer (not available yet).
+    Conv(ConvArgs),
+}
+
+/// Which file and which tensor.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// A .npy or .safetensors file.
+    pub file: PathBuf,
+    /// The tensor to use (.safetensors only); without it every 2-D tensor is
+    /// processed in file order.
+    #[arg(long, value_name = "NAME")]
+    pub tensor: Option<String>,
+}
+
+/// How σ is computed.
+#[derive(Debug, Clone, Args)]
+pub struct MethodArgs {
+    /// The algorithm.
+    #[arg(long, default_value = "auto", value_parser = method_parser())]
+    pub method: Method,
+    /// Allow a probabilistic upper bound that fails with at most this
+    /// probability (default: rigorous).
+    #[arg(long, value_name = "P")]
+    pub failure_probability: Option<f64>,
+    /// Target relative width (upper − lower)/upper of the enclosure.
+    #[arg(long, value_name = "W", default_value_t = 1e-9)]
+    pub rel_width: f64,
+}
+
+fn method_parser() -> impl TypedValueParser<Value = Method> {
+    PossibleValuesParser::new(Method::ALL.map(Method::name)).try_map(|s| s.parse::<Method>())
+}
+
+/// `lipcert sigma`.
+#[derive(Debug, Clone, Args)]
+pub struct SigmaArgs {
+    /// Input file and tensor.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Method options.
+    #[command(flatten)]
+    pub method: MethodArgs,
+    /// One JSON object per line per tensor instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lipcert norms`.
+#[derive(Debug, Clone, Args)]
+pub struct NormsArgs {
+    /// Input file and tensor.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Method options (for ℓ2).
+    #[command(flatten)]
+    pub method: MethodArgs,
+    /// One JSON object per line per tensor instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lipcert check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Input file and tensor.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The claim.
+    #[command(flatten)]
+    pub claim: ClaimArgs,
+    /// Relative tolerance: the claim passes when it lies in
+    /// [lower·(1 − T), upper·(1 + T)].
+    #[arg(long, value_name = "T", default_value_t = 1e-6)]
+    pub rel_tol: f64,
+    /// Method options.
+    #[command(flatten)]
+    pub method: MethodArgs,
+    /// One JSON object per line per tensor instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What is claimed about σ: exactly one of the two.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct ClaimArgs {
+    /// The claimed spectral norm.
+    #[arg(long, value_name = "X")]
+    pub claimed: Option<f64>,
+    /// Claim σ = 1 (a spectrally normalized weight).
+    #[arg(long)]
+    pub normalized: bool,
+}
+
+impl ClaimArgs {
+    /// The claimed value.
+    pub fn value(&self) -> f64 {
+        self.claimed.unwrap_or(1.0)
+    }
+}
+
+/// `lipcert normalize`.
+#[derive(Debug, Clone, Args)]
+pub struct NormalizeArgs {
+    /// The input file.
+    pub input: PathBuf,
+    /// The output file (same format and dtype as the input).
+    pub output: PathBuf,
+    /// The tensor to normalize (.safetensors only); without it every 2-D
+    /// tensor is normalized and all others are copied unchanged.
+    #[arg(long, value_name = "NAME")]
+    pub tensor: Option<String>,
+    /// Method options.
+    #[command(flatten)]
+    pub method: MethodArgs,
+    /// One JSON object per line per tensor instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lipcert conv` (reserved; wired when the conv module lands).
+#[derive(Debug, Clone, Args)]
+pub struct ConvArgs {
+    /// Arguments (not interpreted yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}

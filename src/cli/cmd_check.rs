@@ -1,0 +1,141 @@
+//! `lipcert check FILE [--tensor NAME] (--claimed X | --normalized)
+//! [--rel-tol T] [--json]`: is a claimed σ consistent with the certified
+//! enclosure?
+//!
+//! The claim X passes when `lower·(1 − T) ≤ X ≤ upper·(1 + T)`; the widened
+//! bounds are rounded outward, so "wrong" (exit 1) is only said when X is
+//! outside the exactly widened enclosure. The reported relative error is a
+//! certified lower bound on |X − σ|/σ: `(X − upper)/upper` above the
+//! enclosure (the ratio decreases in σ) and `(lower − X)/lower` below it
+//! (1 − X/σ increases in σ), both rounded down.
+
+use super::args::CheckArgs;
+use super::digits::{certified_digits, round_down_text};
+use super::progress::Progress;
+use super::report::{guarantee_text, json_line, Bounds, CheckRecord, TensorId};
+use super::{error_line, for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
+use super::{EXIT_CLAIM_WRONG, EXIT_INPUT, EXIT_OK};
+use crate::enclosure::Enclosure;
+use crate::rounding::{add_up, div_down, mul_down, mul_up, sub_down};
+use crate::sigma::sigma;
+use std::time::Instant;
+
+/// The verdict on one claim.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// True when the claim lies in the widened enclosure.
+    pub consistent: bool,
+    /// Certified lower bound on |claimed − σ|/σ (`None` when σ may be 0).
+    pub relative_error: Option<f64>,
+}
+
+/// Judges `claimed` against `e` widened by the relative tolerance `rel_tol`.
+///
+/// ```
+/// use lipcert::cli::cmd_check::judge;
+/// use lipcert::{Enclosure, Guarantee, Method};
+/// let e = Enclosure::new(1.0, 1.0 + 1e-12, 1.0, Guarantee::Rigorous, Method::Svd, "demo").unwrap();
+/// assert!(judge(&e, 1.0000001, 1e-6).consistent);
+/// assert!(!judge(&e, 1.1, 1e-6).consistent);
+/// ```
+pub fn judge(e: &Enclosure, claimed: f64, rel_tol: f64) -> Verdict {
+    let lo = mul_down(e.lower(), sub_down(1.0, rel_tol)).max(0.0);
+    let hi = mul_up(e.upper(), add_up(1.0, rel_tol));
+    let consistent = lo <= claimed && claimed <= hi;
+    let relative_error = if claimed > e.upper() {
+        (e.upper() > 0.0).then(|| div_down(sub_down(claimed, e.upper()), e.upper()).max(0.0))
+    } else if claimed < e.lower() {
+        Some(div_down(sub_down(e.lower(), claimed), e.lower()).max(0.0))
+    } else if e.lower() > 0.0 {
+        Some(0.0)
+    } else {
+        None
+    };
+    Verdict {
+        consistent,
+        relative_error,
+    }
+}
+
+/// Runs `lipcert check`; returns the exit code.
+pub fn run(args: &CheckArgs) -> i32 {
+    let options = match sigma_options(&args.method) {
+        Ok(o) => o,
+        Err(msg) => {
+            error_line(&msg);
+            return EXIT_INPUT;
+        }
+    };
+    let claimed = args.claim.value();
+    if !claimed.is_finite() {
+        error_line(&format!(
+            "--claimed {claimed}: the claim must be a finite number"
+        ));
+        return EXIT_INPUT;
+    }
+    if !(args.rel_tol >= 0.0 && args.rel_tol < 1.0) {
+        error_line(&format!("--rel-tol {} must be in [0, 1)", args.rel_tol));
+        return EXIT_INPUT;
+    }
+    let (file, planned) = match open_and_plan(&args.input) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let progress = Progress::new(used_count(&planned));
+    for_each_matrix(&file, &planned, &progress, |info, matrix| {
+        let start = Instant::now();
+        let e = sigma(&matrix, &options).map_err(|err| Failure::library(&file, info, err))?;
+        let seconds = start.elapsed().as_secs_f64();
+        let v = judge(&e, claimed, args.rel_tol);
+        let id = TensorId::new(file.path(), info);
+        let rel = v
+            .relative_error
+            .map_or("undefined (σ may be 0)".to_owned(), |r| {
+                round_down_text(r, 3)
+            });
+        let what = match &id.tensor {
+            Some(t) => format!("{}: tensor '{t}'", id.file),
+            None => id.file.clone(),
+        };
+        let message = if v.consistent {
+            format!(
+                "ok: {what}: claimed σ = {claimed} is consistent with the certified σ ∈ [{}, {}] = {} ({}) within rel-tol {:e}",
+                e.lower(),
+                e.upper(),
+                certified_digits(e.lower(), e.upper()),
+                guarantee_text(e.guarantee()),
+                args.rel_tol
+            )
+        } else {
+            format!(
+                "WRONG: {what}: claimed σ = {claimed} is outside the certified σ ∈ [{}, {}] = {} ({}); relative error ≥ {rel} > rel-tol {:e}",
+                e.lower(),
+                e.upper(),
+                certified_digits(e.lower(), e.upper()),
+                guarantee_text(e.guarantee()),
+                args.rel_tol
+            )
+        };
+        if args.json {
+            progress.out(&json_line(&CheckRecord {
+                id,
+                claimed,
+                rel_tol: args.rel_tol,
+                sigma: Bounds::from(&e),
+                relative_error: v.relative_error,
+                verdict: if v.consistent { "consistent" } else { "wrong" },
+                seconds,
+            }));
+            if !v.consistent {
+                progress.note(&format!("lipcert: {message}"));
+            }
+        } else {
+            progress.out(&message);
+        }
+        Ok(if v.consistent {
+            EXIT_OK
+        } else {
+            EXIT_CLAIM_WRONG
+        })
+    })
+}

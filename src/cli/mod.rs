@@ -1,0 +1,230 @@
+//! The `lipcert` command line: a thin layer over the library.
+//!
+//! Exit codes (a stable contract):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success (for `check`: every claim is consistent with its enclosure) |
+//! | 1 | `check`: a claim is certainly wrong |
+//! | 2 | bad input or usage: missing/corrupt file, unsupported dtype, NaN/Inf, wrong rank, unknown tensor or option |
+//! | 3 | internal error (a bug: lipcert panicked) |
+//! | 4 | no certificate could be obtained (the answer is refused, never guessed) |
+//!
+//! When several tensors are processed, each problem is reported on its own
+//! line and the exit code is the largest one met.
+
+pub mod args;
+pub mod cmd_check;
+pub mod cmd_normalize;
+pub mod cmd_norms;
+pub mod cmd_sigma;
+pub mod digits;
+pub mod progress;
+pub mod report;
+pub mod select;
+
+pub use args::{Cli, Command};
+
+use crate::error::Error;
+use crate::io::{InputError, TensorInfo, WeightFile};
+use crate::matrix::DenseMatrix;
+use crate::sigma::SigmaOptions;
+use args::{InputArgs, MethodArgs};
+use progress::Progress;
+use select::Planned;
+use std::io::Write;
+
+/// Everything worked (for `check`: every claim is consistent).
+pub const EXIT_OK: i32 = 0;
+/// `check`: a claim is certainly wrong.
+pub const EXIT_CLAIM_WRONG: i32 = 1;
+/// Bad input or usage.
+pub const EXIT_INPUT: i32 = 2;
+/// Internal error (a bug).
+pub const EXIT_BUG: i32 = 3;
+/// No certificate could be obtained.
+pub const EXIT_NO_CERTIFICATE: i32 = 4;
+
+/// Runs a parsed command line and returns the exit code. Panics are not
+/// caught here; see [`run_guarded`].
+pub fn run(cli: &Cli) -> i32 {
+    match &cli.command {
+        Command::Sigma(a) => cmd_sigma::run(a),
+        Command::Norms(a) => cmd_norms::run(a),
+        Command::Check(a) => cmd_check::run(a),
+        Command::Normalize(a) => cmd_normalize::run(a),
+        Command::Conv(_) => {
+            error_line("`lipcert conv` is not available yet (convolution support is being added)");
+            EXIT_INPUT
+        }
+    }
+}
+
+/// [`run`] behind a panic boundary: an unexpected panic prints one line
+/// saying it is a bug and gives exit code 3 instead of a Rust backtrace.
+pub fn run_guarded(cli: &Cli) -> i32 {
+    guarded(|| run(cli))
+}
+
+/// Calls `f`, turning a panic into [`EXIT_BUG`] with a one-line message.
+pub fn guarded(f: impl FnOnce() -> i32) -> i32 {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        error_line(&format!(
+            "internal error (this is a bug in lipcert, please report it): {message}{location}"
+        ));
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result.unwrap_or(EXIT_BUG)
+}
+
+/// Prints `lipcert: <message>` on stderr.
+pub fn error_line(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "lipcert: {message}");
+}
+
+/// Prints an input error; returns [`EXIT_INPUT`].
+fn input_error(e: &InputError, progress: Option<&Progress>) -> i32 {
+    let line = format!("lipcert: {e}");
+    match progress {
+        Some(p) => p.note(&line),
+        None => {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+    EXIT_INPUT
+}
+
+/// The exit code for a library error, and whether it concerns the options
+/// (so that every further tensor would fail the same way).
+fn library_error_code(e: &Error) -> (i32, bool) {
+    match e {
+        Error::InvalidOption(_) => (EXIT_INPUT, true),
+        Error::Empty { .. }
+        | Error::NonFinite { .. }
+        | Error::ShapeMismatch { .. }
+        | Error::Overflow { .. } => (EXIT_INPUT, false),
+        Error::CertificateFailed(_) | Error::EstimatorFailed(_) => (EXIT_NO_CERTIFICATE, false),
+    }
+}
+
+/// Options for [`crate::sigma()`] from the command line, validated so that
+/// bad values are reported once, before any file is read.
+fn sigma_options(m: &MethodArgs) -> Result<SigmaOptions, String> {
+    if !(m.rel_width > 0.0 && m.rel_width < 1.0) {
+        return Err(format!("--rel-width {} must be in (0, 1)", m.rel_width));
+    }
+    if let Some(p) = m.failure_probability {
+        if !(p > 0.0 && p < 1.0) {
+            return Err(format!("--failure-probability {p} must be in (0, 1)"));
+        }
+    }
+    Ok(SigmaOptions {
+        method: m.method,
+        rel_width: m.rel_width,
+        failure_probability: m.failure_probability,
+        ..SigmaOptions::default()
+    })
+}
+
+/// Why one tensor could not be processed.
+enum Failure {
+    /// Bad input: exit 2.
+    Input(Box<InputError>),
+    /// The library refused: exit code from [`library_error_code`].
+    Library(Box<InputError>, Error),
+}
+
+impl Failure {
+    fn library(file: &WeightFile, info: &TensorInfo, e: Error) -> Self {
+        let problem = crate::io::Problem::Other(e.to_string());
+        Failure::Library(Box::new(file.error(info.name.as_deref(), problem)), e)
+    }
+}
+
+/// Opens the input file and plans which tensors to process; on failure
+/// prints the error and returns the exit code.
+fn open_and_plan(input: &InputArgs) -> Result<(WeightFile, Vec<Planned>), i32> {
+    let file = WeightFile::open(&input.file).map_err(|e| input_error(&e, None))?;
+    let planned =
+        select::plan(&file, input.tensor.as_deref()).map_err(|e| input_error(&e, None))?;
+    Ok((file, planned))
+}
+
+/// Runs `f` on every planned matrix in file order, printing notes for
+/// skipped tensors and one line per failure; returns the largest exit code
+/// met (0 when all succeeded). `f` returns the exit code for its tensor.
+fn for_each_matrix(
+    file: &WeightFile,
+    planned: &[Planned],
+    progress: &Progress,
+    mut f: impl FnMut(&TensorInfo, DenseMatrix) -> Result<i32, Failure>,
+) -> i32 {
+    let mut code = EXIT_OK;
+    for p in planned {
+        let info = match p {
+            Planned::Skip(note) => {
+                progress.note(&format!("lipcert: note: {note}"));
+                continue;
+            }
+            Planned::Use(info) => info,
+        };
+        progress.start(info.name.as_deref().unwrap_or(""));
+        let outcome = select::load(file, info)
+            .map_err(|e| Failure::Input(Box::new(e)))
+            .and_then(|m| f(info, m));
+        progress.inc();
+        match outcome {
+            Ok(c) => code = code.max(c),
+            Err(Failure::Input(e)) => code = code.max(input_error(&e, Some(progress))),
+            Err(Failure::Library(e, err)) => {
+                let (c, global) = library_error_code(&err);
+                progress.note(&format!("lipcert: {e}"));
+                code = code.max(c);
+                if global {
+                    break;
+                }
+            }
+        }
+    }
+    progress.finish();
+    code
+}
+
+/// Number of tensors that will be processed.
+fn used_count(planned: &[Planned]) -> usize {
+    planned
+        .iter()
+        .filter(|p| matches!(p, Planned::Use(_)))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_exit_code_3_and_the_hook_is_restored() {
+        assert_eq!(guarded(|| panic!("boom")), EXIT_BUG);
+        assert_eq!(guarded(|| 1), 1);
+    }
+
+    #[test]
+    fn library_errors_map_to_documented_codes() {
+        let bad = Error::InvalidOption("x".into());
+        assert_eq!(library_error_code(&bad), (EXIT_INPUT, true));
+        let fail = Error::CertificateFailed("x".into());
+        assert_eq!(library_error_code(&fail), (EXIT_NO_CERTIFICATE, false));
+    }
+}

@@ -1,0 +1,89 @@
+//! Which tensors of a file a command works on.
+//!
+//! With `--tensor NAME` (or for an `.npy` file) exactly that tensor, and a
+//! tensor the command cannot use is an error. Without it, every tensor of a
+//! `.safetensors` file in file order: 2-D float tensors are used, the others
+//! are skipped with a note on stderr (1-D: bias or scale; 4-D: convolution
+//! kernel, with the command that certifies it).
+
+use crate::io::error::format_shape;
+use crate::io::tensor::rank_hint;
+use crate::io::{InputError, Problem, TensorInfo, WeightFile};
+use crate::matrix::DenseMatrix;
+
+/// A tensor the command will use, or one it skips.
+#[derive(Debug, Clone)]
+pub enum Planned {
+    /// Use this tensor.
+    Use(TensorInfo),
+    /// Skip it, with this note.
+    Skip(String),
+}
+
+/// The plan for `file` given `--tensor`.
+pub fn plan(file: &WeightFile, tensor: Option<&str>) -> Result<Vec<Planned>, InputError> {
+    if file.is_npy() || tensor.is_some() {
+        let info = file.info(tensor)?;
+        if info.shape.len() != 2 {
+            return Err(file.error(
+                tensor,
+                Problem::WrongRank {
+                    shape: info.shape.clone(),
+                    hint: hint_for(file, tensor, info.shape.len()),
+                },
+            ));
+        }
+        return Ok(vec![Planned::Use(info)]);
+    }
+    let infos = file.infos();
+    let mut planned = Vec::with_capacity(infos.len());
+    for info in infos {
+        let name = info.name.clone().unwrap_or_default();
+        let float = matches!(info.dtype_name.as_str(), "f64" | "f32" | "f16" | "bf16");
+        if !float {
+            planned.push(Planned::Skip(format!(
+                "skipping '{name}' ({}, {}): not a floating-point tensor",
+                format_shape(&info.shape),
+                info.dtype_name
+            )));
+        } else if info.shape.len() != 2 {
+            planned.push(Planned::Skip(format!(
+                "skipping '{name}' ({}): {}",
+                format_shape(&info.shape),
+                hint_for(file, Some(&name), info.shape.len())
+            )));
+        } else {
+            planned.push(Planned::Use(info));
+        }
+    }
+    if !planned.iter().any(|p| matches!(p, Planned::Use(_))) {
+        return Err(file.error(
+            None,
+            Problem::NothingToDo(format!(
+                "no 2-D floating-point tensor to process (the file holds {} tensor{})",
+                planned.len(),
+                if planned.len() == 1 { "" } else { "s" }
+            )),
+        ));
+    }
+    Ok(planned)
+}
+
+fn hint_for(file: &WeightFile, tensor: Option<&str>, rank: usize) -> String {
+    if rank == 4 {
+        let t = tensor.map_or(String::new(), |n| format!(" --tensor {n}"));
+        format!(
+            "a 4-D tensor is a convolution kernel; certify it with `lipcert conv {}{t} --input HxW` (plus stride/padding options)",
+            file.path().display()
+        )
+    } else {
+        rank_hint(rank)
+    }
+}
+
+/// Reads the tensor described by `info` and validates it as a matrix.
+pub fn load(file: &WeightFile, info: &TensorInfo) -> Result<DenseMatrix, InputError> {
+    let name = info.name.as_deref();
+    let tensor = file.read(name)?;
+    tensor.to_matrix().map_err(|p| file.error(name, p))
+}

@@ -1,0 +1,226 @@
+//! Weight files in, weight files out: `.npy` and `.safetensors` readers and
+//! writers, with errors that name the file, the tensor and the problem.
+//!
+//! A [`WeightFile`] is opened once (the whole file is read into memory and
+//! its header validated); tensors are then read by name. Values are widened
+//! exactly to `f64`, so every guarantee lipcert gives is about the stored
+//! numbers.
+
+pub mod error;
+pub mod npy;
+pub mod safetensors;
+pub mod tensor;
+
+pub use error::{InputError, Problem};
+pub use tensor::Tensor;
+
+use std::path::{Path, PathBuf};
+
+/// The container format of a weight file.
+#[derive(Debug, Clone)]
+pub enum Format {
+    /// A single array.
+    Npy {
+        /// The file's bytes.
+        bytes: Vec<u8>,
+        /// Its parsed header.
+        header: npy::NpyHeader,
+    },
+    /// Named tensors.
+    Safetensors(safetensors::SafetensorsFile),
+}
+
+/// What a header says about one tensor, before its values are read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorInfo {
+    /// Name (`None` for `.npy`).
+    pub name: Option<String>,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// The dtype as the file spells it (`"f32"`, `"I64"`, …).
+    pub dtype_name: String,
+}
+
+/// An opened, validated weight file.
+#[derive(Debug, Clone)]
+pub struct WeightFile {
+    path: PathBuf,
+    format: Format,
+}
+
+impl WeightFile {
+    /// Reads and validates `path`. The format is chosen by the `.npy` magic
+    /// string, then by the extension (`.safetensors`/`.st`), then by trying
+    /// safetensors.
+    pub fn open(path: &Path) -> Result<Self, InputError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| InputError::new(path, Problem::Unreadable(e.to_string())))?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Parses `bytes` as the contents of `path` (the path is used for
+    /// messages and to guess the format).
+    ///
+    /// ```
+    /// use lipcert::io::{npy, WeightFile};
+    /// use lipcert::SourceDtype;
+    /// use std::path::Path;
+    /// let bytes = npy::encode(&[2, 2], npy::NpyDtype::little(SourceDtype::F64), false, &[3.0, 0.0, 0.0, 4.0]).unwrap();
+    /// let file = WeightFile::from_bytes(Path::new("w.npy"), bytes).unwrap();
+    /// let w = file.read(None).unwrap().to_matrix().unwrap();
+    /// assert_eq!(w.get(1, 1), 4.0);
+    /// // Errors name the file and the problem.
+    /// let err = WeightFile::from_bytes(Path::new("bad.npy"), b"\x93NUM".to_vec()).unwrap_err();
+    /// assert!(err.to_string().starts_with("bad.npy: truncated header"));
+    /// ```
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self, InputError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let looks_npy = bytes.starts_with(npy::MAGIC)
+            || ext.as_deref() == Some("npy")
+            || (bytes.len() < npy::MAGIC.len()
+                && npy::MAGIC.starts_with(&bytes)
+                && !bytes.is_empty());
+        let format = if looks_npy {
+            let header = npy::parse_header(&bytes).map_err(|p| InputError::new(path, p))?;
+            Format::Npy { bytes, header }
+        } else {
+            match safetensors::SafetensorsFile::parse(bytes) {
+                Ok(file) => Format::Safetensors(file),
+                Err(p) => {
+                    let known = matches!(ext.as_deref(), Some("safetensors" | "st"));
+                    let problem = if known { p } else { Problem::UnknownFormat };
+                    return Err(InputError::new(path, problem));
+                }
+            }
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The container format.
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// True for `.npy` files (a single unnamed array).
+    pub fn is_npy(&self) -> bool {
+        matches!(self.format, Format::Npy { .. })
+    }
+
+    /// Header information of every tensor, in file order.
+    pub fn infos(&self) -> Vec<TensorInfo> {
+        match &self.format {
+            Format::Npy { header, .. } => vec![TensorInfo {
+                name: None,
+                shape: header.shape.clone(),
+                dtype_name: header.dtype.dtype.name().to_owned(),
+            }],
+            Format::Safetensors(file) => file
+                .entries()
+                .iter()
+                .map(|e| TensorInfo {
+                    name: Some(e.name.clone()),
+                    shape: e.shape.clone(),
+                    dtype_name: e
+                        .dtype
+                        .map_or(e.dtype_name.clone(), |d| d.name().to_owned()),
+                })
+                .collect(),
+        }
+    }
+
+    /// Header information of the tensor `name` (`None` selects the array of
+    /// an `.npy` file; a name on an `.npy` file is an error, as is no name on
+    /// a `.safetensors` file).
+    pub fn info(&self, name: Option<&str>) -> Result<TensorInfo, InputError> {
+        match (&self.format, name) {
+            (Format::Npy { .. }, None) => Ok(self.infos().remove(0)),
+            (Format::Npy { .. }, Some(n)) => Err(self.error(
+                None,
+                Problem::Other(format!(
+                    "--tensor {n}: an .npy file holds a single unnamed array; omit --tensor"
+                )),
+            )),
+            (Format::Safetensors(file), Some(n)) => {
+                let e = file.entry(n).map_err(|p| self.error(None, p))?;
+                Ok(TensorInfo {
+                    name: Some(e.name.clone()),
+                    shape: e.shape.clone(),
+                    dtype_name: e
+                        .dtype
+                        .map_or(e.dtype_name.clone(), |d| d.name().to_owned()),
+                })
+            }
+            (Format::Safetensors(_), None) => Err(self.error(
+                None,
+                Problem::Other("a .safetensors file needs a tensor name".to_owned()),
+            )),
+        }
+    }
+
+    /// Reads one tensor (see [`WeightFile::info`] for `name`).
+    pub fn read(&self, name: Option<&str>) -> Result<Tensor, InputError> {
+        match &self.format {
+            Format::Npy { bytes, .. } => {
+                self.info(name)?;
+                npy::read(bytes)
+                    .map(|(_, t)| t)
+                    .map_err(|p| self.error(None, p))
+            }
+            Format::Safetensors(file) => {
+                let n = name.ok_or_else(|| {
+                    self.error(None, Problem::Other("a tensor name is needed".to_owned()))
+                })?;
+                file.read_tensor(n).map_err(|p| match p {
+                    Problem::UnknownTensor { .. } => self.error(None, p),
+                    _ => self.error(Some(n), p),
+                })
+            }
+        }
+    }
+
+    /// The file's bytes with the tensors in `replacements` replaced by new
+    /// row-major values, stored in each tensor's own dtype (rounded to
+    /// nearest), byte order and memory order; everything else unchanged.
+    pub fn encode_with(
+        &self,
+        replacements: &[(Option<&str>, &[f64])],
+    ) -> Result<Vec<u8>, InputError> {
+        match &self.format {
+            Format::Npy { bytes, header } => match replacements {
+                [(None, values)] => {
+                    npy::replace_data(bytes, header, values).map_err(|p| self.error(None, p))
+                }
+                _ => Err(self.error(
+                    None,
+                    Problem::Other("an .npy file holds exactly one array".to_owned()),
+                )),
+            },
+            Format::Safetensors(file) => {
+                let mut named = Vec::with_capacity(replacements.len());
+                for (name, values) in replacements {
+                    let n = name.ok_or_else(|| {
+                        self.error(None, Problem::Other("a tensor name is needed".to_owned()))
+                    })?;
+                    named.push((n, *values));
+                }
+                file.with_replaced(&named).map_err(|p| self.error(None, p))
+            }
+        }
+    }
+
+    /// An [`InputError`] about this file (and tensor `name`).
+    pub fn error(&self, name: Option<&str>, problem: Problem) -> InputError {
+        InputError::in_tensor(&self.path, name, problem)
+    }
+}

@@ -1,0 +1,622 @@
+//! Reader and writer for NumPy `.npy` files (format versions 1.0, 2.0, 3.0)
+//! holding float16/float32/float64 arrays in C or Fortran order, either byte
+//! order.
+//!
+//! Layout (NumPy's `numpy.lib.format` specification): the magic string
+//! `\x93NUMPY`, a major and a minor version byte, the header length (u16
+//! little-endian for version 1, u32 for versions 2 and 3), then a Python dict
+//! literal such as `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`
+//! padded with spaces and a newline, then the raw elements.
+//!
+//! The parser is written for hostile input: every length is checked before
+//! use, sizes are computed with overflow checks, and nothing is allocated
+//! before the data length has been checked against the file.
+
+use super::error::Problem;
+use super::tensor::{c_to_fortran, element_count, fortran_to_c, Tensor};
+use crate::matrix::SourceDtype;
+
+/// The `.npy` magic string.
+pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// Element type and byte order of an `.npy` array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NpyDtype {
+    /// The float format (`F16`, `F32` or `F64`; never `BF16`).
+    pub dtype: SourceDtype,
+    /// True for `>` (big-endian) descriptors.
+    pub big_endian: bool,
+}
+
+impl NpyDtype {
+    /// Little-endian array of `dtype` (`BF16` has no NumPy dtype and is
+    /// refused by [`encode`]).
+    pub fn little(dtype: SourceDtype) -> Self {
+        Self {
+            dtype,
+            big_endian: false,
+        }
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self.dtype {
+            SourceDtype::F64 => 8,
+            SourceDtype::F32 => 4,
+            SourceDtype::F16 | SourceDtype::BF16 => 2,
+        }
+    }
+
+    /// NumPy's descriptor, e.g. `<f4`.
+    pub fn descr(self) -> String {
+        let order = if self.big_endian { '>' } else { '<' };
+        format!("{order}f{}", self.size())
+    }
+}
+
+/// The parsed header of an `.npy` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpyHeader {
+    /// Element type and byte order.
+    pub dtype: NpyDtype,
+    /// True when the data are stored in column-major (Fortran) order.
+    pub fortran_order: bool,
+    /// The array's shape.
+    pub shape: Vec<usize>,
+    /// Offset of the first data byte.
+    pub data_offset: usize,
+}
+
+/// Parses the header of an `.npy` file and checks that the data that follow
+/// have exactly the length the header describes.
+pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, Problem> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
+            return Err(Problem::TruncatedHeader(format!(
+                "the file has {} bytes, not even the 6-byte magic string",
+                bytes.len()
+            )));
+        }
+        return Err(Problem::CorruptHeader(
+            "missing the .npy magic string \\x93NUMPY".to_owned(),
+        ));
+    }
+    let version = bytes.get(6..8).ok_or_else(|| {
+        Problem::TruncatedHeader("the file ends inside the version bytes".to_owned())
+    })?;
+    let (major, minor) = (version[0], version[1]);
+    let (len_start, len_size) = match major {
+        1 => (8usize, 2usize),
+        2 | 3 => (8, 4),
+        _ => {
+            return Err(Problem::CorruptHeader(format!(
+                "unknown .npy format version {major}.{minor}"
+            )))
+        }
+    };
+    let len_bytes = bytes.get(len_start..len_start + len_size).ok_or_else(|| {
+        Problem::TruncatedHeader("the file ends inside the header length".to_owned())
+    })?;
+    let header_len = if len_size == 2 {
+        u16::from_le_bytes([len_bytes[0], len_bytes[1]]) as usize
+    } else {
+        u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize
+    };
+    let start = len_start + len_size;
+    let data_offset = start
+        .checked_add(header_len)
+        .ok_or_else(|| Problem::CorruptHeader("header length overflows".to_owned()))?;
+    let text = bytes.get(start..data_offset).ok_or_else(|| {
+        Problem::TruncatedHeader(format!(
+            "the header should be {header_len} bytes but the file ends after {}",
+            bytes.len() - start
+        ))
+    })?;
+    let text = std::str::from_utf8(text)
+        .map_err(|_| Problem::CorruptHeader("the header is not valid UTF-8".to_owned()))?;
+    let dict = parse_dict(text)?;
+    let header = header_from_dict(dict, data_offset)?;
+    let count = element_count(&header.shape)
+        .ok_or_else(|| Problem::CorruptHeader("the shape's element count overflows".to_owned()))?;
+    let expected = count as u128 * header.dtype.size() as u128;
+    let got = bytes.len() - data_offset;
+    if expected != got as u128 {
+        return Err(Problem::DataLength { expected, got });
+    }
+    Ok(header)
+}
+
+/// Reads an `.npy` file from its bytes: the header and the tensor (values in
+/// row-major order, widened exactly to `f64`; NaN/Inf are kept — check them
+/// with [`Tensor::check_finite`]).
+///
+/// ```
+/// use lipcert::io::npy;
+/// use lipcert::SourceDtype;
+/// let bytes = npy::encode(&[2, 2], npy::NpyDtype::little(SourceDtype::F32), true, &[1.0, 2.0, 3.0, 4.0]).unwrap();
+/// let (header, tensor) = npy::read(&bytes).unwrap();
+/// assert!(header.fortran_order);
+/// assert_eq!(tensor.values, vec![1.0, 2.0, 3.0, 4.0]);
+/// ```
+pub fn read(bytes: &[u8]) -> Result<(NpyHeader, Tensor), Problem> {
+    let header = parse_header(bytes)?;
+    let data = &bytes[header.data_offset..];
+    let stored = decode_elements(data, header.dtype);
+    let values = if header.fortran_order {
+        fortran_to_c(&header.shape, &stored)
+    } else {
+        stored
+    };
+    let tensor = Tensor {
+        name: None,
+        shape: header.shape.clone(),
+        dtype: header.dtype.dtype,
+        values,
+    };
+    Ok((header, tensor))
+}
+
+/// A new `.npy` file (format 1.0) holding `values_c` (row-major) converted to
+/// `dtype` (rounded to nearest) and stored in Fortran order when
+/// `fortran_order` is set.
+///
+/// Errors: `BF16` (NumPy has no such dtype), a length that does not match
+/// the shape.
+pub fn encode(
+    shape: &[usize],
+    dtype: NpyDtype,
+    fortran_order: bool,
+    values_c: &[f64],
+) -> Result<Vec<u8>, Problem> {
+    if dtype.dtype == SourceDtype::BF16 {
+        return Err(Problem::UnsupportedDtype(
+            "bf16 (NumPy has no bfloat16 dtype)".to_owned(),
+        ));
+    }
+    check_len(shape, values_c)?;
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    let shape_text = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let dict = format!(
+        "{{'descr': '{}', 'fortran_order': {}, 'shape': {shape_text}, }}",
+        dtype.descr(),
+        if fortran_order { "True" } else { "False" }
+    );
+    // Pad so that the data start on a multiple of 64 bytes, as NumPy does.
+    let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
+    let padding = (64 - unpadded % 64) % 64;
+    let header_len = dict.len() + padding + 1;
+    let header_len16 = u16::try_from(header_len)
+        .map_err(|_| Problem::Other("shape too long for an .npy 1.0 header".to_owned()))?;
+    let mut out = Vec::with_capacity(unpadded + padding + values_c.len() * dtype.size());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&header_len16.to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend(std::iter::repeat_n(b' ', padding));
+    out.push(b'\n');
+    let header = NpyHeader {
+        dtype,
+        fortran_order,
+        shape: shape.to_vec(),
+        data_offset: 0,
+    };
+    encode_data_into(&header, values_c, &mut out);
+    Ok(out)
+}
+
+/// The file `original` (whose parsed header is `header`) with its data
+/// replaced by `values_c` (row-major), converted to the same dtype, byte order
+/// and memory order. The header bytes are kept as they were.
+pub fn replace_data(
+    original: &[u8],
+    header: &NpyHeader,
+    values_c: &[f64],
+) -> Result<Vec<u8>, Problem> {
+    check_len(&header.shape, values_c)?;
+    let mut out = original
+        .get(..header.data_offset)
+        .ok_or_else(|| Problem::Other("header offset beyond the file".to_owned()))?
+        .to_vec();
+    encode_data_into(header, values_c, &mut out);
+    Ok(out)
+}
+
+fn check_len(shape: &[usize], values: &[f64]) -> Result<(), Problem> {
+    if element_count(shape) != Some(values.len()) {
+        return Err(Problem::Other(format!(
+            "{} values do not fill shape {:?}",
+            values.len(),
+            shape
+        )));
+    }
+    Ok(())
+}
+
+fn encode_data_into(header: &NpyHeader, values_c: &[f64], out: &mut Vec<u8>) {
+    let stored = if header.fortran_order {
+        c_to_fortran(&header.shape, values_c)
+    } else {
+        values_c.to_vec()
+    };
+    let be = header.dtype.big_endian;
+    for v in stored {
+        match header.dtype.dtype {
+            SourceDtype::F64 => {
+                out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() })
+            }
+            SourceDtype::F32 => {
+                let x = v as f32;
+                out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() })
+            }
+            SourceDtype::F16 => {
+                let x = half::f16::from_f64(v);
+                out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() })
+            }
+            SourceDtype::BF16 => {
+                let x = half::bf16::from_f64(v);
+                out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() })
+            }
+        }
+    }
+}
+
+/// Decodes raw elements; `data.len()` is a multiple of the element size.
+fn decode_elements(data: &[u8], dtype: NpyDtype) -> Vec<f64> {
+    let be = dtype.big_endian;
+    match dtype.dtype {
+        SourceDtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| {
+                let b: [u8; 8] = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
+                if be {
+                    f64::from_be_bytes(b)
+                } else {
+                    f64::from_le_bytes(b)
+                }
+            })
+            .collect(),
+        SourceDtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| {
+                let b = [c[0], c[1], c[2], c[3]];
+                f64::from(if be {
+                    f32::from_be_bytes(b)
+                } else {
+                    f32::from_le_bytes(b)
+                })
+            })
+            .collect(),
+        SourceDtype::F16 => data
+            .chunks_exact(2)
+            .map(|c| {
+                let b = [c[0], c[1]];
+                if be {
+                    half::f16::from_be_bytes(b).to_f64()
+                } else {
+                    half::f16::from_le_bytes(b).to_f64()
+                }
+            })
+            .collect(),
+        SourceDtype::BF16 => data
+            .chunks_exact(2)
+            .map(|c| {
+                let b = [c[0], c[1]];
+                if be {
+                    half::bf16::from_be_bytes(b).to_f64()
+                } else {
+                    half::bf16::from_le_bytes(b).to_f64()
+                }
+            })
+            .collect(),
+    }
+}
+
+/// A value of the header dict.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Str(String),
+    Bool(bool),
+    Tuple(Vec<u64>),
+    /// Anything else (lists for structured dtypes, …): kept as a marker.
+    Other,
+}
+
+fn header_from_dict(dict: Vec<(String, Value)>, data_offset: usize) -> Result<NpyHeader, Problem> {
+    let get = |key: &str| dict.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let descr = match get("descr") {
+        Some(Value::Str(s)) => s.clone(),
+        Some(_) => {
+            return Err(Problem::UnsupportedDtype(
+                "structured (record) dtype".to_owned(),
+            ))
+        }
+        None => return Err(Problem::CorruptHeader("no 'descr' key".to_owned())),
+    };
+    let fortran_order = match get("fortran_order") {
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(Problem::CorruptHeader(
+                "'fortran_order' is not True or False".to_owned(),
+            ))
+        }
+        None => return Err(Problem::CorruptHeader("no 'fortran_order' key".to_owned())),
+    };
+    let shape = match get("shape") {
+        Some(Value::Tuple(dims)) => dims
+            .iter()
+            .map(|&d| usize::try_from(d))
+            .collect::<Result<Vec<usize>, _>>()
+            .map_err(|_| Problem::CorruptHeader("a dimension does not fit in usize".to_owned()))?,
+        Some(_) => return Err(Problem::CorruptHeader("'shape' is not a tuple".to_owned())),
+        None => return Err(Problem::CorruptHeader("no 'shape' key".to_owned())),
+    };
+    let dtype = parse_descr(&descr)?;
+    Ok(NpyHeader {
+        dtype,
+        fortran_order,
+        shape,
+        data_offset,
+    })
+}
+
+fn parse_descr(descr: &str) -> Result<NpyDtype, Problem> {
+    let unsupported = || Problem::UnsupportedDtype(format!("'{descr}'"));
+    let mut chars = descr.chars();
+    let (big_endian, rest) = match chars.next() {
+        Some('<') | Some('=') => (false, chars.as_str()),
+        Some('>') => (true, chars.as_str()),
+        Some('|') => (false, chars.as_str()),
+        _ => (false, descr),
+    };
+    let dtype = match rest {
+        "f8" => SourceDtype::F64,
+        "f4" => SourceDtype::F32,
+        "f2" => SourceDtype::F16,
+        _ => return Err(unsupported()),
+    };
+    Ok(NpyDtype { dtype, big_endian })
+}
+
+/// Parses the header's Python dict literal (string keys; string, bool and
+/// integer-tuple values; anything else becomes `Value::Other`).
+fn parse_dict(text: &str) -> Result<Vec<(String, Value)>, Problem> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    p.skip_ws();
+    p.expect(b'{')?;
+    let mut entries = Vec::new();
+    loop {
+        p.skip_ws();
+        if p.eat(b'}') {
+            break;
+        }
+        let key = p.string()?;
+        p.skip_ws();
+        p.expect(b':')?;
+        p.skip_ws();
+        let value = p.value(0)?;
+        entries.push((key, value));
+        p.skip_ws();
+        if p.eat(b',') {
+            continue;
+        }
+        p.skip_ws();
+        p.expect(b'}')?;
+        break;
+    }
+    p.skip_ws();
+    if p.pos != p.s.len() {
+        return Err(Problem::CorruptHeader(
+            "unexpected text after the header dict".to_owned(),
+        ));
+    }
+    Ok(entries)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), Problem> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.error(&format!("expected '{}'", c as char)))
+        }
+    }
+
+    fn error(&self, what: &str) -> Problem {
+        Problem::CorruptHeader(format!("{what} at byte {} of the header dict", self.pos))
+    }
+
+    fn string(&mut self) -> Result<String, Problem> {
+        let quote = match self.peek() {
+            Some(q @ (b'\'' | b'"')) => q,
+            _ => return Err(self.error("expected a quoted string")),
+        };
+        self.pos += 1;
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == quote {
+                let s = String::from_utf8_lossy(&self.s[start..self.pos]).into_owned();
+                self.pos += 1;
+                return Ok(s);
+            }
+            self.pos += 1;
+        }
+        Err(self.error("unterminated string"))
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, Problem> {
+        if depth > 16 {
+            return Err(self.error("nesting too deep"));
+        }
+        match self.peek() {
+            Some(b'\'' | b'"') => Ok(Value::Str(self.string()?)),
+            Some(b'(') => self.tuple(depth),
+            Some(b'[') => {
+                self.skip_bracketed(depth)?;
+                Ok(Value::Other)
+            }
+            Some(b'T') if self.s[self.pos..].starts_with(b"True") => {
+                self.pos += 4;
+                Ok(Value::Bool(true))
+            }
+            Some(b'F') if self.s[self.pos..].starts_with(b"False") => {
+                self.pos += 5;
+                Ok(Value::Bool(false))
+            }
+            _ => Err(self.error("unexpected value")),
+        }
+    }
+
+    fn tuple(&mut self, depth: usize) -> Result<Value, Problem> {
+        self.expect(b'(')?;
+        let mut dims = Vec::new();
+        let mut other = false;
+        loop {
+            self.skip_ws();
+            if self.eat(b')') {
+                break;
+            }
+            match self.peek() {
+                Some(c) if c.is_ascii_digit() => dims.push(self.integer()?),
+                _ => {
+                    self.value(depth + 1)?;
+                    other = true;
+                }
+            }
+            self.skip_ws();
+            if self.eat(b',') {
+                continue;
+            }
+            self.skip_ws();
+            self.expect(b')')?;
+            break;
+        }
+        Ok(if other {
+            Value::Other
+        } else {
+            Value::Tuple(dims)
+        })
+    }
+
+    fn integer(&mut self) -> Result<u64, Problem> {
+        let mut n: u64 = 0;
+        while let Some(c) = self.peek() {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(c - b'0')))
+                .ok_or_else(|| self.error("dimension too large"))?;
+            self.pos += 1;
+        }
+        // Python 2 era headers may write `3L`.
+        self.eat(b'L');
+        Ok(n)
+    }
+
+    fn skip_bracketed(&mut self, depth: usize) -> Result<(), Problem> {
+        self.expect(b'[')?;
+        loop {
+            self.skip_ws();
+            if self.eat(b']') {
+                return Ok(());
+            }
+            match self.peek() {
+                Some(c) if c.is_ascii_digit() => {
+                    self.integer()?;
+                }
+                _ => {
+                    self.value(depth + 1)?;
+                }
+            }
+            self.skip_ws();
+            if !self.eat(b',') {
+                self.skip_ws();
+                return self.expect(b']');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numpy_style_headers() {
+        let d = parse_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }    \n")
+            .unwrap();
+        let h = header_from_dict(d, 128).unwrap();
+        assert_eq!(h.shape, vec![3, 4]);
+        assert!(!h.fortran_order);
+        assert_eq!(h.dtype, NpyDtype::little(SourceDtype::F64));
+        let d =
+            parse_dict("{\"descr\": \">f4\", \"shape\": (7,), \"fortran_order\": True}").unwrap();
+        let h = header_from_dict(d, 0).unwrap();
+        assert_eq!(h.shape, vec![7]);
+        assert!(h.dtype.big_endian && h.fortran_order);
+    }
+
+    #[test]
+    fn refuses_other_dtypes() {
+        for descr in ["<i8", "<c16", "|b1", "<U3", "|O"] {
+            assert!(matches!(
+                parse_descr(descr),
+                Err(Problem::UnsupportedDtype(_))
+            ));
+        }
+        let d = parse_dict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }")
+            .unwrap();
+        assert!(matches!(
+            header_from_dict(d, 0),
+            Err(Problem::UnsupportedDtype(_))
+        ));
+    }
+
+    #[test]
+    fn encoded_headers_are_64_byte_aligned_and_round_trip() {
+        for shape in [vec![5], vec![2, 3], vec![1, 2, 3, 4]] {
+            let n: usize = shape.iter().product();
+            let values: Vec<f64> = (0..n).map(|k| k as f64 * 0.5 - 1.0).collect();
+            for fortran in [false, true] {
+                for dtype in [SourceDtype::F64, SourceDtype::F32, SourceDtype::F16] {
+                    let bytes = encode(&shape, NpyDtype::little(dtype), fortran, &values).unwrap();
+                    let (h, t) = read(&bytes).unwrap();
+                    assert_eq!(h.data_offset % 64, 0);
+                    assert_eq!(t.shape, shape);
+                    assert_eq!(t.values, values);
+                }
+            }
+        }
+    }
+}

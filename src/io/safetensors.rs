@@ -1,0 +1,243 @@
+//! Reader and in-place writer for `.safetensors` files (Hugging Face format:
+//! an 8-byte little-endian header length, a JSON header mapping tensor names
+//! to `{dtype, shape, data_offsets}`, then the little-endian row-major data).
+//!
+//! Parsing and validation of the header (offsets contiguous, sizes consistent
+//! with dtype and shape, buffer length exact) is done by the `safetensors`
+//! crate; this module adds the dtype policy (F64, F32, F16, BF16 are read and
+//! widened exactly; everything else is refused) and file order.
+
+use super::error::Problem;
+use super::tensor::{element_count, Tensor};
+use crate::matrix::SourceDtype;
+use safetensors::tensor::{Dtype, SafeTensors};
+
+/// One tensor's entry in the header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The tensor's name.
+    pub name: String,
+    /// The dtype as the header spells it (`"F32"`, `"I64"`, …).
+    pub dtype_name: String,
+    /// The dtype when lipcert can read it.
+    pub dtype: Option<SourceDtype>,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// Byte range of the data within the whole file.
+    pub range: std::ops::Range<usize>,
+}
+
+/// A parsed `.safetensors` file: its bytes and its entries in file order
+/// (increasing data offset).
+#[derive(Debug, Clone)]
+pub struct SafetensorsFile {
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl SafetensorsFile {
+    /// Parses and validates the header of `bytes`.
+    ///
+    /// ```
+    /// use lipcert::io::safetensors::{encode, SafetensorsFile};
+    /// use lipcert::SourceDtype;
+    /// let bytes = encode(&[("w", SourceDtype::F32, vec![2, 2], vec![1.0, 2.0, 3.0, 4.0])]).unwrap();
+    /// let file = SafetensorsFile::parse(bytes).unwrap();
+    /// assert_eq!(file.read_tensor("w").unwrap().values, vec![1.0, 2.0, 3.0, 4.0]);
+    /// ```
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, Problem> {
+        let (header_len, metadata) = SafeTensors::read_metadata(&bytes).map_err(describe)?;
+        let data_start = 8 + header_len;
+        let mut entries = Vec::new();
+        for name in metadata.offset_keys() {
+            let info = metadata
+                .info(&name)
+                .ok_or_else(|| Problem::CorruptHeader(format!("entry '{name}' vanished")))?;
+            let (s, e) = info.data_offsets;
+            let range = data_start + s..data_start + e;
+            if range.end > bytes.len() {
+                return Err(Problem::DataLength {
+                    expected: (data_start + e) as u128,
+                    got: bytes.len(),
+                });
+            }
+            let dtype = match info.dtype {
+                Dtype::F64 => Some(SourceDtype::F64),
+                Dtype::F32 => Some(SourceDtype::F32),
+                Dtype::F16 => Some(SourceDtype::F16),
+                Dtype::BF16 => Some(SourceDtype::BF16),
+                _ => None,
+            };
+            entries.push(Entry {
+                name,
+                dtype_name: format!("{:?}", info.dtype),
+                dtype,
+                shape: info.shape.clone(),
+                range,
+            });
+        }
+        Ok(Self { bytes, entries })
+    }
+
+    /// The entries in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The tensor names in file order.
+    pub fn names(&self) -> Vec<String> {
+        self.entries.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// The entry called `name`, or [`Problem::UnknownTensor`] listing the
+    /// available names.
+    pub fn entry(&self, name: &str) -> Result<&Entry, Problem> {
+        self.entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| Problem::UnknownTensor {
+                name: name.to_owned(),
+                available: self.names(),
+            })
+    }
+
+    /// Reads tensor `name`, widened exactly to `f64` (row-major). NaN/Inf are
+    /// kept; check them with [`Tensor::check_finite`].
+    pub fn read_tensor(&self, name: &str) -> Result<Tensor, Problem> {
+        let entry = self.entry(name)?;
+        let dtype = entry
+            .dtype
+            .ok_or_else(|| Problem::UnsupportedDtype(entry.dtype_name.clone()))?;
+        let data = &self.bytes[entry.range.clone()];
+        let values = match dtype {
+            SourceDtype::F64 => data
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
+            SourceDtype::F32 => data
+                .chunks_exact(4)
+                .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                .collect(),
+            SourceDtype::F16 => data
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
+                .collect(),
+            SourceDtype::BF16 => data
+                .chunks_exact(2)
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
+                .collect::<Vec<f64>>(),
+        };
+        Ok(Tensor {
+            name: Some(entry.name.clone()),
+            shape: entry.shape.clone(),
+            dtype,
+            values,
+        })
+    }
+
+    /// The whole file with the data of each `(name, values)` replaced by
+    /// `values` (row-major) rounded to nearest in the tensor's own dtype.
+    /// Every other byte (header, metadata, other tensors) is copied unchanged.
+    pub fn with_replaced(&self, replacements: &[(&str, &[f64])]) -> Result<Vec<u8>, Problem> {
+        let mut out = self.bytes.clone();
+        for (name, values) in replacements {
+            let entry = self.entry(name)?;
+            let dtype = entry
+                .dtype
+                .ok_or_else(|| Problem::UnsupportedDtype(entry.dtype_name.clone()))?;
+            if element_count(&entry.shape) != Some(values.len()) {
+                return Err(Problem::Other(format!(
+                    "{} values do not fill the shape of '{name}'",
+                    values.len()
+                )));
+            }
+            let encoded = encode_values(dtype, values);
+            out[entry.range.clone()].copy_from_slice(&encoded);
+        }
+        Ok(out)
+    }
+}
+
+/// Little-endian bytes of `values` rounded to nearest in `dtype`.
+pub fn encode_values(dtype: SourceDtype, values: &[f64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * 8);
+    for &v in values {
+        match dtype {
+            SourceDtype::F64 => out.extend_from_slice(&v.to_le_bytes()),
+            SourceDtype::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
+            SourceDtype::F16 => out.extend_from_slice(&half::f16::from_f64(v).to_le_bytes()),
+            SourceDtype::BF16 => out.extend_from_slice(&half::bf16::from_f64(v).to_le_bytes()),
+        }
+    }
+    out
+}
+
+/// A new `.safetensors` file holding `(name, dtype, shape, row-major values)`
+/// tensors, each value rounded to nearest in its dtype, in the given order.
+pub fn encode(tensors: &[(&str, SourceDtype, Vec<usize>, Vec<f64>)]) -> Result<Vec<u8>, Problem> {
+    let encoded: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, dtype, _, values)| encode_values(*dtype, values))
+        .collect();
+    let mut header = serde_json::Map::new();
+    let mut offset = 0usize;
+    for ((name, dtype, shape, values), bytes) in tensors.iter().zip(&encoded) {
+        if element_count(shape) != Some(values.len()) {
+            return Err(Problem::Other(format!(
+                "{} values do not fill the shape of '{name}'",
+                values.len()
+            )));
+        }
+        let dtype_name = match dtype {
+            SourceDtype::F64 => "F64",
+            SourceDtype::F32 => "F32",
+            SourceDtype::F16 => "F16",
+            SourceDtype::BF16 => "BF16",
+        };
+        header.insert(
+            (*name).to_owned(),
+            serde_json::json!({
+                "dtype": dtype_name,
+                "shape": shape,
+                "data_offsets": [offset, offset + bytes.len()],
+            }),
+        );
+        offset += bytes.len();
+    }
+    let mut text = serde_json::Value::Object(header).to_string();
+    // Pad the header with spaces to a multiple of 8 bytes, as the format
+    // recommends for aligned reads.
+    while (8 + text.len()) % 8 != 0 {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + offset);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    for bytes in encoded {
+        out.extend_from_slice(&bytes);
+    }
+    Ok(out)
+}
+
+fn describe(e: safetensors::SafeTensorError) -> Problem {
+    use safetensors::SafeTensorError as E;
+    match e {
+        E::HeaderTooSmall => {
+            Problem::TruncatedHeader("the file is shorter than the 8-byte header length".into())
+        }
+        E::InvalidHeaderLength => {
+            Problem::TruncatedHeader("the header length points past the end of the file".into())
+        }
+        E::HeaderTooLarge => {
+            Problem::CorruptHeader("the header length is implausibly large".into())
+        }
+        E::InvalidHeader(_) => Problem::CorruptHeader("the header is not valid UTF-8".into()),
+        E::InvalidHeaderDeserialization(err) => {
+            Problem::CorruptHeader(format!("the header is not valid safetensors JSON ({err})"))
+        }
+        E::MetadataIncompleteBuffer => Problem::CorruptHeader(
+            "the data length does not match the header (truncated or corrupt file)".into(),
+        ),
+        other => Problem::CorruptHeader(other.to_string()),
+    }
+}
