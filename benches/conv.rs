@@ -6,7 +6,8 @@
 //! and then runs criterion on the circular spectrum of the small layers.
 //! Set `CONV_BENCH_TABLE_ONLY=1` to skip criterion, `CONV_BENCH_ONLY=<substring>`
 //! to restrict the table to matching layer names, `CONV_BENCH_STEPS=<k>` to
-//! run exactly k Lanczos steps for the lower bound.
+//! run exactly k Lanczos steps for the lower bound, `CONV_BENCH_TOL=<t>` to set
+//! the Lanczos stopping tolerance.
 
 use criterion::Criterion;
 use lipcert::conv::{
@@ -215,6 +216,12 @@ fn table() {
         {
             options.lanczos_steps = steps;
             options.lanczos_tolerance = 0.0;
+        }
+        if let Some(tol) = std::env::var("CONV_BENCH_TOL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            options.lanczos_tolerance = tol;
         }
         let r = conv_sigma(&k, &g, &options).unwrap();
         let (dt, ct) = (t.elapsed().as_secs_f64(), cpu_seconds() - c0);

@@ -68,7 +68,7 @@ pub struct ConvOptions {
     pub lanczos_steps: usize,
     /// Stop the Lanczos iteration early once its largest Ritz value (an
     /// estimate of σ²) changes by less than this, relative, over two steps.
-    /// Default 1e-5 (0 runs all steps). Affects tightness only, never
+    /// Default 1e-4 (0 runs all steps). Affects tightness only, never
     /// soundness.
     pub lanczos_tolerance: f64,
     /// Use the dense certificate on the explicit matrix when
@@ -81,7 +81,7 @@ impl Default for ConvOptions {
     fn default() -> Self {
         Self {
             lanczos_steps: 24,
-            lanczos_tolerance: 1e-5,
+            lanczos_tolerance: 1e-4,
             dense_max_dim: 1024,
         }
     }
