@@ -94,6 +94,11 @@ pub fn frobenius_up(z: MatRef<'_, f64>) -> f64 {
     ))
 }
 
+/// fl(‖B̃‖_F²) of a stacked block (a ranking key only, no guarantee).
+pub fn frobenius_sq(z: MatRef<'_, f64>) -> f64 {
+    sum_of_squares(z)
+}
+
 /// fl(Σ z_ij²), summed column by column.
 fn sum_of_squares(z: MatRef<'_, f64>) -> f64 {
     (0..z.ncols())
@@ -125,6 +130,13 @@ pub fn certify_block(z: MatRef<'_, f64>, s: f64) -> crate::error::Result<f64> {
             ))
         }
         Err(_) => {}
+    }
+    // A Lanczos estimate first (O(k·n²)); the full eigenvalue computation
+    // (O(n³)) only if that candidate does not certify.
+    let lanczos = block_top(z, 40).value;
+    let quick = rounding::mul_up(rounding::sqrt_up(lanczos), 1.0 + 1e-9);
+    if quick > s && certify_upper(&gram, quick).is_ok() {
+        return Ok(quick);
     }
     let eig = gram
         .lower

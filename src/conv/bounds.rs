@@ -14,7 +14,7 @@
 //!
 //! Proof: proofs/theories/Norms.v, `weyl_upper`
 
-use super::block_certify::{block_top, certify_block};
+use super::block_certify::{block_top, certify_block, frobenius_sq};
 use super::circular_spectrum::BlockSpectrum;
 use super::embedding::EmbeddingPlan;
 use super::geometry::Conv2dGeometry;
@@ -23,8 +23,9 @@ use crate::error::{Error, Result};
 use crate::rounding;
 use faer::Mat;
 
-/// Lanczos steps per block in the first (screening) pass.
-const SCREEN_STEPS: usize = 5;
+/// Blocks (largest Frobenius norm first) whose σ is estimated by Lanczos to
+/// choose the first candidate bound.
+const REFINE_BLOCKS: usize = 8;
 /// Lanczos steps for the blocks near the maximum.
 const REFINE_STEPS: usize = 40;
 /// Relative slack above the best estimate at which all blocks are certified.
@@ -106,29 +107,36 @@ pub fn circular_embedding_bound(
     let block_bytes = 2 * spec.block_rows() * spec.block_cols() * 8;
     let cache = count.saturating_mul(block_bytes) <= 1 << 27;
     let mut blocks: Vec<Mat<f64>> = Vec::new();
-    // Pass 1: screen every block with a few Lanczos steps.
+    // Pass 1: rank the blocks by Frobenius norm (a cheap proxy for σ).
     let mut est: Vec<(f64, usize, (usize, usize), usize)> = Vec::with_capacity(count);
     for g in 0..spec.groups() {
         for &w in &freqs {
             spec.fill(g, w, &mut z);
-            est.push((block_top(z.as_ref(), SCREEN_STEPS).value, g, w, est.len()));
+            est.push((frobenius_sq(z.as_ref()), g, w, est.len()));
             if cache {
                 blocks.push(z.clone());
             }
         }
     }
     est.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let top = est[0].0;
-    for item in est.iter_mut().take(8) {
-        if item.0 < 0.8 * top {
-            break;
-        }
-        spec.fill(item.1, item.2, &mut z);
-        item.0 = item.0.max(block_top(z.as_ref(), REFINE_STEPS).value);
-    }
-    est.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Estimate σ² of the leading blocks; the others keep their Frobenius
+    // rank (pass 2 visits blocks in this order, so the candidate bound rises
+    // early and few blocks fail their first certificate).
+    let mut estimate_sq = 0.0f64;
     let mut best = (est[0].1, est[0].2);
-    let estimate_sq = est[0].0;
+    for item in est.iter().take(REFINE_BLOCKS) {
+        let block = if cache {
+            blocks[item.3].as_ref()
+        } else {
+            spec.fill(item.1, item.2, &mut z);
+            z.as_ref()
+        };
+        let v = block_top(block, REFINE_STEPS).value;
+        if v > estimate_sq {
+            estimate_sq = v;
+            best = (item.1, item.2);
+        }
+    }
     // Pass 2: certify every block at a common candidate s.
     let mut s = rounding::mul_up(rounding::sqrt_up(estimate_sq), 1.0 + SLACK);
     if s.is_nan() || s <= 0.0 {
