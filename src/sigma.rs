@@ -189,19 +189,27 @@ const SVD_REL_ERROR: f64 = 1e-13;
 fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBounds> {
     use crate::estimate::{gram_lanczos, shift_invert};
     let gram = GramWithError::new(s);
-    let c = gram.symmetric_full();
+    let c32 = gram.symmetric_f32();
     let start = crate::random::Rng::new(options.seed).gaussian_vec(s.ncols());
-    let ritz = gram_lanczos::lanczos_top(c.as_ref(), &start, 30, 1e-7);
+    // Lanczos until the residual is small enough that a shift μ = θ + 4·res
+    // sits close above λ₁ (inverse iteration then converges at rate
+    // (μ − λ₁)/(μ − λ₂)); f32 matrix–vector products halve the memory traffic.
+    let ritz = gram_lanczos::lanczos_top(c32.as_ref(), &start, LANCZOS_MAX_STEPS, 1e-5);
     let theta = ritz.value.max(gram.max_diag());
-    let mut margin = (4.0 * ritz.residual).max(2e-4 * theta);
+    // The f32 factorization's own backward error is about √n·2⁻²⁴·λ₁; the
+    // shift must clear it.
+    let f32_noise = 4.0 * (s.ncols() as f64).sqrt() * f32::EPSILON as f64;
+    let mut margin = (4.0 * ritz.residual).max(f32_noise.max(2e-5) * theta);
     let mut vector = ritz.vector.clone();
     let mut lambda = theta;
     for _ in 0..6 {
         if let Some(r) =
-            shift_invert::refine_top_vector(c.as_ref(), theta + margin, &ritz.vector, 3, 1)
+            shift_invert::refine_top_vector(&gram, c32.as_ref(), theta + margin, &ritz.vector, 3, 1)
         {
             vector = r.vector;
-            lambda = r.rayleigh.max(theta);
+            // The f64 Rayleigh quotient, not θ: θ comes from f32 products and
+            // may exceed λ₁ by ~1e-7 relative.
+            lambda = r.rayleigh;
             break;
         }
         margin *= 8.0;
@@ -216,6 +224,10 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBound
         options.rel_width,
     ))
 }
+
+/// Most Lanczos steps the `auto` estimate may take (each one product with the
+/// f32 Gram matrix, n² memory reads).
+const LANCZOS_MAX_STEPS: usize = 120;
 
 /// Smallest relative width a probabilistic enclosure is asked for (the
 /// probabilistic path is for speed; tighter requests should be rigorous).

@@ -4,6 +4,7 @@
 use crate::matrix::DenseMatrix;
 use crate::rounding::{self, ETA};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::reborrow::*;
 use faer::{Accum, Mat, Par};
 
 /// C = fl(SᵀS) (lower triangle valid) and ρ ≥ ‖C − SᵀS‖₂.
@@ -66,18 +67,21 @@ impl GramWithError {
             .fold(0.0, f64::max)
     }
 
-    /// C with both triangles filled (for fast products in estimators).
-    pub fn symmetric_full(&self) -> Mat<f64> {
+    /// C rounded to f32 with both triangles filled (for the estimators'
+    /// fast products; no guarantee rests on it).
+    pub fn symmetric_f32(&self) -> Mat<f32> {
         const TILE: usize = 64;
         let n = self.dim();
-        let mut full = self.lower.clone();
-        // Mirror the strict lower triangle into the upper one tile by tile, so
-        // both the reads and the writes stay in cache.
+        let mut full = Mat::<f32>::zeros(n, n);
+        // Fill both triangles tile by tile, so both the reads and the writes
+        // stay in cache.
         for jb in (0..n).step_by(TILE) {
-            for ib in (0..=jb).step_by(TILE) {
+            for ib in (jb..n).step_by(TILE) {
                 for j in jb..(jb + TILE).min(n) {
-                    for i in ib..(ib + TILE).min(j) {
-                        full[(i, j)] = self.lower[(j, i)];
+                    for i in ib.max(j)..(ib + TILE).min(n) {
+                        let v = self.lower[(i, j)] as f32;
+                        full[(i, j)] = v;
+                        full[(j, i)] = v;
                     }
                 }
             }
@@ -85,20 +89,32 @@ impl GramWithError {
         full
     }
 
-    /// y = C x using the lower triangle (for iterative refinement; no guarantee).
+    /// y = C x from the lower triangle (for iterative refinement; no
+    /// guarantee): y = L x + (L − diag)ᵀ x with two triangular products.
     pub fn apply(&self, x: &[f64], y: &mut [f64]) {
-        let n = self.dim();
-        y.iter_mut().for_each(|v| *v = 0.0);
-        for j in 0..n {
-            let xj = x[j];
-            y[j] += self.lower[(j, j)] * xj;
-            let mut acc = 0.0;
-            for i in j + 1..n {
-                let c = self.lower[(i, j)];
-                y[i] += c * xj;
-                acc += c * x[i];
-            }
-            y[j] += acc;
-        }
+        let x = faer::ColRef::from_slice(x).as_mat();
+        let mut y = faer::ColMut::from_slice_mut(y);
+        triangular::matmul(
+            y.rb_mut().as_mat_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            self.lower.as_ref(),
+            BlockStructure::TriangularLower,
+            x,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        triangular::matmul(
+            y.as_mat_mut(),
+            BlockStructure::Rectangular,
+            Accum::Add,
+            self.lower.as_ref().transpose(),
+            BlockStructure::StrictTriangularUpper,
+            x,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
     }
 }

@@ -65,6 +65,8 @@ pub fn enclose_from_estimate(
     let est_sq = (est * est).max(f64::MIN_POSITIVE);
     let trace_c: f64 = (0..n).map(|i| gram.lower[(i, i)]).sum();
     let trace_a = (n as f64 * est_sq - trace_c).max(0.0);
+    // (c + ρ)/s² is the relative gap needed in s²; s = σ(1 + δ) gives
+    // s² − σ² ≈ 2δσ², so δ = (c + ρ)/s² leaves a factor 2 of headroom.
     let floor = (super::pd_upper::rump_shift(n, trace_a, est_sq) + gram.radius) / est_sq;
     let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;

@@ -18,28 +18,32 @@ pub struct RitzPair {
 }
 
 /// Runs Lanczos with full reorthogonalization on the symmetric matrix `c`
-/// (both triangles filled) from the start vector `start`, stopping after
-/// `max_steps` or when the relative residual ‖Cy − θy‖/θ ≤ `tol`.
+/// (both triangles filled, stored in f32 to halve the memory traffic of the
+/// matrix–vector products, which dominate) from the start vector `start`,
+/// stopping after `max_steps` or when the relative residual
+/// ‖Cy − θy‖/θ ≤ `tol`. The Ritz value is accurate to about the f32 unit
+/// roundoff (6e-8) relative: this is an estimator for choosing shifts, not
+/// the final estimate.
 ///
 /// Reference: Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1.
-pub fn lanczos_top(c: MatRef<'_, f64>, start: &[f64], max_steps: usize, tol: f64) -> RitzPair {
+pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64) -> RitzPair {
     let n = c.nrows();
     let max_steps = max_steps.clamp(1, n);
-    let mut q = Mat::<f64>::zeros(n, max_steps);
+    let mut q = Mat::<f32>::zeros(n, max_steps);
     let norm0 = start.iter().map(|x| x * x).sum::<f64>().sqrt();
     for i in 0..n {
         q[(i, 0)] = if norm0 > 0.0 {
-            start[i] / norm0
+            (start[i] / norm0) as f32
         } else {
-            1.0 / (n as f64).sqrt()
+            1.0 / (n as f32).sqrt()
         };
     }
     let mut alpha: Vec<f64> = Vec::new();
     let mut beta: Vec<f64> = Vec::new();
-    let mut w = vec![0.0; n];
+    let mut w = vec![0.0f32; n];
     let mut best = RitzPair {
         value: 0.0,
-        vector: q.col(0).iter().copied().collect(),
+        vector: q.col(0).iter().map(|&x| x as f64).collect(),
         residual: f64::INFINITY,
         steps: 0,
     };
@@ -47,9 +51,9 @@ pub fn lanczos_top(c: MatRef<'_, f64>, start: &[f64], max_steps: usize, tol: f64
         {
             let x = q.col(k);
             let y = ColMut::from_slice_mut(&mut w);
-            faer::linalg::matmul::matmul(y, Accum::Replace, c, x, 1.0, Par::Seq);
+            faer::linalg::matmul::matmul(y, Accum::Replace, c, x, 1.0f32, Par::Seq);
         }
-        let a: f64 = (0..n).map(|i| w[i] * q[(i, k)]).sum();
+        let a: f64 = (0..n).map(|i| w[i] as f64 * q[(i, k)] as f64).sum();
         alpha.push(a);
         // Full reorthogonalization, twice (classical Gram–Schmidt, "twice is enough").
         for _ in 0..2 {
@@ -60,25 +64,30 @@ pub fn lanczos_top(c: MatRef<'_, f64>, start: &[f64], max_steps: usize, tol: f64
                 w[i] -= correction[i];
             }
         }
-        let b = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let b = w
+            .iter()
+            .map(|&x| (x as f64) * (x as f64))
+            .sum::<f64>()
+            .sqrt();
         let (theta, s) = top_eigenpair_tridiagonal(&alpha, &beta);
         let residual = b * s[k].abs();
         if theta > best.value || k == 0 {
             let basis = q.as_ref().subcols(0, k + 1);
-            let y = basis * ColRef::from_slice(&s);
+            let s32: Vec<f32> = s.iter().map(|&x| x as f32).collect();
+            let y = basis * ColRef::from_slice(&s32);
             best = RitzPair {
                 value: theta,
-                vector: y.iter().copied().collect(),
+                vector: y.iter().map(|&x| x as f64).collect(),
                 residual,
                 steps: k + 1,
             };
         }
-        if residual <= tol * theta.abs() || b <= f64::EPSILON * theta.abs() || k + 1 == max_steps {
+        if residual <= tol * theta.abs() || b <= 1e-6 * theta.abs() || k + 1 == max_steps {
             break;
         }
         beta.push(b);
         for i in 0..n {
-            q[(i, k + 1)] = w[i] / b;
+            q[(i, k + 1)] = (w[i] as f64 / b) as f32;
         }
     }
     best
@@ -126,10 +135,10 @@ mod tests {
     #[test]
     fn finds_the_top_eigenvalue_of_a_diagonal_matrix() {
         let n = 50;
-        let c = Mat::from_fn(n, n, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
+        let c = Mat::from_fn(n, n, |i, j| if i == j { (i + 1) as f32 } else { 0.0 });
         let start: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
-        let r = lanczos_top(c.as_ref(), &start, 50, 1e-14);
-        assert!((r.value - 50.0).abs() < 1e-10, "{}", r.value);
-        assert!(r.vector[n - 1].abs() > 1.0 - 1e-8);
+        let r = lanczos_top(c.as_ref(), &start, 50, 1e-7);
+        assert!((r.value - 50.0).abs() < 1e-4, "{}", r.value);
+        assert!(r.vector[n - 1].abs() > 1.0 - 1e-4);
     }
 }

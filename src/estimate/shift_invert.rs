@@ -2,6 +2,7 @@
 //! single-precision Cholesky factorization (an estimator: no guarantee rests on
 //! it, so half precision speed is fine).
 
+use crate::certify::gram::GramWithError;
 use faer::linalg::triangular_solve::{
     solve_lower_triangular_in_place, solve_upper_triangular_in_place,
 };
@@ -19,30 +20,32 @@ pub struct Refined {
 /// Inverse iteration x ← (μI − C)⁻¹x with μ above λ₁(C): converges to the top
 /// eigenvector at rate (μ − λ₁)/(μ − λ₂) per step (Golub & Van Loan §8.2.2).
 ///
-/// The factorization of μI − C is computed in f32 (about twice as fast as
-/// f64). `fast_steps` plain f32 steps are followed by `refined_steps` steps in
-/// which each solve is corrected by two sweeps of iterative refinement with
-/// f64 residuals (Higham, *Accuracy and Stability*, ch. 12), so the final
-/// vector is as accurate as an f64 inverse iteration would give. Returns
-/// `None` if the f32 factorization breaks down (μ not safely above λ₁).
-///
-/// `c` must hold both triangles (symmetric).
+/// The factorization of μI − C is computed in f32 from `c32` (C rounded to
+/// f32, lower triangle read), about twice as fast as f64. `fast_steps` plain
+/// f32 steps are followed by `refined_steps` steps in which each solve is
+/// corrected by two sweeps of iterative refinement with f64 residuals from
+/// the f64 Gram matrix (Higham, *Accuracy and Stability*, ch. 12), so the
+/// final vector is as accurate as an f64 inverse iteration would give.
+/// Returns `None` if the f32 factorization breaks down (μ not safely above
+/// λ₁).
 pub fn refine_top_vector(
-    c: MatRef<'_, f64>,
+    gram: &GramWithError,
+    c32: MatRef<'_, f32>,
     mu: f64,
     start: &[f64],
     fast_steps: usize,
     refined_steps: usize,
 ) -> Option<Refined> {
-    let n = c.nrows();
+    let n = c32.nrows();
+    let mu32 = mu as f32;
     // Only the lower triangle is read by the factorization.
     let shifted = Mat::<f32>::from_fn(n, n, |i, j| {
         if i < j {
             0.0
         } else if i == j {
-            (mu - c[(i, j)]) as f32
+            mu32 - c32[(i, j)]
         } else {
-            -c[(i, j)] as f32
+            -c32[(i, j)]
         }
     });
     let llt = shifted.llt(Side::Lower).ok()?;
@@ -55,19 +58,20 @@ pub fn refine_top_vector(
     };
     let mut v = normalized(start.to_vec())?;
     for _ in 0..fast_steps {
-        // Scale the right-hand side so f32 does not underflow.
         v = normalized(solve32(&v))?;
     }
+    let mut cx = vec![0.0; n];
     for _ in 0..refined_steps {
         let b = v.clone();
         let mut x = solve32(&b);
         for _ in 0..2 {
-            let cx = c * faer::ColRef::from_slice(&x);
+            gram.apply(&x, &mut cx);
             let r: Vec<f64> = (0..n).map(|i| b[i] - (mu * x[i] - cx[i])).collect();
             let rn = r.iter().map(|a| a * a).sum::<f64>().sqrt();
             if rn.is_nan() || rn <= 0.0 {
                 break;
             }
+            // Solve for the normalized residual so f32 does not underflow.
             let d = solve32(&r.iter().map(|a| a / rn).collect::<Vec<_>>());
             for i in 0..n {
                 x[i] += rn * d[i];
@@ -75,8 +79,8 @@ pub fn refine_top_vector(
         }
         v = normalized(x)?;
     }
-    let cv = c * faer::ColRef::from_slice(&v);
-    let rayleigh = (0..n).map(|i| v[i] * cv[i]).sum::<f64>();
+    gram.apply(&v, &mut cx);
+    let rayleigh = (0..n).map(|i| v[i] * cx[i]).sum::<f64>();
     Some(Refined {
         vector: v,
         rayleigh,
