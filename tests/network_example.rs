@@ -50,6 +50,11 @@ fn example_cnn_certifies() {
     // Layer constants that are known exactly: ReLU 1, max-pool 2x2 stride 2 is 1,
     // avg-pool 2x2 stride 2 is 1/2, flatten 1.
     for (i, want) in [(2usize, 1.0), (3, 1.0), (5, 1.0), (6, 0.5), (7, 1.0)] {
+        assert_eq!(
+            (report.layers[i].lower, report.layers[i].upper),
+            (want, want),
+            "layer {i} is exact"
+        );
         let l = &report.layers[i];
         assert!(
             l.lower <= want && want <= l.upper && l.upper - l.lower <= 1e-12,

@@ -154,10 +154,14 @@ proptest! {
         let conv = conv_of(&case);
         let x = pseudo_random(conv.input_len(), seed, 1.0);
         let direct = direct_conv(&case, &x);
+        // the conv module's operator (what networks evaluate) and the
+        // independent tap enumeration both agree with the textbook definition
         let ours = conv.apply_linear(&x);
+        let taps = conv.apply_by_taps(&x).unwrap();
         prop_assert_eq!(ours.len(), direct.len());
-        for (a, b) in ours.iter().zip(&direct) {
+        for ((a, t), b) in ours.iter().zip(&taps).zip(&direct) {
             prop_assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()));
+            prop_assert!((t - b).abs() <= 1e-12 * (1.0 + b.abs()));
         }
         let m = conv.explicit_matrix().unwrap().unwrap();
         for (i, d) in direct.iter().enumerate() {

@@ -133,12 +133,7 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
             groups,
         } => {
             let (c, h, w) = chw(shape, ctx)?;
-            if padding_mode != "zeros" {
-                return Err(err(ctx, format!(
-                    "padding_mode '{padding_mode}' is not supported in networks yet (only 'zeros'); \
-                     it needs the conv module's padding maps"
-                )));
-            }
+            let mode: crate::conv::PaddingMode = padding_mode.parse().map_err(|e| err(ctx, e))?;
             let t = weights.get(weight, ctx)?;
             let [co, cig, kh, kw] = t.shape[..] else {
                 return Err(err(
@@ -177,7 +172,7 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
                 .as_ref()
                 .map(|b| vector(weights, b, co, ctx))
                 .transpose()?;
-            let conv = ConvLayer::new(
+            let conv = ConvLayer::with_mode(
                 data,
                 [co, cig, kh, kw],
                 bias,
@@ -187,10 +182,11 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
                 pad,
                 dil,
                 *groups,
+                mode,
             )
             .map_err(|e| err(ctx, e))?;
             let (oh, ow) = conv.out_hw;
-            (Layer::Conv2d(conv), vec![co, oh, ow])
+            (Layer::Conv2d(Box::new(conv)), vec![co, oh, ow])
         }
         LayerSpec::Relu => same(Layer::Relu)?,
         LayerSpec::LeakyRelu { negative_slope } => {

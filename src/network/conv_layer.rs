@@ -4,12 +4,15 @@
 //! certified Lipschitz enclosure.
 //!
 //! The Lipschitz constant of a convolution (bias ignored: it only shifts the
-//! output) is the spectral norm of its matrix A. This module computes it from
-//! the explicit matrix with the dense certified machinery when A is small, and
-//! otherwise from σ(A) ≤ √(‖A‖₁‖A‖∞) (upper) and the vector lower bound on a
-//! power-iterated vector (lower).
+//! output) is the spectral norm of its matrix A, certified by
+//! [`crate::conv::conv_sigma`] (every padding mode). The forward map, its
+//! transpose and their rounding-error bound are those of
+//! [`crate::conv::Conv2d`]. This module also keeps an independent tap-by-tap
+//! enumeration of the zero-padded map (explicit matrix, √(‖A‖₁‖A‖∞) bound)
+//! that the tests hold the conv module against.
 
-use crate::certify::vector_lower::lower_bound_from_vector;
+use crate::conv::{conv_sigma, Conv2d, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
+use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
 use crate::operator::LinearOperator;
@@ -19,7 +22,7 @@ use crate::rounding::{self, add_up, mul_up, sqrt_up};
 pub const MAX_EXPLICIT_ENTRIES: usize = 4_000_000;
 
 /// Geometry and weights of one convolution layer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ConvLayer {
     /// Kernel values, shape (c_out, c_in/groups, kh, kw), row-major.
     pub kernel: Vec<f64>,
@@ -43,11 +46,14 @@ pub struct ConvLayer {
     pub in_hw: (usize, usize),
     /// Output (height, width).
     pub out_hw: (usize, usize),
+    /// Padding mode.
+    pub mode: PaddingMode,
+    /// The conv module's operator for this kernel and geometry.
+    pub operator: Conv2d,
 }
 
 impl ConvLayer {
-    /// Checks the geometry and computes the output size
-    /// ⌊(H + pad − d(k−1) − 1)/s⌋ + 1 per axis.
+    /// A zero-padded convolution (see [`ConvLayer::with_mode`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         kernel: Vec<f64>,
@@ -59,6 +65,37 @@ impl ConvLayer {
         padding: (usize, usize, usize, usize),
         dilation: (usize, usize),
         groups: usize,
+    ) -> Result<Self> {
+        Self::with_mode(
+            kernel,
+            kernel_shape,
+            bias,
+            c_in,
+            in_hw,
+            stride,
+            padding,
+            dilation,
+            groups,
+            PaddingMode::Zeros,
+        )
+    }
+
+    /// Checks the geometry (PyTorch's rules, via
+    /// [`Conv2dGeometry::validate`]) and computes the output size
+    /// ⌊(H + pad − d(k−1) − 1)/s⌋ + 1 per axis. `padding` is
+    /// (top, bottom, left, right).
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_mode(
+        kernel: Vec<f64>,
+        kernel_shape: [usize; 4],
+        bias: Option<Vec<f64>>,
+        c_in: usize,
+        in_hw: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize, usize, usize),
+        dilation: (usize, usize),
+        groups: usize,
+        mode: PaddingMode,
     ) -> Result<Self> {
         let [c_out, cig, kh, kw] = kernel_shape;
         if groups == 0 || c_in % groups != 0 || c_out % groups != 0 {
@@ -115,6 +152,25 @@ impl ConvLayer {
                 "kernel {kh}x{kw} (dilation {dilation:?}) does not fit the padded input {in_hw:?}"
             )));
         };
+        let geometry = Conv2dGeometry {
+            c_out,
+            c_in,
+            groups,
+            kh,
+            kw,
+            h: in_hw.0,
+            w: in_hw.1,
+            stride,
+            padding: (padding.0, padding.2, padding.1, padding.3),
+            mode,
+            dilation,
+        };
+        geometry.validate()?;
+        let operator = Conv2d::new(
+            Kernel::from_f64(c_out, cig, kh, kw, kernel.clone())?,
+            geometry,
+        )?;
+        debug_assert_eq!(geometry.output_size(), (oh, ow));
         Ok(Self {
             kernel,
             bias,
@@ -127,6 +183,8 @@ impl ConvLayer {
             groups,
             in_hw,
             out_hw: (oh, ow),
+            mode,
+            operator,
         })
     }
 
@@ -171,11 +229,22 @@ impl ConvLayer {
         }
     }
 
-    /// A x without bias.
+    /// A x without bias ([`Conv2d`]'s im2col product).
     pub fn apply_linear(&self, x: &[f64]) -> Vec<f64> {
         let mut y = vec![0.0; self.output_len()];
-        self.for_each_tap(|o, i, k| y[o] += k * x[i]);
+        self.operator.apply(x, &mut y);
         y
+    }
+
+    /// A x without bias by the independent tap-by-tap enumeration (zero
+    /// padding only; `None` for other modes). For tests.
+    pub fn apply_by_taps(&self, x: &[f64]) -> Option<Vec<f64>> {
+        if self.mode != PaddingMode::Zeros {
+            return None;
+        }
+        let mut y = vec![0.0; self.output_len()];
+        self.for_each_tap(|o, i, k| y[o] += k * x[i]);
+        Some(y)
     }
 
     /// A x + b.
@@ -193,7 +262,7 @@ impl ConvLayer {
     /// Aᵀ g.
     pub fn apply_transposed(&self, g: &[f64]) -> Vec<f64> {
         let mut x = vec![0.0; self.input_len()];
-        self.for_each_tap(|o, i, k| x[i] += k * g[o]);
+        self.operator.apply_transpose(g, &mut x);
         x
     }
 
@@ -212,7 +281,8 @@ impl ConvLayer {
         self.cig() * self.kernel_hw.0 * self.kernel_hw.1
     }
 
-    /// Upper bound on √(‖A‖₁‖A‖∞), hence on ‖A‖₂ and on ‖|A|‖₂.
+    /// Upper bound on √(‖A‖₁‖A‖∞), hence on ‖A‖₂ and on ‖|A|‖₂, for zero
+    /// padding (other modes multiply column sums by the padding multiplicity).
     ///
     /// A column of A (one input pixel of channel cᵢ) holds each kernel entry
     /// K[cₒ, cᵢ, ·, ·] of its group at most once, and a row (one output of
@@ -241,11 +311,14 @@ impl ConvLayer {
         sqrt_up(mul_up(l1, linf))
     }
 
-    /// The explicit matrix of the linear part (rows = outputs, columns =
-    /// inputs), exact: each entry is one kernel value (zero padding never
-    /// places two taps of one output on the same input). `None` when larger
-    /// than [`MAX_EXPLICIT_ENTRIES`].
+    /// The explicit matrix of the zero-padded linear part (rows = outputs,
+    /// columns = inputs), exact: each entry is one kernel value (zero padding
+    /// never places two taps of one output on the same input). `None` when
+    /// larger than [`MAX_EXPLICIT_ENTRIES`] or for another padding mode.
     pub fn explicit_matrix(&self) -> Option<Result<DenseMatrix>> {
+        if self.mode != PaddingMode::Zeros {
+            return None;
+        }
         let (m, n) = (self.output_len(), self.input_len());
         if m.checked_mul(n)? > MAX_EXPLICIT_ENTRIES {
             return None;
@@ -255,39 +328,14 @@ impl ConvLayer {
         Some(DenseMatrix::from_row_major(m, n, &data))
     }
 
-    /// Rigorous enclosure `[lower, upper]` of σ(A) (see the module docs).
-    pub fn lipschitz(&self, options: &crate::SigmaOptions) -> Result<(f64, f64, &'static str)> {
-        if self.kernel.iter().all(|&v| v == 0.0) {
-            return Ok((0.0, 0.0, "zero kernel"));
-        }
-        if let Some(matrix) = self.explicit_matrix() {
-            let e = crate::sigma(&matrix?, options)?;
-            return Ok((
-                e.lower(),
-                e.upper(),
-                "conv as explicit matrix, dense certificate",
-            ));
-        }
-        let upper = self.abs_norm_up();
-        // A few power steps on AᵀA from a deterministic start for the lower bound.
-        let mut v: Vec<f64> = (0..self.input_len())
-            .map(|i| 1.0 + ((i * 2654435761) % 1000) as f64 / 1000.0)
-            .collect();
-        for _ in 0..30 {
-            let av = self.apply_linear(&v);
-            let atav = self.apply_transposed(&av);
-            let norm = atav.iter().map(|x| x * x).sum::<f64>().sqrt();
-            if norm == 0.0 || !norm.is_finite() {
-                break;
-            }
-            v = atav.into_iter().map(|x| x / norm).collect();
-        }
-        let lower = lower_bound_from_vector(self, &v).min(upper);
-        Ok((
-            lower,
-            upper,
-            "conv: sqrt(l1*linf) upper bound, power-iteration vector lower bound",
-        ))
+    /// Enclosure `[lower, upper]` of σ(A) from [`conv_sigma`] (rigorous
+    /// lower bound; the upper bound's guarantee is returned with it).
+    pub fn lipschitz(&self, options: &crate::SigmaOptions) -> Result<(f64, f64, Guarantee)> {
+        let _ = options;
+        let kernel = self.operator.kernel();
+        let report = conv_sigma(kernel, self.operator.geometry(), &ConvOptions::default())?;
+        let e = report.enclosure;
+        Ok((e.lower(), e.upper(), e.guarantee()))
     }
 }
 

@@ -235,16 +235,15 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
             )
         }
         Layer::Conv2d(c) => {
-            let k = c.taps() + 1;
-            let nb = c
-                .bias
-                .as_ref()
-                .map(|b| mul_up(norm2_up(b), sqrt_up((c.out_hw.0 * c.out_hw.1) as f64)))
-                .unwrap_or(0.0);
-            add_up(
-                mul_up(gamma(k), add_up(mul_up(c.abs_norm_up(), nx), nb)),
-                mul_up(sqrt_n, mul_up(k as f64, ETA)),
-            )
+            // The conv operator's own bound for fl(Ax), plus the bias
+            // addition: |fl(z + b) − (z + b)| ≤ u|fl(z + b)|/(1 − u).
+            let op = c.apply_error_bound(nx);
+            let bias = if c.bias.is_some() {
+                mul_up(U * REL_MARGIN, ny)
+            } else {
+                0.0
+            };
+            add_up(op, bias)
         }
         Layer::Relu | Layer::MaxPool2d { .. } | Layer::Flatten => 0.0,
         Layer::LeakyRelu(a) => add_up(mul_up(mul_up(U, a.abs()), nx), mul_up(sqrt_n, ETA)),

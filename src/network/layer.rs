@@ -17,7 +17,7 @@ pub enum Layer {
         bias: Option<Vec<f64>>,
     },
     /// 2-D convolution.
-    Conv2d(ConvLayer),
+    Conv2d(Box<ConvLayer>),
     /// max(x, 0).
     Relu,
     /// x for x ≥ 0, αx otherwise.

@@ -64,8 +64,13 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
             )
         }
         Layer::Conv2d(conv) => {
-            let (l, u, r) = conv.lipschitz(options)?;
-            (l, u, Guarantee::Rigorous, r)
+            let (l, u, g) = conv.lipschitz(options)?;
+            (
+                l,
+                u,
+                g,
+                "conv2d: conv module enclosure (circular embedding / dense certificate upper, vector lower)",
+            )
         }
         Layer::Relu => activation(constants::relu()),
         Layer::LeakyRelu(a) => activation(constants::leaky_relu(*a)?),
@@ -171,6 +176,25 @@ pub fn mul_up_tight(a: f64, b: f64) -> f64 {
     }
 }
 
+/// An enclosure [lo, up] of a/b for a ≥ 0, b > 0 finite, exact when the
+/// quotient is a float: the fused multiply-add gives the sign of the exact
+/// residual q·b − a (no underflow for the moderate values used here; tiny
+/// quotients fall back to `next_down`/`next_up`).
+pub fn div_enclosure(a: f64, b: f64) -> (f64, f64) {
+    let q = a / b;
+    if !(q.is_finite() && q.abs() > 1e-290 && a.abs() > 1e-290) {
+        return (div_down(a, b), div_up(a, b));
+    }
+    let r = q.mul_add(b, -a);
+    if r == 0.0 {
+        (q, q)
+    } else if r > 0.0 {
+        (q.next_down(), q)
+    } else {
+        (q, q.next_up())
+    }
+}
+
 /// [√x, √x] exactly when x ≥ 0 is a perfect square of a float (checked with
 /// a fused multiply-add, whose single rounding of r² − x is 0 only when
 /// r² = x for these small integers), else the outward-rounded square root.
@@ -213,6 +237,20 @@ pub fn maxpool_constant(pool: &Pool2d) -> (f64, f64) {
 /// When the windows along an axis are disjoint (stride ≥ kernel span) the
 /// factor's norm is exact in closed form: max √(window size)/divisor.
 pub fn avg_pool_norm(pool: &Pool2d, options: &SigmaOptions) -> Result<(f64, f64)> {
+    if pool.rows.windows_disjoint() && pool.cols.windows_disjoint() {
+        // Disjoint 2-D windows: A Aᵀ is diagonal, σ = max √(count)/divisor
+        // over the 2-D windows (count and divisor exact integer products).
+        let (mut lo, mut up) = (0.0f64, 0.0f64);
+        for (wi, di) in pool.rows.windows.iter().zip(&pool.rows.divisors) {
+            for (wj, dj) in pool.cols.windows.iter().zip(&pool.cols.divisors) {
+                let (sl, su) = sqrt_enclosure((wi.len() * wj.len()) as f64);
+                let d = (di * dj) as f64;
+                lo = lo.max(div_enclosure(sl, d).0);
+                up = up.max(div_enclosure(su, d).1);
+            }
+        }
+        return Ok((lo, up));
+    }
     let mut lo = 1.0;
     let mut up = 1.0;
     for axis in [&pool.rows, &pool.cols] {
@@ -302,6 +340,14 @@ mod tests {
         assert_eq!(add_up_tight(1.0, 1.0), 2.0);
         assert_eq!(mul_up_tight(0.5, 3.0), 1.5);
         assert_eq!(sqrt_enclosure(9.0), (3.0, 3.0));
+        assert_eq!(div_enclosure(2.0, 4.0), (0.5, 0.5));
+        for (a, b) in [(1.0, 3.0), (2.0, 7.0), (10.0, 9.0), (1.0, 10.0)] {
+            let (lo, up) = div_enclosure(a, b);
+            assert!(lo < up && up == lo.next_up());
+            // lo·b ≤ a ≤ up·b exactly
+            assert!(exact(lo) * exact(b) <= exact(a) << 1200usize);
+            assert!(exact(up) * exact(b) >= exact(a) << 1200usize);
+        }
         let (l, u) = sqrt_enclosure(2.0);
         assert!(l < u && exact(l) * exact(l) < BigInt::from(2) << 2400usize);
         assert!(exact(u) * exact(u) > BigInt::from(2) << 2400usize);

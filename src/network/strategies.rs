@@ -160,7 +160,7 @@ pub fn mlp(max_width: usize, max_depth: usize) -> impl Strategy<Value = (Network
         })
 }
 
-/// Random small CNNs: conv (3×3 or 1×1, stride 1–2, zero padding) →
+/// Random small CNNs: conv (3×3, padding 1 in a random padding mode) →
 /// batch-norm → ReLU → optional max-pool or avg-pool → optional residual conv
 /// block → flatten → linear.
 pub fn small_cnn() -> impl Strategy<Value = (NetworkSpec, Weights)> {
@@ -171,8 +171,9 @@ pub fn small_cnn() -> impl Strategy<Value = (NetworkSpec, Weights)> {
         0usize..3,
         any::<bool>(),
         any::<u64>(),
+        0usize..4,
     )
-        .prop_map(|(c_in, hw, c_mid, pool, residual, seed)| {
+        .prop_map(|(c_in, hw, c_mid, pool, residual, seed, mode)| {
             let mut rng = Sampler::new(seed);
             let mut weights = Weights::new();
             let mut layers = Vec::new();
@@ -186,7 +187,7 @@ pub fn small_cnn() -> impl Strategy<Value = (NetworkSpec, Weights)> {
                 bias: Some("conv.bias".into()),
                 stride: IntOrPair::One(1),
                 padding: ConvPadding::Size(IntOrPair::One(1)),
-                padding_mode: "zeros".into(),
+                padding_mode: ["zeros", "circular", "reflect", "replicate"][mode].into(),
                 dilation: IntOrPair::One(1),
                 groups: 1,
             });

@@ -71,11 +71,25 @@ pub fn spectral_normalize_conv(conv: &ConvLayer) -> Result<(ConvLayer, (f64, f64
         ));
     }
     let s = 0.5 * (lo + up);
-    let mut normalized = conv.clone();
-    normalized.kernel.iter_mut().for_each(|k| *k /= s);
-    if let Some(b) = normalized.bias.as_mut() {
-        b.iter_mut().for_each(|v| *v /= s);
-    }
+    let normalized = ConvLayer::with_mode(
+        conv.kernel.iter().map(|k| k / s).collect(),
+        [
+            conv.c_out,
+            conv.c_in / conv.groups,
+            conv.kernel_hw.0,
+            conv.kernel_hw.1,
+        ],
+        conv.bias
+            .as_ref()
+            .map(|b| b.iter().map(|v| v / s).collect()),
+        conv.c_in,
+        conv.in_hw,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        conv.mode,
+    )?;
     let (l2, u2, _) = normalized.lipschitz(&options)?;
     Ok((normalized, (l2, u2)))
 }
