@@ -241,3 +241,48 @@ impl TorchSpectralNorm {
         self.normalized(w)
     }
 }
+
+/// One training step of a replay, with its certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayStep {
+    /// 1-based training step.
+    pub step: usize,
+    /// σ̂ = uᵀWv used at this step.
+    pub sigma_hat: f64,
+    /// Certified enclosure of σ(W/σ̂) for the stored normalized weight.
+    pub normalized_sigma: crate::Enclosure,
+    /// Certified max |σ(W/σ̂) − 1| over the enclosure.
+    pub deviation: f64,
+}
+
+/// Replays `steps` training-mode forwards of PyTorch's spectral norm from
+/// `state` on the fixed weight `w`, certifying σ of each normalized weight.
+///
+/// ```
+/// use lipcert::DenseMatrix;
+/// use lipcert::normalize::pytorch::{replay, Precision, TorchSpectralNorm};
+/// let w = DenseMatrix::from_row_major(2, 2, &[1.0, 1.0, 0.0, 1.0]).unwrap();
+/// let state = TorchSpectralNorm::from_state(&w, &[0.0, 1.0], &[1.0, 0.0], 1, 1e-12, Precision::F64).unwrap();
+/// let steps = replay(&w, state, 3).unwrap();
+/// // after one step σ(W_sn) = φ/√2 ≈ 1.144 (see the tests), then it approaches 1
+/// assert!(steps[0].deviation > 0.14 && steps[2].deviation < steps[0].deviation);
+/// ```
+pub fn replay(
+    w: &DenseMatrix,
+    mut state: TorchSpectralNorm,
+    steps: usize,
+) -> Result<Vec<ReplayStep>> {
+    let options = crate::SigmaOptions::default();
+    (1..=steps)
+        .map(|step| {
+            let normalized = state.train_step(w)?;
+            let e = crate::sigma(&normalized, &options)?;
+            Ok(ReplayStep {
+                step,
+                sigma_hat: state.sigma_hat(w),
+                deviation: crate::normalize::deviation_from_one(&e),
+                normalized_sigma: e,
+            })
+        })
+        .collect()
+}
