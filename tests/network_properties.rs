@@ -176,7 +176,7 @@ proptest! {
         prop_assert!((a - b).abs() <= 1e-10 * (1.0 + a.abs()));
         // the certified conv bound is the certified sigma of the explicit matrix,
         // and the fallback sqrt(l1 linf) bound dominates it
-        let (lo, up, _) = conv.lipschitz(&SigmaOptions::default()).unwrap();
+        let (lo, up, _) = conv.lipschitz().unwrap();
         let e = lipcert::sigma(&m, &SigmaOptions::default()).unwrap();
         prop_assert!(lo <= e.upper() && e.lower() <= up);
         prop_assert!(conv.abs_norm_up() >= e.lower());

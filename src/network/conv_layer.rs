@@ -330,8 +330,7 @@ impl ConvLayer {
 
     /// Enclosure `[lower, upper]` of σ(A) from [`conv_sigma`] (rigorous
     /// lower bound; the upper bound's guarantee is returned with it).
-    pub fn lipschitz(&self, options: &crate::SigmaOptions) -> Result<(f64, f64, Guarantee)> {
-        let _ = options;
+    pub fn lipschitz(&self) -> Result<(f64, f64, Guarantee)> {
         let kernel = self.operator.kernel();
         let report = conv_sigma(kernel, self.operator.geometry(), &ConvOptions::default())?;
         let e = report.enclosure;

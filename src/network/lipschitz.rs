@@ -64,7 +64,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
             )
         }
         Layer::Conv2d(conv) => {
-            let (l, u, g) = conv.lipschitz(options)?;
+            let (l, u, g) = conv.lipschitz()?;
             (
                 l,
                 u,

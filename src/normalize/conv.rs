@@ -39,7 +39,7 @@ pub fn conv_norms(conv: &ConvLayer) -> Result<ConvNormReport> {
     let r = DenseMatrix::from_row_major(conv.c_out, rest, &conv.kernel)?;
     let options = SigmaOptions::default();
     let reshaped = sigma(&r, &options)?;
-    let (operator_lower, operator_upper, _) = conv.lipschitz(&options)?;
+    let (operator_lower, operator_upper, _) = conv.lipschitz()?;
     Ok(ConvNormReport {
         reshaped,
         operator_lower,
@@ -63,8 +63,7 @@ pub fn conv_norms(conv: &ConvLayer) -> Result<ConvNormReport> {
 /// assert_eq!(normalized.kernel.len(), 4);
 /// ```
 pub fn spectral_normalize_conv(conv: &ConvLayer) -> Result<(ConvLayer, (f64, f64))> {
-    let options = SigmaOptions::default();
-    let (lo, up, _) = conv.lipschitz(&options)?;
+    let (lo, up, _) = conv.lipschitz()?;
     if up == 0.0 {
         return Err(crate::error::Error::InvalidOption(
             "cannot normalize a zero convolution kernel".into(),
@@ -90,6 +89,6 @@ pub fn spectral_normalize_conv(conv: &ConvLayer) -> Result<(ConvLayer, (f64, f64
         conv.groups,
         conv.mode,
     )?;
-    let (l2, u2, _) = normalized.lipschitz(&options)?;
+    let (l2, u2, _) = normalized.lipschitz()?;
     Ok((normalized, (l2, u2)))
 }
