@@ -46,7 +46,18 @@ fn example_cnn_certifies() {
         .iter()
         .fold(1.0f64, |p, l| lipcert::rounding::mul_up(p, l.upper));
     let plain = report.layers.iter().fold(1.0f64, |p, l| p * l.upper);
-    assert!(plain <= report.upper && report.upper <= product);
+    assert!(report.upper <= product);
+    // conv1 + bn1 are certified jointly (folded), which is tighter than the product
+    let joint = report.layers[0].joint_upper_with_next.unwrap();
+    assert!(joint < report.layers[0].upper * report.layers[1].upper);
+    let with_joint = report.layers[2..]
+        .iter()
+        .fold(joint, |p, l| lipcert::rounding::mul_up(p, l.upper));
+    assert!(report.upper <= with_joint);
+    assert!(
+        report.upper
+            >= plain / (report.layers[0].upper * report.layers[1].upper) * joint * (1.0 - 1e-12)
+    );
     // Layer constants that are known exactly: ReLU 1, max-pool 2x2 stride 2 is 1,
     // avg-pool 2x2 stride 2 is 1/2, flatten 1.
     for (i, want) in [(2usize, 1.0), (3, 1.0), (5, 1.0), (6, 0.5), (7, 1.0)] {

@@ -339,3 +339,46 @@ fn maxpool_sqrt_m_is_attained_by_a_single_spike() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(config(12))]
+
+    /// conv followed by batch norm: the folded joint bound is at most the
+    /// product of the layer bounds and at least σ(D·A) (computed from the
+    /// explicit matrix of the exactly folded map, certified lower bound).
+    #[test]
+    fn folded_conv_batchnorm_bound_is_sound_and_tighter(case in conv_case(), seed in any::<u64>()) {
+        let c = &case;
+        let mut w = Weights::new();
+        w.insert("k", Tensor::new(vec![c.c_out, c.c_in / c.groups, c.kernel_hw.0, c.kernel_hw.1], c.kernel.clone()).unwrap());
+        let gamma = pseudo_random(c.c_out, seed, 2.0);
+        let var: Vec<f64> = pseudo_random(c.c_out, seed ^ 3, 1.0).iter().map(|v| v.abs() + 0.1).collect();
+        w.insert("g", Tensor::new(vec![c.c_out], gamma.clone()).unwrap());
+        w.insert("m", Tensor::new(vec![c.c_out], vec![0.0; c.c_out]).unwrap());
+        w.insert("v", Tensor::new(vec![c.c_out], var.clone()).unwrap());
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{}, {}, {}], "layers": [
+                {{"type": "conv2d", "weight": "k", "stride": [{}, {}], "padding": [{}, {}], "dilation": [{}, {}], "groups": {}}},
+                {{"type": "batchnorm2d", "weight": "g", "running_mean": "m", "running_var": "v"}}]}}"#,
+            c.c_in, c.in_hw.0, c.in_hw.1, c.stride.0, c.stride.1, c.padding.0, c.padding.1, c.dilation.0, c.dilation.1, c.groups
+        )).unwrap();
+        let net = certified(&spec, &w);
+        let (upper, _) = composed_upper(&net.nodes).unwrap();
+        let (b0, b1) = (net.nodes[0].bound.clone().unwrap(), net.nodes[1].bound.clone().unwrap());
+        prop_assert!(b0.with_next_upper.is_some());
+        prop_assert!(upper <= mul_up(b0.upper, b1.upper));
+        // σ(D A) from the explicit matrix with rows scaled by d_c (in f64;
+        // compare with a relative slack far above that rounding)
+        let conv = conv_of(c);
+        let m = conv.explicit_matrix().unwrap().unwrap();
+        let per = conv.out_hw.0 * conv.out_hw.1;
+        let scaled = DenseMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+            let ch = i / per;
+            m.get(i, j) * gamma[ch] / (var[ch] + 1e-5).sqrt()
+        }).unwrap();
+        let e = lipcert::sigma(&scaled, &SigmaOptions::default()).unwrap();
+        prop_assert!(e.lower() * (1.0 - 1e-12) <= upper, "sigma(DA) >= {} > bound {}", e.lower(), upper);
+        // and the sound pair check on the two-layer network
+        check_pairs(&net, seed)?;
+    }
+}

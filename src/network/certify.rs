@@ -2,7 +2,9 @@
 //! to the best certified lower bound found by looking at its behaviour.
 //!
 //! Upper bound: the product of the certified layer upper bounds, rounded
-//! upward (Lip(g∘h) ≤ Lip(g)·Lip(h)). Proof: proofs/theories/Lipschitz.v, `lipschitz_comp`.
+//! upward (Lip(g∘h) ≤ Lip(g)·Lip(h)), where a convolution followed by a batch
+//! norm counts as one folded layer when that is tighter.
+//! Proof: proofs/theories/Lipschitz.v, `lipschitz_comp`.
 
 use super::layer::Network;
 use super::lipschitz::{certify_nodes, composed_upper};
@@ -50,6 +52,11 @@ pub struct LayerReport {
     pub seconds: f64,
     /// The theorem behind the bound.
     pub certificate: String,
+    /// Certified upper bound of this layer composed with the next one, when
+    /// tighter than the product (convolution + batch norm folded); the
+    /// network bound uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joint_upper_with_next: Option<f64>,
 }
 
 /// The network report (`lipcert certify --json` prints it).
@@ -100,6 +107,17 @@ impl fmt::Display for NetworkReport {
                 l.guarantee,
                 l.seconds
             )?;
+        }
+        for l in &self.layers {
+            if let Some(j) = l.joint_upper_with_next {
+                writeln!(
+                    f,
+                    "layers {} + {} jointly (conv + batch norm folded): {:e}",
+                    l.index,
+                    l.index + 1,
+                    j
+                )?;
+            }
         }
         writeln!(
             f,
@@ -214,6 +232,7 @@ pub fn report_for(
                 guarantee: b.guarantee.name().to_string(),
                 seconds: b.seconds,
                 certificate: b.reason.to_string(),
+                joint_upper_with_next: b.with_next_upper,
             }
         })
         .collect();

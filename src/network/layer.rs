@@ -95,6 +95,10 @@ pub struct LayerBound {
     pub reason: &'static str,
     /// Wall-clock seconds spent.
     pub seconds: f64,
+    /// Certified upper bound on the Lipschitz constant of this layer composed
+    /// with the next one, when a joint bound is tighter than the product
+    /// (a convolution followed by an eval-mode batch norm, folded).
+    pub with_next_upper: Option<f64>,
 }
 
 /// A layer in place: its spec type, shapes and (after certification) bound.

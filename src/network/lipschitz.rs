@@ -15,7 +15,9 @@ use super::pool::Pool2d;
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
-use crate::rounding::{add_down, add_up, div_down, div_up, mul_down, mul_up, sqrt_down, sqrt_up};
+use crate::rounding::{
+    add_down, add_up, div_down, div_up, mul_down, mul_up, sqrt_down, sqrt_up, sub_up,
+};
 use crate::sigma::{sigma, SigmaOptions};
 use std::time::Instant;
 
@@ -33,20 +35,34 @@ pub fn certify_nodes(
             .map_err(|e| Error::InvalidOption(format!("layer {i} ({}): {e}", node.kind)))?;
         progress(i + 1, total);
     }
-    Ok(())
+    record_pair_bounds(nodes)
 }
 
 /// Product of the upper bounds of certified nodes (rounded upward) and the
-/// combined guarantee. Errors if a node is not certified.
+/// combined guarantee, using a joint bound of two adjacent layers
+/// (`with_next_upper`) when it is smaller than their product. Errors if a
+/// node is not certified.
 pub fn composed_upper(nodes: &[Node]) -> Result<(f64, Guarantee)> {
+    let bound = |n: &Node| {
+        n.bound.clone().ok_or_else(|| {
+            Error::InvalidOption(format!("layer '{}' has not been certified", n.kind))
+        })
+    };
     let mut up = 1.0;
     let mut g = Guarantee::Rigorous;
-    for n in nodes {
-        let b = n.bound.as_ref().ok_or_else(|| {
-            Error::InvalidOption(format!("layer '{}' has not been certified", n.kind))
-        })?;
-        up = mul_up_tight(up, b.upper);
+    let mut i = 0;
+    while i < nodes.len() {
+        let b = bound(&nodes[i])?;
         g = g.combine(b.guarantee);
+        if let (Some(joint), Some(next)) = (b.with_next_upper, nodes.get(i + 1)) {
+            let nb = bound(next)?;
+            g = g.combine(nb.guarantee);
+            up = mul_up_tight(up, joint.min(mul_up_tight(b.upper, nb.upper)));
+            i += 2;
+            continue;
+        }
+        up = mul_up_tight(up, b.upper);
+        i += 1;
     }
     Ok((up, g))
 }
@@ -140,7 +156,114 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         guarantee,
         reason,
         seconds: start.elapsed().as_secs_f64(),
+        with_next_upper: None,
     });
+    Ok(())
+}
+
+/// Joint bound of a convolution followed by an eval-mode batch norm.
+///
+/// The pair is x ↦ D(Ax + b − μ) + β with D = diag(d_c), d_c = γ_c/√(var_c + ε)
+/// per output channel, so its constant is σ(DA), often well below
+/// σ(D)·σ(A). With d̂ the f64 scale factors, |d_c − d̂_c| ≤ δ (from the
+/// outward-rounded enclosure of each d_c), and the folded kernel
+/// K̂′ = fl(d̂·K) = D̂K + E, |E| ≤ u|D̂K| ≤ u(1 + u)|K̂′| entrywise:
+/// DA = A_{K̂′} − A_E + (D − D̂)A, so
+/// σ(DA) ≤ σ(A_{K̂′}) + u(1 + u)·√(‖A_{|K̂′|}‖₁‖A_{|K̂′|}‖∞) + δ·σ(A)
+/// (triangle inequality; Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`).
+/// Only for zero padding (the √(ℓ₁ℓ∞) bound of [`ConvLayer::abs_norm_up`]).
+fn conv_bn_folded_upper(
+    conv: &super::conv_layer::ConvLayer,
+    conv_upper: f64,
+    gamma: &[f64],
+    var: &[f64],
+    eps: f64,
+) -> Result<Option<f64>> {
+    if conv.mode != crate::conv::PaddingMode::Zeros || gamma.len() != conv.c_out {
+        return Ok(None);
+    }
+    let per = conv.kernel.len() / conv.c_out;
+    let mut delta = 0.0f64;
+    let mut folded = Vec::with_capacity(conv.kernel.len());
+    for c in 0..conv.c_out {
+        let (lo, up) = (
+            div_down(gamma[c].abs(), sqrt_up(add_up(var[c], eps))),
+            div_up(gamma[c].abs(), sqrt_down(add_down(var[c], eps))),
+        );
+        let d_hat = gamma[c] / (var[c] + eps).sqrt();
+        // |d − d̂| ≤ max(up − |d̂|, |d̂| − lo) (signs: d and d̂ share γ's sign)
+        delta = delta
+            .max(sub_up(up, d_hat.abs()))
+            .max(sub_up(d_hat.abs(), lo));
+        folded.extend(
+            conv.kernel[c * per..(c + 1) * per]
+                .iter()
+                .map(|k| d_hat * k),
+        );
+    }
+    let folded_conv = super::conv_layer::ConvLayer::with_mode(
+        folded,
+        [
+            conv.c_out,
+            conv.c_in / conv.groups,
+            conv.kernel_hw.0,
+            conv.kernel_hw.1,
+        ],
+        None,
+        conv.c_in,
+        conv.in_hw,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        conv.mode,
+    )?;
+    let (_, folded_upper, g) = folded_conv.lipschitz()?;
+    if g != Guarantee::Rigorous {
+        return Ok(None);
+    }
+    // |E| ≤ u(1 + u)|K̂′| + η/2 entrywise (the η/2 for products that
+    // underflow); a matrix with entries ≤ η/2 and at most kernel.len() nonzeros
+    // per row and column has norm ≤ η·kernel.len().
+    let rounding_term = add_up(
+        mul_up(
+            mul_up(
+                crate::rounding::UNIT_ROUNDOFF,
+                1.0 + 2.0 * crate::rounding::UNIT_ROUNDOFF,
+            ),
+            folded_conv.abs_norm_up(),
+        ),
+        mul_up(crate::rounding::ETA, conv.kernel.len() as f64),
+    );
+    Ok(Some(add_up(
+        add_up(folded_upper, rounding_term),
+        mul_up(delta, conv_upper),
+    )))
+}
+
+/// After certifying `nodes`, records joint bounds of adjacent pairs that
+/// fold (convolution + batch norm) in the first node's `with_next_upper`.
+fn record_pair_bounds(nodes: &mut [Node]) -> Result<()> {
+    for i in 0..nodes.len().saturating_sub(1) {
+        let (head, tail) = nodes.split_at_mut(i + 1);
+        let (a, b) = (&mut head[i], &tail[0]);
+        if let (
+            Layer::Conv2d(conv),
+            Layer::BatchNorm {
+                gamma, var, eps, ..
+            },
+        ) = (&a.layer, &b.layer)
+        {
+            let Some(bound) = a.bound.as_ref() else {
+                continue;
+            };
+            if let Some(joint) = conv_bn_folded_upper(conv, bound.upper, gamma, var, *eps)? {
+                if let Some(bound) = a.bound.as_mut() {
+                    bound.with_next_upper = Some(joint);
+                }
+            }
+        }
+    }
     Ok(())
 }
 
