@@ -382,3 +382,45 @@ proptest! {
         check_pairs(&net, seed)?;
     }
 }
+
+#[test]
+fn folded_linear_batchnorm_bound_is_sound_and_tighter() {
+    for seed in 0..8u64 {
+        let (m, n) = (2 + seed as usize % 4, 3 + seed as usize % 3);
+        let wv = pseudo_random(m * n, seed, 1.0);
+        let gamma = pseudo_random(m, seed ^ 5, 3.0);
+        let var: Vec<f64> = pseudo_random(m, seed ^ 6, 2.0)
+            .iter()
+            .map(|v| v.abs() + 0.01)
+            .collect();
+        let mut w = Weights::new();
+        w.insert("w", Tensor::new(vec![m, n], wv.clone()).unwrap());
+        w.insert("g", Tensor::new(vec![m], gamma.clone()).unwrap());
+        w.insert("m", Tensor::new(vec![m], vec![0.1; m]).unwrap());
+        w.insert("v", Tensor::new(vec![m], var.clone()).unwrap());
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{n}], "layers": [
+                {{"type": "linear", "weight": "w"}},
+                {{"type": "batchnorm1d", "weight": "g", "running_mean": "m", "running_var": "v"}}]}}"#
+        ))
+        .unwrap();
+        let net = certified(&spec, &w);
+        let (upper, _) = composed_upper(&net.nodes).unwrap();
+        let (b0, b1) = (
+            net.nodes[0].bound.clone().unwrap(),
+            net.nodes[1].bound.clone().unwrap(),
+        );
+        assert!(b0.with_next_upper.is_some());
+        assert!(upper <= mul_up(b0.upper, b1.upper));
+        let dw = DenseMatrix::from_fn(m, n, |i, j| {
+            wv[i * n + j] * gamma[i] / (var[i] + 1e-5).sqrt()
+        })
+        .unwrap();
+        let e = lipcert::sigma(&dw, &SigmaOptions::default()).unwrap();
+        assert!(
+            e.lower() * (1.0 - 1e-12) <= upper && upper <= e.upper() * (1.0 + 1e-8),
+            "{e} vs {upper}"
+        );
+        check_pairs(&net, seed).unwrap();
+    }
+}

@@ -35,7 +35,7 @@ pub fn certify_nodes(
             .map_err(|e| Error::InvalidOption(format!("layer {i} ({}): {e}", node.kind)))?;
         progress(i + 1, total);
     }
-    record_pair_bounds(nodes)
+    record_pair_bounds(nodes, options)
 }
 
 /// Product of the upper bounds of certified nodes (rounded upward) and the
@@ -183,23 +183,10 @@ fn conv_bn_folded_upper(
         return Ok(None);
     }
     let per = conv.kernel.len() / conv.c_out;
-    let mut delta = 0.0f64;
+    let (d_hat, delta) = bn_scales(gamma, var, eps);
     let mut folded = Vec::with_capacity(conv.kernel.len());
-    for c in 0..conv.c_out {
-        let (lo, up) = (
-            div_down(gamma[c].abs(), sqrt_up(add_up(var[c], eps))),
-            div_up(gamma[c].abs(), sqrt_down(add_down(var[c], eps))),
-        );
-        let d_hat = gamma[c] / (var[c] + eps).sqrt();
-        // |d − d̂| ≤ max(up − |d̂|, |d̂| − lo) (signs: d and d̂ share γ's sign)
-        delta = delta
-            .max(sub_up(up, d_hat.abs()))
-            .max(sub_up(d_hat.abs(), lo));
-        folded.extend(
-            conv.kernel[c * per..(c + 1) * per]
-                .iter()
-                .map(|k| d_hat * k),
-        );
+    for (c, d) in d_hat.iter().enumerate() {
+        folded.extend(conv.kernel[c * per..(c + 1) * per].iter().map(|k| d * k));
     }
     let folded_conv = super::conv_layer::ConvLayer::with_mode(
         folded,
@@ -241,27 +228,96 @@ fn conv_bn_folded_upper(
     )))
 }
 
+/// The f64 batch-norm scales d̂_c = fl(γ_c/√(var_c + ε)) and a bound δ on
+/// max_c |d_c − d̂_c| for the exact d_c (from outward-rounded enclosures of
+/// |d_c|; d_c and d̂_c share the sign of γ_c).
+fn bn_scales(gamma: &[f64], var: &[f64], eps: f64) -> (Vec<f64>, f64) {
+    let mut delta = 0.0f64;
+    let d_hat = gamma
+        .iter()
+        .zip(var)
+        .map(|(g, v)| {
+            let lo = div_down(g.abs(), sqrt_up(add_up(*v, eps)));
+            let up = div_up(g.abs(), sqrt_down(add_down(*v, eps)));
+            let d = g / (v + eps).sqrt();
+            delta = delta.max(sub_up(up, d.abs())).max(sub_up(d.abs(), lo));
+            d
+        })
+        .collect();
+    (d_hat, delta)
+}
+
+/// Joint bound of a linear layer followed by an eval-mode batch norm on its
+/// features: σ(DW) ≤ σ(fl(D̂W)) + u(1 + u)‖fl(D̂W)‖_F + η·√(mn) + δ·σ(W), by the
+/// same argument as for convolutions (‖E‖₂ ≤ ‖E‖_F; Proof: proofs/theories/Norms.v, `spectral_le_frobenius`).
+fn linear_bn_folded_upper(
+    weight: &DenseMatrix,
+    weight_upper: f64,
+    gamma: &[f64],
+    var: &[f64],
+    eps: f64,
+    options: &SigmaOptions,
+) -> Result<Option<f64>> {
+    if gamma.len() != weight.nrows() {
+        return Ok(None);
+    }
+    let (d_hat, delta) = bn_scales(gamma, var, eps);
+    let folded = DenseMatrix::from_fn(weight.nrows(), weight.ncols(), |i, j| {
+        d_hat[i] * weight.get(i, j)
+    })?;
+    let e = sigma(&folded, options)?;
+    if e.guarantee() != Guarantee::Rigorous {
+        return Ok(None);
+    }
+    let rounding_term = add_up(
+        mul_up(
+            mul_up(
+                crate::rounding::UNIT_ROUNDOFF,
+                1.0 + 2.0 * crate::rounding::UNIT_ROUNDOFF,
+            ),
+            folded.frobenius_up(),
+        ),
+        mul_up(
+            crate::rounding::ETA,
+            sqrt_up((weight.nrows() * weight.ncols()) as f64),
+        ),
+    );
+    Ok(Some(add_up(
+        add_up(e.upper(), rounding_term),
+        mul_up(delta, weight_upper),
+    )))
+}
+
 /// After certifying `nodes`, records joint bounds of adjacent pairs that
 /// fold (convolution + batch norm) in the first node's `with_next_upper`.
-fn record_pair_bounds(nodes: &mut [Node]) -> Result<()> {
+fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> {
     for i in 0..nodes.len().saturating_sub(1) {
         let (head, tail) = nodes.split_at_mut(i + 1);
         let (a, b) = (&mut head[i], &tail[0]);
-        if let (
-            Layer::Conv2d(conv),
-            Layer::BatchNorm {
-                gamma, var, eps, ..
-            },
-        ) = (&a.layer, &b.layer)
-        {
-            let Some(bound) = a.bound.as_ref() else {
-                continue;
-            };
-            if let Some(joint) = conv_bn_folded_upper(conv, bound.upper, gamma, var, *eps)? {
-                if let Some(bound) = a.bound.as_mut() {
-                    bound.with_next_upper = Some(joint);
-                }
-            }
+        let Some(upper) = a.bound.as_ref().map(|b| b.upper) else {
+            continue;
+        };
+        let joint = match (&a.layer, &b.layer) {
+            (
+                Layer::Conv2d(conv),
+                Layer::BatchNorm {
+                    gamma, var, eps, ..
+                },
+            ) => conv_bn_folded_upper(conv, upper, gamma, var, *eps)?,
+            (
+                Layer::Linear { weight, .. },
+                Layer::BatchNorm {
+                    gamma,
+                    var,
+                    eps,
+                    spatial: 1,
+                    ..
+                },
+            ) => linear_bn_folded_upper(weight, upper, gamma, var, *eps, options)?,
+            _ => None,
+        };
+        if let (Some(j), Some(bound)) = (joint, a.bound.as_mut()) {
+            bound.with_next_upper = Some(j);
         }
     }
     Ok(())
