@@ -84,8 +84,8 @@ pub enum Layer {
 /// A certified Lipschitz enclosure of one layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerBound {
-    /// Rigorous lower bound on the layer's Lipschitz constant (0 when not
-    /// computed, e.g. for composite blocks).
+    /// Rigorous lower bound on the layer's Lipschitz constant (for residual
+    /// blocks: the best certified pair ratio found by sampling).
     pub lower: f64,
     /// Certified upper bound.
     pub upper: f64,

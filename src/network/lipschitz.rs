@@ -158,7 +158,33 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         seconds: start.elapsed().as_secs_f64(),
         with_next_upper: None,
     });
+    if matches!(node.layer, Layer::Residual { .. }) {
+        // A composite block has no closed-form lower bound: search its
+        // behaviour (certified pair ratios, see `lower_bounds`).
+        let lower = residual_lower_bound(node)?;
+        if let Some(b) = node.bound.as_mut() {
+            b.lower = lower.min(b.upper);
+            b.seconds = start.elapsed().as_secs_f64();
+        }
+    }
     Ok(())
+}
+
+/// Best certified pair ratio of a residual block on its own (a small
+/// version of the network-level search).
+fn residual_lower_bound(node: &Node) -> Result<f64> {
+    let block = super::layer::Network {
+        input_shape: node.shape_in.clone(),
+        nodes: vec![node.clone()],
+    };
+    let options = super::lower_bounds::LowerBoundOptions {
+        pairs: 8,
+        jacobian_points: 3,
+        power_steps: 10,
+        ascent_steps: 10,
+        ..Default::default()
+    };
+    Ok(super::lower_bounds::empirical_lower_bounds(&block, &options)?.best)
 }
 
 /// Joint bound of a convolution followed by an eval-mode batch norm.
