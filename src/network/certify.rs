@@ -200,6 +200,17 @@ pub fn certify_spec_file(
     certify_network(&spec, &weights, progress)
 }
 
+/// [`certify_spec_file`] with explicit options.
+pub fn certify_spec_file_with(
+    path: &Path,
+    options: &CertifyOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<NetworkReport> {
+    let spec = NetworkSpec::from_file(path)?;
+    let weights = Weights::from_safetensors_file(Path::new(&spec.weights))?;
+    certify_network_with(&spec, &weights, options, progress)
+}
+
 /// The report of an already certified network.
 pub fn report_for(
     net: &Network,

@@ -26,7 +26,8 @@ pub mod strategies;
 pub mod weights;
 
 pub use certify::{
-    certify_network, certify_network_with, certify_spec_file, CertifyOptions, NetworkReport,
+    certify_network, certify_network_with, certify_spec_file, certify_spec_file_with,
+    CertifyOptions, NetworkReport,
 };
 pub use layer::Network;
 pub use spec::NetworkSpec;
