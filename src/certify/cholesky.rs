@@ -60,32 +60,54 @@ pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
     cholesky_lower_in_place(a22).map_err(|j| j + n1)
 }
 
-fn unblocked(mut a: MatMut<'_, f64>) -> Result<(), usize> {
+/// The unblocked left-looking kernel, column-oriented so the inner loops run
+/// over contiguous memory: column j is updated by each earlier column k in
+/// ascending order, so every entry sees exactly the operations
+/// `a_ij − l_i0·l_j0 − l_i1·l_j1 − …` (then `√·` or `/ r_jj`) of the standard
+/// algorithm.
+fn unblocked(a: MatMut<'_, f64>) -> Result<(), usize> {
     let n = a.nrows();
+    let mut a = a;
     for j in 0..n {
-        let mut d = a[(j, j)];
-        for k in 0..j {
-            let l = a[(j, k)];
-            d -= l * l;
-        }
-        if !(d > 0.0 && d.is_finite()) {
-            return Err(j);
-        }
-        let r = d.sqrt();
-        a[(j, j)] = r;
-        for i in j + 1..n {
-            let mut s = a[(i, j)];
+        {
+            let (left, right) = a.rb_mut().split_at_col_mut(j);
+            let col_j = column_mut(right.col_mut(0));
             for k in 0..j {
-                s -= a[(i, k)] * a[(j, k)];
+                let col_k = column(left.rb().col(k));
+                let ljk = col_k[j];
+                for (x, &y) in col_j[j..].iter_mut().zip(&col_k[j..]) {
+                    *x -= y * ljk;
+                }
             }
-            let v = s / r;
-            if !v.is_finite() {
+            let d = col_j[j];
+            if !(d > 0.0 && d.is_finite()) {
                 return Err(j);
             }
-            a[(i, j)] = v;
+            let r = d.sqrt();
+            col_j[j] = r;
+            for v in &mut col_j[j + 1..n] {
+                *v /= r;
+                if !v.is_finite() {
+                    return Err(j);
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A column of a column-major matrix as a slice (faer's `Mat` columns are
+/// contiguous, and so are the columns of its sub-views).
+fn column<'a>(c: faer::ColRef<'a, f64>) -> &'a [f64] {
+    c.try_as_col_major()
+        .expect("columns of a faer Mat are contiguous")
+        .as_slice()
+}
+
+fn column_mut<'a>(c: faer::ColMut<'a, f64>) -> &'a mut [f64] {
+    c.try_as_col_major_mut()
+        .expect("columns of a faer Mat are contiguous")
+        .as_slice_mut()
 }
 
 /// Solves X · Lᵀ = B in place (B ← X) for lower-triangular L by the
@@ -95,15 +117,23 @@ fn unblocked(mut a: MatMut<'_, f64>) -> Result<(), usize> {
 fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
     let p = l.nrows();
     if p <= BLOCK {
+        // Column-oriented: column j of B is updated by each solved column k
+        // in ascending order, so every entry sees b_ij − x_i0·l_j0 − … − then
+        // / l_jj, the order of the row-oriented substitution.
         let mut b = b;
         for j in 0..p {
-            let ljj = l[(j, j)];
-            for i in 0..b.nrows() {
-                let mut s = b[(i, j)];
-                for k in 0..j {
-                    s -= b[(i, k)] * l[(j, k)];
+            let (left, right) = b.rb_mut().split_at_col_mut(j);
+            let col_j = column_mut(right.col_mut(0));
+            for k in 0..j {
+                let ljk = l[(j, k)];
+                let col_k = column(left.rb().col(k));
+                for (x, &y) in col_j.iter_mut().zip(col_k) {
+                    *x -= y * ljk;
                 }
-                b[(i, j)] = s / ljj;
+            }
+            let ljj = l[(j, j)];
+            for x in col_j.iter_mut() {
+                *x /= ljj;
             }
         }
         return;

@@ -31,7 +31,9 @@ pub enum Command {
     /// Write W/σ̂ in the input's format and dtype, then certify σ of what was
     /// written.
     Normalize(NormalizeArgs),
-    /// Certified spectral norm of a convolution layer (not available yet).
+    /// Certified spectral norm of a convolution layer (the true operator norm
+    /// for the given input size, padding and stride), next to the
+    /// reshaped-kernel norm that framework spectral_norm uses.
     Conv(ConvArgs),
 }
 
@@ -109,6 +111,10 @@ pub struct CheckArgs {
     /// Method options.
     #[command(flatten)]
     pub method: MethodArgs,
+    /// Convolution geometry: with `--input`, the tensor is a convolution
+    /// kernel and the claim is checked against the true operator norm.
+    #[command(flatten)]
+    pub conv: ConvGeometryArgs,
     /// One JSON object per line per tensor instead of text.
     #[arg(long)]
     pub json: bool,
@@ -152,10 +158,44 @@ pub struct NormalizeArgs {
     pub json: bool,
 }
 
-/// `lipcert conv` (reserved; wired when the conv module lands).
+/// Geometry of a convolution layer (PyTorch conventions). The kernel
+/// tensor is C_out × (C_in/groups) × kh × kw (or C_out × (C_in/groups) × k
+/// for a 1-D convolution); the input channel count follows from it and
+/// `--groups`.
+#[derive(Debug, Clone, Args)]
+pub struct ConvGeometryArgs {
+    /// Input spatial size `HxW` (or `L` for a 1-D kernel). For `check`,
+    /// giving it makes the tensor a convolution kernel.
+    #[arg(long, value_name = "HxW")]
+    pub input: Option<String>,
+    /// Stride `S` or `SH,SW`.
+    #[arg(long, value_name = "S", default_value = "1")]
+    pub stride: String,
+    /// Padding `P`, `PH,PW` or `TOP,LEFT,BOTTOM,RIGHT`.
+    #[arg(long, value_name = "P", default_value = "0")]
+    pub padding: String,
+    /// Padding mode.
+    #[arg(long, value_name = "MODE", default_value = "zeros",
+          value_parser = ["zeros", "circular", "reflect", "replicate"])]
+    pub padding_mode: String,
+    /// Dilation `D` or `DH,DW`.
+    #[arg(long, value_name = "D", default_value = "1")]
+    pub dilation: String,
+    /// Number of groups.
+    #[arg(long, value_name = "G", default_value_t = 1)]
+    pub groups: usize,
+}
+
+/// `lipcert conv`.
 #[derive(Debug, Clone, Args)]
 pub struct ConvArgs {
-    /// Arguments (not interpreted yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// Input file and tensor.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The convolution's geometry (`--input` is required).
+    #[command(flatten)]
+    pub geometry: ConvGeometryArgs,
+    /// One JSON object per line per tensor instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,6 +1,9 @@
 //! `lipcert check FILE [--tensor NAME] (--claimed X | --normalized)
-//! [--rel-tol T] [--json]`: is a claimed σ consistent with the certified
-//! enclosure?
+//! [--rel-tol T] [--input HxW --stride … --padding … ...] [--json]`: is a
+//! claimed σ consistent with the certified enclosure? With `--input` the
+//! tensor is a convolution kernel and the claim is about the layer's true
+//! operator norm (not the reshaped kernel that framework `spectral_norm`
+//! normalizes).
 //!
 //! The claim X passes when `lower·(1 − T) ≤ X ≤ upper·(1 + T)`; the widened
 //! bounds are rounded outward, so "wrong" (exit 1) is only said when X is
@@ -10,12 +13,19 @@
 //! (1 − X/σ increases in σ), both rounded down.
 
 use super::args::CheckArgs;
+use super::cmd_conv::certify_kernel;
+use super::conv_geometry::GeometryOptions;
 use super::digits::{certified_digits, round_down_text};
 use super::progress::Progress;
 use super::report::{guarantee_text, json_line, Bounds, CheckRecord, TensorId};
-use super::{error_line, for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
+use super::select::{load_finite, plan_kernels};
+use super::{
+    error_line, for_each_matrix, for_each_planned, input_error, open_and_plan, sigma_options,
+    used_count, Failure,
+};
 use super::{EXIT_CLAIM_WRONG, EXIT_INPUT, EXIT_OK};
 use crate::enclosure::Enclosure;
+use crate::io::WeightFile;
 use crate::rounding::{add_up, div_down, mul_down, mul_up, sub_down};
 use crate::sigma::sigma;
 use std::time::Instant;
@@ -77,6 +87,37 @@ pub fn run(args: &CheckArgs) -> i32 {
         error_line(&format!("--rel-tol {} must be in [0, 1)", args.rel_tol));
         return EXIT_INPUT;
     }
+    let conv = match GeometryOptions::parse(&args.conv) {
+        Ok(c) => c,
+        Err(msg) => {
+            error_line(&msg);
+            return EXIT_INPUT;
+        }
+    };
+    if let Some(geometry) = conv {
+        // The tensor is a convolution kernel: check the true operator norm.
+        let file = match WeightFile::open(&args.input.file) {
+            Ok(f) => f,
+            Err(e) => return input_error(&e, None),
+        };
+        let planned = match plan_kernels(&file, args.input.tensor.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return input_error(&e, None),
+        };
+        let progress = Progress::new(used_count(&planned));
+        return for_each_planned(&file, &planned, &progress, load_finite, |info, tensor| {
+            let start = Instant::now();
+            let report = certify_kernel(&file, info, &tensor, &geometry)?;
+            let id = TensorId::new(file.path(), info);
+            Ok(emit(
+                args,
+                &progress,
+                id,
+                &report.enclosure,
+                start.elapsed().as_secs_f64(),
+            ))
+        });
+    }
     let (file, planned) = match open_and_plan(&args.input) {
         Ok(x) => x,
         Err(code) => return code,
@@ -85,57 +126,63 @@ pub fn run(args: &CheckArgs) -> i32 {
     for_each_matrix(&file, &planned, &progress, |info, matrix| {
         let start = Instant::now();
         let e = sigma(&matrix, &options).map_err(|err| Failure::library(&file, info, err))?;
-        let seconds = start.elapsed().as_secs_f64();
-        let v = judge(&e, claimed, args.rel_tol);
         let id = TensorId::new(file.path(), info);
-        let rel = v
-            .relative_error
-            .map_or("undefined (σ may be 0)".to_owned(), |r| {
-                round_down_text(r, 3)
-            });
-        let what = match &id.tensor {
-            Some(t) => format!("{}: tensor '{t}'", id.file),
-            None => id.file.clone(),
-        };
-        let message = if v.consistent {
-            format!(
-                "ok: {what}: claimed σ = {claimed} is consistent with the certified σ ∈ [{}, {}] = {} ({}) within rel-tol {:e}",
-                e.lower(),
-                e.upper(),
-                certified_digits(e.lower(), e.upper()),
-                guarantee_text(e.guarantee()),
-                args.rel_tol
-            )
-        } else {
-            format!(
-                "WRONG: {what}: claimed σ = {claimed} is outside the certified σ ∈ [{}, {}] = {} ({}); relative error ≥ {rel} > rel-tol {:e}",
-                e.lower(),
-                e.upper(),
-                certified_digits(e.lower(), e.upper()),
-                guarantee_text(e.guarantee()),
-                args.rel_tol
-            )
-        };
-        if args.json {
-            progress.out(&json_line(&CheckRecord {
-                id,
-                claimed,
-                rel_tol: args.rel_tol,
-                sigma: Bounds::from(&e),
-                relative_error: v.relative_error,
-                verdict: if v.consistent { "consistent" } else { "wrong" },
-                seconds,
-            }));
-            if !v.consistent {
-                progress.note(&format!("lipcert: {message}"));
-            }
-        } else {
-            progress.out(&message);
-        }
-        Ok(if v.consistent {
-            EXIT_OK
-        } else {
-            EXIT_CLAIM_WRONG
-        })
+        Ok(emit(args, &progress, id, &e, start.elapsed().as_secs_f64()))
     })
+}
+
+/// Judges the claim against `e` and prints the verdict (text or JSON);
+/// returns the exit code for this tensor.
+fn emit(args: &CheckArgs, progress: &Progress, id: TensorId, e: &Enclosure, seconds: f64) -> i32 {
+    let claimed = args.claim.value();
+    let v = judge(e, claimed, args.rel_tol);
+    let rel = v
+        .relative_error
+        .map_or("undefined (σ may be 0)".to_owned(), |r| {
+            round_down_text(r, 3)
+        });
+    let what = match &id.tensor {
+        Some(t) => format!("{}: tensor '{t}'", id.file),
+        None => id.file.clone(),
+    };
+    let message = if v.consistent {
+        format!(
+            "ok: {what}: claimed σ = {claimed} is consistent with the certified σ ∈ [{}, {}] = {} ({}) within rel-tol {:e}",
+            e.lower(),
+            e.upper(),
+            certified_digits(e.lower(), e.upper()),
+            guarantee_text(e.guarantee()),
+            args.rel_tol
+        )
+    } else {
+        format!(
+            "WRONG: {what}: claimed σ = {claimed} is outside the certified σ ∈ [{}, {}] = {} ({}); relative error ≥ {rel} > rel-tol {:e}",
+            e.lower(),
+            e.upper(),
+            certified_digits(e.lower(), e.upper()),
+            guarantee_text(e.guarantee()),
+            args.rel_tol
+        )
+    };
+    if args.json {
+        progress.out(&json_line(&CheckRecord {
+            id,
+            claimed,
+            rel_tol: args.rel_tol,
+            sigma: Bounds::from(e),
+            relative_error: v.relative_error,
+            verdict: if v.consistent { "consistent" } else { "wrong" },
+            seconds,
+        }));
+        if !v.consistent {
+            progress.note(&format!("lipcert: {message}"));
+        }
+    } else {
+        progress.out(&message);
+    }
+    if v.consistent {
+        EXIT_OK
+    } else {
+        EXIT_CLAIM_WRONG
+    }
 }

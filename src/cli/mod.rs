@@ -15,9 +15,11 @@
 
 pub mod args;
 pub mod cmd_check;
+pub mod cmd_conv;
 pub mod cmd_normalize;
 pub mod cmd_norms;
 pub mod cmd_sigma;
+pub mod conv_geometry;
 pub mod digits;
 pub mod progress;
 pub mod report;
@@ -53,10 +55,7 @@ pub fn run(cli: &Cli) -> i32 {
         Command::Norms(a) => cmd_norms::run(a),
         Command::Check(a) => cmd_check::run(a),
         Command::Normalize(a) => cmd_normalize::run(a),
-        Command::Conv(_) => {
-            error_line("`lipcert conv` is not available yet (convolution support is being added)");
-            EXIT_INPUT
-        }
+        Command::Conv(a) => cmd_conv::run(a),
     }
 }
 
@@ -169,7 +168,19 @@ fn for_each_matrix(
     file: &WeightFile,
     planned: &[Planned],
     progress: &Progress,
-    mut f: impl FnMut(&TensorInfo, DenseMatrix) -> Result<i32, Failure>,
+    f: impl FnMut(&TensorInfo, DenseMatrix) -> Result<i32, Failure>,
+) -> i32 {
+    for_each_planned(file, planned, progress, select::load, f)
+}
+
+/// The loop behind [`for_each_matrix`], for any way of loading a tensor
+/// (`load` turns a planned tensor into what `f` works on).
+fn for_each_planned<T>(
+    file: &WeightFile,
+    planned: &[Planned],
+    progress: &Progress,
+    load: impl Fn(&WeightFile, &TensorInfo) -> Result<T, InputError>,
+    mut f: impl FnMut(&TensorInfo, T) -> Result<i32, Failure>,
 ) -> i32 {
     let mut code = EXIT_OK;
     for p in planned {
@@ -181,7 +192,7 @@ fn for_each_matrix(
             Planned::Use(info) => info,
         };
         progress.start(info.name.as_deref().unwrap_or(""));
-        let outcome = select::load(file, info)
+        let outcome = load(file, info)
             .map_err(|e| Failure::Input(Box::new(e)))
             .and_then(|m| f(info, m));
         progress.inc();

@@ -86,6 +86,27 @@ pub struct SigmaRecord {
     pub seconds: f64,
 }
 
+/// `lipcert conv --json` record: the `sigma` fields plus the reshaped-kernel
+/// norm and the geometry.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConvRecord {
+    /// Which tensor.
+    #[serde(flatten)]
+    pub id: TensorId,
+    /// The enclosure of the convolution's operator norm σ.
+    #[serde(flatten)]
+    pub sigma: Bounds,
+    /// The enclosure of the reshaped-kernel norm ‖R‖ (what framework
+    /// `spectral_norm` normalizes).
+    pub reshaped_sigma: Bounds,
+    /// Short description of the geometry.
+    pub operator: String,
+    /// (upper − lower)/upper of σ's enclosure.
+    pub relative_width: f64,
+    /// Wall-clock seconds spent certifying.
+    pub seconds: f64,
+}
+
 /// `lipcert norms --json` record.
 #[derive(Debug, Clone, Serialize)]
 pub struct NormsRecord {

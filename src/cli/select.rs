@@ -8,7 +8,7 @@
 
 use crate::io::error::format_shape;
 use crate::io::tensor::rank_hint;
-use crate::io::{InputError, Problem, TensorInfo, WeightFile};
+use crate::io::{InputError, Problem, Tensor, TensorInfo, WeightFile};
 use crate::matrix::DenseMatrix;
 
 /// A tensor the command will use, or one it skips.
@@ -79,6 +79,57 @@ fn hint_for(file: &WeightFile, tensor: Option<&str>, rank: usize) -> String {
     } else {
         rank_hint(rank)
     }
+}
+
+/// The plan for a convolution command: with `--tensor` (or for `.npy`) that
+/// tensor, which must be 3-D or 4-D; without it every 3-D/4-D float tensor
+/// of a `.safetensors` file, the others skipped with a note.
+pub fn plan_kernels(file: &WeightFile, tensor: Option<&str>) -> Result<Vec<Planned>, InputError> {
+    let is_kernel = |rank: usize| rank == 3 || rank == 4;
+    if file.is_npy() || tensor.is_some() {
+        let info = file.info(tensor)?;
+        if !is_kernel(info.shape.len()) {
+            return Err(file.error(
+                tensor,
+                Problem::WrongRank {
+                    shape: info.shape.clone(),
+                    hint: "a convolution kernel is 4-D [C_out, C_in/groups, kh, kw] or 3-D [C_out, C_in/groups, k]; dense layers go to `lipcert sigma`".to_owned(),
+                },
+            ));
+        }
+        return Ok(vec![Planned::Use(info)]);
+    }
+    let mut planned = Vec::new();
+    for info in file.infos() {
+        let name = info.name.clone().unwrap_or_default();
+        let float = matches!(info.dtype_name.as_str(), "f64" | "f32" | "f16" | "bf16");
+        if float && is_kernel(info.shape.len()) {
+            planned.push(Planned::Use(info));
+        } else {
+            planned.push(Planned::Skip(format!(
+                "skipping '{name}' ({}, {}): not a convolution kernel",
+                format_shape(&info.shape),
+                info.dtype_name
+            )));
+        }
+    }
+    if !planned.iter().any(|p| matches!(p, Planned::Use(_))) {
+        return Err(file.error(
+            None,
+            Problem::NothingToDo(
+                "no 3-D or 4-D floating-point tensor (convolution kernel) to process".to_owned(),
+            ),
+        ));
+    }
+    Ok(planned)
+}
+
+/// Reads the tensor described by `info` and checks that it is finite.
+pub fn load_finite(file: &WeightFile, info: &TensorInfo) -> Result<Tensor, InputError> {
+    let name = info.name.as_deref();
+    let tensor = file.read(name)?;
+    tensor.check_finite().map_err(|p| file.error(name, p))?;
+    Ok(tensor)
 }
 
 /// Reads the tensor described by `info` and validates it as a matrix.

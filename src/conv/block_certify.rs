@@ -159,7 +159,7 @@ pub fn certify_block(z: MatRef<'_, f64>, s: f64) -> crate::error::Result<f64> {
 
 /// Estimate of σ(B)² and a right singular vector [Re u; Im u] by `steps`
 /// Lanczos steps on ŜᵀŜ from a fixed start (no guarantee).
-pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> super::lanczos::RitzPair {
+pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> crate::estimate::symmetric_lanczos::RitzPair {
     let p = z.nrows() / 2;
     let q = z.ncols();
     let x = z.subrows(0, p);
@@ -169,7 +169,7 @@ pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> super::lanczos::RitzPair {
         .collect();
     let mut w1 = vec![0.0; p];
     let mut w2 = vec![0.0; p];
-    super::lanczos::lanczos_top(2 * q, &start, steps, |v, out| {
+    crate::estimate::symmetric_lanczos::lanczos_top(2 * q, &start, steps, |v, out| {
         let (a, b) = v.split_at(q);
         let (a, b) = (ColRef::from_slice(a), ColRef::from_slice(b));
         // w = Ŝ v = [X a − Y b; Y a + X b]
@@ -241,7 +241,7 @@ pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> super::lanczos::RitzPair {
             Par::Seq,
         );
     })
-    .unwrap_or(super::lanczos::RitzPair {
+    .unwrap_or(crate::estimate::symmetric_lanczos::RitzPair {
         value: 0.0,
         vector: vec![0.0; 2 * q],
     })

@@ -27,7 +27,6 @@ mod embedding;
 mod explicit;
 mod geometry;
 mod kernel;
-mod lanczos;
 mod operator;
 mod padding;
 mod reshaped;
@@ -172,7 +171,7 @@ pub fn conv_sigma(
         if let Some(start) = best_start {
             let n = op.ncols();
             let mut tmp = vec![0.0; op.nrows()];
-            if let Some(pair) = lanczos::lanczos_top_until(
+            if let Some(pair) = crate::estimate::symmetric_lanczos::lanczos_top_until(
                 n,
                 start,
                 options.lanczos_steps,

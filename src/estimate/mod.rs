@@ -8,3 +8,4 @@ pub mod lanczos;
 pub mod power;
 pub mod shift_invert;
 pub mod svd;
+pub mod symmetric_lanczos;

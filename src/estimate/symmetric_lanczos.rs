@@ -1,11 +1,14 @@
-//! A small symmetric Lanczos iteration with full reorthogonalization, used
-//! matrix-free on AᵀA for *estimates* only: the largest Ritz value and its
-//! Ritz vector. No guarantee comes from here; rigorous bounds come from
+//! A small symmetric Lanczos iteration with full reorthogonalization on any
+//! symmetric PSD map given as a closure (the convolution module runs it on
+//! AᵀA of an operator and on per-frequency blocks), for *estimates* only: the
+//! largest Ritz value and its Ritz vector. No guarantee comes from here;
+//! rigorous bounds come from
 //! [`crate::certify::vector_lower::lower_bound_from_vector`] applied to the
 //! returned vector and from the Cholesky certificates.
 //!
-//! (A shared estimator is being written in `estimate::lanczos`; this local
-//! one keeps the conv module self-contained until it lands.)
+//! Siblings: [`super::lanczos`] (Golub–Kahan on a `LinearOperator`, for the
+//! dense and probabilistic paths) and [`super::gram_lanczos`] (a dense f32
+//! Gram matrix, for the fast `auto` path).
 
 /// Largest Ritz value θ (an estimate of λ_max of the PSD operator) and its
 /// unit Ritz vector.

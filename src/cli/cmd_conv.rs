@@ -1,0 +1,112 @@
+//! `lipcert conv FILE [--tensor NAME] --input HxW [--stride S|SH,SW]
+//! [--padding P|PH,PW|T,L,B,R] [--padding-mode MODE] [--dilation D|DH,DW]
+//! [--groups G] [--json]`: the certified operator norm of a convolution
+//! layer, next to the reshaped-kernel norm frameworks normalize.
+
+use super::args::ConvArgs;
+use super::conv_geometry::GeometryOptions;
+use super::digits::certified_digits;
+use super::progress::Progress;
+use super::report::{guarantee_text, json_line, seconds_text, table, Bounds, ConvRecord, TensorId};
+use super::select::{load_finite, plan_kernels};
+use super::{error_line, for_each_planned, input_error, used_count, Failure};
+use super::{EXIT_INPUT, EXIT_OK};
+use crate::conv::{conv_sigma, ConvOptions, ConvReport, Kernel};
+use crate::io::{Problem, Tensor, TensorInfo, WeightFile};
+use std::time::Instant;
+
+/// Runs `lipcert conv`; returns the exit code.
+pub fn run(args: &ConvArgs) -> i32 {
+    let options = match GeometryOptions::parse(&args.geometry) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            error_line("`lipcert conv` needs --input HxW (the input's spatial size)");
+            return EXIT_INPUT;
+        }
+        Err(msg) => {
+            error_line(&msg);
+            return EXIT_INPUT;
+        }
+    };
+    let file = match WeightFile::open(&args.input.file) {
+        Ok(f) => f,
+        Err(e) => return input_error(&e, None),
+    };
+    let planned = match plan_kernels(&file, args.input.tensor.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return input_error(&e, None),
+    };
+    let progress = Progress::new(used_count(&planned));
+    let mut rows = Vec::new();
+    let code = for_each_planned(&file, &planned, &progress, load_finite, |info, tensor| {
+        let start = Instant::now();
+        let report = certify_kernel(&file, info, &tensor, &options)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let id = TensorId::new(file.path(), info);
+        let e = &report.enclosure;
+        if args.json {
+            progress.out(&json_line(&ConvRecord {
+                id,
+                sigma: Bounds::from(e),
+                reshaped_sigma: Bounds::from(&report.reshaped),
+                operator: report.description.clone(),
+                relative_width: report.relative_width,
+                seconds,
+            }));
+        } else {
+            rows.push(vec![
+                id.display_name(),
+                id.display_shape(),
+                id.dtype.clone(),
+                certified_digits(e.lower(), e.upper()),
+                certified_digits(report.reshaped.lower(), report.reshaped.upper()),
+                format!("{:.1e}", report.relative_width),
+                guarantee_text(e.guarantee()),
+                seconds_text(seconds),
+                report.description.clone(),
+            ]);
+        }
+        Ok(EXIT_OK)
+    });
+    if !rows.is_empty() {
+        progress.out(&table(
+            &[
+                "tensor",
+                "shape",
+                "dtype",
+                "σ conv (certified digits)",
+                "‖R‖ reshaped",
+                "rel width",
+                "guarantee",
+                "time",
+                "operator",
+            ],
+            &rows,
+        ));
+    }
+    code
+}
+
+/// Builds the kernel and geometry of `tensor` and certifies the layer.
+pub(super) fn certify_kernel(
+    file: &WeightFile,
+    info: &TensorInfo,
+    tensor: &Tensor,
+    options: &GeometryOptions,
+) -> Result<ConvReport, Failure> {
+    let name = info.name.as_deref();
+    let geometry = options
+        .geometry_for(&tensor.shape)
+        .map_err(|msg| Failure::Input(Box::new(file.error(name, Problem::Other(msg)))))?;
+    let kernel = Kernel::from_widened(
+        geometry.c_out,
+        geometry.c_in_per_group(),
+        geometry.kh,
+        geometry.kw,
+        tensor.values.clone(),
+        tensor.dtype,
+    )
+    .map_err(|e| Failure::library(file, info, e))?;
+    conv_sigma(&kernel, &geometry, &ConvOptions::default())
+        .map_err(|e| Failure::library(file, info, e))
+}

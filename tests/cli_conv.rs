@@ -1,0 +1,300 @@
+//! `lipcert conv` and `lipcert check` with convolution geometry, running the
+//! real binary on files written by the test (the safetensors crate's own
+//! writer).
+
+use assert_cmd::Command;
+use lipcert::conv::{conv_sigma, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
+use safetensors::tensor::{Dtype, TensorView};
+use serde_json::Value;
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Out {
+    let out = Command::cargo_bin("lipcert")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let o = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !o.stderr.contains("panicked") && !o.stderr.contains("internal error"),
+        "{}",
+        o.stderr
+    );
+    o
+}
+
+/// A deterministic 4×3×3×3 kernel (f64, exact small dyadics).
+fn kernel_values() -> Vec<f64> {
+    (0..108)
+        .map(|k| ((k * 37 % 17) as f64 - 8.0) / 16.0)
+        .collect()
+}
+
+fn write(dir: &TempDir, name: &str, tensors: &[(&str, Vec<usize>, Vec<f64>)]) -> PathBuf {
+    let data: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .zip(&data)
+        .map(|((n, s, _), b)| {
+            (
+                n.to_string(),
+                TensorView::new(Dtype::F64, s.clone(), b).unwrap(),
+            )
+        })
+        .collect();
+    let path = dir.path().join(name);
+    std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn conv_json_matches_the_library_and_carries_the_geometry() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "k.safetensors",
+        &[("conv.weight", vec![4, 3, 3, 3], kernel_values())],
+    );
+    let out = run(&[
+        "conv",
+        path.to_str().unwrap(),
+        "--tensor",
+        "conv.weight",
+        "--input",
+        "6x7",
+        "--padding",
+        "1",
+        "--stride",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rec: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    // The binary runs faer single-threaded; so does this comparison.
+    faer::set_global_parallelism(faer::Par::Seq);
+    let kernel = Kernel::from_f64(4, 3, 3, 3, kernel_values()).unwrap();
+    let mut g = Conv2dGeometry::new(4, 3, 3, 3, 6, 7);
+    g.padding = (1, 1, 1, 1);
+    g.stride = (2, 2);
+    let lib = conv_sigma(&kernel, &g, &ConvOptions::default()).unwrap();
+    assert_eq!(
+        rec["lower"].as_f64().unwrap().to_bits(),
+        lib.enclosure.lower().to_bits()
+    );
+    assert_eq!(
+        rec["upper"].as_f64().unwrap().to_bits(),
+        lib.enclosure.upper().to_bits()
+    );
+    assert_eq!(
+        rec["reshaped_sigma"]["upper"].as_f64().unwrap().to_bits(),
+        lib.reshaped.upper().to_bits()
+    );
+    assert_eq!(rec["operator"].as_str().unwrap(), lib.description);
+    assert_eq!(rec["guarantee"], "rigorous");
+    for field in [
+        "file",
+        "tensor",
+        "shape",
+        "dtype",
+        "estimate",
+        "failure_probability",
+        "method",
+        "seconds",
+    ] {
+        assert!(rec.get(field).is_some(), "missing {field}: {rec}");
+    }
+}
+
+/// pytorch/pytorch#99149: a kernel divided by its reshaped-kernel norm (what
+/// PyTorch's spectral_norm does) is "normalized" only in the reshaped sense;
+/// as a convolution its norm is above 1, and `check --normalized` with the
+/// layer's geometry says so (exit 1), while the same claim about the reshaped
+/// matrix would pass.
+#[test]
+fn check_normalized_conv_catches_the_reshape_shortcut() {
+    let dir = TempDir::new().unwrap();
+    let raw = Kernel::from_f64(4, 3, 3, 3, kernel_values()).unwrap();
+    let r = lipcert::sigma(&raw.reshaped().unwrap(), &lipcert::SigmaOptions::default()).unwrap();
+    let normalized: Vec<f64> = kernel_values().iter().map(|v| v / r.estimate()).collect();
+    let path = write(
+        &dir,
+        "sn.safetensors",
+        &[("conv.weight", vec![4, 3, 3, 3], normalized.clone())],
+    );
+    let file = path.to_str().unwrap();
+    let out = run(&[
+        "check",
+        file,
+        "--normalized",
+        "--input",
+        "16x16",
+        "--padding",
+        "1",
+        "--rel-tol",
+        "1e-3",
+    ]);
+    assert_eq!(out.code, 1, "stdout {} stderr {}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("WRONG"), "{}", out.stdout);
+    // The reshaped matrix itself is normalized: written as a 2-D tensor it passes.
+    let flat = write(&dir, "flat.safetensors", &[("r", vec![4, 27], normalized)]);
+    let out = run(&[
+        "check",
+        flat.to_str().unwrap(),
+        "--normalized",
+        "--rel-tol",
+        "1e-3",
+    ]);
+    assert_eq!(out.code, 0, "{} {}", out.stdout, out.stderr);
+}
+
+#[test]
+fn conv_input_errors_are_one_line_with_exit_code_2() {
+    let dir = TempDir::new().unwrap();
+    let mut bad = kernel_values();
+    bad[40] = f64::NAN;
+    let path = write(
+        &dir,
+        "k.safetensors",
+        &[
+            ("conv.weight", vec![4, 3, 3, 3], kernel_values()),
+            ("nan", vec![4, 3, 3, 3], bad),
+            ("fc", vec![2, 2], vec![1.0; 4]),
+        ],
+    );
+    let file = path.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["conv", file, "--tensor", "conv.weight"], "--input"),
+        (
+            vec!["conv", file, "--tensor", "conv.weight", "--input", "8y8"],
+            "--input",
+        ),
+        (
+            vec![
+                "conv",
+                file,
+                "--tensor",
+                "conv.weight",
+                "--input",
+                "8x8",
+                "--padding",
+                "1,2,3",
+            ],
+            "--padding",
+        ),
+        (
+            vec![
+                "conv",
+                file,
+                "--tensor",
+                "conv.weight",
+                "--input",
+                "8x8",
+                "--stride",
+                "a",
+            ],
+            "--stride",
+        ),
+        (
+            vec!["conv", file, "--tensor", "conv.weight", "--input", "2x2"],
+            "conv.weight",
+        ),
+        (
+            vec![
+                "conv",
+                file,
+                "--tensor",
+                "conv.weight",
+                "--input",
+                "8x8",
+                "--groups",
+                "3",
+            ],
+            "divisible",
+        ),
+        (
+            vec![
+                "conv",
+                file,
+                "--tensor",
+                "conv.weight",
+                "--input",
+                "8x8",
+                "--padding-mode",
+                "mirror",
+            ],
+            "mirror",
+        ),
+        (
+            vec!["conv", file, "--tensor", "nan", "--input", "8x8"],
+            "nan",
+        ),
+        (
+            vec!["conv", file, "--tensor", "fc", "--input", "8x8"],
+            "wrong rank",
+        ),
+        (
+            vec!["conv", file, "--tensor", "nope", "--input", "8x8"],
+            "nope",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = run(&args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    }
+}
+
+#[test]
+fn every_padding_mode_runs_and_all_kernels_are_processed_in_file_order() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "two.safetensors",
+        &[
+            ("a", vec![4, 3, 3, 3], kernel_values()),
+            ("bias", vec![4], vec![0.0; 4]),
+            ("b", vec![2, 3, 3, 3], kernel_values()[..54].to_vec()),
+        ],
+    );
+    for mode in PaddingMode::ALL {
+        let out = run(&[
+            "conv",
+            path.to_str().unwrap(),
+            "--input",
+            "8x8",
+            "--padding",
+            "1",
+            "--padding-mode",
+            mode.name(),
+            "--json",
+        ]);
+        assert_eq!(out.code, 0, "{mode:?}: {}", out.stderr);
+        let names: Vec<String> = out
+            .stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["tensor"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, ["a", "b"], "{mode:?}");
+        assert!(out.stderr.contains("skipping 'bias'"), "{}", out.stderr);
+    }
+}
