@@ -222,11 +222,13 @@ pub fn report_for(
         Some(o) => Some(empirical_lower_bounds(net, o)?),
         None => None,
     };
-    let lower_value = lower_sources
-        .as_ref()
-        .map(|l| l.best)
-        .unwrap_or(0.0)
-        .min(upper);
+    let lower_value = lower_sources.as_ref().map(|l| l.best).unwrap_or(0.0);
+    if lower_value > upper {
+        // Both are certified: a contradiction proves a bug; never hide it.
+        return Err(crate::Error::CertificateFailed(format!(
+            "certified lower bound {lower_value:e} exceeds the certified upper bound {upper:e} (a bug in lipcert: please report it)"
+        )));
+    }
     let layers = net
         .nodes
         .iter()

@@ -163,7 +163,13 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         // behaviour (certified pair ratios, see `lower_bounds`).
         let lower = residual_lower_bound(node)?;
         if let Some(b) = node.bound.as_mut() {
-            b.lower = lower.min(b.upper);
+            if lower > b.upper {
+                return Err(Error::CertificateFailed(format!(
+                    "residual block: certified lower bound {lower:e} exceeds the certified upper bound {:e} (a bug: please report it)",
+                    b.upper
+                )));
+            }
+            b.lower = lower;
             b.seconds = start.elapsed().as_secs_f64();
         }
     }
