@@ -35,6 +35,25 @@ pub enum Command {
     /// for the given input size, padding and stride), next to the
     /// reshaped-kernel norm that framework spectral_norm uses.
     Conv(ConvArgs),
+    /// Certified Lipschitz upper bound of a whole network described by a JSON
+    /// spec (layers mirroring PyTorch, weights from a safetensors state_dict),
+    /// per-layer enclosures, and the best certified lower bound achieved.
+    Certify(CertifyArgs),
+}
+
+/// `lipcert certify`.
+#[derive(Debug, Clone, Args)]
+pub struct CertifyArgs {
+    /// The network spec (JSON); its `weights` path is relative to the spec's
+    /// directory.
+    pub spec: PathBuf,
+    /// Skip the search for a lower bound on Lip(f) (only the certified upper
+    /// bound and per-layer enclosures).
+    #[arg(long)]
+    pub no_lower: bool,
+    /// One JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which file and which tensor.

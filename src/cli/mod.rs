@@ -14,6 +14,7 @@
 //! line and the exit code is the largest one met.
 
 pub mod args;
+pub mod cmd_certify;
 pub mod cmd_check;
 pub mod cmd_conv;
 pub mod cmd_normalize;
@@ -56,6 +57,7 @@ pub fn run(cli: &Cli) -> i32 {
         Command::Check(a) => cmd_check::run(a),
         Command::Normalize(a) => cmd_normalize::run(a),
         Command::Conv(a) => cmd_conv::run(a),
+        Command::Certify(a) => cmd_certify::run(a),
     }
 }
 

@@ -1,0 +1,126 @@
+//! `lipcert certify` on the committed example network and on bad specs,
+//! running the real binary.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("lipcert")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("cnn.json")
+}
+
+#[test]
+fn certify_json_is_one_object_matching_the_library() {
+    let spec = example();
+    let (code, stdout, stderr) = run(&["certify", spec.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "one JSON object on one line"
+    );
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    faer::set_global_parallelism(faer::Par::Seq);
+    let lib = lipcert::network::certify::certify_spec_file(&spec, &mut |_, _| {}).unwrap();
+    assert_eq!(r["upper"].as_f64().unwrap().to_bits(), lib.upper.to_bits());
+    let (upper, lower) = (r["upper"].as_f64().unwrap(), r["lower"].as_f64().unwrap());
+    assert!(0.0 < lower && lower <= upper, "{r}");
+    assert_eq!(r["guarantee"], "rigorous");
+    let layers = r["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), lib.layers.len());
+    // Each layer enclosure is ordered, and the network bound is at most the
+    // product of the layer upper bounds (joint conv+BN folding can only
+    // tighten it).
+    let mut product = 1.0f64;
+    for l in layers {
+        let (lo, up) = (l["lower"].as_f64().unwrap(), l["upper"].as_f64().unwrap());
+        assert!(lo <= up, "{l}");
+        product *= up;
+        for field in [
+            "index",
+            "type",
+            "shape_in",
+            "shape_out",
+            "guarantee",
+            "seconds",
+        ] {
+            assert!(l.get(field).is_some(), "missing {field}");
+        }
+    }
+    assert!(upper <= product * (1.0 + 1e-12), "{upper} > {product}");
+    for field in ["ratio", "failure_probability", "seconds"] {
+        assert!(r.get(field).is_some(), "missing {field}");
+    }
+}
+
+#[test]
+fn certify_table_and_skipping_the_lower_bound() {
+    let spec = example();
+    let (code, stdout, _) = run(&["certify", spec.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("network Lipschitz upper bound (certified, rigorous)"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(&["certify", spec.to_str().unwrap(), "--no-lower", "--json"]);
+    assert_eq!(code, 0);
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(r["lower"].as_f64().unwrap(), 0.0);
+    assert!(r["ratio"].is_null());
+}
+
+#[test]
+fn bad_specs_are_one_line_errors_with_exit_code_2() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let weights = example().with_file_name("cnn.safetensors");
+    let cases = [
+        (
+            format!(
+                r#"{{"weights": "{}", "input_shape": [4], "layers": [{{"type": "attention"}}]}}"#,
+                weights.display()
+            ),
+            "not globally Lipschitz",
+        ),
+        (
+            r#"{"weights": "missing.safetensors", "input_shape": [4], "layers": []}"#.to_owned(),
+            "missing.safetensors",
+        ),
+        (
+            format!(
+                r#"{{"weights": "{}", "input_shape": [3, 16, 16], "layers": [{{"type": "linear", "weight": "fc.weight"}}]}}"#,
+                weights.display()
+            ),
+            "layer 0",
+        ),
+        ("{ not json".to_owned(), "spec.json"),
+    ];
+    for (text, needle) in cases {
+        let path = dir.path().join("spec.json");
+        std::fs::write(&path, &text).unwrap();
+        let (code, stdout, stderr) = run(&["certify", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{text}: {stderr}");
+        assert!(stderr.contains(needle), "{text}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stdout.is_empty());
+    }
+}
