@@ -80,6 +80,74 @@ pub fn sqrt_down(a: f64) -> f64 {
     a.sqrt().next_down().max(0.0)
 }
 
+// Exact-when-possible variants: one ulp tighter than the plain helpers when
+// the exact result is itself a float (used where bounds are multiplied along
+// a whole network, so spurious ulps would accumulate).
+
+/// a + b rounded upward, exact when the sum is a float: Knuth's TwoSum gives
+/// the exact error e = (a + b) − fl(a + b) (no overflow assumed; an infinite
+/// sum stays infinite), and fl(a + b) is bumped up only when e > 0.
+pub fn add_up_tight(a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if !s.is_finite() {
+        return s;
+    }
+    let bb = s - a;
+    let e = (a - (s - bb)) + (b - bb);
+    if e > 0.0 {
+        s.next_up()
+    } else {
+        s
+    }
+}
+
+/// a·b rounded upward for a, b ≥ 0, exact when the product is a float: the
+/// fused multiply-add gives the exact error e = a·b − fl(a·b) unless the
+/// product is near the underflow range (then a plain `next_up` is used).
+pub fn mul_up_tight(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if !p.is_finite() || p.abs() < 1e-290 {
+        return mul_up(a, b);
+    }
+    if a.mul_add(b, -p) > 0.0 {
+        p.next_up()
+    } else {
+        p
+    }
+}
+
+/// An enclosure [lo, up] of a/b for a ≥ 0, b > 0 finite, exact when the
+/// quotient is a float: the fused multiply-add gives the sign of the exact
+/// residual q·b − a (no underflow for the moderate values used here; tiny
+/// quotients fall back to `next_down`/`next_up`).
+pub fn div_enclosure(a: f64, b: f64) -> (f64, f64) {
+    let q = a / b;
+    if !(q.is_finite() && q.abs() > 1e-290 && a.abs() > 1e-290) {
+        return (div_down(a, b), div_up(a, b));
+    }
+    let r = q.mul_add(b, -a);
+    if r == 0.0 {
+        (q, q)
+    } else if r > 0.0 {
+        (q.next_down(), q)
+    } else {
+        (q, q.next_up())
+    }
+}
+
+/// [√x, √x] exactly when x ≥ 0 is the square of a float (checked with a
+/// fused multiply-add, whose single rounding of r² − x is 0 only when r² = x
+/// as long as nothing underflows: hence the range guard), else the
+/// outward-rounded square root.
+pub fn sqrt_enclosure(x: f64) -> (f64, f64) {
+    let r = x.sqrt();
+    if x > 1e-290 && x < 1e15 && r.mul_add(r, -x) == 0.0 {
+        (r, r)
+    } else {
+        (sqrt_down(x), sqrt_up(x))
+    }
+}
+
 /// Upper bound on γₙ = n·u / (1 − n·u), the constant of the classical
 /// summation and dot-product error bound |fl(Σ aᵢbᵢ) − Σ aᵢbᵢ| ≤ γₙ Σ|aᵢbᵢ|
 /// (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., Lemma 3.1
@@ -239,6 +307,26 @@ mod tests {
         let tiny = [1e-300, 1e-300];
         assert!(norm2_up(&tiny) > 0.0);
         assert_eq!(norm2_down(&[0.0; 4]), 0.0);
+    }
+
+    #[test]
+    fn tight_variants_are_exact_on_exact_results_and_outward_otherwise() {
+        assert_eq!(add_up_tight(1.0, 1.0), 2.0);
+        let s = add_up_tight(0.1, 0.2);
+        assert!(s >= 0.1 + 0.2 && s <= (0.1f64 + 0.2).next_up());
+        assert_eq!(mul_up_tight(3.0, 0.5), 1.5);
+        assert!(mul_up_tight(0.1, 0.1) >= 0.1 * 0.1);
+        assert_eq!(div_enclosure(1.0, 4.0), (0.25, 0.25));
+        let (lo, hi) = div_enclosure(1.0, 3.0);
+        assert!(lo < hi && mul_down(lo, 3.0) <= 1.0 && mul_up(hi, 3.0) >= 1.0);
+        assert_eq!(sqrt_enclosure(4.0), (2.0, 2.0));
+        let (lo, hi) = sqrt_enclosure(2.0);
+        assert!(lo * lo < 2.0 && hi * hi > 2.0);
+        // Subnormal input: r² − x may underflow to 0 in the FMA, so the
+        // exactness shortcut must not be taken.
+        let x = 3.0 * ETA;
+        let (lo, hi) = sqrt_enclosure(x);
+        assert!(lo < hi, "{lo:e} {hi:e}");
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
 use crate::rounding::{
-    add_down, add_up, div_down, div_up, mul_down, mul_up, sqrt_down, sqrt_up, sub_up,
+    add_down, add_up, add_up_tight, div_down, div_enclosure, div_up, mul_down, mul_up,
+    mul_up_tight, sqrt_down, sqrt_enclosure, sqrt_up, sub_up,
 };
 use crate::sigma::{sigma, SigmaOptions};
 use std::time::Instant;
@@ -353,69 +354,6 @@ fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> 
         }
     }
     Ok(())
-}
-
-/// a + b rounded upward, exact when the sum is a float: Knuth's TwoSum gives
-/// the exact error e = (a + b) − fl(a + b) (no overflow assumed; an infinite
-/// sum stays infinite), and fl(a + b) is bumped up only when e > 0.
-pub fn add_up_tight(a: f64, b: f64) -> f64 {
-    let s = a + b;
-    if !s.is_finite() {
-        return s;
-    }
-    let bb = s - a;
-    let e = (a - (s - bb)) + (b - bb);
-    if e > 0.0 {
-        s.next_up()
-    } else {
-        s
-    }
-}
-
-/// a·b rounded upward for a, b ≥ 0, exact when the product is a float: the
-/// fused multiply-add gives the exact error e = a·b − fl(a·b) unless the
-/// product is near the underflow range (then a plain `next_up` is used).
-pub fn mul_up_tight(a: f64, b: f64) -> f64 {
-    let p = a * b;
-    if !p.is_finite() || p.abs() < 1e-290 {
-        return mul_up(a, b);
-    }
-    if a.mul_add(b, -p) > 0.0 {
-        p.next_up()
-    } else {
-        p
-    }
-}
-
-/// An enclosure [lo, up] of a/b for a ≥ 0, b > 0 finite, exact when the
-/// quotient is a float: the fused multiply-add gives the sign of the exact
-/// residual q·b − a (no underflow for the moderate values used here; tiny
-/// quotients fall back to `next_down`/`next_up`).
-pub fn div_enclosure(a: f64, b: f64) -> (f64, f64) {
-    let q = a / b;
-    if !(q.is_finite() && q.abs() > 1e-290 && a.abs() > 1e-290) {
-        return (div_down(a, b), div_up(a, b));
-    }
-    let r = q.mul_add(b, -a);
-    if r == 0.0 {
-        (q, q)
-    } else if r > 0.0 {
-        (q.next_down(), q)
-    } else {
-        (q, q.next_up())
-    }
-}
-
-/// [√x, √x] exactly when x ≥ 0 is a perfect square of a float (checked with
-/// a fused multiply-add, whose single rounding of r² − x is 0 only when
-/// r² = x for these small integers), else the outward-rounded square root.
-fn sqrt_enclosure(x: f64) -> (f64, f64) {
-    let r = x.sqrt();
-    if r.mul_add(r, -x) == 0.0 && x < 1e15 {
-        (r, r)
-    } else {
-        (sqrt_down(x), sqrt_up(x))
-    }
 }
 
 fn activation(c: constants::ConstantEnclosure) -> (f64, f64, Guarantee, &'static str) {
