@@ -1,26 +1,14 @@
 //! `lipcert certify` on the committed example network and on bad specs,
 //! running the real binary.
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 use std::path::PathBuf;
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("lipcert")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("internal error"),
-        "{stderr}"
-    );
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
+    let o = common::cli::run(args);
+    (o.code, o.stdout, o.stderr)
 }
 
 fn example() -> PathBuf {

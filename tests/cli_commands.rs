@@ -3,7 +3,9 @@
 //! round-trip of every number. Input files are written by the tests with
 //! independent writers (npyz, the safetensors crate, or raw bytes by hand).
 
-use assert_cmd::Command;
+mod common;
+
+use common::cli::run;
 use safetensors::tensor::{Dtype, TensorView};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -29,31 +31,6 @@ fn assert_encloses(record: &Value, x: f64) {
     assert!(lower <= x * (1.0 + 1e-15), "{record}");
     assert!(upper >= x * (1.0 - 1e-15), "{record}");
     assert!(upper - lower <= 1e-8 * x, "loose: {record}");
-}
-
-fn lipcert() -> Command {
-    Command::cargo_bin("lipcert").unwrap()
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Out {
-    let out = lipcert().args(args).output().unwrap();
-    let o = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !o.stderr.contains("panicked") && !o.stderr.contains("internal error"),
-        "{}",
-        o.stderr
-    );
-    o
 }
 
 fn json_lines(stdout: &str) -> Vec<Value> {

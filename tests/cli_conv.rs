@@ -2,37 +2,14 @@
 //! real binary on files written by the test (the safetensors crate's own
 //! writer).
 
-use assert_cmd::Command;
+mod common;
+
+use common::cli::run;
 use lipcert::conv::{conv_sigma, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
 use safetensors::tensor::{Dtype, TensorView};
 use serde_json::Value;
 use std::path::PathBuf;
 use tempfile::TempDir;
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Out {
-    let out = Command::cargo_bin("lipcert")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    let o = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !o.stderr.contains("panicked") && !o.stderr.contains("internal error"),
-        "{}",
-        o.stderr
-    );
-    o
-}
 
 /// A deterministic 4×3×3×3 kernel (f64, exact small dyadics).
 fn kernel_values() -> Vec<f64> {

@@ -4,7 +4,8 @@
 //! over groups, the reshaped-kernel inequalities, the Lipschitz inequality,
 //! and the pytorch/pytorch#99149 regression.
 
-mod conv_common;
+mod common;
+use common::conv as conv_common;
 use conv_common::*;
 
 use lipcert::conv::{

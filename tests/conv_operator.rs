@@ -1,7 +1,8 @@
 //! The matrix-free convolution against the explicit matrix, the adjoint
 //! identity, PyTorch's output-size formula and the padding maps.
 
-mod conv_common;
+mod common;
+use common::conv as conv_common;
 use conv_common::*;
 
 use lipcert::conv::{explicit_matrix, Conv2d, Conv2dGeometry, Kernel, PaddingMap, PaddingMode};

@@ -1,4 +1,4 @@
-// Shared helpers for the conv_* integration tests (included with `mod`).
+// Shared helpers for the conv_* integration tests.
 #![allow(dead_code)]
 
 use lipcert::conv::{Conv2dGeometry, Kernel, PaddingMode};

@@ -1,0 +1,31 @@
+// Running the real `lipcert` binary from integration tests.
+
+use assert_cmd::Command;
+
+/// Exit code and both output streams of one run.
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `lipcert ARGS…` and asserts it did not panic (a panic would be an
+/// "internal error" line with exit code 3).
+pub fn run(args: &[&str]) -> Out {
+    let out = Command::cargo_bin("lipcert")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let o = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !o.stderr.contains("panicked") && !o.stderr.contains("internal error"),
+        "{}",
+        o.stderr
+    );
+    o
+}

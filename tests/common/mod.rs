@@ -1,0 +1,6 @@
+// Helpers shared by the integration tests (each test crate includes this
+// module with `mod common;` and uses what it needs).
+#![allow(dead_code)]
+
+pub mod cli;
+pub mod conv;
