@@ -69,12 +69,8 @@ pub fn judge(e: &Enclosure, claimed: f64, rel_tol: f64) -> Verdict {
 
 /// Runs `lipcert check`; returns the exit code.
 pub fn run(args: &CheckArgs) -> i32 {
-    let options = match sigma_options(&args.method) {
-        Ok(o) => o,
-        Err(msg) => {
-            error_line(&msg);
-            return EXIT_INPUT;
-        }
+    let Ok(options) = sigma_options(&args.method) else {
+        return EXIT_INPUT;
     };
     let claimed = args.claim.value();
     if !claimed.is_finite() {
@@ -118,9 +114,8 @@ pub fn run(args: &CheckArgs) -> i32 {
             ))
         });
     }
-    let (file, planned) = match open_and_plan(&args.input) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let Ok((file, planned)) = open_and_plan(&args.input) else {
+        return EXIT_INPUT;
     };
     let progress = Progress::new(used_count(&planned));
     for_each_matrix(&file, &planned, &progress, |info, matrix| {

@@ -36,12 +36,8 @@ pub fn deviation_from_one(e: &Enclosure) -> f64 {
 
 /// Runs `lipcert normalize`; returns the exit code.
 pub fn run(args: &NormalizeArgs) -> i32 {
-    let options = match sigma_options(&args.method) {
-        Ok(o) => o,
-        Err(msg) => {
-            error_line(&msg);
-            return EXIT_INPUT;
-        }
+    let Ok(options) = sigma_options(&args.method) else {
+        return EXIT_INPUT;
     };
     let start = Instant::now();
     let file = match WeightFile::open(&args.input) {

@@ -7,7 +7,7 @@ use super::progress::Progress;
 use super::report::{
     guarantee_text, json_line, seconds_text, table, Bounds, NormsRecord, TensorId,
 };
-use super::{error_line, for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
+use super::{for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
 use super::{EXIT_INPUT, EXIT_OK};
 use crate::certify::p_norms::{l1_norm, linf_norm};
 use crate::sigma::sigma;
@@ -15,16 +15,11 @@ use std::time::Instant;
 
 /// Runs `lipcert norms`; returns the exit code.
 pub fn run(args: &NormsArgs) -> i32 {
-    let options = match sigma_options(&args.method) {
-        Ok(o) => o,
-        Err(msg) => {
-            error_line(&msg);
-            return EXIT_INPUT;
-        }
+    let Ok(options) = sigma_options(&args.method) else {
+        return EXIT_INPUT;
     };
-    let (file, planned) = match open_and_plan(&args.input) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let Ok((file, planned)) = open_and_plan(&args.input) else {
+        return EXIT_INPUT;
     };
     let progress = Progress::new(used_count(&planned));
     let mut rows = Vec::new();

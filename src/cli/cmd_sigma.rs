@@ -7,23 +7,18 @@ use super::progress::Progress;
 use super::report::{
     guarantee_text, json_line, seconds_text, table, Bounds, SigmaRecord, TensorId,
 };
-use super::{error_line, for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
+use super::{for_each_matrix, open_and_plan, sigma_options, used_count, Failure};
 use super::{EXIT_INPUT, EXIT_OK};
 use crate::sigma::sigma;
 use std::time::Instant;
 
 /// Runs `lipcert sigma`; returns the exit code.
 pub fn run(args: &SigmaArgs) -> i32 {
-    let options = match sigma_options(&args.method) {
-        Ok(o) => o,
-        Err(msg) => {
-            error_line(&msg);
-            return EXIT_INPUT;
-        }
+    let Ok(options) = sigma_options(&args.method) else {
+        return EXIT_INPUT;
     };
-    let (file, planned) = match open_and_plan(&args.input) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let Ok((file, planned)) = open_and_plan(&args.input) else {
+        return EXIT_INPUT;
     };
     let progress = Progress::new(used_count(&planned));
     let mut rows = Vec::new();

@@ -121,15 +121,20 @@ fn library_error_code(e: &Error) -> (i32, bool) {
 }
 
 /// Options for [`crate::sigma()`] from the command line, validated so that
-/// bad values are reported once, before any file is read.
-fn sigma_options(m: &MethodArgs) -> Result<SigmaOptions, String> {
-    if !(m.rel_width > 0.0 && m.rel_width < 1.0) {
-        return Err(format!("--rel-width {} must be in (0, 1)", m.rel_width));
-    }
-    if let Some(p) = m.failure_probability {
-        if !(p > 0.0 && p < 1.0) {
-            return Err(format!("--failure-probability {p} must be in (0, 1)"));
-        }
+/// bad values are reported once, before any file is read. On a bad value the
+/// error line is printed and `Err(())` returned (the caller exits with
+/// [`EXIT_INPUT`]).
+fn sigma_options(m: &MethodArgs) -> Result<SigmaOptions, ()> {
+    let problem = if !(m.rel_width > 0.0 && m.rel_width < 1.0) {
+        Some(format!("--rel-width {} must be in (0, 1)", m.rel_width))
+    } else {
+        m.failure_probability
+            .filter(|p| !(*p > 0.0 && *p < 1.0))
+            .map(|p| format!("--failure-probability {p} must be in (0, 1)"))
+    };
+    if let Some(msg) = problem {
+        error_line(&msg);
+        return Err(());
     }
     Ok(SigmaOptions {
         method: m.method,
