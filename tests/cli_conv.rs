@@ -275,3 +275,40 @@ fn every_padding_mode_runs_and_all_kernels_are_processed_in_file_order() {
         assert!(out.stderr.contains("skipping 'bias'"), "{}", out.stderr);
     }
 }
+
+/// A 3-D kernel is a 1-D convolution: `--input L`, single-number padding and
+/// stride act on the length.
+#[test]
+fn three_dimensional_kernels_are_conv1d() {
+    let dir = TempDir::new().unwrap();
+    let values: Vec<f64> = kernel_values()[..30].to_vec();
+    let path = write(
+        &dir,
+        "k1d.safetensors",
+        &[("c", vec![2, 3, 5], values.clone())],
+    );
+    let out = run(&[
+        "conv",
+        path.to_str().unwrap(),
+        "--input",
+        "20",
+        "--padding",
+        "2",
+        "--stride",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rec: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    faer::set_global_parallelism(faer::Par::Seq);
+    let kernel = Kernel::from_f64(2, 3, 1, 5, values).unwrap();
+    let mut g = Conv2dGeometry::conv1d(2, 3, 5, 20);
+    g.padding = (0, 2, 0, 2);
+    g.stride = (1, 2);
+    let lib = conv_sigma(&kernel, &g, &ConvOptions::default()).unwrap();
+    assert_eq!(
+        rec["upper"].as_f64().unwrap().to_bits(),
+        lib.enclosure.upper().to_bits()
+    );
+    assert_eq!(rec["operator"].as_str().unwrap(), lib.description);
+}
