@@ -38,6 +38,30 @@ fn write(dir: &TempDir, name: &str, tensors: &[(&str, Vec<usize>, Vec<f64>)]) ->
     path
 }
 
+/// Runs `lipcert ARGS…` expecting success and one JSON line; returns it.
+fn run_json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(out.stdout.trim()).unwrap()
+}
+
+/// Certifies the layer in-process (single-threaded, like the binary) and
+/// checks the record's upper bound and geometry text against it bit for bit.
+fn assert_upper_matches_library(
+    rec: &Value,
+    kernel: &Kernel,
+    g: &Conv2dGeometry,
+) -> lipcert::conv::ConvReport {
+    faer::set_global_parallelism(faer::Par::Seq);
+    let lib = conv_sigma(kernel, g, &ConvOptions::default()).unwrap();
+    assert_eq!(
+        rec["upper"].as_f64().unwrap().to_bits(),
+        lib.enclosure.upper().to_bits()
+    );
+    assert_eq!(rec["operator"].as_str().unwrap(), lib.description);
+    lib
+}
+
 #[test]
 fn conv_json_matches_the_library_and_carries_the_geometry() {
     let dir = TempDir::new().unwrap();
@@ -46,7 +70,7 @@ fn conv_json_matches_the_library_and_carries_the_geometry() {
         "k.safetensors",
         &[("conv.weight", vec![4, 3, 3, 3], kernel_values())],
     );
-    let out = run(&[
+    let rec = run_json(&[
         "conv",
         path.to_str().unwrap(),
         "--tensor",
@@ -59,28 +83,19 @@ fn conv_json_matches_the_library_and_carries_the_geometry() {
         "2",
         "--json",
     ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let rec: Value = serde_json::from_str(out.stdout.trim()).unwrap();
-    // The binary runs faer single-threaded; so does this comparison.
-    faer::set_global_parallelism(faer::Par::Seq);
     let kernel = Kernel::from_f64(4, 3, 3, 3, kernel_values()).unwrap();
     let mut g = Conv2dGeometry::new(4, 3, 3, 3, 6, 7);
     g.padding = (1, 1, 1, 1);
     g.stride = (2, 2);
-    let lib = conv_sigma(&kernel, &g, &ConvOptions::default()).unwrap();
+    let lib = assert_upper_matches_library(&rec, &kernel, &g);
     assert_eq!(
         rec["lower"].as_f64().unwrap().to_bits(),
         lib.enclosure.lower().to_bits()
     );
     assert_eq!(
-        rec["upper"].as_f64().unwrap().to_bits(),
-        lib.enclosure.upper().to_bits()
-    );
-    assert_eq!(
         rec["reshaped_sigma"]["upper"].as_f64().unwrap().to_bits(),
         lib.reshaped.upper().to_bits()
     );
-    assert_eq!(rec["operator"].as_str().unwrap(), lib.description);
     assert_eq!(rec["guarantee"], "rigorous");
     for field in [
         "file",
@@ -287,7 +302,7 @@ fn three_dimensional_kernels_are_conv1d() {
         "k1d.safetensors",
         &[("c", vec![2, 3, 5], values.clone())],
     );
-    let out = run(&[
+    let rec = run_json(&[
         "conv",
         path.to_str().unwrap(),
         "--input",
@@ -298,17 +313,9 @@ fn three_dimensional_kernels_are_conv1d() {
         "2",
         "--json",
     ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let rec: Value = serde_json::from_str(out.stdout.trim()).unwrap();
-    faer::set_global_parallelism(faer::Par::Seq);
     let kernel = Kernel::from_f64(2, 3, 1, 5, values).unwrap();
     let mut g = Conv2dGeometry::conv1d(2, 3, 5, 20);
     g.padding = (0, 2, 0, 2);
     g.stride = (1, 2);
-    let lib = conv_sigma(&kernel, &g, &ConvOptions::default()).unwrap();
-    assert_eq!(
-        rec["upper"].as_f64().unwrap().to_bits(),
-        lib.enclosure.upper().to_bits()
-    );
-    assert_eq!(rec["operator"].as_str().unwrap(), lib.description);
+    assert_upper_matches_library(&rec, &kernel, &g);
 }

@@ -69,7 +69,7 @@ pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64
             .map(|&x| (x as f64) * (x as f64))
             .sum::<f64>()
             .sqrt();
-        let (theta, s) = top_eigenpair_tridiagonal(&alpha, &beta);
+        let (theta, s) = super::tridiagonal::top_eigenpair(&alpha, &beta);
         let residual = b * s[k].abs();
         if theta > best.value || k == 0 {
             let basis = q.as_ref().subcols(0, k + 1);
@@ -91,41 +91,6 @@ pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64
         }
     }
     best
-}
-
-/// Largest eigenvalue and unit eigenvector of the symmetric tridiagonal matrix
-/// with diagonal `alpha` and off-diagonal `beta` (len alpha − 1).
-fn top_eigenpair_tridiagonal(alpha: &[f64], beta: &[f64]) -> (f64, Vec<f64>) {
-    let k = alpha.len();
-    let t = Mat::from_fn(k, k, |i, j| {
-        if i == j {
-            alpha[i]
-        } else if i == j + 1 {
-            beta[j]
-        } else if j == i + 1 {
-            beta[i]
-        } else {
-            0.0
-        }
-    });
-    match t.self_adjoint_eigen(faer::Side::Lower) {
-        Ok(eig) => {
-            let vals = eig.S().column_vector();
-            let mut top = 0;
-            for i in 0..k {
-                if vals[i] > vals[top] {
-                    top = i;
-                }
-            }
-            let u = eig.U();
-            (vals[top], (0..k).map(|i| u[(i, top)]).collect())
-        }
-        Err(_) => {
-            let mut e = vec![0.0; k];
-            e[0] = 1.0;
-            (alpha[0], e)
-        }
-    }
 }
 
 #[cfg(test)]

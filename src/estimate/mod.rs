@@ -9,3 +9,4 @@ pub mod power;
 pub mod shift_invert;
 pub mod svd;
 pub mod symmetric_lanczos;
+pub mod tridiagonal;

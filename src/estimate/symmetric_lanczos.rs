@@ -68,7 +68,7 @@ pub fn lanczos_top_until(
         }
         let b = dot(&w, &w).sqrt();
         if rel_tol > 0.0 && k >= 3 {
-            history.push(top_ritz(&alpha, &beta));
+            history.push(super::tridiagonal::top_eigenvalue(&alpha, &beta));
             let h = history.len();
             if h >= 3 && (history[h - 1] - history[h - 3]).abs() <= rel_tol * history[h - 1] {
                 break;
@@ -85,27 +85,9 @@ pub fn lanczos_top_until(
         basis.push(w.iter().map(|v| v / b).collect());
     }
     let m = alpha.len();
-    let t = nalgebra::DMatrix::from_fn(m, m, |i, j| {
-        if i == j {
-            alpha[i]
-        } else if i + 1 == j {
-            beta[i]
-        } else if j + 1 == i {
-            beta[j]
-        } else {
-            0.0
-        }
-    });
-    let eig = t.symmetric_eigen();
-    let mut best = 0;
-    for i in 0..m {
-        if eig.eigenvalues[i] > eig.eigenvalues[best] {
-            best = i;
-        }
-    }
+    let (value, coeffs) = super::tridiagonal::top_eigenpair(&alpha, &beta);
     let mut vector = vec![0.0; n];
-    for (j, q) in basis.iter().take(m).enumerate() {
-        let c = eig.eigenvectors[(j, best)];
+    for (c, q) in coeffs.iter().zip(basis.iter().take(m)) {
         vector.iter_mut().zip(q).for_each(|(v, qi)| *v += c * qi);
     }
     let vn = dot(&vector, &vector).sqrt();
@@ -113,29 +95,9 @@ pub fn lanczos_top_until(
         vector.iter_mut().for_each(|v| *v /= vn);
     }
     Some(RitzPair {
-        value: eig.eigenvalues[best].max(0.0),
+        value: value.max(0.0),
         vector,
     })
-}
-
-/// Largest eigenvalue of the tridiagonal matrix (alpha, beta[..alpha.len()-1]).
-fn top_ritz(alpha: &[f64], beta: &[f64]) -> f64 {
-    let m = alpha.len();
-    let t = nalgebra::DMatrix::from_fn(m, m, |i, j| {
-        if i == j {
-            alpha[i]
-        } else if i + 1 == j {
-            beta[i]
-        } else if j + 1 == i {
-            beta[j]
-        } else {
-            0.0
-        }
-    });
-    t.symmetric_eigenvalues()
-        .iter()
-        .copied()
-        .fold(f64::MIN, f64::max)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
