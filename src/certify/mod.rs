@@ -5,6 +5,8 @@
 pub mod cholesky;
 pub mod gram;
 pub mod gram_upper;
+pub mod hermitian_cholesky;
+pub mod hermitian_upper;
 pub mod p_norms;
 pub mod pd_upper;
 pub mod probabilistic;
