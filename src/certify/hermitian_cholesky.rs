@@ -311,8 +311,8 @@ mod tests {
                     r[i][j] = if i == j { v.sqrt() } else { v / r[j][j] };
                 }
             }
-            for i in 0..m {
-                for j in 0..=i {
+            for (i, row) in r.iter().enumerate() {
+                for (j, &got) in row.iter().enumerate().take(i + 1) {
                     let (ci, cj) = (i / 2, j / 2);
                     let want = match (i % 2, j % 2) {
                         _ if ci == cj && i % 2 != j % 2 => 0.0,
@@ -321,10 +321,10 @@ mod tests {
                         _ => -li[(ci, cj)],
                     };
                     if want == 0.0 {
-                        assert_eq!(r[i][j], 0.0, "n = {n}, entry ({i}, {j})");
+                        assert_eq!(got, 0.0, "n = {n}, entry ({i}, {j})");
                     } else {
                         assert_eq!(
-                            r[i][j].to_bits(),
+                            got.to_bits(),
                             want.to_bits(),
                             "n = {n}, entry ({i}, {j})"
                         );

@@ -6,19 +6,21 @@
 //! selection multiplicity × padding multiplicity; Conv.v
 //! `zero_pad_compression` for the compression argument) and the blocks of
 //! [`BlockSpectrum`] (Sedghi et al. 2019; groups: Conv.v `grouped_norm_max`).
-//! Each computed block B̃ is certified by a Cholesky certificate on its real
-//! embedding ([`certify_block`]), and the distance ‖B̃ − B‖₂ ≤ ε of computed
-//! to exact blocks ([`BlockSpectrum::error_bound`], which assumes `sin`/`cos`
-//! within 4 ulp) is added by Weyl's inequality:
-//! σ(B) ≤ σ(B̃) + ε.
-//!
-//! Proof: proofs/theories/Norms.v, `weyl_upper`
+//! Every block is certified through its Gram matrix G(ω) = B(ω)ᴴB(ω),
+//! evaluated from the kernel's autocorrelation with one rigorous radius
+//! ([`SymbolGram`], which assumes `sin`/`cos` within 4 ulp), by a complex
+//! Cholesky certificate of s²I − G(ω) ([`certify_hermitian_upper`]).
 
-use super::block_certify::{block_top, certify_block, frobenius_sq};
+use super::block_gram::block_top;
 use super::circular_spectrum::BlockSpectrum;
 use super::embedding::EmbeddingPlan;
 use super::geometry::Conv2dGeometry;
 use super::kernel::Kernel;
+use super::symbol_gram::SymbolGram;
+use crate::certify::hermitian_upper::{
+    certify_hermitian_upper, HermitianWithError, HermitianWorkspace,
+};
+use crate::certify::pd_upper::PdFailure;
 use crate::error::{Error, Result};
 use crate::rounding;
 use faer::Mat;
@@ -101,40 +103,31 @@ pub fn circular_embedding_bound(
     };
     let spec = BlockSpectrum::new(&scaled, geometry.groups, &plan);
     let freqs = spec.frequencies();
-    let mut z = Mat::<f64>::zeros(0, 0);
-    let count = freqs.len() * spec.groups();
-    // Keep the blocks of pass 1 for pass 2 when they fit in 128 MiB.
-    let block_bytes = 2 * spec.block_rows() * spec.block_cols() * 8;
-    let cache = count.saturating_mul(block_bytes) <= 1 << 27;
-    let mut blocks: Vec<Mat<f64>> = Vec::new();
-    // Pass 1: rank the blocks by Frobenius norm (a cheap proxy for σ).
-    let mut est: Vec<(f64, usize, (usize, usize), usize)> = Vec::with_capacity(count);
-    for g in 0..spec.groups() {
+    let symbols: Vec<SymbolGram> = (0..spec.groups())
+        .map(|g| SymbolGram::new(&spec, g))
+        .collect();
+    // Pass 1: rank the blocks by ‖B(ω)‖_F² = tr G(ω) (a cheap proxy for σ²).
+    let mut est: Vec<(f64, usize, (usize, usize))> =
+        Vec::with_capacity(freqs.len() * spec.groups());
+    for (g, symbol) in symbols.iter().enumerate() {
         for &w in &freqs {
-            spec.fill(g, w, &mut z);
-            est.push((frobenius_sq(z.as_ref()), g, w, est.len()));
-            if cache {
-                blocks.push(z.clone());
-            }
+            est.push((symbol.trace_estimate(&spec, w), g, w));
         }
     }
     est.sort_by(|a, b| b.0.total_cmp(&a.0));
-    // Estimate σ² of the leading blocks; the others keep their Frobenius
-    // rank (pass 2 visits blocks in this order, so the candidate bound rises
-    // early and few blocks fail their first certificate).
+    // Estimate σ² of the leading blocks (pass 2 visits blocks in this order,
+    // so the candidate bound rises early and few blocks fail their first
+    // certificate).
+    let mut gram = HermitianWithError::zeros(0);
+    let mut work = HermitianWorkspace::default();
     let mut estimate_sq = 0.0f64;
     let mut best = (est[0].1, est[0].2);
-    for item in est.iter().take(REFINE_BLOCKS) {
-        let block = if cache {
-            blocks[item.3].as_ref()
-        } else {
-            spec.fill(item.1, item.2, &mut z);
-            z.as_ref()
-        };
-        let v = block_top(block, REFINE_STEPS).value;
+    for &(_, g, w) in est.iter().take(REFINE_BLOCKS) {
+        symbols[g].evaluate(&spec, w, &mut gram);
+        let v = hermitian_top(&gram, REFINE_STEPS);
         if v > estimate_sq {
             estimate_sq = v;
-            best = (item.1, item.2);
+            best = (g, w);
         }
     }
     // Pass 2: certify every block at a common candidate s.
@@ -142,21 +135,16 @@ pub fn circular_embedding_bound(
     if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
-    for &(_, g, w, index) in &est {
-        let block = if cache {
-            blocks[index].as_ref()
-        } else {
-            spec.fill(g, w, &mut z);
-            z.as_ref()
-        };
-        let sb = certify_block(block, s)?;
+    for &(_, g, w) in &est {
+        symbols[g].evaluate(&spec, w, &mut gram);
+        let sb = certify_gram(&gram, s, &mut work)?;
         if sb > s {
             s = sb;
             best = (g, w);
         }
     }
-    drop(blocks);
-    let spectrum_scaled = rounding::add_up(s, spec.error_bound());
+    let spectrum_scaled = s;
+    let mut z = Mat::<f64>::zeros(0, 0);
     let spectrum_upper = scale_up(spectrum_scaled, e);
     let upper = if plan.factor == 1 {
         spectrum_upper
@@ -187,4 +175,72 @@ pub fn circular_embedding_bound(
         start_vectors,
         blocks: est.len(),
     })
+}
+
+/// λ_max estimate of a Hermitian G̃ by `steps` Lanczos steps on its real
+/// embedding from a fixed start (no guarantee).
+fn hermitian_top(gram: &HermitianWithError, steps: usize) -> f64 {
+    let n = gram.dim();
+    let start: Vec<f64> = (0..2 * n)
+        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
+        .collect();
+    crate::estimate::symmetric_lanczos::lanczos_top(2 * n, &start, steps, |x, y| gram.apply(x, y))
+        .map_or(0.0, |p| p.value)
+}
+
+/// Certifies σ(B) < s for the block whose Gram matrix is `gram`, trying `s`
+/// and, on failure, a bound from a Lanczos estimate and then from all
+/// eigenvalues, widened until the certificate holds. Returns the certified
+/// bound (≥ s only when s itself failed).
+///
+/// Rigorous by [`certify_hermitian_upper`]; the estimates only choose the
+/// candidate.
+fn certify_gram(gram: &HermitianWithError, s: f64, work: &mut HermitianWorkspace) -> Result<f64> {
+    match certify_hermitian_upper(gram, s, work) {
+        Ok(()) => return Ok(s),
+        Err(PdFailure::TooLarge) => {
+            return Err(Error::CertificateFailed(
+                "frequency block too large for the Cholesky certificate".into(),
+            ))
+        }
+        Err(_) => {}
+    }
+    let quick = rounding::mul_up(
+        rounding::sqrt_up(rounding::add_up(hermitian_top(gram, 40), gram.radius)),
+        1.0 + 1e-9,
+    );
+    if quick > s && certify_hermitian_upper(gram, quick, work).is_ok() {
+        return Ok(quick);
+    }
+    // All eigenvalues of the real embedding [[Re, −Im], [Im, Re]].
+    let n = gram.dim();
+    let embed = Mat::<f64>::from_fn(2 * n, 2 * n, |i, j| {
+        let (a, b) = (i % n, j % n);
+        let (r, m) = if a >= b {
+            (gram.re[(a, b)], if a > b { gram.im[(a, b)] } else { 0.0 })
+        } else {
+            (gram.re[(b, a)], -gram.im[(b, a)])
+        };
+        match (i / n, j / n) {
+            (0, 0) | (1, 1) => r,
+            (1, 0) => m,
+            _ => -m,
+        }
+    });
+    let eig = embed
+        .self_adjoint_eigenvalues(faer::Side::Lower)
+        .map_err(|e| Error::EstimatorFailed(format!("block eigenvalues: {e:?}")))?;
+    let top = eig.iter().copied().fold(0.0f64, f64::max);
+    let mut cand = rounding::sqrt_up(rounding::add_up(top, gram.radius)).max(s);
+    let mut rel = 1e-12;
+    for _ in 0..60 {
+        cand = rounding::mul_up(cand, 1.0 + rel);
+        if certify_hermitian_upper(gram, cand, work).is_ok() {
+            return Ok(cand);
+        }
+        rel *= 2.0;
+    }
+    Err(Error::CertificateFailed(format!(
+        "could not certify a frequency block below {cand:e}"
+    )))
 }

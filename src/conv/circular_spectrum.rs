@@ -22,7 +22,7 @@
 
 use super::embedding::EmbeddingPlan;
 use super::kernel::Kernel;
-use crate::rounding::{self, ETA};
+use crate::rounding;
 use faer::Mat;
 
 /// The blocks B_g(ω) of a kernel under an embedding plan.
@@ -47,6 +47,48 @@ pub struct BlockSpectrum {
     by_tap: Vec<f64>,
     max_taps: usize,
     kernel_frobenius_up: f64,
+}
+
+/// A tap of a [`BlockSpectrum`] group (see [`BlockSpectrum::taps`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Tap<'a> {
+    /// Position (q₁, q₂) in ℤ_{M₁} × ℤ_{M₂}.
+    pub pos: (usize, usize),
+    /// Column block (residue pair index).
+    pub block: usize,
+    /// The og × cg kernel slice, column-major.
+    pub data: &'a [f64],
+}
+
+/// δ with |p̃ − e^{−iθ}| ≤ δ for every phase p̃ of [`BlockSpectrum::phase`]
+/// (so each of its real and imaginary parts is within δ too).
+///
+/// # Theorem and assumptions
+/// Assumption (not guaranteed by IEEE 754, stated and widened): Rust's
+/// `f64::cos`/`f64::sin` (the platform libm) return cos t, sin t within
+/// 4 ulp, i.e. absolute error ≤ 4·2⁻⁵² on [−1, 1] (glibc documents ≤ 1 ulp
+/// for these on x86-64). The argument t = fl(fl(TAU·j)/M) differs from
+/// θ = 2πj/M by ≤ θ·γ₃ < 7γ₃ (TAU = fl(2π) has relative error ≤ u), and
+/// cos, sin are 1-Lipschitz, so each twiddle component is within
+/// δ₁ = 4·2⁻⁵² + 7γ₃ and the complex twiddle within δ_t = √2·δ₁. The
+/// product of two twiddles, each component a 2-term dot product (Higham
+/// Lemma 3.1), is within δ = δ_t(2 + δ_t) + √2·γ₂(1 + δ_t)² of the exact
+/// unimodular phase.
+///
+/// Proof: proofs/theories/FloatDot.v, `dot_error_bound`
+pub fn twiddle_product_error() -> f64 {
+    let u = rounding::mul_up(4.0, f64::EPSILON); // 4·2⁻⁵²
+    let d1 = rounding::add_up(u, rounding::mul_up(7.0, rounding::gamma(3)));
+    let sqrt2 = rounding::sqrt_up(2.0);
+    let dt = rounding::mul_up(sqrt2, d1);
+    let one_dt = rounding::add_up(1.0, dt);
+    rounding::add_up(
+        rounding::mul_up(dt, rounding::add_up(2.0, dt)),
+        rounding::mul_up(
+            rounding::mul_up(sqrt2, rounding::gamma(2)),
+            rounding::mul_up(one_dt, one_dt),
+        ),
+    )
 }
 
 /// e^{−2πij/M} for j = 0..M, computed as (cos t, −sin t) with t = fl(fl(2π·j)/M).
@@ -185,12 +227,9 @@ impl BlockSpectrum {
         z.fill(0.0);
         for a in 0..self.kh {
             let (qa, ra) = self.taps_h[a];
-            let t1 = self.tw_h[((w.0 as u128 * qa as u128) % self.m1 as u128) as usize];
             for b in 0..self.kw {
                 let (qb, rb) = self.taps_w[b];
-                let t2 = self.tw_w[((w.1 as u128 * qb as u128) % self.m2 as u128) as usize];
-                let pr = t1.0 * t2.0 - t1.1 * t2.1;
-                let pi = t1.0 * t2.1 + t1.1 * t2.0;
+                let (pr, pi) = self.phase(w, (qa, qb));
                 let col0 = (ra * self.n_res_w + rb) * cg;
                 for c in 0..cg {
                     let start = (((g * self.kh + a) * self.kw + b) * cg + c) * og;
@@ -210,56 +249,56 @@ impl BlockSpectrum {
         }
     }
 
-    /// ε with ‖B̃_g(ω) − B_g(ω)‖₂ ≤ ε for every computed block.
-    ///
-    /// # Theorem and assumptions
-    /// Assumption (not guaranteed by IEEE 754, stated and widened): Rust's
-    /// `f64::cos`/`f64::sin` (the platform libm) return cos t, sin t within
-    /// 4 ulp, i.e. absolute error ≤ 4·2⁻⁵² on [−1, 1] (glibc documents ≤ 1 ulp
-    /// for these on x86-64). The argument t = fl(fl(TAU·j)/M) differs from
-    /// θ = 2πj/M by ≤ θ·γ₃ < 7γ₃ (TAU = fl(2π) has relative error ≤ u), and
-    /// cos, sin are 1-Lipschitz, so each twiddle component is within
-    /// δ₁ = 4·2⁻⁵² + 7γ₃ and the complex twiddle within δ_t = √2·δ₁. The
-    /// product of two twiddles, each component a 2-term dot product, is
-    /// within δ = δ_t(2 + δ_t) + √2·γ₂(1 + δ_t)² of the exact unimodular
-    /// phase. An entry is a length-L real dot product (L = most taps sharing
-    /// one residue pair) in each of Re and Im, so (Higham Lemma 3.1)
-    /// |B̃ − B| ≤ (√2·γ_L(1 + δ) + δ)·Σ|K_t| + √2·L·η entrywise, and with
-    /// Cauchy–Schwarz (Σ|K_t|)² ≤ L·ΣK_t² over the disjoint tap sets:
-    /// ‖B̃ − B‖₂ ≤ ‖B̃ − B‖_F ≤ (√2γ_L(1 + δ) + δ)·√L·‖K‖_F + √2·L·η·√(rows·cols).
-    ///
-    /// Proof: proofs/theories/Norms.v, `spectral_le_frobenius`
-    pub fn error_bound(&self) -> f64 {
-        let u = rounding::mul_up(4.0, f64::EPSILON); // 4·2⁻⁵²
-        let d1 = rounding::add_up(u, rounding::mul_up(7.0, rounding::gamma(3)));
-        let sqrt2 = rounding::sqrt_up(2.0);
-        let dt = rounding::mul_up(sqrt2, d1);
-        let one_dt = rounding::add_up(1.0, dt);
-        let delta = rounding::add_up(
-            rounding::mul_up(dt, rounding::add_up(2.0, dt)),
-            rounding::mul_up(
-                rounding::mul_up(sqrt2, rounding::gamma(2)),
-                rounding::mul_up(one_dt, one_dt),
-            ),
-        );
-        let l = self.max_taps;
-        let coef = rounding::add_up(
-            rounding::mul_up(
-                rounding::mul_up(sqrt2, rounding::gamma(l)),
-                rounding::add_up(1.0, delta),
-            ),
-            delta,
-        );
-        let rel = rounding::mul_up(
-            rounding::mul_up(coef, rounding::sqrt_up(l as f64)),
-            self.kernel_frobenius_up,
-        );
-        let entries = (self.block_rows() * self.block_cols()) as f64;
-        let abs = rounding::mul_up(
-            rounding::mul_up(sqrt2, rounding::mul_up(l as f64, ETA)),
-            rounding::sqrt_up(entries),
-        );
-        rounding::add_up(rel, abs)
+    /// The taps of group g: position (q_a, q_b) in ℤ_{M₁} × ℤ_{M₂}, column
+    /// block (residue pair) and the og × cg matrix K[g·og.., .., a, b]
+    /// (column-major), so that B_g(ω) = Σ_t K_t·e^{−2πi(ω₁q₁/M₁ + ω₂q₂/M₂)}
+    /// placed in column block t.block.
+    pub fn taps(&self, g: usize) -> Vec<Tap<'_>> {
+        let (og, cg) = (self.og, self.cg);
+        let mut out = Vec::with_capacity(self.kh * self.kw);
+        for a in 0..self.kh {
+            let (qa, ra) = self.taps_h[a];
+            for b in 0..self.kw {
+                let (qb, rb) = self.taps_w[b];
+                let start = ((g * self.kh + a) * self.kw + b) * cg * og;
+                out.push(Tap {
+                    pos: (qa, qb),
+                    block: ra * self.n_res_w + rb,
+                    data: &self.by_tap[start..start + cg * og],
+                });
+            }
+        }
+        out
+    }
+
+    /// Number of column blocks (residue pairs hit by a tap).
+    pub fn column_blocks(&self) -> usize {
+        self.n_res_h * self.n_res_w
+    }
+
+    /// Input channels per group.
+    pub fn group_in(&self) -> usize {
+        self.cg
+    }
+
+    /// Largest number of taps sharing one column block.
+    pub fn max_taps_per_block(&self) -> usize {
+        self.max_taps
+    }
+
+    /// Upper bound on the Frobenius norm of the (scaled) kernel.
+    pub fn kernel_frobenius_up(&self) -> f64 {
+        self.kernel_frobenius_up
+    }
+
+    /// The computed phase e^{−2πi(ω₁q₁/M₁ + ω₂q₂/M₂)} as (re, im): the product
+    /// of the two axis twiddles, as [`BlockSpectrum::fill`] forms it; within
+    /// [`twiddle_product_error`] of the exact phase.
+    #[inline]
+    pub fn phase(&self, w: (usize, usize), q: (usize, usize)) -> (f64, f64) {
+        let t1 = self.tw_h[((w.0 as u128 * q.0 as u128) % self.m1 as u128) as usize];
+        let t2 = self.tw_w[((w.1 as u128 * q.1 as u128) % self.m2 as u128) as usize];
+        (t1.0 * t2.0 - t1.1 * t2.1, t1.0 * t2.1 + t1.1 * t2.0)
     }
 
     /// A real input tensor (C_in × H × W, row-major) that the convolution maps

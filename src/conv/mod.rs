@@ -19,7 +19,7 @@
 //!   reshaped-kernel norm ‖R‖ that frameworks' `spectral_norm` uses beside it
 //!   ([`reshaped_norm`]).
 
-mod block_certify;
+mod block_gram;
 mod bounds;
 mod circular_spectrum;
 mod dense_bound;
@@ -30,7 +30,9 @@ mod kernel;
 mod operator;
 mod padding;
 mod reshaped;
+mod symbol_gram;
 
+pub use block_gram::block_gram;
 pub use bounds::{circular_embedding_bound, EmbeddingBound};
 pub use circular_spectrum::BlockSpectrum;
 pub use dense_bound::dense_enclosure;
@@ -41,6 +43,7 @@ pub use kernel::Kernel;
 pub use operator::Conv2d;
 pub use padding::{AxisPadding, PaddingMap};
 pub use reshaped::reshaped_norm;
+pub use symbol_gram::SymbolGram;
 
 use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};

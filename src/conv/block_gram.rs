@@ -1,18 +1,18 @@
-//! Certified upper bounds σ(B) < s for a complex block B = X + iY (stored as
-//! the stacked real matrix [X; Y]), through its real embedding, plus an
-//! estimate of σ(B) for choosing s.
+//! The Gram matrix of one filled complex block B = X + iY (stored as the
+//! stacked real matrix [X; Y]) with its error radius, and a Lanczos estimate
+//! of σ(B) with a singular vector. The certified bounds use
+//! [`super::symbol_gram`] for all blocks at once; this direct form is the
+//! independent check in tests and gives the start vectors.
 //!
 //! A complex M = X + iY has the singular values of the real matrix
 //! Ŝ = [[X, −Y], [Y, X]], each doubled (Ŝ is the matrix of M acting on
-//! ℂⁿ ≅ ℝ²ⁿ, an isometric identification), so the real dense certificates
-//! apply verbatim.
+//! ℂⁿ ≅ ℝ²ⁿ, an isometric identification).
 
-use crate::certify::gram::GramWithError;
-use crate::certify::pd_upper::{certify_upper, PdFailure};
+use crate::certify::hermitian_upper::HermitianWithError;
 use crate::rounding;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par, Side};
+use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
 
 /// fl(ŜᵀŜ) with its error radius, for the smaller side of the block: the
 /// Gram of B (cols × cols) when cols ≤ rows, else of Bᴴ (σ(Bᴴ) = σ(B)).
@@ -25,12 +25,14 @@ use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par, Side};
 /// the 2m products Σ_k x_ki·y_kj − Σ_k y_ki·x_kj in some order. Hence
 /// |C − ŜᵀŜ| ≤ γ_{2m}|Ŝ|ᵀ|Ŝ| + 2m·η entrywise (Higham Lemma 3.1) and
 /// ‖C − ŜᵀŜ‖₂ ≤ γ_{2m}‖Ŝ‖_F² + (2m)(2n)·η with ‖Ŝ‖_F² = 2(‖X‖_F² + ‖Y‖_F²)
-/// — the radius of [`GramWithError::new`] for Ŝ.
+/// — the radius of [`crate::certify::gram::GramWithError::new`] for Ŝ;
+/// the Hermitian BᴴB has ŜᵀŜ as its real embedding, so the same ρ bounds
+/// the complex error in norm.
 /// Proof: proofs/theories/FloatDot.v, `dot_error_bound`
 ///
 /// Assumption (tested, not proved): faer's matrix multiplies compute each
 /// entry as a sum of the products in some order (as in `certify::gram`).
-pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
+pub fn block_gram(z: MatRef<'_, f64>) -> HermitianWithError {
     let p = z.nrows() / 2;
     let q = z.ncols();
     // The chosen side as a stacked [X; Y] with m rows per half, and the sign
@@ -66,14 +68,14 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
     );
     let mut t = Mat::<f64>::zeros(n, n);
     matmul(t.as_mut(), Accum::Replace, x.transpose(), y, sign, Par::Seq);
-    // Lower triangle of [[Re, −(T − Tᵀ)ᵀ], [T − Tᵀ, Re]]; the strict upper
-    // triangle of `re` is zero and never read.
-    let mut lower = Mat::<f64>::zeros(2 * n, 2 * n);
-    lower.as_mut().submatrix_mut(0, 0, n, n).copy_from(&re);
-    lower.as_mut().submatrix_mut(n, n, n, n).copy_from(&re);
-    let skew = &t - t.transpose();
-    lower.as_mut().submatrix_mut(n, 0, n, n).copy_from(&skew);
-    let ss = sum_of_squares(stacked);
+    // Im(BᴴB) = XᵀY − YᵀX = T − Tᵀ (strict lower triangle used).
+    let im = &t - t.transpose();
+    let ss: f64 = (0..stacked.ncols())
+        .map(|j| {
+            let col = stacked.col(j);
+            (0..stacked.nrows()).map(|i| col[i] * col[i]).sum::<f64>()
+        })
+        .sum();
     let fro_sq = rounding::mul_up(2.0, rounding::sum_of_squares_up(ss, 2 * m * n));
     let radius = rounding::add_up(
         rounding::mul_up(rounding::gamma(2 * m), fro_sq),
@@ -82,79 +84,7 @@ pub fn embedded_gram(z: MatRef<'_, f64>) -> GramWithError {
             rounding::ETA,
         ),
     );
-    GramWithError { lower, radius }
-}
-
-/// Upper bound on the Frobenius norm of the block (‖B‖₂ ≤ ‖B‖_F; proof:
-/// proofs/theories/Norms.v, `spectral_le_frobenius`).
-pub fn frobenius_up(z: MatRef<'_, f64>) -> f64 {
-    rounding::sqrt_up(rounding::sum_of_squares_up(
-        sum_of_squares(z),
-        z.nrows() * z.ncols(),
-    ))
-}
-
-/// fl(‖B̃‖_F²) of a stacked block (a ranking key only, no guarantee).
-pub fn frobenius_sq(z: MatRef<'_, f64>) -> f64 {
-    sum_of_squares(z)
-}
-
-/// fl(Σ z_ij²), summed column by column.
-fn sum_of_squares(z: MatRef<'_, f64>) -> f64 {
-    (0..z.ncols())
-        .map(|j| {
-            let col = z.col(j);
-            (0..z.nrows()).map(|i| col[i] * col[i]).sum::<f64>()
-        })
-        .sum()
-}
-
-/// Certifies σ(B) < s for a block, trying `s` and, on failure, a bound
-/// computed from the eigenvalues of the Gram matrix, widened until the
-/// Cholesky certificate holds. Returns the certified bound (≥ s only when
-/// s itself failed).
-///
-/// The bound is rigorous by [`certify_upper`] (Rump's criterion on the real
-/// embedding's Gram matrix with its error radius); the eigenvalue estimate
-/// only chooses the candidate.
-pub fn certify_block(z: MatRef<'_, f64>, s: f64) -> crate::error::Result<f64> {
-    if frobenius_up(z) <= s {
-        return Ok(s);
-    }
-    let gram = embedded_gram(z);
-    match certify_upper(&gram, s) {
-        Ok(_) => return Ok(s),
-        Err(PdFailure::TooLarge) => {
-            return Err(crate::error::Error::CertificateFailed(
-                "frequency block too large for the Cholesky certificate".into(),
-            ))
-        }
-        Err(_) => {}
-    }
-    // A Lanczos estimate first (O(k·n²)); the full eigenvalue computation
-    // (O(n³)) only if that candidate does not certify.
-    let lanczos = block_top(z, 40).value;
-    let quick = rounding::mul_up(rounding::sqrt_up(lanczos), 1.0 + 1e-9);
-    if quick > s && certify_upper(&gram, quick).is_ok() {
-        return Ok(quick);
-    }
-    let eig = gram
-        .lower
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| crate::error::Error::EstimatorFailed(format!("block eigenvalues: {e:?}")))?;
-    let top = eig.iter().copied().fold(0.0f64, f64::max);
-    let mut cand = rounding::sqrt_up(rounding::add_up(top, gram.radius)).max(s);
-    let mut rel = 1e-12;
-    for _ in 0..60 {
-        cand = rounding::mul_up(cand, 1.0 + rel);
-        if certify_upper(&gram, cand).is_ok() {
-            return Ok(cand);
-        }
-        rel *= 2.0;
-    }
-    Err(crate::error::Error::CertificateFailed(format!(
-        "could not certify a frequency block below {cand:e}"
-    )))
+    HermitianWithError { re, im, radius }
 }
 
 /// Estimate of σ(B)² and a right singular vector [Re u; Im u] by `steps`
