@@ -23,6 +23,7 @@ pub mod oracle;
 pub mod random;
 pub mod rounding;
 pub mod sigma;
+mod simd;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 

@@ -43,6 +43,7 @@
 //!
 //! Proof: proofs/theories/Cholesky.v, `rump_cholesky_posdef_rust`
 
+use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::*;
@@ -90,10 +91,15 @@ pub fn hermitian_cholesky_in_place(re: MatMut<'_, f64>, im: MatMut<'_, f64>) -> 
     hermitian_cholesky_in_place(r22, i22).map_err(|j| j + n1)
 }
 
-/// The unblocked left-looking kernel, column-oriented: column j is updated by
-/// each earlier column k in ascending order with the four products of the
-/// module documentation, then scaled by the real pivot.
-fn unblocked(re: MatMut<'_, f64>, im: MatMut<'_, f64>) -> Result<(), usize> {
+multiversion! {
+    /// The unblocked left-looking kernel, column-oriented: column j is updated
+    /// by each earlier column k in ascending order with the four products of
+    /// the module documentation, then scaled by the real pivot.
+    fn unblocked = unblocked_body(re: MatMut<'_, f64>, im: MatMut<'_, f64>) -> Result<(), usize>
+}
+
+#[inline(always)]
+fn unblocked_body(re: MatMut<'_, f64>, im: MatMut<'_, f64>) -> Result<(), usize> {
     let n = re.nrows();
     let (mut re, mut im) = (re, im);
     for j in 0..n {
@@ -136,6 +142,44 @@ fn update(rj: &mut [f64], ij: &mut [f64], rk: &[f64], ik: &[f64], x: f64, y: f64
     }
 }
 
+multiversion! {
+    /// The column-oriented substitution of [`solve_right_lower_adjoint`] for
+    /// a small L: column j of B is updated by each solved column k in
+    /// ascending order, then divided by l_jj.
+    fn solve_unblocked = solve_unblocked_body(
+        lr: MatRef<'_, f64>,
+        li: MatRef<'_, f64>,
+        br: MatMut<'_, f64>,
+        bi: MatMut<'_, f64>,
+    )
+}
+
+#[inline(always)]
+fn solve_unblocked_body(
+    lr: MatRef<'_, f64>,
+    li: MatRef<'_, f64>,
+    br: MatMut<'_, f64>,
+    bi: MatMut<'_, f64>,
+) {
+    let (mut br, mut bi) = (br, bi);
+    for j in 0..lr.nrows() {
+        let (br_left, br_right) = br.rb_mut().split_at_col_mut(j);
+        let (bi_left, bi_right) = bi.rb_mut().split_at_col_mut(j);
+        let rj = column_mut(br_right.col_mut(0));
+        let ij = column_mut(bi_right.col_mut(0));
+        for k in 0..j {
+            let rk = column(br_left.rb().col(k));
+            let ik = column(bi_left.rb().col(k));
+            update(rj, ij, rk, ik, lr[(j, k)], li[(j, k)]);
+        }
+        let d = lr[(j, j)];
+        for (x, y) in rj.iter_mut().zip(ij.iter_mut()) {
+            *x /= d;
+            *y /= d;
+        }
+    }
+}
+
 fn column<'a>(c: faer::ColRef<'a, f64>) -> &'a [f64] {
     c.try_as_col_major()
         .expect("columns of a faer Mat are contiguous")
@@ -159,24 +203,8 @@ fn solve_right_lower_adjoint(
     bi: MatMut<'_, f64>,
 ) {
     let p = lr.nrows();
-    let (mut br, mut bi) = (br, bi);
     if p <= BLOCK {
-        for j in 0..p {
-            let (br_left, br_right) = br.rb_mut().split_at_col_mut(j);
-            let (bi_left, bi_right) = bi.rb_mut().split_at_col_mut(j);
-            let rj = column_mut(br_right.col_mut(0));
-            let ij = column_mut(bi_right.col_mut(0));
-            for k in 0..j {
-                let rk = column(br_left.rb().col(k));
-                let ik = column(bi_left.rb().col(k));
-                update(rj, ij, rk, ik, lr[(j, k)], li[(j, k)]);
-            }
-            let d = lr[(j, j)];
-            for (x, y) in rj.iter_mut().zip(ij.iter_mut()) {
-                *x /= d;
-                *y /= d;
-            }
-        }
+        solve_unblocked(lr, li, br, bi);
         return;
     }
     let p1 = p / 2;
@@ -323,11 +351,7 @@ mod tests {
                     if want == 0.0 {
                         assert_eq!(got, 0.0, "n = {n}, entry ({i}, {j})");
                     } else {
-                        assert_eq!(
-                            got.to_bits(),
-                            want.to_bits(),
-                            "n = {n}, entry ({i}, {j})"
-                        );
+                        assert_eq!(got.to_bits(), want.to_bits(), "n = {n}, entry ({i}, {j})");
                     }
                 }
             }

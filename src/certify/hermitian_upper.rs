@@ -7,7 +7,8 @@
 use super::hermitian_cholesky::hermitian_cholesky_in_place;
 use super::pd_upper::{rump_shift, PdFailure, MAX_CERTIFIED_DIM};
 use crate::rounding;
-use faer::Mat;
+use crate::simd::multiversion;
+use faer::{Mat, MatRef};
 
 /// A computed Hermitian matrix G̃ = Re + i·Im (lower triangles valid, the
 /// imaginary diagonal taken as 0) and ρ ≥ ‖G̃ − G‖₂ for the exact Hermitian G
@@ -45,30 +46,67 @@ impl HermitianWithError {
     /// y = G̃x for x = [Re x; Im x] (length 2n, the real embedding acting on
     /// ℂⁿ ≅ ℝ²ⁿ; for estimators, no guarantee).
     pub fn apply(&self, x: &[f64], y: &mut [f64]) {
-        let n = self.dim();
-        let (xr, xi) = x.split_at(n);
-        let (yr, yi) = y.split_at_mut(n);
-        yr.fill(0.0);
-        yi.fill(0.0);
-        for j in 0..n {
-            let (a, b) = (xr[j], xi[j]);
-            let d = self.re[(j, j)];
-            yr[j] += d * a;
-            yi[j] += d * b;
-            let mut sr = 0.0;
-            let mut si = 0.0;
-            for i in j + 1..n {
-                let (gr, gi) = (self.re[(i, j)], self.im[(i, j)]);
-                // y_i += g_ij x_j; y_j += conj(g_ij) x_i
-                yr[i] += gr * a - gi * b;
-                yi[i] += gr * b + gi * a;
-                sr += gr * xr[i] + gi * xi[i];
-                si += gr * xi[i] - gi * xr[i];
-            }
-            yr[j] += sr;
-            yi[j] += si;
-        }
+        hermitian_apply(self.re.as_ref(), self.im.as_ref(), x, y);
     }
+}
+
+multiversion! {
+    /// y = G̃x from the lower triangles, column by column: the strict lower
+    /// part of column j adds g_ij·x_j to y_i (an axpy) and conj(g_ij)·x_i to
+    /// y_j (a dot product).
+    fn hermitian_apply = hermitian_apply_body(re: MatRef<'_, f64>, im: MatRef<'_, f64>, x: &[f64], y: &mut [f64])
+}
+
+#[inline(always)]
+fn hermitian_apply_body(re: MatRef<'_, f64>, im: MatRef<'_, f64>, x: &[f64], y: &mut [f64]) {
+    let n = re.nrows();
+    let (xr, xi) = x.split_at(n);
+    let (yr, yi) = y.split_at_mut(n);
+    yr.fill(0.0);
+    yi.fill(0.0);
+    for j in 0..n {
+        let gr = &column(re, j)[j..];
+        let gi = &column(im, j)[j..];
+        let (a, b) = (xr[j], xi[j]);
+        let d = gr[0];
+        let (gr, gi) = (&gr[1..], &gi[1..]);
+        let (xr_t, xi_t) = (&xr[j + 1..], &xi[j + 1..]);
+        for (((yr_i, yi_i), &r), &m) in yr[j + 1..]
+            .iter_mut()
+            .zip(yi[j + 1..].iter_mut())
+            .zip(gr)
+            .zip(gi)
+        {
+            // y_i += g_ij x_j
+            *yr_i += r * a - m * b;
+            *yi_i += r * b + m * a;
+        }
+        // y_j += Σ_i conj(g_ij) x_i, in 8 independent lanes so it vectorizes.
+        let (mut sr, mut si) = ([0.0f64; 8], [0.0f64; 8]);
+        let chunks = gr.len() / 8 * 8;
+        for c in (0..chunks).step_by(8) {
+            for l in 0..8 {
+                let (r, m, u, v) = (gr[c + l], gi[c + l], xr_t[c + l], xi_t[c + l]);
+                sr[l] += r * u + m * v;
+                si[l] += r * v - m * u;
+            }
+        }
+        let mut sr = d * a + sr.iter().sum::<f64>();
+        let mut si = d * b + si.iter().sum::<f64>();
+        for i in chunks..gr.len() {
+            sr += gr[i] * xr_t[i] + gi[i] * xi_t[i];
+            si += gr[i] * xi_t[i] - gi[i] * xr_t[i];
+        }
+        yr[j] += sr;
+        yi[j] += si;
+    }
+}
+
+fn column(m: MatRef<'_, f64>, j: usize) -> &[f64] {
+    m.col(j)
+        .try_as_col_major()
+        .expect("columns of a faer Mat are contiguous")
+        .as_slice()
 }
 
 /// Reusable buffers for [`certify_hermitian_upper`].
@@ -162,6 +200,41 @@ mod tests {
         assert!(certify_hermitian_upper(&g, 1.5 * (1.0 + 1e-12), &mut w).is_ok());
         assert!(certify_hermitian_upper(&g, 1.5, &mut w).is_err());
         assert!(certify_hermitian_upper(&g, 1.4, &mut w).is_err());
+    }
+
+    #[test]
+    fn apply_is_the_hermitian_product() {
+        for n in [1, 3, 17] {
+            let mut g = HermitianWithError::zeros(n);
+            let val =
+                |i: usize, j: usize, k: usize| (((i * 7 + j * 3 + k) % 11) as f64 - 5.0) / 4.0;
+            for j in 0..n {
+                for i in j..n {
+                    g.re[(i, j)] = val(i, j, 0);
+                    g.im[(i, j)] = if i > j { val(i, j, 5) } else { 0.0 };
+                }
+            }
+            let x: Vec<f64> = (0..2 * n).map(|i| val(i, 1, 2)).collect();
+            let mut y = vec![0.0; 2 * n];
+            g.apply(&x, &mut y);
+            for i in 0..n {
+                let (mut yr, mut yi) = (0.0, 0.0);
+                for j in 0..n {
+                    // g_ij from the lower triangle, conj above the diagonal.
+                    let (r, m) = if i >= j {
+                        (g.re[(i, j)], if i > j { g.im[(i, j)] } else { 0.0 })
+                    } else {
+                        (g.re[(j, i)], -g.im[(j, i)])
+                    };
+                    yr += r * x[j] - m * x[n + j];
+                    yi += r * x[n + j] + m * x[j];
+                }
+                assert!(
+                    (y[i] - yr).abs() < 1e-12 && (y[n + i] - yi).abs() < 1e-12,
+                    "n = {n}, row {i}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -91,6 +91,22 @@ pub fn twiddle_product_error() -> f64 {
     )
 }
 
+/// The product of two axis twiddles as [`BlockSpectrum::phase`] forms it
+/// (each component a 2-term dot product; see [`twiddle_product_error`]).
+#[inline]
+pub fn phase_product(t1: (f64, f64), t2: (f64, f64)) -> (f64, f64) {
+    (t1.0 * t2.0 - t1.1 * t2.1, t1.0 * t2.1 + t1.1 * t2.0)
+}
+
+/// a·b mod m without overflow (u64 when the product fits, else u128).
+#[inline]
+fn mul_mod(a: usize, b: usize, m: usize) -> usize {
+    match (a as u64).checked_mul(b as u64) {
+        Some(p) => (p % m as u64) as usize,
+        None => ((a as u128 * b as u128) % m as u128) as usize,
+    }
+}
+
 /// e^{−2πij/M} for j = 0..M, computed as (cos t, −sin t) with t = fl(fl(2π·j)/M).
 fn twiddles(m: usize) -> Vec<(f64, f64)> {
     (0..m)
@@ -296,9 +312,20 @@ impl BlockSpectrum {
     /// [`twiddle_product_error`] of the exact phase.
     #[inline]
     pub fn phase(&self, w: (usize, usize), q: (usize, usize)) -> (f64, f64) {
-        let t1 = self.tw_h[((w.0 as u128 * q.0 as u128) % self.m1 as u128) as usize];
-        let t2 = self.tw_w[((w.1 as u128 * q.1 as u128) % self.m2 as u128) as usize];
-        (t1.0 * t2.0 - t1.1 * t2.1, t1.0 * t2.1 + t1.1 * t2.0)
+        phase_product(
+            self.axis_twiddle(0, w.0, q.0),
+            self.axis_twiddle(1, w.1, q.1),
+        )
+    }
+
+    /// The computed twiddle e^{−2πi·ωq/M} of axis 0 (rows) or 1 (columns).
+    #[inline]
+    pub fn axis_twiddle(&self, axis: usize, w: usize, q: usize) -> (f64, f64) {
+        if axis == 0 {
+            self.tw_h[mul_mod(w, q, self.m1)]
+        } else {
+            self.tw_w[mul_mod(w, q, self.m2)]
+        }
     }
 
     /// A real input tensor (C_in × H × W, row-major) that the convolution maps

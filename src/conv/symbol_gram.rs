@@ -46,9 +46,10 @@
 //! Proof: proofs/theories/Norms.v, `spectral_le_abs`
 //! Proof: proofs/theories/Norms.v, `spectral_le_frobenius`
 
-use super::circular_spectrum::{twiddle_product_error, BlockSpectrum};
+use super::circular_spectrum::{phase_product, twiddle_product_error, BlockSpectrum};
 use crate::certify::hermitian_upper::HermitianWithError;
 use crate::rounding::{self, ETA};
+use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
@@ -87,31 +88,39 @@ fn classify(d: (usize, usize), m: (usize, usize)) -> Class {
     }
 }
 
-/// A coefficient pair S(d) = C + Cᵀ (lower triangle), A(d) = C − Cᵀ
-/// (strict lower triangle) for d ∈ H.
-struct HalfTerm {
-    d: (usize, usize),
-    sym: Mat<f64>,
-    anti: Mat<f64>,
-    trace: f64,
-}
-
-/// A real symmetric coefficient C(d) for 2d ≡ 0 (lower triangle).
-struct SelfTerm {
-    d: (usize, usize),
-    c: Mat<f64>,
-    trace: f64,
-}
-
 /// The autocorrelation coefficients of one group and the error radius of
-/// every G̃(ω) evaluated from them.
+/// every G̃(ω) evaluated from them. Coefficients are stored as packed lower
+/// triangles (column j holds rows j..n), one after the other.
 pub struct SymbolGram {
     n: usize,
-    zero: Mat<f64>,
-    zero_trace: f64,
-    selfs: Vec<SelfTerm>,
-    halves: Vec<HalfTerm>,
+    /// Real-part coefficients: C(0), then C(d) for each self-conjugate d,
+    /// then S(d) for each d ∈ H.
+    re_coef: Vec<f64>,
+    /// Imaginary-part coefficients A(d) for each d ∈ H (diagonal entries 0).
+    im_coef: Vec<f64>,
+    selfs: Vec<(usize, usize)>,
+    /// For each d ∈ H, the indices of d₁ and d₂ in the axis tables.
+    halves: Vec<(usize, usize)>,
+    /// Axis twiddles e^{−2πi·ω₁d₁/M₁} for every ω₁ and every distinct d₁
+    /// of H (row ω₁), and the same for axis 2.
+    axis_tables: [(usize, Vec<(f64, f64)>); 2],
+    /// Trace of each real-part coefficient, in the same order.
+    traces: Vec<f64>,
     radius: f64,
+}
+
+/// Offset of column j in a packed lower triangle of order n.
+fn packed_offset(n: usize, j: usize) -> usize {
+    j * n - j * (j.saturating_sub(1)) / 2
+}
+
+/// Packed lower triangle of f(i, j), i ≥ j.
+fn pack(n: usize, f: impl Fn(usize, usize) -> f64, out: &mut Vec<f64>) {
+    for j in 0..n {
+        for i in j..n {
+            out.push(f(i, j));
+        }
+    }
 }
 
 impl SymbolGram {
@@ -197,37 +206,43 @@ impl SymbolGram {
             }
         }
         let max_pairs = counts.values().copied().max().unwrap_or(1).max(1);
-        let lower_trace = |c: &Mat<f64>| (0..n).map(|i| c[(i, i)]).sum::<f64>();
-        let mut zero = Mat::zeros(n, n);
+        let trace = |c: &Mat<f64>| (0..n).map(|i| c[(i, i)]).sum::<f64>();
+        let mut re_coef = Vec::new();
+        let mut im_coef = Vec::new();
+        let mut traces = Vec::new();
         let mut selfs = Vec::new();
         let mut halves = Vec::new();
+        // C(0) first (it exists whenever there is a tap), then the others.
+        coeffs.sort_by_key(|c| match c.1 {
+            Class::Zero => 0,
+            Class::SelfConjugate => 1,
+            _ => 2,
+        });
+        if coeffs.first().is_none_or(|c| c.1 != Class::Zero) {
+            coeffs.insert(0, ((0, 0), Class::Zero, Mat::zeros(n, n)));
+        }
         for (d, class, c) in coeffs {
             match class {
-                Class::Zero => zero = c,
-                Class::SelfConjugate => selfs.push(SelfTerm {
-                    d,
-                    trace: lower_trace(&c),
-                    c,
-                }),
+                Class::Zero | Class::SelfConjugate => {
+                    pack(n, |i, j| c[(i, j)], &mut re_coef);
+                    traces.push(trace(&c));
+                    if class == Class::SelfConjugate {
+                        selfs.push(d);
+                    }
+                }
                 Class::Half => {
-                    let sym = Mat::from_fn(
+                    pack(n, |i, j| c[(i, j)] + c[(j, i)], &mut re_coef);
+                    pack(
                         n,
-                        n,
-                        |i, j| if i >= j { c[(i, j)] + c[(j, i)] } else { 0.0 },
+                        |i, j| if i > j { c[(i, j)] - c[(j, i)] } else { 0.0 },
+                        &mut im_coef,
                     );
-                    let anti =
-                        Mat::from_fn(n, n, |i, j| if i > j { c[(i, j)] - c[(j, i)] } else { 0.0 });
-                    halves.push(HalfTerm {
-                        d,
-                        trace: lower_trace(&sym),
-                        sym,
-                        anti,
-                    });
+                    traces.push(2.0 * trace(&c));
+                    halves.push(d);
                 }
                 Class::Mirror => unreachable!("mirror offsets are skipped"),
             }
         }
-        let zero_trace = lower_trace(&zero);
         // The error radius of the module documentation.
         let big_n = rows * max_pairs;
         let k = 1 + selfs.len() + halves.len();
@@ -257,12 +272,39 @@ impl SymbolGram {
                 rounding::mul_up(n as f64, tau),
             ),
         );
+        let mut axis_tables = [(0, Vec::new()), (0, Vec::new())];
+        let mut half_idx = Vec::with_capacity(halves.len());
+        let mut distinct: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        for &(d1, d2) in &halves {
+            let mut idx = [0; 2];
+            for (axis, d) in [d1, d2].into_iter().enumerate() {
+                idx[axis] = match distinct[axis].iter().position(|&x| x == d) {
+                    Some(i) => i,
+                    None => {
+                        distinct[axis].push(d);
+                        distinct[axis].len() - 1
+                    }
+                };
+            }
+            half_idx.push((idx[0], idx[1]));
+        }
+        for (axis, m) in [m1, m2].into_iter().enumerate() {
+            let ds = &distinct[axis];
+            let table = (0..m)
+                .flat_map(|w| ds.iter().map(move |&d| (w, d)))
+                .map(|(w, d)| spec.axis_twiddle(axis, w, d))
+                .collect();
+            axis_tables[axis] = (ds.len(), table);
+        }
+        let halves = half_idx;
         Self {
             n,
-            zero,
-            zero_trace,
+            axis_tables,
+            re_coef,
+            im_coef,
             selfs,
             halves,
+            traces,
             radius,
         }
     }
@@ -279,48 +321,82 @@ impl SymbolGram {
 
     /// tr G̃(ω) = ‖B(ω)‖_F² (approximately; a ranking key, no guarantee).
     pub fn trace_estimate(&self, spec: &BlockSpectrum, w: (usize, usize)) -> f64 {
+        let (re_w, _) = self.weights(spec, w);
+        re_w.iter().zip(&self.traces).map(|(a, b)| a * b).sum()
+    }
+
+    /// The weights at ω of the real-part coefficients (1 for C(0), the exact
+    /// ±1 for self-conjugate d, the computed Re e^{−iω·d} for d ∈ H) and of
+    /// the imaginary-part ones (the computed Im e^{−iω·d}). The phases are
+    /// [`phase_product`]s of table twiddles, the same numbers as
+    /// [`BlockSpectrum::phase`].
+    fn weights(&self, spec: &BlockSpectrum, w: (usize, usize)) -> (Vec<f64>, Vec<f64>) {
         let m = spec.moduli();
-        let mut t = self.zero_trace;
-        for s in &self.selfs {
-            t += self_sign(w, s.d, m) * s.trace;
+        let mut re_w = Vec::with_capacity(1 + self.selfs.len() + self.halves.len());
+        re_w.push(1.0);
+        re_w.extend(self.selfs.iter().map(|&d| self_sign(w, d, m)));
+        let mut im_w = Vec::with_capacity(self.halves.len());
+        let [(d1, t1), (d2, t2)] = &self.axis_tables;
+        for &(i1, i2) in &self.halves {
+            let (pr, pi) = phase_product(t1[w.0 * d1 + i1], t2[w.1 * d2 + i2]);
+            re_w.push(pr);
+            im_w.push(pi);
         }
-        for h in &self.halves {
-            t += h.trace * spec.phase(w, h.d).0;
-        }
-        t
+        (re_w, im_w)
     }
 
     /// Writes G̃(ω) (lower triangles) and the radius into `out`.
     pub fn evaluate(&self, spec: &BlockSpectrum, w: (usize, usize), out: &mut HermitianWithError) {
         let n = self.n;
-        let m = spec.moduli();
         out.re.resize_with(n, n, |_, _| 0.0);
         out.im.resize_with(n, n, |_, _| 0.0);
         out.radius = self.radius;
-        let signs: Vec<f64> = self.selfs.iter().map(|s| self_sign(w, s.d, m)).collect();
-        let phases: Vec<(f64, f64)> = self.halves.iter().map(|h| spec.phase(w, h.d)).collect();
+        let (re_w, im_w) = self.weights(spec, w);
+        let size = n * (n + 1) / 2;
+        let mut packed = vec![0.0; size];
+        for (coef, weights, dst) in [
+            (&self.re_coef, &re_w, &mut out.re),
+            (&self.im_coef, &im_w, &mut out.im),
+        ] {
+            weighted_sums(coef, weights, &mut packed);
+            for j in 0..n {
+                let off = packed_offset(n, j);
+                dst.col_mut(j)
+                    .try_as_col_major_mut()
+                    .expect("columns of a faer Mat are contiguous")
+                    .as_slice_mut()[j..]
+                    .copy_from_slice(&packed[off..off + n - j]);
+            }
+        }
         for j in 0..n {
-            let re = &mut col_mut(&mut out.re, j)[j..];
-            re.copy_from_slice(&col(&self.zero, j)[j..]);
-            for (s, &sign) in self.selfs.iter().zip(&signs) {
-                let c = &col(&s.c, j)[j..];
-                if sign > 0.0 {
-                    re.iter_mut().zip(c).for_each(|(r, &x)| *r += x);
-                } else {
-                    re.iter_mut().zip(c).for_each(|(r, &x)| *r -= x);
-                }
-            }
-            for (h, &(pr, _)) in self.halves.iter().zip(&phases) {
-                let sym = &col(&h.sym, j)[j..];
-                re.iter_mut().zip(sym).for_each(|(r, &x)| *r += x * pr);
-            }
-            let im = &mut col_mut(&mut out.im, j)[j..];
-            im.fill(0.0);
-            for (h, &(_, pi)) in self.halves.iter().zip(&phases) {
-                let anti = &col(&h.anti, j)[j..];
-                im.iter_mut().zip(anti).for_each(|(r, &x)| *r += x * pi);
-            }
-            im[0] = 0.0;
+            out.im[(j, j)] = 0.0;
+        }
+    }
+}
+
+multiversion! {
+    /// out = Σ_k weights[k]·(k-th block of out.len() numbers in `coef`), in
+    /// chunks that stay in cache (zero when there are no terms).
+    fn weighted_sums = weighted_sums_body(coef: &[f64], weights: &[f64], out: &mut [f64])
+}
+
+#[inline(always)]
+fn weighted_sums_body(coef: &[f64], weights: &[f64], out: &mut [f64]) {
+    const CHUNK: usize = 2048;
+    let size = out.len();
+    for start in (0..size).step_by(CHUNK) {
+        let end = (start + CHUNK).min(size);
+        let dst = &mut out[start..end];
+        match weights.first() {
+            None => dst.fill(0.0),
+            Some(&w0) => dst
+                .iter_mut()
+                .zip(&coef[start..end])
+                .for_each(|(r, &x)| *r = x * w0),
+        }
+        for (k, &wk) in weights.iter().enumerate().skip(1) {
+            let c = &coef[k * size + start..k * size + end];
+            dst.iter_mut().zip(c).for_each(|(r, &x)| *r += x * wk);
         }
     }
 }
@@ -340,20 +416,6 @@ fn self_sign(w: (usize, usize), d: (usize, usize), m: (usize, usize)) -> f64 {
     } else {
         -1.0
     }
-}
-
-fn col(m: &Mat<f64>, j: usize) -> &[f64] {
-    m.col(j)
-        .try_as_col_major()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice()
-}
-
-fn col_mut(m: &mut Mat<f64>, j: usize) -> &mut [f64] {
-    m.col_mut(j)
-        .try_as_col_major_mut()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice_mut()
 }
 
 #[cfg(test)]
