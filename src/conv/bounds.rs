@@ -25,9 +25,12 @@ use crate::error::{Error, Result};
 use crate::rounding;
 use faer::Mat;
 
-/// Blocks (largest Frobenius norm first) whose σ is estimated by Lanczos to
-/// choose the first candidate bound.
+/// At most this many blocks (largest Frobenius norm first), and at most one
+/// in ten, have their σ estimated by Lanczos to choose the first candidate
+/// bound (an estimate costs about as much as a certificate).
 const REFINE_BLOCKS: usize = 8;
+/// Blocks of at least this dimension are ranked by their trace first.
+const RANK_FROM_DIM: usize = 8;
 /// Lanczos steps for the blocks near the maximum.
 const REFINE_STEPS: usize = 40;
 /// Relative slack above the best estimate at which all blocks are certified.
@@ -109,12 +112,22 @@ pub fn circular_embedding_bound(
     // Pass 1: rank the blocks by ‖B(ω)‖_F² = tr G(ω) (a cheap proxy for σ²).
     let mut est: Vec<(f64, usize, (usize, usize))> =
         Vec::with_capacity(freqs.len() * spec.groups());
+    // Ranking only pays off when a failed certificate costs more than a
+    // trace (tiny blocks: keep the natural order).
+    let rank = symbols[0].dim() >= RANK_FROM_DIM;
     for (g, symbol) in symbols.iter().enumerate() {
         for &w in &freqs {
-            est.push((symbol.trace_estimate(&spec, w), g, w));
+            let key = if rank {
+                symbol.trace_estimate(&spec, w)
+            } else {
+                0.0
+            };
+            est.push((key, g, w));
         }
     }
-    est.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if rank {
+        est.sort_by(|a, b| b.0.total_cmp(&a.0));
+    }
     // Estimate σ² of the leading blocks (pass 2 visits blocks in this order,
     // so the candidate bound rises early and few blocks fail their first
     // certificate).
@@ -122,7 +135,8 @@ pub fn circular_embedding_bound(
     let mut work = HermitianWorkspace::default();
     let mut estimate_sq = 0.0f64;
     let mut best = (est[0].1, est[0].2);
-    for &(_, g, w) in est.iter().take(REFINE_BLOCKS) {
+    let refine = REFINE_BLOCKS.min(est.len().div_ceil(10));
+    for &(_, g, w) in est.iter().take(refine) {
         symbols[g].evaluate(&spec, w, &mut gram);
         let v = hermitian_top(&gram, REFINE_STEPS);
         if v > estimate_sq {

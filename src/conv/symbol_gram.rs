@@ -98,6 +98,10 @@ pub struct SymbolGram {
     re_coef: Vec<f64>,
     /// Imaginary-part coefficients A(d) for each d ∈ H (diagonal entries 0).
     im_coef: Vec<f64>,
+    /// For tiny n the coefficient arrays are stored entry-major instead
+    /// (all coefficients of one entry together), so each entry is one dot
+    /// product.
+    entry_major: bool,
     selfs: Vec<(usize, usize)>,
     /// For each d ∈ H, the indices of d₁ and d₂ in the axis tables.
     halves: Vec<(usize, usize)>,
@@ -297,8 +301,15 @@ impl SymbolGram {
             axis_tables[axis] = (ds.len(), table);
         }
         let halves = half_idx;
+        let size = n * (n + 1) / 2;
+        let entry_major = size < ENTRY_MAJOR_BELOW;
+        if entry_major {
+            re_coef = transpose_terms(&re_coef, size);
+            im_coef = transpose_terms(&im_coef, size);
+        }
         Self {
             n,
+            entry_major,
             axis_tables,
             re_coef,
             im_coef,
@@ -358,7 +369,11 @@ impl SymbolGram {
             (&self.re_coef, &re_w, &mut out.re),
             (&self.im_coef, &im_w, &mut out.im),
         ] {
-            weighted_sums(coef, weights, &mut packed);
+            if self.entry_major {
+                entry_dots(coef, weights, &mut packed);
+            } else {
+                weighted_sums(coef, weights, &mut packed);
+            }
             for j in 0..n {
                 let off = packed_offset(n, j);
                 dst.col_mut(j)
@@ -371,6 +386,38 @@ impl SymbolGram {
         for j in 0..n {
             out.im[(j, j)] = 0.0;
         }
+    }
+}
+
+/// Packed sizes below which coefficients are stored entry-major.
+const ENTRY_MAJOR_BELOW: usize = 64;
+
+/// Term-major (K blocks of `size`) to entry-major (`size` blocks of K).
+fn transpose_terms(coef: &[f64], size: usize) -> Vec<f64> {
+    let k = coef.len() / size.max(1);
+    (0..size)
+        .flat_map(|p| (0..k).map(move |t| coef[t * size + p]))
+        .collect()
+}
+
+/// out[p] = Σ_k weights[k]·coef[p·K + k] (entry-major coefficients), in
+/// four interleaved partial sums (any order is covered by the error bound).
+fn entry_dots(coef: &[f64], weights: &[f64], out: &mut [f64]) {
+    let k = weights.len();
+    for (p, o) in out.iter_mut().enumerate() {
+        let c = &coef[p * k..(p + 1) * k];
+        let mut acc = [0.0f64; 4];
+        let chunks = k / 4 * 4;
+        for i in (0..chunks).step_by(4) {
+            for l in 0..4 {
+                acc[l] += c[i + l] * weights[i + l];
+            }
+        }
+        let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for i in chunks..k {
+            sum += c[i] * weights[i];
+        }
+        *o = sum;
     }
 }
 
@@ -449,6 +496,9 @@ mod tests {
             (4, 3, 5, 5, 3, 4, 1, PaddingMode::Circular),
             (2, 2, 4, 4, 8, 8, 3, PaddingMode::Zeros),
             (5, 1, 2, 3, 4, 6, 1, PaddingMode::Circular),
+            // n ≥ 11: term-major coefficients (the others are entry-major).
+            (12, 13, 3, 3, 5, 5, 1, PaddingMode::Circular),
+            (14, 6, 3, 3, 6, 6, 2, PaddingMode::Zeros),
         ];
         for (ci, &(c_out, c_in, kh, kw, h, wd, stride, mode)) in cases.iter().enumerate() {
             let mut geo = Conv2dGeometry::new(c_out, c_in, kh, kw, h, wd);
