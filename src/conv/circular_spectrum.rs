@@ -152,16 +152,16 @@ impl BlockSpectrum {
         let (taps_w, residues_w, n_res_w) = axis_taps(&plan.cols);
         let constant =
             taps_h.iter().all(|t| t.0 == taps_h[0].0) && taps_w.iter().all(|t| t.0 == taps_w[0].0);
+        // by_tap[g][a][b][c][o] from the kernel's row-major [o][c][a][b],
+        // reading the kernel in memory order.
         let mut by_tap = vec![0.0; c_out * cg * kh * kw];
-        for g in 0..groups {
-            for a in 0..kh {
-                for b in 0..kw {
-                    for c in 0..cg {
-                        for o in 0..og {
-                            by_tap[((((g * kh + a) * kw + b) * cg + c) * og) + o] =
-                                kernel.get(g * og + o, c, a, b);
-                        }
-                    }
+        let values = kernel.values();
+        for (o_all, per_out) in values.chunks_exact(cg * kh * kw).enumerate() {
+            let (g, o) = (o_all / og, o_all % og);
+            for (c, per_in) in per_out.chunks_exact(kh * kw).enumerate() {
+                for (ab, &v) in per_in.iter().enumerate() {
+                    let (a, b) = (ab / kw, ab % kw);
+                    by_tap[((((g * kh + a) * kw + b) * cg + c) * og) + o] = v;
                 }
             }
         }

@@ -52,7 +52,8 @@ use crate::rounding::{self, ETA};
 use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::reborrow::*;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// A tap seen from the chosen side: G = Σ over tap pairs with equal row
 /// block of mᵀ·m' placed at (column block, column block').
@@ -235,10 +236,13 @@ impl SymbolGram {
                     }
                 }
                 Class::Half => {
-                    pack(n, |i, j| c[(i, j)] + c[(j, i)], &mut re_coef);
+                    // A contiguous copy of Cᵀ (faer's blocked transpose), so
+                    // both reads below run down columns.
+                    let ct = c.transpose().to_owned();
+                    pack(n, |i, j| c[(i, j)] + ct[(i, j)], &mut re_coef);
                     pack(
                         n,
-                        |i, j| if i > j { c[(i, j)] - c[(j, i)] } else { 0.0 },
+                        |i, j| if i > j { c[(i, j)] - ct[(i, j)] } else { 0.0 },
                         &mut im_coef,
                     );
                     traces.push(2.0 * trace(&c));
@@ -364,23 +368,23 @@ impl SymbolGram {
         out.radius = self.radius;
         let (re_w, im_w) = self.weights(spec, w);
         let size = n * (n + 1) / 2;
-        let mut packed = vec![0.0; size];
         for (coef, weights, dst) in [
             (&self.re_coef, &re_w, &mut out.re),
             (&self.im_coef, &im_w, &mut out.im),
         ] {
             if self.entry_major {
+                let mut packed = vec![0.0; size];
                 entry_dots(coef, weights, &mut packed);
+                for j in 0..n {
+                    let off = packed_offset(n, j);
+                    dst.col_mut(j)
+                        .try_as_col_major_mut()
+                        .expect("columns of a faer Mat are contiguous")
+                        .as_slice_mut()[j..]
+                        .copy_from_slice(&packed[off..off + n - j]);
+                }
             } else {
-                weighted_sums(coef, weights, &mut packed);
-            }
-            for j in 0..n {
-                let off = packed_offset(n, j);
-                dst.col_mut(j)
-                    .try_as_col_major_mut()
-                    .expect("columns of a faer Mat are contiguous")
-                    .as_slice_mut()[j..]
-                    .copy_from_slice(&packed[off..off + n - j]);
+                weighted_sums(n, coef, weights, dst.as_mut());
             }
         }
         for j in 0..n {
@@ -422,28 +426,34 @@ fn entry_dots(coef: &[f64], weights: &[f64], out: &mut [f64]) {
 }
 
 multiversion! {
-    /// out = Σ_k weights[k]·(k-th block of out.len() numbers in `coef`), in
-    /// chunks that stay in cache (zero when there are no terms).
-    fn weighted_sums = weighted_sums_body(coef: &[f64], weights: &[f64], out: &mut [f64])
+    /// out = Σ_k weights[k]·(k-th packed lower triangle in `coef`), column by
+    /// column into the lower triangle of `out` (a column stays in cache while
+    /// the terms stream by; zero when there are no terms).
+    fn weighted_sums = weighted_sums_body(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>)
 }
 
 #[inline(always)]
-fn weighted_sums_body(coef: &[f64], weights: &[f64], out: &mut [f64]) {
-    const CHUNK: usize = 2048;
-    let size = out.len();
-    for start in (0..size).step_by(CHUNK) {
-        let end = (start + CHUNK).min(size);
-        let dst = &mut out[start..end];
+fn weighted_sums_body(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>) {
+    let size = n * (n + 1) / 2;
+    let mut out = out;
+    for j in 0..n {
+        let col = &mut out
+            .rb_mut()
+            .col_mut(j)
+            .try_as_col_major_mut()
+            .expect("columns of a faer Mat are contiguous")
+            .as_slice_mut()[j..];
+        let (off, len) = (packed_offset(n, j), n - j);
         match weights.first() {
-            None => dst.fill(0.0),
-            Some(&w0) => dst
+            None => col.fill(0.0),
+            Some(&w0) => col
                 .iter_mut()
-                .zip(&coef[start..end])
+                .zip(&coef[off..off + len])
                 .for_each(|(r, &x)| *r = x * w0),
         }
         for (k, &wk) in weights.iter().enumerate().skip(1) {
-            let c = &coef[k * size + start..k * size + end];
-            dst.iter_mut().zip(c).for_each(|(r, &x)| *r += x * wk);
+            let c = &coef[k * size + off..k * size + off + len];
+            col.iter_mut().zip(c).for_each(|(r, &x)| *r += x * wk);
         }
     }
 }
