@@ -1,8 +1,7 @@
 //! The Gram matrix of one filled complex block B = X + iY (stored as the
-//! stacked real matrix [X; Y]) with its error radius, and a Lanczos estimate
-//! of σ(B) with a singular vector. The certified bounds use
-//! [`super::symbol_gram`] for all blocks at once; this direct form is the
-//! independent check in tests and gives the start vectors.
+//! stacked real matrix [X; Y]) with its error radius. The certified bounds
+//! use [`super::symbol_gram`] for all blocks at once; this direct form is
+//! the independent check in tests.
 //!
 //! A complex M = X + iY has the singular values of the real matrix
 //! Ŝ = [[X, −Y], [Y, X]], each doubled (Ŝ is the matrix of M acting on
@@ -12,7 +11,7 @@ use crate::certify::hermitian_upper::HermitianWithError;
 use crate::rounding;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatRef, Par};
 
 /// fl(ŜᵀŜ) with its error radius, for the smaller side of the block: the
 /// Gram of B (cols × cols) when cols ≤ rows, else of Bᴴ (σ(Bᴴ) = σ(B)).
@@ -85,94 +84,4 @@ pub fn block_gram(z: MatRef<'_, f64>) -> HermitianWithError {
         ),
     );
     HermitianWithError { re, im, radius }
-}
-
-/// Estimate of σ(B)² and a right singular vector [Re u; Im u] by `steps`
-/// Lanczos steps on ŜᵀŜ from a fixed start (no guarantee).
-pub fn block_top(z: MatRef<'_, f64>, steps: usize) -> crate::estimate::symmetric_lanczos::RitzPair {
-    let p = z.nrows() / 2;
-    let q = z.ncols();
-    let x = z.subrows(0, p);
-    let y = z.subrows(p, p);
-    let start: Vec<f64> = (0..2 * q)
-        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
-        .collect();
-    let mut w1 = vec![0.0; p];
-    let mut w2 = vec![0.0; p];
-    crate::estimate::symmetric_lanczos::lanczos_top(2 * q, &start, steps, |v, out| {
-        let (a, b) = v.split_at(q);
-        let (a, b) = (ColRef::from_slice(a), ColRef::from_slice(b));
-        // w = Ŝ v = [X a − Y b; Y a + X b]
-        matmul(
-            ColMut::from_slice_mut(&mut w1),
-            Accum::Replace,
-            x,
-            a,
-            1.0,
-            Par::Seq,
-        );
-        matmul(
-            ColMut::from_slice_mut(&mut w1),
-            Accum::Add,
-            y,
-            b,
-            -1.0,
-            Par::Seq,
-        );
-        matmul(
-            ColMut::from_slice_mut(&mut w2),
-            Accum::Replace,
-            y,
-            a,
-            1.0,
-            Par::Seq,
-        );
-        matmul(
-            ColMut::from_slice_mut(&mut w2),
-            Accum::Add,
-            x,
-            b,
-            1.0,
-            Par::Seq,
-        );
-        // out = Ŝᵀ w = [Xᵀ w1 + Yᵀ w2; −Yᵀ w1 + Xᵀ w2]
-        let (o1, o2) = out.split_at_mut(q);
-        let (c1, c2) = (ColRef::from_slice(&w1), ColRef::from_slice(&w2));
-        matmul(
-            ColMut::from_slice_mut(o1),
-            Accum::Replace,
-            x.transpose(),
-            c1,
-            1.0,
-            Par::Seq,
-        );
-        matmul(
-            ColMut::from_slice_mut(o1),
-            Accum::Add,
-            y.transpose(),
-            c2,
-            1.0,
-            Par::Seq,
-        );
-        matmul(
-            ColMut::from_slice_mut(o2),
-            Accum::Replace,
-            x.transpose(),
-            c2,
-            1.0,
-            Par::Seq,
-        );
-        matmul(
-            ColMut::from_slice_mut(o2),
-            Accum::Add,
-            y.transpose(),
-            c1,
-            -1.0,
-            Par::Seq,
-        );
-    })
-    .unwrap_or(crate::estimate::symmetric_lanczos::RitzPair {
-        value: 0.0,
-        vector: vec![0.0; 2 * q],
-    })
 }

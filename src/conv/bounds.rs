@@ -11,7 +11,6 @@
 //! ([`SymbolGram`], which assumes `sin`/`cos` within 4 ulp), by a complex
 //! Cholesky certificate of s²I − G(ω) ([`certify_hermitian_upper`]).
 
-use super::block_gram::block_top;
 use super::circular_spectrum::BlockSpectrum;
 use super::embedding::EmbeddingPlan;
 use super::geometry::Conv2dGeometry;
@@ -22,6 +21,7 @@ use crate::certify::hermitian_upper::{
 };
 use crate::certify::pd_upper::PdFailure;
 use crate::error::{Error, Result};
+use crate::estimate::symmetric_lanczos::{lanczos_top_until, RitzPair};
 use crate::rounding;
 use faer::Mat;
 
@@ -170,9 +170,14 @@ pub fn circular_embedding_bound(
             context: "circular-embedding bound of the convolution".into(),
         });
     }
-    // Start vectors from the largest block's top right singular vector.
-    spec.fill(best.0, best.1, &mut z);
-    let pair = block_top(z.as_ref(), (2 * spec.block_cols()).min(60));
+    // Start vectors from the largest block's top right singular vector: the
+    // top eigenvector of its Gram matrix (BᴴB, or BBᴴ mapped through Bᴴ).
+    symbols[best.0].evaluate(&spec, best.1, &mut gram);
+    let mut pair = hermitian_top_pair(&gram, (2 * gram.dim()).min(60));
+    if !symbols[best.0].is_column_side() {
+        spec.fill(best.0, best.1, &mut z);
+        pair.vector = adjoint_times(z.as_ref(), &pair.vector);
+    }
     let window = !plan.exact;
     let start_vectors = [0.0, std::f64::consts::FRAC_PI_2]
         .iter()
@@ -194,12 +199,40 @@ pub fn circular_embedding_bound(
 /// λ_max estimate of a Hermitian G̃ by `steps` Lanczos steps on its real
 /// embedding from a fixed start (no guarantee).
 fn hermitian_top(gram: &HermitianWithError, steps: usize) -> f64 {
+    hermitian_top_pair(gram, steps).value
+}
+
+/// The top Ritz pair of G̃'s real embedding after at most `steps` Lanczos
+/// steps (stopping once the value settles to 1e-13), from a fixed start;
+/// the vector is [Re v; Im v] (no guarantee).
+fn hermitian_top_pair(gram: &HermitianWithError, steps: usize) -> RitzPair {
     let n = gram.dim();
     let start: Vec<f64> = (0..2 * n)
         .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
         .collect();
-    crate::estimate::symmetric_lanczos::lanczos_top(2 * n, &start, steps, |x, y| gram.apply(x, y))
-        .map_or(0.0, |p| p.value)
+    lanczos_top_until(2 * n, &start, steps, 1e-13, |x, y| gram.apply(x, y)).unwrap_or(RitzPair {
+        value: 0.0,
+        vector: vec![0.0; 2 * n],
+    })
+}
+
+/// u = Bᴴv for the stacked block z = [X; Y] (B = X + iY) and v = [Re v; Im v]:
+/// Re u = Xᵀ·Re v + Yᵀ·Im v, Im u = Xᵀ·Im v − Yᵀ·Re v.
+fn adjoint_times(z: faer::MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+    let (p, q) = (z.nrows() / 2, z.ncols());
+    let (x, y) = (z.subrows(0, p), z.subrows(p, p));
+    let (vr, vi) = v.split_at(p);
+    let mut u = vec![0.0; 2 * q];
+    for j in 0..q {
+        let (mut re, mut im) = (0.0, 0.0);
+        for i in 0..p {
+            re += x[(i, j)] * vr[i] + y[(i, j)] * vi[i];
+            im += x[(i, j)] * vi[i] - y[(i, j)] * vr[i];
+        }
+        u[j] = re;
+        u[q + j] = im;
+    }
+    u
 }
 
 /// Certifies σ(B) < s for the block whose Gram matrix is `gram`, trying `s`

@@ -94,6 +94,8 @@ fn classify(d: (usize, usize), m: (usize, usize)) -> Class {
 /// triangles (column j holds rows j..n), one after the other.
 pub struct SymbolGram {
     n: usize,
+    /// True when G = BᴴB (columns side), false when G = BBᴴ.
+    column_side: bool,
     /// Real-part coefficients: C(0), then C(d) for each self-conjugate d,
     /// then S(d) for each d ∈ H.
     re_coef: Vec<f64>,
@@ -313,6 +315,7 @@ impl SymbolGram {
         }
         Self {
             n,
+            column_side: use_rows,
             entry_major,
             axis_tables,
             re_coef,
@@ -327,6 +330,12 @@ impl SymbolGram {
     /// Dimension n of every G(ω).
     pub fn dim(&self) -> usize {
         self.n
+    }
+
+    /// True when G(ω) = B(ω)ᴴB(ω) (the block has no more columns than rows),
+    /// false when G(ω) = B(ω)B(ω)ᴴ.
+    pub fn is_column_side(&self) -> bool {
+        self.column_side
     }
 
     /// ρ ≥ ‖G̃(ω) − G(ω)‖₂ for every frequency.
