@@ -135,26 +135,47 @@ pub fn circular_embedding_bound(
     let mut work = HermitianWorkspace::default();
     let mut estimate_sq = 0.0f64;
     let mut best = (est[0].1, est[0].2);
+    let mut best_pair: Option<RitzPair> = None;
     let refine = REFINE_BLOCKS.min(est.len().div_ceil(10));
     for &(_, g, w) in est.iter().take(refine) {
         symbols[g].evaluate(&spec, w, &mut gram);
-        let v = hermitian_top(&gram, REFINE_STEPS);
-        if v > estimate_sq {
-            estimate_sq = v;
+        let pair = hermitian_top_pair(&gram, REFINE_STEPS);
+        if pair.value > estimate_sq {
+            estimate_sq = pair.value;
             best = (g, w);
+            best_pair = Some(pair);
         }
     }
+    let refined_best = best;
     // Pass 2: certify every block at a common candidate s.
     let mut s = rounding::mul_up(rounding::sqrt_up(estimate_sq), 1.0 + SLACK);
     if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
-    for &(_, g, w) in &est {
-        symbols[g].evaluate(&spec, w, &mut gram);
-        let sb = certify_gram(&gram, s, &mut work)?;
-        if sb > s {
-            s = sb;
-            best = (g, w);
+    // Two blocks of the same group per sweep over the coefficients.
+    let mut second = HermitianWithError::zeros(0);
+    let mut i = 0;
+    while i < est.len() {
+        let (_, g, w) = est[i];
+        let next = est.get(i + 1).filter(|e| e.1 == g).map(|e| e.2);
+        let pending: Vec<((usize, usize), &HermitianWithError)> = match next {
+            Some(w2) => {
+                symbols[g].evaluate_two(&spec, [w, w2], &mut gram, &mut second);
+                i += 2;
+                vec![(w, &gram), (w2, &second)]
+            }
+            None => {
+                symbols[g].evaluate(&spec, w, &mut gram);
+                i += 1;
+                vec![(w, &gram)]
+            }
+        };
+        for (w, block) in pending {
+            let sb = certify_gram(block, s, &mut work)?;
+            if sb > s {
+                s = sb;
+                best = (g, w);
+            }
         }
     }
     let spectrum_scaled = s;
@@ -172,8 +193,14 @@ pub fn circular_embedding_bound(
     }
     // Start vectors from the largest block's top right singular vector: the
     // top eigenvector of its Gram matrix (BᴴB, or BBᴴ mapped through Bᴴ).
-    symbols[best.0].evaluate(&spec, best.1, &mut gram);
-    let mut pair = hermitian_top_pair(&gram, (2 * gram.dim()).min(60));
+    let mut pair = match best_pair {
+        // The refinement already has the pair of this block.
+        Some(p) if best == refined_best => p,
+        _ => {
+            symbols[best.0].evaluate(&spec, best.1, &mut gram);
+            hermitian_top_pair(&gram, (2 * gram.dim()).min(60))
+        }
+    };
     if !symbols[best.0].is_column_side() {
         spec.fill(best.0, best.1, &mut z);
         pair.vector = adjoint_times(z.as_ref(), &pair.vector);

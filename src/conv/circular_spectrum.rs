@@ -152,16 +152,23 @@ impl BlockSpectrum {
         let (taps_w, residues_w, n_res_w) = axis_taps(&plan.cols);
         let constant =
             taps_h.iter().all(|t| t.0 == taps_h[0].0) && taps_w.iter().all(|t| t.0 == taps_w[0].0);
-        // by_tap[g][a][b][c][o] from the kernel's row-major [o][c][a][b],
-        // reading the kernel in memory order.
+        // by_tap[g][a][b][c][o] from the kernel's row-major [o][c][a][b], in
+        // tiles of 16 outputs so both the reads (16 kernel rows) and the
+        // writes (16 consecutive o) stay in cache.
         let mut by_tap = vec![0.0; c_out * cg * kh * kw];
         let values = kernel.values();
-        for (o_all, per_out) in values.chunks_exact(cg * kh * kw).enumerate() {
-            let (g, o) = (o_all / og, o_all % og);
-            for (c, per_in) in per_out.chunks_exact(kh * kw).enumerate() {
-                for (ab, &v) in per_in.iter().enumerate() {
+        let per_out = cg * kh * kw;
+        const TILE: usize = 16;
+        for o0 in (0..c_out).step_by(TILE) {
+            let o1 = (o0 + TILE).min(c_out);
+            for c in 0..cg {
+                for ab in 0..kh * kw {
                     let (a, b) = (ab / kw, ab % kw);
-                    by_tap[((((g * kh + a) * kw + b) * cg + c) * og) + o] = v;
+                    for o_all in o0..o1 {
+                        let (g, o) = (o_all / og, o_all % og);
+                        by_tap[((((g * kh + a) * kw + b) * cg + c) * og) + o] =
+                            values[o_all * per_out + c * kh * kw + ab];
+                    }
                 }
             }
         }
