@@ -237,6 +237,51 @@ mod tests {
         }
     }
 
+    /// On random Gram matrices BᴴB of sizes that use the blocked
+    /// factorization, the certificate holds just above λ_max (computed
+    /// independently by nalgebra on the real embedding) and fails just below.
+    #[test]
+    fn certificate_brackets_the_top_eigenvalue_of_random_gram_matrices() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        for n in [5, 40, 90] {
+            let m = n + 3;
+            let br = Mat::from_fn(m, n, |_, _| next());
+            let bi = Mat::from_fn(m, n, |_, _| next());
+            let re = br.transpose() * &br + bi.transpose() * &bi;
+            let im = br.transpose() * &bi - bi.transpose() * &br;
+            let emb = nalgebra::DMatrix::from_fn(2 * n, 2 * n, |i, j| {
+                let (a, b) = (i % n, j % n);
+                match (i / n, j / n) {
+                    (0, 0) | (1, 1) => re[(a, b)],
+                    (1, 0) => im[(a, b)],
+                    _ => -im[(a, b)],
+                }
+            });
+            let top = emb.symmetric_eigenvalues().max();
+            let g = HermitianWithError {
+                re,
+                im,
+                radius: 1e-9,
+            };
+            let mut w = HermitianWorkspace::default();
+            let s = top.sqrt();
+            assert!(
+                certify_hermitian_upper(&g, s * (1.0 + 1e-7), &mut w).is_ok(),
+                "n = {n}"
+            );
+            assert!(
+                certify_hermitian_upper(&g, s * (1.0 - 1e-7), &mut w).is_err(),
+                "n = {n}"
+            );
+        }
+    }
+
     #[test]
     fn an_imaginary_off_diagonal_entry_counts() {
         // G = [[1, −i], [i, 1]] has eigenvalues 0 and 2.
