@@ -148,7 +148,12 @@ pub fn circular_embedding_bound(
     }
     let refined_best = best;
     // Pass 2: certify every block at a common candidate s.
-    let mut s = rounding::mul_up(rounding::sqrt_up(estimate_sq), 1.0 + SLACK);
+    // The certificate needs s² above λ_max + ρ (plus its own small shift).
+    let radius = symbols.iter().map(|sym| sym.radius()).fold(0.0, f64::max);
+    let mut s = rounding::mul_up(
+        rounding::sqrt_up(rounding::add_up(estimate_sq, radius)),
+        1.0 + SLACK,
+    );
     if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
