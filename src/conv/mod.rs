@@ -34,7 +34,7 @@ mod symbol_gram;
 
 pub use block_gram::block_gram;
 pub use bounds::{circular_embedding_bound, EmbeddingBound};
-pub use circular_spectrum::BlockSpectrum;
+pub use circular_spectrum::{twiddle_product_error, BlockSpectrum, Tap};
 pub use dense_bound::dense_enclosure;
 pub use embedding::{AxisPlan, EmbeddingPlan};
 pub use explicit::{explicit_matrix, ExplicitConv, MAX_EXPLICIT_ENTRIES};
