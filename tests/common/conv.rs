@@ -7,8 +7,22 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// A deterministic runner: fixed ChaCha seed, no failure persistence.
 pub fn runner(cases: u32, seed: u8) -> TestRunner {
+    // A soundness hunt outside CI: LIPCERT_CASE_FACTOR multiplies the case
+    // count and LIPCERT_SEED changes the fixed seed (CI uses neither).
+    let factor: u32 = std::env::var("LIPCERT_CASE_FACTOR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let seed = seed
+        ^ std::env::var("LIPCERT_SEED")
+            .ok()
+            .and_then(|v| v.parse::<u8>().ok())
+            .unwrap_or(0);
+    let cases = cases.saturating_mul(factor);
     let config = Config {
         cases,
+        max_local_rejects: 65_536u32.saturating_mul(factor),
+        max_global_rejects: 1024u32.saturating_mul(factor),
         failure_persistence: None,
         rng_algorithm: RngAlgorithm::ChaCha,
         max_shrink_iters: 200,
