@@ -16,8 +16,21 @@ use lipcert::rounding;
 use lipcert::LinearOperator;
 use proptest::prelude::*;
 
+/// Singular values, largest first, by nalgebra's SVD with a bounded number of
+/// iterations (its unbounded `singular_values` looped forever on one matrix
+/// of a 400× soundness hunt), falling back to faer's SVD if it does not
+/// converge.
 fn svd_values(m: &nalgebra::DMatrix<f64>) -> Vec<f64> {
-    let mut s: Vec<f64> = m.singular_values().iter().copied().collect();
+    let mut s: Vec<f64> = match m.clone().try_svd(false, false, f64::EPSILON, 100_000) {
+        Some(svd) => svd.singular_values.iter().copied().collect(),
+        None => {
+            let f = faer::Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)]);
+            f.singular_values()
+                .expect("faer SVD converges")
+                .into_iter()
+                .collect()
+        }
+    };
     s.sort_by(|a, b| b.total_cmp(a));
     s
 }
