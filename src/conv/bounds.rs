@@ -29,6 +29,8 @@ use faer::Mat;
 /// in ten, have their σ estimated by Lanczos to choose the first candidate
 /// bound (an estimate costs about as much as a certificate).
 const REFINE_BLOCKS: usize = 8;
+/// From this block dimension on, only the top block is refined first.
+const REFINE_ONE_FROM_DIM: usize = 256;
 /// Blocks of at least this dimension are ranked by their trace first.
 const RANK_FROM_DIM: usize = 8;
 /// Lanczos steps for the blocks near the maximum.
@@ -136,7 +138,13 @@ pub fn circular_embedding_bound(
     let mut estimate_sq = 0.0f64;
     let mut best = (est[0].1, est[0].2);
     let mut best_pair: Option<RitzPair> = None;
-    let refine = REFINE_BLOCKS.min(est.len().div_ceil(10));
+    // Large blocks: one Lanczos estimate costs more than a few certificates,
+    // so only the top block is refined (a later failure refines its block).
+    let refine = if symbols[0].dim() >= REFINE_ONE_FROM_DIM {
+        1
+    } else {
+        REFINE_BLOCKS.min(est.len().div_ceil(10))
+    };
     for &(_, g, w) in est.iter().take(refine) {
         symbols[g].evaluate(&spec, w, &mut gram);
         let pair = hermitian_top_pair(&gram, REFINE_STEPS);

@@ -171,17 +171,31 @@ impl Kernel {
     /// overflow, no bits lost to underflow; proof:
     /// proofs/theories/FloatRounding.v, `scale_pow2_exact`), else `None`.
     pub fn scaled_pow2_exact(&self, k: i32) -> Option<Kernel> {
+        // One multiplication by a normal power of two each way when |k| ≤ 1000
+        // (exactly what `scale_pow2` does then), computed once.
+        let (up, down) = (rounding::scale_pow2(1.0, k), rounding::scale_pow2(1.0, -k));
+        let fast = k.abs() <= 1000 && up.is_normal() && down.is_normal();
         let mut values = Vec::with_capacity(self.values.len());
         for &v in &self.values {
-            let s = rounding::scale_pow2(v, k);
-            if !s.is_finite() || rounding::scale_pow2(s, -k) != v {
+            let (s, back) = if fast {
+                let s = v * up;
+                (s, s * down)
+            } else {
+                let s = rounding::scale_pow2(v, k);
+                (s, rounding::scale_pow2(s, -k))
+            };
+            if !s.is_finite() || back != v {
                 return None;
             }
             values.push(s);
         }
         Some(Kernel {
+            c_out: self.c_out,
+            c_in_per_group: self.c_in_per_group,
+            kh: self.kh,
+            kw: self.kw,
             values,
-            ..self.clone()
+            dtype: self.dtype,
         })
     }
 
