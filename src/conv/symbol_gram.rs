@@ -228,6 +228,10 @@ impl SymbolGram {
         if coeffs.first().is_none_or(|c| c.1 != Class::Zero) {
             coeffs.insert(0, ((0, 0), Class::Zero, Mat::zeros(n, n)));
         }
+        let size = n * (n + 1) / 2;
+        let n_half = coeffs.iter().filter(|c| c.1 == Class::Half).count();
+        re_coef.reserve_exact(coeffs.len() * size);
+        im_coef.reserve_exact(n_half * size);
         for (d, class, c) in coeffs {
             match class {
                 Class::Zero | Class::SelfConjugate => {
