@@ -9,6 +9,7 @@
 
 pub mod certify;
 pub mod cli;
+mod columns;
 pub mod conv;
 pub mod enclosure;
 pub mod error;

@@ -19,6 +19,7 @@
 //! `dst ± lhs·rhs` as an IEEE sum of the products and the old value, in some
 //! order, with multiplication by ±1 exact.
 
+use crate::columns::{column, column_mut};
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::*;
@@ -94,20 +95,6 @@ fn unblocked(a: MatMut<'_, f64>) -> Result<(), usize> {
         }
     }
     Ok(())
-}
-
-/// A column of a column-major matrix as a slice (faer's `Mat` columns are
-/// contiguous, and so are the columns of its sub-views).
-fn column<'a>(c: faer::ColRef<'a, f64>) -> &'a [f64] {
-    c.try_as_col_major()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice()
-}
-
-fn column_mut<'a>(c: faer::ColMut<'a, f64>) -> &'a mut [f64] {
-    c.try_as_col_major_mut()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice_mut()
 }
 
 /// Solves X · Lᵀ = B in place (B ← X) for lower-triangular L by the

@@ -43,6 +43,7 @@
 //!
 //! Proof: proofs/theories/Cholesky.v, `rump_cholesky_posdef_rust`
 
+use crate::columns::{column, column_mut};
 use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -178,18 +179,6 @@ fn solve_unblocked_body(
             *y /= d;
         }
     }
-}
-
-fn column<'a>(c: faer::ColRef<'a, f64>) -> &'a [f64] {
-    c.try_as_col_major()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice()
-}
-
-fn column_mut<'a>(c: faer::ColMut<'a, f64>) -> &'a mut [f64] {
-    c.try_as_col_major_mut()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice_mut()
 }
 
 /// Solves X·Lᴴ = B in place (B ← X) for lower-triangular L with real

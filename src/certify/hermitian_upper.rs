@@ -6,6 +6,7 @@
 
 use super::hermitian_cholesky::hermitian_cholesky_in_place;
 use super::pd_upper::{rump_shift, PdFailure, MAX_CERTIFIED_DIM};
+use crate::columns::column;
 use crate::rounding;
 use crate::simd::multiversion;
 use faer::{Mat, MatRef};
@@ -65,8 +66,8 @@ fn hermitian_apply_body(re: MatRef<'_, f64>, im: MatRef<'_, f64>, x: &[f64], y: 
     yr.fill(0.0);
     yi.fill(0.0);
     for j in 0..n {
-        let gr = &column(re, j)[j..];
-        let gi = &column(im, j)[j..];
+        let gr = &column(re.col(j))[j..];
+        let gi = &column(im.col(j))[j..];
         let (a, b) = (xr[j], xi[j]);
         let d = gr[0];
         let (gr, gi) = (&gr[1..], &gi[1..]);
@@ -100,13 +101,6 @@ fn hermitian_apply_body(re: MatRef<'_, f64>, im: MatRef<'_, f64>, x: &[f64], y: 
         yr[j] += sr;
         yi[j] += si;
     }
-}
-
-fn column(m: MatRef<'_, f64>, j: usize) -> &[f64] {
-    m.col(j)
-        .try_as_col_major()
-        .expect("columns of a faer Mat are contiguous")
-        .as_slice()
 }
 
 /// Reusable buffers for [`certify_hermitian_upper`].

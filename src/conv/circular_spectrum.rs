@@ -22,6 +22,7 @@
 
 use super::embedding::EmbeddingPlan;
 use super::kernel::Kernel;
+use crate::columns::column_mut;
 use crate::rounding;
 use faer::Mat;
 
@@ -257,11 +258,7 @@ impl BlockSpectrum {
                 for c in 0..cg {
                     let start = (((g * self.kh + a) * self.kw + b) * cg + c) * og;
                     let k = &self.by_tap[start..start + og];
-                    let col = z
-                        .col_mut(col0 + c)
-                        .try_as_col_major_mut()
-                        .unwrap()
-                        .as_slice_mut();
+                    let col = column_mut(z.col_mut(col0 + c));
                     let (re, im) = col.split_at_mut(og);
                     for ((re, im), &kv) in re.iter_mut().zip(im.iter_mut()).zip(k) {
                         *re += kv * pr;

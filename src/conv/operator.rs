@@ -6,6 +6,7 @@
 use super::geometry::Conv2dGeometry;
 use super::kernel::Kernel;
 use super::padding::AxisPadding;
+use crate::columns::{column, column_mut};
 use crate::error::Result;
 use crate::operator::LinearOperator;
 use crate::rounding;
@@ -102,11 +103,7 @@ impl Conv2d {
             for a in 0..kh {
                 for b in 0..kw {
                     let r = (c * kh + a) * kw + b;
-                    let col = cols
-                        .col_mut(r)
-                        .try_as_col_major_mut()
-                        .unwrap()
-                        .as_slice_mut();
+                    let col = column_mut(cols.col_mut(r));
                     for i in 0..oh {
                         let Some(si) = self.rows.source[i * geo.stride.0 + a * geo.dilation.0]
                         else {
@@ -140,7 +137,7 @@ impl Conv2d {
             for a in 0..kh {
                 for b in 0..kw {
                     let r = (c * kh + a) * kw + b;
-                    let col = cols.col(r).try_as_col_major().unwrap().as_slice();
+                    let col = column(cols.col(r));
                     for i in 0..oh {
                         let Some(si) = self.rows.source[i * geo.stride.0 + a * geo.dilation.0]
                         else {

@@ -48,6 +48,7 @@
 
 use super::circular_spectrum::{phase_product, twiddle_product_error, BlockSpectrum};
 use crate::certify::hermitian_upper::HermitianWithError;
+use crate::columns::column_mut;
 use crate::rounding::{self, ETA};
 use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
@@ -390,11 +391,7 @@ impl SymbolGram {
                 entry_dots(coef, weights, &mut packed);
                 for j in 0..n {
                     let off = packed_offset(n, j);
-                    dst.col_mut(j)
-                        .try_as_col_major_mut()
-                        .expect("columns of a faer Mat are contiguous")
-                        .as_slice_mut()[j..]
-                        .copy_from_slice(&packed[off..off + n - j]);
+                    column_mut(dst.col_mut(j))[j..].copy_from_slice(&packed[off..off + n - j]);
                 }
             } else {
                 weighted_sums(n, coef, weights, dst.as_mut());
