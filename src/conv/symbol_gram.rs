@@ -447,64 +447,6 @@ impl SymbolGram {
     }
 }
 
-multiversion! {
-    /// [`weighted_sums`] for two weight vectors at once (each output entry
-    /// sees exactly the operations of the single version).
-    fn weighted_sums_two = weighted_sums_two_body(
-        n: usize,
-        coef: &[f64],
-        weights: [&[f64]; 2],
-        out_a: MatMut<'_, f64>,
-        out_b: MatMut<'_, f64>,
-    )
-}
-
-#[inline(always)]
-fn weighted_sums_two_body(
-    n: usize,
-    coef: &[f64],
-    weights: [&[f64]; 2],
-    out_a: MatMut<'_, f64>,
-    out_b: MatMut<'_, f64>,
-) {
-    let size = n * (n + 1) / 2;
-    let (mut out_a, mut out_b) = (out_a, out_b);
-    let [wa, wb] = weights;
-    for j in 0..n {
-        let col_a = &mut out_a
-            .rb_mut()
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .expect("columns of a faer Mat are contiguous")
-            .as_slice_mut()[j..];
-        let col_b = &mut out_b
-            .rb_mut()
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .expect("columns of a faer Mat are contiguous")
-            .as_slice_mut()[j..];
-        let (off, len) = (packed_offset(n, j), n - j);
-        if wa.is_empty() {
-            col_a.fill(0.0);
-            col_b.fill(0.0);
-            continue;
-        }
-        let c = &coef[off..off + len];
-        for ((a, b), &x) in col_a.iter_mut().zip(col_b.iter_mut()).zip(c) {
-            *a = x * wa[0];
-            *b = x * wb[0];
-        }
-        for k in 1..wa.len() {
-            let c = &coef[k * size + off..k * size + off + len];
-            let (ka, kb) = (wa[k], wb[k]);
-            for ((a, b), &x) in col_a.iter_mut().zip(col_b.iter_mut()).zip(c) {
-                *a += x * ka;
-                *b += x * kb;
-            }
-        }
-    }
-}
-
 /// Packed sizes below which coefficients are stored entry-major.
 const ENTRY_MAJOR_BELOW: usize = 64;
 
@@ -541,31 +483,68 @@ multiversion! {
     /// out = Σ_k weights[k]·(k-th packed lower triangle in `coef`), column by
     /// column into the lower triangle of `out` (a column stays in cache while
     /// the terms stream by; zero when there are no terms).
-    fn weighted_sums = weighted_sums_body(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>)
+    fn weighted_sums = weighted_sums_one(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>)
+}
+
+multiversion! {
+    /// [`weighted_sums`] for two weight vectors in one sweep over `coef`
+    /// (each output entry sees exactly the operations of the single version).
+    fn weighted_sums_two = weighted_sums_pair(
+        n: usize,
+        coef: &[f64],
+        weights: [&[f64]; 2],
+        out_a: MatMut<'_, f64>,
+        out_b: MatMut<'_, f64>,
+    )
 }
 
 #[inline(always)]
-fn weighted_sums_body(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>) {
+fn weighted_sums_one(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>) {
+    weighted_sums_body(n, coef, [weights], [out]);
+}
+
+#[inline(always)]
+fn weighted_sums_pair(
+    n: usize,
+    coef: &[f64],
+    weights: [&[f64]; 2],
+    out_a: MatMut<'_, f64>,
+    out_b: MatMut<'_, f64>,
+) {
+    weighted_sums_body(n, coef, weights, [out_a, out_b]);
+}
+
+/// The sweep behind [`weighted_sums`] for K outputs: per column j and term
+/// k, the coefficients' column slice is read once and accumulated into every
+/// output (output r: fl(c·w_r[0]), then fl(· + c·w_r[k]) in ascending k).
+#[inline(always)]
+fn weighted_sums_body<const K: usize>(
+    n: usize,
+    coef: &[f64],
+    weights: [&[f64]; K],
+    outs: [MatMut<'_, f64>; K],
+) {
     let size = n * (n + 1) / 2;
-    let mut out = out;
+    let terms = weights[0].len();
+    let mut outs = outs;
     for j in 0..n {
-        let col = &mut out
-            .rb_mut()
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .expect("columns of a faer Mat are contiguous")
-            .as_slice_mut()[j..];
         let (off, len) = (packed_offset(n, j), n - j);
-        match weights.first() {
-            None => col.fill(0.0),
-            Some(&w0) => col
-                .iter_mut()
-                .zip(&coef[off..off + len])
-                .for_each(|(r, &x)| *r = x * w0),
-        }
-        for (k, &wk) in weights.iter().enumerate().skip(1) {
+        for k in 0..terms {
             let c = &coef[k * size + off..k * size + off + len];
-            col.iter_mut().zip(c).for_each(|(r, &x)| *r += x * wk);
+            for (out, w) in outs.iter_mut().zip(&weights) {
+                let col = &mut column_mut(out.rb_mut().col_mut(j))[j..];
+                let wk = w[k];
+                if k == 0 {
+                    col.iter_mut().zip(c).for_each(|(r, &x)| *r = x * wk);
+                } else {
+                    col.iter_mut().zip(c).for_each(|(r, &x)| *r += x * wk);
+                }
+            }
+        }
+        if terms == 0 {
+            for out in outs.iter_mut() {
+                column_mut(out.rb_mut().col_mut(j))[j..].fill(0.0);
+            }
         }
     }
 }
