@@ -377,9 +377,7 @@ impl SymbolGram {
     /// Writes G̃(ω) (lower triangles) and the radius into `out`.
     pub fn evaluate(&self, spec: &BlockSpectrum, w: (usize, usize), out: &mut HermitianWithError) {
         let n = self.n;
-        out.re.resize_with(n, n, |_, _| 0.0);
-        out.im.resize_with(n, n, |_, _| 0.0);
-        out.radius = self.radius;
+        self.prepare(out);
         let (re_w, im_w) = self.weights(spec, w);
         let size = n * (n + 1) / 2;
         for (coef, weights, dst) in [
@@ -397,9 +395,14 @@ impl SymbolGram {
                 weighted_sums(n, coef, weights, dst.as_mut());
             }
         }
-        for j in 0..n {
-            out.im[(j, j)] = 0.0;
-        }
+        out.im.diagonal_mut().fill(0.0);
+    }
+
+    /// Sizes `out` for this Gram dimension and sets its radius.
+    fn prepare(&self, out: &mut HermitianWithError) {
+        out.re.resize_with(self.n, self.n, |_, _| 0.0);
+        out.im.resize_with(self.n, self.n, |_, _| 0.0);
+        out.radius = self.radius;
     }
 
     /// [`SymbolGram::evaluate`] at two frequencies in one sweep over the
@@ -418,11 +421,8 @@ impl SymbolGram {
             return;
         }
         let n = self.n;
-        for out in [&mut *out_a, &mut *out_b] {
-            out.re.resize_with(n, n, |_, _| 0.0);
-            out.im.resize_with(n, n, |_, _| 0.0);
-            out.radius = self.radius;
-        }
+        self.prepare(out_a);
+        self.prepare(out_b);
         let (re_a, im_a) = self.weights(spec, w[0]);
         let (re_b, im_b) = self.weights(spec, w[1]);
         weighted_sums_two(
@@ -439,11 +439,8 @@ impl SymbolGram {
             out_a.im.as_mut(),
             out_b.im.as_mut(),
         );
-        for out in [out_a, out_b] {
-            for j in 0..n {
-                out.im[(j, j)] = 0.0;
-            }
-        }
+        out_a.im.diagonal_mut().fill(0.0);
+        out_b.im.diagonal_mut().fill(0.0);
     }
 }
 
