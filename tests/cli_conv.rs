@@ -168,81 +168,40 @@ fn conv_input_errors_are_one_line_with_exit_code_2() {
         ],
     );
     let file = path.to_str().unwrap();
-    let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["conv", file, "--tensor", "conv.weight"], "--input"),
+    // (tensor, options after `conv FILE --tensor T`, text the error must name)
+    let cases: [(&str, &[&str], &str); 10] = [
+        ("conv.weight", &[], "--input"),
+        ("conv.weight", &["--input", "8y8"], "--input"),
         (
-            vec!["conv", file, "--tensor", "conv.weight", "--input", "8y8"],
-            "--input",
-        ),
-        (
-            vec![
-                "conv",
-                file,
-                "--tensor",
-                "conv.weight",
-                "--input",
-                "8x8",
-                "--padding",
-                "1,2,3",
-            ],
+            "conv.weight",
+            &["--input", "8x8", "--padding", "1,2,3"],
             "--padding",
         ),
         (
-            vec![
-                "conv",
-                file,
-                "--tensor",
-                "conv.weight",
-                "--input",
-                "8x8",
-                "--stride",
-                "a",
-            ],
+            "conv.weight",
+            &["--input", "8x8", "--stride", "a"],
             "--stride",
         ),
+        ("conv.weight", &["--input", "2x2"], "conv.weight"),
         (
-            vec!["conv", file, "--tensor", "conv.weight", "--input", "2x2"],
             "conv.weight",
-        ),
-        (
-            vec![
-                "conv",
-                file,
-                "--tensor",
-                "conv.weight",
-                "--input",
-                "8x8",
-                "--groups",
-                "3",
-            ],
+            &["--input", "8x8", "--groups", "3"],
             "divisible",
         ),
         (
-            vec![
-                "conv",
-                file,
-                "--tensor",
-                "conv.weight",
-                "--input",
-                "8x8",
-                "--padding-mode",
-                "mirror",
-            ],
+            "conv.weight",
+            &["--input", "8x8", "--padding-mode", "mirror"],
             "mirror",
         ),
-        (
-            vec!["conv", file, "--tensor", "nan", "--input", "8x8"],
-            "nan",
-        ),
-        (
-            vec!["conv", file, "--tensor", "fc", "--input", "8x8"],
-            "wrong rank",
-        ),
-        (
-            vec!["conv", file, "--tensor", "nope", "--input", "8x8"],
-            "nope",
-        ),
+        ("nan", &["--input", "8x8"], "nan"),
+        ("fc", &["--input", "8x8"], "wrong rank"),
+        ("nope", &["--input", "8x8"], "nope"),
     ];
+    let cases = cases.map(|(tensor, options, needle)| {
+        let mut args = vec!["conv", file, "--tensor", tensor];
+        args.extend_from_slice(options);
+        (args, needle)
+    });
     for (args, needle) in cases {
         let out = run(&args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
