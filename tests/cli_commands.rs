@@ -49,7 +49,11 @@ fn s(path: &Path) -> &str {
 }
 
 /// `.npy` bytes written by npyz (the data given in the file's own order).
-fn npyz_f64(shape: &[usize], fortran: bool, file_order: &[f64]) -> Vec<u8> {
+fn npyz_bytes<T: npyz::AutoSerialize>(
+    shape: &[usize],
+    fortran: bool,
+    file_order: Vec<T>,
+) -> Vec<u8> {
     use npyz::WriterBuilder;
     let mut buf = Vec::new();
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
@@ -65,30 +69,21 @@ fn npyz_f64(shape: &[usize], fortran: bool, file_order: &[f64]) -> Vec<u8> {
         .writer(&mut buf)
         .begin_nd()
         .unwrap();
-    w.extend(file_order.iter().copied()).unwrap();
+    w.extend(file_order).unwrap();
     w.finish().unwrap();
     buf
 }
 
+fn npyz_f64(shape: &[usize], fortran: bool, file_order: &[f64]) -> Vec<u8> {
+    npyz_bytes(shape, fortran, file_order.to_vec())
+}
+
 fn npyz_f32(shape: &[usize], fortran: bool, file_order: &[f64]) -> Vec<u8> {
-    use npyz::WriterBuilder;
-    let mut buf = Vec::new();
-    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let order = if fortran {
-        npyz::Order::Fortran
-    } else {
-        npyz::Order::C
-    };
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&shape)
-        .order(order)
-        .writer(&mut buf)
-        .begin_nd()
-        .unwrap();
-    w.extend(file_order.iter().map(|&v| v as f32)).unwrap();
-    w.finish().unwrap();
-    buf
+    npyz_bytes(
+        shape,
+        fortran,
+        file_order.iter().map(|&v| v as f32).collect(),
+    )
 }
 
 /// Column-major copy of a row-major rows×cols matrix.
