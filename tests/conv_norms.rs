@@ -8,9 +8,11 @@ mod common;
 use common::conv as conv_common;
 use conv_common::*;
 
+use lipcert::certify::hermitian_upper::HermitianWithError;
 use lipcert::conv::{
-    circular_embedding_bound, conv_sigma, dense_enclosure, explicit_matrix, BlockSpectrum, Conv2d,
-    Conv2dGeometry, ConvOptions, EmbeddingPlan, Kernel, PaddingMode,
+    block_gram, circular_embedding_bound, circular_embedding_bound_with, conv_sigma,
+    dense_enclosure, explicit_matrix, BlockSpectrum, Conv2d, Conv2dGeometry, ConvOptions,
+    EmbeddingPlan, Kernel, PaddingMode, SymbolGram, SymbolRoute,
 };
 use lipcert::rounding;
 use lipcert::LinearOperator;
@@ -74,6 +76,52 @@ fn block_singular_values(k: &Kernel, g: &Conv2dGeometry) -> Vec<f64> {
     out
 }
 
+/// The two ways of forming the per-frequency Gram matrices.
+const ROUTES: [SymbolRoute; 2] = [SymbolRoute::Autocorrelation, SymbolRoute::Samples];
+
+/// Both symbol routes give every frequency's Gram matrix within their radius
+/// of the Gram of the directly filled block (an independent computation with
+/// its own radius), over random geometries with stride, dilation, groups and
+/// every padding mode.
+#[test]
+fn symbol_routes_agree_with_the_direct_block_gram() {
+    runner(60, 9)
+        .run(&(geometry_strategy(400), any::<u64>()), |(g, seed)| {
+            let k = random_kernel(&g, seed);
+            let plan = EmbeddingPlan::new(&g);
+            let spec = BlockSpectrum::new(&k, g.groups, &plan);
+            let mut z = faer::Mat::<f64>::zeros(0, 0);
+            let mut got = HermitianWithError::zeros(0);
+            for route in ROUTES {
+                for grp in 0..spec.groups() {
+                    let sym = SymbolGram::with_route(&spec, grp, route);
+                    for w in spec.frequencies() {
+                        spec.fill(grp, w, &mut z);
+                        let direct = block_gram(z.as_ref());
+                        sym.evaluate(&spec, w, &mut got);
+                        let tol = sym.radius() + direct.radius;
+                        for j in 0..sym.dim() {
+                            for i in j..sym.dim() {
+                                let dr = (got.re[(i, j)] - direct.re[(i, j)]).abs();
+                                let di = if i > j {
+                                    (got.im[(i, j)] - direct.im[(i, j)]).abs()
+                                } else {
+                                    0.0
+                                };
+                                prop_assert!(
+                                    dr <= tol && di <= tol,
+                                    "{route:?} ω = {w:?} ({i}, {j}): {dr:e} {di:e} > {tol:e}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 #[test]
 fn circular_spectrum_equals_explicit_svd() {
     let strat =
@@ -121,15 +169,17 @@ fn every_enclosure_contains_the_independently_certified_sigma() {
             // nalgebra's SVD (independent implementation) agrees with the dense certificate.
             let s = svd_values(&ex.matrix.to_nalgebra())[0];
             prop_assert!(s <= dense.upper() * (1.0 + 1e-12) && s >= dense.lower() * (1.0 - 1e-12));
-            let emb = circular_embedding_bound(&k, &g).unwrap();
-            prop_assert!(
-                emb.upper >= dense.lower(),
-                "embedding upper {} < σ ≥ {}",
-                emb.upper,
-                dense.lower()
-            );
-            if emb.exact {
-                prop_assert!(emb.upper <= dense.upper() * (1.0 + 1e-7) + 1e-12);
+            for route in ROUTES {
+                let emb = circular_embedding_bound_with(&k, &g, route).unwrap();
+                prop_assert!(
+                    emb.upper >= dense.lower(),
+                    "{route:?}: embedding upper {} < σ ≥ {}",
+                    emb.upper,
+                    dense.lower()
+                );
+                if emb.exact {
+                    prop_assert!(emb.upper <= dense.upper() * (1.0 + 1e-7) + 1e-12);
+                }
             }
             let r = conv_sigma(&k, &g, &no_dense()).unwrap();
             prop_assert!(
@@ -166,6 +216,10 @@ fn zero_padding_sigma_is_below_the_circular_embedding_bound() {
             let s = svd_values(&ex.matrix.to_nalgebra())[0];
             let emb = circular_embedding_bound(&k, &g).unwrap();
             prop_assert!(s <= emb.upper * (1.0 + 1e-12));
+            for route in ROUTES {
+                let other = circular_embedding_bound_with(&k, &g, route).unwrap();
+                prop_assert!(s <= other.upper * (1.0 + 1e-12), "{route:?}");
+            }
             // The bound is the σ of an explicit circular convolution on the embedding grid.
             let (n1, n2) = (
                 emb.plan.rows.modulus * emb.plan.rows.stride,
@@ -413,6 +467,23 @@ fn extreme_magnitudes_scale_or_fail_cleanly() {
             (r.lower() / c - r0.lower()).abs() <= 1e-6 * r0.lower(),
             "{r} vs {r0}"
         );
+    }
+    // Subnormal entries beside normal ones (underflow in every product), and
+    // a huge range that the power-of-two scaling cannot move exactly: both
+    // routes give a bound above the explicit σ or refuse.
+    for (scale, tiny) in [(1.0, 5e-324), (2f64.powi(500), 5e-324), (1e-300, 1e-310)] {
+        let mut vals: Vec<f64> = base.values().iter().map(|v| v * scale).collect();
+        vals[0] = tiny;
+        vals[7] = -tiny;
+        let k = Kernel::from_f64(2, 2, 3, 3, vals).unwrap();
+        let ex = explicit_matrix(&k, &g).unwrap();
+        let s = svd_values(&ex.matrix.to_nalgebra())[0];
+        for route in ROUTES {
+            match circular_embedding_bound_with(&k, &g, route) {
+                Ok(b) => assert!(s <= b.upper * (1.0 + 1e-12), "{route:?}: {s} > {}", b.upper),
+                Err(e) => assert!(scale > 1.0, "{route:?} refused a representable case: {e}"),
+            }
+        }
     }
     let zero = Kernel::from_f64(2, 2, 3, 3, vec![0.0; 36]).unwrap();
     let z = conv_sigma(&zero, &g, &ConvOptions::default()).unwrap();

@@ -7,15 +7,16 @@
 //! `zero_pad_compression` for the compression argument) and the blocks of
 //! [`BlockSpectrum`] (Sedghi et al. 2019; groups: Conv.v `grouped_norm_max`).
 //! Every block is certified through its Gram matrix G(ω) = B(ω)ᴴB(ω),
-//! evaluated from the kernel's autocorrelation with one rigorous radius
-//! ([`SymbolGram`], which assumes `sin`/`cos` within 4 ulp), by a complex
+//! evaluated from the kernel's autocorrelation or from samples on a coarse
+//! frequency grid with one rigorous radius ([`SymbolGram`], which assumes
+//! `sin`/`cos` within 4 ulp), by a complex
 //! Cholesky certificate of s²I − G(ω) ([`certify_hermitian_upper`]).
 
 use super::circular_spectrum::BlockSpectrum;
 use super::embedding::EmbeddingPlan;
 use super::geometry::Conv2dGeometry;
 use super::kernel::Kernel;
-use super::symbol_gram::SymbolGram;
+use super::symbol_gram::{SymbolGram, SymbolRoute};
 use crate::certify::hermitian_upper::{
     certify_hermitian_upper, HermitianWithError, HermitianWorkspace,
 };
@@ -87,6 +88,17 @@ pub fn circular_embedding_bound(
     kernel: &Kernel,
     geometry: &Conv2dGeometry,
 ) -> Result<EmbeddingBound> {
+    circular_embedding_bound_with(kernel, geometry, SymbolRoute::Cheapest)
+}
+
+/// [`circular_embedding_bound`] with the per-frequency Gram matrices formed
+/// by `route` (both routes are rigorous; the default picks the cheaper one,
+/// the others exist for cross-checks).
+pub fn circular_embedding_bound_with(
+    kernel: &Kernel,
+    geometry: &Conv2dGeometry,
+    route: SymbolRoute,
+) -> Result<EmbeddingBound> {
     kernel.check_matches(geometry)?;
     let plan = EmbeddingPlan::new(geometry);
     let max_abs = kernel.max_abs();
@@ -109,7 +121,7 @@ pub fn circular_embedding_bound(
     let spec = BlockSpectrum::new(&scaled, geometry.groups, &plan);
     let freqs = spec.frequencies();
     let symbols: Vec<SymbolGram> = (0..spec.groups())
-        .map(|g| SymbolGram::new(&spec, g))
+        .map(|g| SymbolGram::with_route(&spec, g, route))
         .collect();
     // Pass 1: rank the blocks by ‖B(ω)‖_F² = tr G(ω) (a cheap proxy for σ²).
     let mut est: Vec<(f64, usize, (usize, usize))> =

@@ -24,6 +24,7 @@ use super::embedding::EmbeddingPlan;
 use super::kernel::Kernel;
 use crate::columns::column_mut;
 use crate::rounding;
+use crate::simd::multiversion;
 use faer::Mat;
 
 /// The blocks B_g(ω) of a kernel under an embedding plan.
@@ -38,6 +39,7 @@ pub struct BlockSpectrum {
     m2: usize,
     taps_h: Vec<(usize, usize)>,
     taps_w: Vec<(usize, usize)>,
+    unwrapped: [Vec<usize>; 2],
     residues_h: Vec<Option<usize>>,
     residues_w: Vec<Option<usize>>,
     n_res_h: usize,
@@ -78,8 +80,7 @@ pub struct Tap<'a> {
 ///
 /// Proof: proofs/theories/FloatDot.v, `dot_error_bound`
 pub fn twiddle_product_error() -> f64 {
-    let u = rounding::mul_up(4.0, f64::EPSILON); // 4·2⁻⁵²
-    let d1 = rounding::add_up(u, rounding::mul_up(7.0, rounding::gamma(3)));
+    let d1 = twiddle_error();
     let sqrt2 = rounding::sqrt_up(2.0);
     let dt = rounding::mul_up(sqrt2, d1);
     let one_dt = rounding::add_up(1.0, dt);
@@ -92,11 +93,33 @@ pub fn twiddle_product_error() -> f64 {
     )
 }
 
+/// δ₁ ≥ |c̃ − cos θ| and |s̃ − sin θ| for the components of every table
+/// twiddle of [`twiddles`] (θ = 2πj/M, j < M): 4·2⁻⁵² + 7γ₃ under the libm
+/// assumption of [`twiddle_product_error`].
+pub(super) fn twiddle_error() -> f64 {
+    let u = rounding::mul_up(4.0, f64::EPSILON); // 4·2⁻⁵²
+    rounding::add_up(u, rounding::mul_up(7.0, rounding::gamma(3)))
+}
+
 /// The product of two axis twiddles as [`BlockSpectrum::phase`] forms it
 /// (each component a 2-term dot product; see [`twiddle_product_error`]).
 #[inline]
 pub fn phase_product(t1: (f64, f64), t2: (f64, f64)) -> (f64, f64) {
     (t1.0 * t2.0 - t1.1 * t2.1, t1.0 * t2.1 + t1.1 * t2.0)
+}
+
+multiversion! {
+    /// re += k·p.0, im += k·p.1 elementwise (one product and one addition per
+    /// entry).
+    fn accumulate_phase = accumulate_phase_body(re: &mut [f64], im: &mut [f64], k: &[f64], p: (f64, f64))
+}
+
+#[inline(always)]
+fn accumulate_phase_body(re: &mut [f64], im: &mut [f64], k: &[f64], p: (f64, f64)) {
+    for ((re, im), &kv) in re.iter_mut().zip(im.iter_mut()).zip(k) {
+        *re += kv * p.0;
+        *im += kv * p.1;
+    }
 }
 
 /// a·b mod m without overflow (u64 when the product fits, else u128).
@@ -108,8 +131,9 @@ fn mul_mod(a: usize, b: usize, m: usize) -> usize {
     }
 }
 
-/// e^{−2πij/M} for j = 0..M, computed as (cos t, −sin t) with t = fl(fl(2π·j)/M).
-fn twiddles(m: usize) -> Vec<(f64, f64)> {
+/// e^{−2πij/M} for j = 0..M, computed as (cos t, −sin t) with t = fl(fl(2π·j)/M)
+/// (each component within δ₁ of [`twiddle_product_error`]).
+pub(super) fn twiddles(m: usize) -> Vec<(f64, f64)> {
     (0..m)
         .map(|j| {
             let t = std::f64::consts::TAU * j as f64 / m as f64;
@@ -118,10 +142,16 @@ fn twiddles(m: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn axis_taps(
-    plan: &super::embedding::AxisPlan,
-) -> (Vec<(usize, usize)>, Vec<Option<usize>>, usize) {
+/// The taps of one axis as (q mod M, residue index), the residue indices of
+/// the residues, their count, and the unwrapped quotients shifted to start
+/// at 0 (q − min q).
+type AxisTaps = (Vec<(usize, usize)>, Vec<Option<usize>>, usize, Vec<usize>);
+
+fn axis_taps(plan: &super::embedding::AxisPlan) -> AxisTaps {
     let m = plan.modulus as i128;
+    let quotients: Vec<isize> = (0..plan.kernel).map(|a| plan.tap(a).0).collect();
+    let q_min = quotients.iter().copied().min().unwrap_or(0);
+    let unwrapped = quotients.iter().map(|&q| (q - q_min) as usize).collect();
     let raw: Vec<(usize, usize)> = (0..plan.kernel)
         .map(|a| {
             let (q, r) = plan.tap(a);
@@ -140,7 +170,7 @@ fn axis_taps(
         .into_iter()
         .map(|(q, r)| (q, residues[r].unwrap()))
         .collect();
-    (taps, residues, n)
+    (taps, residues, n, unwrapped)
 }
 
 impl BlockSpectrum {
@@ -149,8 +179,8 @@ impl BlockSpectrum {
     pub fn new(kernel: &Kernel, groups: usize, plan: &EmbeddingPlan) -> Self {
         let (c_out, cg, kh, kw) = kernel.shape();
         let og = c_out / groups;
-        let (taps_h, residues_h, n_res_h) = axis_taps(&plan.rows);
-        let (taps_w, residues_w, n_res_w) = axis_taps(&plan.cols);
+        let (taps_h, residues_h, n_res_h, unwrapped_h) = axis_taps(&plan.rows);
+        let (taps_w, residues_w, n_res_w, unwrapped_w) = axis_taps(&plan.cols);
         let constant =
             taps_h.iter().all(|t| t.0 == taps_h[0].0) && taps_w.iter().all(|t| t.0 == taps_w[0].0);
         // by_tap[g][a][b][c][o] from the kernel's row-major [o][c][a][b], in
@@ -192,6 +222,7 @@ impl BlockSpectrum {
             tw_w: twiddles(plan.cols.modulus),
             taps_h,
             taps_w,
+            unwrapped: [unwrapped_h, unwrapped_w],
             residues_h,
             residues_w,
             n_res_h,
@@ -246,27 +277,49 @@ impl BlockSpectrum {
     /// Writes the computed block B̃_g(ω) as the stacked real matrix
     /// [Re B̃; Im B̃] (2·rows × cols) into `z` (resized as needed).
     pub fn fill(&self, g: usize, w: (usize, usize), z: &mut Mat<f64>) {
+        self.fill_with(
+            g,
+            |a, b| self.phase(w, (self.taps_h[a].0, self.taps_w[b].0)),
+            z,
+        );
+    }
+
+    /// Writes Σ_t K_t·phase(a_t, b_t) (each tap's slice placed in its column
+    /// block, times the phase of its kernel position (a, b)) as the stacked
+    /// real matrix [Re; Im] into `z`: per entry, the products accumulated in
+    /// tap order onto 0 (a sum of at most [`BlockSpectrum::max_taps_per_block`]
+    /// terms). [`BlockSpectrum::fill`] is the phase e^{−2πi(ω₁q₁/M₁ + ω₂q₂/M₂)}.
+    pub fn fill_with(
+        &self,
+        g: usize,
+        phase: impl Fn(usize, usize) -> (f64, f64),
+        z: &mut Mat<f64>,
+    ) {
         let (og, cg) = (self.og, self.cg);
         z.resize_with(2 * og, self.block_cols(), |_, _| 0.0);
         z.fill(0.0);
         for a in 0..self.kh {
-            let (qa, ra) = self.taps_h[a];
+            let ra = self.taps_h[a].1;
             for b in 0..self.kw {
-                let (qb, rb) = self.taps_w[b];
-                let (pr, pi) = self.phase(w, (qa, qb));
+                let rb = self.taps_w[b].1;
+                let p = phase(a, b);
                 let col0 = (ra * self.n_res_w + rb) * cg;
                 for c in 0..cg {
                     let start = (((g * self.kh + a) * self.kw + b) * cg + c) * og;
                     let k = &self.by_tap[start..start + og];
-                    let col = column_mut(z.col_mut(col0 + c));
-                    let (re, im) = col.split_at_mut(og);
-                    for ((re, im), &kv) in re.iter_mut().zip(im.iter_mut()).zip(k) {
-                        *re += kv * pr;
-                        *im += kv * pi;
-                    }
+                    let (re, im) = column_mut(z.col_mut(col0 + c)).split_at_mut(og);
+                    accumulate_phase(re, im, k, p);
                 }
             }
         }
+    }
+
+    /// The unwrapped polyphase quotient of every kernel index along `axis`
+    /// (0: rows, 1: columns), shifted so the smallest is 0: B(ω) is the
+    /// trigonometric polynomial Σ_t K_t·e^{−i(θ₁q₁ + θ₂q₂)} at θ = 2πω/M (up
+    /// to a unimodular factor), of degree max q along each axis.
+    pub fn unwrapped_positions(&self, axis: usize) -> &[usize] {
+        &self.unwrapped[axis]
     }
 
     /// The taps of group g: position (q_a, q_b) in ℤ_{M₁} × ℤ_{M₂}, column

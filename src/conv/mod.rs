@@ -31,9 +31,10 @@ mod operator;
 mod padding;
 mod reshaped;
 mod symbol_gram;
+mod symbol_samples;
 
 pub use block_gram::block_gram;
-pub use bounds::{circular_embedding_bound, EmbeddingBound};
+pub use bounds::{circular_embedding_bound, circular_embedding_bound_with, EmbeddingBound};
 pub use circular_spectrum::{twiddle_product_error, BlockSpectrum, Tap};
 pub use dense_bound::dense_enclosure;
 pub use embedding::{AxisPlan, EmbeddingPlan};
@@ -43,7 +44,7 @@ pub use kernel::Kernel;
 pub use operator::Conv2d;
 pub use padding::{AxisPadding, PaddingMap};
 pub use reshaped::reshaped_norm;
-pub use symbol_gram::SymbolGram;
+pub use symbol_gram::{SymbolGram, SymbolRoute};
 
 use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};

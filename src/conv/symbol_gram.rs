@@ -1,6 +1,8 @@
 //! The Gram matrices G_g(ω) = B_g(ω)ᴴB_g(ω) of all frequency blocks of a
-//! [`BlockSpectrum`] at once, from the kernel's autocorrelation, with one
-//! rigorous error radius.
+//! [`BlockSpectrum`] at once, as weighted sums of a few real matrices with one
+//! rigorous error radius: from the kernel's autocorrelation (this module) or
+//! from samples on a coarse grid ([`super::symbol_samples`], cheaper for
+//! kernels with many taps), whichever costs less.
 //!
 //! # The formula
 //! With the taps of [`BlockSpectrum::taps`], B(ω) = Σ_t T_t·e^{−iω·p_t}
@@ -47,6 +49,7 @@
 //! Proof: proofs/theories/Norms.v, `spectral_le_frobenius`
 
 use super::circular_spectrum::{phase_product, twiddle_product_error, BlockSpectrum};
+use super::symbol_samples::{sampled, sampled_cost, sampled_terms, SampleWeights};
 use crate::certify::hermitian_upper::HermitianWithError;
 use crate::columns::column_mut;
 use crate::rounding::{self, ETA};
@@ -90,9 +93,10 @@ fn classify(d: (usize, usize), m: (usize, usize)) -> Class {
     }
 }
 
-/// The autocorrelation coefficients of one group and the error radius of
-/// every G̃(ω) evaluated from them. Coefficients are stored as packed lower
-/// triangles (column j holds rows j..n), one after the other.
+/// The coefficients of one group's symbol (autocorrelation terms or coarse
+/// samples) and the error radius of every G̃(ω) evaluated from them.
+/// Coefficients are stored as packed lower triangles (column j holds rows
+/// j..n), one after the other.
 pub struct SymbolGram {
     n: usize,
     /// True when G = BᴴB (columns side), false when G = BBᴴ.
@@ -106,16 +110,46 @@ pub struct SymbolGram {
     /// (all coefficients of one entry together), so each entry is one dot
     /// product.
     entry_major: bool,
+    /// What the coefficients are and how they are weighted at ω.
+    basis: Basis,
+    /// Trace of each real-part coefficient, in the same order.
+    traces: Vec<f64>,
+    radius: f64,
+}
+
+/// The two representations of G(ω) as a weighted sum of real matrices.
+enum Basis {
+    /// The autocorrelation coefficients C(d), S(d), A(d) (module doc).
+    Fourier(FourierWeights),
+    /// Samples G(θ_ν) on a coarse grid ([`super::symbol_samples`]).
+    Samples(SampleWeights),
+}
+
+/// The phases of the autocorrelation terms.
+struct FourierWeights {
     selfs: Vec<(usize, usize)>,
     /// For each d ∈ H, the indices of d₁ and d₂ in the axis tables.
     halves: Vec<(usize, usize)>,
     /// Axis twiddles e^{−2πi·ω₁d₁/M₁} for every ω₁ and every distinct d₁
     /// of H (row ω₁), and the same for axis 2.
     axis_tables: [(usize, Vec<(f64, f64)>); 2],
-    /// Trace of each real-part coefficient, in the same order.
-    traces: Vec<f64>,
-    radius: f64,
 }
+
+/// How [`SymbolGram`] obtains its coefficients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolRoute {
+    /// From the kernel's autocorrelation (one product per tap pair).
+    Autocorrelation,
+    /// From samples on a coarse frequency grid (one complex Gram per node;
+    /// [`super::symbol_samples`]).
+    Samples,
+    /// Whichever costs fewer estimated operations.
+    Cheapest,
+}
+
+/// Relative cost of one multiply-add of the (memory-bound) evaluation sweep
+/// against one of a matrix product, for choosing the route.
+const SWEEP_COST: f64 = 8.0;
 
 /// Offset of column j in a packed lower triangle of order n.
 fn packed_offset(n: usize, j: usize) -> usize {
@@ -132,8 +166,44 @@ fn pack(n: usize, f: impl Fn(usize, usize) -> f64, out: &mut Vec<f64>) {
 }
 
 impl SymbolGram {
-    /// The coefficients for group `g` of `spec` (see the module doc).
+    /// The symbol of group `g` of `spec` by the cheaper route.
     pub fn new(spec: &BlockSpectrum, g: usize) -> Self {
+        Self::with_route(spec, g, SymbolRoute::Cheapest)
+    }
+
+    /// The symbol of group `g` of `spec` by `route`; both routes give G(ω)
+    /// within their (different) radii.
+    pub fn with_route(spec: &BlockSpectrum, g: usize, route: SymbolRoute) -> Self {
+        let samples = match route {
+            SymbolRoute::Autocorrelation => false,
+            SymbolRoute::Samples => true,
+            SymbolRoute::Cheapest => {
+                let n = spec.block_rows().min(spec.block_cols()) as f64;
+                let sweep = |terms: usize| {
+                    SWEEP_COST * spec.frequencies().len() as f64 * (2 * terms) as f64 * n * n / 2.0
+                };
+                let (auto_build, auto_terms) = autocorrelation_cost(spec, g);
+                sampled_cost(spec) + sweep(sampled_terms(spec)) < auto_build + sweep(auto_terms)
+            }
+        };
+        if samples {
+            let s = sampled(spec, g);
+            Self::assemble(
+                s.n,
+                s.column_side,
+                s.re_coef,
+                s.im_coef,
+                Basis::Samples(s.weights),
+                s.traces,
+                s.radius,
+            )
+        } else {
+            Self::from_autocorrelation(spec, g)
+        }
+    }
+
+    /// The coefficients C(d) for group `g` of `spec` (see the module doc).
+    fn from_autocorrelation(spec: &BlockSpectrum, g: usize) -> Self {
         let (m1, m2) = spec.moduli();
         let (og, cg, blocks) = (spec.block_rows(), spec.group_in(), spec.column_blocks());
         let use_rows = cg * blocks <= og;
@@ -311,7 +381,25 @@ impl SymbolGram {
                 .collect();
             axis_tables[axis] = (ds.len(), table);
         }
-        let halves = half_idx;
+        let basis = Basis::Fourier(FourierWeights {
+            selfs,
+            halves: half_idx,
+            axis_tables,
+        });
+        Self::assemble(n, use_rows, re_coef, im_coef, basis, traces, radius)
+    }
+
+    /// The symbol from its packed term-major coefficients (re-laid out
+    /// entry-major for tiny n).
+    fn assemble(
+        n: usize,
+        column_side: bool,
+        mut re_coef: Vec<f64>,
+        mut im_coef: Vec<f64>,
+        basis: Basis,
+        traces: Vec<f64>,
+        radius: f64,
+    ) -> Self {
         let size = n * (n + 1) / 2;
         let entry_major = size < ENTRY_MAJOR_BELOW;
         if entry_major {
@@ -320,13 +408,11 @@ impl SymbolGram {
         }
         Self {
             n,
-            column_side: use_rows,
+            column_side,
             entry_major,
-            axis_tables,
+            basis,
             re_coef,
             im_coef,
-            selfs,
-            halves,
             traces,
             radius,
         }
@@ -360,18 +446,10 @@ impl SymbolGram {
     /// [`phase_product`]s of table twiddles, the same numbers as
     /// [`BlockSpectrum::phase`].
     fn weights(&self, spec: &BlockSpectrum, w: (usize, usize)) -> (Vec<f64>, Vec<f64>) {
-        let m = spec.moduli();
-        let mut re_w = Vec::with_capacity(1 + self.selfs.len() + self.halves.len());
-        re_w.push(1.0);
-        re_w.extend(self.selfs.iter().map(|&d| self_sign(w, d, m)));
-        let mut im_w = Vec::with_capacity(self.halves.len());
-        let [(d1, t1), (d2, t2)] = &self.axis_tables;
-        for &(i1, i2) in &self.halves {
-            let (pr, pi) = phase_product(t1[w.0 * d1 + i1], t2[w.1 * d2 + i2]);
-            re_w.push(pr);
-            im_w.push(pi);
+        match &self.basis {
+            Basis::Fourier(f) => f.weights(spec, w),
+            Basis::Samples(s) => s.weights(w),
         }
-        (re_w, im_w)
     }
 
     /// Writes G̃(ω) (lower triangles) and the radius into `out`.
@@ -442,6 +520,58 @@ impl SymbolGram {
         out_a.im.diagonal_mut().fill(0.0);
         out_b.im.diagonal_mut().fill(0.0);
     }
+}
+
+impl FourierWeights {
+    /// See [`SymbolGram::weights`].
+    fn weights(&self, spec: &BlockSpectrum, w: (usize, usize)) -> (Vec<f64>, Vec<f64>) {
+        let m = spec.moduli();
+        let mut re_w = Vec::with_capacity(1 + self.selfs.len() + self.halves.len());
+        re_w.push(1.0);
+        re_w.extend(self.selfs.iter().map(|&d| self_sign(w, d, m)));
+        let mut im_w = Vec::with_capacity(self.halves.len());
+        let [(d1, t1), (d2, t2)] = &self.axis_tables;
+        for &(i1, i2) in &self.halves {
+            let (pr, pi) = phase_product(t1[w.0 * d1 + i1], t2[w.1 * d2 + i2]);
+            re_w.push(pr);
+            im_w.push(pi);
+        }
+        (re_w, im_w)
+    }
+}
+
+/// Multiply-adds of the autocorrelation products of group `g` (a full
+/// product per ordered tap pair kept, half of one for a tap with itself) and
+/// the number of real-part terms.
+fn autocorrelation_cost(spec: &BlockSpectrum, g: usize) -> (f64, usize) {
+    let (m1, m2) = spec.moduli();
+    let (og, cg) = (spec.block_rows(), spec.group_in());
+    let use_rows = spec.block_cols() <= og;
+    let (rows, width) = if use_rows { (og, cg) } else { (cg, og) };
+    let taps = spec.taps(g);
+    let mut classes = std::collections::HashSet::new();
+    classes.insert((0, 0));
+    let mut cost = 0.0;
+    for (i, t) in taps.iter().enumerate() {
+        for (j, t2) in taps.iter().enumerate() {
+            if !use_rows && t.block != t2.block {
+                continue;
+            }
+            let (p, p2) = if use_rows {
+                (t.pos, t2.pos)
+            } else {
+                (t2.pos, t.pos)
+            };
+            let d = ((p2.0 + m1 - p.0) % m1, (p2.1 + m2 - p.1) % m2);
+            if classify(d, (m1, m2)) == Class::Mirror {
+                continue;
+            }
+            classes.insert(d);
+            let full = (rows * width * width) as f64;
+            cost += if i == j { full / 2.0 } else { full };
+        }
+    }
+    (cost, classes.len())
 }
 
 /// Packed sizes below which coefficients are stored entry-major.
@@ -634,31 +764,33 @@ mod tests {
             let k = kernel(c_out, c_in, kh, kw, ci as u64 + 1);
             let plan = EmbeddingPlan::new(&geo);
             let spec = BlockSpectrum::new(&k, 1, &plan);
-            let sym = SymbolGram::new(&spec, 0);
-            let (m1, m2) = spec.moduli();
-            let mut z = Mat::<f64>::zeros(0, 0);
-            let mut got = HermitianWithError::zeros(0);
-            for w1 in 0..m1 {
-                for w2 in 0..m2 {
-                    spec.fill(0, (w1, w2), &mut z);
-                    let direct = block_gram(z.as_ref());
-                    let (re, im, radius) = (&direct.re, &direct.im, direct.radius);
-                    sym.evaluate(&spec, (w1, w2), &mut got);
-                    assert_eq!(re.nrows(), sym.dim(), "case {ci}");
-                    let tol = sym.radius() + radius;
-                    for j in 0..sym.dim() {
-                        for i in j..sym.dim() {
-                            let dr = (got.re[(i, j)] - re[(i, j)]).abs();
-                            let di = if i > j {
-                                (got.im[(i, j)] - im[(i, j)]).abs()
-                            } else {
-                                0.0
-                            };
-                            assert!(dr <= tol && di <= tol, "case {ci} ω = ({w1}, {w2}) entry ({i}, {j}): {dr:e} {di:e} > {tol:e}");
+            for route in [SymbolRoute::Autocorrelation, SymbolRoute::Samples] {
+                let sym = SymbolGram::with_route(&spec, 0, route);
+                let (m1, m2) = spec.moduli();
+                let mut z = Mat::<f64>::zeros(0, 0);
+                let mut got = HermitianWithError::zeros(0);
+                for w1 in 0..m1 {
+                    for w2 in 0..m2 {
+                        spec.fill(0, (w1, w2), &mut z);
+                        let direct = block_gram(z.as_ref());
+                        let (re, im, radius) = (&direct.re, &direct.im, direct.radius);
+                        sym.evaluate(&spec, (w1, w2), &mut got);
+                        assert_eq!(re.nrows(), sym.dim(), "case {ci} {route:?}");
+                        let tol = sym.radius() + radius;
+                        for j in 0..sym.dim() {
+                            for i in j..sym.dim() {
+                                let dr = (got.re[(i, j)] - re[(i, j)]).abs();
+                                let di = if i > j {
+                                    (got.im[(i, j)] - im[(i, j)]).abs()
+                                } else {
+                                    0.0
+                                };
+                                assert!(dr <= tol && di <= tol, "case {ci} {route:?} ω = ({w1}, {w2}) entry ({i}, {j}): {dr:e} {di:e} > {tol:e}");
+                            }
                         }
+                        let tr = sym.trace_estimate(&spec, (w1, w2));
+                        assert!((tr - got.trace()).abs() <= 1e-9 * (1.0 + tr.abs()));
                     }
-                    let tr = sym.trace_estimate(&spec, (w1, w2));
-                    assert!((tr - got.trace()).abs() <= 1e-9 * (1.0 + tr.abs()));
                 }
             }
         }
