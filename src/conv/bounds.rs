@@ -114,11 +114,10 @@ pub fn circular_embedding_bound_with(
         });
     }
     let e = rounding::exponent_of(max_abs);
-    let (scaled, e) = match kernel.scaled_pow2_exact(-e) {
-        Some(k) => (k, e),
-        None => (kernel.clone(), 0),
+    let (spec, e) = match BlockSpectrum::new_scaled(kernel, geometry.groups, &plan, -e) {
+        Some(spec) => (spec, e),
+        None => (BlockSpectrum::new(kernel, geometry.groups, &plan), 0),
     };
-    let spec = BlockSpectrum::new(&scaled, geometry.groups, &plan);
     let freqs = spec.frequencies();
     let symbols: Vec<SymbolGram> = (0..spec.groups())
         .map(|g| SymbolGram::with_route(&spec, g, route))

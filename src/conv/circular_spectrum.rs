@@ -177,6 +177,24 @@ impl BlockSpectrum {
     /// Prepares the blocks of `kernel` (shape-checked by the caller) for
     /// `groups` groups under `plan`.
     pub fn new(kernel: &Kernel, groups: usize, plan: &EmbeddingPlan) -> Self {
+        Self::new_scaled(kernel, groups, plan, 0).expect("scaling by 2⁰ is exact")
+    }
+
+    /// [`BlockSpectrum::new`] for the kernel times 2^k, or `None` when that
+    /// scaling is not exact for every entry (overflow, or bits lost to
+    /// underflow; proof: proofs/theories/FloatRounding.v, `scale_pow2_exact`).
+    /// The scaling is done while the kernel is regrouped (one pass over it).
+    pub fn new_scaled(
+        kernel: &Kernel,
+        groups: usize,
+        plan: &EmbeddingPlan,
+        k: i32,
+    ) -> Option<Self> {
+        let (up, down) = (rounding::scale_pow2(1.0, k), rounding::scale_pow2(1.0, -k));
+        if !(k.abs() <= 1000 && up.is_normal() && down.is_normal()) {
+            // Rare extreme ranges: scale entry by entry first.
+            return Self::new_scaled(&kernel.scaled_pow2_exact(k)?, groups, plan, 0);
+        }
         let (c_out, cg, kh, kw) = kernel.shape();
         let og = c_out / groups;
         let (taps_h, residues_h, n_res_h, unwrapped_h) = axis_taps(&plan.rows);
@@ -187,22 +205,48 @@ impl BlockSpectrum {
         // tiles of 16 outputs so both the reads (16 kernel rows) and the
         // writes (16 consecutive o) stay in cache.
         let mut by_tap = vec![0.0; c_out * cg * kh * kw];
+        let mut exact = true;
         let values = kernel.values();
-        let per_out = cg * kh * kw;
+        let taps = kh * kw;
+        let per_out = cg * taps;
         const TILE: usize = 16;
-        for o0 in (0..c_out).step_by(TILE) {
-            let o1 = (o0 + TILE).min(c_out);
-            for c in 0..cg {
-                for ab in 0..kh * kw {
-                    let (a, b) = (ab / kw, ab % kw);
-                    for o_all in o0..o1 {
-                        let (g, o) = (o_all / og, o_all % og);
-                        by_tap[((((g * kh + a) * kw + b) * cg + c) * og) + o] =
-                            values[o_all * per_out + c * kh * kw + ab];
+        for g in 0..groups {
+            for o0 in (0..og).step_by(TILE) {
+                let o1 = (o0 + TILE).min(og);
+                let src = &values[(g * og + o0) * per_out..(g * og + o1) * per_out];
+                for c in 0..cg {
+                    for ab in 0..taps {
+                        // ((g·kh + a)·kw + b) = g·kh·kw + ab.
+                        let dst = (((g * taps + ab) * cg + c) * og) + o0;
+                        let from = c * taps + ab;
+                        // One multiplication by a normal power of two each
+                        // way: exact unless the result overflows or loses
+                        // bits to underflow, which the way back detects.
+                        for (o, d) in by_tap[dst..dst + (o1 - o0)].iter_mut().enumerate() {
+                            let v = src[o * per_out + from];
+                            let scaled = v * up;
+                            exact &= (scaled * down == v) & (scaled.abs() <= f64::MAX);
+                            *d = scaled;
+                        }
                     }
                 }
             }
         }
+        // Eight partial sums of squares (any order is covered by
+        // `sum_of_squares_up`).
+        let mut squares = [0.0f64; 8];
+        for chunk in by_tap.chunks(8) {
+            for (acc, &v) in squares.iter_mut().zip(chunk) {
+                *acc += v * v;
+            }
+        }
+        if !exact {
+            return None;
+        }
+        let frobenius = rounding::sqrt_up(rounding::sum_of_squares_up(
+            squares.iter().sum(),
+            by_tap.len(),
+        ));
         let count = |taps: &[(usize, usize)], n: usize| {
             (0..n)
                 .map(|r| taps.iter().filter(|t| t.1 == r).count())
@@ -210,7 +254,7 @@ impl BlockSpectrum {
                 .unwrap_or(1)
         };
         let max_taps = count(&taps_h, n_res_h) * count(&taps_w, n_res_w);
-        Self {
+        Some(Self {
             og,
             cg,
             kh,
@@ -230,8 +274,8 @@ impl BlockSpectrum {
             constant,
             by_tap,
             max_taps,
-            kernel_frobenius_up: kernel.frobenius_up(),
-        }
+            kernel_frobenius_up: frobenius,
+        })
     }
 
     /// Rows of every block (C_out/groups).
@@ -436,5 +480,51 @@ impl BlockSpectrum {
             }
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conv::{Conv2dGeometry, PaddingMode};
+
+    fn spectrum_parts(s: &BlockSpectrum) -> (Vec<u64>, u64) {
+        (
+            s.by_tap.iter().map(|v| v.to_bits()).collect(),
+            s.kernel_frobenius_up.to_bits(),
+        )
+    }
+
+    /// Scaling while regrouping gives bit for bit the spectrum of the
+    /// separately scaled kernel, and refuses exactly when that scaling is
+    /// not exact.
+    #[test]
+    fn scaled_regroup_equals_the_spectrum_of_the_scaled_kernel() {
+        let mut geo = Conv2dGeometry::new(6, 4, 3, 2, 5, 7);
+        geo.groups = 2;
+        geo.mode = PaddingMode::Circular;
+        let plan = EmbeddingPlan::new(&geo);
+        let vals: Vec<f64> = (0..6 * 2 * 3 * 2)
+            .map(|i| ((i * 37 % 23) as f64 - 11.0) / 7.0)
+            .collect();
+        let k = Kernel::from_f64(6, 2, 3, 2, vals.clone()).unwrap();
+        for shift in [-3, 0, 5, 900] {
+            let direct = BlockSpectrum::new(&k.scaled_pow2_exact(shift).unwrap(), 2, &plan);
+            let fused = BlockSpectrum::new_scaled(&k, 2, &plan, shift).unwrap();
+            assert_eq!(
+                spectrum_parts(&direct),
+                spectrum_parts(&fused),
+                "shift {shift}"
+            );
+        }
+        // Bits lost to underflow on the way down, overflow on the way up.
+        let mut tiny = vals.clone();
+        tiny[5] = 5e-324;
+        let kt = Kernel::from_f64(6, 2, 3, 2, tiny).unwrap();
+        assert!(kt.scaled_pow2_exact(-1).is_none());
+        assert!(BlockSpectrum::new_scaled(&kt, 2, &plan, -1).is_none());
+        assert!(BlockSpectrum::new_scaled(&kt, 2, &plan, 3).is_some());
+        assert!(BlockSpectrum::new_scaled(&k, 2, &plan, 1024).is_none());
+        assert!(BlockSpectrum::new_scaled(&k, 2, &plan, 1022).is_some());
     }
 }

@@ -150,13 +150,35 @@ impl Kernel {
 
     /// Largest absolute entry (exact).
     pub fn max_abs(&self) -> f64 {
-        self.values.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+        // Eight running maxima (the values are finite, so `>` is a total
+        // order and the loop vectorizes).
+        let mut lanes = [0.0f64; 8];
+        let chunks = self.values.chunks_exact(8);
+        let rest = chunks.remainder();
+        for chunk in chunks {
+            for (m, v) in lanes.iter_mut().zip(chunk) {
+                let a = v.abs();
+                *m = if a > *m { a } else { *m };
+            }
+        }
+        rest.iter()
+            .chain(&lanes)
+            .fold(0.0f64, |m, v| if v.abs() > m { v.abs() } else { m })
     }
 
     /// Upper bound on the Frobenius norm ‖K‖_F (= ‖R‖_F of the reshaped
     /// kernel), rounding accounted for ([`rounding::sum_of_squares_up`]).
     pub fn frobenius_up(&self) -> f64 {
-        let s: f64 = self.values.iter().map(|v| v * v).sum();
+        // Eight partial sums (any summation order is covered).
+        let mut lanes = [0.0f64; 8];
+        let chunks = self.values.chunks_exact(8);
+        let rest = chunks.remainder();
+        for chunk in chunks {
+            for (acc, v) in lanes.iter_mut().zip(chunk) {
+                *acc += v * v;
+            }
+        }
+        let s = rest.iter().map(|v| v * v).sum::<f64>() + lanes.iter().sum::<f64>();
         rounding::sqrt_up(rounding::sum_of_squares_up(s, self.values.len()))
     }
 
@@ -175,20 +197,24 @@ impl Kernel {
         // (exactly what `scale_pow2` does then), computed once.
         let (up, down) = (rounding::scale_pow2(1.0, k), rounding::scale_pow2(1.0, -k));
         let fast = k.abs() <= 1000 && up.is_normal() && down.is_normal();
-        let mut values = Vec::with_capacity(self.values.len());
-        for &v in &self.values {
-            let (s, back) = if fast {
-                let s = v * up;
-                (s, s * down)
-            } else {
+        let values: Vec<f64> = if fast {
+            // Branch-free, so it vectorizes; checked once at the end.
+            let values: Vec<f64> = self.values.iter().map(|&v| v * up).collect();
+            let exact = values.iter().zip(&self.values).fold(true, |ok, (&s, &v)| {
+                ok & (s * down == v) & (s.abs() <= f64::MAX)
+            });
+            exact.then_some(values)?
+        } else {
+            let mut values = Vec::with_capacity(self.values.len());
+            for &v in &self.values {
                 let s = rounding::scale_pow2(v, k);
-                (s, rounding::scale_pow2(s, -k))
-            };
-            if !s.is_finite() || back != v {
-                return None;
+                if !s.is_finite() || rounding::scale_pow2(s, -k) != v {
+                    return None;
+                }
+                values.push(s);
             }
-            values.push(s);
-        }
+            values
+        };
         Some(Kernel {
             c_out: self.c_out,
             c_in_per_group: self.c_in_per_group,
