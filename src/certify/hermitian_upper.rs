@@ -6,7 +6,7 @@
 
 use super::hermitian_cholesky::hermitian_cholesky_in_place;
 use super::pd_upper::{rump_shift, PdFailure, MAX_CERTIFIED_DIM};
-use crate::columns::column;
+use crate::columns::{column, column_mut};
 use crate::rounding;
 use crate::simd::multiversion;
 use faer::{Mat, MatRef};
@@ -159,13 +159,15 @@ pub fn certify_hermitian_upper(
         if d.is_nan() || d < 0.0 {
             return Err(PdFailure::DiagonalTooLarge);
         }
-        work.re[(j, j)] = d;
-        work.im[(j, j)] = 0.0;
         trace = rounding::add_up(trace, d);
         max_diag = max_diag.max(d);
-        for i in j + 1..n {
-            work.re[(i, j)] = -gram.re[(i, j)];
-            work.im[(i, j)] = -gram.im[(i, j)];
+        for (src, dst, diag) in [(&gram.re, &mut work.re, d), (&gram.im, &mut work.im, 0.0)] {
+            let from = &column(src.col(j))[j + 1..];
+            let to = &mut column_mut(dst.col_mut(j))[j..];
+            to[0] = diag;
+            for (o, &v) in to[1..].iter_mut().zip(from) {
+                *o = -v;
+            }
         }
     }
     let c = rump_shift(2 * n, rounding::mul_up(2.0, trace), max_diag);

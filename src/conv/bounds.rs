@@ -36,6 +36,8 @@ const REFINE_ONE_FROM_DIM: usize = 256;
 const RANK_FROM_DIM: usize = 8;
 /// Lanczos steps for the blocks near the maximum.
 const REFINE_STEPS: usize = 40;
+/// Blocks evaluated per sweep over a symbol's coefficients.
+const SWEEP_BLOCKS: usize = 4;
 /// Relative slack above the best estimate at which all blocks are certified.
 const SLACK: f64 = 1e-9;
 
@@ -176,25 +178,21 @@ pub fn circular_embedding_bound_with(
     if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
-    // Two blocks of the same group per sweep over the coefficients.
-    let mut second = HermitianWithError::zeros(0);
+    // Up to four blocks of the same group per sweep over the coefficients.
+    let mut batch = vec![HermitianWithError::zeros(0); SWEEP_BLOCKS];
     let mut i = 0;
     while i < est.len() {
-        let (_, g, w) = est[i];
-        let next = est.get(i + 1).filter(|e| e.1 == g).map(|e| e.2);
-        let pending: Vec<((usize, usize), &HermitianWithError)> = match next {
-            Some(w2) => {
-                symbols[g].evaluate_two(&spec, [w, w2], &mut gram, &mut second);
-                i += 2;
-                vec![(w, &gram), (w2, &second)]
-            }
-            None => {
-                symbols[g].evaluate(&spec, w, &mut gram);
-                i += 1;
-                vec![(w, &gram)]
-            }
-        };
-        for (w, block) in pending {
+        let g = est[i].1;
+        let ws: Vec<(usize, usize)> = est[i..]
+            .iter()
+            .take(SWEEP_BLOCKS)
+            .take_while(|e| e.1 == g)
+            .map(|e| e.2)
+            .collect();
+        i += ws.len();
+        let blocks = &mut batch[..ws.len()];
+        symbols[g].evaluate_many(&spec, &ws, blocks);
+        for (&w, block) in ws.iter().zip(blocks.iter()) {
             let sb = certify_gram(block, s, &mut work)?;
             if sb > s {
                 s = sb;

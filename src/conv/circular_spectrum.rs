@@ -109,16 +109,34 @@ pub fn phase_product(t1: (f64, f64), t2: (f64, f64)) -> (f64, f64) {
 }
 
 multiversion! {
-    /// re += k·p.0, im += k·p.1 elementwise (one product and one addition per
-    /// entry).
-    fn accumulate_phase = accumulate_phase_body(re: &mut [f64], im: &mut [f64], k: &[f64], p: (f64, f64))
+    /// re = Σ_t k_t·p_t.0 and im = Σ_t k_t·p_t.1 elementwise over the taps
+    /// `starts` (slice start in `by_tap`, phase), summed in the given order
+    /// (one product per term, one addition per term after the first).
+    fn fill_column = fill_column_body(re: &mut [f64], im: &mut [f64], by_tap: &[f64], starts: &[(usize, (f64, f64))])
 }
 
 #[inline(always)]
-fn accumulate_phase_body(re: &mut [f64], im: &mut [f64], k: &[f64], p: (f64, f64)) {
-    for ((re, im), &kv) in re.iter_mut().zip(im.iter_mut()).zip(k) {
-        *re += kv * p.0;
-        *im += kv * p.1;
+fn fill_column_body(
+    re: &mut [f64],
+    im: &mut [f64],
+    by_tap: &[f64],
+    starts: &[(usize, (f64, f64))],
+) {
+    let og = re.len();
+    let Some((&(s0, p0), rest)) = starts.split_first() else {
+        re.fill(0.0);
+        im.fill(0.0);
+        return;
+    };
+    for ((r, i), &kv) in re.iter_mut().zip(im.iter_mut()).zip(&by_tap[s0..s0 + og]) {
+        *r = kv * p0.0;
+        *i = kv * p0.1;
+    }
+    for &(s, p) in rest {
+        for ((r, i), &kv) in re.iter_mut().zip(im.iter_mut()).zip(&by_tap[s..s + og]) {
+            *r += kv * p.0;
+            *i += kv * p.1;
+        }
     }
 }
 
@@ -330,9 +348,8 @@ impl BlockSpectrum {
 
     /// Writes Σ_t K_t·phase(a_t, b_t) (each tap's slice placed in its column
     /// block, times the phase of its kernel position (a, b)) as the stacked
-    /// real matrix [Re; Im] into `z`: per entry, the products accumulated in
-    /// tap order onto 0 (a sum of at most [`BlockSpectrum::max_taps_per_block`]
-    /// terms). [`BlockSpectrum::fill`] is the phase e^{−2πi(ω₁q₁/M₁ + ω₂q₂/M₂)}.
+    /// real matrix [Re; Im] into `z`: per entry, the products summed in tap
+    /// order (a sum of at most [`BlockSpectrum::max_taps_per_block`] terms). [`BlockSpectrum::fill`] is the phase e^{−2πi(ω₁q₁/M₁ + ω₂q₂/M₂)}.
     pub fn fill_with(
         &self,
         g: usize,
@@ -341,19 +358,26 @@ impl BlockSpectrum {
     ) {
         let (og, cg) = (self.og, self.cg);
         z.resize_with(2 * og, self.block_cols(), |_, _| 0.0);
-        z.fill(0.0);
+        // Per column block, its taps in (a, b) order: the start of the tap's
+        // slice in `by_tap` (column c adds c·og) and its phase.
+        let mut per_block: Vec<Vec<(usize, (f64, f64))>> = vec![Vec::new(); self.column_blocks()];
         for a in 0..self.kh {
             let ra = self.taps_h[a].1;
             for b in 0..self.kw {
                 let rb = self.taps_w[b].1;
-                let p = phase(a, b);
-                let col0 = (ra * self.n_res_w + rb) * cg;
-                for c in 0..cg {
-                    let start = (((g * self.kh + a) * self.kw + b) * cg + c) * og;
-                    let k = &self.by_tap[start..start + og];
-                    let (re, im) = column_mut(z.col_mut(col0 + c)).split_at_mut(og);
-                    accumulate_phase(re, im, k, p);
-                }
+                let start = ((g * self.kh + a) * self.kw + b) * cg * og;
+                per_block[ra * self.n_res_w + rb].push((start, phase(a, b)));
+            }
+        }
+        // Column by column, so each column of z stays in cache while its taps
+        // stream by.
+        let mut starts = Vec::new();
+        for (block, taps) in per_block.iter().enumerate() {
+            for c in 0..cg {
+                starts.clear();
+                starts.extend(taps.iter().map(|&(s, p)| (s + c * og, p)));
+                let (re, im) = column_mut(z.col_mut(block * cg + c)).split_at_mut(og);
+                fill_column(re, im, &self.by_tap, &starts);
             }
         }
     }

@@ -483,42 +483,75 @@ impl SymbolGram {
         out.radius = self.radius;
     }
 
-    /// [`SymbolGram::evaluate`] at two frequencies in one sweep over the
-    /// coefficients (the evaluation is memory-bound for large blocks); the
-    /// same operations in the same order as two separate calls.
-    pub fn evaluate_two(
+    /// [`SymbolGram::evaluate`] at several frequencies (`outs[i]` for
+    /// `w[i]`), up to four per sweep over the coefficients (the evaluation is
+    /// memory-bound for large blocks); the same operations in the same order
+    /// as separate calls.
+    pub fn evaluate_many(
         &self,
         spec: &BlockSpectrum,
-        w: [(usize, usize); 2],
-        out_a: &mut HermitianWithError,
-        out_b: &mut HermitianWithError,
+        w: &[(usize, usize)],
+        outs: &mut [HermitianWithError],
     ) {
+        assert_eq!(w.len(), outs.len(), "one output per frequency");
         if self.entry_major {
-            self.evaluate(spec, w[0], out_a);
-            self.evaluate(spec, w[1], out_b);
+            for (&w, out) in w.iter().zip(outs.iter_mut()) {
+                self.evaluate(spec, w, out);
+            }
             return;
         }
-        let n = self.n;
-        self.prepare(out_a);
-        self.prepare(out_b);
-        let (re_a, im_a) = self.weights(spec, w[0]);
-        let (re_b, im_b) = self.weights(spec, w[1]);
-        weighted_sums_two(
-            n,
+        let (mut w, mut outs) = (w, outs);
+        while !w.is_empty() {
+            let take = match w.len() {
+                1 => 1,
+                2 | 3 => 2,
+                _ => 4,
+            };
+            let (now, later) = outs.split_at_mut(take);
+            match now {
+                [a] => self.evaluate(spec, w[0], a),
+                [a, b] => self.sweep(spec, [w[0], w[1]], [a, b], weighted_sums_2),
+                [a, b, c, d] => self.sweep(
+                    spec,
+                    [w[0], w[1], w[2], w[3]],
+                    [a, b, c, d],
+                    weighted_sums_4,
+                ),
+                _ => unreachable!("chunks of 1, 2 or 4"),
+            }
+            w = &w[take..];
+            outs = later;
+        }
+    }
+
+    /// One sweep over the coefficients for K frequencies, with the K-output
+    /// instance `kernel` of [`weighted_sums_body`].
+    fn sweep<const K: usize>(
+        &self,
+        spec: &BlockSpectrum,
+        w: [(usize, usize); K],
+        mut outs: [&mut HermitianWithError; K],
+        kernel: SweepKernel<K>,
+    ) {
+        for out in outs.iter_mut() {
+            self.prepare(out);
+        }
+        let weights = w.map(|w| self.weights(spec, w));
+        kernel(
+            self.n,
             &self.re_coef,
-            [&re_a, &re_b],
-            out_a.re.as_mut(),
-            out_b.re.as_mut(),
+            std::array::from_fn(|i| weights[i].0.as_slice()),
+            outs.each_mut().map(|o| o.re.as_mut()),
         );
-        weighted_sums_two(
-            n,
+        kernel(
+            self.n,
             &self.im_coef,
-            [&im_a, &im_b],
-            out_a.im.as_mut(),
-            out_b.im.as_mut(),
+            std::array::from_fn(|i| weights[i].1.as_slice()),
+            outs.each_mut().map(|o| o.im.as_mut()),
         );
-        out_a.im.diagonal_mut().fill(0.0);
-        out_b.im.diagonal_mut().fill(0.0);
+        for out in outs {
+            out.im.diagonal_mut().fill(0.0);
+        }
     }
 }
 
@@ -574,6 +607,10 @@ fn autocorrelation_cost(spec: &BlockSpectrum, g: usize) -> (f64, usize) {
     (cost, classes.len())
 }
 
+/// A K-output instance of [`weighted_sums_body`] (n, coefficients, weights,
+/// outputs).
+type SweepKernel<const K: usize> = fn(usize, &[f64], [&[f64]; K], [MatMut<'_, f64>; K]);
+
 /// Packed sizes below which coefficients are stored entry-major.
 const ENTRY_MAJOR_BELOW: usize = 64;
 
@@ -616,13 +653,12 @@ multiversion! {
 multiversion! {
     /// [`weighted_sums`] for two weight vectors in one sweep over `coef`
     /// (each output entry sees exactly the operations of the single version).
-    fn weighted_sums_two = weighted_sums_pair(
-        n: usize,
-        coef: &[f64],
-        weights: [&[f64]; 2],
-        out_a: MatMut<'_, f64>,
-        out_b: MatMut<'_, f64>,
-    )
+    fn weighted_sums_2 = weighted_sums_body_2(n: usize, coef: &[f64], weights: [&[f64]; 2], outs: [MatMut<'_, f64>; 2])
+}
+
+multiversion! {
+    /// [`weighted_sums`] for four weight vectors in one sweep over `coef`.
+    fn weighted_sums_4 = weighted_sums_body_4(n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [MatMut<'_, f64>; 4])
 }
 
 #[inline(always)]
@@ -631,14 +667,13 @@ fn weighted_sums_one(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f6
 }
 
 #[inline(always)]
-fn weighted_sums_pair(
-    n: usize,
-    coef: &[f64],
-    weights: [&[f64]; 2],
-    out_a: MatMut<'_, f64>,
-    out_b: MatMut<'_, f64>,
-) {
-    weighted_sums_body(n, coef, weights, [out_a, out_b]);
+fn weighted_sums_body_2(n: usize, coef: &[f64], weights: [&[f64]; 2], outs: [MatMut<'_, f64>; 2]) {
+    weighted_sums_body(n, coef, weights, outs);
+}
+
+#[inline(always)]
+fn weighted_sums_body_4(n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [MatMut<'_, f64>; 4]) {
+    weighted_sums_body(n, coef, weights, outs);
 }
 
 /// The sweep behind [`weighted_sums`] for K outputs: per column j and term
@@ -712,28 +747,32 @@ mod tests {
         Kernel::from_f64(c_out, c_in, kh, kw, vals).unwrap()
     }
 
-    /// The two-frequency sweep gives exactly the single evaluations.
+    /// Sweeps over several frequencies give exactly the single evaluations,
+    /// for both routes and every chunking (1, 2, 2 + 1, 4, 4 + 1).
     #[test]
-    fn evaluate_two_equals_two_evaluations_bit_for_bit() {
+    fn evaluate_many_equals_single_evaluations_bit_for_bit() {
         let mut geo = Conv2dGeometry::new(14, 12, 3, 3, 6, 7);
         geo.mode = PaddingMode::Circular;
         geo.padding = (1, 1, 1, 1);
         let k = kernel(14, 12, 3, 3, 11);
         let plan = EmbeddingPlan::new(&geo);
         let spec = BlockSpectrum::new(&k, 1, &plan);
-        let sym = SymbolGram::new(&spec, 0);
-        assert!(!sym.entry_major, "the test needs the swept layout");
-        let (mut a, mut b) = (HermitianWithError::zeros(0), HermitianWithError::zeros(0));
-        let (mut a1, mut b1) = (HermitianWithError::zeros(0), HermitianWithError::zeros(0));
-        for pair in [[(0, 0), (1, 2)], [(3, 1), (5, 6)]] {
-            sym.evaluate_two(&spec, pair, &mut a, &mut b);
-            sym.evaluate(&spec, pair[0], &mut a1);
-            sym.evaluate(&spec, pair[1], &mut b1);
-            for (x, y) in [(&a, &a1), (&b, &b1)] {
-                for j in 0..sym.dim() {
-                    for i in j..sym.dim() {
-                        assert_eq!(x.re[(i, j)].to_bits(), y.re[(i, j)].to_bits());
-                        assert_eq!(x.im[(i, j)].to_bits(), y.im[(i, j)].to_bits());
+        let freqs = [(0, 0), (1, 2), (3, 1), (5, 6), (2, 3)];
+        for route in [SymbolRoute::Autocorrelation, SymbolRoute::Samples] {
+            let sym = SymbolGram::with_route(&spec, 0, route);
+            assert!(!sym.entry_major, "the test needs the swept layout");
+            let mut single = HermitianWithError::zeros(0);
+            for count in 1..=freqs.len() {
+                let mut outs = vec![HermitianWithError::zeros(0); count];
+                sym.evaluate_many(&spec, &freqs[..count], &mut outs);
+                for (&w, x) in freqs.iter().zip(&outs) {
+                    sym.evaluate(&spec, w, &mut single);
+                    assert_eq!(x.radius, single.radius);
+                    for j in 0..sym.dim() {
+                        for i in j..sym.dim() {
+                            assert_eq!(x.re[(i, j)].to_bits(), single.re[(i, j)].to_bits());
+                            assert_eq!(x.im[(i, j)].to_bits(), single.im[(i, j)].to_bits());
+                        }
                     }
                 }
             }
