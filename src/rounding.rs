@@ -191,6 +191,20 @@ pub fn norm2_up(x: &[f64]) -> f64 {
     sqrt_up(sum_of_squares_up(s, n))
 }
 
+/// fl(Σ xᵢ²) in eight interleaved partial sums (so the loop vectorizes): one
+/// of the "any order" evaluations that [`sum_of_squares_up`] covers.
+pub fn sum_of_squares(x: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (acc, v) in lanes.iter_mut().zip(chunk) {
+            *acc += v * v;
+        }
+    }
+    rest.iter().map(|v| v * v).sum::<f64>() + lanes.iter().sum::<f64>()
+}
+
 /// Upper bound on an exact sum of `n` squares (or of `n` nonnegative
 /// products) whose floating-point value, summed in any order, is `computed`:
 /// Σ ≤ (computed + n·η)/(1 − γₙ).

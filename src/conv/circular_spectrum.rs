@@ -115,6 +115,12 @@ multiversion! {
     fn fill_column = fill_column_body(re: &mut [f64], im: &mut [f64], by_tap: &[f64], starts: &[(usize, (f64, f64))])
 }
 
+/// A tap's slice start in `by_tap` and its phase for each block being filled.
+type TapPhases = (usize, Vec<(f64, f64)>);
+
+/// Rows per register block of [`fill_column_body`].
+const FILL_LANES: usize = 16;
+
 #[inline(always)]
 fn fill_column_body(
     re: &mut [f64],
@@ -128,15 +134,34 @@ fn fill_column_body(
         im.fill(0.0);
         return;
     };
-    for ((r, i), &kv) in re.iter_mut().zip(im.iter_mut()).zip(&by_tap[s0..s0 + og]) {
-        *r = kv * p0.0;
-        *i = kv * p0.1;
-    }
-    for &(s, p) in rest {
-        for ((r, i), &kv) in re.iter_mut().zip(im.iter_mut()).zip(&by_tap[s..s + og]) {
-            *r += kv * p.0;
-            *i += kv * p.1;
+    // Blocks of rows with both partial sums in registers over all taps.
+    let blocks = og / FILL_LANES * FILL_LANES;
+    for i in (0..blocks).step_by(FILL_LANES) {
+        let at = |s: usize| -> &[f64; FILL_LANES] {
+            by_tap[s + i..s + i + FILL_LANES].try_into().unwrap()
+        };
+        let (mut r, mut m) = ([0.0f64; FILL_LANES], [0.0f64; FILL_LANES]);
+        for ((r, m), &k) in r.iter_mut().zip(m.iter_mut()).zip(at(s0)) {
+            *r = k * p0.0;
+            *m = k * p0.1;
         }
+        for &(s, p) in rest {
+            for ((r, m), &k) in r.iter_mut().zip(m.iter_mut()).zip(at(s)) {
+                *r += k * p.0;
+                *m += k * p.1;
+            }
+        }
+        re[i..i + FILL_LANES].copy_from_slice(&r);
+        im[i..i + FILL_LANES].copy_from_slice(&m);
+    }
+    for i in blocks..og {
+        let (mut r, mut m) = (by_tap[s0 + i] * p0.0, by_tap[s0 + i] * p0.1);
+        for &(s, p) in rest {
+            r += by_tap[s + i] * p.0;
+            m += by_tap[s + i] * p.1;
+        }
+        re[i] = r;
+        im[i] = m;
     }
 }
 
@@ -250,19 +275,11 @@ impl BlockSpectrum {
                 }
             }
         }
-        // Eight partial sums of squares (any order is covered by
-        // `sum_of_squares_up`).
-        let mut squares = [0.0f64; 8];
-        for chunk in by_tap.chunks(8) {
-            for (acc, &v) in squares.iter_mut().zip(chunk) {
-                *acc += v * v;
-            }
-        }
         if !exact {
             return None;
         }
         let frobenius = rounding::sqrt_up(rounding::sum_of_squares_up(
-            squares.iter().sum(),
+            rounding::sum_of_squares(&by_tap),
             by_tap.len(),
         ));
         let count = |taps: &[(usize, usize)], n: usize| {
@@ -356,28 +373,45 @@ impl BlockSpectrum {
         phase: impl Fn(usize, usize) -> (f64, f64),
         z: &mut Mat<f64>,
     ) {
+        self.fill_many(g, |_, a, b| phase(a, b), std::slice::from_mut(z));
+    }
+
+    /// [`BlockSpectrum::fill_with`] for several blocks in one pass over the
+    /// kernel: `zs[r]` gets the phases `phase(r, a, b)` (each block computed
+    /// exactly as by its own call).
+    pub fn fill_many(
+        &self,
+        g: usize,
+        phase: impl Fn(usize, usize, usize) -> (f64, f64),
+        zs: &mut [Mat<f64>],
+    ) {
         let (og, cg) = (self.og, self.cg);
-        z.resize_with(2 * og, self.block_cols(), |_, _| 0.0);
+        for z in zs.iter_mut() {
+            z.resize_with(2 * og, self.block_cols(), |_, _| 0.0);
+        }
         // Per column block, its taps in (a, b) order: the start of the tap's
-        // slice in `by_tap` (column c adds c·og) and its phase.
-        let mut per_block: Vec<Vec<(usize, (f64, f64))>> = vec![Vec::new(); self.column_blocks()];
+        // slice in `by_tap` (column c adds c·og) and its phase per block.
+        let mut per_block: Vec<Vec<TapPhases>> = vec![Vec::new(); self.column_blocks()];
         for a in 0..self.kh {
             let ra = self.taps_h[a].1;
             for b in 0..self.kw {
                 let rb = self.taps_w[b].1;
                 let start = ((g * self.kh + a) * self.kw + b) * cg * og;
-                per_block[ra * self.n_res_w + rb].push((start, phase(a, b)));
+                let phases = (0..zs.len()).map(|r| phase(r, a, b)).collect();
+                per_block[ra * self.n_res_w + rb].push((start, phases));
             }
         }
         // Column by column, so each column of z stays in cache while its taps
-        // stream by.
+        // stream by, and each kernel column is read once for all blocks.
         let mut starts = Vec::new();
         for (block, taps) in per_block.iter().enumerate() {
             for c in 0..cg {
-                starts.clear();
-                starts.extend(taps.iter().map(|&(s, p)| (s + c * og, p)));
-                let (re, im) = column_mut(z.col_mut(block * cg + c)).split_at_mut(og);
-                fill_column(re, im, &self.by_tap, &starts);
+                for (r, z) in zs.iter_mut().enumerate() {
+                    starts.clear();
+                    starts.extend(taps.iter().map(|(s, p)| (s + c * og, p[r])));
+                    let (re, im) = column_mut(z.col_mut(block * cg + c)).split_at_mut(og);
+                    fill_column(re, im, &self.by_tap, &starts);
+                }
             }
         }
     }

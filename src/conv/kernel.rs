@@ -169,16 +169,7 @@ impl Kernel {
     /// Upper bound on the Frobenius norm ‖K‖_F (= ‖R‖_F of the reshaped
     /// kernel), rounding accounted for ([`rounding::sum_of_squares_up`]).
     pub fn frobenius_up(&self) -> f64 {
-        // Eight partial sums (any summation order is covered).
-        let mut lanes = [0.0f64; 8];
-        let chunks = self.values.chunks_exact(8);
-        let rest = chunks.remainder();
-        for chunk in chunks {
-            for (acc, v) in lanes.iter_mut().zip(chunk) {
-                *acc += v * v;
-            }
-        }
-        let s = rest.iter().map(|v| v * v).sum::<f64>() + lanes.iter().sum::<f64>();
+        let s = rounding::sum_of_squares(&self.values);
         rounding::sqrt_up(rounding::sum_of_squares_up(s, self.values.len()))
     }
 

@@ -51,7 +51,7 @@
 use super::circular_spectrum::{phase_product, twiddle_product_error, BlockSpectrum};
 use super::symbol_samples::{sampled, sampled_cost, sampled_terms, SampleWeights};
 use crate::certify::hermitian_upper::HermitianWithError;
-use crate::columns::column_mut;
+use crate::columns::{column, column_mut};
 use crate::rounding::{self, ETA};
 use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
@@ -161,6 +161,18 @@ fn pack(n: usize, f: impl Fn(usize, usize) -> f64, out: &mut Vec<f64>) {
     for j in 0..n {
         for i in j..n {
             out.push(f(i, j));
+        }
+    }
+}
+
+/// Appends the packed lower triangle of `m` (column by column), with the
+/// diagonal set to 0 when `zero_diagonal`.
+pub(super) fn pack_lower(m: MatRef<'_, f64>, zero_diagonal: bool, out: &mut Vec<f64>) {
+    for j in 0..m.ncols() {
+        let start = out.len();
+        out.extend_from_slice(&column(m.col(j))[j..]);
+        if zero_diagonal {
+            out[start] = 0.0;
         }
     }
 }
@@ -306,7 +318,7 @@ impl SymbolGram {
         for (d, class, c) in coeffs {
             match class {
                 Class::Zero | Class::SelfConjugate => {
-                    pack(n, |i, j| c[(i, j)], &mut re_coef);
+                    pack_lower(c.as_ref(), false, &mut re_coef);
                     traces.push(trace(&c));
                     if class == Class::SelfConjugate {
                         selfs.push(d);
@@ -676,9 +688,14 @@ fn weighted_sums_body_4(n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [Mat
     weighted_sums_body(n, coef, weights, outs);
 }
 
-/// The sweep behind [`weighted_sums`] for K outputs: per column j and term
-/// k, the coefficients' column slice is read once and accumulated into every
-/// output (output r: fl(c·w_r[0]), then fl(· + c·w_r[k]) in ascending k).
+/// Rows per register block of [`weighted_sums_body`].
+const SWEEP_LANES: usize = 16;
+
+/// The sweep behind [`weighted_sums`] for K outputs: per column j and block
+/// of [`SWEEP_LANES`] rows, the K partial sums stay in registers while the
+/// terms stream by, so each coefficient is read once per sweep and each
+/// output written once (output r: fl(c·w_r[0]), then fl(· + c·w_r[k]) in
+/// ascending k).
 #[inline(always)]
 fn weighted_sums_body<const K: usize>(
     n: usize,
@@ -691,21 +708,46 @@ fn weighted_sums_body<const K: usize>(
     let mut outs = outs;
     for j in 0..n {
         let (off, len) = (packed_offset(n, j), n - j);
-        for k in 0..terms {
-            let c = &coef[k * size + off..k * size + off + len];
-            for (out, w) in outs.iter_mut().zip(&weights) {
-                let col = &mut column_mut(out.rb_mut().col_mut(j))[j..];
-                let wk = w[k];
-                if k == 0 {
-                    col.iter_mut().zip(c).for_each(|(r, &x)| *r = x * wk);
-                } else {
-                    col.iter_mut().zip(c).for_each(|(r, &x)| *r += x * wk);
+        let mut cols = outs
+            .each_mut()
+            .map(|out| &mut column_mut(out.rb_mut().col_mut(j))[j..]);
+        if terms == 0 {
+            cols.iter_mut().for_each(|c| c.fill(0.0));
+            continue;
+        }
+        let blocks = len / SWEEP_LANES * SWEEP_LANES;
+        for i in (0..blocks).step_by(SWEEP_LANES) {
+            let at = |k: usize| -> &[f64; SWEEP_LANES] {
+                let s = k * size + off + i;
+                coef[s..s + SWEEP_LANES].try_into().unwrap()
+            };
+            let mut acc = [[0.0f64; SWEEP_LANES]; K];
+            let c0 = at(0);
+            for (a, w) in acc.iter_mut().zip(&weights) {
+                for (x, &c) in a.iter_mut().zip(c0) {
+                    *x = c * w[0];
                 }
             }
+            for k in 1..terms {
+                let ck = at(k);
+                for (a, w) in acc.iter_mut().zip(&weights) {
+                    let wk = w[k];
+                    for (x, &c) in a.iter_mut().zip(ck) {
+                        *x += c * wk;
+                    }
+                }
+            }
+            for (col, a) in cols.iter_mut().zip(&acc) {
+                col[i..i + SWEEP_LANES].copy_from_slice(a);
+            }
         }
-        if terms == 0 {
-            for out in outs.iter_mut() {
-                column_mut(out.rb_mut().col_mut(j))[j..].fill(0.0);
+        for i in blocks..len {
+            for (col, w) in cols.iter_mut().zip(&weights) {
+                let mut x = coef[off + i] * w[0];
+                for (k, &wk) in w.iter().enumerate().skip(1) {
+                    x += coef[k * size + off + i] * wk;
+                }
+                col[i] = x;
             }
         }
     }

@@ -34,9 +34,10 @@
 //!   Lemma 3.1), and ‖a‖_F² ≤ L‖K‖_F² (Cauchy–Schwarz); hence
 //!   ‖B̃ − B‖_F ≤ e_F = √2(ε_B√L‖K‖_F + Lη√(entries)) and
 //!   ‖B̃ᴴB̃ − BᴴB‖ ≤ e_F(2‖B̃‖_F + e_F). The Gram of the computed block
-//!   (real part one product of inner length 2m, imaginary part fl(T − Tᵀ),
-//!   T = fl(XᵀY)) is within γ_{2m}·2‖B̃‖_F² + 4mnη of B̃ᴴB̃, as in
-//!   [`super::block_gram`]. ρ_ν is the sum; its entries are also bounded by
+//!   (real part one product of inner length 2m, imaginary part the lower
+//!   triangles of XᵀY and −YᵀX accumulated: every entry a sum of 2m
+//!   products in some order) is within γ_{2m}·2‖B̃‖_F² + 4mnη of B̃ᴴB̃, as
+//!   in [`super::block_gram`]. ρ_ν is the sum; its entries are also bounded by
 //!   the nonnegative M_ν = (1 + γ_{2m})|Ŝ|ᵀ|Ŝ| + 2mη (Ŝ the real embedding
 //!   of B̃), ‖M_ν‖ ≤ (1 + γ_{2m})·2‖B̃‖_F² + 4mnη.
 //! * **Propagation.** The exact sum Σ_ν w·G(θ_ν) = G(θ); replacing G(θ_ν) by
@@ -62,9 +63,9 @@
 use super::circular_spectrum::{
     phase_product, twiddle_error, twiddle_product_error, twiddles, BlockSpectrum,
 };
+use super::symbol_gram::pack_lower;
 use crate::columns::column;
 use crate::rounding::{self, ETA, UNIT_ROUNDOFF};
-use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, Par};
 
@@ -115,6 +116,9 @@ pub(super) struct Sampled {
     /// The radius of the module documentation.
     pub radius: f64,
 }
+
+/// Blocks filled per pass over the kernel.
+const FILL_NODES: usize = 4;
 
 /// Nodes per axis, Q_a = 2·(largest unwrapped quotient) + 1.
 fn node_counts(spec: &BlockSpectrum) -> [usize; 2] {
@@ -202,15 +206,6 @@ fn axis_weights(m: usize, q: usize) -> (Vec<f64>, f64, f64) {
     (table, lebesgue, eps)
 }
 
-/// Packed lower triangle (column j: rows j..n) of `f(i, j)` appended to `out`.
-fn pack(n: usize, f: impl Fn(usize, usize) -> f64, out: &mut Vec<f64>) {
-    for j in 0..n {
-        for i in j..n {
-            out.push(f(i, j));
-        }
-    }
-}
-
 /// The samples and radius for group `g` of `spec` (module documentation).
 pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
     let (m1, m2) = spec.moduli();
@@ -225,23 +220,30 @@ pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
     let mut re_coef = Vec::with_capacity(nodes.len() * size);
     let mut im_coef = Vec::with_capacity((nodes.len() - 1) * size);
     let mut traces = Vec::with_capacity(nodes.len());
-    let mut z = Mat::<f64>::zeros(0, 0);
+    let mut zs: Vec<Mat<f64>> = Vec::new();
     let mut re = Mat::<f64>::zeros(n, n);
     let mut t = Mat::<f64>::zeros(n, n);
     let mut fro_sq_max = 0.0f64;
-    for (k, &v) in nodes.iter().enumerate() {
-        spec.fill_with(
-            g,
-            |a, b| {
-                phase_product(
-                    tw[0][(v.0 * pos[0][a]) % q[0]],
-                    tw[1][(v.1 * pos[1][b]) % q[1]],
-                )
-            },
-            &mut z,
-        );
+    for k in 0..nodes.len() {
+        // Fill FILL_NODES blocks per pass over the kernel.
+        let slot = k % FILL_NODES;
+        if slot == 0 {
+            let batch = &nodes[k..(k + FILL_NODES).min(nodes.len())];
+            zs.resize_with(batch.len(), || Mat::zeros(0, 0));
+            spec.fill_many(
+                g,
+                |r, a, b| {
+                    phase_product(
+                        tw[0][(batch[r].0 * pos[0][a]) % q[0]],
+                        tw[1][(batch[r].1 * pos[1][b]) % q[1]],
+                    )
+                },
+                &mut zs,
+            );
+        }
+        let z = &zs[slot];
         let ss: f64 = (0..z.ncols())
-            .map(|j| column(z.col(j)).iter().map(|x| x * x).sum::<f64>())
+            .map(|j| rounding::sum_of_squares(column(z.col(j))))
             .sum();
         fro_sq_max = fro_sq_max.max(rounding::sum_of_squares_up(ss, z.nrows() * z.ncols()));
         let (x, y) = (z.subrows(0, og), z.subrows(og, og));
@@ -277,23 +279,26 @@ pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
                 Par::Seq,
             );
         }
-        pack(n, |i, j| re[(i, j)], &mut re_coef);
+        pack_lower(re.as_ref(), false, &mut re_coef);
         traces.push((0..n).map(|i| re[(i, i)]).sum());
         if k > 0 {
-            matmul(
-                t.as_mut(),
-                Accum::Replace,
-                xs.transpose(),
-                ys,
-                sign,
-                Par::Seq,
-            );
-            let tt = t.transpose().to_owned();
-            pack(
-                n,
-                |i, j| if i > j { t[(i, j)] - tt[(i, j)] } else { 0.0 },
-                &mut im_coef,
-            );
+            // Lower triangle of X'ᵀY' − Y'ᵀX' (2m products per entry).
+            for (a, b, alpha, accum) in
+                [(xs, ys, sign, Accum::Replace), (ys, xs, -sign, Accum::Add)]
+            {
+                triangular::matmul(
+                    t.as_mut(),
+                    BlockStructure::TriangularLower,
+                    accum,
+                    a.transpose(),
+                    BlockStructure::Rectangular,
+                    b,
+                    BlockStructure::Rectangular,
+                    alpha,
+                    Par::Seq,
+                );
+            }
+            pack_lower(t.as_ref(), true, &mut im_coef);
         }
     }
     let (t1, leb1, eps1) = axis_weights(m1, q[0]);
