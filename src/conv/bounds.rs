@@ -37,7 +37,7 @@ const RANK_FROM_DIM: usize = 8;
 /// Lanczos steps for the blocks near the maximum.
 const REFINE_STEPS: usize = 40;
 /// Blocks evaluated per sweep over a symbol's coefficients.
-const SWEEP_BLOCKS: usize = 4;
+const SWEEP_BLOCKS: usize = 8;
 /// Relative slack above the best estimate at which all blocks are certified.
 const SLACK: f64 = 1e-9;
 
@@ -178,7 +178,7 @@ pub fn circular_embedding_bound_with(
     if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
-    // Up to four blocks of the same group per sweep over the coefficients.
+    // Up to eight blocks of the same group per sweep over the coefficients.
     let mut batch = vec![HermitianWithError::zeros(0); SWEEP_BLOCKS];
     let mut i = 0;
     while i < est.len() {

@@ -496,7 +496,7 @@ impl SymbolGram {
     }
 
     /// [`SymbolGram::evaluate`] at several frequencies (`outs[i]` for
-    /// `w[i]`), up to four per sweep over the coefficients (the evaluation is
+    /// `w[i]`), up to eight per sweep over the coefficients (the evaluation is
     /// memory-bound for large blocks); the same operations in the same order
     /// as separate calls.
     pub fn evaluate_many(
@@ -517,7 +517,8 @@ impl SymbolGram {
             let take = match w.len() {
                 1 => 1,
                 2 | 3 => 2,
-                _ => 4,
+                4..=7 => 4,
+                _ => 8,
             };
             let (now, later) = outs.split_at_mut(take);
             match now {
@@ -529,7 +530,13 @@ impl SymbolGram {
                     [a, b, c, d],
                     weighted_sums_4,
                 ),
-                _ => unreachable!("chunks of 1, 2 or 4"),
+                [a, b, c, d, e, f, g, h] => self.sweep(
+                    spec,
+                    std::array::from_fn(|i| w[i]),
+                    [a, b, c, d, e, f, g, h],
+                    weighted_sums_8,
+                ),
+                _ => unreachable!("chunks of 1, 2, 4 or 8"),
             }
             w = &w[take..];
             outs = later;
@@ -673,6 +680,16 @@ multiversion! {
     fn weighted_sums_4 = weighted_sums_body_4(n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [MatMut<'_, f64>; 4])
 }
 
+multiversion! {
+    /// [`weighted_sums`] for eight weight vectors in one sweep over `coef`.
+    fn weighted_sums_8 = weighted_sums_body_8(n: usize, coef: &[f64], weights: [&[f64]; 8], outs: [MatMut<'_, f64>; 8])
+}
+
+#[inline(always)]
+fn weighted_sums_body_8(n: usize, coef: &[f64], weights: [&[f64]; 8], outs: [MatMut<'_, f64>; 8]) {
+    weighted_sums_body(n, coef, weights, outs);
+}
+
 #[inline(always)]
 fn weighted_sums_one(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>) {
     weighted_sums_body(n, coef, [weights], [out]);
@@ -790,7 +807,7 @@ mod tests {
     }
 
     /// Sweeps over several frequencies give exactly the single evaluations,
-    /// for both routes and every chunking (1, 2, 2 + 1, 4, 4 + 1).
+    /// for both routes and every chunking (1, 2, 2 + 1, 4, 4 + 1, …, 8 + 1).
     #[test]
     fn evaluate_many_equals_single_evaluations_bit_for_bit() {
         let mut geo = Conv2dGeometry::new(14, 12, 3, 3, 6, 7);
@@ -799,7 +816,17 @@ mod tests {
         let k = kernel(14, 12, 3, 3, 11);
         let plan = EmbeddingPlan::new(&geo);
         let spec = BlockSpectrum::new(&k, 1, &plan);
-        let freqs = [(0, 0), (1, 2), (3, 1), (5, 6), (2, 3)];
+        let freqs = [
+            (0, 0),
+            (1, 2),
+            (3, 1),
+            (5, 6),
+            (2, 3),
+            (4, 4),
+            (1, 5),
+            (5, 0),
+            (2, 6),
+        ];
         for route in [SymbolRoute::Autocorrelation, SymbolRoute::Samples] {
             let sym = SymbolGram::with_route(&spec, 0, route);
             assert!(!sym.entry_major, "the test needs the swept layout");
