@@ -417,6 +417,14 @@ fn exact_oracle_confirms_enclosures_on_tiny_geometries() {
                 lipcert::exact::contains_sigma(&ex.matrix, e.lower(), e.upper()).unwrap(),
                 "exact σ outside {e} for {g:?}"
             );
+            // The circular-embedding upper bound of each symbol route.
+            for route in ROUTES {
+                let up = circular_embedding_bound_with(&k, &g, route).unwrap().upper;
+                prop_assert!(
+                    lipcert::exact::contains_sigma(&ex.matrix, 0.0, up).unwrap(),
+                    "{route:?}: exact σ above {up} for {g:?}"
+                );
+            }
             let full = conv_sigma(&k, &g, &ConvOptions::default())
                 .unwrap()
                 .enclosure;
