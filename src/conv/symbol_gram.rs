@@ -732,41 +732,56 @@ fn weighted_sums_body<const K: usize>(
             cols.iter_mut().for_each(|c| c.fill(0.0));
             continue;
         }
-        let blocks = len / SWEEP_LANES * SWEEP_LANES;
-        for i in (0..blocks).step_by(SWEEP_LANES) {
-            let at = |k: usize| -> &[f64; SWEEP_LANES] {
-                let s = k * size + off + i;
-                coef[s..s + SWEEP_LANES].try_into().unwrap()
-            };
-            let mut acc = [[0.0f64; SWEEP_LANES]; K];
-            let c0 = at(0);
-            for (a, w) in acc.iter_mut().zip(&weights) {
-                for (x, &c) in a.iter_mut().zip(c0) {
-                    *x = c * w[0];
-                }
-            }
-            for k in 1..terms {
-                let ck = at(k);
-                for (a, w) in acc.iter_mut().zip(&weights) {
-                    let wk = w[k];
-                    for (x, &c) in a.iter_mut().zip(ck) {
-                        *x += c * wk;
-                    }
-                }
-            }
-            for (col, a) in cols.iter_mut().zip(&acc) {
-                col[i..i + SWEEP_LANES].copy_from_slice(a);
+        // Register blocks of 16 rows, then of 4 (short columns of small
+        // blocks), then single rows.
+        let wide = len / SWEEP_LANES * SWEEP_LANES;
+        let narrow = wide + (len - wide) / 4 * 4;
+        for i in (0..wide).step_by(SWEEP_LANES) {
+            sweep_rows::<K, SWEEP_LANES>(coef, size, off, i, &weights, &mut cols);
+        }
+        for i in (wide..narrow).step_by(4) {
+            sweep_rows::<K, 4>(coef, size, off, i, &weights, &mut cols);
+        }
+        for i in narrow..len {
+            sweep_rows::<K, 1>(coef, size, off, i, &weights, &mut cols);
+        }
+    }
+}
+
+/// Rows i..i + L of column j (packed offset `off`) of every output: the K
+/// partial sums of the L rows stay in registers while the terms stream by.
+#[inline(always)]
+fn sweep_rows<const K: usize, const L: usize>(
+    coef: &[f64],
+    size: usize,
+    off: usize,
+    i: usize,
+    weights: &[&[f64]; K],
+    cols: &mut [&mut [f64]; K],
+) {
+    let terms = weights[0].len();
+    let at = |k: usize| -> &[f64; L] {
+        let s = k * size + off + i;
+        coef[s..s + L].try_into().unwrap()
+    };
+    let mut acc = [[0.0f64; L]; K];
+    let c0 = at(0);
+    for (a, w) in acc.iter_mut().zip(weights) {
+        for (x, &c) in a.iter_mut().zip(c0) {
+            *x = c * w[0];
+        }
+    }
+    for k in 1..terms {
+        let ck = at(k);
+        for (a, w) in acc.iter_mut().zip(weights) {
+            let wk = w[k];
+            for (x, &c) in a.iter_mut().zip(ck) {
+                *x += c * wk;
             }
         }
-        for i in blocks..len {
-            for (col, w) in cols.iter_mut().zip(&weights) {
-                let mut x = coef[off + i] * w[0];
-                for (k, &wk) in w.iter().enumerate().skip(1) {
-                    x += coef[k * size + off + i] * wk;
-                }
-                col[i] = x;
-            }
-        }
+    }
+    for (col, a) in cols.iter_mut().zip(&acc) {
+        col[i..i + L].copy_from_slice(a);
     }
 }
 
