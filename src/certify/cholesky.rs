@@ -20,6 +20,7 @@
 //! order, with multiplication by ±1 exact.
 
 use crate::columns::{column, column_mut};
+use crate::simd::multiversion;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::*;
@@ -61,12 +62,18 @@ pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
     cholesky_lower_in_place(a22).map_err(|j| j + n1)
 }
 
-/// The unblocked left-looking kernel, column-oriented so the inner loops run
-/// over contiguous memory: column j is updated by each earlier column k in
-/// ascending order, so every entry sees exactly the operations
-/// `a_ij − l_i0·l_j0 − l_i1·l_j1 − …` (then `√·` or `/ r_jj`) of the standard
-/// algorithm.
-fn unblocked(a: MatMut<'_, f64>) -> Result<(), usize> {
+multiversion! {
+    /// The unblocked left-looking kernel, column-oriented so the inner loops
+    /// run over contiguous memory: column j is updated by each earlier column
+    /// k in ascending order, so every entry sees exactly the operations
+    /// `a_ij − l_i0·l_j0 − l_i1·l_j1 − …` (then `√·` or `/ r_jj`) of the
+    /// standard algorithm (compiled for the best vector extension; the same
+    /// IEEE operations either way, see [`crate::simd`]).
+    fn unblocked = unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize>
+}
+
+#[inline(always)]
+fn unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize> {
     let n = a.nrows();
     let mut a = a;
     for j in 0..n {
@@ -104,25 +111,7 @@ fn unblocked(a: MatMut<'_, f64>) -> Result<(), usize> {
 fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
     let p = l.nrows();
     if p <= BLOCK {
-        // Column-oriented: column j of B is updated by each solved column k
-        // in ascending order, so every entry sees b_ij − x_i0·l_j0 − … − then
-        // / l_jj, the order of the row-oriented substitution.
-        let mut b = b;
-        for j in 0..p {
-            let (left, right) = b.rb_mut().split_at_col_mut(j);
-            let col_j = column_mut(right.col_mut(0));
-            for k in 0..j {
-                let ljk = l[(j, k)];
-                let col_k = column(left.rb().col(k));
-                for (x, &y) in col_j.iter_mut().zip(col_k) {
-                    *x -= y * ljk;
-                }
-            }
-            let ljj = l[(j, j)];
-            for x in col_j.iter_mut() {
-                *x /= ljj;
-            }
-        }
+        solve_unblocked(l, b);
         return;
     }
     let p1 = p / 2;
@@ -141,6 +130,34 @@ fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
         Par::Seq,
     );
     solve_right_lower_transpose(lc, b2);
+}
+
+multiversion! {
+    /// The substitution of [`solve_right_lower_transpose`] for a small L,
+    /// column-oriented: column j of B is updated by each solved column k in
+    /// ascending order, so every entry sees b_ij − x_i0·l_j0 − … − then
+    /// / l_jj, the order of the row-oriented substitution.
+    fn solve_unblocked = solve_unblocked_body(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>)
+}
+
+#[inline(always)]
+fn solve_unblocked_body(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
+    let mut b = b;
+    for j in 0..l.nrows() {
+        let (left, right) = b.rb_mut().split_at_col_mut(j);
+        let col_j = column_mut(right.col_mut(0));
+        for k in 0..j {
+            let ljk = l[(j, k)];
+            let col_k = column(left.rb().col(k));
+            for (x, &y) in col_j.iter_mut().zip(col_k) {
+                *x -= y * ljk;
+            }
+        }
+        let ljj = l[(j, j)];
+        for x in col_j.iter_mut() {
+            *x /= ljj;
+        }
+    }
 }
 
 #[cfg(test)]
