@@ -54,7 +54,7 @@
 //! twiddle within δ₁ ([`twiddle_error`]), the sum of D + 1 terms is within
 //! E = γ_D(1 + 2D(1 + δ₁)) + 2Dδ₁, and the division by Q adds one rounding:
 //! ε_a = (1 + u)E/Q + u. The product of the two axes: ε_w = u(1 + ε_a)² +
-//! ε_a(2 + ε_a).
+//! ε_a(2 + ε_a) + η (η for a product that underflows).
 //!
 //! Proof: proofs/theories/FloatDot.v, `dot_error_bound`
 //! Proof: proofs/theories/Norms.v, `spectral_le_abs`
@@ -245,7 +245,12 @@ pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
         let ss: f64 = (0..z.ncols())
             .map(|j| rounding::sum_of_squares(column(z.col(j))))
             .sum();
-        fro_sq_max = fro_sq_max.max(rounding::sum_of_squares_up(ss, z.nrows() * z.ncols()));
+        // Not f64::max, which would drop a NaN from an overflowed fill: a NaN
+        // radius makes every certificate fail (an error, never a bound).
+        let fro_sq = rounding::sum_of_squares_up(ss, z.nrows() * z.ncols());
+        if fro_sq.is_nan() || fro_sq > fro_sq_max {
+            fro_sq_max = fro_sq;
+        }
         let (x, y) = (z.subrows(0, og), z.subrows(og, og));
         // The chosen side A = X' + iY' (m × n) with G = AᴴA: B itself, or
         // Bᴴ = Xᵀ − iYᵀ (then Im G = X'ᵀY' − Y'ᵀX' flips sign).
@@ -368,8 +373,11 @@ fn sampled_radius(
     let ea = eps_axis[0].max(eps_axis[1]);
     let one_ea = add_up(1.0, ea);
     let eps_w = add_up(
-        mul_up(u, mul_up(one_ea, one_ea)),
-        mul_up(ea, add_up(2.0, ea)),
+        add_up(
+            mul_up(u, mul_up(one_ea, one_ea)),
+            mul_up(ea, add_up(2.0, ea)),
+        ),
+        ETA,
     );
     let e = add_up(mul_up(2.0, eps_w), mul_up(2.0 * u, add_up(1.0, eps_w)));
     let one_u = add_up(1.0, u);
