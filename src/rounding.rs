@@ -240,6 +240,25 @@ pub fn pow2(k: i32) -> f64 {
     }
 }
 
+/// The factors (2^k, 2^−k) when scaling by 2^k is one multiplication by a
+/// normal power of two each way (|k| ≤ 1000, exactly what [`scale_pow2`] does
+/// then), so that [`scaled_exactly`] checks each entry; `None` for the rare
+/// extreme k, which need [`scale_pow2`] entry by entry.
+pub fn pow2_pair(k: i32) -> Option<(f64, f64)> {
+    let (up, down) = (scale_pow2(1.0, k), scale_pow2(1.0, -k));
+    (k.abs() <= 1000 && up.is_normal() && down.is_normal()).then_some((up, down))
+}
+
+/// x·up for a pair of [`pow2_pair`], and whether that was exact: the way back
+/// recovers x and the result is finite (it is exact unless it overflows or
+/// loses bits to underflow; proof: proofs/theories/FloatRounding.v,
+/// `scale_pow2_exact`). Branch-free, so loops over it vectorize.
+#[inline]
+pub fn scaled_exactly(x: f64, (up, down): (f64, f64)) -> (f64, bool) {
+    let s = x * up;
+    (s, (s * down == x) & (s.abs() <= f64::MAX))
+}
+
 /// Multiplies `x` by `2^k` without intermediate overflow or underflow of the
 /// factor itself (splitting large exponents). Exact unless the result
 /// overflows or falls into the subnormal range.

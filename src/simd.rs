@@ -13,9 +13,13 @@
 
 /// Defines `pub(crate) fn $name(args) -> ret` that runs the inlined body
 /// `$generic(args)` compiled for AVX-512F, AVX2 or baseline, whichever the CPU
-/// supports (detected once and cached by the standard library).
+/// supports (detected once and cached by the standard library). The body is
+/// a function name, or any path in brackets (`[body::<4>]`).
 macro_rules! multiversion {
     ($(#[$meta:meta])* fn $name:ident = $generic:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
+        multiversion!($(#[$meta])* fn $name = [$generic]($($arg: $ty),*) $(-> $ret)?);
+    };
+    ($(#[$meta:meta])* fn $name:ident = [$generic:path]($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
         $(#[$meta])*
         pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]

@@ -238,13 +238,8 @@ mod tests {
     /// independently by nalgebra on the real embedding) and fails just below.
     #[test]
     fn certificate_brackets_the_top_eigenvalue_of_random_gram_matrices() {
-        let mut state = 7u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        };
+        let mut rng = crate::random::Rng::new(7);
+        let mut next = || rng.uniform() * 2.0 - 1.0;
         for n in [5, 40, 90] {
             let m = n + 3;
             let br = Mat::from_fn(m, n, |_, _| next());

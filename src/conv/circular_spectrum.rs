@@ -233,11 +233,10 @@ impl BlockSpectrum {
         plan: &EmbeddingPlan,
         k: i32,
     ) -> Option<Self> {
-        let (up, down) = (rounding::scale_pow2(1.0, k), rounding::scale_pow2(1.0, -k));
-        if !(k.abs() <= 1000 && up.is_normal() && down.is_normal()) {
+        let Some(pair) = rounding::pow2_pair(k) else {
             // Rare extreme ranges: scale entry by entry first.
             return Self::new_scaled(&kernel.scaled_pow2_exact(k)?, groups, plan, 0);
-        }
+        };
         let (c_out, cg, kh, kw) = kernel.shape();
         let og = c_out / groups;
         let (taps_h, residues_h, n_res_h, unwrapped_h) = axis_taps(&plan.rows);
@@ -262,13 +261,10 @@ impl BlockSpectrum {
                         // ((g·kh + a)·kw + b) = g·kh·kw + ab.
                         let dst = (((g * taps + ab) * cg + c) * og) + o0;
                         let from = c * taps + ab;
-                        // One multiplication by a normal power of two each
-                        // way: exact unless the result overflows or loses
-                        // bits to underflow, which the way back detects.
                         for (o, d) in by_tap[dst..dst + (o1 - o0)].iter_mut().enumerate() {
-                            let v = src[o * per_out + from];
-                            let scaled = v * up;
-                            exact &= (scaled * down == v) & (scaled.abs() <= f64::MAX);
+                            let (scaled, ok) =
+                                rounding::scaled_exactly(src[o * per_out + from], pair);
+                            exact &= ok;
                             *d = scaled;
                         }
                     }

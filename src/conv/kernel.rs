@@ -184,16 +184,18 @@ impl Kernel {
     /// overflow, no bits lost to underflow; proof:
     /// proofs/theories/FloatRounding.v, `scale_pow2_exact`), else `None`.
     pub fn scaled_pow2_exact(&self, k: i32) -> Option<Kernel> {
-        // One multiplication by a normal power of two each way when |k| ≤ 1000
-        // (exactly what `scale_pow2` does then), computed once.
-        let (up, down) = (rounding::scale_pow2(1.0, k), rounding::scale_pow2(1.0, -k));
-        let fast = k.abs() <= 1000 && up.is_normal() && down.is_normal();
-        let values: Vec<f64> = if fast {
-            // Branch-free, so it vectorizes; checked once at the end.
-            let values: Vec<f64> = self.values.iter().map(|&v| v * up).collect();
-            let exact = values.iter().zip(&self.values).fold(true, |ok, (&s, &v)| {
-                ok & (s * down == v) & (s.abs() <= f64::MAX)
-            });
+        let values: Vec<f64> = if let Some(pair) = rounding::pow2_pair(k) {
+            // Checked once at the end, so the loop vectorizes.
+            let mut exact = true;
+            let values = self
+                .values
+                .iter()
+                .map(|&v| {
+                    let (s, ok) = rounding::scaled_exactly(v, pair);
+                    exact &= ok;
+                    s
+                })
+                .collect();
             exact.then_some(values)?
         } else {
             let mut values = Vec::with_capacity(self.values.len());

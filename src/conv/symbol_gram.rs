@@ -218,29 +218,7 @@ impl SymbolGram {
     fn from_autocorrelation(spec: &BlockSpectrum, g: usize) -> Self {
         let (m1, m2) = spec.moduli();
         let (og, cg, blocks) = (spec.block_rows(), spec.group_in(), spec.column_blocks());
-        let use_rows = cg * blocks <= og;
-        let taps: Vec<SideTap<'_>> = spec
-            .taps(g)
-            .into_iter()
-            .map(|t| {
-                let k = MatRef::from_column_major_slice(t.data, og, cg);
-                if use_rows {
-                    SideTap {
-                        pos: t.pos,
-                        row_block: 0,
-                        col_block: t.block,
-                        m: k,
-                    }
-                } else {
-                    SideTap {
-                        pos: ((m1 - t.pos.0) % m1, (m2 - t.pos.1) % m2),
-                        row_block: t.block,
-                        col_block: 0,
-                        m: k.transpose(),
-                    }
-                }
-            })
-            .collect();
+        let (taps, use_rows) = side_taps(spec, g);
         let width = if use_rows { cg } else { og };
         let n = if use_rows { cg * blocks } else { og };
         let rows = if use_rows { og } else { cg };
@@ -249,51 +227,36 @@ impl SymbolGram {
         let mut coeffs: Vec<((usize, usize), Class, Mat<f64>)> = Vec::new();
         let mut counts: std::collections::HashMap<(usize, usize, usize), usize> =
             std::collections::HashMap::new();
-        for (i, t) in taps.iter().enumerate() {
-            for (j, t2) in taps.iter().enumerate() {
-                if t.row_block != t2.row_block {
-                    continue;
-                }
-                let d = (
-                    (t2.pos.0 + m1 - t.pos.0) % m1,
-                    (t2.pos.1 + m2 - t.pos.1) % m2,
-                );
-                let class = classify(d, (m1, m2));
-                if class == Class::Mirror {
-                    continue;
-                }
-                let slot = d.0 * m2 + d.1;
-                if index[slot] == usize::MAX {
-                    index[slot] = coeffs.len();
-                    coeffs.push((d, class, Mat::zeros(n, n)));
-                }
-                let c = &mut coeffs[index[slot]].2;
-                let dst = c.as_mut().submatrix_mut(
-                    t.col_block * width,
-                    t2.col_block * width,
-                    width,
-                    width,
-                );
-                if i == j {
-                    // T_tᵀT_t: symmetric, only its lower triangle is read.
-                    triangular::matmul(
-                        dst,
-                        BlockStructure::TriangularLower,
-                        Accum::Add,
-                        t.m.transpose(),
-                        BlockStructure::Rectangular,
-                        t.m,
-                        BlockStructure::Rectangular,
-                        1.0,
-                        Par::Seq,
-                    );
-                } else {
-                    matmul(dst, Accum::Add, t.m.transpose(), t2.m, 1.0, Par::Seq);
-                }
-                *counts
-                    .entry((index[slot], t.col_block, t2.col_block))
-                    .or_insert(0) += 1;
+        for (i, j, d, class) in kept_pairs(&taps, (m1, m2)) {
+            let (t, t2) = (&taps[i], &taps[j]);
+            let slot = d.0 * m2 + d.1;
+            if index[slot] == usize::MAX {
+                index[slot] = coeffs.len();
+                coeffs.push((d, class, Mat::zeros(n, n)));
             }
+            let c = &mut coeffs[index[slot]].2;
+            let dst =
+                c.as_mut()
+                    .submatrix_mut(t.col_block * width, t2.col_block * width, width, width);
+            if i == j {
+                // T_tᵀT_t: symmetric, only its lower triangle is read.
+                triangular::matmul(
+                    dst,
+                    BlockStructure::TriangularLower,
+                    Accum::Add,
+                    t.m.transpose(),
+                    BlockStructure::Rectangular,
+                    t.m,
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::Seq,
+                );
+            } else {
+                matmul(dst, Accum::Add, t.m.transpose(), t2.m, 1.0, Par::Seq);
+            }
+            *counts
+                .entry((index[slot], t.col_block, t2.col_block))
+                .or_insert(0) += 1;
         }
         let max_pairs = counts.values().copied().max().unwrap_or(1).max(1);
         let trace = |c: &Mat<f64>| (0..n).map(|i| c[(i, i)]).sum::<f64>();
@@ -596,34 +559,68 @@ impl FourierWeights {
 /// product per ordered tap pair kept, half of one for a tap with itself) and
 /// the number of real-part terms.
 fn autocorrelation_cost(spec: &BlockSpectrum, g: usize) -> (f64, usize) {
+    let (taps, use_rows) = side_taps(spec, g);
+    let (og, cg) = (spec.block_rows(), spec.group_in());
+    let (rows, width) = if use_rows { (og, cg) } else { (cg, og) };
+    let full = (rows * width * width) as f64;
+    let mut classes = std::collections::HashSet::from([(0, 0)]);
+    let mut cost = 0.0;
+    for (i, j, d, _) in kept_pairs(&taps, spec.moduli()) {
+        classes.insert(d);
+        cost += if i == j { full / 2.0 } else { full };
+    }
+    (cost, classes.len())
+}
+
+/// The taps of group `g` seen from the Gram side (see [`SideTap`]): the
+/// kernel slices as they are for G = BᴴB (when the block has no more columns
+/// than rows; returned flag true), else transposed at the negated positions
+/// for G = BBᴴ = (Bᴴ)ᴴBᴴ.
+fn side_taps(spec: &BlockSpectrum, g: usize) -> (Vec<SideTap<'_>>, bool) {
     let (m1, m2) = spec.moduli();
     let (og, cg) = (spec.block_rows(), spec.group_in());
     let use_rows = spec.block_cols() <= og;
-    let (rows, width) = if use_rows { (og, cg) } else { (cg, og) };
-    let taps = spec.taps(g);
-    let mut classes = std::collections::HashSet::new();
-    classes.insert((0, 0));
-    let mut cost = 0.0;
-    for (i, t) in taps.iter().enumerate() {
-        for (j, t2) in taps.iter().enumerate() {
-            if !use_rows && t.block != t2.block {
-                continue;
-            }
-            let (p, p2) = if use_rows {
-                (t.pos, t2.pos)
+    let taps = spec
+        .taps(g)
+        .into_iter()
+        .map(|t| {
+            let k = MatRef::from_column_major_slice(t.data, og, cg);
+            if use_rows {
+                SideTap {
+                    pos: t.pos,
+                    row_block: 0,
+                    col_block: t.block,
+                    m: k,
+                }
             } else {
-                (t2.pos, t.pos)
-            };
-            let d = ((p2.0 + m1 - p.0) % m1, (p2.1 + m2 - p.1) % m2);
-            if classify(d, (m1, m2)) == Class::Mirror {
-                continue;
+                SideTap {
+                    pos: ((m1 - t.pos.0) % m1, (m2 - t.pos.1) % m2),
+                    row_block: t.block,
+                    col_block: 0,
+                    m: k.transpose(),
+                }
             }
-            classes.insert(d);
-            let full = (rows * width * width) as f64;
-            cost += if i == j { full / 2.0 } else { full };
-        }
-    }
-    (cost, classes.len())
+        })
+        .collect();
+    (taps, use_rows)
+}
+
+/// The ordered tap pairs (i, j) that contribute T_iᵀT_j to a kept
+/// coefficient (same row block, offset d = p_j − p_i not a mirror), with d
+/// and its class.
+fn kept_pairs<'a>(
+    taps: &'a [SideTap<'a>],
+    m: (usize, usize),
+) -> impl Iterator<Item = (usize, usize, (usize, usize), Class)> + 'a {
+    (0..taps.len())
+        .flat_map(move |i| (0..taps.len()).map(move |j| (i, j)))
+        .filter(|&(i, j)| taps[i].row_block == taps[j].row_block)
+        .filter_map(move |(i, j)| {
+            let (p, p2) = (taps[i].pos, taps[j].pos);
+            let d = ((p2.0 + m.0 - p.0) % m.0, (p2.1 + m.1 - p.1) % m.1);
+            let class = classify(d, m);
+            (class != Class::Mirror).then_some((i, j, d, class))
+        })
 }
 
 /// A K-output instance of [`weighted_sums_body`] (n, coefficients, weights,
@@ -672,37 +669,22 @@ multiversion! {
 multiversion! {
     /// [`weighted_sums`] for two weight vectors in one sweep over `coef`
     /// (each output entry sees exactly the operations of the single version).
-    fn weighted_sums_2 = weighted_sums_body_2(n: usize, coef: &[f64], weights: [&[f64]; 2], outs: [MatMut<'_, f64>; 2])
+    fn weighted_sums_2 = [weighted_sums_body::<2>](n: usize, coef: &[f64], weights: [&[f64]; 2], outs: [MatMut<'_, f64>; 2])
 }
 
 multiversion! {
     /// [`weighted_sums`] for four weight vectors in one sweep over `coef`.
-    fn weighted_sums_4 = weighted_sums_body_4(n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [MatMut<'_, f64>; 4])
+    fn weighted_sums_4 = [weighted_sums_body::<4>](n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [MatMut<'_, f64>; 4])
 }
 
 multiversion! {
     /// [`weighted_sums`] for eight weight vectors in one sweep over `coef`.
-    fn weighted_sums_8 = weighted_sums_body_8(n: usize, coef: &[f64], weights: [&[f64]; 8], outs: [MatMut<'_, f64>; 8])
-}
-
-#[inline(always)]
-fn weighted_sums_body_8(n: usize, coef: &[f64], weights: [&[f64]; 8], outs: [MatMut<'_, f64>; 8]) {
-    weighted_sums_body(n, coef, weights, outs);
+    fn weighted_sums_8 = [weighted_sums_body::<8>](n: usize, coef: &[f64], weights: [&[f64]; 8], outs: [MatMut<'_, f64>; 8])
 }
 
 #[inline(always)]
 fn weighted_sums_one(n: usize, coef: &[f64], weights: &[f64], out: MatMut<'_, f64>) {
     weighted_sums_body(n, coef, [weights], [out]);
-}
-
-#[inline(always)]
-fn weighted_sums_body_2(n: usize, coef: &[f64], weights: [&[f64]; 2], outs: [MatMut<'_, f64>; 2]) {
-    weighted_sums_body(n, coef, weights, outs);
-}
-
-#[inline(always)]
-fn weighted_sums_body_4(n: usize, coef: &[f64], weights: [&[f64]; 4], outs: [MatMut<'_, f64>; 4]) {
-    weighted_sums_body(n, coef, weights, outs);
 }
 
 /// Rows per register block of [`weighted_sums_body`].
@@ -809,14 +791,9 @@ mod tests {
     use crate::conv::{Conv2dGeometry, EmbeddingPlan, Kernel, PaddingMode};
 
     fn kernel(c_out: usize, c_in: usize, kh: usize, kw: usize, seed: u64) -> Kernel {
-        let mut state = seed;
+        let mut rng = crate::random::Rng::new(seed);
         let vals: Vec<f64> = (0..c_out * c_in * kh * kw)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-            })
+            .map(|_| rng.uniform() * 2.0 - 1.0)
             .collect();
         Kernel::from_f64(c_out, c_in, kh, kw, vals).unwrap()
     }
