@@ -63,4 +63,22 @@ pub enum Error {
     /// An estimator (SVD, eigen-solver) reported a failure.
     #[error("estimator failed: {0}")]
     EstimatorFailed(String),
+    /// A job's memory estimate exceeds the [`crate::budget::MemoryBudget`]
+    /// (checked before allocating).
+    #[error("{what} needs {}, over the {} budget (--max-memory)", needed_text(*.needed), crate::budget::human_bytes(*.budget))]
+    OverBudget {
+        /// The job, e.g. "conv2d 3->8 k3x3 in 100000x100000 ...".
+        what: String,
+        /// Estimated bytes (`None`: the size computation overflows u64).
+        needed: Option<u64>,
+        /// The budget in bytes.
+        budget: u64,
+    },
+}
+
+fn needed_text(needed: Option<u64>) -> String {
+    match needed {
+        Some(n) => format!("about {}", crate::budget::human_bytes(n)),
+        None => "more memory than can be addressed (its size overflows 64 bits)".to_owned(),
+    }
 }

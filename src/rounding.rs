@@ -12,6 +12,19 @@
 //!
 //! Proof: proofs/theories/FloatRounding.v, `next_up_rn_upper` and
 //! `next_down_rn_lower`.
+//!
+//! # Special values (every helper, checked by property tests against exact
+//! rational arithmetic in `tests/rounding_special.rs`)
+//! Arguments are read as exact extended reals (±0 are 0, ±∞ are the limits).
+//! An "up" helper returns a value ≥ the exact result, or +∞, or NaN; it never
+//! returns a finite value below the exact result, and never a finite value
+//! when the exact result is +∞ or undefined (∞ − ∞, 0·∞, x/0, ∞/∞, √ of a
+//! negative number). "Down" helpers are the mirror image. NaN arguments give
+//! NaN. The argument: IEEE-754 operations on ±∞ return the limit when it
+//! exists and NaN otherwise, `next_up(+∞) = +∞` and `next_up(−∞) = −f64::MAX`
+//! (still ≥ −∞), so the only case needing care is a zero divisor, where
+//! IEEE-754's signed infinity follows the sign of the zero rather than a
+//! direction: [`div_up`] and [`div_down`] return ±∞/NaN by hand there.
 
 /// Unit roundoff of binary64 with round to nearest: u = 2⁻⁵³.
 pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
@@ -56,27 +69,48 @@ pub fn mul_down(a: f64, b: f64) -> f64 {
     (a * b).next_down()
 }
 
-/// Upper bound on `a / b` (b ≠ 0).
+/// Upper bound on `a / b`. A zero divisor (of either sign) has no quotient:
+/// the result is +∞ (NaN for 0/0), never IEEE's −∞ for `1/−0`.
 #[inline]
 pub fn div_up(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        return if a == 0.0 || a.is_nan() {
+            f64::NAN
+        } else {
+            f64::INFINITY
+        };
+    }
     (a / b).next_up()
 }
 
-/// Lower bound on `a / b` (b ≠ 0).
+/// Lower bound on `a / b`. A zero divisor (of either sign) has no quotient:
+/// the result is −∞ (NaN for 0/0).
 #[inline]
 pub fn div_down(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        return if a == 0.0 || a.is_nan() {
+            f64::NAN
+        } else {
+            f64::NEG_INFINITY
+        };
+    }
     (a / b).next_down()
 }
 
-/// Upper bound on `√a` for `a ≥ 0`.
+/// Upper bound on `√a` (NaN for a < 0 or NaN, +∞ for +∞).
 #[inline]
 pub fn sqrt_up(a: f64) -> f64 {
     a.sqrt().next_up()
 }
 
-/// Lower bound on `√a` for `a ≥ 0`, never below 0.
+/// Lower bound on `√max(a, 0)`, never below 0: a negative `a` is read as a
+/// lower bound of a nonnegative quantity, whose square root is ≥ 0. NaN
+/// stays NaN (it is not a lower bound of anything).
 #[inline]
 pub fn sqrt_down(a: f64) -> f64 {
+    if a.is_nan() {
+        return f64::NAN;
+    }
     a.sqrt().next_down().max(0.0)
 }
 
@@ -87,13 +121,20 @@ pub fn sqrt_down(a: f64) -> f64 {
 /// a + b rounded upward, exact when the sum is a float: Knuth's TwoSum gives
 /// the exact error e = (a + b) − fl(a + b) (no overflow assumed; an infinite
 /// sum stays infinite), and fl(a + b) is bumped up only when e > 0.
+///
+/// Special values: an infinite or NaN sum, or a TwoSum intermediate that is
+/// not finite (possible only near the overflow threshold), takes [`add_up`]
+/// (so a sum that overflowed to −∞ becomes −f64::MAX, above the exact sum).
 pub fn add_up_tight(a: f64, b: f64) -> f64 {
     let s = a + b;
     if !s.is_finite() {
-        return s;
+        return add_up(a, b);
     }
     let bb = s - a;
     let e = (a - (s - bb)) + (b - bb);
+    if !e.is_finite() {
+        return add_up(a, b);
+    }
     if e > 0.0 {
         s.next_up()
     } else {
@@ -104,12 +145,18 @@ pub fn add_up_tight(a: f64, b: f64) -> f64 {
 /// a·b rounded upward for a, b ≥ 0, exact when the product is a float: the
 /// fused multiply-add gives the exact error e = a·b − fl(a·b) unless the
 /// product is near the underflow range (then a plain `next_up` is used).
+///
+/// Sound for any signs: the residual a·b − fl(a·b) is exactly representable
+/// when |fl(a·b)| ≥ 1e-290 (its last bit is at least 2⁻¹⁰⁷⁴), so its sign,
+/// from one FMA, tells the direction of the rounding. NaN, infinite and tiny
+/// products take [`mul_up`].
 pub fn mul_up_tight(a: f64, b: f64) -> f64 {
     let p = a * b;
     if !p.is_finite() || p.abs() < 1e-290 {
         return mul_up(a, b);
     }
-    if a.mul_add(b, -p) > 0.0 {
+    let r = a.mul_add(b, -p);
+    if r > 0.0 || r.is_nan() {
         p.next_up()
     } else {
         p
@@ -120,9 +167,13 @@ pub fn mul_up_tight(a: f64, b: f64) -> f64 {
 /// quotient is a float: the fused multiply-add gives the sign of the exact
 /// residual q·b − a (no underflow for the moderate values used here; tiny
 /// quotients fall back to `next_down`/`next_up`).
+///
+/// Hypotheses checked: outside b > 0 finite, or for NaN/infinite/tiny
+/// quotients, the outward [`div_down`]/[`div_up`] pair is returned (for
+/// b < 0 the residual's sign would point the other way).
 pub fn div_enclosure(a: f64, b: f64) -> (f64, f64) {
     let q = a / b;
-    if !(q.is_finite() && q.abs() > 1e-290 && a.abs() > 1e-290) {
+    if !(b > 0.0 && b.is_finite() && q.is_finite() && q.abs() > 1e-290 && a.abs() > 1e-290) {
         return (div_down(a, b), div_up(a, b));
     }
     let r = q.mul_add(b, -a);
@@ -158,8 +209,11 @@ pub fn sqrt_enclosure(x: f64) -> (f64, f64) {
 ///
 /// Proof: proofs/theories/FloatDot.v, `dot_error_bound`.
 pub fn gamma(n: usize) -> f64 {
-    // n < 2^53 for every real matrix, so n as f64 is exact and n·u is an exact
-    // power-of-two scaling.
+    // n·u < ½ means n < 2^52, where n as f64 is exact and n·u is an exact
+    // power-of-two scaling; larger n (whose conversion may round down) give +∞.
+    if n >= 1usize << 52 {
+        return f64::INFINITY;
+    }
     let nu = n as f64 * UNIT_ROUNDOFF;
     if nu >= 0.5 {
         return f64::INFINITY;
@@ -167,11 +221,23 @@ pub fn gamma(n: usize) -> f64 {
     div_up(nu, sub_down(1.0, nu))
 }
 
+/// `n` as an `f64` rounded upward (exact below 2⁵³; the conversion `as`
+/// rounds to nearest, which may be below n beyond that).
+pub fn usize_up(n: usize) -> f64 {
+    let f = n as f64;
+    // f64 → u128 is exact for these magnitudes, and u128 holds every usize.
+    if (f as u128) < n as u128 {
+        f.next_up()
+    } else {
+        f
+    }
+}
+
 /// Upper bound on the absolute error of a dot product of length `n` caused by
 /// underflow: each product can lose at most η/2 to underflow, and the sum
 /// carries it with factor (1 + γₙ) ≤ 2, so n·η bounds it.
 pub fn underflow_slack(n: usize) -> f64 {
-    mul_up(n as f64, ETA)
+    mul_up(usize_up(n), ETA)
 }
 
 /// Upper bound on `Σ xᵢ` for nonnegative terms, summed left to right with
@@ -208,11 +274,19 @@ pub fn sum_of_squares(x: &[f64]) -> f64 {
 /// Upper bound on an exact sum of `n` squares (or of `n` nonnegative
 /// products) whose floating-point value, summed in any order, is `computed`:
 /// Σ ≤ (computed + n·η)/(1 − γₙ).
+///
+/// Hypothesis of the bound: γₙ < 1. When γₙ is +∞ (n ≥ 2⁵²) or the
+/// denominator 1 − γₙ is not positive, the result is +∞ (no bound); a
+/// NaN `computed` gives NaN and +∞ gives +∞, never a finite value.
 pub fn sum_of_squares_up(computed: f64, n: usize) -> f64 {
-    div_up(
-        add_up(computed, underflow_slack(n)),
-        sub_down(1.0, gamma(n)),
-    )
+    let denominator = sub_down(1.0, gamma(n));
+    if computed.is_nan() {
+        return f64::NAN;
+    }
+    if !(denominator > 0.0) || computed == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    div_up(add_up(computed, underflow_slack(n)), denominator)
 }
 
 /// Lower bound on the Euclidean norm ‖x‖₂: Σxᵢ² ≥ (fl(Σxᵢ²) − n·η)/(1 + γₙ₊₁)

@@ -1,6 +1,7 @@
 //! The entry point: a certified enclosure of σ(W) for a dense matrix, with a
 //! choice of method.
 
+use crate::budget::MemoryBudget;
 use crate::certify::gram::GramWithError;
 use crate::certify::gram_upper::gram_upper_bound;
 use crate::certify::probabilistic::probabilistic_sigma;
@@ -30,6 +31,10 @@ pub struct SigmaOptions {
     pub failure_probability: Option<f64>,
     /// Seed of the random start vectors of iterative methods.
     pub seed: u64,
+    /// The most memory a job may plan to allocate: checked against an
+    /// estimate before any work (see [`crate::budget`]). Default: half the
+    /// physical memory.
+    pub memory: MemoryBudget,
 }
 
 impl Default for SigmaOptions {
@@ -39,6 +44,7 @@ impl Default for SigmaOptions {
             rel_width: 1e-9,
             failure_probability: None,
             seed: 0x6c69_7063_6572_7421,
+            memory: MemoryBudget::default(),
         }
     }
 }
@@ -70,6 +76,22 @@ impl SigmaOptions {
     }
 }
 
+/// Estimated peak memory (bytes) of [`sigma`] on an m×n matrix beyond the
+/// matrix itself: with k = min(m, n), an oriented and a scaled copy and the
+/// SVD's copy (3·m·n values) plus the Gram matrix, its certificate factor
+/// and the SVD's square factors (4·k² values); a probabilistic run keeps two
+/// copies and at most 400 Lanczos vectors of each side. `None` when the
+/// count overflows.
+pub fn sigma_memory_estimate(m: usize, n: usize, options: &SigmaOptions) -> Option<u64> {
+    use crate::budget::{f64s, total};
+    let k = m.min(n);
+    if options.failure_probability.is_some() {
+        total(&[f64s(&[2, m, n]), f64s(&[400, m.checked_add(n)?])])
+    } else {
+        total(&[f64s(&[3, m, n]), f64s(&[4, k, k])])
+    }
+}
+
 /// Certified enclosure of the spectral norm σ(W) = max‖Wx‖/‖x‖ of the exact
 /// stored values of `w`.
 ///
@@ -91,6 +113,10 @@ impl SigmaOptions {
 /// ```
 pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
     options.validate()?;
+    options.memory.check(
+        &format!("σ of a {}x{} matrix", w.nrows(), w.ncols()),
+        sigma_memory_estimate(w.nrows(), w.ncols(), options),
+    )?;
     if w.is_zero() {
         return Ok(Enclosure::zero(options.method));
     }

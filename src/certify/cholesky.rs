@@ -33,6 +33,16 @@ const BLOCK: usize = 48;
 /// lower triangle of `a` is read). Returns `Err(j)` at the first pivot `j`
 /// whose computed value a_jj − Σ l_jk² is not strictly positive or not finite
 /// (the factorization then did not "run to completion" in Rump's sense).
+///
+/// Non-finite entries (item 15 of the hardening issue): Rump's criterion
+/// needs every computed entry finite. The unblocked kernel checks each
+/// pivot and each scaled column entry. The blocked path checks the solved
+/// off-diagonal block L21 explicitly and reports the first row with a
+/// non-finite entry as the failing pivot. (Without that check the argument
+/// would be: a non-finite l_ik enters the Schur update of the diagonal entry
+/// a_ii − Σ_k l_ik² as −∞ or NaN, so the later pivot i fails the `d > 0 &&
+/// finite` test; the check makes the result independent of how faer's
+/// multiply propagates infinities.)
 pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
     let n = a.nrows();
     debug_assert_eq!(n, a.ncols());
@@ -47,6 +57,11 @@ pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
     cholesky_lower_in_place(a11.rb_mut())?;
     // A21 ← A21 · L11⁻ᵀ, i.e. solve X · L11ᵀ = A21 by substitution.
     solve_right_lower_transpose(a11.rb(), a21.rb_mut());
+    // Non-finite off-diagonal entries: checked here as the unblocked kernel
+    // checks its columns (see the doc comment above).
+    if let Some(row) = first_nonfinite_row(a21.rb()) {
+        return Err(n1 + row);
+    }
     // A22 ← A22 − L21 · L21ᵀ on the lower triangle.
     triangular::matmul(
         a22.rb_mut(),
@@ -60,6 +75,13 @@ pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
         Par::Seq,
     );
     cholesky_lower_in_place(a22).map_err(|j| j + n1)
+}
+
+/// The first row of `m` holding a non-finite entry.
+fn first_nonfinite_row(m: faer::MatRef<'_, f64>) -> Option<usize> {
+    (0..m.ncols())
+        .filter_map(|j| (0..m.nrows()).find(|&i| !m[(i, j)].is_finite()))
+        .min()
 }
 
 multiversion! {
@@ -185,6 +207,22 @@ mod tests {
             let r = &l * l.transpose();
             let err = (&r - &a).norm_max() / a.norm_max();
             assert!(err < 1e-13, "n = {n}: relative residual {err}");
+        }
+    }
+
+    #[test]
+    fn a_non_finite_off_diagonal_entry_fails_on_both_paths() {
+        // Issue 11 item 15: the blocked path (n > BLOCK) checks L21 itself.
+        for n in [10, 100, 300] {
+            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e308] {
+                let mut a = spd(n);
+                a[(n - 2, 1)] = bad;
+                let mut l = a.clone();
+                assert!(
+                    cholesky_lower_in_place(l.as_mut()).is_err(),
+                    "n = {n}, entry {bad}"
+                );
+            }
         }
     }
 

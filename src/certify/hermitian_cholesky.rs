@@ -70,6 +70,17 @@ pub fn hermitian_cholesky_in_place(re: MatMut<'_, f64>, im: MatMut<'_, f64>) -> 
     let (mut i11, mut i21, mut i22) = (i11, i21, i22);
     hermitian_cholesky_in_place(r11.rb_mut(), i11.rb_mut())?;
     solve_right_lower_adjoint(r11.rb(), i11.rb(), r21.rb_mut(), i21.rb_mut());
+    // Every computed entry must be finite (Rump's "runs to completion"); the
+    // unblocked kernel checks its columns, the blocked path checks L21 here
+    // and fails at the first row holding a non-finite entry.
+    let nonfinite_row = (0..r21.ncols())
+        .filter_map(|j| {
+            (0..r21.nrows()).find(|&i| !(r21[(i, j)].is_finite() && i21[(i, j)].is_finite()))
+        })
+        .min();
+    if let Some(row) = nonfinite_row {
+        return Err(n1 + row);
+    }
     // A22 ← A22 − L21·L21ᴴ on the lower triangle:
     // Re −= Xr·Xrᵀ + Xi·Xiᵀ, Im −= Xi·Xrᵀ − Xr·Xiᵀ.
     let lower = |dst: MatMut<'_, f64>, a: MatRef<'_, f64>, b: MatRef<'_, f64>, alpha: f64| {

@@ -140,13 +140,23 @@ impl Default for HermitianWorkspace {
 /// # Floating-point assumptions
 /// IEEE-754 binary64, round to nearest even; 2n ≤ 2²⁴; faer's matrix
 /// multiplies sum products in some order (as for the real certificate).
+///
+/// # Hypotheses checked at entry
+/// 0 ≤ s < ∞, 0 ≤ ρ, both parts n×n, 2n ≤ 2²⁴.
 pub fn certify_hermitian_upper(
     gram: &HermitianWithError,
     s: f64,
     work: &mut HermitianWorkspace,
 ) -> Result<(), PdFailure> {
+    // Hypotheses of the theorem (see `pd_upper::check_candidate`).
+    super::pd_upper::check_candidate(s, gram.radius)?;
     let n = gram.dim();
-    if 2 * n > MAX_CERTIFIED_DIM {
+    if gram.im.nrows() != n || gram.im.ncols() != n || gram.re.ncols() != n {
+        return Err(PdFailure::InvalidArgument(
+            "the real and imaginary parts must be square of one size",
+        ));
+    }
+    if n > MAX_CERTIFIED_DIM / 2 {
         return Err(PdFailure::TooLarge);
     }
     let t = rounding::sub_down(rounding::mul_down(s, s), gram.radius);

@@ -20,6 +20,29 @@ pub enum PdFailure {
     /// The dimension exceeds 2²⁴, beyond which the formal proof of our shift
     /// constant (`rump_cholesky_posdef_rust`) does not apply.
     TooLarge,
+    /// A hypothesis of the theorem fails for the arguments (a negative,
+    /// NaN or infinite candidate s, a negative or NaN error radius): no
+    /// certificate is attempted.
+    InvalidArgument(&'static str),
+}
+
+/// The hypotheses of `pd_upper_certificate` on the candidate and the radius,
+/// checked at the entry of every public certificate function: 0 ≤ s < ∞ (the
+/// theorem concludes σ < s from s²I − SᵀS ≻ 0, which for s < 0 would still
+/// hold while σ < s is false) and 0 ≤ ρ (a bound on a norm); ρ = +∞ is
+/// allowed and simply fails the diagonal test.
+pub fn check_candidate(s: f64, radius: f64) -> Result<(), PdFailure> {
+    if !(s >= 0.0 && s.is_finite()) {
+        return Err(PdFailure::InvalidArgument(
+            "the candidate bound s must be finite and nonnegative",
+        ));
+    }
+    if !(radius >= 0.0) {
+        return Err(PdFailure::InvalidArgument(
+            "the Gram error radius must be nonnegative (not NaN)",
+        ));
+    }
+    Ok(())
 }
 
 /// A successful certificate: σ(S) < s, and the Cholesky factor of the shifted
@@ -62,7 +85,17 @@ pub struct PdCertificate {
 /// # Floating-point assumptions
 /// IEEE-754 binary64, round to nearest; the factorization is
 /// [`cholesky_lower_in_place`] (the standard algorithm; see its module doc).
+///
+/// # Hypotheses checked at entry
+/// 0 ≤ s < ∞ and 0 ≤ ρ ([`check_candidate`]), n ≤ 2²⁴, and the lower
+/// triangle of C square; a non-finite entry of C fails the diagonal test
+/// or a pivot (every computed entry must be finite: see
+/// [`cholesky_lower_in_place`]).
 pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFailure> {
+    check_candidate(s, gram.radius)?;
+    if gram.lower.nrows() != gram.lower.ncols() {
+        return Err(PdFailure::InvalidArgument("the Gram matrix must be square"));
+    }
     let n = gram.dim();
     if n > MAX_CERTIFIED_DIM {
         return Err(PdFailure::TooLarge);
@@ -106,7 +139,15 @@ pub const MAX_CERTIFIED_DIM: usize = 1 << 24;
 
 /// The diagonal shift c = 2γ_{n+2}·tr + 8ηn(2(n+1) + maxdiag), rounded upward
 /// (see [`certify_upper`]).
+///
+/// Hypotheses of the theorem it serves (Cholesky.v,
+/// `rump_cholesky_posdef_rust`): n ≤ 2²⁴, tr ≥ 0 and maxdiag ≥ 0 (the
+/// diagonal of A is nonnegative). Outside them the result is +∞ (no shift
+/// is proved sufficient, so no certificate can succeed); NaN gives +∞ too.
 pub fn rump_shift(n: usize, trace: f64, max_diag: f64) -> f64 {
+    if n > MAX_CERTIFIED_DIM || !(trace >= 0.0) || !(max_diag >= 0.0) {
+        return f64::INFINITY;
+    }
     let nf = n as f64;
     let rel = rounding::mul_up(rounding::mul_up(2.0, rounding::gamma(n + 2)), trace);
     let abs = rounding::mul_up(
@@ -129,5 +170,43 @@ mod tests {
         assert!(certify_upper(&g, 1.5 * (1.0 + 1e-12)).is_ok());
         assert!(certify_upper(&g, 1.5).is_err());
         assert!(certify_upper(&g, 1.4).is_err());
+    }
+
+    #[test]
+    fn refuses_candidates_outside_the_theorem_hypotheses() {
+        // Issue 11 item 13: W = I₂ with s = −2 used to "certify" σ < −2.
+        let w = DenseMatrix::from_row_major(2, 2, &[1.0, 0.0, 0.0, 1.0]).unwrap();
+        let g = GramWithError::new(&w);
+        for s in [
+            -2.0,
+            -0.0 - 1e-300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert!(
+                matches!(certify_upper(&g, s), Err(PdFailure::InvalidArgument(_))),
+                "s = {s}"
+            );
+        }
+        let mut bad = g.clone();
+        bad.radius = f64::NAN;
+        assert!(matches!(
+            certify_upper(&bad, 2.0),
+            Err(PdFailure::InvalidArgument(_))
+        ));
+        bad.radius = -1.0;
+        assert!(certify_upper(&bad, 2.0).is_err());
+        // A non-finite Gram entry never certifies.
+        let mut inf = g.clone();
+        inf.lower[(1, 0)] = f64::INFINITY;
+        assert!(certify_upper(&inf, 1e6).is_err());
+        inf.lower[(1, 0)] = f64::NAN;
+        assert!(certify_upper(&inf, 1e6).is_err());
+        // Shift outside its hypotheses is +∞, never a finite number.
+        assert_eq!(rump_shift(MAX_CERTIFIED_DIM + 1, 1.0, 1.0), f64::INFINITY);
+        assert_eq!(rump_shift(3, -1.0, 1.0), f64::INFINITY);
+        assert_eq!(rump_shift(3, f64::NAN, 1.0), f64::INFINITY);
+        assert!(rump_shift(3, 1.0, 1.0).is_finite());
     }
 }

@@ -41,6 +41,17 @@ pub fn rump_enclosure(s: &DenseMatrix, v: MatRef<'_, f64>) -> Result<ScaledBound
             got: v.ncols(),
         });
     }
+    // Hypotheses of Thm 3.2: V is a real (finite) matrix; α < 1 is checked
+    // below, and a non-finite bound is refused rather than returned.
+    if let Some((i, j)) = (0..n)
+        .flat_map(|j| (0..n).map(move |i| (i, j)))
+        .find(|&(i, j)| !v[(i, j)].is_finite())
+    {
+        return Err(Error::InvalidOption(format!(
+            "Rump enclosure: V has a non-finite entry {} at ({i}, {j})",
+            v[(i, j)]
+        )));
+    }
     let b = s.as_faer() * v;
     let g = b.transpose() * &b;
     let h = v.transpose() * v;
@@ -87,6 +98,11 @@ pub fn rump_enclosure(s: &DenseMatrix, v: MatRef<'_, f64>) -> Result<ScaledBound
         0.0
     };
     let upper = rounding::sqrt_up(upper_sq);
+    if !upper.is_finite() {
+        return Err(Error::Overflow {
+            context: "Rump enclosure upper bound (S should be scaled first)".into(),
+        });
+    }
     Ok(ScaledBounds {
         lower,
         upper,

@@ -1,6 +1,7 @@
 //! The command-line grammar (clap derive). Names and flags here are a stable
 //! contract: other projects' CI scripts call them.
 
+use crate::budget::MemoryBudget;
 use crate::enclosure::Method;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
@@ -54,6 +55,27 @@ pub struct CertifyArgs {
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The memory budget.
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+}
+
+/// The memory budget of every job (see `lipcert::budget`).
+#[derive(Debug, Clone, Args)]
+pub struct MemoryArgs {
+    /// The most memory one job may plan to allocate, in bytes with an
+    /// optional K, M, G or T suffix (e.g. 8G, 512M); a job whose estimate
+    /// is larger is refused with exit 2 before allocating [default: half
+    /// the physical memory]
+    #[arg(long, value_name = "BYTES", value_parser = MemoryBudget::parse)]
+    pub max_memory: Option<MemoryBudget>,
+}
+
+impl MemoryArgs {
+    /// The budget given, or the default.
+    pub fn budget(&self) -> MemoryBudget {
+        self.max_memory.unwrap_or_default()
+    }
 }
 
 /// Which file and which tensor.
@@ -80,6 +102,9 @@ pub struct MethodArgs {
     /// Target relative width (upper − lower)/upper of the enclosure.
     #[arg(long, value_name = "W", default_value_t = 1e-9)]
     pub rel_width: f64,
+    /// The memory budget.
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 fn method_parser() -> impl TypedValueParser<Value = Method> {
@@ -217,4 +242,7 @@ pub struct ConvArgs {
     /// One JSON object per line per tensor instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The memory budget.
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }

@@ -28,10 +28,11 @@ pub fn run(args: &CertifyArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
-    let options = CertifyOptions {
+    let mut options = CertifyOptions {
         lower: (!args.no_lower).then(LowerBoundOptions::default),
         ..CertifyOptions::default()
     };
+    options.sigma.memory = args.memory.budget();
     let progress = Progress::new(spec.layers.len());
     let mut done = 0;
     let result = certify_network_with(&spec, &weights, &options, &mut |d, _total| {

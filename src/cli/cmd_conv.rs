@@ -11,6 +11,7 @@ use super::report::{guarantee_text, json_line, seconds_text, table, Bounds, Conv
 use super::select::{load_finite, plan_kernels};
 use super::{error_line, for_each_planned, input_error, used_count, Failure};
 use super::{EXIT_INPUT, EXIT_OK};
+use crate::budget::MemoryBudget;
 use crate::conv::{conv_sigma, ConvOptions, ConvReport, Kernel};
 use crate::io::{Problem, Tensor, TensorInfo, WeightFile};
 use std::time::Instant;
@@ -40,7 +41,7 @@ pub fn run(args: &ConvArgs) -> i32 {
     let mut rows = Vec::new();
     let code = for_each_planned(&file, &planned, &progress, load_finite, |info, tensor| {
         let start = Instant::now();
-        let report = certify_kernel(&file, info, &tensor, &options)?;
+        let report = certify_kernel(&file, info, &tensor, &options, args.memory.budget())?;
         let seconds = start.elapsed().as_secs_f64();
         let id = TensorId::new(file.path(), info);
         let e = &report.enclosure;
@@ -93,6 +94,7 @@ pub(super) fn certify_kernel(
     info: &TensorInfo,
     tensor: &Tensor,
     options: &GeometryOptions,
+    memory: MemoryBudget,
 ) -> Result<ConvReport, Failure> {
     let name = info.name.as_deref();
     let geometry = options
@@ -107,6 +109,9 @@ pub(super) fn certify_kernel(
         tensor.dtype,
     )
     .map_err(|e| Failure::library(file, info, e))?;
-    conv_sigma(&kernel, &geometry, &ConvOptions::default())
-        .map_err(|e| Failure::library(file, info, e))
+    let conv_options = ConvOptions {
+        memory,
+        ..ConvOptions::default()
+    };
+    conv_sigma(&kernel, &geometry, &conv_options).map_err(|e| Failure::library(file, info, e))
 }

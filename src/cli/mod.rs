@@ -115,7 +115,8 @@ fn library_error_code(e: &Error) -> (i32, bool) {
         Error::Empty { .. }
         | Error::NonFinite { .. }
         | Error::ShapeMismatch { .. }
-        | Error::Overflow { .. } => (EXIT_INPUT, false),
+        | Error::Overflow { .. }
+        | Error::OverBudget { .. } => (EXIT_INPUT, false),
         Error::CertificateFailed(_) | Error::EstimatorFailed(_) => (EXIT_NO_CERTIFICATE, false),
     }
 }
@@ -140,6 +141,7 @@ fn sigma_options(m: &MethodArgs) -> Result<SigmaOptions, ()> {
         method: m.method,
         rel_width: m.rel_width,
         failure_probability: m.failure_probability,
+        memory: m.memory.budget(),
         ..SigmaOptions::default()
     })
 }

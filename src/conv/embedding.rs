@@ -82,10 +82,10 @@ impl AxisPlan {
                 all_rows: outputs == n / s,
             }
         } else {
-            let mut counts = vec![0usize; n];
-            for o in 0..outputs {
-                counts[(o * s) % n] += 1;
-            }
+            // o ↦ o·s mod n is periodic with period p = n/gcd(s, n) and
+            // injective on each period, so the most outputs landing on one
+            // index is ⌈outputs/p⌉ (no table of n counts needed).
+            let period = n / gcd(s % n, n);
             AxisPlan {
                 modulus: n,
                 stride: 1,
@@ -93,7 +93,7 @@ impl AxisPlan {
                 dilation: d,
                 kernel: k,
                 input_shift: 0,
-                multiplicity: counts.into_iter().max().unwrap_or(1).max(1),
+                multiplicity: outputs.div_ceil(period).max(1),
                 all_rows: false,
             }
         }
@@ -111,6 +111,15 @@ impl AxisPlan {
             multiplicity: 1,
             all_rows: false,
         }
+    }
+}
+
+/// Greatest common divisor (gcd(0, n) = n).
+fn gcd(a: usize, b: usize) -> usize {
+    if a == 0 {
+        b
+    } else {
+        gcd(b % a, a)
     }
 }
 
@@ -133,7 +142,11 @@ pub struct EmbeddingPlan {
 impl EmbeddingPlan {
     /// The plan for a validated geometry (see the module documentation for
     /// the theorem behind each mode).
+    ///
+    /// Strides along axes with a single output are reduced first
+    /// ([`Conv2dGeometry::with_unit_output_strides`]: the same operator).
     pub fn new(geometry: &Conv2dGeometry) -> Self {
+        let geometry = &geometry.with_unit_output_strides();
         let (top, left, bottom, right) = geometry.padding;
         let (oh, ow) = geometry.output_size();
         let (ph, pw) = geometry.padded_size();
@@ -191,6 +204,30 @@ impl EmbeddingPlan {
                     cols,
                     factor,
                     exact: false,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn circular_multiplicity_matches_counting() {
+        for n in 1..24usize {
+            for s in 1..30usize {
+                for outputs in 1..40usize {
+                    let mut counts = vec![0usize; n];
+                    for o in 0..outputs {
+                        counts[(o * s) % n] += 1;
+                    }
+                    let want = counts.into_iter().max().unwrap();
+                    let plan = AxisPlan::circular(n, 0, s, 1, 1, outputs);
+                    if plan.stride == 1 {
+                        assert_eq!(plan.multiplicity, want, "n {n} s {s} outputs {outputs}");
+                    }
                 }
             }
         }

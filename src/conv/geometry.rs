@@ -141,9 +141,15 @@ impl Conv2dGeometry {
 
     /// Padded input size (H + top + bottom, W + left + right).
     pub fn padded_size(&self) -> (usize, usize) {
+        // Saturating: validation refuses sizes near the limit, and an
+        // invalid geometry must not panic here.
         (
-            self.h + self.padding.0 + self.padding.2,
-            self.w + self.padding.1 + self.padding.3,
+            self.h
+                .saturating_add(self.padding.0)
+                .saturating_add(self.padding.2),
+            self.w
+                .saturating_add(self.padding.1)
+                .saturating_add(self.padding.3),
         )
     }
 
@@ -151,8 +157,16 @@ impl Conv2dGeometry {
     /// first: for an invalid geometry the result is meaningless (but no panic).
     pub fn output_size(&self) -> (usize, usize) {
         let (ph, pw) = self.padded_size();
-        let span_h = self.dilation.0 * (self.kh.max(1) - 1) + 1;
-        let span_w = self.dilation.1 * (self.kw.max(1) - 1) + 1;
+        let span_h = self
+            .dilation
+            .0
+            .saturating_mul(self.kh.max(1) - 1)
+            .saturating_add(1);
+        let span_w = self
+            .dilation
+            .1
+            .saturating_mul(self.kw.max(1) - 1)
+            .saturating_add(1);
         let oh = if ph >= span_h && self.stride.0 > 0 {
             (ph - span_h) / self.stride.0 + 1
         } else {
@@ -166,20 +180,50 @@ impl Conv2dGeometry {
         (oh, ow)
     }
 
-    /// Input dimension of the linear map, C_in·H·W.
-    pub fn input_len(&self) -> usize {
-        self.c_in * self.h * self.w
+    /// The same operator with each stride along an axis that has a single
+    /// output replaced by the smallest stride that also gives one output,
+    /// max(1, padded − span + 1): output 0 reads padded positions a·d only,
+    /// whatever the stride, so the linear map is unchanged, while the
+    /// circular embedding (whose polyphase factor is the stride) stays as
+    /// small as the input. A stride of 2⁶² on an 8×8 input is legal in
+    /// PyTorch (1×1 output) and must not make the certificate allocate
+    /// 2⁶² residues. Call on a validated geometry.
+    pub fn with_unit_output_strides(&self) -> Self {
+        let (oh, ow) = self.output_size();
+        let (ph, pw) = self.padded_size();
+        let span = |d: usize, k: usize| d.saturating_mul(k.max(1) - 1).saturating_add(1);
+        let mut g = *self;
+        if oh == 1 {
+            let s = ph.saturating_sub(span(self.dilation.0, self.kh));
+            g.stride.0 = self.stride.0.min(s.saturating_add(1));
+        }
+        if ow == 1 {
+            let s = pw.saturating_sub(span(self.dilation.1, self.kw));
+            g.stride.1 = self.stride.1.min(s.saturating_add(1));
+        }
+        g
     }
 
-    /// Output dimension of the linear map, C_out·OH·OW.
+    /// Input dimension of the linear map, C_in·H·W.
+    /// (Saturating at `usize::MAX`; exact for a validated geometry.)
+    pub fn input_len(&self) -> usize {
+        self.c_in.saturating_mul(self.h).saturating_mul(self.w)
+    }
+
+    /// Output dimension of the linear map, C_out·OH·OW (saturating; exact
+    /// for a validated geometry).
     pub fn output_len(&self) -> usize {
         let (oh, ow) = self.output_size();
-        self.c_out * oh * ow
+        self.c_out.saturating_mul(oh).saturating_mul(ow)
     }
 
-    /// Number of kernel entries, C_out·(C_in/groups)·kh·kw.
+    /// Number of kernel entries, C_out·(C_in/groups)·kh·kw (saturating;
+    /// exact for a validated geometry).
     pub fn kernel_len(&self) -> usize {
-        self.c_out * self.c_in_per_group() * self.kh * self.kw
+        self.c_out
+            .saturating_mul(self.c_in_per_group())
+            .saturating_mul(self.kh)
+            .saturating_mul(self.kw)
     }
 
     /// Checks the geometry with PyTorch's rules and returns a clear

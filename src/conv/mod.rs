@@ -27,6 +27,7 @@ mod embedding;
 mod explicit;
 mod geometry;
 mod kernel;
+mod memory;
 mod operator;
 mod padding;
 mod reshaped;
@@ -41,11 +42,13 @@ pub use embedding::{AxisPlan, EmbeddingPlan};
 pub use explicit::{explicit_matrix, ExplicitConv, MAX_EXPLICIT_ENTRIES};
 pub use geometry::{Conv2dGeometry, PaddingMode};
 pub use kernel::Kernel;
+pub use memory::conv_memory_estimate;
 pub use operator::Conv2d;
 pub use padding::{AxisPadding, PaddingMap};
 pub use reshaped::reshaped_norm;
 pub use symbol_gram::{SymbolGram, SymbolRoute};
 
+use crate::budget::MemoryBudget;
 use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};
 use crate::error::Result;
@@ -78,6 +81,9 @@ pub struct ConvOptions {
     /// min(rows, cols) ≤ this and the matrix has at most
     /// [`MAX_EXPLICIT_ENTRIES`] entries. Default 1024 (0 disables it).
     pub dense_max_dim: usize,
+    /// The memory budget, checked against [`conv_memory_estimate`] before
+    /// anything is allocated. Default: half the physical memory.
+    pub memory: MemoryBudget,
 }
 
 impl Default for ConvOptions {
@@ -86,6 +92,7 @@ impl Default for ConvOptions {
             lanczos_steps: 24,
             lanczos_tolerance: 1e-4,
             dense_max_dim: 1024,
+            memory: MemoryBudget::default(),
         }
     }
 }
@@ -140,8 +147,11 @@ pub fn conv_sigma(
     options: &ConvOptions,
 ) -> Result<ConvReport> {
     kernel.check_matches(geometry)?;
-    let reshaped = reshaped_norm(kernel)?;
     let description = geometry.description();
+    options
+        .memory
+        .check(&description, conv_memory_estimate(geometry, options))?;
+    let reshaped = reshaped_norm(kernel)?;
     if kernel.max_abs() == 0.0 {
         let enclosure = Enclosure::zero(Method::Lanczos);
         return Ok(ConvReport {

@@ -6,6 +6,7 @@ use super::layer::{Layer, Network, Node};
 use super::pool::{Pool2d, Windows1d};
 use super::spec::{BatchNormSpec, ConvPadding, IntOrPair, LayerSpec, NetworkSpec};
 use super::weights::{Tensor, Weights};
+use crate::budget::{product, total, MemoryBudget};
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
 
@@ -47,13 +48,33 @@ impl Network {
     /// assert_eq!(net.output_shape(), &[2]);
     /// ```
     pub fn from_spec(spec: &NetworkSpec, weights: &Weights) -> Result<Network> {
+        Self::from_spec_with(spec, weights, &MemoryBudget::default())
+    }
+
+    /// [`Network::from_spec`] with an explicit memory budget: the tables a
+    /// layer builds (pooling windows, padding maps) are estimated and checked
+    /// against `budget` before they are allocated, and every shape is
+    /// computed with checked arithmetic (a size that overflows is an error
+    /// naming the layer, never a wrapped-around shape).
+    pub fn from_spec_with(
+        spec: &NetworkSpec,
+        weights: &Weights,
+        budget: &MemoryBudget,
+    ) -> Result<Network> {
         if spec.input_shape.is_empty() || spec.input_shape.contains(&0) {
             return Err(Error::InvalidOption(format!(
                 "network spec: input_shape {:?} must be non-empty with positive dimensions",
                 spec.input_shape
             )));
         }
-        let (nodes, _) = build_list(&spec.layers, &spec.input_shape, weights, "layer ")?;
+        if checked_len(&spec.input_shape).is_none() {
+            return Err(Error::InvalidOption(format!(
+                "network spec: input_shape {:?} has more entries than fit in 64 bits",
+                spec.input_shape
+            )));
+        }
+        let build = Build { weights, budget };
+        let (nodes, _) = build.list(&spec.layers, &spec.input_shape, "layer ")?;
         Ok(Network {
             input_shape: spec.input_shape.clone(),
             nodes,
@@ -61,21 +82,68 @@ impl Network {
     }
 }
 
-fn build_list(
-    layers: &[LayerSpec],
-    shape: &[usize],
-    weights: &Weights,
-    prefix: &str,
-) -> Result<(Vec<Node>, Vec<usize>)> {
-    let mut shape = shape.to_vec();
-    let mut nodes = Vec::with_capacity(layers.len());
-    for (i, l) in layers.iter().enumerate() {
-        let ctx = format!("{prefix}{i} ({})", l.type_name());
-        let node = build_one(l, &shape, weights, &ctx)?;
-        shape = node.shape_out.clone();
-        nodes.push(node);
+/// The number of entries of a shape, `None` when it overflows `usize`.
+pub fn checked_len(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// What every layer is built against.
+struct Build<'a> {
+    weights: &'a Weights,
+    budget: &'a MemoryBudget,
+}
+
+impl Build<'_> {
+    fn list(
+        &self,
+        layers: &[LayerSpec],
+        shape: &[usize],
+        prefix: &str,
+    ) -> Result<(Vec<Node>, Vec<usize>)> {
+        let mut shape = shape.to_vec();
+        let mut nodes = Vec::with_capacity(layers.len());
+        for (i, l) in layers.iter().enumerate() {
+            let ctx = format!("{prefix}{i} ({})", l.type_name());
+            let node = build_one(l, &shape, self, &ctx)?;
+            if checked_len(&node.shape_out).is_none() {
+                return Err(err(
+                    &ctx,
+                    format!(
+                        "output shape {:?} has more entries than fit in 64 bits",
+                        node.shape_out
+                    ),
+                ));
+            }
+            shape = node.shape_out.clone();
+            nodes.push(node);
+        }
+        Ok((nodes, shape))
     }
-    Ok((nodes, shape))
+
+    /// Checks the memory of a pooling layer's window tables (and, for an
+    /// average, its two averaging matrices) before they are built: about
+    /// out·(48 + 8·window) bytes per axis for the windows and
+    /// 8·out·in per axis for each of the two matrices.
+    fn pool_memory(
+        &self,
+        ctx: &str,
+        axes: [(usize, usize, usize); 2],
+        average: bool,
+    ) -> Result<()> {
+        let per_axis = |(input, out, window): (usize, usize, usize)| {
+            let windows = product(&[out as u64, (window as u64).checked_add(6)?, 8]);
+            let matrices = if average {
+                product(&[out as u64, input as u64, 16])
+            } else {
+                Some(0)
+            };
+            total(&[windows, matrices])
+        };
+        self.budget.check(
+            &format!("{ctx}: the pooling windows"),
+            total(&[per_axis(axes[0]), per_axis(axes[1])]),
+        )
+    }
 }
 
 fn chw(shape: &[usize], ctx: &str) -> Result<(usize, usize, usize)> {
@@ -88,8 +156,14 @@ fn chw(shape: &[usize], ctx: &str) -> Result<(usize, usize, usize)> {
     }
 }
 
-fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Result<Node> {
-    let n: usize = shape.iter().product();
+fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Result<Node> {
+    let weights = build.weights;
+    let n: usize = checked_len(shape).ok_or_else(|| {
+        err(
+            ctx,
+            format!("input shape {shape:?} has more entries than fit in 64 bits"),
+        )
+    })?;
     let same = |layer: Layer| -> Result<(Layer, Vec<usize>)> { Ok((layer, shape.to_vec())) };
     let (layer, shape_out) = match l {
         LayerSpec::Linear { weight, bias } => {
@@ -156,8 +230,12 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
                     if st != (1, 1) {
                         return Err(err(ctx, "padding='same' requires stride 1 (as in PyTorch)"));
                     }
-                    let th = dil.0 * (kh.max(1) - 1);
-                    let tw = dil.1 * (kw.max(1) - 1);
+                    let total_pad = |d: usize, k: usize| {
+                        d.checked_mul(k.max(1) - 1)
+                            .ok_or_else(|| err(ctx, format!("dilation {d} × kernel {k} overflows")))
+                    };
+                    let th = total_pad(dil.0, kh)?;
+                    let tw = total_pad(dil.1, kw)?;
                     (th / 2, th - th / 2, tw / 2, tw - tw / 2)
                 }
                 ConvPadding::Named(s) => {
@@ -240,7 +318,9 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
             if *ceil_mode {
                 return Err(err(ctx, "ceil_mode=true is not supported"));
             }
-            let pool = strided_pool(h, w, *kernel, *stride, *padding, *dilation, true, ctx)?;
+            let pool = strided_pool(
+                h, w, *kernel, *stride, *padding, *dilation, true, false, build, ctx,
+            )?;
             let (oh, ow) = pool.output_hw();
             (Layer::MaxPool2d { channels: c, pool }, vec![c, oh, ow])
         }
@@ -263,6 +343,8 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
                 *padding,
                 IntOrPair::One(1),
                 *count_include_pad,
+                true,
+                build,
                 ctx,
             )?;
             let (oh, ow) = pool.output_hw();
@@ -271,6 +353,8 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
         LayerSpec::AdaptiveAvgpool2d { output_size } => {
             let (c, h, w) = chw(shape, ctx)?;
             let (oh, ow) = output_size.pair();
+            let window = |input: usize, out: usize| input / out.max(1) + 2;
+            build.pool_memory(ctx, [(h, oh, window(h, oh)), (w, ow, window(w, ow))], true)?;
             let pool = Pool2d {
                 rows: Windows1d::adaptive(h, oh).map_err(|e| err(ctx, e))?,
                 cols: Windows1d::adaptive(w, ow).map_err(|e| err(ctx, e))?,
@@ -303,13 +387,14 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
             if body.is_empty() {
                 return Err(err(ctx, "residual body is empty"));
             }
-            let (body_nodes, body_shape) =
-                build_list(body, shape, weights, &format!("{ctx}.body["))
-                    .map_err(|e| err(ctx, e))?;
+            let (body_nodes, body_shape) = build
+                .list(body, shape, &format!("{ctx}.body["))
+                .map_err(|e| nested(ctx, e))?;
             let (short_nodes, short_shape) = match shortcut {
                 Some(s) if !s.is_empty() => {
-                    let (nodes, sh) = build_list(s, shape, weights, &format!("{ctx}.shortcut["))
-                        .map_err(|e| err(ctx, e))?;
+                    let (nodes, sh) = build
+                        .list(s, shape, &format!("{ctx}.shortcut["))
+                        .map_err(|e| nested(ctx, e))?;
                     (Some(nodes), sh)
                 }
                 _ => (None, shape.to_vec()),
@@ -337,6 +422,15 @@ fn build_one(l: &LayerSpec, shape: &[usize], weights: &Weights, ctx: &str) -> Re
     })
 }
 
+/// An error from a nested list (residual body or shortcut) keeps its own
+/// layer path and kind (an over-budget error stays one).
+fn nested(ctx: &str, e: Error) -> Error {
+    match e {
+        Error::OverBudget { .. } => e,
+        other => err(ctx, other),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn strided_pool(
     h: usize,
@@ -346,12 +440,17 @@ fn strided_pool(
     padding: IntOrPair,
     dilation: IntOrPair,
     count_include_pad: bool,
+    average: bool,
+    build: &Build<'_>,
     ctx: &str,
 ) -> Result<Pool2d> {
     let (kh, kw) = kernel.pair();
     let (sh, sw) = stride.unwrap_or(kernel).pair();
     let (ph, pw) = padding.pair();
     let (dh, dw) = dilation.pair();
+    let oh = Windows1d::strided_output_len(h, kh, sh, ph, dh).map_err(|e| err(ctx, e))?;
+    let ow = Windows1d::strided_output_len(w, kw, sw, pw, dw).map_err(|e| err(ctx, e))?;
+    build.pool_memory(ctx, [(h, oh, kh), (w, ow, kw)], average)?;
     Ok(Pool2d {
         rows: Windows1d::strided(h, kh, sh, ph, dh, count_include_pad).map_err(|e| err(ctx, e))?,
         cols: Windows1d::strided(w, kw, sw, pw, dw, count_include_pad).map_err(|e| err(ctx, e))?,

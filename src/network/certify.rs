@@ -24,7 +24,8 @@ use std::time::Instant;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CertifyOptions {
     /// Options of the dense σ enclosures (linear layers, pooling factors,
-    /// small convolutions).
+    /// small convolutions). Its `memory` budget applies to every job of the
+    /// network certificate (building, each layer, the lower-bound search).
     pub sigma: SigmaOptions,
     /// The empirical lower-bound search; `None` skips it (lower = 0).
     pub lower: Option<LowerBoundOptions>,
@@ -185,7 +186,8 @@ pub fn certify_network_with(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<NetworkReport> {
     let start = Instant::now();
-    let mut net = Network::from_spec(spec, weights)?;
+    let mut net = Network::from_spec_with(spec, weights, &options.sigma.memory)?;
+    super::memory::check_certify_memory(&net, &options.sigma, options.lower.as_ref())?;
     certify_layers(&mut net, &options.sigma, progress)?;
     report_for(&net, options.lower.as_ref(), start)
 }
@@ -218,6 +220,13 @@ pub fn report_for(
     start: Instant,
 ) -> Result<NetworkReport> {
     let (upper, guarantee) = composed_upper(&net.nodes)?;
+    if !upper.is_finite() {
+        // No certificate: the same refusal with or without the lower search.
+        return Err(crate::Error::CertificateFailed(format!(
+            "the network's certified upper bound overflows f64 (the composed layer bounds exceed {:e}): no finite Lipschitz bound can be certified",
+            f64::MAX
+        )));
+    }
     let lower_sources = match lower {
         Some(o) => Some(empirical_lower_bounds(net, o)?),
         None => None,

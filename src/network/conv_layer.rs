@@ -120,10 +120,18 @@ impl ConvLayer {
                 "kernel size, stride and dilation must be positive".into(),
             ));
         }
-        if kernel.len() != c_out * cig * kh * kw {
+        let kernel_len = [c_out, cig, kh, kw]
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| {
+                Error::InvalidOption(format!(
+                    "kernel shape {kernel_shape:?} has more entries than fit in 64 bits"
+                ))
+            })?;
+        if kernel.len() != kernel_len {
             return Err(Error::ShapeMismatch {
                 what: "conv kernel values",
-                expected: c_out * cig * kh * kw,
+                expected: kernel_len,
                 got: kernel.len(),
             });
         }
@@ -136,20 +144,17 @@ impl ConvLayer {
                 });
             }
         }
+        // Checked: a size that overflows is an error, never wrapped around.
         let axis = |n: usize, before: usize, after: usize, k: usize, d: usize, s: usize| {
-            let span = d * (k - 1) + 1;
-            let padded = n + before + after;
-            if padded < span {
-                None
-            } else {
-                Some((padded - span) / s + 1)
-            }
+            let span = d.checked_mul(k - 1)?.checked_add(1)?;
+            let padded = n.checked_add(before)?.checked_add(after)?;
+            Some(padded.checked_sub(span)? / s + 1)
         };
         let oh = axis(in_hw.0, padding.0, padding.1, kh, dilation.0, stride.0);
         let ow = axis(in_hw.1, padding.2, padding.3, kw, dilation.1, stride.1);
         let (Some(oh), Some(ow)) = (oh, ow) else {
             return Err(Error::InvalidOption(format!(
-                "kernel {kh}x{kw} (dilation {dilation:?}) does not fit the padded input {in_hw:?}"
+                "kernel {kh}x{kw} (dilation {dilation:?}) does not fit the padded input {in_hw:?} with padding {padding:?} (or a size overflows)"
             )));
         };
         let geometry = Conv2dGeometry {

@@ -17,6 +17,7 @@ pub mod evaluate;
 pub mod layer;
 pub mod lipschitz;
 pub mod lower_bounds;
+pub mod memory;
 pub mod pool;
 pub mod spec;
 pub mod special;

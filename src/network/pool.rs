@@ -41,26 +41,20 @@ impl Windows1d {
                 "pooling kernel {kernel}, stride {stride}, dilation {dilation} must be positive"
             )));
         }
-        if 2 * padding > kernel {
+        if padding > kernel / 2 {
             return Err(Error::InvalidOption(format!(
                 "pooling padding {padding} must be at most half the kernel size {kernel}"
             )));
         }
-        let span = dilation * (kernel - 1) + 1;
-        if input_len + 2 * padding < span {
-            return Err(Error::InvalidOption(format!(
-                "pooling window (span {span}) is larger than the padded input ({} + 2·{padding})",
-                input_len
-            )));
-        }
-        let out = (input_len + 2 * padding - span) / stride + 1;
+        let out = Self::strided_output_len(input_len, kernel, stride, padding, dilation)?;
         let mut windows = Vec::with_capacity(out);
         let mut divisors = Vec::with_capacity(out);
         for i in 0..out {
             let w: Vec<usize> = (0..kernel)
                 .filter_map(|t| {
-                    let pos = (i * stride + dilation * t) as isize - padding as isize;
-                    (pos >= 0 && (pos as usize) < input_len).then_some(pos as usize)
+                    // i·s + d·t ≤ padded − 1 (checked in strided_output_len).
+                    let pos = (i * stride + dilation * t).checked_sub(padding)?;
+                    (pos < input_len).then_some(pos)
                 })
                 .collect();
             if w.is_empty() {
@@ -78,19 +72,62 @@ impl Windows1d {
         })
     }
 
+    /// The output length of [`Windows1d::strided`],
+    /// ⌊(L + 2p − d(k−1) − 1)/s⌋ + 1, with every step checked: a size
+    /// that overflows, a zero size or a window larger than the padded input
+    /// is an error (never a wrapped-around length).
+    pub fn strided_output_len(
+        input_len: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        dilation: usize,
+    ) -> Result<usize> {
+        if kernel == 0 || stride == 0 || dilation == 0 || input_len == 0 {
+            return Err(Error::InvalidOption(format!(
+                "pooling input {input_len}, kernel {kernel}, stride {stride}, dilation {dilation} must be positive"
+            )));
+        }
+        let span = dilation
+            .checked_mul(kernel - 1)
+            .and_then(|v| v.checked_add(1))
+            .ok_or_else(|| {
+                Error::InvalidOption(format!(
+                    "pooling window span dilation·(kernel − 1) + 1 = {dilation}·{} + 1 overflows",
+                    kernel - 1
+                ))
+            })?;
+        let padded = padding
+            .checked_mul(2)
+            .and_then(|p| p.checked_add(input_len))
+            .ok_or_else(|| {
+                Error::InvalidOption(format!(
+                    "padded pooling input {input_len} + 2·{padding} overflows"
+                ))
+            })?;
+        if padded < span {
+            return Err(Error::InvalidOption(format!(
+                "pooling window (span {span}) is larger than the padded input ({input_len} + 2·{padding})"
+            )));
+        }
+        Ok((padded - span) / stride + 1)
+    }
+
     /// PyTorch adaptive average pooling windows: output i reads
-    /// [⌊iL/o⌋, ⌈(i+1)L/o⌉).
+    /// [⌊iL/o⌋, ⌈(i+1)L/o⌉) (computed in 128-bit integers: no overflow).
     pub fn adaptive(input_len: usize, output_len: usize) -> Result<Self> {
         if output_len == 0 || input_len == 0 {
             return Err(Error::InvalidOption(format!(
                 "adaptive pooling from length {input_len} to {output_len}: both must be positive"
             )));
         }
+        let (l, o) = (input_len as u128, output_len as u128);
         let mut windows = Vec::with_capacity(output_len);
         let mut divisors = Vec::with_capacity(output_len);
         for i in 0..output_len {
-            let start = i * input_len / output_len;
-            let end = ((i + 1) * input_len).div_ceil(output_len);
+            let i = i as u128;
+            let start = (i * l / o) as usize;
+            let end = ((i + 1) * l).div_ceil(o) as usize;
             windows.push((start..end).collect::<Vec<_>>());
             divisors.push(end - start);
         }
