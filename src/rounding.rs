@@ -277,10 +277,13 @@ pub fn sum_of_squares(x: &[f64]) -> f64 {
 ///
 /// Hypothesis of the bound: γₙ < 1. When γₙ is +∞ (n ≥ 2⁵²) or the
 /// denominator 1 − γₙ is not positive, the result is +∞ (no bound); a
-/// NaN `computed` gives NaN and +∞ gives +∞, never a finite value.
+/// NaN or negative `computed` gives NaN and +∞ gives +∞, never a finite
+/// value.
 pub fn sum_of_squares_up(computed: f64, n: usize) -> f64 {
     let denominator = sub_down(1.0, gamma(n));
-    if computed.is_nan() {
+    // A computed sum of nonnegative terms is ≥ 0; a negative one breaks the
+    // hypothesis and has no bound.
+    if computed.is_nan() || computed < 0.0 {
         return f64::NAN;
     }
     if !(denominator > 0.0) || computed == f64::INFINITY {

@@ -347,6 +347,11 @@ fn check_unary(a: f64) {
     check(Dir::Up, hi, exact_sqrt(a), &what("sqrt_enclosure.1"));
     // sum_of_squares_up(c, n) ≥ (c + nη)/(1 − γₙ) ≥ c: at least ≥ c exactly,
     // and +∞ once γₙ is no longer < 1.
+    if a < 0.0 {
+        // Hypothesis: a computed sum of nonnegative terms is ≥ 0.
+        assert!(sum_of_squares_up(a, 3).is_nan(), "{}", what("sum_of_squares_up"));
+        return;
+    }
     for n in [1usize, 2, 1000, 1 << 40] {
         let r = sum_of_squares_up(a, n);
         let exact = if a.is_infinite() {
