@@ -94,7 +94,11 @@ fn huge_conv_inputs_are_refused_with_the_estimate_not_aborted() {
                 "{input}: {}",
                 o.stderr
             );
-            assert!(o.stderr.contains("1.1 GB"), "the budget is named: {}", o.stderr);
+            assert!(
+                o.stderr.contains("1.1 GB"),
+                "the budget is named: {}",
+                o.stderr
+            );
         }
         // The default budget under a capped address space: exit 2, no abort.
         let (code, stderr) = run_capped(CAP_KB, &["conv", k, "--input", input, "--padding", "1"]);
@@ -103,7 +107,16 @@ fn huge_conv_inputs_are_refused_with_the_estimate_not_aborted() {
         // `check` goes through the same path.
         let (code, stderr) = run_capped(
             CAP_KB,
-            &["check", k, "--input", input, "--padding", "1", "--claimed", "1"],
+            &[
+                "check",
+                k,
+                "--input",
+                input,
+                "--padding",
+                "1",
+                "--claimed",
+                "1",
+            ],
         );
         assert_eq!(code, 2, "check {input} capped: {stderr}");
     }
@@ -136,10 +149,7 @@ fn strides_beyond_the_input_give_the_single_output_norm() {
         let o = run(&["conv", k, "--input", "8x8", "--stride", stride, "--json"]);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let r: Value = serde_json::from_str(o.stdout.trim()).unwrap();
-        let (lo, up) = (
-            r["lower"].as_f64().unwrap(),
-            r["upper"].as_f64().unwrap(),
-        );
+        let (lo, up) = (r["lower"].as_f64().unwrap(), r["upper"].as_f64().unwrap());
         if stride.starts_with("1,") {
             continue; // 6 output rows: not the single-output case
         }

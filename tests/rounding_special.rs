@@ -349,7 +349,11 @@ fn check_unary(a: f64) {
     // and +∞ once γₙ is no longer < 1.
     if a < 0.0 {
         // Hypothesis: a computed sum of nonnegative terms is ≥ 0.
-        assert!(sum_of_squares_up(a, 3).is_nan(), "{}", what("sum_of_squares_up"));
+        assert!(
+            sum_of_squares_up(a, 3).is_nan(),
+            "{}",
+            what("sum_of_squares_up")
+        );
         return;
     }
     for n in [1usize, 2, 1000, 1 << 40] {

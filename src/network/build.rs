@@ -103,7 +103,7 @@ impl Build<'_> {
         let mut shape = shape.to_vec();
         let mut nodes = Vec::with_capacity(layers.len());
         for (i, l) in layers.iter().enumerate() {
-            let ctx = format!("{prefix}{i} ({})", l.type_name());
+            let ctx = layer_path(prefix, i, l.type_name());
             let node = build_one(l, &shape, self, &ctx)?;
             if checked_len(&node.shape_out).is_none() {
                 return Err(err(
@@ -387,14 +387,10 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
             if body.is_empty() {
                 return Err(err(ctx, "residual body is empty"));
             }
-            let (body_nodes, body_shape) = build
-                .list(body, shape, &format!("{ctx}.body["))
-                .map_err(|e| nested(ctx, e))?;
+            let (body_nodes, body_shape) = build.list(body, shape, &format!("{ctx}.body["))?;
             let (short_nodes, short_shape) = match shortcut {
                 Some(s) if !s.is_empty() => {
-                    let (nodes, sh) = build
-                        .list(s, shape, &format!("{ctx}.shortcut["))
-                        .map_err(|e| nested(ctx, e))?;
+                    let (nodes, sh) = build.list(s, shape, &format!("{ctx}.shortcut["))?;
                     (Some(nodes), sh)
                 }
                 _ => (None, shape.to_vec()),
@@ -422,12 +418,14 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
     })
 }
 
-/// An error from a nested list (residual body or shortcut) keeps its own
-/// layer path and kind (an over-budget error stays one).
-fn nested(ctx: &str, e: Error) -> Error {
-    match e {
-        Error::OverBudget { .. } => e,
-        other => err(ctx, other),
+/// The path of layer `i` of a list: `layer 3 (conv2d)` at the top,
+/// `layer 4 (residual).body[0] (conv2d)` inside a residual block (errors
+/// from nested lists carry the whole path, so they are not wrapped again).
+pub fn layer_path(prefix: &str, i: usize, kind: &str) -> String {
+    if prefix.ends_with('[') {
+        format!("{prefix}{i}] ({kind})")
+    } else {
+        format!("{prefix}{i} ({kind})")
     }
 }
 

@@ -74,7 +74,7 @@ fn walk(nodes: &[Node], f: &mut dyn FnMut(&Node)) {
 
 fn check_nodes(nodes: &[Node], sigma: &SigmaOptions, prefix: &str) -> Result<()> {
     for (i, n) in nodes.iter().enumerate() {
-        let ctx = format!("{prefix}{i} ({})", n.kind);
+        let ctx = super::build::layer_path(prefix, i, n.kind);
         match &n.layer {
             Layer::Linear { weight, .. } => sigma.memory.check(
                 &format!(
