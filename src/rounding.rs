@@ -286,7 +286,7 @@ pub fn sum_of_squares_up(computed: f64, n: usize) -> f64 {
     if computed.is_nan() || computed < 0.0 {
         return f64::NAN;
     }
-    if !(denominator > 0.0) || computed == f64::INFINITY {
+    if denominator.is_nan() || denominator <= 0.0 || computed == f64::INFINITY {
         return f64::INFINITY;
     }
     div_up(add_up(computed, underflow_slack(n)), denominator)

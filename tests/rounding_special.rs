@@ -447,7 +447,7 @@ fn value() -> impl Strategy<Value = f64> {
         3 => proptest::sample::select(specials()),
         2 => any::<f64>(),
         2 => -1e3f64..1e3,
-        1 => (0u64..1 << 20).prop_map(|m| f64::from_bits(m)),
+        1 => (0u64..1 << 20).prop_map(f64::from_bits),
     ]
 }
 

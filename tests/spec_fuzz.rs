@@ -200,7 +200,7 @@ fn spec() -> impl Strategy<Value = Value> {
 /// Prints every refusal when `LIPCERT_FUZZ_VERBOSE` is set (long runs).
 fn verbose(msg: &str) {
     if std::env::var_os("LIPCERT_FUZZ_VERBOSE").is_some() {
-        println!("refused: {msg}");
+        println!("{msg}");
     }
 }
 
@@ -218,18 +218,19 @@ fn small_lower() -> LowerBoundOptions {
 /// happened (for the long-run summary) or fails the property.
 fn run_library(text: &str, w: &Weights) -> Result<&'static str, TestCaseError> {
     let budget = MemoryBudget::new(64 << 20);
+    verbose(&format!("spec {text}"));
     let spec = match NetworkSpec::from_json(text) {
         Ok(s) => s,
         Err(e) => {
             let msg = e.to_string();
             prop_assert!(!msg.is_empty() && !msg.contains('\n'), "{msg}");
-            verbose(&msg);
+            verbose(&format!("refused: {msg}"));
             return Ok("spec refused");
         }
     };
     if let Err(e) = Network::from_spec_with(&spec, w, &budget) {
         let msg = e.to_string();
-        verbose(&msg);
+        verbose(&format!("refused: {msg}"));
         prop_assert!(!msg.contains('\n'), "{msg}");
         prop_assert!(
             msg.contains("layer ") || msg.contains("input_shape"),
@@ -250,7 +251,7 @@ fn run_library(text: &str, w: &Weights) -> Result<&'static str, TestCaseError> {
         }
         Err(e) => {
             let msg = e.to_string();
-            verbose(&msg);
+            verbose(&format!("refused: {msg}"));
             prop_assert!(!msg.contains('\n'), "{msg}");
             Ok(match e {
                 lipcert::Error::OverBudget { .. } => "over budget",

@@ -37,7 +37,7 @@ pub fn check_candidate(s: f64, radius: f64) -> Result<(), PdFailure> {
             "the candidate bound s must be finite and nonnegative",
         ));
     }
-    if !(radius >= 0.0) {
+    if radius.is_nan() || radius < 0.0 {
         return Err(PdFailure::InvalidArgument(
             "the Gram error radius must be nonnegative (not NaN)",
         ));
@@ -145,7 +145,8 @@ pub const MAX_CERTIFIED_DIM: usize = 1 << 24;
 /// diagonal of A is nonnegative). Outside them the result is +∞ (no shift
 /// is proved sufficient, so no certificate can succeed); NaN gives +∞ too.
 pub fn rump_shift(n: usize, trace: f64, max_diag: f64) -> f64 {
-    if n > MAX_CERTIFIED_DIM || !(trace >= 0.0) || !(max_diag >= 0.0) {
+    if n > MAX_CERTIFIED_DIM || trace.is_nan() || trace < 0.0 || max_diag.is_nan() || max_diag < 0.0
+    {
         return f64::INFINITY;
     }
     let nf = n as f64;

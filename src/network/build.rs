@@ -122,7 +122,7 @@ impl Build<'_> {
 
     /// Checks the memory of a pooling layer's window tables (and, for an
     /// average, its two averaging matrices) before they are built: about
-    /// out·(48 + 8·window) bytes per axis for the windows and
+    /// out·(48 + 8·window) + 8·in bytes per axis for the windows and
     /// 8·out·in per axis for each of the two matrices.
     fn pool_memory(
         &self,
@@ -131,7 +131,11 @@ impl Build<'_> {
         average: bool,
     ) -> Result<()> {
         let per_axis = |(input, out, window): (usize, usize, usize)| {
-            let windows = product(&[out as u64, (window as u64).checked_add(6)?, 8]);
+            // Windows, plus one count per input position (max-pool cover).
+            let windows = total(&[
+                product(&[out as u64, (window as u64).checked_add(6)?, 8]),
+                product(&[input as u64, 8]),
+            ]);
             let matrices = if average {
                 product(&[out as u64, input as u64, 16])
             } else {
@@ -245,6 +249,19 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
                     ))
                 }
             };
+            // The operator's padding maps (16 bytes per padded position) and
+            // kernel copies, before they are built.
+            let padded = |n: usize, a: usize, b: usize| n.checked_add(a)?.checked_add(b);
+            let maps = padded(h, pad.0, pad.1)
+                .zip(padded(w, pad.2, pad.3))
+                .and_then(|(a, b)| a.checked_add(b));
+            build.budget.check(
+                &format!("{ctx}: the convolution's padding maps"),
+                total(&[
+                    maps.and_then(|m| product(&[m as u64, 16])),
+                    product(&[t.data.len() as u64, 24]),
+                ]),
+            )?;
             let data = finite(t, weight, ctx)?;
             let bias = bias
                 .as_ref()
@@ -363,6 +380,7 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
         }
         LayerSpec::GlobalAvgpool2d => {
             let (c, h, w) = chw(shape, ctx)?;
+            build.pool_memory(ctx, [(h, 1, h), (w, 1, w)], true)?;
             let pool = Pool2d {
                 rows: Windows1d::adaptive(h, 1).map_err(|e| err(ctx, e))?,
                 cols: Windows1d::adaptive(w, 1).map_err(|e| err(ctx, e))?,
@@ -464,6 +482,10 @@ fn batchnorm(bn: &BatchNormSpec, shape: &[usize], weights: &Weights, ctx: &str) 
             format!("eps {} must be finite and nonnegative", bn.eps),
         ));
     }
+    // The running statistics first: they must hold C values, which bounds C
+    // by real tensors before the default γ = 1, β = 0 are allocated.
+    let mean = vector(weights, &bn.running_mean, c, ctx)?;
+    let var = vector(weights, &bn.running_var, c, ctx)?;
     let gamma = match &bn.weight {
         Some(name) => vector(weights, name, c, ctx)?,
         None => vec![1.0; c],
@@ -472,8 +494,6 @@ fn batchnorm(bn: &BatchNormSpec, shape: &[usize], weights: &Weights, ctx: &str) 
         Some(name) => vector(weights, name, c, ctx)?,
         None => vec![0.0; c],
     };
-    let mean = vector(weights, &bn.running_mean, c, ctx)?;
-    let var = vector(weights, &bn.running_var, c, ctx)?;
     if let Some((i, v)) = var
         .iter()
         .enumerate()
