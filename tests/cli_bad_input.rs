@@ -218,7 +218,7 @@ fn ambiguous_or_unknown_npy_headers_are_refused() {
             npy_raw(
                 1,
                 0,
-                "{'descr': '<f8', 'fortran_order': False, 'shape': (8, 16), 'extra': 1, }",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (8, 16), 'extra': 'x', }",
                 &data,
             ),
             "unexpected key",
@@ -450,11 +450,14 @@ fn tiny_exact_values_print_with_an_exponent() {
     );
     let o = run(&["sigma", s(&f)]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stdout.contains("5e-324"), "{}", o.stdout);
+    assert!(o.stdout.contains("e-324"), "{}", o.stdout);
     assert!(o.stdout.lines().all(|l| l.chars().count() < 200), "{}", o.stdout);
     let o = run(&["check", s(&f), "--claimed", "5e-324"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("claimed σ = 5e-324"), "{}", o.stdout);
     assert!(o.stdout.chars().count() < 300, "{}", o.stdout);
+    // An exact enclosure (lower = upper) of a tiny σ: the zero-width path.
+    assert_eq!(lipcert::cli::digits::certified_digits(tiny, tiny), "5e-324");
 }
 
 #[test]
