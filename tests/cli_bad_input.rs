@@ -26,7 +26,13 @@ fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
 /// A 16×16 f64 `.npy` (2176 bytes) with distinct entries.
 fn npy16() -> Vec<u8> {
     let v: Vec<f64> = (0..256).map(|k| ((k * 37) % 101) as f64 - 50.0).collect();
-    npy::encode(&[16, 16], npy::NpyDtype::little(SourceDtype::F64), false, &v).unwrap()
+    npy::encode(
+        &[16, 16],
+        npy::NpyDtype::little(SourceDtype::F64),
+        false,
+        &v,
+    )
+    .unwrap()
 }
 
 /// An `.npy` (format `major.minor`) with the header dict `dict` written as
@@ -59,7 +65,11 @@ fn one_line_error(o: &Out, needle: &str) {
     let lines: Vec<&str> = o.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", o.stderr);
     assert!(lines[0].starts_with("lipcert: "), "{}", o.stderr);
-    assert!(o.stderr.contains(needle), "expected {needle:?} in {}", o.stderr);
+    assert!(
+        o.stderr.contains(needle),
+        "expected {needle:?} in {}",
+        o.stderr
+    );
 }
 
 fn leftover_temporaries(dir: &Path) -> Vec<String> {
@@ -103,7 +113,11 @@ fn normalize_onto_a_full_disk_keeps_the_input_and_the_old_output() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     one_line_error(&o, "left unchanged");
     assert!(o.stderr.contains("a.npy"), "{}", o.stderr);
-    assert_eq!(std::fs::read(&a).unwrap(), original, "the input was modified");
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        original,
+        "the input was modified"
+    );
     // An existing, different output file.
     let old_out = b"previous output contents".to_vec();
     let out = write(&dir, "out.npy", &old_out);
@@ -149,7 +163,12 @@ fn failure_probability_works_with_the_default_rel_width() {
 fn safetensors_with(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
-        .map(|(n, d, shape, b)| (n.to_string(), TensorView::new(*d, shape.clone(), b).unwrap()))
+        .map(|(n, d, shape, b)| {
+            (
+                n.to_string(),
+                TensorView::new(*d, shape.clone(), b).unwrap(),
+            )
+        })
         .collect();
     safetensors::serialize(views, None).unwrap()
 }
@@ -164,7 +183,12 @@ fn unused_tensors_of_any_dtype_do_not_matter_and_used_ones_are_named() {
         ("bn.bias", Dtype::F64, vec![3], le_f64(&[0.0; 3])),
         ("bn.running_mean", Dtype::F64, vec![3], le_f64(&[0.0; 3])),
         ("bn.running_var", Dtype::F64, vec![3], le_f64(&[1.0; 3])),
-        ("bn.num_batches_tracked", Dtype::I64, vec![], 7i64.to_le_bytes().to_vec()),
+        (
+            "bn.num_batches_tracked",
+            Dtype::I64,
+            vec![],
+            7i64.to_le_bytes().to_vec(),
+        ),
         ("flags", Dtype::BOOL, vec![2], vec![1, 0]),
     ]);
     write(&dir, "w.safetensors", &bytes);
@@ -224,19 +248,39 @@ fn ambiguous_or_unknown_npy_headers_are_refused() {
             "unexpected key",
         ),
         (
-            npy_raw(1, 0, "{'descr': '<f8', 'fortran_order': False, 'shape': (128), }", &data),
+            npy_raw(
+                1,
+                0,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (128), }",
+                &data,
+            ),
             "not a tuple",
         ),
         (
-            npy_raw(1, 0, "{'descr': '<\\x66\\x38', 'fortran_order': False, 'shape': (128,), }", &data),
+            npy_raw(
+                1,
+                0,
+                "{'descr': '<\\x66\\x38', 'fortran_order': False, 'shape': (128,), }",
+                &data,
+            ),
             "escape",
         ),
         (
-            npy_raw(3, 0, "{'descr': '<f8', 'fortran_order': False, 'shape': (8L, 16L), }", &data),
+            npy_raw(
+                3,
+                0,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (8L, 16L), }",
+                &data,
+            ),
             "corrupt header",
         ),
         (
-            npy_raw(1, 0, "{'descr': '<f8', 'fortran_order': False, 'shape': (08, 16), }", &data),
+            npy_raw(
+                1,
+                0,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (08, 16), }",
+                &data,
+            ),
             "leading zero",
         ),
     ];
@@ -249,7 +293,10 @@ fn ambiguous_or_unknown_npy_headers_are_refused() {
     }
     // Still accepted: Python 2 `L` suffixes in a 1.0 file, versions 2.0/3.0.
     for (major, dict) in [
-        (1, "{'descr': '<f8', 'fortran_order': False, 'shape': (8L, 16L), }"),
+        (
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (8L, 16L), }",
+        ),
         (2, ok),
         (3, ok),
     ] {
@@ -362,13 +409,26 @@ fn control_characters_in_names_are_escaped_everywhere() {
     let f = write(
         &dir,
         "evil.safetensors",
-        &st::encode(&[(evil, SourceDtype::F64, vec![2, 2], v.clone()), ("b\u{7}", SourceDtype::F64, vec![2], vec![1.0, 2.0])]).unwrap(),
+        &st::encode(&[
+            (evil, SourceDtype::F64, vec![2, 2], v.clone()),
+            ("b\u{7}", SourceDtype::F64, vec![2], vec![1.0, 2.0]),
+        ])
+        .unwrap(),
     );
     let raw = |t: &str| t.contains('\u{1b}') || t.contains('\r') || t.contains('\u{7}');
     let o = run(&["sigma", s(&f)]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(!raw(&o.stdout) && !raw(&o.stderr), "{:?} {:?}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("w\\u{1b}[31mred\\r\\nlipcert: FAKE LINE"), "{}", o.stdout);
+    assert!(
+        !raw(&o.stdout) && !raw(&o.stderr),
+        "{:?} {:?}",
+        o.stdout,
+        o.stderr
+    );
+    assert!(
+        o.stdout.contains("w\\u{1b}[31mred\\r\\nlipcert: FAKE LINE"),
+        "{}",
+        o.stdout
+    );
     assert!(!o.stderr.lines().any(|l| l.starts_with("lipcert: FAKE")));
     // Errors.
     let o = run(&["sigma", s(&f), "--tensor", "missing"]);
@@ -435,7 +495,12 @@ fn spec_errors_name_the_file_once_without_invalid_option() {
     );
     let o = run(&["certify", s(&spec)]);
     assert_eq!(o.code, 2);
-    assert_eq!(o.stderr.matches("invalid option").count(), 0, "{}", o.stderr);
+    assert_eq!(
+        o.stderr.matches("invalid option").count(),
+        0,
+        "{}",
+        o.stderr
+    );
     assert_eq!(o.stderr.matches("spec2.json").count(), 1, "{}", o.stderr);
 }
 
@@ -446,12 +511,22 @@ fn tiny_exact_values_print_with_an_exponent() {
     let f = write(
         &dir,
         "tiny.npy",
-        &npy::encode(&[1, 1], npy::NpyDtype::little(SourceDtype::F64), false, &[tiny]).unwrap(),
+        &npy::encode(
+            &[1, 1],
+            npy::NpyDtype::little(SourceDtype::F64),
+            false,
+            &[tiny],
+        )
+        .unwrap(),
     );
     let o = run(&["sigma", s(&f)]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("e-324"), "{}", o.stdout);
-    assert!(o.stdout.lines().all(|l| l.chars().count() < 200), "{}", o.stdout);
+    assert!(
+        o.stdout.lines().all(|l| l.chars().count() < 200),
+        "{}",
+        o.stdout
+    );
     let o = run(&["check", s(&f), "--claimed", "5e-324"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stdout.contains("claimed σ = 5e-324"), "{}", o.stdout);
@@ -465,8 +540,14 @@ fn negative_numbers_parse_and_are_refused_clearly() {
     let dir = TempDir::new().unwrap();
     let f = write(&dir, "m.npy", &npy16());
     for (args, needle) in [
-        (vec!["--rel-width", "-1"], "--rel-width -1 must be in (0, 1)"),
-        (vec!["--failure-probability", "-0.5"], "--failure-probability -0.5 must be in (0, 1)"),
+        (
+            vec!["--rel-width", "-1"],
+            "--rel-width -1 must be in (0, 1)",
+        ),
+        (
+            vec!["--failure-probability", "-0.5"],
+            "--failure-probability -0.5 must be in (0, 1)",
+        ),
     ] {
         let mut all = vec!["sigma", s(&f)];
         all.extend(args);

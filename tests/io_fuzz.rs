@@ -69,13 +69,42 @@ const HEADER_SPAN: usize = 128;
 
 /// Tokens of `.npy` dict literals and safetensors JSON headers.
 const TOKENS: &[&str] = &[
-    "'shape': (16, 8), ", "'shape': (3), ", "'descr': '>f4', ", "'descr': '<f8', ",
-    "'fortran_order': True, ", "'extra': 1, ", "L", "\\x38", "(", ")", ",", ",,", "True",
-    "False", "0", "08", "-1", "99999999999999999999", "'", "\"", "\n", "{", "}", " ",
-    "\u{1b}", "\"shape\":[4,4],", "\"dtype\":\"I64\",", "\"dtype\":\"F16\",",
-    "\"data_offsets\":[0,0],", "\"__metadata__\":{\"a\":\"b\"},",
-    "\"w\":{\"dtype\":\"F64\",\"shape\":[],\"data_offsets\":[0,8]},", "\x01\x00", "\x02\x00",
-    "\x03\x00", "\x01\x7b", "\u{ff}\u{ff}",
+    "'shape': (16, 8), ",
+    "'shape': (3), ",
+    "'descr': '>f4', ",
+    "'descr': '<f8', ",
+    "'fortran_order': True, ",
+    "'extra': 1, ",
+    "L",
+    "\\x38",
+    "(",
+    ")",
+    ",",
+    ",,",
+    "True",
+    "False",
+    "0",
+    "08",
+    "-1",
+    "99999999999999999999",
+    "'",
+    "\"",
+    "\n",
+    "{",
+    "}",
+    " ",
+    "\u{1b}",
+    "\"shape\":[4,4],",
+    "\"dtype\":\"I64\",",
+    "\"dtype\":\"F16\",",
+    "\"data_offsets\":[0,0],",
+    "\"__metadata__\":{\"a\":\"b\"},",
+    "\"w\":{\"dtype\":\"F64\",\"shape\":[],\"data_offsets\":[0,8]},",
+    "\x01\x00",
+    "\x02\x00",
+    "\x03\x00",
+    "\x01\x7b",
+    "\u{ff}\u{ff}",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -345,7 +374,8 @@ fn the_binary_keeps_its_contract_on_mutated_files() {
         .run(&npy_case, |(shape, dtype, fortran, m)| {
             let n: usize = shape.iter().product();
             let values: Vec<f64> = (0..n).map(|k| k as f64 * 0.75 - 2.0).collect();
-            let bytes = npy::encode(&shape, npy::NpyDtype::little(dtype), fortran, &values).unwrap();
+            let bytes =
+                npy::encode(&shape, npy::NpyDtype::little(dtype), fortran, &values).unwrap();
             binary_contract(dir.path(), "m.npy", &apply(&bytes, &m))
         })
         .unwrap();

@@ -78,7 +78,12 @@ pub struct MethodArgs {
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub failure_probability: Option<f64>,
     /// Target relative width (upper − lower)/upper of the enclosure.
-    #[arg(long, value_name = "W", default_value_t = 1e-9, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "W",
+        default_value_t = 1e-9,
+        allow_negative_numbers = true
+    )]
     pub rel_width: f64,
 }
 
@@ -125,7 +130,12 @@ pub struct CheckArgs {
     pub claim: ClaimArgs,
     /// Relative tolerance: the claim passes when it lies in
     /// [lower·(1 − T), upper·(1 + T)].
-    #[arg(long, value_name = "T", default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 1e-6,
+        allow_negative_numbers = true
+    )]
     pub rel_tol: f64,
     /// Method options.
     #[command(flatten)]
@@ -188,20 +198,40 @@ pub struct ConvGeometryArgs {
     #[arg(long, value_name = "HxW")]
     pub input: Option<String>,
     /// Stride `S` or `SH,SW`.
-    #[arg(long, value_name = "S", default_value = "1", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     pub stride: String,
     /// Padding `P`, `PH,PW` or `TOP,LEFT,BOTTOM,RIGHT`.
-    #[arg(long, value_name = "P", default_value = "0", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "P",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
     pub padding: String,
     /// Padding mode.
     #[arg(long, value_name = "MODE", default_value = "zeros",
           value_parser = ["zeros", "circular", "reflect", "replicate"])]
     pub padding_mode: String,
     /// Dilation `D` or `DH,DW`.
-    #[arg(long, value_name = "D", default_value = "1", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "D",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     pub dilation: String,
     /// Number of groups.
-    #[arg(long, value_name = "G", default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "G",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
     pub groups: usize,
 }
 

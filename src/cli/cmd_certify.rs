@@ -6,10 +6,10 @@
 use super::args::CertifyArgs;
 use super::progress::Progress;
 use super::{error_line, library_error_code, EXIT_INPUT, EXIT_OK};
+use crate::io::escape::escape_path;
 use crate::network::certify::{certify_network_with, CertifyOptions};
 use crate::network::lower_bounds::LowerBoundOptions;
 use crate::network::spec::NetworkSpec;
-use crate::io::escape::escape_path;
 use crate::network::weights::Weights;
 use std::path::Path;
 

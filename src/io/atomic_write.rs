@@ -72,8 +72,12 @@ pub fn write_atomic_with(
         return Err(fail("the output path is a directory".to_owned()));
     }
     let permissions = fs::metadata(&destination).ok().map(|m| m.permissions());
-    let (temp_path, mut file) = create_temp(&dir, file_name)
-        .map_err(|e| fail(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
+    let (temp_path, mut file) = create_temp(&dir, file_name).map_err(|e| {
+        fail(format!(
+            "cannot create a temporary file in {}: {e}",
+            dir.display()
+        ))
+    })?;
     let result = (|| {
         fill(&mut file)?;
         file.flush()?;
@@ -89,7 +93,9 @@ pub fn write_atomic_with(
     }
     if let Err(e) = fs::rename(&temp_path, &destination) {
         let _ = fs::remove_file(&temp_path);
-        return Err(fail(format!("cannot rename the temporary file over it: {e}")));
+        return Err(fail(format!(
+            "cannot rename the temporary file over it: {e}"
+        )));
     }
     // Make the rename itself durable; a failure here cannot be undone and
     // the new contents are in place, so it is not reported.
@@ -181,7 +187,10 @@ mod tests {
         let link = dir.join("link.safetensors");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         write_atomic(&link, b"via link").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(fs::read(&target).unwrap(), b"via link");
         assert!(leftovers(&dir).is_empty());
         // A directory as target is refused and kept.

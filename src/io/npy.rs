@@ -81,7 +81,10 @@ pub fn declared_data_offset(prefix: &[u8]) -> Option<usize> {
         return None;
     }
     let (len_size, header_len) = match (prefix.get(6)?, prefix.get(7)?) {
-        (1, 0) => (2usize, usize::from(u16::from_le_bytes([*prefix.get(8)?, *prefix.get(9)?]))),
+        (1, 0) => (
+            2usize,
+            usize::from(u16::from_le_bytes([*prefix.get(8)?, *prefix.get(9)?])),
+        ),
         (2 | 3, 0) => (
             4,
             u32::from_le_bytes([
@@ -672,14 +675,20 @@ mod tests {
 
     #[test]
     fn parses_numpy_style_headers() {
-        let d = parse_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }    \n", true)
-            .unwrap();
+        let d = parse_dict(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }    \n",
+            true,
+        )
+        .unwrap();
         let h = header_from_dict(d, 128).unwrap();
         assert_eq!(h.shape, vec![3, 4]);
         assert!(!h.fortran_order);
         assert_eq!(h.dtype, NpyDtype::little(SourceDtype::F64));
-        let d =
-            parse_dict("{\"descr\": \">f4\", \"shape\": (7,), \"fortran_order\": True}", false).unwrap();
+        let d = parse_dict(
+            "{\"descr\": \">f4\", \"shape\": (7,), \"fortran_order\": True}",
+            false,
+        )
+        .unwrap();
         let h = header_from_dict(d, 0).unwrap();
         assert_eq!(h.shape, vec![7]);
         assert!(h.dtype.big_endian && h.fortran_order);
@@ -693,8 +702,11 @@ mod tests {
                 Err(Problem::UnsupportedDtype(_))
             ));
         }
-        let d = parse_dict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", true)
-            .unwrap();
+        let d = parse_dict(
+            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
+            true,
+        )
+        .unwrap();
         assert!(matches!(
             header_from_dict(d, 0),
             Err(Problem::UnsupportedDtype(_))

@@ -441,7 +441,9 @@ impl NetworkSpec {
         let bytes = crate::io::regular_file::read_regular(path, MAX_SPEC_BYTES, "a network spec")
             .map_err(|e| Error::InvalidOption(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|_| {
-            Error::InvalidOption(format!("{shown}: network spec: the file is not valid UTF-8"))
+            Error::InvalidOption(format!(
+                "{shown}: network spec: the file is not valid UTF-8"
+            ))
         })?;
         let mut spec = Self::from_json(&text).map_err(|e| match e {
             Error::InvalidOption(m) => Error::InvalidOption(format!("{shown}: {m}")),

@@ -68,10 +68,12 @@ impl PartialEq for Weights {
     /// makes the maps unequal).
     fn eq(&self, other: &Self) -> bool {
         self.names().eq(other.names())
-            && self.names().all(|n| match (self.get(n, ""), other.get(n, "")) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => false,
-            })
+            && self
+                .names()
+                .all(|n| match (self.get(n, ""), other.get(n, "")) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                })
     }
 }
 
