@@ -9,7 +9,8 @@
 //!
 //! Fixed seeds, no persistence. `LIPCERT_FUZZ_CASES=N` runs N cases per
 //! library test (default 200) and N/20 binary runs per format (default 12):
-//! `LIPCERT_FUZZ_CASES=20000 cargo test --release --test io_fuzz`.
+//! `LIPCERT_FUZZ_CASES=20000 cargo test --release --test io_fuzz`
+//! (`LIPCERT_FUZZ_SEED=k` for other fixed seeds).
 
 use lipcert::io::safetensors::encode as encode_safetensors;
 use lipcert::io::{npy, WeightFile};
@@ -26,7 +27,17 @@ fn cases() -> u32 {
         .unwrap_or(200)
 }
 
+/// `LIPCERT_FUZZ_SEED=k` shifts every test's fixed seed (for long runs that
+/// explore new cases); unset in CI.
+fn seed_shift() -> u8 {
+    std::env::var("LIPCERT_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn runner(cases: u32, seed: u8) -> TestRunner {
+    let seed = seed.wrapping_add(seed_shift());
     TestRunner::new_with_rng(
         Config {
             cases,

@@ -13,6 +13,7 @@
 //! before the data length has been checked against the file.
 
 use super::error::Problem;
+use super::escape::escape_name;
 use super::tensor::{c_to_fortran, element_count, fortran_to_c, Tensor};
 use crate::matrix::SourceDtype;
 
@@ -392,7 +393,7 @@ fn header_from_dict(dict: Vec<(String, Value)>, data_offset: usize) -> Result<Np
         if !["descr", "fortran_order", "shape"].contains(&key.as_str()) {
             return Err(Problem::CorruptHeader(format!(
                 "unexpected key '{}' (NumPy refuses headers with keys other than descr, fortran_order, shape)",
-                crate::io::escape::escape_name(key)
+                escape_name(key)
             )));
         }
         if dict[..i].iter().any(|(k, _)| k == key) {
@@ -438,14 +439,22 @@ fn header_from_dict(dict: Vec<(String, Value)>, data_offset: usize) -> Result<Np
     })
 }
 
+/// The dtype of a descriptor with an explicit byte order (`<f8`, `>f4`, …).
+/// `=f8`, `|f8` and `f8` mean the *reading machine's* byte order, so two
+/// NumPy installations can read such a file differently; NumPy itself always
+/// writes `<` or `>` for multi-byte types. They are refused.
 fn parse_descr(descr: &str) -> Result<NpyDtype, Problem> {
-    let unsupported = || Problem::UnsupportedDtype(format!("'{descr}'"));
+    let unsupported = || Problem::UnsupportedDtype(format!("'{}'", escape_name(descr)));
     let mut chars = descr.chars();
     let (big_endian, rest) = match chars.next() {
-        Some('<') | Some('=') => (false, chars.as_str()),
+        Some('<') => (false, chars.as_str()),
         Some('>') => (true, chars.as_str()),
-        Some('|') => (false, chars.as_str()),
-        _ => (false, descr),
+        Some('=' | '|') if matches!(chars.as_str(), "f8" | "f4" | "f2") => {
+            return Err(Problem::CorruptHeader(format!(
+                "descr '{descr}' leaves the byte order to the reading machine (ambiguous); expected '<' or '>'"
+            )))
+        }
+        _ => return Err(unsupported()),
     };
     let dtype = match rest {
         "f8" => SourceDtype::F64,
@@ -692,6 +701,79 @@ mod tests {
         let h = header_from_dict(d, 0).unwrap();
         assert_eq!(h.shape, vec![7]);
         assert!(h.dtype.big_endian && h.fortran_order);
+    }
+
+    #[test]
+    fn refuses_what_numpy_could_read_differently() {
+        for descr in ["=f8", "|f4", "f8"] {
+            assert!(parse_descr(descr).is_err(), "{descr}");
+        }
+        let dict =
+            |text: &str, long: bool| parse_dict(text, long).and_then(|d| header_from_dict(d, 0));
+        let ok = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }";
+        assert_eq!(dict(ok, false).unwrap().shape, vec![3, 4]);
+        for (bad, long) in [
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), 'shape': (4, 3)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3, 4)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), 'x': 'y'}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (12)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (03, 4)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (0x3, 4)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3L, 4)}",
+                false,
+            ),
+            (
+                "{'descr': '<\\x66\\x38', 'fortran_order': False, 'shape': (3, 4)}",
+                true,
+            ),
+            ("{'descr': '<f8', 'fortran_order': False}", true),
+        ] {
+            assert!(dict(bad, long).is_err(), "{bad}");
+        }
+        assert_eq!(
+            dict(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3L, 4L)}",
+                true
+            )
+            .unwrap()
+            .shape,
+            vec![3, 4]
+        );
+        assert_eq!(
+            dict(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (0,)}",
+                true
+            )
+            .unwrap()
+            .shape,
+            vec![0]
+        );
+        assert!(dict(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': ()}",
+            true
+        )
+        .unwrap()
+        .shape
+        .is_empty());
     }
 
     #[test]
