@@ -161,6 +161,9 @@ fn apply(bytes: &[u8], m: &Mutation) -> Vec<u8> {
     out
 }
 
+/// How many accepted `.npy` files npyz also read (and agreed on).
+static NPYZ_AGREED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// When npyz (an independent reader) also accepts an `.npy` file lipcert
 /// accepted, both must read the same shape and values.
 fn same_as_npyz(bytes: &[u8], file: &WeightFile) -> Result<(), TestCaseError> {
@@ -183,6 +186,7 @@ fn same_as_npyz(bytes: &[u8], file: &WeightFile) -> Result<(), TestCaseError> {
     let Some(values) = values else {
         return Ok(());
     };
+    NPYZ_AGREED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     prop_assert_eq!(&shape, &t.shape, "npyz and lipcert read different shapes");
     let rows: usize = shape.first().copied().unwrap_or(1);
     let n = values.len();
@@ -241,6 +245,12 @@ impl Outcomes {
     }
 
     fn assert_both(&self, cases: u32) {
+        eprintln!(
+            "opened {}, refused {}, npyz also read {} so far",
+            self.opened.get(),
+            self.refused.get(),
+            NPYZ_AGREED.load(std::sync::atomic::Ordering::Relaxed)
+        );
         assert_eq!(self.opened.get() + self.refused.get(), cases);
         assert!(
             self.opened.get() > 0 && self.refused.get() > 0,
