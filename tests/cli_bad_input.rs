@@ -555,6 +555,12 @@ fn negative_numbers_parse_and_are_refused_clearly() {
         assert_eq!(o.code, 2, "{}", o.stderr);
         one_line_error(&o, needle);
     }
+    let o = run(&["conv", s(&f), "--input", "8x8", "--stride", "-1"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    one_line_error(&o, "--stride '-1'");
+    let o = run(&["check", s(&f), "--claimed", "-1", "--rel-tol", "-0.5"]);
+    assert!(!o.stderr.contains("unexpected argument"), "{}", o.stderr);
+    assert_ne!(o.code, 0, "{}", o.stdout);
 }
 
 #[test]

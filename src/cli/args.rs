@@ -22,22 +22,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Certified enclosure of the spectral norm σ(W) of each 2-D tensor.
+    #[command(allow_negative_numbers = true)]
     Sigma(SigmaArgs),
     /// Certified ℓ1, ℓ2 and ℓ∞ operator norms of each 2-D tensor.
+    #[command(allow_negative_numbers = true)]
     Norms(NormsArgs),
     /// Check a claimed σ (or σ = 1 with --normalized) against the certified
     /// enclosure: exit 0 if consistent, 1 if certainly wrong, 2 on bad input.
+    #[command(allow_negative_numbers = true)]
     Check(CheckArgs),
     /// Write W/σ̂ in the input's format and dtype, then certify σ of what was
     /// written.
+    #[command(allow_negative_numbers = true)]
     Normalize(NormalizeArgs),
     /// Certified spectral norm of a convolution layer (the true operator norm
     /// for the given input size, padding and stride), next to the
     /// reshaped-kernel norm that framework spectral_norm uses.
+    #[command(allow_negative_numbers = true)]
     Conv(ConvArgs),
     /// Certified Lipschitz upper bound of a whole network described by a JSON
     /// spec (layers mirroring PyTorch, weights from a safetensors state_dict),
     /// per-layer enclosures, and the best certified lower bound achieved.
+    #[command(allow_negative_numbers = true)]
     Certify(CertifyArgs),
 }
 
@@ -75,15 +81,10 @@ pub struct MethodArgs {
     pub method: Method,
     /// Allow a probabilistic upper bound that fails with at most this
     /// probability (default: rigorous).
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    #[arg(long, value_name = "P")]
     pub failure_probability: Option<f64>,
     /// Target relative width (upper − lower)/upper of the enclosure.
-    #[arg(
-        long,
-        value_name = "W",
-        default_value_t = 1e-9,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "W", default_value_t = 1e-9)]
     pub rel_width: f64,
 }
 
@@ -130,12 +131,7 @@ pub struct CheckArgs {
     pub claim: ClaimArgs,
     /// Relative tolerance: the claim passes when it lies in
     /// [lower·(1 − T), upper·(1 + T)].
-    #[arg(
-        long,
-        value_name = "T",
-        default_value_t = 1e-6,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "T", default_value_t = 1e-6)]
     pub rel_tol: f64,
     /// Method options.
     #[command(flatten)]
@@ -154,7 +150,7 @@ pub struct CheckArgs {
 #[group(required = true, multiple = false)]
 pub struct ClaimArgs {
     /// The claimed spectral norm.
-    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    #[arg(long, value_name = "X")]
     pub claimed: Option<f64>,
     /// Claim σ = 1 (a spectrally normalized weight).
     #[arg(long)]
@@ -198,40 +194,20 @@ pub struct ConvGeometryArgs {
     #[arg(long, value_name = "HxW")]
     pub input: Option<String>,
     /// Stride `S` or `SH,SW`.
-    #[arg(
-        long,
-        value_name = "S",
-        default_value = "1",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "S", default_value = "1")]
     pub stride: String,
     /// Padding `P`, `PH,PW` or `TOP,LEFT,BOTTOM,RIGHT`.
-    #[arg(
-        long,
-        value_name = "P",
-        default_value = "0",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "P", default_value = "0")]
     pub padding: String,
     /// Padding mode.
     #[arg(long, value_name = "MODE", default_value = "zeros",
           value_parser = ["zeros", "circular", "reflect", "replicate"])]
     pub padding_mode: String,
     /// Dilation `D` or `DH,DW`.
-    #[arg(
-        long,
-        value_name = "D",
-        default_value = "1",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "D", default_value = "1")]
     pub dilation: String,
     /// Number of groups.
-    #[arg(
-        long,
-        value_name = "G",
-        default_value_t = 1,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "G", default_value_t = 1)]
     pub groups: usize,
 }
 
