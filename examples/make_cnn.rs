@@ -126,11 +126,12 @@ pub fn build() -> (NetworkSpec, Weights) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let (spec, weights) = build();
-    std::fs::write(
-        dir.join("cnn.safetensors"),
-        weights.to_safetensors_f32_bytes()?,
+    use lipcert::io::atomic_write::write_atomic;
+    write_atomic(
+        &dir.join("cnn.safetensors"),
+        &weights.to_safetensors_f32_bytes()?,
     )?;
-    std::fs::write(dir.join("cnn.json"), spec.to_json() + "\n")?;
+    write_atomic(&dir.join("cnn.json"), (spec.to_json() + "\n").as_bytes())?;
     println!(
         "wrote {} and {}",
         dir.join("cnn.json").display(),

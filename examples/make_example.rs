@@ -44,6 +44,6 @@ fn main() {
     ];
     let bytes = encode(&tensors).expect("shapes match their values");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mlp.safetensors");
-    std::fs::write(&path, bytes).expect("examples/ is writable");
+    lipcert::io::atomic_write::write_atomic(&path, &bytes).expect("examples/ is writable");
     println!("wrote {}", path.display());
 }

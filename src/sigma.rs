@@ -23,7 +23,9 @@ pub struct SigmaOptions {
     pub method: Method,
     /// Target relative width (upper − lower)/upper of the enclosure. The
     /// result may be wider when rounding makes this impossible (reported in the
-    /// enclosure itself) and is often much narrower.
+    /// enclosure itself) and is often much narrower. With a failure
+    /// probability, widths below 10⁻⁶ are raised to 10⁻⁶ (the probabilistic
+    /// path is for speed; tighter requests should be rigorous).
     pub rel_width: f64,
     /// `Some(δ)` allows a probabilistic upper bound that fails with probability
     /// at most δ over the seeded random start (faster for huge matrices);
@@ -295,6 +297,27 @@ fn gram_bounds(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBounds> 
     })
 }
 
+/// The error for an upper bound that does not fit in f64. When even the
+/// lower bound, scaled back, exceeds `f64::MAX`, σ itself is not
+/// representable: [`Error::Overflow`] (bad input, exit 2). Otherwise σ may
+/// well be representable (σ = `f64::MAX` is), only no certified upper bound
+/// is: [`Error::CertificateFailed`] (no certificate, exit 4).
+fn upper_overflow(scaled: &ScaledMatrix, scaled_lower: f64, lower: f64, overflow: Error) -> Error {
+    // σ(W) ≥ 2^−k (l − lost); the product is rounded to nearest, so an
+    // infinite result means the exact value is above f64::MAX.
+    let l = if scaled.lost == 0.0 {
+        scaled_lower
+    } else {
+        crate::rounding::sub_down(scaled_lower, scaled.lost)
+    };
+    if crate::rounding::scale_pow2(l, -scaled.exponent).is_infinite() {
+        return overflow;
+    }
+    Error::CertificateFailed(format!(
+        "σ ≥ {lower:e} may fit in f64 (up to f64::MAX ≈ 1.8e308), but no certified upper bound does: the upper bound overflows"
+    ))
+}
+
 fn to_original(
     scaled: &ScaledMatrix,
     bounds: ScaledBounds,
@@ -302,8 +325,11 @@ fn to_original(
     method: Method,
     certificate: &'static str,
 ) -> Result<Enclosure> {
-    let upper = scaled.upper_to_original(bounds.upper)?;
     let lower = scaled.lower_to_original(bounds.lower);
+    let upper = match scaled.upper_to_original(bounds.upper) {
+        Ok(u) => u,
+        Err(overflow) => return Err(upper_overflow(scaled, bounds.lower, lower, overflow)),
+    };
     let estimate = scaled.estimate_to_original(bounds.estimate);
     Enclosure::new(lower, upper, estimate, guarantee, method, certificate)
 }

@@ -634,7 +634,10 @@ fn every_bad_input_is_one_line_with_exit_code_2() {
 
     let st_bytes = std::fs::read(&st).unwrap();
     let cut = write("cut.safetensors", &st_bytes[..st_bytes.len() - 5]);
-    assert_input_error(&["sigma", s(&cut)], &["cut.safetensors", "corrupt header"]);
+    assert_input_error(
+        &["sigma", s(&cut)],
+        &["cut.safetensors", "data length mismatch"],
+    );
     let tiny = write("tiny.safetensors", &st_bytes[..5]);
     assert_input_error(
         &["sigma", s(&tiny)],

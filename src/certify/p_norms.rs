@@ -55,7 +55,8 @@ impl PNormEnclosure {
 /// Proof: proofs/theories/FloatRounding.v, `next_down_rn_lower`
 ///
 /// # Errors
-/// [`Error::Overflow`] when the upper sum exceeds the f64 range.
+/// [`Error::CertificateFailed`] when only the upper sum overflows (the norm
+/// may fit in f64), [`Error::Overflow`] when the lower sum does too.
 ///
 /// ```
 /// use lipcert::{DenseMatrix, certify::p_norms::l1_norm};
@@ -80,7 +81,8 @@ pub fn l1_norm(w: &DenseMatrix) -> Result<PNormEnclosure> {
 /// Proof: proofs/theories/Norms.v, `linf_norm_max_row`.
 ///
 /// # Errors
-/// [`Error::Overflow`] when the upper sum exceeds the f64 range.
+/// [`Error::CertificateFailed`] when only the upper sum overflows (the norm
+/// may fit in f64), [`Error::Overflow`] when the lower sum does too.
 ///
 /// ```
 /// use lipcert::{DenseMatrix, certify::p_norms::linf_norm};
@@ -146,6 +148,13 @@ fn max_sum(
         upper = upper.max(hi);
     }
     if !upper.is_finite() {
+        // A lower sum below f64::MAX did not overflow: the norm may fit in
+        // f64, only its certified upper bound does not.
+        if lower < f64::MAX {
+            return Err(Error::CertificateFailed(format!(
+                "{what} ≥ {lower:e} may fit in f64, but no certified upper bound does: the upper sum overflows"
+            )));
+        }
         return Err(Error::Overflow {
             context: what.to_string(),
         });

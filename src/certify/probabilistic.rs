@@ -204,7 +204,7 @@ pub fn kw_quoted_power_failure_probability(n: usize, k: usize, eps: f64) -> f64 
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for δ ∉ (0, 1) or `rel_width` not in
-/// (10⁻⁶, ∞); [`Error::Empty`] for an operator with a zero dimension;
+/// [10⁻⁶, ∞); [`Error::Empty`] for an operator with a zero dimension;
 /// [`Error::CertificateFailed`] when ℓ = 0 (a zero operator, one whose
 /// norm is swamped by rounding, or one so large or small that the unscaled
 /// norms in [`lower_bound_from_vector`] overflow/underflow: handle rank 0
@@ -233,9 +233,9 @@ pub fn probabilistic_sigma<A: LinearOperator + ?Sized>(
             "failure probability {delta} must lie strictly between 0 and 1"
         )));
     }
-    if !(rel_width > 1e-6 && rel_width.is_finite()) {
+    if !(rel_width >= 1e-6 && rel_width.is_finite()) {
         return Err(Error::InvalidOption(format!(
-            "relative width {rel_width} must be a finite number above 1e-6 \
+            "relative width {rel_width} must be a finite number of at least 1e-6 \
              (use a rigorous method for tighter enclosures)"
         )));
     }

@@ -23,22 +23,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Certified enclosure of the spectral norm σ(W) of each 2-D tensor.
+    #[command(allow_negative_numbers = true)]
     Sigma(SigmaArgs),
     /// Certified ℓ1, ℓ2 and ℓ∞ operator norms of each 2-D tensor.
+    #[command(allow_negative_numbers = true)]
     Norms(NormsArgs),
     /// Check a claimed σ (or σ = 1 with --normalized) against the certified
     /// enclosure: exit 0 if consistent, 1 if certainly wrong, 2 on bad input.
+    #[command(allow_negative_numbers = true)]
     Check(CheckArgs),
     /// Write W/σ̂ in the input's format and dtype, then certify σ of what was
     /// written.
+    #[command(allow_negative_numbers = true)]
     Normalize(NormalizeArgs),
     /// Certified spectral norm of a convolution layer (the true operator norm
     /// for the given input size, padding and stride), next to the
     /// reshaped-kernel norm that framework spectral_norm uses.
+    #[command(allow_negative_numbers = true)]
     Conv(ConvArgs),
     /// Certified Lipschitz upper bound of a whole network described by a JSON
     /// spec (layers mirroring PyTorch, weights from a safetensors state_dict),
     /// per-layer enclosures, and the best certified lower bound achieved.
+    #[command(allow_negative_numbers = true)]
     Certify(CertifyArgs),
 }
 

@@ -6,6 +6,7 @@
 use super::args::CertifyArgs;
 use super::progress::Progress;
 use super::{error_line, library_error_code, EXIT_INPUT, EXIT_OK};
+use crate::io::escape::escape_path;
 use crate::network::certify::{certify_network_with, CertifyOptions};
 use crate::network::lower_bounds::LowerBoundOptions;
 use crate::network::spec::NetworkSpec;
@@ -14,17 +15,19 @@ use std::path::Path;
 
 /// Runs `lipcert certify`; returns the exit code.
 pub fn run(args: &CertifyArgs) -> i32 {
+    let shown = escape_path(&args.spec);
     let spec = match NetworkSpec::from_file(&args.spec) {
         Ok(s) => s,
         Err(e) => {
-            error_line(&format!("{}: {e}", args.spec.display()));
+            // The message names the spec file already.
+            error_line(&spec_message(&e));
             return EXIT_INPUT;
         }
     };
     let weights = match Weights::from_safetensors_file(Path::new(&spec.weights)) {
         Ok(w) => w,
         Err(e) => {
-            error_line(&format!("{}: weights: {e}", args.spec.display()));
+            error_line(&format!("{shown}: weights: {}", spec_message(&e)));
             return EXIT_INPUT;
         }
     };
@@ -52,8 +55,17 @@ pub fn run(args: &CertifyArgs) -> i32 {
             EXIT_OK
         }
         Err(e) => {
-            error_line(&format!("{}: {e}", args.spec.display()));
+            error_line(&format!("{shown}: {}", spec_message(&e)));
             library_error_code(&e).0
         }
+    }
+}
+
+/// The message of a spec or network error without the `invalid option:`
+/// prefix (a spec's contents are not command-line options).
+fn spec_message(e: &crate::Error) -> String {
+    match e {
+        crate::Error::InvalidOption(m) => m.clone(),
+        other => other.to_string(),
     }
 }

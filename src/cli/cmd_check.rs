@@ -15,7 +15,7 @@
 use super::args::CheckArgs;
 use super::cmd_conv::certify_kernel;
 use super::conv_geometry::GeometryOptions;
-use super::digits::{certified_digits, round_down_text};
+use super::digits::{certified_digits, number_text, round_down_text};
 use super::progress::Progress;
 use super::report::{guarantee_text, json_line, Bounds, CheckRecord, TensorId};
 use super::select::{load_finite, plan_kernels};
@@ -25,6 +25,7 @@ use super::{
 };
 use super::{EXIT_CLAIM_WRONG, EXIT_INPUT, EXIT_OK};
 use crate::enclosure::Enclosure;
+use crate::io::escape::escape_name;
 use crate::io::WeightFile;
 use crate::rounding::{add_up, div_down, mul_down, mul_up, sub_down};
 use crate::sigma::sigma;
@@ -137,24 +138,26 @@ fn emit(args: &CheckArgs, progress: &Progress, id: TensorId, e: &Enclosure, seco
         .map_or("undefined (σ may be 0)".to_owned(), |r| {
             round_down_text(r, 3)
         });
+    let file = escape_name(&id.file);
     let what = match &id.tensor {
-        Some(t) => format!("{}: tensor '{t}'", id.file),
-        None => id.file.clone(),
+        Some(t) => format!("{file}: tensor '{}'", escape_name(t)),
+        None => file.into_owned(),
     };
+    let claimed_text = number_text(claimed);
     let message = if v.consistent {
         format!(
-            "ok: {what}: claimed σ = {claimed} is consistent with the certified σ ∈ [{}, {}] = {} ({}) within rel-tol {:e}",
-            e.lower(),
-            e.upper(),
+            "ok: {what}: claimed σ = {claimed_text} is consistent with the certified σ ∈ [{}, {}] = {} ({}) within rel-tol {:e}",
+            number_text(e.lower()),
+            number_text(e.upper()),
             certified_digits(e.lower(), e.upper()),
             guarantee_text(e.guarantee()),
             args.rel_tol
         )
     } else {
         format!(
-            "WRONG: {what}: claimed σ = {claimed} is outside the certified σ ∈ [{}, {}] = {} ({}); relative error ≥ {rel} > rel-tol {:e}",
-            e.lower(),
-            e.upper(),
+            "WRONG: {what}: claimed σ = {claimed_text} is outside the certified σ ∈ [{}, {}] = {} ({}); relative error ≥ {rel} > rel-tol {:e}",
+            number_text(e.lower()),
+            number_text(e.upper()),
             certified_digits(e.lower(), e.upper()),
             guarantee_text(e.guarantee()),
             args.rel_tol

@@ -8,7 +8,7 @@
 //! holds for the file.
 
 use super::args::NormalizeArgs;
-use super::digits::certified_digits;
+use super::digits::{certified_digits, number_text};
 use super::progress::Progress;
 use super::report::{
     guarantee_text, json_line, seconds_text, table, Bounds, NormalizeRecord, TensorId,
@@ -16,6 +16,8 @@ use super::report::{
 use super::select::{self, Planned};
 use super::{error_line, input_error, library_error_code, sigma_options, EXIT_INPUT, EXIT_OK};
 use crate::enclosure::Enclosure;
+use crate::io::atomic_write::write_atomic;
+use crate::io::escape::escape_path;
 use crate::io::{InputError, Problem, TensorInfo, WeightFile};
 use crate::rounding::sub_up;
 use crate::sigma::{sigma, SigmaOptions};
@@ -44,6 +46,9 @@ pub fn run(args: &NormalizeArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return input_error(&e, None),
     };
+    if let Err(e) = check_output_format(&file, &args.output) {
+        return input_error(&e, None);
+    }
     let planned = match select::plan(&file, args.tensor.as_deref()) {
         Ok(p) => p,
         Err(e) => return input_error(&e, None),
@@ -77,9 +82,10 @@ pub fn run(args: &NormalizeArgs) -> i32 {
         Ok(b) => b,
         Err(e) => return input_error(&e, Some(&progress)),
     };
-    if let Err(e) = std::fs::write(&args.output, bytes) {
-        let err = InputError::new(&args.output, Problem::Unwritable(e.to_string()));
-        return input_error(&err, Some(&progress));
+    // Atomic: on any failure the output (which may be the input) is
+    // untouched.
+    if let Err(e) = write_atomic(&args.output, &bytes) {
+        return input_error(&e, Some(&progress));
     }
     // Certify what was written, read back from the output file.
     let written = match WeightFile::open(&args.output) {
@@ -127,7 +133,7 @@ pub fn run(args: &NormalizeArgs) -> i32 {
                 id.display_shape(),
                 id.dtype.clone(),
                 certified_digits(s.before.lower(), s.before.upper()),
-                format!("{}", s.scale),
+                number_text(s.scale),
                 certified_digits(after.lower(), after.upper()),
                 format!("{deviation:.1e}"),
                 guarantee_text(after.guarantee()),
@@ -138,7 +144,7 @@ pub fn run(args: &NormalizeArgs) -> i32 {
     if !rows.is_empty() {
         println_ignoring_errors(&format!(
             "wrote {} ({} tensor{} normalized) in {}",
-            args.output.display(),
+            escape_path(&args.output),
             rows.len(),
             if rows.len() == 1 { "" } else { "s" },
             seconds_text(start.elapsed().as_secs_f64())
@@ -163,6 +169,33 @@ pub fn run(args: &NormalizeArgs) -> i32 {
 fn println_ignoring_errors(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// `normalize` writes the input's format; an output name whose extension
+/// says the other format (`in.safetensors out.npy`, `in.npy
+/// out.safetensors`) is refused before anything is computed or written.
+/// Other extensions (or none) are accepted.
+pub fn check_output_format(input: &WeightFile, output: &std::path::Path) -> Result<(), InputError> {
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let says_npy = ext.as_deref() == Some("npy");
+    let says_safetensors = matches!(ext.as_deref(), Some("safetensors" | "st"));
+    let (input_kind, wanted) = if input.is_npy() {
+        (".npy", says_safetensors)
+    } else {
+        (".safetensors", says_npy)
+    };
+    if wanted {
+        return Err(InputError::new(
+            output,
+            Problem::Other(format!(
+                "the output name says another format than the input's ({input_kind}); normalize writes the input's format, so give the output a {input_kind} name (nothing was written)"
+            )),
+        ));
+    }
+    Ok(())
 }
 
 /// Certifies σ of one tensor and divides it by the estimate.

@@ -126,7 +126,7 @@ pub fn certified_digits(lower: f64, upper: f64) -> String {
         return format!("[{lower:e}, {upper:e}]");
     }
     if lower == upper {
-        return format!("{upper}");
+        return number_text(upper);
     }
     let l = exact_digits(lower);
     let u = exact_digits(upper);
@@ -167,6 +167,25 @@ pub fn certified_digits(lower: f64, upper: f64) -> String {
         format!("{body}e{shift}")
     } else {
         body
+    }
+}
+
+/// `x` in Rust's shortest round-trip form, with an exponent when
+/// `|x| < 1e-4` or `|x| ≥ 1e6` (so 5e-324 prints as `5e-324`, not as 324
+/// digits).
+///
+/// ```
+/// use lipcert::cli::digits::number_text;
+/// assert_eq!(number_text(5e-324), "5e-324");
+/// assert_eq!(number_text(f64::MAX), "1.7976931348623157e308");
+/// assert_eq!(number_text(0.25), "0.25");
+/// assert_eq!(number_text(0.0), "0");
+/// ```
+pub fn number_text(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 

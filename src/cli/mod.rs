@@ -90,14 +90,21 @@ pub fn guarded(f: impl FnOnce() -> i32) -> i32 {
     result.unwrap_or(EXIT_BUG)
 }
 
-/// Prints `lipcert: <message>` on stderr.
+/// Prints `lipcert: <message>` on stderr, as one line: control characters
+/// (from names inside files) are escaped, so no message can colour the
+/// terminal or forge a second line.
 pub fn error_line(message: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "lipcert: {message}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "lipcert: {}",
+        crate::io::escape::escape_line(message)
+    );
 }
 
 /// Prints an input error; returns [`EXIT_INPUT`].
 fn input_error(e: &InputError, progress: Option<&Progress>) -> i32 {
     let line = format!("lipcert: {e}");
+    let line = crate::io::escape::escape_line(&line);
     match progress {
         Some(p) => p.note(&line),
         None => {

@@ -35,7 +35,8 @@ impl Progress {
 
     /// Shows which tensor is being processed.
     pub fn start(&self, name: &str) {
-        self.bar.set_message(name.to_owned());
+        self.bar
+            .set_message(crate::io::escape::escape_name(name).into_owned());
     }
 
     /// One tensor done.
@@ -43,8 +44,10 @@ impl Progress {
         self.bar.inc(1);
     }
 
-    /// Prints a line on stderr without garbling the bar.
+    /// Prints a line on stderr without garbling the bar (control
+    /// characters escaped: it stays one line).
     pub fn note(&self, line: &str) {
+        let line = crate::io::escape::escape_line(line);
         self.bar.suspend(|| {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         });

@@ -4,6 +4,7 @@
 
 use crate::enclosure::{Enclosure, Guarantee};
 use crate::io::error::format_shape;
+use crate::io::escape::{escape_line, escape_name};
 use crate::io::TensorInfo;
 use serde::Serialize;
 use std::path::Path;
@@ -32,9 +33,12 @@ impl TensorId {
         }
     }
 
-    /// Name for tables: the tensor name, or `-` for `.npy`.
+    /// Name for tables: the tensor name (control characters escaped), or
+    /// `-` for `.npy`.
     pub fn display_name(&self) -> String {
-        self.tensor.clone().unwrap_or_else(|| "-".to_owned())
+        self.tensor
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), |t| escape_name(t).into_owned())
     }
 
     /// `64x32`.
@@ -195,8 +199,14 @@ pub fn seconds_text(s: f64) -> String {
 }
 
 /// An aligned table: a header row and rows of cells, columns separated by
-/// two spaces, left-aligned (widths counted in characters).
+/// two spaces, left-aligned (widths counted in characters). Control
+/// characters in cells are escaped (a cell is always one line).
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| escape_line(c).into_owned()).collect())
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -2,8 +2,13 @@
 //! is wrong with it. Its `Display` is the one-line message the command line
 //! prints (exit code 2).
 
+use super::escape::{escape_name, escape_path};
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// How many names an "unknown tensor" message lists before it only counts
+/// the rest (a file may hold tens of thousands of tensors).
+pub const LISTED_NAMES: usize = 20;
 
 /// A bad input: the file, the tensor inside it (when the format has names and
 /// the problem concerns one tensor) and the problem.
@@ -39,9 +44,9 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", escape_path(&self.file))?;
         if let Some(t) = &self.tensor {
-            write!(f, ": tensor '{t}'")?;
+            write!(f, ": tensor '{}'", escape_name(t))?;
         }
         write!(f, ": {}", self.problem)
     }
@@ -147,12 +152,24 @@ impl fmt::Display for Problem {
                 format_shape(shape)
             ),
             Problem::UnknownTensor { name, available } => {
-                write!(f, "no tensor named '{name}'; available: ")?;
+                write!(f, "no tensor named '{}'; available: ", escape_name(name))?;
                 if available.is_empty() {
-                    write!(f, "(none)")
-                } else {
-                    write!(f, "{}", available.join(", "))
+                    return write!(f, "(none)");
                 }
+                let listed: Vec<String> = available
+                    .iter()
+                    .take(LISTED_NAMES)
+                    .map(|n| escape_name(n).into_owned())
+                    .collect();
+                write!(f, "{}", listed.join(", "))?;
+                if available.len() > LISTED_NAMES {
+                    write!(
+                        f,
+                        ", … ({} tensors in all)",
+                        available.len()
+                    )?;
+                }
+                Ok(())
             }
             Problem::NothingToDo(why) => write!(f, "{why}"),
             Problem::Other(why) => write!(f, "{why}"),

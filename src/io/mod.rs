@@ -6,8 +6,11 @@
 //! exactly to `f64`, so every guarantee lipcert gives is about the stored
 //! numbers.
 
+pub mod atomic_write;
 pub mod error;
+pub mod escape;
 pub mod npy;
+pub mod regular_file;
 pub mod safetensors;
 pub mod tensor;
 
@@ -52,10 +55,50 @@ impl WeightFile {
     /// Reads and validates `path`. The format is chosen by the `.npy` magic
     /// string, then by the extension (`.safetensors`/`.st`), then by trying
     /// safetensors.
+    ///
+    /// Only regular files are read (see [`regular_file`]), and only as many
+    /// bytes as the header declares: the header is read first and the length
+    /// it declares is checked against the file's size before any data byte
+    /// is read.
     pub fn open(path: &Path) -> Result<Self, InputError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| InputError::new(path, Problem::Unreadable(e.to_string())))?;
-        Self::from_bytes(path, bytes)
+        let mut input = regular_file::RegularFile::open(path)?;
+        let file_len = input.len();
+        let prefix = input.fill_to(12)?;
+        let header_end = if prefix.starts_with(npy::MAGIC) {
+            npy::declared_data_offset(prefix).map(|end| end as u64)
+        } else {
+            prefix
+                .get(..8)
+                .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                .filter(|&n| n <= safetensors::MAX_HEADER_LEN)
+                .map(|n| n + 8)
+        };
+        let Some(header_end) = header_end else {
+            // Not even a header length: what was read is enough to say why.
+            return Self::from_bytes(path, input.into_prefix());
+        };
+        let prefix = input.fill_to(header_end)?;
+        let declared = if prefix.starts_with(npy::MAGIC) {
+            npy::parse_header_only(prefix)
+                .ok()
+                .map(|(h, data)| (h.data_offset as u128, data))
+        } else {
+            safetensors::declared_lengths(prefix)
+        };
+        match declared {
+            Some((header, data)) if header + data == u128::from(file_len) => {
+                Self::from_bytes(path, input.read_all()?)
+            }
+            Some((header, data)) => Err(InputError::new(
+                path,
+                Problem::DataLength {
+                    expected: data,
+                    got: u128::from(file_len).saturating_sub(header) as usize,
+                },
+            )),
+            // A bad header: parsing the header alone reports the problem.
+            None => Self::from_bytes(path, input.into_prefix()),
+        }
     }
 
     /// Parses `bytes` as the contents of `path` (the path is used for

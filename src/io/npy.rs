@@ -13,6 +13,7 @@
 //! before the data length has been checked against the file.
 
 use super::error::Problem;
+use super::escape::escape_name;
 use super::tensor::{c_to_fortran, element_count, fortran_to_c, Tensor};
 use crate::matrix::SourceDtype;
 
@@ -67,9 +68,63 @@ pub struct NpyHeader {
     pub data_offset: usize,
 }
 
+/// NumPy's `np.load` refuses headers longer than this many characters
+/// (`max_header_size`, numpy/lib/format.py); lipcert refuses them too.
+pub const MAX_HEADER_LEN: usize = 10_000;
+
+/// The offset of the first data byte (the end of the header) as declared by
+/// the first 12 bytes of an `.npy` file, or `None` when those bytes are
+/// missing, not a known `.npy` preamble, or declare a header longer than
+/// [`MAX_HEADER_LEN`]. Lets a reader read the header
+/// before deciding to read the data.
+pub fn declared_data_offset(prefix: &[u8]) -> Option<usize> {
+    if !prefix.starts_with(MAGIC) {
+        return None;
+    }
+    let (len_size, header_len) = match (prefix.get(6)?, prefix.get(7)?) {
+        (1, 0) => (
+            2usize,
+            usize::from(u16::from_le_bytes([*prefix.get(8)?, *prefix.get(9)?])),
+        ),
+        (2 | 3, 0) => (
+            4,
+            u32::from_le_bytes([
+                *prefix.get(8)?,
+                *prefix.get(9)?,
+                *prefix.get(10)?,
+                *prefix.get(11)?,
+            ]) as usize,
+        ),
+        _ => return None,
+    };
+    if header_len > MAX_HEADER_LEN {
+        return None;
+    }
+    (8 + len_size).checked_add(header_len)
+}
+
 /// Parses the header of an `.npy` file and checks that the data that follow
 /// have exactly the length the header describes.
+///
+/// A header is accepted only when NumPy would read the same array from it:
+/// format version 1.0, 2.0 or 3.0 (NumPy refuses every other version), at
+/// most [`MAX_HEADER_LEN`] bytes of ASCII, exactly the keys `descr`,
+/// `fortran_order` and `shape`, each once (NumPy keeps the *last* of
+/// duplicated keys; a file that two readers see differently is refused),
+/// strings without escapes, shapes written as Python tuples of decimal
+/// integers (`(3)` is the integer 3 in Python, not a shape).
 pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, Problem> {
+    let (header, expected) = parse_header_only(bytes)?;
+    let got = bytes.len() - header.data_offset;
+    if expected != got as u128 {
+        return Err(Problem::DataLength { expected, got });
+    }
+    Ok(header)
+}
+
+/// Parses the header at the start of `bytes` (which may end right after it)
+/// and returns it with the number of data bytes it declares.
+pub fn parse_header_only(bytes: &[u8]) -> Result<(NpyHeader, u128), Problem> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
             return Err(Problem::TruncatedHeader(format!(
@@ -85,12 +140,12 @@ pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, Problem> {
         Problem::TruncatedHeader("the file ends inside the version bytes".to_owned())
     })?;
     let (major, minor) = (version[0], version[1]);
-    let (len_start, len_size) = match major {
-        1 => (8usize, 2usize),
-        2 | 3 => (8, 4),
+    let (len_start, len_size) = match (major, minor) {
+        (1, 0) => (8usize, 2usize),
+        (2 | 3, 0) => (8, 4),
         _ => {
             return Err(Problem::CorruptHeader(format!(
-                "unknown .npy format version {major}.{minor}"
+                "unknown .npy format version {major}.{minor} (NumPy reads only 1.0, 2.0 and 3.0)"
             )))
         }
     };
@@ -102,6 +157,11 @@ pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, Problem> {
     } else {
         u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize
     };
+    if header_len > MAX_HEADER_LEN {
+        return Err(Problem::CorruptHeader(format!(
+            "the header is {header_len} bytes, more than NumPy's limit of {MAX_HEADER_LEN} (np.load refuses it too)"
+        )));
+    }
     let start = len_start + len_size;
     let data_offset = start
         .checked_add(header_len)
@@ -112,18 +172,22 @@ pub fn parse_header(bytes: &[u8]) -> Result<NpyHeader, Problem> {
             bytes.len() - start
         ))
     })?;
+    if let Some(pos) = text.iter().position(|b| !b.is_ascii()) {
+        return Err(Problem::CorruptHeader(format!(
+            "non-ASCII byte 0x{:02x} at byte {pos} of the header (NumPy would decode it differently by version)",
+            text[pos]
+        )));
+    }
     let text = std::str::from_utf8(text)
         .map_err(|_| Problem::CorruptHeader("the header is not valid UTF-8".to_owned()))?;
-    let dict = parse_dict(text)?;
+    // Python 2 era headers may write `3L`; NumPy filters those only for
+    // versions 1.0 and 2.0.
+    let dict = parse_dict(text, major <= 2)?;
     let header = header_from_dict(dict, data_offset)?;
     let count = element_count(&header.shape)
         .ok_or_else(|| Problem::CorruptHeader("the shape's element count overflows".to_owned()))?;
     let expected = count as u128 * header.dtype.size() as u128;
-    let got = bytes.len() - data_offset;
-    if expected != got as u128 {
-        return Err(Problem::DataLength { expected, got });
-    }
-    Ok(header)
+    Ok((header, expected))
 }
 
 /// Reads an `.npy` file from its bytes: the header and the tensor (values in
@@ -325,6 +389,19 @@ enum Value {
 }
 
 fn header_from_dict(dict: Vec<(String, Value)>, data_offset: usize) -> Result<NpyHeader, Problem> {
+    for (i, (key, _)) in dict.iter().enumerate() {
+        if !["descr", "fortran_order", "shape"].contains(&key.as_str()) {
+            return Err(Problem::CorruptHeader(format!(
+                "unexpected key '{}' (NumPy refuses headers with keys other than descr, fortran_order, shape)",
+                escape_name(key)
+            )));
+        }
+        if dict[..i].iter().any(|(k, _)| k == key) {
+            return Err(Problem::CorruptHeader(format!(
+                "duplicated key '{key}' (NumPy would use the last one, other readers the first: refused as ambiguous)"
+            )));
+        }
+    }
     let get = |key: &str| dict.iter().find(|(k, _)| k == key).map(|(_, v)| v);
     let descr = match get("descr") {
         Some(Value::Str(s)) => s.clone(),
@@ -362,14 +439,22 @@ fn header_from_dict(dict: Vec<(String, Value)>, data_offset: usize) -> Result<Np
     })
 }
 
+/// The dtype of a descriptor with an explicit byte order (`<f8`, `>f4`, …).
+/// `=f8`, `|f8` and `f8` mean the *reading machine's* byte order, so two
+/// NumPy installations can read such a file differently; NumPy itself always
+/// writes `<` or `>` for multi-byte types. They are refused.
 fn parse_descr(descr: &str) -> Result<NpyDtype, Problem> {
-    let unsupported = || Problem::UnsupportedDtype(format!("'{descr}'"));
+    let unsupported = || Problem::UnsupportedDtype(format!("'{}'", escape_name(descr)));
     let mut chars = descr.chars();
     let (big_endian, rest) = match chars.next() {
-        Some('<') | Some('=') => (false, chars.as_str()),
+        Some('<') => (false, chars.as_str()),
         Some('>') => (true, chars.as_str()),
-        Some('|') => (false, chars.as_str()),
-        _ => (false, descr),
+        Some('=' | '|') if matches!(chars.as_str(), "f8" | "f4" | "f2") => {
+            return Err(Problem::CorruptHeader(format!(
+                "descr '{descr}' leaves the byte order to the reading machine (ambiguous); expected '<' or '>'"
+            )))
+        }
+        _ => return Err(unsupported()),
     };
     let dtype = match rest {
         "f8" => SourceDtype::F64,
@@ -381,11 +466,15 @@ fn parse_descr(descr: &str) -> Result<NpyDtype, Problem> {
 }
 
 /// Parses the header's Python dict literal (string keys; string, bool and
-/// integer-tuple values; anything else becomes `Value::Other`).
-fn parse_dict(text: &str) -> Result<Vec<(String, Value)>, Problem> {
+/// integer-tuple values; anything else becomes `Value::Other`). Only the
+/// subset of Python literal syntax whose meaning is unambiguous is accepted:
+/// no string escapes, decimal integers without leading zeros (`3L` only when
+/// `allow_long`, for version 1.0/2.0 files).
+fn parse_dict(text: &str, allow_long: bool) -> Result<Vec<(String, Value)>, Problem> {
     let mut p = Parser {
         s: text.as_bytes(),
         pos: 0,
+        allow_long,
     };
     p.skip_ws();
     p.expect(b'{')?;
@@ -421,6 +510,7 @@ fn parse_dict(text: &str) -> Result<Vec<(String, Value)>, Problem> {
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
+    allow_long: bool,
 }
 
 impl Parser<'_> {
@@ -463,6 +553,9 @@ impl Parser<'_> {
         self.pos += 1;
         let start = self.pos;
         while let Some(c) = self.peek() {
+            if c == b'\\' || c == b'\n' || c == b'\r' {
+                return Err(self.error("escape or line break inside a string"));
+            }
             if c == quote {
                 let s = String::from_utf8_lossy(&self.s[start..self.pos]).into_owned();
                 self.pos += 1;
@@ -500,11 +593,15 @@ impl Parser<'_> {
         self.expect(b'(')?;
         let mut dims = Vec::new();
         let mut other = false;
+        let mut items = 0usize;
+        let mut trailing_comma = false;
         loop {
             self.skip_ws();
             if self.eat(b')') {
                 break;
             }
+            items += 1;
+            trailing_comma = false;
             match self.peek() {
                 Some(c) if c.is_ascii_digit() => dims.push(self.integer()?),
                 _ => {
@@ -514,11 +611,16 @@ impl Parser<'_> {
             }
             self.skip_ws();
             if self.eat(b',') {
+                trailing_comma = true;
                 continue;
             }
             self.skip_ws();
             self.expect(b')')?;
             break;
+        }
+        // `(3)` is the integer 3 in Python, not a one-element tuple.
+        if items == 1 && !trailing_comma {
+            return Ok(Value::Other);
         }
         Ok(if other {
             Value::Other
@@ -528,6 +630,11 @@ impl Parser<'_> {
     }
 
     fn integer(&mut self) -> Result<u64, Problem> {
+        if self.peek() == Some(b'0')
+            && matches!(self.s.get(self.pos + 1), Some(c) if c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            return Err(self.error("integer with a leading zero or a prefix"));
+        }
         let mut n: u64 = 0;
         while let Some(c) = self.peek() {
             if !c.is_ascii_digit() {
@@ -539,8 +646,11 @@ impl Parser<'_> {
                 .ok_or_else(|| self.error("dimension too large"))?;
             self.pos += 1;
         }
-        // Python 2 era headers may write `3L`.
-        self.eat(b'L');
+        // Python 2 era headers may write `3L` (NumPy filters it out for
+        // versions 1.0 and 2.0 only).
+        if self.allow_long {
+            self.eat(b'L');
+        }
         Ok(n)
     }
 
@@ -574,17 +684,96 @@ mod tests {
 
     #[test]
     fn parses_numpy_style_headers() {
-        let d = parse_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }    \n")
-            .unwrap();
+        let d = parse_dict(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }    \n",
+            true,
+        )
+        .unwrap();
         let h = header_from_dict(d, 128).unwrap();
         assert_eq!(h.shape, vec![3, 4]);
         assert!(!h.fortran_order);
         assert_eq!(h.dtype, NpyDtype::little(SourceDtype::F64));
-        let d =
-            parse_dict("{\"descr\": \">f4\", \"shape\": (7,), \"fortran_order\": True}").unwrap();
+        let d = parse_dict(
+            "{\"descr\": \">f4\", \"shape\": (7,), \"fortran_order\": True}",
+            false,
+        )
+        .unwrap();
         let h = header_from_dict(d, 0).unwrap();
         assert_eq!(h.shape, vec![7]);
         assert!(h.dtype.big_endian && h.fortran_order);
+    }
+
+    #[test]
+    fn refuses_what_numpy_could_read_differently() {
+        for descr in ["=f8", "|f4", "f8"] {
+            assert!(parse_descr(descr).is_err(), "{descr}");
+        }
+        let dict =
+            |text: &str, long: bool| parse_dict(text, long).and_then(|d| header_from_dict(d, 0));
+        let ok = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }";
+        assert_eq!(dict(ok, false).unwrap().shape, vec![3, 4]);
+        for (bad, long) in [
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), 'shape': (4, 3)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (3, 4)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), 'x': 'y'}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (12)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (03, 4)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (0x3, 4)}",
+                true,
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3L, 4)}",
+                false,
+            ),
+            (
+                "{'descr': '<\\x66\\x38', 'fortran_order': False, 'shape': (3, 4)}",
+                true,
+            ),
+            ("{'descr': '<f8', 'fortran_order': False}", true),
+        ] {
+            assert!(dict(bad, long).is_err(), "{bad}");
+        }
+        assert_eq!(
+            dict(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3L, 4L)}",
+                true
+            )
+            .unwrap()
+            .shape,
+            vec![3, 4]
+        );
+        assert_eq!(
+            dict(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (0,)}",
+                true
+            )
+            .unwrap()
+            .shape,
+            vec![0]
+        );
+        assert!(dict(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': ()}",
+            true
+        )
+        .unwrap()
+        .shape
+        .is_empty());
     }
 
     #[test]
@@ -595,8 +784,11 @@ mod tests {
                 Err(Problem::UnsupportedDtype(_))
             ));
         }
-        let d = parse_dict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }")
-            .unwrap();
+        let d = parse_dict(
+            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
+            true,
+        )
+        .unwrap();
         assert!(matches!(
             header_from_dict(d, 0),
             Err(Problem::UnsupportedDtype(_))

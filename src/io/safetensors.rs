@@ -10,7 +10,96 @@
 use super::error::Problem;
 use super::tensor::{element_count, Tensor};
 use crate::matrix::SourceDtype;
-use safetensors::tensor::{Dtype, SafeTensors};
+use safetensors::tensor::{Dtype, Metadata, SafeTensors};
+
+/// The largest header the `safetensors` crate reads (100 MB); longer
+/// declared headers are refused before anything past the length is read.
+pub const MAX_HEADER_LEN: u64 = 100_000_000;
+
+/// `(header end, data bytes)` declared by a file whose first bytes are
+/// `prefix` (the 8-byte length and the whole JSON header), or `None` when
+/// the header is not valid (parse the prefix with [`SafetensorsFile::parse`]
+/// to learn why). Lets a reader check the declared length against the
+/// file's size before reading the data.
+pub fn declared_lengths(prefix: &[u8]) -> Option<(u128, u128)> {
+    let text = header_text(prefix)?;
+    check_unique_keys(text).ok()?;
+    let metadata: Metadata = serde_json::from_str(text).ok()?;
+    Some((8 + text.len() as u128, metadata.data_len() as u128))
+}
+
+/// The JSON header text of `bytes`, when its length and UTF-8 are valid.
+fn header_text(bytes: &[u8]) -> Option<&str> {
+    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let end = usize::try_from(n).ok()?.checked_add(8)?;
+    std::str::from_utf8(bytes.get(8..end)?).ok()
+}
+
+/// Refuses a JSON header in which an object repeats a key: JSON leaves the
+/// meaning open (serde keeps the last, other readers the first), and a file
+/// that two readers see differently must not pass.
+fn check_unique_keys(text: &str) -> Result<(), Problem> {
+    serde_json::from_str::<UniqueKeys>(text)
+        .map(|_| ())
+        .map_err(|e| Problem::CorruptHeader(format!("the header is ambiguous: {e}")))
+}
+
+/// Deserializes any JSON value, failing on an object with a repeated key.
+struct UniqueKeys;
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<UniqueKeys, A::Error> {
+        while seq.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "key '{}' appears twice",
+                    super::escape::escape_name(&key)
+                )));
+            }
+            map.next_value::<UniqueKeys>()?;
+        }
+        Ok(UniqueKeys)
+    }
+}
 
 /// One tensor's entry in the header.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +135,12 @@ impl SafetensorsFile {
     /// assert_eq!(file.read_tensor("w").unwrap().values, vec![1.0, 2.0, 3.0, 4.0]);
     /// ```
     pub fn parse(bytes: Vec<u8>) -> Result<Self, Problem> {
+        // Repeated keys first (invalid JSON is left to the crate's message).
+        if let Some(text) = header_text(&bytes) {
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                check_unique_keys(text)?;
+            }
+        }
         let (header_len, metadata) = SafeTensors::read_metadata(&bytes).map_err(describe)?;
         let data_start = 8 + header_len;
         let mut entries = Vec::new();

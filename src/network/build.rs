@@ -479,7 +479,7 @@ fn batchnorm(bn: &BatchNormSpec, shape: &[usize], weights: &Weights, ctx: &str) 
     if !(bn.eps.is_finite() && bn.eps >= 0.0) {
         return Err(err(
             ctx,
-            format!("eps {} must be finite and nonnegative", bn.eps),
+            format!("eps {:e} must be finite and nonnegative", bn.eps),
         ));
     }
     // The running statistics first: they must hold C values, which bounds C
@@ -502,7 +502,7 @@ fn batchnorm(bn: &BatchNormSpec, shape: &[usize], weights: &Weights, ctx: &str) 
         return Err(err(
             ctx,
             format!(
-                "running_var[{i}] = {v} with eps {}: var + eps must be positive (var ≥ 0)",
+                "running_var[{i}] = {v:e} with eps {:e}: var + eps must be positive (var ≥ 0)",
                 bn.eps
             ),
         ));

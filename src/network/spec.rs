@@ -368,6 +368,10 @@ fn drop_identities(layers: &mut serde_json::Value) {
     }
 }
 
+/// The largest network spec file read (a spec is a short JSON text; the
+/// weights live in their own file).
+pub const MAX_SPEC_BYTES: u64 = 64 << 20;
+
 impl NetworkSpec {
     /// Parses a spec from JSON text, with errors that name the layer.
     ///
@@ -428,14 +432,23 @@ impl NetworkSpec {
         })
     }
 
-    /// Reads and parses a spec file; a relative `weights` path is resolved
-    /// against the spec file's directory.
+    /// Reads and parses a spec file (a regular file of at most
+    /// [`MAX_SPEC_BYTES`]); a relative `weights` path is resolved against the
+    /// spec file's directory. Errors do not repeat the spec's path: the
+    /// message names the file once (`PATH: network spec: …`).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::InvalidOption(format!("cannot read network spec {}: {e}", path.display()))
+        let shown = crate::io::escape::escape_path(path);
+        let bytes = crate::io::regular_file::read_regular(path, MAX_SPEC_BYTES, "a network spec")
+            .map_err(|e| Error::InvalidOption(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::InvalidOption(format!(
+                "{shown}: network spec: the file is not valid UTF-8"
+            ))
         })?;
-        let mut spec = Self::from_json(&text)
-            .map_err(|e| Error::InvalidOption(format!("{}: {e}", path.display())))?;
+        let mut spec = Self::from_json(&text).map_err(|e| match e {
+            Error::InvalidOption(m) => Error::InvalidOption(format!("{shown}: {m}")),
+            other => other,
+        })?;
         let w = Path::new(&spec.weights);
         if w.is_relative() {
             if let Some(dir) = path.parent() {

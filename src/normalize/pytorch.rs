@@ -189,7 +189,9 @@ impl TorchSpectralNorm {
             )));
         }
         if !(eps > 0.0 && eps.is_finite()) {
-            return Err(Error::InvalidOption(format!("eps {eps} must be positive")));
+            return Err(Error::InvalidOption(format!(
+                "eps {eps:e} must be positive"
+            )));
         }
         let r = |x: &[f64]| x.iter().map(|&v| precision.round(v)).collect::<Vec<_>>();
         Ok(Self {
