@@ -87,19 +87,20 @@ fn dyadic(len: usize) -> impl Strategy<Value = Vec<f64>> {
         .prop_map(|v| v.into_iter().map(|i| i as f64 / 8.0).collect())
 }
 
-fn one_hidden_case() -> impl Strategy<
-    Value = (
-        usize,
-        usize,
-        usize,
-        Vec<f64>,
-        Vec<f64>,
-        Vec<f64>,
-        i32,
-        i32,
-        usize,
-    ),
-> {
+/// (n, h, m, W₁, b₁, W₂, scale exponent of W₁, of W₂, activation).
+type OneHidden = (
+    usize,
+    usize,
+    usize,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    i32,
+    i32,
+    usize,
+);
+
+fn one_hidden_case() -> impl Strategy<Value = OneHidden> {
     (2usize..=7, 1usize..=3)
         .prop_flat_map(|(n, m)| (Just(n), 1usize..=n, Just(m)))
         .prop_flat_map(|(n, h, m)| {
@@ -281,7 +282,8 @@ proptest! {
 #[test]
 fn slope_intervals_contain_difference_quotients() {
     use lipcert::network::special;
-    let cases: [(Layer, fn(f64) -> f64); 6] = [
+    type Scalar = fn(f64) -> f64;
+    let cases: [(Layer, Scalar); 6] = [
         (Layer::Relu, |x| x.max(0.0)),
         (Layer::Sigmoid, special::logistic),
         (Layer::Tanh, f64::tanh),
