@@ -58,6 +58,14 @@ pub struct CertifyArgs {
     /// bound and per-layer enclosures).
     #[arg(long)]
     pub no_lower: bool,
+    /// Upper-bound methods to run, comma-separated: product, liplt, or all
+    /// (the product is always computed; `upper` is the smallest).
+    #[arg(long, default_value = "all", value_name = "METHODS")]
+    pub bounds: String,
+    /// Time budget in seconds for the lower-bound search (the multi-start
+    /// Jacobian ascent stops when it is spent).
+    #[arg(long, value_name = "SECONDS")]
+    pub lower_budget: Option<f64>,
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,

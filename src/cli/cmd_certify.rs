@@ -7,6 +7,7 @@ use super::args::CertifyArgs;
 use super::progress::Progress;
 use super::{error_line, library_error_code, EXIT_INPUT, EXIT_OK};
 use crate::io::escape::escape_path;
+use crate::network::bounds::BoundMethod;
 use crate::network::certify::{certify_network_with, CertifyOptions};
 use crate::network::lower_bounds::LowerBoundOptions;
 use crate::network::spec::NetworkSpec;
@@ -31,8 +32,27 @@ pub fn run(args: &CertifyArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
+    let methods = match BoundMethod::parse_list(&args.bounds) {
+        Ok(m) => m,
+        Err(e) => {
+            error_line(&format!("--bounds: {e}"));
+            return EXIT_INPUT;
+        }
+    };
+    if let Some(b) = args.lower_budget {
+        if !(b.is_finite() && b >= 0.0) {
+            error_line(&format!(
+                "--lower-budget: {b} is not a nonnegative number of seconds"
+            ));
+            return EXIT_INPUT;
+        }
+    }
     let mut options = CertifyOptions {
-        lower: (!args.no_lower).then(LowerBoundOptions::default),
+        lower: (!args.no_lower).then(|| LowerBoundOptions {
+            budget_seconds: args.lower_budget,
+            ..LowerBoundOptions::default()
+        }),
+        methods: Some(methods),
         ..CertifyOptions::default()
     };
     options.sigma.memory = args.memory.budget();

@@ -6,8 +6,9 @@
 //! norm counts as one folded layer when that is tighter.
 //! Proof: proofs/theories/Lipschitz.v, `lipschitz_comp`.
 
+use super::bounds::{network_bounds, BoundMethod, NetworkBounds};
 use super::layer::Network;
-use super::lipschitz::{certify_nodes, composed_upper};
+use super::lipschitz::certify_nodes;
 use super::lower_bounds::{empirical_lower_bounds, LowerBoundOptions, LowerBoundReport};
 use super::spec::NetworkSpec;
 use super::weights::Weights;
@@ -29,6 +30,9 @@ pub struct CertifyOptions {
     pub sigma: SigmaOptions,
     /// The empirical lower-bound search; `None` skips it (lower = 0).
     pub lower: Option<LowerBoundOptions>,
+    /// The upper-bound methods to run (`None`: all of them; the product is
+    /// always computed).
+    pub methods: Option<Vec<BoundMethod>>,
 }
 
 /// One row of the per-layer table.
@@ -63,8 +67,12 @@ pub struct LayerReport {
 /// The network report (`lipcert certify --json` prints it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NetworkReport {
-    /// Certified upper bound on Lip(f) (ℓ₂ → ℓ₂).
+    /// Certified upper bound on Lip(f) (ℓ₂ → ℓ₂): the smallest of `bounds`.
     pub upper: f64,
+    /// The method that gave `upper`.
+    pub upper_method: String,
+    /// Each method's certified upper bound.
+    pub bounds: NetworkBounds,
     /// Best certified lower bound on Lip(f) found (0 when the search is off).
     pub lower: f64,
     /// upper/lower rounded upward (`null` when lower = 0).
@@ -122,8 +130,16 @@ impl fmt::Display for NetworkReport {
         }
         writeln!(
             f,
-            "network Lipschitz upper bound (certified, {}): {:e}",
-            self.guarantee, self.upper
+            "bound product (certified):                    {:e}",
+            self.bounds.product
+        )?;
+        if let Some(l) = self.bounds.liplt {
+            writeln!(f, "bound liplt (certified):                      {l:e}")?;
+        }
+        writeln!(
+            f,
+            "network Lipschitz upper bound (certified, {}): {:e}  [{}]",
+            self.guarantee, self.upper, self.upper_method
         )?;
         writeln!(
             f,
@@ -189,7 +205,7 @@ pub fn certify_network_with(
     let mut net = Network::from_spec_with(spec, weights, &options.sigma.memory)?;
     super::memory::check_certify_memory(&net, &options.sigma, options.lower.as_ref())?;
     certify_layers(&mut net, &options.sigma, progress)?;
-    report_for(&net, options.lower.as_ref(), start)
+    report_with(&net, options, start)
 }
 
 /// Reads the spec file and its weights file, then [`certify_network`].
@@ -213,13 +229,32 @@ pub fn certify_spec_file_with(
     certify_network_with(&spec, &weights, options, progress)
 }
 
-/// The report of an already certified network.
+/// The report of an already certified network (every bound method, default
+/// σ options).
 pub fn report_for(
     net: &Network,
     lower: Option<&LowerBoundOptions>,
     start: Instant,
 ) -> Result<NetworkReport> {
-    let (upper, guarantee) = composed_upper(&net.nodes)?;
+    let options = CertifyOptions {
+        lower: lower.cloned(),
+        ..CertifyOptions::default()
+    };
+    report_with(net, &options, start)
+}
+
+/// The report of an already certified network with explicit options.
+pub fn report_with(
+    net: &Network,
+    options: &CertifyOptions,
+    start: Instant,
+) -> Result<NetworkReport> {
+    let methods = options
+        .methods
+        .clone()
+        .unwrap_or_else(|| BoundMethod::ALL.to_vec());
+    let (bounds, guarantee) = network_bounds(net, &methods, &options.sigma)?;
+    let (upper, method) = bounds.best();
     if !upper.is_finite() {
         // No certificate: the same refusal with or without the lower search.
         return Err(crate::Error::CertificateFailed(format!(
@@ -227,7 +262,7 @@ pub fn report_for(
             f64::MAX
         )));
     }
-    let lower_sources = match lower {
+    let lower_sources = match options.lower.as_ref() {
         Some(o) => Some(empirical_lower_bounds(net, o)?),
         None => None,
     };
@@ -260,6 +295,8 @@ pub fn report_for(
         .collect();
     Ok(NetworkReport {
         upper,
+        upper_method: method.name().to_string(),
+        bounds,
         lower: lower_value,
         ratio: (lower_value > 0.0).then(|| div_up(upper, lower_value)),
         guarantee: guarantee.name().to_string(),

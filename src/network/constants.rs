@@ -336,6 +336,21 @@ pub fn gelu_tanh() -> Result<ConstantEnclosure> {
     })
 }
 
+/// Slope interval of GELU, GELU-tanh or SiLU from a certified enclosure of
+/// L = sup f′: [1 − L, L] with 1 − L rounded downward.
+///
+/// Theorem: each of the three satisfies f′(−x) = 1 − f′(x) (GELU:
+/// Φ(−x) = 1 − Φ(x) and φ even; SiLU: s(−x) = 1 − s(x); GELU-tanh: g odd) and
+/// f′ ≥ 0 on x ≥ 0 (see [`gelu`], [`silu`], [`gelu_tanh`]). So on x ≥ 0,
+/// 0 ≤ f′ ≤ L, and on x < 0, f′(x) = 1 − f′(−x) ∈ [1 − L, 1]; with L ≥ 1
+/// every slope lies in [1 − L, L] (GELU: [−0.1289…, 1.1289…]).
+pub fn slope_interval_gelu(c: ConstantEnclosure) -> crate::network::layer::SlopeInterval {
+    crate::network::layer::SlopeInterval {
+        lower: crate::rounding::sub_down(1.0, c.upper),
+        upper: c.upper.max(1.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,3 +144,75 @@ impl Network {
         self.output_shape().iter().product()
     }
 }
+
+/// An interval `[lower, upper]` containing every difference quotient
+/// (φ(s) − φ(t))/(s − t), s ≠ t, of a scalar activation φ applied
+/// elementwise (for a differentiable φ: containing every value of φ′, by the
+/// mean value theorem).
+///
+/// Bound methods split φ = c·Id + ψ with any c (here a float near the
+/// midpoint); then every difference quotient of ψ lies in
+/// [lower − c, upper − c] ⊂ [−η, η] with η = max(upper − c, c − lower), so ψ
+/// applied elementwise is η-Lipschitz in ℓ₂ (square and sum the
+/// componentwise bounds). Combettes & Pesquet, "Lipschitz certificates for
+/// layered network structures driven by averaged activation operators",
+/// SIAM J. Math. Data Sci. 2 (2020); Fazlyab et al., NeurIPS 2023 (LipLT).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlopeInterval {
+    /// A lower bound on every difference quotient.
+    pub lower: f64,
+    /// An upper bound on every difference quotient.
+    pub upper: f64,
+}
+
+impl SlopeInterval {
+    /// The sound default for an elementwise activation known only through a
+    /// certified Lipschitz constant L: every difference quotient lies in
+    /// [−L, L].
+    pub fn symmetric(lipschitz_upper: f64) -> Self {
+        Self {
+            lower: -lipschitz_upper,
+            upper: lipschitz_upper,
+        }
+    }
+
+    /// The split φ = c·Id + ψ: (c, η) with c = fl((lower + upper)/2) and
+    /// η ≥ max(upper − c, c − lower) rounded upward, so Lip(ψ) ≤ η.
+    pub fn split(&self) -> (f64, f64) {
+        let c = 0.5 * self.lower + 0.5 * self.upper;
+        let eta =
+            crate::rounding::sub_up(self.upper, c).max(crate::rounding::sub_up(c, self.lower));
+        (c, eta.max(0.0))
+    }
+}
+
+impl Layer {
+    /// The slope interval of an elementwise activation, `None` for every
+    /// other layer (bound methods then treat the layer as a whole, by its
+    /// certified constant — always sound).
+    ///
+    /// ReLU [0, 1]; LeakyReLU(s) [min(s, 1), max(s, 1)]; sigmoid [0, ¼]
+    /// (σ′ = σ(1 − σ)); tanh [0, 1] (tanh′ = 1 − tanh²); GELU, GELU-tanh,
+    /// SiLU: [1 − L, L] with L their certified sup f′ (each satisfies
+    /// f′(−x) = 1 − f′(x) and f′ ≥ 0 on x ≥ 0, see
+    /// [`super::constants::slope_interval_gelu`]). A new elementwise
+    /// activation without a proved interval should return
+    /// [`SlopeInterval::symmetric`] of its certified constant.
+    pub fn slope_interval(&self) -> Option<crate::error::Result<SlopeInterval>> {
+        use super::constants;
+        let exact = |lower: f64, upper: f64| Some(Ok(SlopeInterval { lower, upper }));
+        match self {
+            Layer::Relu => exact(0.0, 1.0),
+            Layer::LeakyRelu(s) => match constants::leaky_relu(*s) {
+                Ok(_) => exact(s.min(1.0), s.max(1.0)),
+                Err(e) => Some(Err(e)),
+            },
+            Layer::Sigmoid => exact(0.0, 0.25),
+            Layer::Tanh => exact(0.0, 1.0),
+            Layer::Gelu => Some(Ok(constants::slope_interval_gelu(constants::gelu()))),
+            Layer::GeluTanh => Some(constants::gelu_tanh().map(constants::slope_interval_gelu)),
+            Layer::Silu => Some(constants::silu().map(constants::slope_interval_gelu)),
+            _ => None,
+        }
+    }
+}

@@ -189,6 +189,7 @@ fn residual_lower_bound(node: &Node) -> Result<f64> {
         jacobian_points: 3,
         power_steps: 10,
         ascent_steps: 10,
+        budget_seconds: Some(0.0),
         ..Default::default()
     };
     Ok(super::lower_bounds::empirical_lower_bounds(&block, &options)?.best)
@@ -264,7 +265,7 @@ fn conv_bn_folded_upper(
 /// The f64 batch-norm scales d̂_c = fl(γ_c/√(var_c + ε)) and a bound δ on
 /// max_c |d_c − d̂_c| for the exact d_c (from outward-rounded enclosures of
 /// |d_c|; d_c and d̂_c share the sign of γ_c).
-fn bn_scales(gamma: &[f64], var: &[f64], eps: f64) -> (Vec<f64>, f64) {
+pub(crate) fn bn_scales(gamma: &[f64], var: &[f64], eps: f64) -> (Vec<f64>, f64) {
     let mut delta = 0.0f64;
     let d_hat = gamma
         .iter()

@@ -9,6 +9,7 @@
 //! println!("{report}");
 //! ```
 
+pub mod bounds;
 pub mod build;
 pub mod certify;
 pub mod constants;

@@ -1,0 +1,114 @@
+//! Certified upper bounds on a network's Lipschitz constant (ℓ₂ → ℓ₂), one
+//! module per method, each over the same network IR
+//! ([`crate::network::layer::Network`]) with certified layer bounds:
+//!
+//! * [`product`]: the product of layer constants;
+//! * [`liplt`]: the LipLT / Combettes–Pesquet recursion (never above the
+//!   product), using certified norms of products of consecutive linear
+//!   layers ([`tracked`]).
+//!
+//! Every method is rigorous; the network's `upper` is the smallest.
+
+pub mod liplt;
+pub mod product;
+pub mod tracked;
+
+use crate::enclosure::Guarantee;
+use crate::error::{Error, Result};
+use crate::network::layer::Network;
+use crate::sigma::SigmaOptions;
+use serde::Serialize;
+
+/// A bound method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundMethod {
+    /// [`product`].
+    Product,
+    /// [`liplt`].
+    Liplt,
+}
+
+impl BoundMethod {
+    /// Every method, in report order.
+    pub const ALL: [BoundMethod; 2] = [BoundMethod::Product, BoundMethod::Liplt];
+
+    /// The name used by `--bounds` and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            BoundMethod::Product => "product",
+            BoundMethod::Liplt => "liplt",
+        }
+    }
+
+    /// Parses a comma-separated list such as `product,liplt` (or `all`).
+    pub fn parse_list(s: &str) -> Result<Vec<BoundMethod>> {
+        if s.trim() == "all" {
+            return Ok(Self::ALL.to_vec());
+        }
+        let mut out = Vec::new();
+        for part in s.split(',') {
+            let m = Self::ALL
+                .into_iter()
+                .find(|m| m.name() == part.trim())
+                .ok_or_else(|| {
+                    Error::InvalidOption(format!(
+                        "unknown bound method '{}' (known: product, liplt, all)",
+                        part.trim()
+                    ))
+                })?;
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Each requested method's certified upper bound (`None` = not run).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkBounds {
+    /// The product of layer bounds (always computed: the fallback of every
+    /// other method).
+    pub product: f64,
+    /// The LipLT recursion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liplt: Option<f64>,
+    /// LipLT per segment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<liplt::SegmentBound>,
+}
+
+impl NetworkBounds {
+    /// The smallest bound and the method that gave it.
+    pub fn best(&self) -> (f64, BoundMethod) {
+        match self.liplt {
+            Some(l) if l < self.product => (l, BoundMethod::Liplt),
+            _ => (self.product, BoundMethod::Product),
+        }
+    }
+}
+
+/// Runs the requested methods on a certified network; returns the bounds
+/// and the guarantee of the smallest.
+pub fn network_bounds(
+    net: &Network,
+    methods: &[BoundMethod],
+    options: &SigmaOptions,
+) -> Result<(NetworkBounds, Guarantee)> {
+    let (product, gp) = product::product_bound(&net.nodes)?;
+    let mut bounds = NetworkBounds {
+        product,
+        liplt: None,
+        segments: Vec::new(),
+    };
+    let mut guarantee = gp;
+    if methods.contains(&BoundMethod::Liplt) {
+        let l = liplt::liplt_bound(&net.nodes, options, liplt::DEFAULT_MAX_ENTRIES)?;
+        if l.upper < product {
+            guarantee = l.guarantee;
+        }
+        bounds.liplt = Some(l.upper);
+        bounds.segments = l.segments;
+    }
+    Ok((bounds, guarantee))
+}

@@ -1,0 +1,242 @@
+//! Dense matrices computed in floating point together with a rigorous bound
+//! on their distance (spectral norm) to the exact matrix they stand for: the
+//! building block of the bound methods that need norms of *products* of
+//! consecutive linear layers (LipLT).
+//!
+//! # Error model
+//! A [`Tracked`] matrix M̂ carries `err` with ‖M̂ − M‖₂ ≤ err for the exact M.
+//! * Applying an exact linear layer A column by column: the computed
+//!   fl(A m̂ⱼ) satisfies ‖fl(A m̂ⱼ) − A m̂ⱼ‖ ≤ eⱼ (the layer's a-priori
+//!   rounding bound, [`LinearOperator::apply_error_bound`] and the bounds
+//!   below), so with E the matrix of these column errors
+//!   ‖fl(AM̂) − AM‖ ≤ ‖E‖₂ + ‖A‖·‖M̂ − M‖ ≤ √(Σ eⱼ²) + ‖A‖·err
+//!   (‖E‖₂ ≤ ‖E‖_F; proofs/theories/Norms.v, `spectral_le_frobenius`).
+//! * Scaling by a float c: |fl(c m) − c m| ≤ u|c m| + η/2 per entry, so
+//!   err′ = |c|·err + u|c|‖M̂‖_F + η√(entries).
+//! * Sum: |fl(a + b) − (a + b)| ≤ u|a + b| ≤ u(1 + 2u)|fl(a + b)| per entry
+//!   (additions never underflow inexactly), err′ = err_a + err_b + u(1 + 2u)‖Ŝ‖_F.
+//! * Norm: ‖M‖₂ ≤ σ_up(M̂) + err (Weyl), σ_up certified by [`crate::sigma`].
+//!
+//! Every bound is rounded upward ([`crate::rounding`]).
+
+use crate::enclosure::Guarantee;
+use crate::error::{Error, Result};
+use crate::matrix::DenseMatrix;
+use crate::network::layer::{Layer, Node};
+use crate::operator::LinearOperator;
+use crate::rounding::{add_up, gamma, mul_up, norm2_up, sqrt_up, sum_up, ETA, UNIT_ROUNDOFF};
+use crate::sigma::{sigma, SigmaOptions};
+
+/// A column-major floating-point matrix M̂ with ‖M̂ − M‖₂ ≤ `err` for the
+/// exact matrix M it represents.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// Rows (dimension of the current activation space).
+    pub rows: usize,
+    /// Columns (dimension of the source space).
+    pub cols: usize,
+    /// Column-major values.
+    pub data: Vec<f64>,
+    /// Bound on ‖M̂ − M‖₂.
+    pub err: f64,
+}
+
+impl Tracked {
+    /// The identity of size n (exact).
+    pub fn identity(n: usize) -> Self {
+        let mut data = vec![0.0; n * n];
+        for i in 0..n {
+            data[i * n + i] = 1.0;
+        }
+        Self {
+            rows: n,
+            cols: n,
+            data,
+            err: 0.0,
+        }
+    }
+
+    /// Number of stored entries.
+    pub fn entries(&self) -> usize {
+        self.data.len()
+    }
+
+    fn is_identity(&self) -> bool {
+        self.rows == self.cols
+            && self.data.iter().enumerate().all(|(k, v)| {
+                let (j, i) = (k / self.rows, k % self.rows);
+                *v == if i == j { 1.0 } else { 0.0 }
+            })
+    }
+
+    fn frobenius_up(&self) -> f64 {
+        norm2_up(&self.data)
+    }
+
+    /// fl(c·M̂) with its error (see the module docs).
+    pub fn scale(&self, c: f64) -> Self {
+        let data: Vec<f64> = self.data.iter().map(|v| c * v).collect();
+        let rounding = add_up(
+            mul_up(mul_up(UNIT_ROUNDOFF, c.abs()), self.frobenius_up()),
+            mul_up(ETA, sqrt_up(self.data.len() as f64)),
+        );
+        Self {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+            err: add_up(mul_up(c.abs(), self.err), rounding),
+        }
+    }
+
+    /// fl(Â + B̂) with its error (see the module docs). Shapes must agree.
+    pub fn add(&self, other: &Tracked) -> Result<Self> {
+        if self.rows != other.rows || self.cols != other.cols {
+            return Err(Error::InvalidOption(format!(
+                "internal: adding {}x{} and {}x{} matrices in a bound computation",
+                self.rows, self.cols, other.rows, other.cols
+            )));
+        }
+        let data: Vec<f64> = self
+            .data
+            .iter()
+            .zip(&other.data)
+            .map(|(a, b)| a + b)
+            .collect();
+        let s = norm2_up(&data);
+        Ok(Self {
+            rows: self.rows,
+            cols: self.cols,
+            err: add_up(
+                add_up(self.err, other.err),
+                mul_up(UNIT_ROUNDOFF * (1.0 + 2.0 * UNIT_ROUNDOFF), s),
+            ),
+            data,
+        })
+    }
+
+    /// Certified upper bound on ‖M‖₂ of the exact M: σ_up(M̂) + err, with
+    /// the guarantee of the σ enclosure.
+    pub fn norm_upper(&self, options: &SigmaOptions) -> Result<(f64, Guarantee)> {
+        if self.data.iter().all(|v| *v == 0.0) {
+            return Ok((self.err, Guarantee::Rigorous));
+        }
+        if self.is_identity() {
+            return Ok((add_up(1.0, self.err), Guarantee::Rigorous));
+        }
+        // Column-major M̂ is row-major M̂ᵀ, and σ(M̂ᵀ) = σ(M̂).
+        let t = DenseMatrix::from_row_major(self.cols, self.rows, &self.data)?;
+        let e = sigma(&t, options)?;
+        let up = add_up(e.upper(), self.err);
+        if !up.is_finite() {
+            return Err(Error::Overflow {
+                context: "norm of a product of layers".into(),
+            });
+        }
+        Ok((up, e.guarantee()))
+    }
+}
+
+/// Whether [`apply_linear_node`] handles this layer (an exact linear map on
+/// the values, bias ignored).
+pub fn is_linear(layer: &Layer) -> bool {
+    match layer {
+        Layer::Linear { .. }
+        | Layer::BatchNorm { .. }
+        | Layer::AvgPool2d { .. }
+        | Layer::Flatten => true,
+        // The conv module's rounding bound (√(‖A‖₁‖A‖∞) of |A|) is stated for
+        // zero padding only.
+        Layer::Conv2d(c) => c.mode == crate::conv::PaddingMode::Zeros,
+        _ => false,
+    }
+}
+
+/// fl(A·M̂) for the linear part A of `node` (bias ignored: it does not change
+/// any Lipschitz constant), with its error (see the module docs). Needs the
+/// node's certified bound (an upper bound on ‖A‖).
+pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
+    let norm_a = node
+        .bound
+        .as_ref()
+        .ok_or_else(|| Error::InvalidOption(format!("layer '{}' is not certified", node.kind)))?
+        .upper;
+    let rows: usize = node.shape_out.iter().product();
+    if m.rows != node.shape_in.iter().product::<usize>() {
+        return Err(Error::InvalidOption(format!(
+            "internal: layer '{}' applied to a matrix with {} rows",
+            node.kind, m.rows
+        )));
+    }
+    let bn = match &node.layer {
+        Layer::BatchNorm {
+            gamma: g, var, eps, ..
+        } => {
+            let (d_hat, delta) = crate::network::lipschitz::bn_scales(g, var, *eps);
+            let max_d = d_hat.iter().fold(0.0f64, |a, d| a.max(d.abs()));
+            Some((d_hat, add_up(mul_up(UNIT_ROUNDOFF, max_d), delta)))
+        }
+        _ => None,
+    };
+    let mut data = Vec::with_capacity(rows * m.cols);
+    let mut col_errors = Vec::with_capacity(m.cols);
+    for j in 0..m.cols {
+        let x = &m.data[j * m.rows..(j + 1) * m.rows];
+        let nx = norm2_up(x);
+        let (y, e) = match &node.layer {
+            Layer::Linear { weight, .. } => {
+                let mut y = vec![0.0; rows];
+                weight.apply(x, &mut y);
+                (y, weight.apply_error_bound(nx))
+            }
+            Layer::Conv2d(c) => (c.apply_linear(x), c.apply_error_bound(nx)),
+            Layer::BatchNorm { spatial, .. } => {
+                // fl(d̂_c x) − d_c x: u|d̂_c x| + η/2 + |d̂_c − d_c||x| per entry.
+                let (d_hat, rel) = bn.as_ref().expect("set above");
+                let rel = *rel;
+                let y: Vec<f64> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| d_hat[i / spatial] * v)
+                    .collect();
+                (
+                    y,
+                    add_up(mul_up(rel, nx), mul_up(ETA, sqrt_up(rows as f64))),
+                )
+            }
+            Layer::AvgPool2d { channels, pool } => {
+                // Window sum then one division: γ_{k}(A|x|)ᵢ + η per entry,
+                // k = window + 1, and ‖A|x|‖ ≤ ‖A‖‖x‖ (A ≥ 0).
+                let k = pool.max_window() + 1;
+                (
+                    pool.avg_forward(*channels, x),
+                    add_up(
+                        mul_up(mul_up(gamma(k), norm_a), nx),
+                        mul_up(sqrt_up(rows as f64), mul_up(k as f64, ETA)),
+                    ),
+                )
+            }
+            Layer::Flatten => (x.to_vec(), 0.0),
+            _ => {
+                return Err(Error::InvalidOption(format!(
+                    "internal: layer '{}' is not linear",
+                    node.kind
+                )))
+            }
+        };
+        data.extend_from_slice(&y);
+        col_errors.push(e);
+    }
+    let local = sqrt_up(sum_up(col_errors.iter().map(|e| mul_up(*e, *e))));
+    let err = add_up(mul_up(norm_a, m.err), local);
+    if !err.is_finite() || data.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Overflow {
+            context: format!("product of layers through '{}'", node.kind),
+        });
+    }
+    Ok(Tracked {
+        rows,
+        cols: m.cols,
+        data,
+        err,
+    })
+}
