@@ -20,6 +20,8 @@ pub mod io;
 pub mod matrix;
 pub mod network;
 pub mod normalize;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod operator;
 pub mod oracle;
 pub mod random;

@@ -46,6 +46,26 @@ pub enum Command {
     /// per-layer enclosures, and the best certified lower bound achieved.
     #[command(allow_negative_numbers = true)]
     Certify(CertifyArgs),
+    /// lipcert's own evaluation of a network (ONNX model or JSON spec) on an
+    /// input, so the result can be compared with the framework's output.
+    Forward(ForwardArgs),
+}
+
+/// `lipcert forward`.
+#[derive(Debug, Clone, Args)]
+pub struct ForwardArgs {
+    /// The network: an `.onnx` model or a JSON spec.
+    pub model: PathBuf,
+    /// The input (`.npy`, without or with a batch dimension of 1).
+    #[arg(long, value_name = "X.npy")]
+    pub input: PathBuf,
+    /// Where to write the output (`.npy`, float64).
+    #[arg(long, value_name = "Y.npy")]
+    pub output: PathBuf,
+    /// Input shape without the batch dimension (ONNX models with symbolic
+    /// dimensions), e.g. 3,224,224.
+    #[arg(long, value_name = "C,H,W")]
+    pub input_shape: Option<String>,
 }
 
 /// `lipcert certify`.
@@ -69,6 +89,10 @@ pub struct CertifyArgs {
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// ONNX models: the input shape without the batch dimension (overrides
+    /// symbolic or declared dimensions), e.g. 3,224,224.
+    #[arg(long, value_name = "C,H,W")]
+    pub input_shape: Option<String>,
     /// The memory budget.
     #[command(flatten)]
     pub memory: MemoryArgs,

@@ -16,6 +16,10 @@ use std::path::Path;
 
 /// Runs `lipcert certify`; returns the exit code.
 pub fn run(args: &CertifyArgs) -> i32 {
+    #[cfg(feature = "onnx")]
+    if super::cmd_onnx::is_onnx(&args.spec) {
+        return super::cmd_onnx::certify(args);
+    }
     let shown = escape_path(&args.spec);
     let spec = match NetworkSpec::from_file(&args.spec) {
         Ok(s) => s,

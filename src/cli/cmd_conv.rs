@@ -18,6 +18,10 @@ use std::time::Instant;
 
 /// Runs `lipcert conv`; returns the exit code.
 pub fn run(args: &ConvArgs) -> i32 {
+    #[cfg(feature = "onnx")]
+    if super::cmd_onnx::is_onnx(&args.input.file) {
+        return super::cmd_onnx::conv(&args.input.file, args.json);
+    }
     let options = match GeometryOptions::parse(&args.geometry) {
         Ok(Some(o)) => o,
         Ok(None) => {

@@ -14,6 +14,10 @@ use std::time::Instant;
 
 /// Runs `lipcert sigma`; returns the exit code.
 pub fn run(args: &SigmaArgs) -> i32 {
+    #[cfg(feature = "onnx")]
+    if super::cmd_onnx::is_onnx(&args.input.file) {
+        return super::cmd_onnx::sigma_matrices(&args.input.file, args.json);
+    }
     let Ok(options) = sigma_options(&args.method) else {
         return EXIT_INPUT;
     };

@@ -17,8 +17,11 @@ pub mod args;
 pub mod cmd_certify;
 pub mod cmd_check;
 pub mod cmd_conv;
+pub mod cmd_forward;
 pub mod cmd_normalize;
 pub mod cmd_norms;
+#[cfg(feature = "onnx")]
+pub mod cmd_onnx;
 pub mod cmd_sigma;
 pub mod conv_geometry;
 pub mod digits;
@@ -58,6 +61,7 @@ pub fn run(cli: &Cli) -> i32 {
         Command::Normalize(a) => cmd_normalize::run(a),
         Command::Conv(a) => cmd_conv::run(a),
         Command::Certify(a) => cmd_certify::run(a),
+        Command::Forward(a) => cmd_forward::run(a),
     }
 }
 

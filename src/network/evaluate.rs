@@ -185,7 +185,47 @@ fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
             };
             b.iter().zip(&s).map(|(a, b)| a + b).collect()
         }
+        Layer::Elementwise(e) => e.forward(x),
+        Layer::Select(s) => s.forward(x),
+        Layer::Concat {
+            branches,
+            outer,
+            inner,
+            lens,
+        } => {
+            let parts: Vec<Vec<f64>> = branches.iter().map(|b| nodes_forward(b, x)).collect();
+            concat_values(&parts, *outer, *inner, lens)
+        }
     }
+}
+
+/// Interleaves branch outputs along the concatenation axis of an
+/// (outer, Σ lens, inner) view.
+fn concat_values(parts: &[Vec<f64>], outer: usize, inner: usize, lens: &[usize]) -> Vec<f64> {
+    let mut y = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for o in 0..outer {
+        for (p, len) in parts.iter().zip(lens) {
+            y.extend_from_slice(&p[o * len * inner..(o + 1) * len * inner]);
+        }
+    }
+    y
+}
+
+/// The inverse of [`concat_values`]: the part of `g` belonging to each branch.
+fn concat_split(g: &[f64], outer: usize, inner: usize, lens: &[usize]) -> Vec<Vec<f64>> {
+    let total: usize = lens.iter().sum();
+    let mut parts: Vec<Vec<f64>> = lens
+        .iter()
+        .map(|l| Vec::with_capacity(outer * l * inner))
+        .collect();
+    for o in 0..outer {
+        let mut off = o * total * inner;
+        for (p, len) in parts.iter_mut().zip(lens) {
+            p.extend_from_slice(&g[off..off + len * inner]);
+            off += len * inner;
+        }
+    }
+    parts
 }
 
 fn nodes_forward_error(nodes: &[Node], x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64)> {
@@ -214,6 +254,23 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
         // |fl(a + b) − (a + b)| ≤ u|a + b| ≤ u|fl(a+b)|/(1 − u).
         let add = mul_up(mul_up(U, REL_MARGIN), norm2_up(&y));
         return Ok((y, add_up(add_up(eb, es), add)));
+    }
+    if let Layer::Concat {
+        branches,
+        outer,
+        inner,
+        lens,
+    } = &n.layer
+    {
+        // Copies only: ‖(e_1, …, e_k)‖₂ ≤ Σ e_b.
+        let mut parts = Vec::with_capacity(branches.len());
+        let mut e = 0.0;
+        for b in branches {
+            let (y, eb) = nodes_forward_error(b, x, err_in)?;
+            parts.push(y);
+            e = add_up(e, eb);
+        }
+        return Ok((concat_values(&parts, *outer, *inner, lens), e));
     }
     let lip = n
         .bound
@@ -306,7 +363,9 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
                 mul_up(sqrt_n, 4.0 * ETA),
             )
         }
-        Layer::Residual { .. } => unreachable!("handled above"),
+        Layer::Elementwise(e) => e.local_error(x, &y, lip),
+        Layer::Select(_) => 0.0,
+        Layer::Residual { .. } | Layer::Concat { .. } => unreachable!("handled above"),
     };
     let e = add_up(mul_up(lip, err_in), local);
     if !e.is_finite() {
@@ -347,6 +406,16 @@ fn node_jvp(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
             };
             b.iter().zip(&s).map(|(a, b)| a + b).collect()
         }
+        Layer::Select(s) => s.apply(v),
+        Layer::Concat {
+            branches,
+            outer,
+            inner,
+            lens,
+        } => {
+            let parts: Vec<Vec<f64>> = branches.iter().map(|b| nodes_jvp(b, x, v).1).collect();
+            concat_values(&parts, *outer, *inner, lens)
+        }
         _ => diag_or_symmetric(n, x, v),
     }
 }
@@ -372,6 +441,12 @@ fn diag_or_symmetric(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
         Layer::GeluTanh => diag(&special::gelu_tanh_derivative),
         Layer::Silu => diag(&special::silu_derivative),
         Layer::Flatten => v.to_vec(),
+        Layer::Elementwise(e) => x
+            .iter()
+            .zip(v)
+            .enumerate()
+            .map(|(i, (&x, &v))| e.derivative(i, x) * v)
+            .collect(),
         Layer::BatchNorm {
             gamma,
             var,
@@ -437,6 +512,20 @@ fn node_vjp(n: &Node, x: &[f64], g: &[f64]) -> Vec<f64> {
                 None => g.to_vec(),
             };
             b.iter().zip(&s).map(|(a, b)| a + b).collect()
+        }
+        Layer::Select(s) => s.apply_transpose(g),
+        Layer::Concat {
+            branches,
+            outer,
+            inner,
+            lens,
+        } => {
+            let mut out = vec![0.0; x.len()];
+            for (b, gb) in branches.iter().zip(concat_split(g, *outer, *inner, lens)) {
+                let d = nodes_vjp(b, x, &gb);
+                out.iter_mut().zip(&d).for_each(|(o, d)| *o += d);
+            }
+            out
         }
         _ => diag_or_symmetric(n, x, g),
     }

@@ -79,6 +79,24 @@ pub enum Layer {
         /// Shortcut branch.
         shortcut: Option<Vec<Node>>,
     },
+    /// Elementwise map with its parameters (PReLU, ELU, SELU, softplus,
+    /// hard sigmoid/swish, clip, affine by constants; ONNX front end).
+    Elementwise(Box<super::elementwise::Elementwise>),
+    /// Coordinate selection (transpose, slice, gather, pad, split,
+    /// nearest upsampling; ONNX front end).
+    Select(Box<super::select::Select>),
+    /// Concatenation of branches applied to the same input, as an
+    /// (outer, Σ lens, inner) view: Lip ≤ √(Σ Lip(branch)²).
+    Concat {
+        /// The branches (an empty branch is the identity).
+        branches: Vec<Vec<Node>>,
+        /// Product of the dimensions before the concatenation axis.
+        outer: usize,
+        /// Product of the dimensions after it.
+        inner: usize,
+        /// Length of each branch along the axis.
+        lens: Vec<usize>,
+    },
 }
 
 /// A certified Lipschitz enclosure of one layer.

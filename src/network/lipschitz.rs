@@ -150,6 +150,29 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
                 }
             }
         }
+        Layer::Elementwise(e) => activation(e.lipschitz()),
+        Layer::Select(s) => {
+            let (lo, up) = s.lipschitz();
+            (
+                lo,
+                up,
+                Guarantee::Rigorous,
+                "selection: sqrt(max number of copies of one input)",
+            )
+        }
+        Layer::Concat { branches, .. } => {
+            // ‖(f_b(x) − f_b(y))_b‖² = Σ_b ‖f_b(x) − f_b(y)‖² ≤ Σ_b L_b²‖x − y‖².
+            let mut ignore = |_: usize, _: usize| {};
+            let mut sq = 0.0;
+            let mut g = Guarantee::Rigorous;
+            for b in branches.iter_mut() {
+                certify_nodes(b, options, &mut ignore)?;
+                let (u, gb) = composed_upper(b)?;
+                g = g.combine(gb);
+                sq = add_up(sq, mul_up(u, u));
+            }
+            (0.0, sqrt_up(sq), g, "concat: sqrt(sum of Lip(branch)^2)")
+        }
     };
     node.bound = Some(LayerBound {
         lower,
@@ -159,7 +182,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         seconds: start.elapsed().as_secs_f64(),
         with_next_upper: None,
     });
-    if matches!(node.layer, Layer::Residual { .. }) {
+    if matches!(node.layer, Layer::Residual { .. } | Layer::Concat { .. }) {
         // A composite block has no closed-form lower bound: search its
         // behaviour (certified pair ratios, see `lower_bounds`).
         let lower = residual_lower_bound(node)?;

@@ -14,12 +14,14 @@ pub mod build;
 pub mod certify;
 pub mod constants;
 pub mod conv_layer;
+pub mod elementwise;
 pub mod evaluate;
 pub mod layer;
 pub mod lipschitz;
 pub mod lower_bounds;
 pub mod memory;
 pub mod pool;
+pub mod select;
 pub mod spec;
 pub mod special;
 /// proptest strategies (feature `proptest`).

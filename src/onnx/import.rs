@@ -1,0 +1,1917 @@
+//! ONNX graph → lipcert's network IR ([`crate::network::Network`]).
+//!
+//! 1. Decode the model, inline model-local functions, sort the nodes
+//!    topologically (a cycle or an undefined tensor is an error).
+//! 2. Walk the nodes with static shapes: constants are folded
+//!    ([`super::constants`]); every other node becomes one IR layer applied
+//!    to one input-dependent tensor, a sum of two, or a concatenation.
+//! 3. Turn the resulting DAG into the IR's series-parallel form: the input
+//!    of an Add/Concat is traced back to the nearest tensor that dominates
+//!    all its operands (every path from the network input passes through
+//!    it); the block from there is a `Residual` (sum) or `Concat` whose
+//!    branches are built recursively. A subgraph shared by two branches is
+//!    evaluated in both (the function is unchanged, so bounds stay sound);
+//!    a node budget refuses graphs where this would blow up.
+//!
+//! What cannot be bounded globally is refused with the node's name, its
+//! operator and the reason; so is every operator not implemented yet.
+
+use super::constants::{
+    self, axes_arg, flatten_shape, reshape_target, slice_args, squeeze_shape, unsqueeze_shape,
+    Attrs,
+};
+use super::error::{invalid, unsupported, OnnxError, OnnxResult};
+use super::proto::{self, AttributeProto, GraphProto, ModelProto, NodeProto};
+use super::shapes::{self, PadMode};
+use super::tensor::{decode, element_count, ConstTensor};
+use crate::matrix::DenseMatrix;
+use crate::network::conv_layer::ConvLayer;
+use crate::network::elementwise::Elementwise;
+use crate::network::layer::{Layer, Network, Node};
+use crate::network::pool::{Pool2d, Windows1d};
+use crate::network::select::Select;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Largest number of IR nodes one import may create (shared subgraphs are
+/// duplicated into each branch that uses them).
+pub const MAX_IR_NODES: usize = 100_000;
+
+/// Largest explicit matrix built for a MatMul applied to several rows.
+const MAX_KRON_ENTRIES: usize = 4_000_000;
+
+/// Options of the import.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportOptions {
+    /// The input's shape without the batch dimension (overrides symbolic or
+    /// declared dimensions).
+    pub input_shape: Option<Vec<usize>>,
+}
+
+/// A network imported from ONNX.
+#[derive(Debug, Clone)]
+pub struct OnnxNetwork {
+    /// The network.
+    pub network: Network,
+    /// For each top-level IR node, the ONNX node(s) it covers.
+    pub origins: Vec<String>,
+    /// Name of the graph input.
+    pub input_name: String,
+    /// Full input shape (batch dimension 1 first).
+    pub input_shape: Vec<usize>,
+    /// Graph outputs with their full shapes (the network output is their
+    /// flattened concatenation).
+    pub outputs: Vec<(String, Vec<usize>)>,
+    /// Every Conv node with its layer (graph geometry).
+    pub convs: Vec<(String, ConvLayer)>,
+    /// Every Gemm/MatMul weight as the matrix W of y = Wx (+ b).
+    pub matrices: Vec<(String, DenseMatrix)>,
+    /// Default-domain opset version.
+    pub opset: i64,
+}
+
+/// Reads and imports `path`.
+pub fn import_file(path: &Path, options: &ImportOptions) -> OnnxResult<OnnxNetwork> {
+    let bytes = std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    import_bytes(&bytes, &dir, options)
+}
+
+/// Decodes a model, mapping protobuf errors to one line.
+pub fn decode_model(bytes: &[u8]) -> OnnxResult<ModelProto> {
+    proto::decode_model(bytes).map_err(|e| {
+        invalid(format!(
+            "not a valid ONNX model (protobuf decoding failed: {e})"
+        ))
+    })
+}
+
+/// Imports a model from its bytes; `dir` resolves external data.
+pub fn import_bytes(bytes: &[u8], dir: &Path, options: &ImportOptions) -> OnnxResult<OnnxNetwork> {
+    let model = decode_model(bytes)?;
+    import_model(&model, dir, options)
+}
+
+/// The default-domain opset version of a model.
+pub fn default_opset(model: &ModelProto) -> OnnxResult<i64> {
+    model
+        .opset_import
+        .iter()
+        .find(|o| matches!(o.domain.as_deref(), None | Some("") | Some("ai.onnx")))
+        .and_then(|o| o.version)
+        .ok_or_else(|| invalid("the model imports no default-domain (ai.onnx) opset"))
+}
+
+/// Imports a decoded model.
+pub fn import_model(
+    model: &ModelProto,
+    dir: &Path,
+    options: &ImportOptions,
+) -> OnnxResult<OnnxNetwork> {
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| invalid("the model has no graph"))?;
+    let opset = default_opset(model)?;
+    if !(1..=23).contains(&opset) {
+        return Err(unsupported(format!(
+            "opset {opset} (lipcert reads opsets 1 to 23)"
+        )));
+    }
+    let nodes = inline_functions(&graph.node, model, 0)?;
+    let nodes = topological_order(nodes, graph)?;
+    let mut b = Builder::new(opset, dir);
+    let (input_name, input_shape) = b.graph_inputs(graph, options)?;
+    for (k, node) in nodes.iter().enumerate() {
+        b.node(node, k)?;
+    }
+    let mut outputs = Vec::new();
+    let mut out_ids = Vec::new();
+    for o in &graph.output {
+        let name = o.name.clone().unwrap_or_default();
+        match b.values.get(&name) {
+            Some(Value::Dyn(id)) => {
+                outputs.push((name, b.dyns[*id].shape.clone()));
+                out_ids.push(*id);
+            }
+            Some(Value::Const(_)) => {
+                return Err(unsupported(format!(
+                    "graph output '{name}' does not depend on the input"
+                )))
+            }
+            None => {
+                return Err(invalid(format!(
+                    "graph output '{name}' is not produced by any node"
+                )))
+            }
+        }
+    }
+    if out_ids.is_empty() {
+        return Err(invalid("the graph has no output"));
+    }
+    let target = if out_ids.len() == 1 {
+        out_ids[0]
+    } else {
+        let lens = out_ids
+            .iter()
+            .map(|&i| shapes::prod(&b.dyns[i].shape))
+            .collect::<Vec<_>>();
+        let total = lens.iter().sum();
+        b.push(
+            vec![total],
+            Producer::Concat {
+                parts: out_ids.clone(),
+                outer: 1,
+                inner: 1,
+                lens,
+                origin: "graph outputs (flattened, concatenated)".into(),
+            },
+        )
+    };
+    let idom = b.dominators();
+    let mut budget = MAX_IR_NODES;
+    let items = b.chain(0, target, &idom, &mut budget)?;
+    let (nodes, origins): (Vec<Node>, Vec<String>) = items.into_iter().unzip();
+    let network = Network {
+        input_shape: strip(&input_shape),
+        nodes,
+    };
+    Ok(OnnxNetwork {
+        network,
+        origins,
+        input_name,
+        input_shape,
+        outputs,
+        convs: b.convs,
+        matrices: b.matrices,
+        opset,
+    })
+}
+
+/// The IR shape of a full ONNX shape: the batch dimension (a leading 1 of a
+/// tensor of rank ≥ 2) dropped.
+pub fn strip(shape: &[usize]) -> Vec<usize> {
+    if shape.len() >= 2 && shape[0] == 1 {
+        shape[1..].to_vec()
+    } else {
+        shape.to_vec()
+    }
+}
+
+fn node_name(n: &NodeProto, k: usize) -> String {
+    match n.name.as_deref() {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => format!(
+            "#{k}→{}",
+            n.output.first().map(String::as_str).unwrap_or("")
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// functions and ordering
+
+fn is_default_domain(d: Option<&str>) -> bool {
+    matches!(d, None | Some("") | Some("ai.onnx"))
+}
+
+fn inline_functions(
+    nodes: &[NodeProto],
+    model: &ModelProto,
+    depth: usize,
+) -> OnnxResult<Vec<NodeProto>> {
+    if model.functions.is_empty() {
+        return Ok(nodes.to_vec());
+    }
+    if depth > 16 {
+        return Err(invalid(
+            "model-local functions nest more than 16 deep (recursive?)",
+        ));
+    }
+    let mut out = Vec::new();
+    for (k, n) in nodes.iter().enumerate() {
+        let f = model.functions.iter().find(|f| {
+            f.name.as_deref() == n.op_type.as_deref()
+                && (f.domain.as_deref().unwrap_or("") == n.domain.as_deref().unwrap_or(""))
+        });
+        let Some(f) = f else {
+            out.push(n.clone());
+            continue;
+        };
+        let prefix = format!("{}::{}", node_name(n, k), f.name.as_deref().unwrap_or(""));
+        let mut rename: HashMap<String, String> = HashMap::new();
+        for (i, formal) in f.input.iter().enumerate() {
+            rename.insert(formal.clone(), n.input.get(i).cloned().unwrap_or_default());
+        }
+        for (i, formal) in f.output.iter().enumerate() {
+            rename.insert(formal.clone(), n.output.get(i).cloned().unwrap_or_default());
+        }
+        let caller: HashMap<&str, &AttributeProto> = n
+            .attribute
+            .iter()
+            .map(|a| (a.name.as_deref().unwrap_or(""), a))
+            .collect();
+        let defaults: HashMap<&str, &AttributeProto> = f
+            .attribute_proto
+            .iter()
+            .map(|a| (a.name.as_deref().unwrap_or(""), a))
+            .collect();
+        let mut body = Vec::new();
+        for inner in &f.node {
+            let mut m = inner.clone();
+            let map = |s: &String, rename: &mut HashMap<String, String>| -> String {
+                if s.is_empty() {
+                    return String::new();
+                }
+                rename
+                    .entry(s.clone())
+                    .or_insert_with(|| format!("{prefix}/{s}"))
+                    .clone()
+            };
+            m.input = inner.input.iter().map(|s| map(s, &mut rename)).collect();
+            m.output = inner.output.iter().map(|s| map(s, &mut rename)).collect();
+            m.name = Some(format!("{prefix}/{}", inner.name.as_deref().unwrap_or("")));
+            let mut attrs = Vec::new();
+            for a in &inner.attribute {
+                match a.ref_attr_name.as_deref() {
+                    Some(r) if !r.is_empty() => {
+                        if let Some(src) = caller.get(r).or_else(|| defaults.get(r)) {
+                            let mut c = (*src).clone();
+                            c.name = a.name.clone();
+                            attrs.push(c);
+                        }
+                    }
+                    _ => attrs.push(a.clone()),
+                }
+            }
+            m.attribute = attrs;
+            body.push(m);
+        }
+        out.extend(inline_functions(&body, model, depth + 1)?);
+    }
+    Ok(out)
+}
+
+fn topological_order(nodes: Vec<NodeProto>, graph: &GraphProto) -> OnnxResult<Vec<NodeProto>> {
+    let mut producer: HashMap<&str, usize> = HashMap::new();
+    for (k, n) in nodes.iter().enumerate() {
+        for o in &n.output {
+            if o.is_empty() {
+                continue;
+            }
+            if producer.insert(o.as_str(), k).is_some() {
+                return Err(invalid(format!("tensor '{o}' is produced by two nodes")));
+            }
+        }
+    }
+    let mut indegree = vec![0usize; nodes.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (k, n) in nodes.iter().enumerate() {
+        let deps: HashSet<usize> = n
+            .input
+            .iter()
+            .filter_map(|i| producer.get(i.as_str()).copied())
+            .collect();
+        indegree[k] = deps.len();
+        for d in deps {
+            users[d].push(k);
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..nodes.len()).filter(|&k| indegree[k] == 0).collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(k) = queue.pop_front() {
+        order.push(k);
+        for &u in &users[k] {
+            indegree[u] -= 1;
+            if indegree[u] == 0 {
+                queue.push_back(u);
+            }
+        }
+    }
+    if order.len() != nodes.len() {
+        let stuck = (0..nodes.len())
+            .find(|&k| indegree[k] > 0)
+            .expect("some node is left");
+        return Err(invalid(format!(
+            "the graph has a cycle through node '{}' ({})",
+            node_name(&nodes[stuck], stuck),
+            nodes[stuck].op_type.as_deref().unwrap_or("")
+        )));
+    }
+    let _ = graph;
+    let mut slots: Vec<Option<NodeProto>> = nodes.into_iter().map(Some).collect();
+    Ok(order
+        .into_iter()
+        .map(|k| slots[k].take().expect("each once"))
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// the walk
+
+#[derive(Clone)]
+enum Value {
+    Const(Rc<ConstTensor>),
+    Dyn(usize),
+}
+
+enum Producer {
+    Input,
+    Unary {
+        input: usize,
+        node: Box<Node>,
+        origin: String,
+    },
+    Sum {
+        a: usize,
+        b: usize,
+        origin: String,
+    },
+    Concat {
+        parts: Vec<usize>,
+        outer: usize,
+        inner: usize,
+        lens: Vec<usize>,
+        origin: String,
+    },
+}
+
+struct DynTensor {
+    shape: Vec<usize>,
+    producer: Producer,
+}
+
+struct Builder {
+    opset: i64,
+    dir: PathBuf,
+    values: HashMap<String, Value>,
+    poisoned: HashMap<String, String>,
+    dyns: Vec<DynTensor>,
+    convs: Vec<(String, ConvLayer)>,
+    matrices: Vec<(String, DenseMatrix)>,
+}
+
+fn lib(ctx: &str) -> impl Fn(crate::Error) -> OnnxError + '_ {
+    move |e| invalid(format!("{ctx}: {e}"))
+}
+
+fn not_lipschitz(ctx: &str, why: &str) -> OnnxError {
+    unsupported(format!(
+        "{ctx}: {why}; it is not globally Lipschitz, so no certified bound exists"
+    ))
+}
+
+impl Builder {
+    fn new(opset: i64, dir: &Path) -> Self {
+        Self {
+            opset,
+            dir: dir.to_path_buf(),
+            values: HashMap::new(),
+            poisoned: HashMap::new(),
+            dyns: Vec::new(),
+            convs: Vec::new(),
+            matrices: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, shape: Vec<usize>, producer: Producer) -> usize {
+        self.dyns.push(DynTensor { shape, producer });
+        self.dyns.len() - 1
+    }
+
+    fn graph_inputs(
+        &mut self,
+        graph: &GraphProto,
+        options: &ImportOptions,
+    ) -> OnnxResult<(String, Vec<usize>)> {
+        for t in &graph.initializer {
+            let name = t.name.clone().unwrap_or_default();
+            let c = decode(t, &self.dir)?;
+            self.values.insert(name, Value::Const(Rc::new(c)));
+        }
+        let dynamic: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|i| !self.values.contains_key(i.name.as_deref().unwrap_or("")))
+            .collect();
+        if dynamic.len() != 1 {
+            return Err(unsupported(format!(
+                "the graph has {} inputs that are not initializers ({}); lipcert certifies networks of one input",
+                dynamic.len(),
+                dynamic.iter().map(|i| i.name.clone().unwrap_or_default()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let input = dynamic[0];
+        let name = input.name.clone().unwrap_or_default();
+        let tt = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref());
+        if let Some(et) = tt.and_then(|t| t.elem_type) {
+            if !matches!(et, 1 | 10 | 11 | 16) {
+                return Err(unsupported(format!(
+                    "graph input '{name}' has element type {}; lipcert needs a float input",
+                    super::tensor::type_name(et)
+                )));
+            }
+        }
+        let declared: Option<Vec<Option<usize>>> = tt.and_then(|t| t.shape.as_ref()).map(|s| {
+            s.dim
+                .iter()
+                .map(|d| d.dim_value.filter(|&v| v > 0).map(|v| v as usize))
+                .collect()
+        });
+        let shape = match (&options.input_shape, declared) {
+            (Some(s), Some(d)) if d.len() == s.len() + 1 => {
+                let mut full = vec![1];
+                full.extend_from_slice(s);
+                let _ = d;
+                full
+            }
+            (Some(s), Some(d)) if d.len() == s.len() => s.clone(),
+            (Some(s), Some(d)) => {
+                return Err(invalid(format!(
+                    "--input-shape {s:?} does not match the rank {} of graph input '{name}' (give the shape without the batch dimension)",
+                    d.len()
+                )))
+            }
+            (Some(s), None) => {
+                let mut full = vec![1];
+                full.extend_from_slice(s);
+                full
+            }
+            (None, Some(d)) => {
+                let mut full = Vec::with_capacity(d.len());
+                for (i, v) in d.iter().enumerate() {
+                    match v {
+                        Some(v) => full.push(*v),
+                        None if i == 0 => full.push(1),
+                        None => {
+                            return Err(invalid(format!(
+                                "graph input '{name}' has a symbolic dimension {i}: give --input-shape"
+                            )))
+                        }
+                    }
+                }
+                full
+            }
+            (None, None) => {
+                return Err(invalid(format!("graph input '{name}' has no shape: give --input-shape")))
+            }
+        };
+        if shape.len() >= 2 && shape[0] != 1 {
+            return Err(unsupported(format!(
+                "graph input '{name}' has batch size {}; lipcert certifies one sample (batch 1)",
+                shape[0]
+            )));
+        }
+        if shape.contains(&0) || shape.is_empty() {
+            return Err(invalid(format!("graph input '{name}' has shape {shape:?}")));
+        }
+        element_count(&shape, &format!("graph input '{name}'"))?;
+        let id = self.push(shape.clone(), Producer::Input);
+        self.values.insert(name.clone(), Value::Dyn(id));
+        Ok((name, shape))
+    }
+
+    fn get(&self, name: &str, ctx: &str) -> OnnxResult<Option<Value>> {
+        if name.is_empty() {
+            return Ok(None);
+        }
+        if let Some(why) = self.poisoned.get(name) {
+            return Err(unsupported(format!("{ctx}: uses '{name}', {why}")));
+        }
+        self.values.get(name).cloned().map(Some).ok_or_else(|| {
+            invalid(format!(
+                "{ctx}: input '{name}' is not an initializer, a graph input or the output of an earlier node (missing initializer?)"
+            ))
+        })
+    }
+
+    fn unary(
+        &mut self,
+        input: usize,
+        layer: Layer,
+        kind: &'static str,
+        shape: Vec<usize>,
+        origin: &str,
+    ) -> usize {
+        let node = Node {
+            kind,
+            layer,
+            shape_in: strip(&self.dyns[input].shape),
+            shape_out: strip(&shape),
+            bound: None,
+        };
+        self.push(
+            shape,
+            Producer::Unary {
+                input,
+                node: Box::new(node),
+                origin: origin.to_string(),
+            },
+        )
+    }
+
+    fn select(
+        &mut self,
+        input: usize,
+        map: Vec<usize>,
+        fill: f64,
+        shape: Vec<usize>,
+        kind: &'static str,
+        ctx: &str,
+    ) -> OnnxResult<usize> {
+        let n = shapes::prod(&self.dyns[input].shape);
+        if map.len() == n && fill == 0.0 && map.iter().enumerate().all(|(i, &j)| i == j) {
+            return Ok(self.unary(input, Layer::Flatten, "reshape", shape, ctx));
+        }
+        let s = Select::new(map, fill, n).map_err(lib(ctx))?;
+        Ok(self.unary(input, Layer::Select(Box::new(s)), kind, shape, ctx))
+    }
+
+    fn elementwise(&mut self, input: usize, e: Elementwise, ctx: &str) -> OnnxResult<usize> {
+        let shape = self.dyns[input].shape.clone();
+        e.validate(shapes::prod(&shape)).map_err(lib(ctx))?;
+        let kind = e.name();
+        Ok(self.unary(input, Layer::Elementwise(Box::new(e)), kind, shape, ctx))
+    }
+
+    /// A constant broadcast (unidirectionally) to `shape` as a flat vector.
+    fn expand(&self, c: &ConstTensor, shape: &[usize], ctx: &str) -> OnnxResult<Vec<f64>> {
+        let out = shapes::broadcast_shape(shape, &c.shape, ctx)?;
+        if out != shape {
+            return Err(unsupported(format!(
+                "{ctx}: the constant of shape {:?} broadcasts the input of shape {shape:?} up to {out:?}",
+                c.shape
+            )));
+        }
+        let map = shapes::broadcast_map(&c.shape, shape, ctx)?;
+        let v = c.as_f64();
+        Ok(map.iter().map(|&i| v[i]).collect())
+    }
+
+    fn node(&mut self, node: &NodeProto, k: usize) -> OnnxResult<()> {
+        let op = node.op_type.as_deref().unwrap_or("");
+        let name = node_name(node, k);
+        let ctx = format!("node '{name}' ({op})");
+        if !is_default_domain(node.domain.as_deref()) {
+            return Err(unsupported(format!(
+                "{ctx}: operator of domain '{}' (not a model-local function)",
+                node.domain.as_deref().unwrap_or("")
+            )));
+        }
+        let inputs: Vec<Option<Value>> = node
+            .input
+            .iter()
+            .map(|i| self.get(i, &ctx))
+            .collect::<OnnxResult<_>>()?;
+        let all_const = inputs.iter().all(|v| !matches!(v, Some(Value::Dyn(_))));
+        if op == "Shape" || op == "Size" {
+            let shape = match inputs.first().cloned().flatten() {
+                Some(Value::Dyn(id)) => self.dyns[id].shape.clone(),
+                Some(Value::Const(c)) => c.shape.clone(),
+                None => return Err(invalid(format!("{ctx}: missing input"))),
+            };
+            let attrs = Attrs::new(node, &ctx);
+            let t = if op == "Shape" {
+                constants::shape_tensor(&shape, &attrs, &ctx)?
+            } else {
+                ConstTensor::int(vec![], vec![shapes::prod(&shape) as i64])?
+            };
+            return self.set_outputs(node, vec![Value::Const(Rc::new(t))]);
+        }
+        if all_const {
+            let consts: Vec<Option<&ConstTensor>> = inputs
+                .iter()
+                .map(|v| match v {
+                    Some(Value::Const(c)) => Some(c.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            let outs = constants::fold(node, &consts, self.opset, &self.dir, &ctx)?;
+            return self.set_outputs(
+                node,
+                outs.into_iter().map(|t| Value::Const(Rc::new(t))).collect(),
+            );
+        }
+        let outs = self.dynamic(node, op, &ctx, &inputs)?;
+        self.set_outputs(node, outs)
+    }
+
+    fn set_outputs(&mut self, node: &NodeProto, outs: Vec<Value>) -> OnnxResult<()> {
+        for (i, name) in node.output.iter().enumerate() {
+            if name.is_empty() {
+                continue;
+            }
+            match outs.get(i) {
+                Some(v) => {
+                    self.values.insert(name.clone(), v.clone());
+                }
+                None => {
+                    self.poisoned.insert(
+                        name.clone(),
+                        format!(
+                            "output {i} of a {} node, which lipcert does not compute",
+                            node.op_type.as_deref().unwrap_or("")
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dynamic(
+        &mut self,
+        node: &NodeProto,
+        op: &str,
+        ctx: &str,
+        inputs: &[Option<Value>],
+    ) -> OnnxResult<Vec<Value>> {
+        let attrs = Attrs::new(node, ctx);
+        let opset = self.opset;
+        let konst = |i: usize| -> Option<Rc<ConstTensor>> {
+            match inputs.get(i) {
+                Some(Some(Value::Const(c))) => Some(c.clone()),
+                _ => None,
+            }
+        };
+        let dyn_at = |i: usize| -> Option<usize> {
+            match inputs.get(i) {
+                Some(Some(Value::Dyn(d))) => Some(*d),
+                _ => None,
+            }
+        };
+        // The data input of unary operators must be the input-dependent one.
+        let x = match dyn_at(0) {
+            Some(x) => x,
+            None => {
+                return match op {
+                    "Add" | "Mul" | "Sub" | "Div" | "Sum" | "Concat" | "PRelu" | "Gemm" | "MatMul" | "Max" | "Min" => {
+                        self.binary_first_const(node, op, ctx, inputs)
+                    }
+                    _ => Err(not_lipschitz(
+                        ctx,
+                        "a parameter of this operator (weight, shape, slope, bound) depends on the network input",
+                    )),
+                };
+            }
+        };
+        // Weights, shapes and bounds must be constants.
+        let non_data_dynamic = inputs
+            .iter()
+            .skip(1)
+            .any(|v| matches!(v, Some(Value::Dyn(_))));
+        if non_data_dynamic
+            && !matches!(
+                op,
+                "Add"
+                    | "Sub"
+                    | "Mul"
+                    | "Div"
+                    | "Sum"
+                    | "Concat"
+                    | "MatMul"
+                    | "Gemm"
+                    | "Max"
+                    | "Min"
+                    | "Pow"
+            )
+        {
+            return Err(not_lipschitz(
+                ctx,
+                "a parameter of this operator (weight, shape, slope, bound) depends on the network input",
+            ));
+        }
+        let s = self.dyns[x].shape.clone();
+        let r = s.len();
+        let one = |id: usize| Ok(vec![Value::Dyn(id)]);
+        match op {
+            "Identity" => Ok(vec![Value::Dyn(x)]),
+            "Dropout" => {
+                if opset >= 12 {
+                    if let Some(t) = konst(2) {
+                        if t.as_f64().first().copied().unwrap_or(0.0) != 0.0 {
+                            return Err(unsupported(format!("{ctx}: training_mode = true")));
+                        }
+                    }
+                }
+                Ok(vec![Value::Dyn(x)])
+            }
+            "Cast" => {
+                let to = attrs.int("to", 1)?;
+                if matches!(to, 1 | 10 | 11 | 16) {
+                    Ok(vec![Value::Dyn(x)])
+                } else {
+                    Err(unsupported(format!(
+                        "{ctx}: cast of the input-dependent tensor to data type {to}"
+                    )))
+                }
+            }
+            "Flatten" => {
+                let out = flatten_shape(&s, attrs.int("axis", 1)?, ctx)?;
+                one(self.unary(x, Layer::Flatten, "flatten", out, ctx))
+            }
+            "Reshape" => {
+                let target = reshape_target(&attrs, konst(1).as_deref(), opset, ctx)?;
+                let out = shapes::reshape(&s, &target, attrs.int("allowzero", 0)? != 0, ctx)?;
+                one(self.unary(x, Layer::Flatten, "reshape", out, ctx))
+            }
+            "Squeeze" => {
+                let axes = axes_arg(&attrs, konst(1).as_deref(), opset, ctx)?;
+                let out = squeeze_shape(&s, axes.as_deref(), ctx)?;
+                one(self.unary(x, Layer::Flatten, "reshape", out, ctx))
+            }
+            "Unsqueeze" => {
+                let axes = axes_arg(&attrs, konst(1).as_deref(), opset, ctx)?
+                    .ok_or_else(|| invalid(format!("{ctx}: missing axes")))?;
+                let out = unsqueeze_shape(&s, &axes, ctx)?;
+                one(self.unary(x, Layer::Flatten, "reshape", out, ctx))
+            }
+            "Transpose" => {
+                let perm = attrs
+                    .ints("perm")?
+                    .unwrap_or_else(|| (0..r as i64).rev().collect());
+                let (out, map) = shapes::transpose(&s, &perm, ctx)?;
+                one(self.select(x, map, 0.0, out, "transpose", ctx)?)
+            }
+            "Slice" => {
+                let consts: Vec<Option<Rc<ConstTensor>>> = (0..5).map(konst).collect();
+                let refs: Vec<Option<&ConstTensor>> = consts.iter().map(|c| c.as_deref()).collect();
+                let (st, en, ax, sp) = slice_args(&attrs, &refs, opset, ctx)?;
+                let (out, map) = shapes::slice(&s, &st, &en, ax.as_deref(), sp.as_deref(), ctx)?;
+                one(self.select(x, map, 0.0, out, "slice", ctx)?)
+            }
+            "Gather" => {
+                let idx = konst(1).ok_or_else(|| invalid(format!("{ctx}: missing indices")))?;
+                let (out, map) = shapes::gather(
+                    &s,
+                    attrs.int("axis", 0)?,
+                    &idx.as_i64(ctx)?,
+                    &idx.shape,
+                    ctx,
+                )?;
+                one(self.select(x, map, 0.0, out, "gather", ctx)?)
+            }
+            "Split" => {
+                let a = shapes::axis(attrs.int("axis", 0)?, r, ctx)?;
+                let n_out = node.output.len();
+                let sizes: Vec<i64> = match if opset >= 13 {
+                    konst(1).map(|t| t.as_i64(ctx)).transpose()?
+                } else {
+                    attrs.ints("split")?
+                } {
+                    Some(v) => v,
+                    None => {
+                        let parts = if opset >= 18 {
+                            attrs.int("num_outputs", n_out as i64)? as usize
+                        } else {
+                            n_out
+                        };
+                        if parts == 0 {
+                            return Err(invalid(format!("{ctx}: no outputs")));
+                        }
+                        let chunk = s[a].div_ceil(parts);
+                        (0..parts)
+                            .map(|i| (chunk.min(s[a].saturating_sub(i * chunk))) as i64)
+                            .collect()
+                    }
+                };
+                if sizes.iter().any(|&v| v < 0) || sizes.iter().sum::<i64>() != s[a] as i64 {
+                    return Err(invalid(format!(
+                        "{ctx}: split sizes {sizes:?} do not add up to {}",
+                        s[a]
+                    )));
+                }
+                let mut outs = Vec::new();
+                let mut start = 0i64;
+                for sz in sizes {
+                    let (out, map) =
+                        shapes::slice(&s, &[start], &[start + sz], Some(&[a as i64]), None, ctx)?;
+                    outs.push(Value::Dyn(self.select(x, map, 0.0, out, "split", ctx)?));
+                    start += sz;
+                }
+                Ok(outs)
+            }
+            "Pad" => {
+                let mode = match attrs.string("mode", "constant")?.as_str() {
+                    "constant" => PadMode::Constant,
+                    "reflect" => PadMode::Reflect,
+                    "edge" => PadMode::Edge,
+                    "wrap" => PadMode::Wrap,
+                    m => return Err(unsupported(format!("{ctx}: pad mode '{m}'"))),
+                };
+                let (pads, value) = if opset < 11 {
+                    let pads = attrs
+                        .ints("pads")?
+                        .or(attrs.ints("paddings")?)
+                        .ok_or_else(|| invalid(format!("{ctx}: missing pads")))?;
+                    (pads, attrs.float("value", 0.0)?)
+                } else {
+                    let pads = konst(1)
+                        .ok_or_else(|| invalid(format!("{ctx}: pads must be a constant")))?
+                        .as_i64(ctx)?;
+                    let value = konst(2)
+                        .and_then(|t| t.as_f64().first().copied())
+                        .unwrap_or(0.0);
+                    (pads, value)
+                };
+                let axes: Vec<usize> = match konst(3) {
+                    Some(t) if opset >= 18 => t
+                        .as_i64(ctx)?
+                        .iter()
+                        .map(|&a| shapes::axis(a, r, ctx))
+                        .collect::<OnnxResult<_>>()?,
+                    _ => (0..r).collect(),
+                };
+                if pads.len() != 2 * axes.len() {
+                    return Err(invalid(format!(
+                        "{ctx}: {} pads for {} axes",
+                        pads.len(),
+                        axes.len()
+                    )));
+                }
+                let mut begin = vec![0i64; r];
+                let mut end = vec![0i64; r];
+                for (i, &a) in axes.iter().enumerate() {
+                    begin[a] = pads[i];
+                    end[a] = pads[i + axes.len()];
+                }
+                let (out, map) = shapes::pad(&s, &begin, &end, mode, ctx)?;
+                let fill = if mode == PadMode::Constant {
+                    value
+                } else {
+                    0.0
+                };
+                one(self.select(x, map, fill, out, "pad", ctx)?)
+            }
+            "Relu" => one(self.unary(x, Layer::Relu, "relu", s, ctx)),
+            "Sigmoid" => one(self.unary(x, Layer::Sigmoid, "sigmoid", s, ctx)),
+            "Tanh" => one(self.unary(x, Layer::Tanh, "tanh", s, ctx)),
+            "LeakyRelu" => {
+                let a = attrs.float("alpha", 0.01)?;
+                one(self.unary(x, Layer::LeakyRelu(a), "leaky_relu", s, ctx))
+            }
+            "Gelu" => match attrs.string("approximate", "none")?.as_str() {
+                "none" => one(self.unary(x, Layer::Gelu, "gelu", s, ctx)),
+                "tanh" => one(self.unary(x, Layer::GeluTanh, "gelu", s, ctx)),
+                a => Err(unsupported(format!("{ctx}: approximate = '{a}'"))),
+            },
+            "Elu" => one(self.elementwise(
+                x,
+                Elementwise::Elu {
+                    alpha: attrs.float("alpha", 1.0)?,
+                },
+                ctx,
+            )?),
+            "Selu" => one(self.elementwise(
+                x,
+                Elementwise::Selu {
+                    alpha: attrs.float("alpha", 1.673_263_192_176_818_847_656_25)?,
+                    gamma: attrs.float("gamma", 1.050_701_022_148_132_324_218_75)?,
+                },
+                ctx,
+            )?),
+            "Softplus" => one(self.elementwise(x, Elementwise::Softplus, ctx)?),
+            "Softsign" => one(self.elementwise(x, Elementwise::Softsign, ctx)?),
+            "HardSigmoid" => one(self.elementwise(
+                x,
+                Elementwise::HardSigmoid {
+                    alpha: attrs.float("alpha", 0.2)?,
+                    beta: attrs.float("beta", 0.5)?,
+                },
+                ctx,
+            )?),
+            "HardSwish" => one(self.elementwise(x, Elementwise::HardSwish, ctx)?),
+            "Neg" => {
+                let n = shapes::prod(&s);
+                one(self.elementwise(
+                    x,
+                    Elementwise::Affine {
+                        factor: vec![-1.0; n],
+                        divide: false,
+                        shift: vec![0.0; n],
+                    },
+                    ctx,
+                )?)
+            }
+            "Clip" => {
+                let (min, max) = if opset < 11 {
+                    (
+                        attrs.float("min", f64::NEG_INFINITY)?,
+                        attrs.float("max", f64::INFINITY)?,
+                    )
+                } else {
+                    let scalar = |t: Option<Rc<ConstTensor>>, d: f64| -> OnnxResult<f64> {
+                        match t {
+                            None => Ok(d),
+                            Some(t) if t.len() == 1 => Ok(t.as_f64()[0]),
+                            Some(_) => Err(invalid(format!("{ctx}: clip bounds must be scalars"))),
+                        }
+                    };
+                    (
+                        scalar(konst(1), f64::NEG_INFINITY)?,
+                        scalar(konst(2), f64::INFINITY)?,
+                    )
+                };
+                if min == 0.0 && max == f64::INFINITY {
+                    return one(self.unary(x, Layer::Relu, "relu", s, ctx));
+                }
+                one(self.elementwise(x, Elementwise::Clip { min, max }, ctx)?)
+            }
+            "PRelu" => {
+                let slope = konst(1).ok_or_else(|| invalid(format!("{ctx}: missing slope")))?;
+                // Opsets before 7 and PyTorch's exports use a per-channel slope
+                // of shape [C]; align it with the channel axis when it does
+                // not broadcast from the right.
+                let slopes = match self.expand(&slope, &s, ctx) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        if slope.shape.len() == 1 && r >= 2 && slope.shape[0] == s[1] {
+                            let mut shape = vec![slope.shape[0]];
+                            shape.extend(std::iter::repeat_n(1, r - 2));
+                            let t = ConstTensor {
+                                shape,
+                                values: slope.values.clone(),
+                            };
+                            self.expand(&t, &s, ctx)?
+                        } else {
+                            return Err(e);
+                        }
+                    }
+                };
+                one(self.elementwise(x, Elementwise::PRelu { slopes }, ctx)?)
+            }
+            "Softmax" => {
+                let default_axis = if opset >= 13 { -1 } else { 1 };
+                let a = shapes::axis(attrs.int("axis", default_axis)?, r, ctx)?;
+                let (outer, len, inner) = if opset >= 13 {
+                    (shapes::prod(&s[..a]), s[a], shapes::prod(&s[a + 1..]))
+                } else {
+                    (shapes::prod(&s[..a]), shapes::prod(&s[a..]), 1)
+                };
+                one(self.unary(x, Layer::Softmax { outer, len, inner }, "softmax", s, ctx))
+            }
+            "BatchNormalization" => self.batchnorm(x, &s, ctx, &attrs, &konst, node),
+            "Conv" => self.conv(x, &s, ctx, &attrs, &konst),
+            "Gemm" | "MatMul" => self.matmul(x, &s, op, ctx, &attrs, &konst, dyn_at(1)),
+            "MaxPool" | "AveragePool" => self.pool(x, &s, op, ctx, &attrs, node),
+            "GlobalAveragePool" | "GlobalMaxPool" => {
+                if !(3..=4).contains(&r) {
+                    return Err(unsupported(format!("{ctx}: input of rank {r}")));
+                }
+                let (h, w) = if r == 4 { (s[2], s[3]) } else { (1, s[2]) };
+                let pool = Pool2d {
+                    rows: Windows1d::adaptive(h, 1).map_err(lib(ctx))?,
+                    cols: Windows1d::adaptive(w, 1).map_err(lib(ctx))?,
+                };
+                let mut out = s[..2].to_vec();
+                out.extend(std::iter::repeat_n(1, r - 2));
+                let c = s[1];
+                if op == "GlobalMaxPool" {
+                    one(self.unary(
+                        x,
+                        Layer::MaxPool2d { channels: c, pool },
+                        "maxpool2d",
+                        out,
+                        ctx,
+                    ))
+                } else {
+                    one(self.unary(
+                        x,
+                        Layer::AvgPool2d { channels: c, pool },
+                        "avgpool2d",
+                        out,
+                        ctx,
+                    ))
+                }
+            }
+            "Add" | "Sub" | "Mul" | "Div" | "Sum" | "Max" | "Min" | "Pow" => {
+                self.binary(node, op, ctx, inputs)
+            }
+            "Concat" => self.concat(node, ctx, inputs, &attrs),
+            "LayerNormalization"
+            | "InstanceNormalization"
+            | "GroupNormalization"
+            | "MeanVarianceNormalization"
+            | "LpNormalization" => Err(not_lipschitz(
+                ctx,
+                "normalization by a statistic of the input (x/std(x))",
+            )),
+            "Exp" | "Log" | "Reciprocal" | "Sqrt" | "ReduceProd" => {
+                Err(not_lipschitz(ctx, "its derivative is unbounded"))
+            }
+            _ => Err(unsupported(format!(
+                "{ctx}: operator {op} is not supported yet"
+            ))),
+        }
+    }
+
+    fn binary_first_const(
+        &mut self,
+        node: &NodeProto,
+        op: &str,
+        ctx: &str,
+        inputs: &[Option<Value>],
+    ) -> OnnxResult<Vec<Value>> {
+        match op {
+            "Add" | "Mul" | "Sub" | "Div" | "Sum" | "Max" | "Min" => self.binary(node, op, ctx, inputs),
+            "Concat" => self.concat(node, ctx, inputs, &Attrs::new(node, ctx)),
+            _ => Err(unsupported(format!(
+                "{ctx}: the input-dependent tensor is not the first operand (constant first operand of {op} is not supported yet)"
+            ))),
+        }
+    }
+
+    fn binary(
+        &mut self,
+        _node: &NodeProto,
+        op: &str,
+        ctx: &str,
+        inputs: &[Option<Value>],
+    ) -> OnnxResult<Vec<Value>> {
+        let vals: Vec<Value> = inputs.iter().flatten().cloned().collect();
+        if op == "Sum" {
+            if vals.iter().any(|v| matches!(v, Value::Const(_))) {
+                return Err(unsupported(format!("{ctx}: Sum with constant operands")));
+            }
+            let mut acc = match vals.first() {
+                Some(Value::Dyn(d)) => *d,
+                _ => return Err(invalid(format!("{ctx}: no inputs"))),
+            };
+            for v in &vals[1..] {
+                let Value::Dyn(d) = v else { unreachable!() };
+                acc = self.sum(acc, *d, ctx)?;
+            }
+            return Ok(vec![Value::Dyn(acc)]);
+        }
+        if vals.len() != 2 {
+            return Err(invalid(format!(
+                "{ctx}: expected two inputs, found {}",
+                vals.len()
+            )));
+        }
+        match (&vals[0], &vals[1]) {
+            (Value::Dyn(a), Value::Dyn(b)) => match op {
+                "Add" => Ok(vec![Value::Dyn(self.sum(*a, *b, ctx)?)]),
+                "Sub" => {
+                    let n = shapes::prod(&self.dyns[*b].shape);
+                    let neg = self.elementwise(
+                        *b,
+                        Elementwise::Affine {
+                            factor: vec![-1.0; n],
+                            divide: false,
+                            shift: vec![0.0; n],
+                        },
+                        ctx,
+                    )?;
+                    Ok(vec![Value::Dyn(self.sum(*a, neg, ctx)?)])
+                }
+                "Mul" => {
+                    if let Some(id) = self.silu_pattern(*a, *b, ctx) {
+                        return Ok(vec![Value::Dyn(id)]);
+                    }
+                    Err(not_lipschitz(
+                        ctx,
+                        "a product of two tensors that both depend on the input",
+                    ))
+                }
+                "Div" => Err(not_lipschitz(
+                    ctx,
+                    "a quotient of two tensors that both depend on the input",
+                )),
+                _ => Err(unsupported(format!(
+                    "{ctx}: {op} of two input-dependent tensors is not supported yet"
+                ))),
+            },
+            (Value::Dyn(x), Value::Const(c)) | (Value::Const(c), Value::Dyn(x)) => {
+                let x_first = matches!(vals[0], Value::Dyn(_));
+                let s = self.dyns[*x].shape.clone();
+                let n = shapes::prod(&s);
+                let cv = self.expand(c, &s, ctx)?;
+                let e = match (op, x_first) {
+                    ("Add", _) => Elementwise::Affine {
+                        factor: vec![1.0; n],
+                        divide: false,
+                        shift: cv,
+                    },
+                    ("Sub", true) => Elementwise::Affine {
+                        factor: vec![1.0; n],
+                        divide: false,
+                        shift: cv.iter().map(|v| -v).collect(),
+                    },
+                    ("Sub", false) => Elementwise::Affine {
+                        factor: vec![-1.0; n],
+                        divide: false,
+                        shift: cv,
+                    },
+                    ("Mul", _) => Elementwise::Affine {
+                        factor: cv,
+                        divide: false,
+                        shift: vec![0.0; n],
+                    },
+                    ("Div", true) => {
+                        if cv.contains(&0.0) {
+                            return Err(invalid(format!(
+                                "{ctx}: division by a constant with a zero entry"
+                            )));
+                        }
+                        Elementwise::Affine {
+                            factor: cv,
+                            divide: true,
+                            shift: vec![0.0; n],
+                        }
+                    }
+                    ("Div", false) => {
+                        return Err(not_lipschitz(
+                            ctx,
+                            "a constant divided by an input-dependent tensor",
+                        ))
+                    }
+                    ("Max", _) if cv.iter().all(|&v| v == 0.0) => {
+                        return Ok(vec![Value::Dyn(self.unary(
+                            *x,
+                            Layer::Relu,
+                            "relu",
+                            s,
+                            ctx,
+                        ))]);
+                    }
+                    _ => {
+                        return Err(unsupported(format!(
+                            "{ctx}: {op} with a constant is not supported yet"
+                        )))
+                    }
+                };
+                // Multiplying by ones and adding zeros is the identity.
+                if let Elementwise::Affine {
+                    factor,
+                    divide: false,
+                    shift,
+                } = &e
+                {
+                    if factor.iter().all(|&f| f == 1.0) && shift.iter().all(|&v| v == 0.0) {
+                        return Ok(vec![Value::Dyn(*x)]);
+                    }
+                }
+                Ok(vec![Value::Dyn(self.elementwise(*x, e, ctx)?)])
+            }
+            _ => unreachable!("folded before"),
+        }
+    }
+
+    /// x·sigmoid(x) written as two nodes: one SiLU activation.
+    fn silu_pattern(&mut self, a: usize, b: usize, ctx: &str) -> Option<usize> {
+        let is_sigmoid_of = |s: usize, x: usize| matches!(&self.dyns[s].producer, Producer::Unary { input, node, .. } if *input == x && matches!(node.layer, Layer::Sigmoid));
+        let x = if is_sigmoid_of(b, a) {
+            a
+        } else if is_sigmoid_of(a, b) {
+            b
+        } else {
+            return None;
+        };
+        let s = self.dyns[x].shape.clone();
+        Some(self.unary(
+            x,
+            Layer::Silu,
+            "silu",
+            s,
+            &format!("{ctx} (x*sigmoid(x) as SiLU)"),
+        ))
+    }
+
+    fn sum(&mut self, a: usize, b: usize, ctx: &str) -> OnnxResult<usize> {
+        let (sa, sb) = (self.dyns[a].shape.clone(), self.dyns[b].shape.clone());
+        if sa != sb {
+            return Err(unsupported(format!(
+                "{ctx}: sum of input-dependent tensors of shapes {sa:?} and {sb:?} (broadcasting between them is not supported yet)"
+            )));
+        }
+        Ok(self.push(
+            sa,
+            Producer::Sum {
+                a,
+                b,
+                origin: ctx.to_string(),
+            },
+        ))
+    }
+
+    fn concat(
+        &mut self,
+        _node: &NodeProto,
+        ctx: &str,
+        inputs: &[Option<Value>],
+        attrs: &Attrs,
+    ) -> OnnxResult<Vec<Value>> {
+        let mut parts = Vec::new();
+        for v in inputs.iter().flatten() {
+            match v {
+                Value::Dyn(d) => parts.push(*d),
+                Value::Const(_) => {
+                    return Err(unsupported(format!(
+                        "{ctx}: concatenation of input-dependent and constant tensors"
+                    )))
+                }
+            }
+        }
+        let s0 = self.dyns[parts[0]].shape.clone();
+        let a = shapes::axis(
+            attrs.int("axis", if self.opset < 4 { 1 } else { 0 })?,
+            s0.len(),
+            ctx,
+        )?;
+        let mut out = s0.clone();
+        out[a] = 0;
+        let mut lens = Vec::new();
+        for &p in &parts {
+            let sp = &self.dyns[p].shape;
+            if sp.len() != s0.len() || sp.iter().enumerate().any(|(i, &d)| i != a && d != s0[i]) {
+                return Err(invalid(format!(
+                    "{ctx}: concatenated shapes {s0:?} and {sp:?} differ off axis {a}"
+                )));
+            }
+            lens.push(sp[a]);
+            out[a] += sp[a];
+        }
+        if parts.len() == 1 {
+            return Ok(vec![Value::Dyn(parts[0])]);
+        }
+        let outer = shapes::prod(&s0[..a]);
+        let inner = shapes::prod(&s0[a + 1..]);
+        Ok(vec![Value::Dyn(self.push(
+            out,
+            Producer::Concat {
+                parts,
+                outer,
+                inner,
+                lens,
+                origin: ctx.to_string(),
+            },
+        ))])
+    }
+
+    fn batchnorm(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+        _node: &NodeProto,
+    ) -> OnnxResult<Vec<Value>> {
+        if attrs.int("training_mode", 0)? != 0 {
+            return Err(unsupported(format!(
+                "{ctx}: training_mode = 1 (batch statistics)"
+            )));
+        }
+        if self.opset < 9 && attrs.int("spatial", 1)? == 0 {
+            return Err(unsupported(format!("{ctx}: spatial = 0")));
+        }
+        if s.len() < 2 {
+            return Err(invalid(format!("{ctx}: input of rank {}", s.len())));
+        }
+        let c = s[1];
+        let get = |i: usize, what: &str| -> OnnxResult<Vec<f64>> {
+            let t = konst(i).ok_or_else(|| invalid(format!("{ctx}: missing {what}")))?;
+            if t.len() != c {
+                return Err(invalid(format!(
+                    "{ctx}: {what} has {} values for {c} channels",
+                    t.len()
+                )));
+            }
+            Ok(t.as_f64())
+        };
+        let layer = Layer::BatchNorm {
+            gamma: get(1, "scale")?,
+            beta: get(2, "bias")?,
+            mean: get(3, "mean")?,
+            var: get(4, "var")?,
+            eps: attrs.float("epsilon", 1e-5)?,
+            spatial: shapes::prod(&s[2..]),
+        };
+        let kind = if s.len() == 4 {
+            "batchnorm2d"
+        } else {
+            "batchnorm1d"
+        };
+        Ok(vec![Value::Dyn(self.unary(
+            x,
+            layer,
+            kind,
+            s.to_vec(),
+            ctx,
+        ))])
+    }
+
+    /// Per-axis pads from `pads`/`auto_pad` for input `n`, kernel span.
+    #[allow(clippy::too_many_arguments)]
+    fn pads_2d(
+        attrs: &Attrs,
+        spatial: &[usize],
+        kernel: &[usize],
+        stride: &[usize],
+        dilation: &[usize],
+        ctx: &str,
+    ) -> OnnxResult<Vec<(usize, usize)>> {
+        let d = spatial.len();
+        let auto = attrs.string("auto_pad", "NOTSET")?;
+        match auto.as_str() {
+            "NOTSET" => {
+                let pads = attrs.ints("pads")?.unwrap_or(vec![0; 2 * d]);
+                if pads.len() != 2 * d || pads.iter().any(|&p| p < 0) {
+                    return Err(invalid(format!(
+                        "{ctx}: pads {pads:?} must be {} non-negative values",
+                        2 * d
+                    )));
+                }
+                Ok((0..d)
+                    .map(|i| (pads[i] as usize, pads[i + d] as usize))
+                    .collect())
+            }
+            "VALID" => Ok(vec![(0, 0); d]),
+            "SAME_UPPER" | "SAME_LOWER" => Ok((0..d)
+                .map(|i| {
+                    let out = spatial[i].div_ceil(stride[i]);
+                    let span = dilation[i] * (kernel[i] - 1) + 1;
+                    let total = ((out - 1) * stride[i] + span).saturating_sub(spatial[i]);
+                    let small = total / 2;
+                    if auto == "SAME_UPPER" {
+                        (small, total - small)
+                    } else {
+                        (total - small, small)
+                    }
+                })
+                .collect()),
+            a => Err(invalid(format!("{ctx}: auto_pad '{a}'"))),
+        }
+    }
+
+    fn spatial_attr(attrs: &Attrs, name: &str, d: usize, ctx: &str) -> OnnxResult<Vec<usize>> {
+        match attrs.ints(name)? {
+            None => Ok(vec![1; d]),
+            Some(v) if v.len() == d && v.iter().all(|&x| x > 0) => {
+                Ok(v.iter().map(|&x| x as usize).collect())
+            }
+            Some(v) => Err(invalid(format!(
+                "{ctx}: {name} {v:?} must be {d} positive values"
+            ))),
+        }
+    }
+
+    fn conv(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+    ) -> OnnxResult<Vec<Value>> {
+        let r = s.len();
+        if !(3..=4).contains(&r) {
+            return Err(unsupported(format!(
+                "{ctx}: {}-D convolution (lipcert handles 1-D and 2-D)",
+                r.saturating_sub(2)
+            )));
+        }
+        let w = konst(1).ok_or_else(|| invalid(format!("{ctx}: missing weight")))?;
+        if w.shape.len() != r {
+            return Err(invalid(format!(
+                "{ctx}: weight of shape {:?} for an input of rank {r}",
+                w.shape
+            )));
+        }
+        let d = r - 2;
+        let kernel: Vec<usize> = w.shape[2..].to_vec();
+        if let Some(ks) = attrs.ints("kernel_shape")? {
+            if ks.iter().map(|&k| k as usize).collect::<Vec<_>>() != kernel {
+                return Err(invalid(format!(
+                    "{ctx}: kernel_shape {ks:?} differs from the weight's {kernel:?}"
+                )));
+            }
+        }
+        let stride = Self::spatial_attr(attrs, "strides", d, ctx)?;
+        let dilation = Self::spatial_attr(attrs, "dilations", d, ctx)?;
+        let pads = Self::pads_2d(attrs, &s[2..], &kernel, &stride, &dilation, ctx)?;
+        let groups = attrs.int("group", 1)?;
+        if groups <= 0 {
+            return Err(invalid(format!("{ctx}: group {groups}")));
+        }
+        let bias = match konst(2) {
+            Some(b) => Some(b.as_f64()),
+            None => None,
+        };
+        let (kh, kw, sh, sw, dh, dw, ph, pw, h, wd) = if d == 2 {
+            (
+                kernel[0],
+                kernel[1],
+                stride[0],
+                stride[1],
+                dilation[0],
+                dilation[1],
+                pads[0],
+                pads[1],
+                s[2],
+                s[3],
+            )
+        } else {
+            (
+                1,
+                kernel[0],
+                1,
+                stride[0],
+                1,
+                dilation[0],
+                (0, 0),
+                pads[0],
+                1,
+                s[2],
+            )
+        };
+        let conv = ConvLayer::new(
+            w.as_f64(),
+            [w.shape[0], w.shape[1], kh, kw],
+            bias,
+            s[1],
+            (h, wd),
+            (sh, sw),
+            (ph.0, ph.1, pw.0, pw.1),
+            (dh, dw),
+            groups as usize,
+        )
+        .map_err(lib(ctx))?;
+        let mut out = vec![s[0], conv.c_out];
+        if d == 2 {
+            out.extend([conv.out_hw.0, conv.out_hw.1]);
+        } else {
+            out.push(conv.out_hw.1);
+        }
+        self.convs.push((ctx.to_string(), conv.clone()));
+        let kind = if d == 2 { "conv2d" } else { "conv1d" };
+        Ok(vec![Value::Dyn(self.unary(
+            x,
+            Layer::Conv2d(Box::new(conv)),
+            kind,
+            out,
+            ctx,
+        ))])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn matmul(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        op: &str,
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+        second_dyn: Option<usize>,
+    ) -> OnnxResult<Vec<Value>> {
+        if second_dyn.is_some() {
+            return Err(not_lipschitz(
+                ctx,
+                "a product of two tensors that both depend on the input",
+            ));
+        }
+        let b = konst(1).ok_or_else(|| invalid(format!("{ctx}: missing second operand")))?;
+        if b.shape.len() != 2 {
+            return Err(unsupported(format!(
+                "{ctx}: constant operand of rank {} (lipcert handles matrices)",
+                b.shape.len()
+            )));
+        }
+        let bv = b.as_f64();
+        let (k, n, trans_b, alpha, beta) = if op == "Gemm" {
+            if attrs.int("transA", 0)? != 0 {
+                return Err(unsupported(format!(
+                    "{ctx}: transA = 1 on the input-dependent operand"
+                )));
+            }
+            let tb = attrs.int("transB", 0)? != 0;
+            let (k, n) = if tb {
+                (b.shape[1], b.shape[0])
+            } else {
+                (b.shape[0], b.shape[1])
+            };
+            (
+                k,
+                n,
+                tb,
+                attrs.float("alpha", 1.0)?,
+                attrs.float("beta", 1.0)?,
+            )
+        } else {
+            (b.shape[0], b.shape[1], false, 1.0, 1.0)
+        };
+        if s.last() != Some(&k) || (op == "Gemm" && s.len() != 2) {
+            return Err(invalid(format!(
+                "{ctx}: input of shape {s:?} does not match the weight of shape {:?}",
+                b.shape
+            )));
+        }
+        let rows = shapes::prod(&s[..s.len() - 1]);
+        // W (n × k): W[j][i] = B[i][j] (or B[j][i] when transB).
+        let w = DenseMatrix::from_fn(n, k, |j, i| {
+            if trans_b {
+                bv[j * k + i]
+            } else {
+                bv[i * n + j]
+            }
+        })
+        .map_err(lib(ctx))?;
+        self.matrices.push((ctx.to_string(), w.clone()));
+        let mut out = s.to_vec();
+        *out.last_mut().expect("rank ≥ 1") = n;
+        let weight = if rows == 1 {
+            w
+        } else {
+            if rows * rows * n * k > MAX_KRON_ENTRIES {
+                return Err(unsupported(format!(
+                    "{ctx}: MatMul over {rows} rows would need a {}×{} matrix",
+                    rows * n,
+                    rows * k
+                )));
+            }
+            DenseMatrix::from_fn(rows * n, rows * k, |p, q| {
+                if p / n == q / k {
+                    w.get(p % n, q % k)
+                } else {
+                    0.0
+                }
+            })
+            .map_err(lib(ctx))?
+        };
+        let c = if op == "Gemm" { konst(2) } else { None };
+        let bias = match &c {
+            Some(c) => {
+                let v = self.expand(c, &out, ctx)?;
+                Some(v.iter().map(|v| beta * v).collect::<Vec<f64>>())
+            }
+            None => None,
+        };
+        if alpha == 1.0 {
+            let id = self.unary(x, Layer::Linear { weight, bias }, "linear", out, ctx);
+            return Ok(vec![Value::Dyn(id)]);
+        }
+        // alpha kept as its own exact scaling (the weights are not rounded).
+        let id = self.unary(
+            x,
+            Layer::Linear { weight, bias: None },
+            "linear",
+            out.clone(),
+            ctx,
+        );
+        let len = shapes::prod(&out);
+        let shift = bias.unwrap_or(vec![0.0; len]);
+        Ok(vec![Value::Dyn(self.elementwise(
+            id,
+            Elementwise::Affine {
+                factor: vec![alpha; len],
+                divide: false,
+                shift,
+            },
+            ctx,
+        )?)])
+    }
+
+    fn pool(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        op: &str,
+        ctx: &str,
+        attrs: &Attrs,
+        node: &NodeProto,
+    ) -> OnnxResult<Vec<Value>> {
+        let r = s.len();
+        if !(3..=4).contains(&r) {
+            return Err(unsupported(format!(
+                "{ctx}: {}-D pooling (lipcert handles 1-D and 2-D)",
+                r.saturating_sub(2)
+            )));
+        }
+        // A MaxPool Indices output is refused where it is used (poisoned).
+        let _ = node;
+        let d = r - 2;
+        let kernel: Vec<usize> = attrs
+            .ints("kernel_shape")?
+            .ok_or_else(|| invalid(format!("{ctx}: missing kernel_shape")))?
+            .iter()
+            .map(|&k| {
+                if k > 0 {
+                    Ok(k as usize)
+                } else {
+                    Err(invalid(format!("{ctx}: kernel size {k}")))
+                }
+            })
+            .collect::<OnnxResult<_>>()?;
+        if kernel.len() != d {
+            return Err(invalid(format!(
+                "{ctx}: kernel_shape has {} entries for {d} spatial axes",
+                kernel.len()
+            )));
+        }
+        let stride = Self::spatial_attr(attrs, "strides", d, ctx)?;
+        let dilation = Self::spatial_attr(attrs, "dilations", d, ctx)?;
+        let pads = Self::pads_2d(attrs, &s[2..], &kernel, &stride, &dilation, ctx)?;
+        let ceil = attrs.int("ceil_mode", 0)? != 0;
+        let include_pad = attrs.int("count_include_pad", 0)? != 0;
+        let mut axes = Vec::new();
+        for i in 0..d {
+            axes.push(pool_windows(
+                s[2 + i],
+                kernel[i],
+                stride[i],
+                pads[i],
+                dilation[i],
+                ceil,
+                include_pad,
+                ctx,
+            )?);
+        }
+        let (rows, cols) = if d == 2 {
+            (axes[0].clone(), axes[1].clone())
+        } else {
+            (
+                pool_windows(1, 1, 1, (0, 0), 1, false, false, ctx)?,
+                axes[0].clone(),
+            )
+        };
+        let pool = Pool2d { rows, cols };
+        let (oh, ow) = pool.output_hw();
+        let mut out = vec![s[0], s[1]];
+        if d == 2 {
+            out.extend([oh, ow]);
+        } else {
+            out.push(ow);
+        }
+        let c = s[1];
+        let (layer, kind) = if op == "MaxPool" {
+            (Layer::MaxPool2d { channels: c, pool }, "maxpool2d")
+        } else {
+            (Layer::AvgPool2d { channels: c, pool }, "avgpool2d")
+        };
+        Ok(vec![Value::Dyn(self.unary(x, layer, kind, out, ctx))])
+    }
+
+    // -----------------------------------------------------------------------
+    // series-parallel decomposition
+
+    /// Immediate dominators (tensor ids are in topological order).
+    fn dominators(&self) -> Vec<usize> {
+        let n = self.dyns.len();
+        let mut idom = vec![0usize; n];
+        let mut depth = vec![0usize; n];
+        let lca = |mut a: usize, mut b: usize, idom: &[usize], depth: &[usize]| {
+            while a != b {
+                if depth[a] >= depth[b] {
+                    if a == 0 {
+                        return 0;
+                    }
+                    a = idom[a];
+                } else {
+                    b = idom[b];
+                }
+            }
+            a
+        };
+        for t in 1..n {
+            let preds: Vec<usize> = match &self.dyns[t].producer {
+                Producer::Input => vec![0],
+                Producer::Unary { input, .. } => vec![*input],
+                Producer::Sum { a, b, .. } => vec![*a, *b],
+                Producer::Concat { parts, .. } => parts.clone(),
+            };
+            let mut d = preds[0];
+            for &p in &preds[1..] {
+                d = lca(d, p, &idom, &depth);
+            }
+            idom[t] = d;
+            depth[t] = depth[d] + 1;
+        }
+        idom
+    }
+
+    /// The IR nodes computing tensor `to` from tensor `from` (which
+    /// dominates it), each with the ONNX node(s) it covers.
+    fn chain(
+        &self,
+        from: usize,
+        to: usize,
+        idom: &[usize],
+        budget: &mut usize,
+    ) -> OnnxResult<Vec<(Node, String)>> {
+        let mut rev: Vec<(Node, String)> = Vec::new();
+        let mut t = to;
+        while t != from {
+            if *budget == 0 {
+                return Err(unsupported(format!(
+                    "the graph shares tensors between branches so much that its series-parallel form exceeds {MAX_IR_NODES} layers (densely connected blocks are not supported yet)"
+                )));
+            }
+            *budget -= 1;
+            match &self.dyns[t].producer {
+                Producer::Input => {
+                    return Err(invalid("internal: the walk left the dominator tree"))
+                }
+                Producer::Unary {
+                    input,
+                    node,
+                    origin,
+                } => {
+                    rev.push(((**node).clone(), origin.clone()));
+                    t = *input;
+                }
+                Producer::Sum { a, b, origin } => {
+                    let d = idom[t];
+                    let (a, b) = if *a == d { (*b, *a) } else { (*a, *b) };
+                    let body: Vec<Node> = self
+                        .chain(d, a, idom, budget)?
+                        .into_iter()
+                        .map(|p| p.0)
+                        .collect();
+                    let short: Vec<Node> = self
+                        .chain(d, b, idom, budget)?
+                        .into_iter()
+                        .map(|p| p.0)
+                        .collect();
+                    let shortcut = if b == d { None } else { Some(short) };
+                    let count = body.len() + shortcut.as_ref().map_or(0, Vec::len);
+                    let node = Node {
+                        kind: "residual",
+                        layer: Layer::Residual { body, shortcut },
+                        shape_in: strip(&self.dyns[d].shape),
+                        shape_out: strip(&self.dyns[t].shape),
+                        bound: None,
+                    };
+                    rev.push((node, format!("{origin} over {count} layers")));
+                    t = d;
+                }
+                Producer::Concat {
+                    parts,
+                    outer,
+                    inner,
+                    lens,
+                    origin,
+                } => {
+                    let d = idom[t];
+                    let mut branches = Vec::new();
+                    for &p in parts {
+                        branches.push(
+                            self.chain(d, p, idom, budget)?
+                                .into_iter()
+                                .map(|p| p.0)
+                                .collect::<Vec<Node>>(),
+                        );
+                    }
+                    let count: usize = branches.iter().map(Vec::len).sum();
+                    let node = Node {
+                        kind: "concat",
+                        layer: Layer::Concat {
+                            branches,
+                            outer: *outer,
+                            inner: *inner,
+                            lens: lens.clone(),
+                        },
+                        shape_in: strip(&self.dyns[d].shape),
+                        shape_out: strip(&self.dyns[t].shape),
+                        bound: None,
+                    };
+                    rev.push((node, format!("{origin} over {count} layers")));
+                    t = d;
+                }
+            }
+        }
+        rev.reverse();
+        Ok(rev)
+    }
+}
+
+/// ONNX pooling windows along one axis: output length
+/// ⌊(L + p_b + p_e − span)/s⌋ + 1 (⌈·⌉ with `ceil_mode`, dropping a last
+/// window that would start in the end padding), window i = {i·s − p_b + d·t}.
+/// Divisors count the positions inside [−p_b, L + p_e) when padding counts,
+/// else the in-bounds positions.
+#[allow(clippy::too_many_arguments)]
+pub fn pool_windows(
+    len: usize,
+    kernel: usize,
+    stride: usize,
+    pads: (usize, usize),
+    dilation: usize,
+    ceil: bool,
+    include_pad: bool,
+    ctx: &str,
+) -> OnnxResult<Windows1d> {
+    let span = dilation * (kernel - 1) + 1;
+    let padded = len + pads.0 + pads.1;
+    if padded < span {
+        return Err(invalid(format!(
+            "{ctx}: pooling window (span {span}) is larger than the padded input ({padded})"
+        )));
+    }
+    let mut out = if ceil {
+        (padded - span).div_ceil(stride) + 1
+    } else {
+        (padded - span) / stride + 1
+    };
+    if ceil && (out - 1) * stride >= len + pads.0 {
+        out -= 1;
+    }
+    let mut windows = Vec::with_capacity(out);
+    let mut divisors = Vec::with_capacity(out);
+    for i in 0..out {
+        let mut w = Vec::new();
+        let mut in_padded = 0;
+        for t in 0..kernel {
+            let pos = (i * stride + dilation * t) as i64 - pads.0 as i64;
+            if pos >= 0 && (pos as usize) < len {
+                w.push(pos as usize);
+            }
+            if pos < (len + pads.1) as i64 {
+                in_padded += 1;
+            }
+        }
+        if w.is_empty() {
+            return Err(unsupported(format!(
+                "{ctx}: a pooling window lies entirely in the padding"
+            )));
+        }
+        divisors.push(if include_pad { in_padded } else { w.len() });
+        windows.push(w);
+    }
+    Ok(Windows1d {
+        input_len: len,
+        windows,
+        divisors,
+    })
+}
+
+/// Reads an ONNX test vector (`input_0.pb`, `output_0.pb`).
+pub fn read_tensor_file(path: &Path) -> OnnxResult<ConstTensor> {
+    let bytes = std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let t = proto::decode_tensor(&bytes)
+        .map_err(|e| invalid(format!("{}: not a TensorProto ({e})", path.display())))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    decode(&t, dir).map_err(|e| invalid(format!("{}: {e}", path.display())))
+}
+
+/// Evaluates the imported network on `x` (flat, the graph input's layout)
+/// and splits the result into the graph outputs.
+pub fn forward_outputs(net: &OnnxNetwork, x: &[f64]) -> OnnxResult<Vec<Vec<f64>>> {
+    let y = crate::network::evaluate::forward(&net.network, x)
+        .map_err(|e| invalid(format!("forward: {e}")))?;
+    let mut out = Vec::new();
+    let mut off = 0;
+    for (_, s) in &net.outputs {
+        let n = shapes::prod(s);
+        out.push(y[off..off + n].to_vec());
+        off += n;
+    }
+    Ok(out)
+}

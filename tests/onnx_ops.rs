@@ -1,0 +1,818 @@
+//! Hand-made ONNX models (written through lipcert's own prost messages), one
+//! per operator and opset variant: lipcert's forward pass is checked against
+//! a float64 reference of the operator written here from the ONNX operator
+//! specification, and its certified upper bound against sampled pair ratios.
+#![cfg(feature = "onnx")]
+
+use lipcert::network::certify::certify_layers;
+use lipcert::network::evaluate::forward;
+use lipcert::network::lipschitz::composed_upper;
+use lipcert::onnx::builder::{
+    attr_float, attr_int, attr_ints, attr_string, attr_tensor, GraphBuilder,
+};
+use lipcert::onnx::tensor::encode_f32;
+use lipcert::onnx::{import_bytes, ImportOptions, OnnxNetwork};
+use lipcert::sigma::SigmaOptions;
+use std::path::Path;
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+    fn vec(&mut self, n: usize, scale: f64) -> Vec<f64> {
+        (0..n).map(|_| self.next() * scale).collect()
+    }
+    /// f32-representable values (what a stored weight is).
+    fn f32s(&mut self, n: usize, scale: f64) -> Vec<f32> {
+        (0..n).map(|_| (self.next() * scale) as f32).collect()
+    }
+}
+
+fn import(bytes: &[u8]) -> OnnxNetwork {
+    match import_bytes(bytes, Path::new("."), &ImportOptions::default()) {
+        Ok(n) => n,
+        Err(e) => panic!("import failed: {e}"),
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Forward against the reference on random inputs, then the certified upper
+/// bound against sampled pair ratios. Returns the upper bound.
+fn check(bytes: &[u8], n_in: usize, reference: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
+    let net = import(bytes);
+    assert_eq!(net.network.input_len(), n_in);
+    let mut rng = Lcg(n_in as u64 * 7919 + 17);
+    for _ in 0..4 {
+        let x = rng.vec(n_in, 3.0);
+        let y = forward(&net.network, &x).unwrap();
+        let r = reference(&x);
+        assert_eq!(y.len(), r.len());
+        let scale = r.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+        for (i, (a, b)) in y.iter().zip(&r).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-12 * scale,
+                "output {i}: lipcert {a} vs reference {b}"
+            );
+        }
+    }
+    let mut n = net.network.clone();
+    certify_layers(&mut n, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    let (upper, _) = composed_upper(&n.nodes).unwrap();
+    for k in 0..40 {
+        let x = rng.vec(n_in, 3.0);
+        let eps = if k % 2 == 0 { 1e-3 } else { 1.0 };
+        let d = rng.vec(n_in, eps);
+        let y: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + b).collect();
+        let (fx, fy) = (reference(&x), reference(&y));
+        let diff: Vec<f64> = fx.iter().zip(&fy).map(|(a, b)| a - b).collect();
+        let ratio = norm(&diff) / norm(&d);
+        assert!(
+            ratio <= upper * (1.0 + 1e-9),
+            "pair ratio {ratio} above certified {upper}"
+        );
+    }
+    upper
+}
+
+/// Reference 2-D convolution (ONNX Conv: pads [top, left, bottom, right]).
+#[allow(clippy::too_many_arguments)]
+fn conv_ref(
+    x: &[f64],
+    (c, h, w): (usize, usize, usize),
+    k: &[f32],
+    (m, kh, kw): (usize, usize, usize),
+    bias: Option<&[f32]>,
+    stride: (usize, usize),
+    pads: [usize; 4],
+    dil: (usize, usize),
+    groups: usize,
+) -> Vec<f64> {
+    let oh = (h + pads[0] + pads[2] - dil.0 * (kh - 1) - 1) / stride.0 + 1;
+    let ow = (w + pads[1] + pads[3] - dil.1 * (kw - 1) - 1) / stride.1 + 1;
+    let cig = c / groups;
+    let mpg = m / groups;
+    let mut y = vec![0.0; m * oh * ow];
+    for o in 0..m {
+        let g = o / mpg;
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut s = bias.map_or(0.0, |b| b[o] as f64);
+                for ci in 0..cig {
+                    for a in 0..kh {
+                        for b in 0..kw {
+                            let p = (i * stride.0 + a * dil.0) as isize - pads[0] as isize;
+                            let q = (j * stride.1 + b * dil.1) as isize - pads[1] as isize;
+                            if p >= 0 && q >= 0 && (p as usize) < h && (q as usize) < w {
+                                let xv = x[(g * cig + ci) * h * w + p as usize * w + q as usize];
+                                s += k[((o * cig + ci) * kh + a) * kw + b] as f64 * xv;
+                            }
+                        }
+                    }
+                }
+                y[(o * oh + i) * ow + j] = s;
+            }
+        }
+    }
+    y
+}
+
+#[test]
+fn conv2d_with_asymmetric_pads_stride_dilation_groups_and_bias() {
+    let mut rng = Lcg(1);
+    let k = rng.f32s(4 * 2 * 3 * 2, 0.5);
+    let b = rng.f32s(4, 0.5);
+    let mut g = GraphBuilder::new("x", &[1, 4, 7, 6]);
+    g.init_f32("w", &[4, 2, 3, 2], &k).init_f32("b", &[4], &b);
+    g.node(
+        "Conv",
+        &["x", "w", "b"],
+        &["y"],
+        vec![
+            attr_ints("pads", &[1, 0, 2, 1]),
+            attr_ints("strides", &[2, 1]),
+            attr_ints("dilations", &[1, 2]),
+            attr_int("group", 2),
+        ],
+    );
+    let bytes = g.finish(&["y"], 13);
+    check(&bytes, 4 * 7 * 6, |x| {
+        conv_ref(
+            x,
+            (4, 7, 6),
+            &k,
+            (4, 3, 2),
+            Some(&b),
+            (2, 1),
+            [1, 0, 2, 1],
+            (1, 2),
+            2,
+        )
+    });
+}
+
+#[test]
+fn conv1d_and_auto_pad_same_upper() {
+    let mut rng = Lcg(2);
+    let k = rng.f32s(3 * 2 * 4, 0.5);
+    let mut g = GraphBuilder::new("x", &[1, 2, 9]);
+    g.init_f32("w", &[3, 2, 4], &k);
+    g.node(
+        "Conv",
+        &["x", "w"],
+        &["y"],
+        vec![
+            attr_string("auto_pad", "SAME_UPPER"),
+            attr_ints("strides", &[2]),
+        ],
+    );
+    // SAME_UPPER: out = ceil(9/2) = 5, total pad = (5-1)*2 + 4 - 9 = 3: begin 1, end 2.
+    check(&g.finish(&["y"], 11), 18, |x| {
+        conv_ref(
+            x,
+            (2, 1, 9),
+            &k,
+            (3, 1, 4),
+            None,
+            (1, 2),
+            [0, 1, 0, 2],
+            (1, 1),
+            1,
+        )
+    });
+}
+
+#[test]
+fn gemm_with_trans_b_alpha_beta_and_matmul_with_bias() {
+    let mut rng = Lcg(3);
+    let b = rng.f32s(5 * 4, 1.0);
+    let c = rng.f32s(5, 1.0);
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.init_f32("B", &[5, 4], &b).init_f32("C", &[5], &c);
+    g.node(
+        "Gemm",
+        &["x", "B", "C"],
+        &["y"],
+        vec![
+            attr_int("transB", 1),
+            attr_float("alpha", 0.5),
+            attr_float("beta", 2.0),
+        ],
+    );
+    check(&g.finish(&["y"], 13), 4, |x| {
+        (0..5)
+            .map(|j| {
+                0.5 * (0..4).map(|i| b[j * 4 + i] as f64 * x[i]).sum::<f64>() + 2.0 * c[j] as f64
+            })
+            .collect()
+    });
+    // MatMul x·B (B is 4×3) + bias, on a [1, 2, 4] input (two rows).
+    let b2 = rng.f32s(4 * 3, 1.0);
+    let bias = rng.f32s(3, 1.0);
+    let mut g = GraphBuilder::new("x", &[1, 2, 4]);
+    g.init_f32("B", &[4, 3], &b2).init_f32("bias", &[3], &bias);
+    g.node("MatMul", &["x", "B"], &["m"], vec![]);
+    g.node("Add", &["m", "bias"], &["y"], vec![]);
+    let net = import(&g.finish(&["y"], 13));
+    assert_eq!(net.matrices.len(), 1);
+    check(&g.finish(&["y"], 13), 8, |x| {
+        let mut y = vec![0.0; 6];
+        for r in 0..2 {
+            for j in 0..3 {
+                y[r * 3 + j] = (0..4)
+                    .map(|i| x[r * 4 + i] * b2[i * 3 + j] as f64)
+                    .sum::<f64>()
+                    + bias[j] as f64;
+            }
+        }
+        y
+    });
+}
+
+fn unary(op: &str, attrs: Vec<lipcert::onnx::proto::AttributeProto>, opset: i64) -> Vec<u8> {
+    let mut g = GraphBuilder::new("x", &[1, 3, 2, 2]);
+    g.node(op, &["x"], &["y"], attrs);
+    g.finish(&["y"], opset)
+}
+
+fn map(f: impl Fn(f64) -> f64) -> impl Fn(&[f64]) -> Vec<f64> {
+    move |x| x.iter().map(|&v| f(v)).collect()
+}
+
+#[test]
+fn elementwise_activations_match_their_definitions_and_constants() {
+    let cases: Vec<(&str, Vec<_>, Box<dyn Fn(f64) -> f64>, f64)> = vec![
+        ("Relu", vec![], Box::new(|v: f64| v.max(0.0)), 1.0),
+        (
+            "LeakyRelu",
+            vec![attr_float("alpha", -2.5)],
+            Box::new(|v: f64| if v >= 0.0 { v } else { -2.5 * v }),
+            2.5,
+        ),
+        (
+            "Sigmoid",
+            vec![],
+            Box::new(|v: f64| 1.0 / (1.0 + (-v).exp())),
+            0.25,
+        ),
+        ("Tanh", vec![], Box::new(|v: f64| v.tanh()), 1.0),
+        (
+            "Elu",
+            vec![attr_float("alpha", 1.5)],
+            Box::new(|v: f64| if v > 0.0 { v } else { 1.5 * (v.exp() - 1.0) }),
+            1.5,
+        ),
+        (
+            "Softsign",
+            vec![],
+            Box::new(|v: f64| v / (1.0 + v.abs())),
+            1.0,
+        ),
+        (
+            "HardSigmoid",
+            vec![attr_float("alpha", 0.25), attr_float("beta", 0.5)],
+            Box::new(|v: f64| (0.25 * v + 0.5).clamp(0.0, 1.0)),
+            0.25,
+        ),
+        (
+            "HardSwish",
+            vec![],
+            Box::new(|v: f64| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
+            1.5,
+        ),
+        (
+            "Softplus",
+            vec![],
+            Box::new(|v: f64| (1.0 + v.exp()).ln()),
+            1.0,
+        ),
+        ("Neg", vec![], Box::new(|v: f64| -v), 1.0),
+    ];
+    for (op, attrs, f, constant) in cases {
+        let upper = check(&unary(op, attrs, 14), 12, map(f));
+        assert!(
+            upper >= constant && upper <= constant * (1.0 + 1e-12),
+            "{op}: {upper} vs {constant}"
+        );
+    }
+    // SELU with ONNX's default α, γ (f32 attribute values).
+    let (a, gm) = (
+        1.673_263_192_176_818_847_656_25f32 as f64,
+        1.050_701_022_148_132_324_218_75f32 as f64,
+    );
+    let upper = check(
+        &unary("Selu", vec![], 14),
+        12,
+        map(move |v| gm * if v > 0.0 { v } else { a * (v.exp() - 1.0) }),
+    );
+    assert!(upper >= gm * a && upper <= gm * a * (1.0 + 1e-12));
+    // Gelu (opset 20): x Φ(x).
+    let phi = |v: f64| 0.5 * (1.0 + libm_erf(v / 2f64.sqrt()));
+    check(&unary("Gelu", vec![], 20), 12, map(move |v| v * phi(v)));
+}
+
+/// erf by its Taylor series / continued fraction (independent of lipcert's).
+fn libm_erf(x: f64) -> f64 {
+    // Abramowitz–Stegun would be too coarse; sum the series to convergence
+    // for |x| ≤ 3 and use the asymptotic complement beyond.
+    if x.abs() > 5.0 {
+        return x.signum();
+    }
+    let mut term = x;
+    let mut sum = x;
+    let mut n = 0.0;
+    while term.abs() > 1e-17 * sum.abs().max(1e-300) {
+        n += 1.0;
+        term *= -x * x / n;
+        sum += term / (2.0 * n + 1.0);
+        if n > 200.0 {
+            break;
+        }
+    }
+    sum * 2.0 / std::f64::consts::PI.sqrt()
+}
+
+#[test]
+fn clip_as_attributes_before_opset_11_and_inputs_after() {
+    check(
+        &unary(
+            "Clip",
+            vec![attr_float("min", -0.5), attr_float("max", 1.0)],
+            6,
+        ),
+        12,
+        map(|v| v.clamp(-0.5, 1.0)),
+    );
+    let mut g = GraphBuilder::new("x", &[1, 3, 2, 2]);
+    g.init_f32("lo", &[], &[0.0]).init_f32("hi", &[], &[6.0]);
+    g.node("Clip", &["x", "lo", "hi"], &["y"], vec![]);
+    check(&g.finish(&["y"], 13), 12, map(|v| v.clamp(0.0, 6.0)));
+}
+
+#[test]
+fn prelu_per_channel_slopes_in_both_layouts() {
+    let slopes = [0.25f32, -3.0, 0.5];
+    let reference = |x: &[f64]| -> Vec<f64> {
+        x.iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if v >= 0.0 {
+                    v
+                } else {
+                    slopes[i / 4] as f64 * v
+                }
+            })
+            .collect()
+    };
+    for shape in [&[3usize, 1, 1][..], &[3][..]] {
+        let mut g = GraphBuilder::new("x", &[1, 3, 2, 2]);
+        g.init_f32("s", shape, &slopes);
+        g.node("PRelu", &["x", "s"], &["y"], vec![]);
+        let upper = check(
+            &g.finish(&["y"], if shape.len() == 1 { 6 } else { 9 }),
+            12,
+            reference,
+        );
+        assert_eq!(upper, 3.0);
+    }
+}
+
+fn softmax_ref(x: &[f64], outer: usize, len: usize, inner: usize) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let idx = |k: usize| (o * len + k) * inner + i;
+            let s: f64 = (0..len).map(|k| x[idx(k)].exp()).sum();
+            for k in 0..len {
+                y[idx(k)] = x[idx(k)].exp() / s;
+            }
+        }
+    }
+    y
+}
+
+#[test]
+fn softmax_axis_semantics_before_and_after_opset_13() {
+    // opset 11, axis 1 on [1, 3, 2, 2]: softmax over the 12 flattened values.
+    check(&unary("Softmax", vec![attr_int("axis", 1)], 11), 12, |x| {
+        softmax_ref(x, 1, 12, 1)
+    });
+    // opset 13, axis 1: over the 3 channels at each position.
+    check(&unary("Softmax", vec![attr_int("axis", 1)], 13), 12, |x| {
+        softmax_ref(x, 1, 3, 4)
+    });
+}
+
+#[test]
+fn batch_normalization_in_inference_mode() {
+    let mut rng = Lcg(5);
+    let (sc, bi, me) = (rng.f32s(3, 2.0), rng.f32s(3, 1.0), rng.f32s(3, 1.0));
+    let va: Vec<f32> = rng.f32s(3, 1.0).iter().map(|v| v.abs() + 0.1).collect();
+    let mut g = GraphBuilder::new("x", &[1, 3, 2, 2]);
+    g.init_f32("s", &[3], &sc)
+        .init_f32("b", &[3], &bi)
+        .init_f32("m", &[3], &me)
+        .init_f32("v", &[3], &va);
+    g.node(
+        "BatchNormalization",
+        &["x", "s", "b", "m", "v"],
+        &["y"],
+        vec![attr_float("epsilon", 1e-3)],
+    );
+    let eps = 1e-3f32 as f64;
+    check(&g.finish(&["y"], 15), 12, |x| {
+        x.iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let c = i / 4;
+                (v - me[c] as f64) * sc[c] as f64 / (va[c] as f64 + eps).sqrt() + bi[c] as f64
+            })
+            .collect()
+    });
+}
+
+/// Reference pooling on one channel plane (ONNX semantics).
+#[allow(clippy::too_many_arguments)]
+fn pool_ref(
+    x: &[f64],
+    (c, h, w): (usize, usize, usize),
+    k: (usize, usize),
+    s: (usize, usize),
+    pads: [usize; 4],
+    dil: (usize, usize),
+    ceil: bool,
+    max: bool,
+    include_pad: bool,
+) -> Vec<f64> {
+    let out = |n: usize, p0: usize, p1: usize, k: usize, s: usize, d: usize| {
+        let span = d * (k - 1) + 1;
+        let num = n + p0 + p1 - span;
+        let mut o = if ceil {
+            num.div_ceil(s) + 1
+        } else {
+            num / s + 1
+        };
+        if ceil && (o - 1) * s >= n + p0 {
+            o -= 1;
+        }
+        o
+    };
+    let oh = out(h, pads[0], pads[2], k.0, s.0, dil.0);
+    let ow = out(w, pads[1], pads[3], k.1, s.1, dil.1);
+    let mut y = Vec::new();
+    for ch in 0..c {
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut best = f64::NEG_INFINITY;
+                let mut sum = 0.0;
+                let mut count = 0;
+                let mut padded_count = 0;
+                for a in 0..k.0 {
+                    for b in 0..k.1 {
+                        let p = (i * s.0 + a * dil.0) as isize - pads[0] as isize;
+                        let q = (j * s.1 + b * dil.1) as isize - pads[1] as isize;
+                        if p < (h + pads[2]) as isize && q < (w + pads[3]) as isize {
+                            padded_count += 1;
+                        }
+                        if p >= 0 && q >= 0 && (p as usize) < h && (q as usize) < w {
+                            let v = x[ch * h * w + p as usize * w + q as usize];
+                            best = best.max(v);
+                            sum += v;
+                            count += 1;
+                        }
+                    }
+                }
+                y.push(if max {
+                    best
+                } else {
+                    sum / if include_pad { padded_count } else { count } as f64
+                });
+            }
+        }
+    }
+    y
+}
+
+#[test]
+fn max_and_average_pooling_with_pads_ceil_mode_and_dilation() {
+    let mut g = GraphBuilder::new("x", &[1, 2, 7, 6]);
+    g.node(
+        "MaxPool",
+        &["x"],
+        &["y"],
+        vec![
+            attr_ints("kernel_shape", &[3, 2]),
+            attr_ints("strides", &[2, 2]),
+            attr_ints("pads", &[1, 0, 1, 1]),
+            attr_ints("dilations", &[1, 2]),
+            attr_int("ceil_mode", 1),
+        ],
+    );
+    check(&g.finish(&["y"], 12), 84, |x| {
+        pool_ref(
+            x,
+            (2, 7, 6),
+            (3, 2),
+            (2, 2),
+            [1, 0, 1, 1],
+            (1, 2),
+            true,
+            true,
+            false,
+        )
+    });
+    for include in [0, 1] {
+        let mut g = GraphBuilder::new("x", &[1, 2, 7, 6]);
+        g.node(
+            "AveragePool",
+            &["x"],
+            &["y"],
+            vec![
+                attr_ints("kernel_shape", &[3, 3]),
+                attr_ints("strides", &[2, 2]),
+                attr_ints("pads", &[1, 1, 1, 1]),
+                attr_int("count_include_pad", include),
+                attr_int("ceil_mode", 1),
+            ],
+        );
+        check(&g.finish(&["y"], 19), 84, |x| {
+            pool_ref(
+                x,
+                (2, 7, 6),
+                (3, 3),
+                (2, 2),
+                [1, 1, 1, 1],
+                (1, 1),
+                true,
+                false,
+                include == 1,
+            )
+        });
+    }
+    let mut g = GraphBuilder::new("x", &[1, 2, 3, 4]);
+    g.node("GlobalAveragePool", &["x"], &["a"], vec![]);
+    g.node("GlobalMaxPool", &["x"], &["m"], vec![]);
+    g.node("Concat", &["a", "m"], &["y"], vec![attr_int("axis", 1)]);
+    check(&g.finish(&["y"], 13), 24, |x| {
+        let mean = |c: usize| x[c * 12..(c + 1) * 12].iter().sum::<f64>() / 12.0;
+        let max = |c: usize| {
+            x[c * 12..(c + 1) * 12]
+                .iter()
+                .fold(f64::NEG_INFINITY, |m, &v| m.max(v))
+        };
+        vec![mean(0), mean(1), max(0), max(1)]
+    });
+}
+
+#[test]
+fn data_movement_transpose_slice_gather_pad_split_concat_reshape() {
+    // Transpose [1, 2, 3] → perm (0, 2, 1).
+    let mut g = GraphBuilder::new("x", &[1, 2, 3]);
+    g.node(
+        "Transpose",
+        &["x"],
+        &["y"],
+        vec![attr_ints("perm", &[0, 2, 1])],
+    );
+    check(&g.finish(&["y"], 13), 6, |x| {
+        vec![x[0], x[3], x[1], x[4], x[2], x[5]]
+    });
+    // Slice (opset 13 inputs): axis 2, start 1, end INT64_MAX, step 2 on [1, 2, 5].
+    let mut g = GraphBuilder::new("x", &[1, 2, 5]);
+    g.init_i64("st", &[1], &[1])
+        .init_i64("en", &[1], &[i64::MAX])
+        .init_i64("ax", &[1], &[2])
+        .init_i64("sp", &[1], &[2]);
+    g.node("Slice", &["x", "st", "en", "ax", "sp"], &["y"], vec![]);
+    check(&g.finish(&["y"], 13), 10, |x| vec![x[1], x[3], x[6], x[8]]);
+    // Slice (opset 9 attributes) with a negative start.
+    let mut g = GraphBuilder::new("x", &[1, 5]);
+    g.node(
+        "Slice",
+        &["x"],
+        &["y"],
+        vec![
+            attr_ints("starts", &[-2]),
+            attr_ints("ends", &[5]),
+            attr_ints("axes", &[1]),
+        ],
+    );
+    check(&g.finish(&["y"], 9), 5, |x| vec![x[3], x[4]]);
+    // Gather with repeated indices: constant √2.
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.init_i64("i", &[3], &[3, 0, 3]);
+    g.node("Gather", &["x", "i"], &["y"], vec![attr_int("axis", 1)]);
+    let up = check(&g.finish(&["y"], 13), 4, |x| vec![x[3], x[0], x[3]]);
+    assert!(up >= 2f64.sqrt() && up < 1.4143);
+    // Pad reflect / edge / constant (opset 11 inputs, opset 2 attributes).
+    let x3 = |x: &[f64], i: isize| x[i as usize];
+    for (mode, f) in [
+        (
+            "reflect",
+            Box::new(|x: &[f64]| vec![x3(x, 2), x3(x, 1), x3(x, 0), x3(x, 1), x3(x, 2), x3(x, 1)])
+                as Box<dyn Fn(&[f64]) -> Vec<f64>>,
+        ),
+        (
+            "edge",
+            Box::new(|x: &[f64]| vec![x[0], x[0], x[0], x[1], x[2], x[2]]),
+        ),
+        (
+            "constant",
+            Box::new(|x: &[f64]| vec![1.5, 1.5, x[0], x[1], x[2], 1.5]),
+        ),
+    ] {
+        let mut g = GraphBuilder::new("x", &[1, 3]);
+        g.init_i64("p", &[4], &[0, 2, 0, 1])
+            .init_f32("v", &[], &[1.5]);
+        g.node(
+            "Pad",
+            &["x", "p", "v"],
+            &["y"],
+            vec![attr_string("mode", mode)],
+        );
+        check(&g.finish(&["y"], 13), 3, &f);
+        let mut g = GraphBuilder::new("x", &[1, 3]);
+        g.node(
+            "Pad",
+            &["x"],
+            &["y"],
+            vec![
+                attr_string("mode", mode),
+                attr_ints("pads", &[0, 2, 0, 1]),
+                attr_float("value", 1.5),
+            ],
+        );
+        check(&g.finish(&["y"], 2), 3, &f);
+    }
+    // Split into two unequal parts, swap them back with Concat, Reshape with 0 and -1.
+    let mut g = GraphBuilder::new("x", &[1, 5]);
+    g.init_i64("sz", &[2], &[2, 3])
+        .init_i64("shape", &[3], &[0, -1, 1]);
+    g.node(
+        "Split",
+        &["x", "sz"],
+        &["a", "b"],
+        vec![attr_int("axis", 1)],
+    );
+    g.node("Concat", &["b", "a"], &["c"], vec![attr_int("axis", 1)]);
+    g.node("Reshape", &["c", "shape"], &["y"], vec![]);
+    let net = import(&g.finish(&["y"], 13));
+    assert_eq!(net.outputs[0].1, vec![1, 5, 1]);
+    check(&g.finish(&["y"], 13), 5, |x| {
+        vec![x[2], x[3], x[4], x[0], x[1]]
+    });
+}
+
+#[test]
+fn residual_sum_difference_scaling_and_silu_pattern() {
+    let mut rng = Lcg(9);
+    let w = rng.f32s(3 * 3, 1.0);
+    let lin = |x: &[f64]| -> Vec<f64> {
+        (0..3)
+            .map(|j| (0..3).map(|i| w[j * 3 + i] as f64 * x[i]).sum())
+            .collect()
+    };
+    // y = relu(W x) + x·2 − x/4 ; the last two are constant scalings.
+    let mut g = GraphBuilder::new("x", &[1, 3]);
+    g.init_f32("W", &[3, 3], &w)
+        .init_f32("two", &[1], &[2.0])
+        .init_f32("four", &[], &[4.0]);
+    g.node("Gemm", &["x", "W"], &["h"], vec![attr_int("transB", 1)]);
+    g.node("Relu", &["h"], &["r"], vec![]);
+    g.node("Mul", &["x", "two"], &["x2"], vec![]);
+    g.node("Div", &["x", "four"], &["x4"], vec![]);
+    g.node("Add", &["r", "x2"], &["s"], vec![]);
+    g.node("Sub", &["s", "x4"], &["y"], vec![]);
+    let net = import(&g.finish(&["y"], 13));
+    assert!(net.network.nodes.iter().any(|n| n.kind == "residual"));
+    check(&g.finish(&["y"], 13), 3, |x| {
+        let h = lin(x);
+        (0..3)
+            .map(|i| h[i].max(0.0) + 2.0 * x[i] - x[i] / 4.0)
+            .collect()
+    });
+    // x * sigmoid(x) is one SiLU.
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.node("Sigmoid", &["x"], &["s"], vec![]);
+    g.node("Mul", &["x", "s"], &["y"], vec![]);
+    let net = import(&g.finish(&["y"], 13));
+    assert_eq!(net.network.nodes.len(), 1);
+    assert_eq!(net.network.nodes[0].kind, "silu");
+    check(&g.finish(&["y"], 13), 4, map(|v| v / (1.0 + (-v).exp())));
+}
+
+#[test]
+fn constant_subgraphs_and_constant_nodes_are_folded() {
+    // The weight comes from a Constant node; the reshape target from
+    // Shape → Gather → Unsqueeze → Concat; a bias from ConstantOfShape.
+    let mut rng = Lcg(11);
+    let w = rng.f32s(2 * 6, 1.0);
+    let mut g = GraphBuilder::new("x", &[1, 2, 3]);
+    g.node(
+        "Constant",
+        &[],
+        &["W"],
+        vec![attr_tensor("value", encode_f32("W", &[6, 2], &w))],
+    );
+    g.node("Shape", &["x"], &["shp"], vec![]);
+    g.init_i64("zero", &[], &[0])
+        .init_i64("minus1", &[1], &[-1])
+        .init_i64("ax0", &[1], &[0])
+        .init_i64("bshape", &[1], &[2]);
+    g.node(
+        "Gather",
+        &["shp", "zero"],
+        &["n"],
+        vec![attr_int("axis", 0)],
+    );
+    g.node("Unsqueeze", &["n", "ax0"], &["n1"], vec![]);
+    g.node(
+        "Concat",
+        &["n1", "minus1"],
+        &["target"],
+        vec![attr_int("axis", 0)],
+    );
+    g.node("Reshape", &["x", "target"], &["flat"], vec![]);
+    g.node("MatMul", &["flat", "W"], &["m"], vec![]);
+    g.node(
+        "ConstantOfShape",
+        &["bshape"],
+        &["bias"],
+        vec![attr_tensor("value", encode_f32("v", &[1], &[0.25]))],
+    );
+    g.node("Add", &["m", "bias"], &["y"], vec![]);
+    check(&g.finish(&["y"], 13), 6, |x| {
+        (0..2)
+            .map(|j| (0..6).map(|i| x[i] * w[i * 2 + j] as f64).sum::<f64>() + 0.25)
+            .collect()
+    });
+}
+
+#[test]
+fn model_local_functions_are_inlined() {
+    use lipcert::onnx::proto::{FunctionProto, NodeProto, OperatorSetIdProto};
+    let mut g = GraphBuilder::new("x", &[1, 3]);
+    // A local function "ScaledLeaky(X) = LeakyRelu(X, alpha = @a) + X"
+    let mut leaky = attr_float("alpha", 0.0);
+    leaky.f = None;
+    leaky.ref_attr_name = Some("a".into());
+    g.functions.push(FunctionProto {
+        name: Some("ScaledLeaky".into()),
+        domain: Some("local".into()),
+        input: vec!["X".into()],
+        output: vec!["Y".into()],
+        attribute: vec!["a".into()],
+        node: vec![
+            NodeProto {
+                input: vec!["X".into()],
+                output: vec!["L".into()],
+                name: Some("leaky".into()),
+                op_type: Some("LeakyRelu".into()),
+                attribute: vec![leaky],
+                domain: None,
+            },
+            NodeProto {
+                input: vec!["L".into(), "X".into()],
+                output: vec!["Y".into()],
+                name: Some("add".into()),
+                op_type: Some("Add".into()),
+                attribute: vec![],
+                domain: None,
+            },
+        ],
+        opset_import: vec![OperatorSetIdProto {
+            domain: Some(String::new()),
+            version: Some(18),
+        }],
+        attribute_proto: vec![],
+    });
+    g.node("ScaledLeaky", &["x"], &["y"], vec![attr_float("a", 0.5)]);
+    g.graph.node[0].domain = Some("local".into());
+    check(
+        &g.finish(&["y"], 18),
+        3,
+        map(|v| if v >= 0.0 { 2.0 * v } else { 1.5 * v }),
+    );
+}
+
+#[test]
+fn multiple_outputs_are_one_concatenated_map() {
+    let mut g = GraphBuilder::new("x", &[1, 3]);
+    g.init_f32("two", &[], &[2.0]);
+    g.node("Relu", &["x"], &["a"], vec![]);
+    g.node("Mul", &["x", "two"], &["b"], vec![]);
+    let upper = check(&g.finish(&["a", "b"], 13), 3, |x| {
+        let mut y: Vec<f64> = x.iter().map(|v| v.max(0.0)).collect();
+        y.extend(x.iter().map(|v| 2.0 * v));
+        y
+    });
+    // √(1² + 2²)
+    assert!(upper >= 5f64.sqrt() && upper < 5f64.sqrt() * (1.0 + 1e-12));
+}
