@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod certify;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod columns;
 pub mod conv;
@@ -15,6 +16,7 @@ pub mod enclosure;
 pub mod error;
 pub mod estimate;
 pub mod exact;
+#[cfg(feature = "io")]
 pub mod io;
 pub mod matrix;
 pub mod network;

@@ -17,6 +17,7 @@ use crate::rounding::div_up;
 use crate::sigma::SigmaOptions;
 use serde::Serialize;
 use std::fmt;
+#[cfg(feature = "io")]
 use std::path::Path;
 use std::time::Instant;
 
@@ -190,6 +191,7 @@ pub fn certify_network_with(
     report_for(&net, options.lower.as_ref(), start)
 }
 
+#[cfg(feature = "io")]
 /// Reads the spec file and its weights file, then [`certify_network`].
 pub fn certify_spec_file(
     path: &Path,
@@ -200,6 +202,7 @@ pub fn certify_spec_file(
     certify_network(&spec, &weights, progress)
 }
 
+#[cfg(feature = "io")]
 /// [`certify_spec_file`] with explicit options.
 pub fn certify_spec_file_with(
     path: &Path,

@@ -4,9 +4,11 @@
 //! bound found by sampling, Jacobian power iteration and gradient ascent.
 //!
 //! ```no_run
+//! # #[cfg(feature = "io")] {
 //! use lipcert::network::certify::certify_spec_file;
 //! let report = certify_spec_file(std::path::Path::new("examples/cnn.json"), &mut |_, _| {}).unwrap();
 //! println!("{report}");
+//! # }
 //! ```
 
 pub mod build;
@@ -25,10 +27,9 @@ pub mod special;
 pub mod strategies;
 pub mod weights;
 
-pub use certify::{
-    certify_network, certify_network_with, certify_spec_file, certify_spec_file_with,
-    CertifyOptions, NetworkReport,
-};
+pub use certify::{certify_network, certify_network_with, CertifyOptions, NetworkReport};
+#[cfg(feature = "io")]
+pub use certify::{certify_spec_file, certify_spec_file_with};
 pub use layer::Network;
 pub use spec::NetworkSpec;
 pub use weights::{Tensor, Weights};

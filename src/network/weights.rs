@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::matrix::SourceDtype;
 use std::collections::BTreeMap;
+#[cfg(feature = "io")]
 use std::path::Path;
 
 /// One tensor: its shape (row-major, PyTorch order) and its values widened to
@@ -80,6 +81,7 @@ impl Weights {
         self.tensors.keys().map(String::as_str)
     }
 
+    #[cfg(feature = "io")]
     /// Parses a safetensors buffer with [`crate::io`] (every dtype the
     /// reader accepts, widened exactly to `f64`).
     pub fn from_safetensors_bytes(bytes: &[u8]) -> Result<Self> {
@@ -89,6 +91,7 @@ impl Weights {
         )
     }
 
+    #[cfg(feature = "io")]
     /// Reads a safetensors file with [`crate::io::WeightFile`].
     pub fn from_safetensors_file(path: &Path) -> Result<Self> {
         Self::from_weight_file(
@@ -96,6 +99,7 @@ impl Weights {
         )
     }
 
+    #[cfg(feature = "io")]
     /// Every named tensor of an opened weight file.
     pub fn from_weight_file(file: &crate::io::WeightFile) -> Result<Self> {
         let mut out = Weights::new();
@@ -121,6 +125,7 @@ impl Weights {
         Ok(out)
     }
 
+    #[cfg(feature = "io")]
     /// Serializes every tensor as little-endian f32 safetensors (values are
     /// rounded to f32 to nearest: callers that need exact files should store
     /// f32-representable values).
