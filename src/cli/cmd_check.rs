@@ -103,7 +103,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         let progress = Progress::new(used_count(&planned));
         return for_each_planned(&file, &planned, &progress, load_finite, |info, tensor| {
             let start = Instant::now();
-            let report = certify_kernel(&file, info, &tensor, &geometry)?;
+            let report = certify_kernel(&file, info, &tensor, &geometry, None)?;
             let id = TensorId::new(file.path(), info);
             Ok(emit(
                 args,
