@@ -431,8 +431,15 @@ impl NetworkSpec {
     /// Reads and parses a spec file; a relative `weights` path is resolved
     /// against the spec file's directory.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let bytes = std::fs::read(path).map_err(|e| {
             Error::InvalidOption(format!("cannot read network spec {}: {e}", path.display()))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::InvalidOption(format!(
+                "{}: expected a network spec (JSON text), but the file is binary \
+                 (not UTF-8); see the README's network spec section",
+                path.display()
+            ))
         })?;
         let mut spec = Self::from_json(&text)
             .map_err(|e| Error::InvalidOption(format!("{}: {e}", path.display())))?;
