@@ -9,6 +9,7 @@
 
 pub mod budget;
 pub mod certify;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod columns;
 pub mod conv;

@@ -53,7 +53,13 @@ fn assert_upper_matches_library(
     g: &Conv2dGeometry,
 ) -> lipcert::conv::ConvReport {
     faer::set_global_parallelism(faer::Par::Seq);
-    let lib = conv_sigma(kernel, g, &ConvOptions::default()).unwrap();
+    // The CLI's default target width is 1e-9 (it may escalate to the
+    // explicit matrix); the library call uses the same options.
+    let options = ConvOptions {
+        rel_width: Some(1e-9),
+        ..ConvOptions::default()
+    };
+    let lib = conv_sigma(kernel, g, &options).unwrap();
     assert_eq!(
         rec["upper"].as_f64().unwrap().to_bits(),
         lib.enclosure.upper().to_bits()
@@ -277,4 +283,66 @@ fn three_dimensional_kernels_are_conv1d() {
     g.padding = (0, 2, 0, 2);
     g.stride = (1, 2);
     assert_upper_matches_library(&rec, &kernel, &g);
+}
+
+/// `--rel-width` on `conv`: a zero-padded layer whose structured bounds are
+/// wider than the target (circular-embedding upper bound) is escalated to
+/// the explicit matrix when that has at most 4096 columns, and the record
+/// says whether the target was met; the enclosure always contains the
+/// library's own (independently computed) dense enclosure's estimate.
+#[test]
+fn conv_rel_width_is_honoured_or_reported() {
+    let dir = TempDir::new().unwrap();
+    // 8 → 8 channels, 3×3, zero padding 1 on 16×16: 2048 columns, explicit
+    // matrix affordable but above the routine 1024 limit.
+    let values: Vec<f64> = (0..8 * 8 * 9)
+        .map(|k| ((k * 37 % 23) as f64 - 11.0) / 32.0)
+        .collect();
+    let path = write(&dir, "k.safetensors", &[("w", vec![8, 8, 3, 3], values.clone())]);
+    let p = path.to_str().unwrap();
+    let base = ["conv", p, "--input", "16x16", "--padding", "1", "--json"];
+    let loose = run_json(&[&base[..], &["--rel-width", "0.5"]].concat());
+    let tight = run_json(&[&base[..], &["--rel-width", "1e-9"]].concat());
+    assert_eq!(loose["target_met"], Value::Bool(true));
+    assert_eq!(tight["target_met"], Value::Bool(true), "{tight}");
+    let width = |r: &Value| r["relative_width"].as_f64().unwrap();
+    assert!(width(&tight) <= 1e-9, "{tight}");
+    assert!(width(&loose) > 1e-9, "the structured bounds alone are wider: {loose}");
+    // Both are enclosures of the same number: they must overlap.
+    let (lo_t, up_t) = (tight["lower"].as_f64().unwrap(), tight["upper"].as_f64().unwrap());
+    let (lo_l, up_l) = (loose["lower"].as_f64().unwrap(), loose["upper"].as_f64().unwrap());
+    assert!(lo_t <= up_l && lo_l <= up_t);
+    assert!(lo_l <= lo_t && up_t <= up_l, "escalation only narrows");
+    // A target the explicit matrix cannot reach here (too many columns) is
+    // reported, not silently ignored: 8 channels × 48×48 = 18432 columns.
+    let big = run(&["conv", p, "--input", "48x48", "--padding", "1"]);
+    assert_eq!(big.code, 0, "{}", big.stderr);
+    assert!(big.stdout.contains("not met"), "{}", big.stdout);
+    // Bad targets are input errors.
+    for bad in ["0", "-1", "nan"] {
+        let out = run(&[&base[..], &["--rel-width", bad]].concat());
+        assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
+        assert!(out.stderr.contains("--rel-width"), "{}", out.stderr);
+    }
+}
+
+/// `conv --help` describes `conv`, not `sigma` or `check`.
+#[test]
+fn conv_help_is_about_conv() {
+    let out = run(&["conv", "--help"]);
+    assert_eq!(out.code, 0);
+    assert!(!out.stdout.contains("every 2-D tensor"), "{}", out.stdout);
+    assert!(!out.stdout.contains("For `check`"), "{}", out.stdout);
+    assert!(out.stdout.contains("--rel-width"), "{}", out.stdout);
+}
+
+/// `certify` on a file that is not a JSON spec says what it expected.
+#[test]
+fn certify_on_a_binary_file_says_it_expected_a_spec() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "w.safetensors", &[("w", vec![2, 2], vec![1.0; 4])]);
+    let out = run(&["certify", path.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("expected a network spec"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }

@@ -147,3 +147,95 @@ fn failure_messages_say_what_is_wrong() {
         Err(OracleError::Input(_))
     ));
 }
+
+/// The conv oracle: a kernel "normalized" by its reshaped-kernel norm (what
+/// framework `spectral_norm` divides by) is caught by
+/// `check_conv_normalized`, while the same kernel divided by its certified
+/// operator norm passes; `check_conv_sigma_at_most` agrees.
+#[test]
+fn conv_oracle_catches_reshaped_normalization() {
+    use lipcert::conv::{conv_sigma, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
+    let values: Vec<f64> = (0..2 * 2 * 9)
+        .map(|k| ((k * 29 % 13) as f64 - 6.0) / 8.0)
+        .collect();
+    let g = Conv2dGeometry::new(2, 2, 3, 3, 6, 6)
+        .with_padding((1, 1, 1, 1))
+        .with_mode(PaddingMode::Circular);
+    let raw = Kernel::from_f64(2, 2, 3, 3, &values[..]).unwrap();
+    let r = raw.reshaped().unwrap();
+    let reshaped_sigma = lipcert::sigma(&r, &lipcert::SigmaOptions::default())
+        .unwrap()
+        .estimate();
+    let by_reshaped: Vec<f64> = values.iter().map(|v| v / reshaped_sigma).collect();
+    let sn = Kernel::from_f64(2, 2, 3, 3, by_reshaped).unwrap();
+    let err = oracle::check_conv_normalized(&sn, &g, 1e-3).unwrap_err();
+    assert!(matches!(err, OracleError::NotNormalized { lower, .. } if lower > 1.0 + 1e-3), "{err}");
+    assert!(matches!(
+        oracle::check_conv_sigma_at_most(&sn, &g, 1.0),
+        Err(OracleError::AboveBound { lower, at_most, .. }) if lower > at_most
+    ));
+    // Divided by the operator norm instead: within rounding of 1.
+    let true_sigma = conv_sigma(&raw, &g, &ConvOptions::default())
+        .unwrap()
+        .enclosure
+        .estimate();
+    let by_true: Vec<f64> = values.iter().map(|v| v / true_sigma).collect();
+    let good = Kernel::from_f64(2, 2, 3, 3, by_true).unwrap();
+    oracle::assert_conv_normalized(&good, &g, 1e-9);
+    oracle::assert_conv_sigma_at_most(&good, &g, 1.0 + 1e-9);
+    oracle::assert_conv_sigma_estimate_in_enclosure(&raw, &g, true_sigma, 1e-12);
+    assert!(oracle::check_conv_sigma_estimate(&raw, &g, reshaped_sigma, 1e-6).is_err());
+    // The panicking form names the problem.
+    let msg = std::panic::catch_unwind(|| oracle::assert_conv_sigma_at_most(&sn, &g, 1.0))
+        .unwrap_err()
+        .downcast::<String>()
+        .unwrap();
+    assert!(msg.contains("certainly above"), "{msg}");
+}
+
+/// The network oracle: a claim below the certified lower bound is "certainly
+/// above"; a claim between the bounds is "could not be certified"; a claim
+/// above the certified upper bound passes.
+#[test]
+fn network_oracle_tells_wrong_from_unprovable() {
+    use lipcert::network::spec::NetworkSpec;
+    use lipcert::network::weights::{Tensor, Weights};
+    let spec = NetworkSpec::from_json(
+        r#"{"weights": "-", "input_shape": [2], "layers": [
+            {"type": "linear", "weight": "a"}, {"type": "relu"}, {"type": "linear", "weight": "b"}]}"#,
+    )
+    .unwrap();
+    let mut w = Weights::new();
+    // Lip = max over activation patterns of ‖b·D·a‖ = ‖(3, 4)‖ = 5 (both on).
+    w.insert("a", Tensor::new(vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]).unwrap());
+    w.insert("b", Tensor::new(vec![1, 2], vec![3.0, 4.0]).unwrap());
+    let net = Network::from_spec(&spec, &w).unwrap();
+    let report = oracle::check_network_lipschitz_at_most(&net, 5.0 * (1.0 + 1e-6)).unwrap();
+    assert!(report.upper >= 5.0 && report.lower <= 5.0);
+    match oracle::check_network_lipschitz_at_most(&net, 1.0) {
+        Err(e @ OracleError::AboveBound { lower, .. }) => {
+            assert!(lower > 1.0);
+            assert!(e.to_string().contains("certainly above"), "{e}");
+        }
+        other => panic!("expected AboveBound, got {other:?}"),
+    }
+}
+
+/// The geometry builder sets exactly the fields it names.
+#[test]
+fn geometry_builder_equals_field_assignment() {
+    use lipcert::conv::{Conv2dGeometry, PaddingMode};
+    let mut by_fields = Conv2dGeometry::new(4, 2, 3, 3, 9, 7);
+    by_fields.padding = (1, 2, 0, 1);
+    by_fields.stride = (2, 1);
+    by_fields.dilation = (1, 2);
+    by_fields.groups = 2;
+    by_fields.mode = PaddingMode::Reflect;
+    let built = Conv2dGeometry::new(4, 2, 3, 3, 9, 7)
+        .with_padding((1, 2, 0, 1))
+        .with_stride((2, 1))
+        .with_dilation((1, 2))
+        .with_groups(2)
+        .with_mode(PaddingMode::Reflect);
+    assert_eq!(built, by_fields);
+}

@@ -86,6 +86,10 @@ pub struct CertifyArgs {
     /// Jacobian ascent stops when it is spent).
     #[arg(long, value_name = "SECONDS")]
     pub lower_budget: Option<f64>,
+    /// Target relative width (upper − lower)/upper of each dense layer's
+    /// enclosure.
+    #[arg(long, value_name = "W", default_value_t = 1e-9)]
+    pub rel_width: f64,
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -270,6 +274,14 @@ pub struct ConvGeometryArgs {
 
 /// `lipcert conv`.
 #[derive(Debug, Clone, Args)]
+#[command(
+    mut_arg("tensor", |a| a.help(
+        "The kernel to use (.safetensors only); without it every 3-D or 4-D tensor is processed in file order"
+    )),
+    mut_arg("input", |a| a.help(
+        "Input spatial size `HxW` (or `L` for a 3-D kernel of a 1-D convolution); required"
+    ))
+)]
 pub struct ConvArgs {
     /// Input file and tensor.
     #[command(flatten)]
@@ -277,6 +289,12 @@ pub struct ConvArgs {
     /// The convolution's geometry (`--input` is required).
     #[command(flatten)]
     pub geometry: ConvGeometryArgs,
+    /// Target relative width (upper − lower)/upper. When the structured
+    /// bounds are wider, the explicit matrix is certified too if it has at
+    /// most 4096 rows or columns (and 2²⁴ entries); the output says when the
+    /// target is not met.
+    #[arg(long, value_name = "W", default_value_t = 1e-9)]
+    pub rel_width: f64,
     /// One JSON object per line per tensor instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -12,6 +12,7 @@ use crate::network::certify::{certify_network_with, CertifyOptions};
 use crate::network::lower_bounds::LowerBoundOptions;
 use crate::network::spec::NetworkSpec;
 use crate::network::weights::Weights;
+use crate::sigma::SigmaOptions;
 use std::path::Path;
 
 /// Runs `lipcert certify`; returns the exit code.
@@ -36,6 +37,13 @@ pub fn run(args: &CertifyArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
+    if !(args.rel_width > 0.0 && args.rel_width.is_finite()) {
+        error_line(&format!(
+            "--rel-width {} must be a positive finite number",
+            args.rel_width
+        ));
+        return EXIT_INPUT;
+    }
     let methods = match BoundMethod::parse_list(&args.bounds) {
         Ok(m) => m,
         Err(e) => {
@@ -58,6 +66,10 @@ pub fn run(args: &CertifyArgs) -> i32 {
         }),
         methods: Some(methods),
         ..CertifyOptions::default()
+        sigma: SigmaOptions {
+            rel_width: args.rel_width,
+            ..SigmaOptions::default()
+        },
     };
     options.sigma.memory = args.memory.budget();
     let progress = Progress::new(spec.layers.len());

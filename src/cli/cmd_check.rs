@@ -104,8 +104,14 @@ pub fn run(args: &CheckArgs) -> i32 {
         let progress = Progress::new(used_count(&planned));
         return for_each_planned(&file, &planned, &progress, load_finite, |info, tensor| {
             let start = Instant::now();
-            let report =
-                certify_kernel(&file, info, &tensor, &geometry, args.method.memory.budget())?;
+            let report = certify_kernel(
+                &file,
+                info,
+                &tensor,
+                &geometry,
+                args.method.memory.budget(),
+                None,
+            )?;
             let id = TensorId::new(file.path(), info);
             Ok(emit(
                 args,

@@ -45,7 +45,14 @@ pub fn run(args: &ConvArgs) -> i32 {
     let mut rows = Vec::new();
     let code = for_each_planned(&file, &planned, &progress, load_finite, |info, tensor| {
         let start = Instant::now();
-        let report = certify_kernel(&file, info, &tensor, &options, args.memory.budget())?;
+        let report = certify_kernel(
+            &file,
+            info,
+            &tensor,
+            &options,
+            args.memory.budget(),
+            Some(args.rel_width),
+        )?;
         let seconds = start.elapsed().as_secs_f64();
         let id = TensorId::new(file.path(), info);
         let e = &report.enclosure;
@@ -56,6 +63,8 @@ pub fn run(args: &ConvArgs) -> i32 {
                 reshaped_sigma: Bounds::from(&report.reshaped),
                 operator: report.description.clone(),
                 relative_width: report.relative_width,
+                target_rel_width: args.rel_width,
+                target_met: report.target_met.unwrap_or(true),
                 seconds,
             }));
         } else {
@@ -65,7 +74,7 @@ pub fn run(args: &ConvArgs) -> i32 {
                 id.dtype.clone(),
                 certified_digits(e.lower(), e.upper()),
                 certified_digits(report.reshaped.lower(), report.reshaped.upper()),
-                format!("{:.1e}", report.relative_width),
+                width_text(report.relative_width, args.rel_width, report.target_met),
                 guarantee_text(e.guarantee()),
                 seconds_text(seconds),
                 report.description.clone(),
@@ -92,13 +101,24 @@ pub fn run(args: &ConvArgs) -> i32 {
     code
 }
 
-/// Builds the kernel and geometry of `tensor` and certifies the layer.
+/// The relative width, marked when it misses the target.
+fn width_text(width: f64, target: f64, met: Option<bool>) -> String {
+    if met == Some(false) {
+        format!("{width:.1e} (target {target:.0e} not met)")
+    } else {
+        format!("{width:.1e}")
+    }
+}
+
+/// Builds the kernel and geometry of `tensor` and certifies the layer,
+/// escalating towards `rel_width` when given.
 pub(super) fn certify_kernel(
     file: &WeightFile,
     info: &TensorInfo,
     tensor: &Tensor,
     options: &GeometryOptions,
     memory: MemoryBudget,
+    rel_width: Option<f64>,
 ) -> Result<ConvReport, Failure> {
     let name = info.name.as_deref();
     let geometry = options
@@ -113,9 +133,21 @@ pub(super) fn certify_kernel(
         tensor.dtype,
     )
     .map_err(|e| Failure::library(file, info, e))?;
+    if let Some(w) = rel_width {
+        if !(w > 0.0 && w.is_finite()) {
+            return Err(Failure::Input(Box::new(file.error(
+                name,
+                Problem::Other(format!(
+                    "--rel-width {w} must be a positive finite number"
+                )),
+            ))));
+        }
+    }
     let conv_options = ConvOptions {
+        rel_width,
         memory,
         ..ConvOptions::default()
     };
-    conv_sigma(&kernel, &geometry, &conv_options).map_err(|e| Failure::library(file, info, e))
+    conv_sigma(&kernel, &geometry, &conv_options)
+        .map_err(|e| Failure::library(file, info, e))
 }

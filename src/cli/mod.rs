@@ -73,8 +73,14 @@ pub fn run_guarded(cli: &Cli) -> i32 {
 
 /// Calls `f`, turning a panic into [`EXIT_BUG`] with a one-line message.
 pub fn guarded(f: impl FnOnce() -> i32) -> i32 {
+    guarded_reporting(f, error_line)
+}
+
+/// [`guarded`] with the one-line panic message sent to `report` instead of
+/// stderr (tests capture it).
+fn guarded_reporting(f: impl FnOnce() -> i32, report: fn(&str)) -> i32 {
     let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|info| {
+    std::panic::set_hook(Box::new(move |info| {
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -85,7 +91,7 @@ pub fn guarded(f: impl FnOnce() -> i32) -> i32 {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        error_line(&format!(
+        report(&format!(
             "internal error (this is a bug in lipcert, please report it): {message}{location}"
         ));
     }));
@@ -246,9 +252,20 @@ mod tests {
     use super::*;
 
     #[test]
+    static CAPTURED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+    fn capture(line: &str) {
+        CAPTURED.lock().unwrap().push(line.to_owned());
+    }
+
+    #[test]
     fn a_panic_becomes_exit_code_3_and_the_hook_is_restored() {
-        assert_eq!(guarded(|| panic!("boom")), EXIT_BUG);
-        assert_eq!(guarded(|| 1), 1);
+        assert_eq!(guarded_reporting(|| panic!("boom"), capture), EXIT_BUG);
+        assert_eq!(guarded_reporting(|| 1, capture), 1);
+        let lines = CAPTURED.lock().unwrap();
+        assert_eq!(lines.len(), 1, "one line per panic, none without: {lines:?}");
+        assert!(lines[0].starts_with("internal error (this is a bug in lipcert"));
+        assert!(lines[0].contains("boom") && lines[0].contains("src/cli/mod.rs"));
     }
 
     #[test]

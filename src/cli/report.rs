@@ -107,6 +107,11 @@ pub struct ConvRecord {
     pub operator: String,
     /// (upper − lower)/upper of σ's enclosure.
     pub relative_width: f64,
+    /// The `--rel-width` target asked for.
+    pub target_rel_width: f64,
+    /// Whether `relative_width` ≤ `target_rel_width` (false when even the
+    /// escalation to the explicit matrix was unaffordable or not enough).
+    pub target_met: bool,
     /// Wall-clock seconds spent certifying.
     pub seconds: f64,
 }

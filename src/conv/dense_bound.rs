@@ -90,3 +90,30 @@ pub fn dense_enclosure(w: &DenseMatrix, error: f64) -> Result<Enclosure> {
         "vector lower bound + Gram/Cholesky PD certificate (dense)",
     )
 }
+
+/// Certified enclosure of σ(A) for a matrix A with ‖A − W‖₂ ≤ `error`, by
+/// the crate's [`crate::sigma::sigma`] (Lanczos estimate, vector lower
+/// bound, Cholesky certificate: no full eigendecomposition, so it scales to
+/// a few thousand columns) with target relative width `rel_width`, then
+/// widened by `error` with Weyl's inequality |σ(A) − σ(W)| ≤ ‖A − W‖₂.
+///
+/// Proof: proofs/theories/Norms.v, `weyl_upper`
+pub fn sigma_enclosure(w: &DenseMatrix, error: f64, rel_width: f64) -> Result<Enclosure> {
+    let options = crate::sigma::SigmaOptions {
+        rel_width: rel_width.max(1e-15),
+        ..crate::sigma::SigmaOptions::default()
+    };
+    let e = crate::sigma::sigma(w, &options)?;
+    if error > 0.0 {
+        Enclosure::new(
+            rounding::sub_down(e.lower(), error).max(0.0),
+            rounding::add_up(e.upper(), error),
+            e.estimate(),
+            e.guarantee(),
+            e.method(),
+            e.certificate(),
+        )
+    } else {
+        Ok(e)
+    }
+}

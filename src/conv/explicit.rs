@@ -49,11 +49,22 @@ pub struct ExplicitConv {
 /// assert_eq!(a.error, 0.0);
 /// ```
 pub fn explicit_matrix(kernel: &Kernel, geometry: &Conv2dGeometry) -> Result<ExplicitConv> {
+    explicit_matrix_up_to(kernel, geometry, MAX_EXPLICIT_ENTRIES)
+}
+
+/// [`explicit_matrix`] with another size guard: refuses matrices with more
+/// than `max_entries` entries (it needs about 28 bytes per entry while it
+/// builds the matrix).
+pub fn explicit_matrix_up_to(
+    kernel: &Kernel,
+    geometry: &Conv2dGeometry,
+    max_entries: usize,
+) -> Result<ExplicitConv> {
     kernel.check_matches(geometry)?;
     let (m, n) = (geometry.output_len(), geometry.input_len());
-    if m.checked_mul(n).is_none_or(|e| e > MAX_EXPLICIT_ENTRIES) {
+    if m.checked_mul(n).is_none_or(|e| e > max_entries) {
         return Err(Error::InvalidOption(format!(
-            "explicit convolution matrix {m}x{n} exceeds the size guard of {MAX_EXPLICIT_ENTRIES} entries; use the matrix-free operator"
+            "explicit convolution matrix {m}x{n} exceeds the size guard of {max_entries} entries; use the matrix-free operator"
         )));
     }
     let (top, left, bottom, right) = geometry.padding;

@@ -129,6 +129,50 @@ impl Conv2dGeometry {
         Self::new(c_out, c_in, 1, k, 1, length)
     }
 
+    /// The same geometry with stride (sh, sw).
+    ///
+    /// The `with_*` methods build a geometry in one expression:
+    ///
+    /// ```
+    /// use lipcert::conv::{Conv2dGeometry, PaddingMode};
+    /// let g = Conv2dGeometry::new(64, 32, 3, 3, 56, 56)
+    ///     .with_padding((1, 1, 1, 1))
+    ///     .with_stride((2, 2))
+    ///     .with_groups(4)
+    ///     .with_mode(PaddingMode::Circular)
+    ///     .with_dilation((1, 1));
+    /// g.validate().unwrap();
+    /// assert_eq!(g.output_size(), (28, 28));
+    /// ```
+    pub fn with_stride(mut self, stride: (usize, usize)) -> Self {
+        self.stride = stride;
+        self
+    }
+
+    /// The same geometry with padding (top, left, bottom, right).
+    pub fn with_padding(mut self, padding: (usize, usize, usize, usize)) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// The same geometry with the padding mode `mode`.
+    pub fn with_mode(mut self, mode: PaddingMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The same geometry with dilation (dh, dw).
+    pub fn with_dilation(mut self, dilation: (usize, usize)) -> Self {
+        self.dilation = dilation;
+        self
+    }
+
+    /// The same geometry with `groups` groups.
+    pub fn with_groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+
     /// Input channels per group, C_in / groups.
     pub fn c_in_per_group(&self) -> usize {
         self.c_in / self.groups.max(1)

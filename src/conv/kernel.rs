@@ -24,7 +24,8 @@ pub struct Kernel {
 
 impl Kernel {
     /// Builds a kernel from row-major f64 data of shape
-    /// `[c_out, c_in_per_group, kh, kw]`.
+    /// `[c_out, c_in_per_group, kh, kw]`; `values` is a slice (copied) or a
+    /// `Vec` (moved), like [`crate::DenseMatrix::from_row_major`]'s slice.
     ///
     /// Errors: [`Error::Empty`] for a zero dimension, [`Error::ShapeMismatch`]
     /// for a wrong data length, [`Error::NonFinite`] for NaN/±Inf (reported
@@ -35,15 +36,17 @@ impl Kernel {
     /// let k = Kernel::from_f64(1, 1, 1, 2, vec![1.0, -1.0]).unwrap();
     /// assert_eq!(k.shape(), (1, 1, 1, 2));
     /// assert!(Kernel::from_f64(1, 1, 1, 2, vec![1.0, f64::NAN]).is_err());
+    /// let from_slice = Kernel::from_f64(1, 1, 1, 2, &[1.0, -1.0][..]).unwrap();
+    /// assert_eq!(from_slice, k);
     /// ```
     pub fn from_f64(
         c_out: usize,
         c_in_per_group: usize,
         kh: usize,
         kw: usize,
-        values: Vec<f64>,
+        values: impl Into<Vec<f64>>,
     ) -> Result<Self> {
-        Self::build(c_out, c_in_per_group, kh, kw, values, SourceDtype::F64)
+        Self::build(c_out, c_in_per_group, kh, kw, values.into(), SourceDtype::F64)
     }
 
     /// Builds a kernel from f32 data, widened exactly.

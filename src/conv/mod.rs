@@ -39,7 +39,7 @@ pub use bounds::{circular_embedding_bound, circular_embedding_bound_with, Embedd
 pub use circular_spectrum::{twiddle_product_error, BlockSpectrum, Tap};
 pub use dense_bound::dense_enclosure;
 pub use embedding::{AxisPlan, EmbeddingPlan};
-pub use explicit::{explicit_matrix, ExplicitConv, MAX_EXPLICIT_ENTRIES};
+pub use explicit::{explicit_matrix, explicit_matrix_up_to, ExplicitConv, MAX_EXPLICIT_ENTRIES};
 pub use geometry::{Conv2dGeometry, PaddingMode};
 pub use kernel::Kernel;
 pub use memory::conv_memory_estimate;
@@ -84,7 +84,38 @@ pub struct ConvOptions {
     /// The memory budget, checked against [`conv_memory_estimate`] before
     /// anything is allocated. Default: half the physical memory.
     pub memory: MemoryBudget,
+    /// Target relative width (upper − lower)/upper. `None` (the default):
+    /// no escalation. `Some(t)`: when the enclosure is wider than `t`, the
+    /// dense certificate on the explicit matrix is also run for operators
+    /// up to [`ConvOptions::escalate_max_dim`] (min(rows, cols)) and
+    /// [`ESCALATE_MAX_ENTRIES`] entries; [`ConvReport::target_met`] says
+    /// whether `t` was reached.
+    pub rel_width: Option<f64>,
+    /// Largest min(rows, cols) of the explicit matrix certified when
+    /// escalating towards [`ConvOptions::rel_width`]. Default 4096 (the
+    /// Gram product then costs a few seconds here).
+    pub escalate_max_dim: usize,
 }
+
+/// Whether the escalation to the explicit m×n matrix fits the budget: about
+/// 28 bytes per entry while it is built (values, absolute sums, tap counts
+/// and the matrix), plus the Gram matrix and the certificate's copy of it on
+/// the smaller side (16 bytes per entry of a min(m, n)² matrix). An
+/// escalation over budget is skipped (the report then says the target was
+/// not met), never an error.
+fn escalation_fits(m: usize, n: usize, memory: &MemoryBudget) -> bool {
+    let k = m.min(n) as u64;
+    let needed = (m as u64)
+        .checked_mul(n as u64)
+        .and_then(|e| e.checked_mul(28))
+        .and_then(|b| b.checked_add(k.checked_mul(k)?.checked_mul(16)?));
+    needed.is_some_and(|b| b <= memory.bytes())
+}
+
+/// Most entries of an explicit operator matrix built when escalating
+/// towards a target width (16 Mi entries: 4096 × 4096; about 450 MiB while
+/// it is built).
+pub const ESCALATE_MAX_ENTRIES: usize = 1 << 24;
 
 impl Default for ConvOptions {
     fn default() -> Self {
@@ -93,6 +124,8 @@ impl Default for ConvOptions {
             lanczos_tolerance: 1e-4,
             dense_max_dim: 1024,
             memory: MemoryBudget::default(),
+            rel_width: None,
+            escalate_max_dim: 4096,
         }
     }
 }
@@ -110,6 +143,9 @@ pub struct ConvReport {
     pub description: String,
     /// (upper − lower)/upper of `enclosure`.
     pub relative_width: f64,
+    /// With a target ([`ConvOptions::rel_width`]): whether
+    /// `relative_width` ≤ target. `None` without a target.
+    pub target_met: Option<bool>,
 }
 
 /// Certified enclosure of the spectral norm σ of the convolution with
@@ -159,6 +195,7 @@ pub fn conv_sigma(
             reshaped,
             description,
             relative_width: 0.0,
+            target_met: options.rel_width.map(|_| true),
         });
     }
     let bound = circular_embedding_bound(kernel, geometry)?;
@@ -220,13 +257,28 @@ pub fn conv_sigma(
         certificate,
     )?;
     let (m, n) = (op.nrows(), op.ncols());
-    if m.min(n) <= options.dense_max_dim && m.saturating_mul(n) <= MAX_EXPLICIT_ENTRIES {
+    let entries = m.saturating_mul(n);
+    let routine = m.min(n) <= options.dense_max_dim && entries <= MAX_EXPLICIT_ENTRIES;
+    let escalate = options
+        .rel_width
+        .is_some_and(|t| !(enclosure.relative_width() <= t))
+        && m.min(n) <= options.escalate_max_dim
+        && entries <= ESCALATE_MAX_ENTRIES
+        && escalation_fits(m, n, &options.memory);
+    if routine {
         let ex = explicit_matrix(kernel, geometry)?;
         let dense = dense_enclosure(&ex.matrix, ex.error)?;
         enclosure = dense.intersect(&enclosure)?;
     }
+    if let (true, Some(target)) = (escalate && !routine, options.rel_width) {
+        let ex = explicit_matrix_up_to(kernel, geometry, ESCALATE_MAX_ENTRIES)?;
+        let dense = dense_bound::sigma_enclosure(&ex.matrix, ex.error, target)?;
+        enclosure = dense.intersect(&enclosure)?;
+    }
+    let relative_width = enclosure.relative_width();
     Ok(ConvReport {
-        relative_width: enclosure.relative_width(),
+        target_met: options.rel_width.map(|t| relative_width <= t),
+        relative_width,
         enclosure,
         reshaped,
         description,

@@ -117,6 +117,24 @@ pub struct SymbolGram {
     radius: f64,
 }
 
+impl std::fmt::Debug for SymbolGram {
+    /// The sizes and the radius; the coefficient arrays (up to millions of
+    /// entries) are summarised by their lengths.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SymbolGram")
+            .field("n", &self.n)
+            .field("column_side", &self.column_side)
+            .field("route", &match self.basis {
+                Basis::Fourier(_) => "autocorrelation",
+                Basis::Samples(_) => "samples",
+            })
+            .field("re_coef_len", &self.re_coef.len())
+            .field("im_coef_len", &self.im_coef.len())
+            .field("radius", &self.radius)
+            .finish()
+    }
+}
+
 /// The two representations of G(ω) as a weighted sum of real matrices.
 enum Basis {
     /// The autocorrelation coefficients C(d), S(d), A(d) (module doc).

@@ -29,10 +29,8 @@ pub mod special;
 pub mod strategies;
 pub mod weights;
 
-pub use certify::{
-    certify_network, certify_network_with, certify_spec_file, certify_spec_file_with,
-    CertifyOptions, NetworkReport,
-};
+pub use certify::{certify_network, certify_network_with, CertifyOptions, NetworkReport};
+pub use certify::{certify_spec_file, certify_spec_file_with};
 pub use layer::Network;
 pub use spec::NetworkSpec;
 pub use weights::{Tensor, Weights};

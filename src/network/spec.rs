@@ -442,7 +442,7 @@ impl NetworkSpec {
             .map_err(|e| Error::InvalidOption(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::InvalidOption(format!(
-                "{shown}: network spec: the file is not valid UTF-8"
+                "{shown}: expected a network spec (JSON text), but the file is binary (not UTF-8); see the README's network spec section"
             ))
         })?;
         let mut spec = Self::from_json(&text).map_err(|e| match e {

@@ -1,6 +1,6 @@
 // Running the real `lipcert` binary from integration tests.
 
-use assert_cmd::Command;
+use std::process::Command;
 
 /// Exit code and both output streams of one run.
 pub struct Out {
@@ -12,8 +12,8 @@ pub struct Out {
 /// Runs `lipcert ARGS…` and asserts it did not panic (a panic would be an
 /// "internal error" line with exit code 3).
 pub fn run(args: &[&str]) -> Out {
-    let out = Command::cargo_bin("lipcert")
-        .unwrap()
+    // Cargo builds the binary for integration tests and names it here.
+    let out = Command::new(env!("CARGO_BIN_EXE_lipcert"))
         .args(args)
         .output()
         .unwrap();
