@@ -65,7 +65,6 @@ pub fn run(args: &CertifyArgs) -> i32 {
             ..LowerBoundOptions::default()
         }),
         methods: Some(methods),
-        ..CertifyOptions::default()
         sigma: SigmaOptions {
             rel_width: args.rel_width,
             ..SigmaOptions::default()
