@@ -580,13 +580,12 @@ fn a_missing_tensor_lists_the_first_names_and_the_count() {
     assert!(o.stderr.len() < 1000, "{} bytes", o.stderr.len());
 }
 
-/// The class behind item 1: no code path writes a file except through
-/// `io::atomic_write` (a new writer that calls `fs::write` fails this test).
-#[test]
-fn every_writer_goes_through_write_atomic() {
+/// Rust files under `dirs` (relative to the crate root), skipping `skip`,
+/// whose non-test code contains one of `needles`.
+fn sources_containing(dirs: &[&str], skip: &[&str], needles: &[&str]) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut offenders = Vec::new();
-    let mut stack = vec![root.join("src"), root.join("examples")];
+    let mut stack: Vec<PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -595,19 +594,55 @@ fn every_writer_goes_through_write_atomic() {
                 continue;
             }
             if path.extension().and_then(|e| e.to_str()) != Some("rs")
-                || path.ends_with("io/atomic_write.rs")
+                || skip.iter().any(|k| path.ends_with(k))
             {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
             // Unit tests may set up files however they like.
             let text = text.split("#[cfg(test)]").next().unwrap_or("");
-            for needle in ["fs::write(", "File::create(", "OpenOptions::new()"] {
+            for needle in needles {
                 if text.contains(needle) {
                     offenders.push(format!("{}: {needle}", path.display()));
                 }
             }
         }
     }
-    assert!(offenders.is_empty(), "{offenders:?}");
+    offenders
+}
+
+/// The class behind item 1: no code path writes a file except through
+/// `io::atomic_write` (a new writer that calls `fs::write` fails this test).
+#[test]
+fn every_writer_goes_through_write_atomic() {
+    let offenders = sources_containing(
+        &["src", "examples"],
+        &["io/atomic_write.rs"],
+        &["fs::write(", "File::create(", "OpenOptions::new()"],
+    );
+    assert!(
+        offenders.is_empty(),
+        "use lipcert::io::atomic_write: {offenders:?}"
+    );
+}
+
+/// The class behind item 8: every input is opened through
+/// `io::regular_file` (regular files only, never more than their size).
+#[test]
+fn every_reader_goes_through_regular_file() {
+    let offenders = sources_containing(
+        &["src"],
+        &["io/regular_file.rs", "io/atomic_write.rs"],
+        &[
+            "fs::read(",
+            "fs::read_to_string(",
+            "fs::File::open(",
+            " File::open(",
+            "(File::open(",
+        ],
+    );
+    assert!(
+        offenders.is_empty(),
+        "use lipcert::io::regular_file: {offenders:?}"
+    );
 }

@@ -1,11 +1,12 @@
 //! Fuzz-style property tests: valid `.npy` and `.safetensors` files, then
 //! truncated, bit-flipped, byte-overwritten and header-edited versions of
 //! them, fed to the library readers and (a few dozen of them) to the
-//! `lipcert` binary. Every outcome must be an error or a consistent tensor,
-//! never a panic; the binary exits 0, 2 (bad input) or 4 (no certificate),
+//! `lipcert` binary (`sigma` and `normalize`). Every outcome must be an error
+//! or a consistent tensor, never a panic; the binary exits 0, 2 (bad input) or 4 (no certificate),
 //! never 3, with one `lipcert:` line per problem naming the file. Where
 //! lipcert and npyz (an independent `.npy` reader) both accept a file, they
-//! must read the same array.
+//! must read the same array; `normalize` writes a file that reads back, or
+//! nothing.
 //!
 //! Fixed seeds, no persistence. `LIPCERT_FUZZ_CASES=N` runs N cases per
 //! library test (default 200) and N/20 binary runs per format (default 12):
@@ -377,6 +378,39 @@ fn binary_contract(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), TestCaseE
     }
     if code == Some(4) {
         prop_assert!(stderr.contains("certif"), "{}", stderr);
+    }
+    if opens {
+        // `normalize` either writes a complete file that reads back, or
+        // writes nothing.
+        let out_path = dir.join(format!("out-{name}"));
+        let _ = std::fs::remove_file(&out_path);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lipcert"))
+            .args([
+                "normalize",
+                path.to_str().unwrap(),
+                out_path.to_str().unwrap(),
+            ])
+            .args(["--rel-width", "1e-3"])
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        prop_assert!(
+            matches!(code, Some(0 | 2 | 4)),
+            "normalize exit {:?}: {}",
+            code,
+            stderr
+        );
+        prop_assert!(!stderr.contains("internal error"), "{}", stderr);
+        if out_path.exists() {
+            prop_assert!(
+                WeightFile::open(&out_path).is_ok(),
+                "unreadable output: {}",
+                stderr
+            );
+        } else {
+            prop_assert_ne!(code, Some(0));
+        }
     }
     Ok(())
 }
