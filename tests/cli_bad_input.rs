@@ -356,13 +356,28 @@ fn non_regular_files_are_refused_for_every_input() {
     let fifo = dir.path().join("pipe.npy");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     if made.map(|s| s.success()).unwrap_or(false) {
-        let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_lipcert"))
+        // Run with a deadline: a reader that blocked on the FIFO would hang.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lipcert"))
             .args(["sigma", s(&fifo)])
-            .timeout(std::time::Duration::from_secs(20))
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("FIFO"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("lipcert blocked on a FIFO for 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(2));
+        assert!(stderr.contains("FIFO"), "{stderr}");
     }
 }
 

@@ -46,7 +46,7 @@ fn kernel(dir: &TempDir) -> PathBuf {
 /// Runs the binary under `ulimit -v KB` (a capped address space): returns
 /// (exit code or -signal, stderr).
 fn run_capped(kb: u64, args: &[&str]) -> (i32, String) {
-    let bin = assert_cmd::cargo::cargo_bin("lipcert");
+    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_lipcert"));
     let quoted: Vec<String> = std::iter::once(bin.to_string_lossy().into_owned())
         .chain(args.iter().map(|a| a.to_string()))
         .map(|a| format!("'{}'", a.replace('\'', "'\\''")))

@@ -381,7 +381,7 @@ fn spectrally_normalized_kernel_has_true_norm_above_one() {
         .collect();
     let k0 = Kernel::from_f64(4, 3, 3, 3, raw.clone()).unwrap();
     let r0 = svd_values(&k0.reshaped().unwrap().to_nalgebra())[0];
-    let k = Kernel::from_f64(4, 3, 3, 3, raw.iter().map(|v| v / r0).collect()).unwrap();
+    let k = Kernel::from_f64(4, 3, 3, 3, raw.iter().map(|v| v / r0).collect::<Vec<_>>()).unwrap();
     let r = conv_sigma(&k, &g, &ConvOptions::default()).unwrap();
     // ‖R‖ = 1 up to the rounding of the division (the enclosure is rigorous, width ≤ 1e-9).
     assert!(
@@ -465,7 +465,7 @@ fn extreme_magnitudes_scale_or_fail_cleanly() {
     for e in [600i32, -600] {
         let c = 2f64.powi(e);
         let k =
-            Kernel::from_f64(2, 2, 3, 3, base.values().iter().map(|v| v * c).collect()).unwrap();
+            Kernel::from_f64(2, 2, 3, 3, base.values().iter().map(|v| v * c).collect::<Vec<_>>()).unwrap();
         let r = conv_sigma(&k, &g, &no_dense()).unwrap().enclosure;
         assert!(
             (r.upper() / c - r0.upper()).abs() <= 1e-12 * r0.upper(),
@@ -501,7 +501,7 @@ fn extreme_magnitudes_scale_or_fail_cleanly() {
         2,
         3,
         3,
-        base.values().iter().map(|v| v * 1e307).collect(),
+        base.values().iter().map(|v| v * 1e307).collect::<Vec<_>>(),
     )
     .unwrap();
     match conv_sigma(&huge, &g, &ConvOptions::default()) {

@@ -251,7 +251,6 @@ fn used_count(planned: &[Planned]) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
     static CAPTURED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
     fn capture(line: &str) {
