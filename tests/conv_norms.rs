@@ -225,7 +225,8 @@ fn zero_padding_sigma_is_below_the_circular_embedding_bound() {
                 emb.plan.rows.modulus * emb.plan.rows.stride,
                 emb.plan.cols.modulus * emb.plan.cols.stride,
             );
-            let mut gc = g;
+            // (with the strides the plan uses: one-output axes reduced)
+            let mut gc = g.with_unit_output_strides();
             gc.mode = PaddingMode::Circular;
             gc.h = n1;
             gc.w = n2;

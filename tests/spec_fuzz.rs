@@ -10,7 +10,8 @@
 //!
 //! CI runs a fixed seed and `LIPCERT_FUZZ_CASES` cases (default 96); set it
 //! higher for a long run, e.g. `LIPCERT_FUZZ_CASES=20000 cargo test --test
-//! spec_fuzz`.
+//! spec_fuzz -- --nocapture` (`LIPCERT_FUZZ_SEED=N` for another seed,
+//! `LIPCERT_FUZZ_VERBOSE=1` to print every spec and refusal).
 
 mod common;
 
@@ -32,7 +33,12 @@ fn cases(default: u32) -> u32 {
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
-        rng_seed: RngSeed::Fixed(0x11_5bec),
+        rng_seed: RngSeed::Fixed(
+            std::env::var("LIPCERT_FUZZ_SEED")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0x11_5bec),
+        ),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -251,7 +257,7 @@ fn run_library(text: &str, w: &Weights) -> Result<&'static str, TestCaseError> {
         }
         Err(e) => {
             let msg = e.to_string();
-            verbose(&format!("refused: {msg}"));
+            verbose(&format!("refused by certify: {msg}"));
             prop_assert!(!msg.contains('\n'), "{msg}");
             Ok(match e {
                 lipcert::Error::OverBudget { .. } => "over budget",
@@ -359,5 +365,83 @@ fn nested_errors_carry_the_full_path_once() {
         e.starts_with("invalid option: layer 0 (residual).body[0] (maxpool2d): ")
             && e.contains("overflows"),
         "{e}"
+    );
+}
+
+/// Found by the harness (5000-case run): these aborted on an allocation of
+/// 32 GiB while the network was being built.
+#[test]
+fn harness_findings_are_refused_before_allocating() {
+    let budget = MemoryBudget::new(64 << 20);
+    for (text, named) in [
+        // Default γ = 1, β = 0 of C = 2³² channels, allocated before the
+        // running statistics (2 values) were checked.
+        (
+            r#"{"weights": "-", "input_shape": [4294967296], "layers": [
+                {"type": "batchnorm1d", "running_mean": "v2", "running_var": "pos2"}]}"#,
+            "layer 0 (batchnorm1d)",
+        ),
+        (
+            r#"{"weights": "-", "input_shape": [1, 4294967296, 1], "layers": [
+                {"type": "global_avgpool2d"}]}"#,
+            "layer 0 (global_avgpool2d)",
+        ),
+        (
+            r#"{"weights": "-", "input_shape": [2, 4294967296, 1], "layers": [
+                {"type": "conv2d", "weight": "k22"}]}"#,
+            "layer 0 (conv2d)",
+        ),
+        (
+            r#"{"weights": "-", "input_shape": [1, 4294967296, 1], "layers": [
+                {"type": "maxpool2d", "kernel_size": 1, "stride": 4294967296}]}"#,
+            "layer 0 (maxpool2d)",
+        ),
+    ] {
+        let spec = NetworkSpec::from_json(text).unwrap();
+        let e = Network::from_spec_with(&spec, &weights(), &budget)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(named), "{e}");
+    }
+}
+
+/// Found by the harness: a malformed layer inside a residual block was
+/// reported as the whole block ("layer 0 (residual): data did not match any
+/// variant of untagged enum IntOrPair"); it is now named itself.
+#[test]
+fn a_malformed_nested_layer_is_named_itself() {
+    let e = NetworkSpec::from_json(
+        r#"{"weights": "-", "input_shape": [1, 8, 8], "layers": [{"type": "relu"},
+            {"type": "residual", "body": [{"type": "relu"},
+                {"type": "residual", "body": [{"type": "maxpool2d", "kernel_size": -1}]}]}]}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("layer 1.body[1].body[0] (maxpool2d): "), "{e}");
+}
+
+/// Found by the harness (seed 7, 20 000 cases): a residual block around a
+/// leaky ReLU of slope 1e308 has a finite certified bound, but the forward
+/// error bound of a sample pair overflowed and failed the whole command
+/// with "invalid option: … exceeds the f64 range" (exit 2). The pair now
+/// proves nothing (lower bound 0) and the certificate stands.
+#[test]
+fn an_overflowing_forward_error_gives_no_pair_bound_not_an_error() {
+    let spec = NetworkSpec::from_json(
+        r#"{"weights": "-", "input_shape": [2, 11, 11], "layers": [{"type": "residual",
+            "body": [{"type": "residual", "shortcut": [],
+                "body": [{"type": "leaky_relu", "negative_slope": 1e308}, {"type": "tanh"}]}]}]}"#,
+    )
+    .unwrap();
+    let options = CertifyOptions {
+        lower: Some(small_lower()),
+        ..CertifyOptions::default()
+    };
+    let r = certify_network_with(&spec, &weights(), &options, &mut |_, _| {}).unwrap();
+    assert!(
+        r.upper.is_finite() && r.lower <= r.upper,
+        "{} {}",
+        r.lower,
+        r.upper
     );
 }

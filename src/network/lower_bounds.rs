@@ -115,10 +115,18 @@ impl Sampler {
 /// ‖f(x) − f(y)‖ ≥ ‖fl(f̂(x) − f̂(y))‖/(1 + u) − e_x − e_y with e the
 /// certified forward error bounds, and ‖x − y‖ ≤ ‖fl(x − y)‖/(1 − u);
 /// norms rounded down/up. Returns 0 when x = y or rounding swamps the
-/// difference. Needs certified layer bounds.
+/// difference, and when a certified forward error bound overflows f64 (a
+/// valid network with huge layer constants: this pair then proves nothing,
+/// which is not an error — found by the spec fuzz harness, where it turned
+/// a certifiable network into exit 2). Needs certified layer bounds.
 pub fn rigorous_pair_ratio(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
-    let (fx, ex) = forward_with_error(net, x)?;
-    let (fy, ey) = forward_with_error(net, y)?;
+    let with_error = |v: &[f64]| match forward_with_error(net, v) {
+        Err(crate::Error::Overflow { .. }) => Ok(None),
+        other => other.map(Some),
+    };
+    let (Some((fx, ex)), Some((fy, ey))) = (with_error(x)?, with_error(y)?) else {
+        return Ok(0.0);
+    };
     let dout: Vec<f64> = fx.iter().zip(&fy).map(|(a, b)| a - b).collect();
     let din: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
     let den = mul_up(norm2_up(&din), 1.0 + 2.0 * UNIT_ROUNDOFF);

@@ -352,6 +352,24 @@ fn check_types(layers: &serde_json::Value, path: &str) -> Result<()> {
     Ok(())
 }
 
+/// Parses one layer object; inside a residual block each body and shortcut
+/// layer is parsed first on its own, so an error names the innermost layer
+/// (`layer 2.body[0] (conv2d): …`) rather than the whole block.
+fn parse_layer(l: serde_json::Value, path: &str) -> Result<LayerSpec> {
+    let ty = l["type"].as_str().unwrap_or("?").to_string();
+    if ty == "residual" {
+        for field in ["body", "shortcut"] {
+            if let Some(items) = l.get(field).and_then(|v| v.as_array()) {
+                for (j, item) in items.iter().enumerate() {
+                    parse_layer(item.clone(), &format!("{path}.{field}[{j}]"))?;
+                }
+            }
+        }
+    }
+    serde_json::from_value(l)
+        .map_err(|e| Error::InvalidOption(format!("network spec: {path} ({ty}): {e}")))
+}
+
 /// Rewrites `{"type": "identity"}` layers (accepted as a convenience inside
 /// residual shortcuts) into nothing.
 fn drop_identities(layers: &mut serde_json::Value) {
@@ -398,11 +416,7 @@ impl NetworkSpec {
         let list = value["layers"].as_array().cloned().unwrap_or_default();
         let mut parsed = Vec::with_capacity(list.len());
         for (i, l) in list.into_iter().enumerate() {
-            let ty = l["type"].as_str().unwrap_or("?").to_string();
-            let layer: LayerSpec = serde_json::from_value(l).map_err(|e| {
-                Error::InvalidOption(format!("network spec: layer {i} ({ty}): {e}"))
-            })?;
-            parsed.push(layer);
+            parsed.push(parse_layer(l, &format!("layer {i}"))?);
         }
         let weights = value
             .get("weights")
