@@ -272,6 +272,15 @@ fn certify(py: Python<'_>, path: std::path::PathBuf, lower: bool) -> PyResult<(S
     Ok((report.to_json(), report.to_string()))
 }
 
+/// Panics inside the computation boundary; the test suite uses it to check
+/// that a panic becomes `lipcert.InternalError` and never crosses into Python.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    compute(py, || -> lipcert::Result<()> {
+        panic!("deliberate panic for the test suite")
+    })
+}
+
 /// The CLI's certified-digits rendering of `[lower, upper]`.
 #[pyfunction]
 fn certified_digits(lower: f64, upper: f64) -> String {
@@ -303,5 +312,6 @@ fn _lipcert(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(certify, m)?)?;
     m.add_function(wrap_pyfunction!(certified_digits, m)?)?;
     m.add_function(wrap_pyfunction!(round_down_text, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

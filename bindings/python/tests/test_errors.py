@@ -89,3 +89,10 @@ def test_conv_errors_name_the_problem():
 def test_certify_reports_a_missing_file():
     with pytest.raises(lipcert.LipcertError, match="no-such-spec.json"):
         lipcert.certify("no-such-spec.json")
+
+
+def test_a_rust_panic_becomes_internal_error_not_a_crash():
+    with pytest.raises(lipcert.InternalError, match="bug in lipcert.*deliberate panic"):
+        lipcert._lipcert._panic_for_tests()
+    # The interpreter and the module still work afterwards.
+    assert 4.0 in lipcert.sigma(np.diag([3.0, 4.0]))

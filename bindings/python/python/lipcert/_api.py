@@ -6,7 +6,6 @@ can certify different layers in parallel.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -386,6 +385,8 @@ def certify(path: Union[str, "os.PathLike[str]"], *, lower: bool = True) -> Netw
     """Certified Lipschitz constant of a network file (a JSON spec, or what
     the installed library's ``certify`` accepts), with the per-layer table.
     ``lower=False`` skips the search for a lower bound (faster)."""
+    import json  # only needed here; keeps `import lipcert` light
+
     text_json, text = _lipcert.certify(os.fspath(path), bool(lower))
     d = json.loads(text_json)
     rows = [
