@@ -174,6 +174,12 @@ def test_integer_arrays_are_exact():
     assert 4.0 in e
     with pytest.raises(lipcert.LipcertError, match="2\\*\\*53"):
         lipcert.sigma(np.array([[2**60, 1], [0, 1]], dtype=np.int64))
+    with pytest.raises(lipcert.LipcertError, match="2\\*\\*53"):
+        lipcert.sigma(np.array([[2**53 + 1]], dtype=np.int64))  # rounds in float64
+    with pytest.raises(lipcert.LipcertError, match="2\\*\\*53"):
+        lipcert.sigma(np.array([[2**64 - 1]], dtype=np.uint64))
+    assert float(2**53) in lipcert.sigma(np.array([[-(2**53)]], dtype=np.int64))
+    assert 1.0 in lipcert.sigma(np.array([[True, False]]))
 
 
 def test_the_gil_is_released_during_computation(rng):

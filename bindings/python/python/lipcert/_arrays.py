@@ -80,13 +80,17 @@ def as_array(obj: Any) -> Tuple[np.ndarray, Optional[str]]:
         return a, None
     if kind in "iub":
         # Integers and booleans: exact in float64 up to 2**53 in magnitude.
-        f = a.astype(np.float64)
-        if kind != "b" and f.size and np.any(np.abs(f) > 2.0**53):
+        # Compared in the integer type: a float64 comparison would round
+        # 2**53 + 1 down to 2**53 and let it through.
+        too_big = kind != "b" and a.size and bool(
+            np.any(a > 2**53) or (kind == "i" and np.any(a < -(2**53)))
+        )
+        if too_big:
             raise LipcertError(
                 f"integer entries of dtype {dt} above 2**53 in magnitude cannot be "
                 "represented exactly in float64"
             )
-        return f, None
+        return a.astype(np.float64), None
     if kind == "c":
         raise LipcertError(
             f"unsupported dtype {dt}: complex weights are not supported "
