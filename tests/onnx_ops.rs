@@ -247,6 +247,7 @@ fn map(f: impl Fn(f64) -> f64) -> impl Fn(&[f64]) -> Vec<f64> {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn elementwise_activations_match_their_definitions_and_constants() {
     let cases: Vec<(&str, Vec<_>, Box<dyn Fn(f64) -> f64>, f64)> = vec![
         ("Relu", vec![], Box::new(|v: f64| v.max(0.0)), 1.0),
@@ -303,10 +304,8 @@ fn elementwise_activations_match_their_definitions_and_constants() {
         );
     }
     // SELU with ONNX's default α, γ (f32 attribute values).
-    let (a, gm) = (
-        1.673_263_192_176_818_847_656_25f32 as f64,
-        1.050_701_022_148_132_324_218_75f32 as f64,
-    );
+    // (the f32 nearest to 1.6732632… and 1.0507010…)
+    let (a, gm) = (1.673_263_2_f32 as f64, 1.050_701_f32 as f64);
     let upper = check(
         &unary("Selu", vec![], 14),
         12,
