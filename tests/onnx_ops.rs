@@ -815,3 +815,31 @@ fn multiple_outputs_are_one_concatenated_map() {
     // √(1² + 2²)
     assert!(upper >= 5f64.sqrt() && upper < 5f64.sqrt() * (1.0 + 1e-12));
 }
+
+#[test]
+fn softsign_written_as_x_over_one_plus_abs_x_is_one_activation() {
+    // PyTorch exports Softsign as Div(x, Add(Abs(x), 1)).
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.init_f32("one", &[], &[1.0]);
+    g.node("Abs", &["x"], &["a"], vec![]);
+    g.node("Add", &["a", "one"], &["d"], vec![]);
+    g.node("Div", &["x", "d"], &["y"], vec![]);
+    let net = import(&g.finish(&["y"], 13));
+    assert_eq!(net.network.nodes.len(), 1);
+    assert_eq!(net.network.nodes[0].kind, "softsign");
+    let upper = check(&g.finish(&["y"], 13), 4, map(|v| v / (1.0 + v.abs())));
+    assert_eq!(upper, 1.0);
+    // x / (2 + |x|) is not that pattern: a quotient of two input-dependent tensors.
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.init_f32("two", &[], &[2.0]);
+    g.node("Abs", &["x"], &["a"], vec![]);
+    g.node("Add", &["a", "two"], &["d"], vec![]);
+    g.node("Div", &["x", "d"], &["y"], vec![]);
+    let e = import_bytes(
+        &g.finish(&["y"], 13),
+        Path::new("."),
+        &ImportOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("quotient"), "{e}");
+}
