@@ -247,6 +247,7 @@ fn map(f: impl Fn(f64) -> f64) -> impl Fn(&[f64]) -> Vec<f64> {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn elementwise_activations_match_their_definitions_and_constants() {
     let cases: Vec<(&str, Vec<_>, Box<dyn Fn(f64) -> f64>, f64)> = vec![
         ("Relu", vec![], Box::new(|v: f64| v.max(0.0)), 1.0),
@@ -303,10 +304,8 @@ fn elementwise_activations_match_their_definitions_and_constants() {
         );
     }
     // SELU with ONNX's default α, γ (f32 attribute values).
-    let (a, gm) = (
-        1.673_263_192_176_818_847_656_25f32 as f64,
-        1.050_701_022_148_132_324_218_75f32 as f64,
-    );
+    // (the f32 nearest to 1.6732632… and 1.0507010…)
+    let (a, gm) = (1.673_263_2_f32 as f64, 1.050_701_f32 as f64);
     let upper = check(
         &unary("Selu", vec![], 14),
         12,
@@ -815,4 +814,32 @@ fn multiple_outputs_are_one_concatenated_map() {
     });
     // √(1² + 2²)
     assert!(upper >= 5f64.sqrt() && upper < 5f64.sqrt() * (1.0 + 1e-12));
+}
+
+#[test]
+fn softsign_written_as_x_over_one_plus_abs_x_is_one_activation() {
+    // PyTorch exports Softsign as Div(x, Add(Abs(x), 1)).
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.init_f32("one", &[], &[1.0]);
+    g.node("Abs", &["x"], &["a"], vec![]);
+    g.node("Add", &["a", "one"], &["d"], vec![]);
+    g.node("Div", &["x", "d"], &["y"], vec![]);
+    let net = import(&g.finish(&["y"], 13));
+    assert_eq!(net.network.nodes.len(), 1);
+    assert_eq!(net.network.nodes[0].kind, "softsign");
+    let upper = check(&g.finish(&["y"], 13), 4, map(|v| v / (1.0 + v.abs())));
+    assert_eq!(upper, 1.0);
+    // x / (2 + |x|) is not that pattern: a quotient of two input-dependent tensors.
+    let mut g = GraphBuilder::new("x", &[1, 4]);
+    g.init_f32("two", &[], &[2.0]);
+    g.node("Abs", &["x"], &["a"], vec![]);
+    g.node("Add", &["a", "two"], &["d"], vec![]);
+    g.node("Div", &["x", "d"], &["y"], vec![]);
+    let e = import_bytes(
+        &g.finish(&["y"], 13),
+        Path::new("."),
+        &ImportOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("quotient"), "{e}");
 }

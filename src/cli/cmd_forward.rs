@@ -56,7 +56,14 @@ fn evaluate(args: &ForwardArgs, x: &[f64]) -> Result<(Vec<f64>, Vec<usize>), (St
         let ys = crate::onnx::forward_outputs(&net, x)
             .map_err(|e| (format!("{}: {e}", args.model.display()), EXIT_INPUT))?;
         if ys.len() == 1 {
-            return Ok((ys[0].clone(), net.outputs[0].1.clone()));
+            let per = net.outputs[0].1.iter().product::<usize>().max(1);
+            let mut shape = net.outputs[0].1.clone();
+            if shape.len() >= 2 {
+                shape[0] = ys[0].len() / per;
+            } else if ys[0].len() != per {
+                shape = vec![ys[0].len() / per, per];
+            }
+            return Ok((ys[0].clone(), shape));
         }
         let flat: Vec<f64> = ys.concat();
         let n = flat.len();

@@ -168,6 +168,12 @@ pub fn certify(args: &CertifyArgs) -> i32 {
                 progress.out(&serde_json::to_string(&report).expect("report serializes"));
             } else {
                 progress.out(&report.to_string());
+                if onnx.declared_batch > 1 {
+                    progress.out(&format!(
+                        "note: the model declares a batch of {}; lipcert certifies the map of one sample (a batch of independent samples has the same constant)",
+                        onnx.declared_batch
+                    ));
+                }
                 if let Some(dev) = check {
                     progress.out(&format!(
                         "self-check on the model's test vectors: largest relative deviation {dev:.3e}"

@@ -81,6 +81,8 @@ pub enum Elementwise {
         /// Upper bound (may be +∞).
         max: f64,
     },
+    /// |x|: ||a| − |b|| ≤ |a − b|, equality for a, b ≥ 0: constant 1.
+    Abs,
 }
 
 fn elu(alpha: f64, x: f64) -> f64 {
@@ -122,6 +124,7 @@ impl Elementwise {
             Elementwise::HardSigmoid { .. } => "hardsigmoid",
             Elementwise::HardSwish => "hardswish",
             Elementwise::Clip { .. } => "clip",
+            Elementwise::Abs => "abs",
         }
     }
 
@@ -173,7 +176,10 @@ impl Elementwise {
                     return bad("clip bounds are NaN".into());
                 }
             }
-            Elementwise::Softplus | Elementwise::Softsign | Elementwise::HardSwish => {}
+            Elementwise::Softplus
+            | Elementwise::Softsign
+            | Elementwise::HardSwish
+            | Elementwise::Abs => {}
         }
         Ok(())
     }
@@ -237,6 +243,7 @@ impl Elementwise {
                 1.5,
                 "hardswish: phi' = x/3 + 1/2 on (-3, 3), 0 and 1 outside: supremum 3/2",
             ),
+            Elementwise::Abs => exact(1.0, "abs: ||a| - |b|| <= |a - b|, equal for a, b >= 0"),
             Elementwise::Clip { min, max } => {
                 if min < max {
                     exact(1.0, "clip: slope 1 between the bounds")
@@ -273,6 +280,7 @@ impl Elementwise {
             Elementwise::HardSigmoid { alpha, beta } => map(&|v| hard_sigmoid(*alpha, *beta, v)),
             Elementwise::HardSwish => map(&|v| v * hard_sigmoid(1.0 / 6.0, 0.5, v)),
             Elementwise::Clip { min, max } => map(&|v| clip(*min, *max, v)),
+            Elementwise::Abs => map(&f64::abs),
         }
     }
 
@@ -336,6 +344,13 @@ impl Elementwise {
                     0.0
                 }
             }
+            Elementwise::Abs => {
+                if x >= 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
         }
     }
 
@@ -353,7 +368,7 @@ impl Elementwise {
     ///   2u(lip‖x‖ + |β|√n) + η√n;
     /// * hard swish: on (−3, 3) the gate errs by ≤ u(|x|/3 + ½)·(1 + u) ≤ 1.5u·(1+u)
     ///   absolute, times |x|, then the product u|y|: 2u‖x‖ + 2u‖y‖ + η√n;
-    /// * clip: exact (comparisons).
+    /// * clip, abs: exact.
     pub fn local_error(&self, x: &[f64], y: &[f64], lip: f64) -> f64 {
         let nx = norm2_up(x);
         let ny = norm2_up(y);
@@ -375,7 +390,7 @@ impl Elementwise {
                 tiny(1.0),
             ),
             Elementwise::HardSwish => add_up(mul_up(2.0 * U, add_up(nx, ny)), tiny(2.0)),
-            Elementwise::Clip { .. } => 0.0,
+            Elementwise::Clip { .. } | Elementwise::Abs => 0.0,
         }
     }
 }

@@ -204,13 +204,16 @@ pub fn flatten_shape(shape: &[usize], ax: i64, ctx: &str) -> OnnxResult<Vec<usiz
     Ok(vec![shapes::prod(&shape[..a]), shapes::prod(&shape[a..])])
 }
 
+/// Slice arguments: starts, ends, axes, steps.
+pub type SliceArgs = (Vec<i64>, Vec<i64>, Option<Vec<i64>>, Option<Vec<i64>>);
+
 /// The Slice arguments (attributes before opset 10, inputs after).
 pub fn slice_args(
     attrs: &Attrs,
     inputs: &[Option<&ConstTensor>],
     opset: i64,
     ctx: &str,
-) -> OnnxResult<(Vec<i64>, Vec<i64>, Option<Vec<i64>>, Option<Vec<i64>>)> {
+) -> OnnxResult<SliceArgs> {
     if opset < 10 {
         let starts = attrs
             .ints("starts")?

@@ -69,6 +69,10 @@ pub struct OnnxNetwork {
     pub matrices: Vec<(String, DenseMatrix)>,
     /// Default-domain opset version.
     pub opset: i64,
+    /// The batch size the model declares (1 when symbolic). lipcert
+    /// certifies one sample: the declared batch is replaced by 1, and
+    /// [`forward_outputs`] evaluates a batch sample by sample.
+    pub declared_batch: usize,
 }
 
 /// Reads and imports `path`.
@@ -127,7 +131,7 @@ pub fn import_model(
     let nodes = inline_functions(&graph.node, model, 0)?;
     let nodes = topological_order(nodes, graph)?;
     let mut b = Builder::new(opset, dir);
-    let (input_name, input_shape) = b.graph_inputs(graph, options)?;
+    let (input_name, input_shape, declared_batch) = b.graph_inputs(graph, options)?;
     for (k, node) in nodes.iter().enumerate() {
         b.node(node, k)?;
     }
@@ -191,6 +195,7 @@ pub fn import_model(
         convs: b.convs,
         matrices: b.matrices,
         opset,
+        declared_batch,
     })
 }
 
@@ -429,7 +434,7 @@ impl Builder {
         &mut self,
         graph: &GraphProto,
         options: &ImportOptions,
-    ) -> OnnxResult<(String, Vec<usize>)> {
+    ) -> OnnxResult<(String, Vec<usize>, usize)> {
         for t in &graph.initializer {
             let name = t.name.clone().unwrap_or_default();
             let c = decode(t, &self.dir)?;
@@ -464,7 +469,11 @@ impl Builder {
                 .map(|d| d.dim_value.filter(|&v| v > 0).map(|v| v as usize))
                 .collect()
         });
-        let shape = match (&options.input_shape, declared) {
+        let declared_batch = match &declared {
+            Some(d) if d.len() >= 2 => d[0].unwrap_or(1),
+            _ => 1,
+        };
+        let mut shape = match (&options.input_shape, declared) {
             (Some(s), Some(d)) if d.len() == s.len() + 1 => {
                 let mut full = vec![1];
                 full.extend_from_slice(s);
@@ -502,11 +511,10 @@ impl Builder {
                 return Err(invalid(format!("graph input '{name}' has no shape: give --input-shape")))
             }
         };
-        if shape.len() >= 2 && shape[0] != 1 {
-            return Err(unsupported(format!(
-                "graph input '{name}' has batch size {}; lipcert certifies one sample (batch 1)",
-                shape[0]
-            )));
+        if shape.len() >= 2 {
+            // One sample: the constant of a batch of independent samples is
+            // the per-sample constant (the batched map is block diagonal).
+            shape[0] = 1;
         }
         if shape.contains(&0) || shape.is_empty() {
             return Err(invalid(format!("graph input '{name}' has shape {shape:?}")));
@@ -514,7 +522,7 @@ impl Builder {
         element_count(&shape, &format!("graph input '{name}'"))?;
         let id = self.push(shape.clone(), Producer::Input);
         self.values.insert(name.clone(), Value::Dyn(id));
-        Ok((name, shape))
+        Ok((name, shape, declared_batch))
     }
 
     fn get(&self, name: &str, ctx: &str) -> OnnxResult<Option<Value>> {
@@ -911,13 +919,14 @@ impl Builder {
             "Selu" => one(self.elementwise(
                 x,
                 Elementwise::Selu {
-                    alpha: attrs.float("alpha", 1.673_263_192_176_818_847_656_25)?,
-                    gamma: attrs.float("gamma", 1.050_701_022_148_132_324_218_75)?,
+                    alpha: attrs.float("alpha", f64::from(1.673_263_2_f32))?,
+                    gamma: attrs.float("gamma", f64::from(1.050_701_f32))?,
                 },
                 ctx,
             )?),
             "Softplus" => one(self.elementwise(x, Elementwise::Softplus, ctx)?),
             "Softsign" => one(self.elementwise(x, Elementwise::Softsign, ctx)?),
+            "Abs" => one(self.elementwise(x, Elementwise::Abs, ctx)?),
             "HardSigmoid" => one(self.elementwise(
                 x,
                 Elementwise::HardSigmoid {
@@ -1120,10 +1129,15 @@ impl Builder {
                         "a product of two tensors that both depend on the input",
                     ))
                 }
-                "Div" => Err(not_lipschitz(
-                    ctx,
-                    "a quotient of two tensors that both depend on the input",
-                )),
+                "Div" => {
+                    if let Some(id) = self.softsign_pattern(*a, *b, ctx) {
+                        return Ok(vec![Value::Dyn(id)]);
+                    }
+                    Err(not_lipschitz(
+                        ctx,
+                        "a quotient of two tensors that both depend on the input",
+                    ))
+                }
                 _ => Err(unsupported(format!(
                     "{ctx}: {op} of two input-dependent tensors is not supported yet"
                 ))),
@@ -1202,6 +1216,31 @@ impl Builder {
             }
             _ => unreachable!("folded before"),
         }
+    }
+
+    /// x/(1 + |x|) written as three nodes (PyTorch's Softsign export): one
+    /// softsign activation.
+    fn softsign_pattern(&mut self, a: usize, b: usize, ctx: &str) -> Option<usize> {
+        let Producer::Unary { input: t, node, .. } = &self.dyns[b].producer else {
+            return None;
+        };
+        let one_plus = matches!(&node.layer, Layer::Elementwise(e) if matches!(&**e,
+            Elementwise::Affine { factor, divide: false, shift }
+                if factor.iter().all(|&f| f == 1.0) && shift.iter().all(|&s| s == 1.0)));
+        let Producer::Unary {
+            input: u,
+            node: abs,
+            ..
+        } = &self.dyns[*t].producer
+        else {
+            return None;
+        };
+        let is_abs = matches!(&abs.layer, Layer::Elementwise(e) if **e == Elementwise::Abs);
+        if !(one_plus && is_abs && *u == a) {
+            return None;
+        }
+        let origin = format!("{ctx} (x/(1+|x|) as softsign)");
+        self.elementwise(a, Elementwise::Softsign, &origin).ok()
     }
 
     /// x·sigmoid(x) written as two nodes: one SiLU activation.
@@ -1441,10 +1480,7 @@ impl Builder {
         if groups <= 0 {
             return Err(invalid(format!("{ctx}: group {groups}")));
         }
-        let bias = match konst(2) {
-            Some(b) => Some(b.as_f64()),
-            None => None,
-        };
+        let bias = konst(2).map(|b| b.as_f64());
         let (kh, kw, sh, sw, dh, dw, ph, pw, h, wd) = if d == 2 {
             (
                 kernel[0],
@@ -1902,16 +1938,28 @@ pub fn read_tensor_file(path: &Path) -> OnnxResult<ConstTensor> {
 }
 
 /// Evaluates the imported network on `x` (flat, the graph input's layout)
-/// and splits the result into the graph outputs.
+/// and splits the result into the graph outputs. An `x` holding k samples
+/// (k·input length values, batch first) is evaluated sample by sample and
+/// each output concatenated over the samples.
 pub fn forward_outputs(net: &OnnxNetwork, x: &[f64]) -> OnnxResult<Vec<Vec<f64>>> {
-    let y = crate::network::evaluate::forward(&net.network, x)
-        .map_err(|e| invalid(format!("forward: {e}")))?;
-    let mut out = Vec::new();
-    let mut off = 0;
-    for (_, s) in &net.outputs {
-        let n = shapes::prod(s);
-        out.push(y[off..off + n].to_vec());
-        off += n;
+    let n_in = net.network.input_len();
+    if n_in == 0 || x.is_empty() || x.len() % n_in != 0 {
+        return Err(invalid(format!(
+            "forward: the input has {} values, not a multiple of the sample size {n_in} (input shape {:?})",
+            x.len(),
+            net.input_shape
+        )));
+    }
+    let mut out: Vec<Vec<f64>> = vec![Vec::new(); net.outputs.len()];
+    for sample in x.chunks(n_in) {
+        let y = crate::network::evaluate::forward(&net.network, sample)
+            .map_err(|e| invalid(format!("forward: {e}")))?;
+        let mut off = 0;
+        for (o, (_, s)) in out.iter_mut().zip(&net.outputs) {
+            let n = shapes::prod(s);
+            o.extend_from_slice(&y[off..off + n]);
+            off += n;
+        }
     }
     Ok(out)
 }
