@@ -13,10 +13,11 @@ use std::path::Path;
 
 /// Runs `lipcert forward`; returns the exit code.
 pub fn run(args: &ForwardArgs) -> i32 {
-    let bytes = match std::fs::read(&args.input) {
+    let bytes = match crate::io::regular_file::read_regular(&args.input, 1 << 34, "an input array")
+    {
         Ok(b) => b,
         Err(e) => {
-            error_line(&format!("{}: {e}", args.input.display()));
+            error_line(&e.to_string());
             return EXIT_INPUT;
         }
     };
@@ -41,8 +42,8 @@ pub fn run(args: &ForwardArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
-    if let Err(e) = std::fs::write(&args.output, out) {
-        error_line(&format!("{}: {e}", args.output.display()));
+    if let Err(e) = crate::io::atomic_write::write_atomic(&args.output, &out) {
+        error_line(&e.to_string());
         return EXIT_INPUT;
     }
     EXIT_OK

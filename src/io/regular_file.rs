@@ -93,6 +93,27 @@ impl RegularFile {
         Ok(self.bytes)
     }
 
+    /// Reads the `length` bytes at `offset` (an external-data slice), which
+    /// must lie within the size the file had when opened.
+    pub fn read_range(&mut self, offset: u64, length: u64) -> Result<Vec<u8>, InputError> {
+        use std::io::{Seek, SeekFrom};
+        let problem = |why: String| InputError::new(&self.path, Problem::Unreadable(why));
+        if offset.checked_add(length).is_none_or(|end| end > self.len) {
+            return Err(problem(format!(
+                "bytes {offset}..+{length} lie past the end of the file ({} bytes)",
+                self.len
+            )));
+        }
+        let n = usize::try_from(length)
+            .map_err(|_| problem("the range is too large for this platform".to_owned()))?;
+        let mut buf = vec![0u8; n];
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| self.file.read_exact(&mut buf))
+            .map_err(|e| problem(e.to_string()))?;
+        Ok(buf)
+    }
+
     /// The bytes read so far.
     pub fn into_prefix(self) -> Vec<u8> {
         self.bytes

@@ -75,9 +75,14 @@ pub struct OnnxNetwork {
     pub declared_batch: usize,
 }
 
-/// Reads and imports `path`.
+/// Largest ONNX file read (protobuf messages are limited to 2 GiB; larger
+/// weights live in external data files).
+pub const MAX_MODEL_BYTES: u64 = 2 << 30;
+
+/// Reads and imports `path` (a regular file of at most [`MAX_MODEL_BYTES`]).
 pub fn import_file(path: &Path, options: &ImportOptions) -> OnnxResult<OnnxNetwork> {
-    let bytes = std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let bytes = crate::io::regular_file::read_regular(path, MAX_MODEL_BYTES, "an ONNX model")
+        .map_err(|e| invalid(e.to_string()))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let dir = if dir.as_os_str().is_empty() {
         PathBuf::from(".")
@@ -1930,7 +1935,8 @@ pub fn pool_windows(
 
 /// Reads an ONNX test vector (`input_0.pb`, `output_0.pb`).
 pub fn read_tensor_file(path: &Path) -> OnnxResult<ConstTensor> {
-    let bytes = std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let bytes = crate::io::regular_file::read_regular(path, MAX_MODEL_BYTES, "an ONNX tensor")
+        .map_err(|e| invalid(e.to_string()))?;
     let t = proto::decode_tensor(&bytes)
         .map_err(|e| invalid(format!("{}: not a TensorProto ({e})", path.display())))?;
     let dir = path.parent().unwrap_or(Path::new("."));

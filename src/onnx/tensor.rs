@@ -248,13 +248,9 @@ fn read_external(t: &TensorProto, name: &str, model_dir: &Path) -> OnnxResult<Ve
             path.display()
         )));
     }
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(&canon)
-        .map_err(|e| invalid(format!("tensor '{name}': {}: {e}", path.display())))?;
-    let size = file
-        .metadata()
-        .map_err(|e| invalid(format!("tensor '{name}': {}: {e}", path.display())))?
-        .len();
+    let mut file = crate::io::regular_file::RegularFile::open(&canon)
+        .map_err(|e| invalid(format!("tensor '{name}': {e}")))?;
+    let size = file.len();
     let length = length.unwrap_or(size.saturating_sub(offset));
     if offset.checked_add(length).is_none_or(|end| end > size) {
         return Err(invalid(format!(
@@ -267,11 +263,8 @@ fn read_external(t: &TensorProto, name: &str, model_dir: &Path) -> OnnxResult<Ve
             "tensor '{name}': external data length {length} is too large"
         )));
     }
-    let mut buf = vec![0u8; length as usize];
-    file.seek(SeekFrom::Start(offset))
-        .and_then(|_| file.read_exact(&mut buf))
-        .map_err(|e| invalid(format!("tensor '{name}': {}: {e}", path.display())))?;
-    Ok(buf)
+    file.read_range(offset, length)
+        .map_err(|e| invalid(format!("tensor '{name}': {e}")))
 }
 
 /// Decodes a `TensorProto` into a [`ConstTensor`]; `model_dir` resolves
