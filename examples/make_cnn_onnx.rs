@@ -106,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     );
     let path = dir.join("cnn.onnx");
-    std::fs::write(&path, g.finish(&["output"], 13))?;
+    lipcert::io::atomic_write::write_atomic(&path, &g.finish(&["output"], 13))?;
     println!("wrote {}", path.display());
     Ok(())
 }

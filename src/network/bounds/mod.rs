@@ -103,7 +103,19 @@ pub fn network_bounds(
     };
     let mut guarantee = gp;
     if methods.contains(&BoundMethod::Liplt) {
-        let l = liplt::liplt_bound(&net.nodes, options, liplt::DEFAULT_MAX_ENTRIES)?;
+        let l = match liplt::liplt_bound(&net.nodes, options, liplt::DEFAULT_MAX_ENTRIES) {
+            Ok(l) => l,
+            // A product of layers that overflows, or a certificate that
+            // cannot be obtained, leaves LipLT without a bound; the product
+            // (always computed) stays the sound answer.
+            Err(
+                Error::Overflow { .. }
+                | Error::NonFinite { .. }
+                | Error::CertificateFailed(_)
+                | Error::OverBudget { .. },
+            ) => return Ok((bounds, guarantee)),
+            Err(e) => return Err(e),
+        };
         if l.upper < product {
             guarantee = l.guarantee;
         }
