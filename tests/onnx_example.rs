@@ -77,7 +77,11 @@ fn cli_certify_and_forward_agree_between_front_ends() {
     let b = common::cli::run(&["certify", json.to_str().unwrap(), "--no-lower"]);
     assert_eq!(b.code, 0, "{}", b.stderr);
     // Equal up to the f32 storage of BatchNormalization's ε (see above).
-    let value = |line: String| -> f64 { line.rsplit(' ').next().unwrap().parse().unwrap() };
+    // "network Lipschitz upper bound (certified, rigorous): X  [method]"
+    let value = |line: String| -> f64 {
+        let after = line.split_once("): ").unwrap().1;
+        after.split_whitespace().next().unwrap().parse().unwrap()
+    };
     let (ua, ub) = (value(upper_line(&a.stdout)), value(upper_line(&b.stdout)));
     assert!((ua - ub).abs() <= 1e-9 * ub, "{ua} vs {ub}");
     // forward through both front ends on the same input
