@@ -240,3 +240,84 @@ pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
         err,
     })
 }
+
+/// An exact sparse linear map with few terms per row (selections, p − q,
+/// (p + q)/2), given row by row as (column, coefficient) lists whose
+/// coefficients are exact floats.
+#[derive(Debug, Clone)]
+pub struct SparseMap {
+    /// Input dimension.
+    pub cols: usize,
+    /// Each row's terms.
+    pub rows: Vec<Vec<(usize, f64)>>,
+}
+
+impl SparseMap {
+    /// Upper bound on ‖|A|‖₂ ≥ ‖A‖₂: √(‖A‖₁‖A‖∞), sums rounded upward.
+    /// Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
+    pub fn abs_norm_up(&self) -> f64 {
+        let mut col = vec![0.0f64; self.cols];
+        let mut linf = 0.0f64;
+        for r in &self.rows {
+            let mut s = 0.0;
+            for &(j, a) in r {
+                s = add_up(s, a.abs());
+                col[j] = add_up(col[j], a.abs());
+            }
+            linf = linf.max(s);
+        }
+        let l1 = col.into_iter().fold(0.0, f64::max);
+        sqrt_up(mul_up(l1, linf))
+    }
+
+    /// The map as a dense [`Tracked`] matrix (exact, err = 0).
+    pub fn to_tracked(&self) -> Tracked {
+        let rows = self.rows.len();
+        let mut data = vec![0.0; rows * self.cols];
+        for (i, r) in self.rows.iter().enumerate() {
+            for &(j, a) in r {
+                data[j * rows + i] += a;
+            }
+        }
+        Tracked {
+            rows,
+            cols: self.cols,
+            data,
+            err: 0.0,
+        }
+    }
+
+    /// fl(A·M̂) with its error: each output sums at most k terms, so
+    /// |fl(a·x) − a·x| ≤ γ_k(|A||x|)ᵢ + k·η per entry and
+    /// ‖|A||x|‖ ≤ ‖|A|‖‖x‖ (module docs for the rest).
+    pub fn apply(&self, m: &Tracked) -> Result<Tracked> {
+        if m.rows != self.cols {
+            return Err(Error::InvalidOption(format!(
+                "internal: sparse map with {} columns applied to {} rows",
+                self.cols, m.rows
+            )));
+        }
+        let rows = self.rows.len();
+        let k = self.rows.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let abs = self.abs_norm_up();
+        let mut data = Vec::with_capacity(rows * m.cols);
+        let mut col_errors = Vec::with_capacity(m.cols);
+        for j in 0..m.cols {
+            let x = &m.data[j * m.rows..(j + 1) * m.rows];
+            for r in &self.rows {
+                data.push(r.iter().map(|&(c, a)| a * x[c]).sum::<f64>());
+            }
+            col_errors.push(add_up(
+                mul_up(mul_up(gamma(k), abs), norm2_up(x)),
+                mul_up(sqrt_up(rows as f64), mul_up(k as f64, ETA)),
+            ));
+        }
+        let local = sqrt_up(sum_up(col_errors.iter().map(|e| mul_up(*e, *e))));
+        Ok(Tracked {
+            rows,
+            cols: m.cols,
+            data,
+            err: add_up(mul_up(abs, m.err), local),
+        })
+    }
+}
