@@ -183,6 +183,15 @@ struct Recursion<'a> {
     weights: Vec<f64>,
     guarantee: Guarantee,
     max_entries: usize,
+    /// Per activation (in evaluation order): positive per-element scales D
+    /// for positively homogeneous activations (second pass), see
+    /// [`segment_liplt`].
+    scales: Vec<Option<Vec<f64>>>,
+    /// Activations seen so far.
+    activations: usize,
+    /// Per activation: weighted row norms of its input's terms and the
+    /// elements per channel (first pass, for choosing D).
+    row_norms: Vec<(Vec<f64>, usize, bool)>,
 }
 
 fn entries(state: &State) -> usize {
@@ -237,13 +246,49 @@ impl Recursion<'_> {
             if entries(&state).saturating_add(n.saturating_mul(n)) > self.max_entries {
                 return Ok(None);
             }
-            let m = self.lipschitz_of(&state)?;
+            let k = self.activations;
+            self.activations += 1;
+            let homogeneous = matches!(node.layer, Layer::Relu | Layer::LeakyRelu(_));
+            let spatial: usize = node.shape_in.iter().skip(1).product();
+            let mut rows = vec![0.0; n];
+            for (s, t) in state.iter().enumerate() {
+                if let Some(t) = t {
+                    for (r, v) in rows.iter_mut().zip(t.row_norms()) {
+                        *r += self.weights[s] * v;
+                    }
+                }
+            }
+            self.row_norms.push((rows, spatial.max(1), homogeneous));
+            let d = self
+                .scales
+                .get(k)
+                .cloned()
+                .flatten()
+                .filter(|d| homogeneous && d.len() == n && d.iter().all(|v| *v > 0.0));
+            // ψ positively homogeneous: ψ(z) = D⁻¹ψ(Dz), and Lip(ψ(D z)) ≤ η Lip(D z).
+            let m = match &d {
+                Some(d) => {
+                    let scaled: State = state
+                        .iter()
+                        .map(|t| t.as_ref().map(|t| t.scale_rows(d)))
+                        .collect();
+                    self.lipschitz_of(&scaled)?
+                }
+                None => self.lipschitz_of(&state)?,
+            };
             let mut next: State = state
                 .iter()
                 .map(|t| t.as_ref().filter(|_| c != 0.0).map(|t| t.scale(c)))
                 .collect();
             self.weights.push(mul_up(eta, m));
-            next.push(Some(Tracked::identity(n)));
+            next.push(Some(match &d {
+                Some(d) => {
+                    // Powers of two: 1/dᵢ is exact.
+                    let inv: Vec<f64> = d.iter().map(|v| 1.0 / v).collect();
+                    Tracked::diagonal(&inv)
+                }
+                None => Tracked::identity(n),
+            }));
             return Ok(Some(next));
         }
         if let Layer::MaxPool2d { channels, pool } = &node.layer {
@@ -321,17 +366,77 @@ pub fn segment_liplt(
     if n.saturating_mul(n) > max_entries {
         return Ok(None);
     }
-    let mut r = Recursion {
-        options,
-        weights: vec![1.0],
-        guarantee: Guarantee::Rigorous,
-        max_entries,
+    let run = |scales: Vec<Option<Vec<f64>>>| -> Result<Option<(f64, Recursion<'_>, State)>> {
+        let mut r = Recursion {
+            options,
+            weights: vec![1.0],
+            guarantee: Guarantee::Rigorous,
+            max_entries,
+            scales,
+            activations: 0,
+            row_norms: Vec::new(),
+        };
+        let Some(state) = r.run(nodes, vec![Some(Tracked::identity(n))])? else {
+            return Ok(None);
+        };
+        let lip = r.lipschitz_of(&state)?;
+        Ok(Some((lip, r, state)))
     };
-    let Some(state) = r.run(nodes, vec![Some(Tracked::identity(n))])? else {
+    let Some((lip, r, state)) = run(Vec::new())? else {
         return Ok(None);
     };
-    let lip = r.lipschitz_of(&state)?;
-    Ok(Some((lip, r.guarantee)))
+    let scales = balancing_scales(&r, &state);
+    if scales.iter().all(Option::is_none) {
+        return Ok(Some((lip, r.guarantee)));
+    }
+    match run(scales)? {
+        Some((lip2, r2, _)) if lip2 < lip => Ok(Some((lip2, r2.guarantee))),
+        _ => Ok(Some((lip, r.guarantee))),
+    }
+}
+
+/// Per-channel rescaling (issue item 3) for positively homogeneous
+/// activations (ReLU, LeakyReLU): ψ(Dz) = Dψ(z) for every positive diagonal
+/// D, so uₖ = D⁻¹ψ(Dzₖ), Lip(ψ(Dzₖ)) ≤ ηₖ·Lip(Dzₖ), and the recursion holds
+/// with mₖ bounding Lip(Dzₖ) and the source uₖ entering through D⁻¹. Any D is
+/// sound; this picks, per channel, the power of two nearest to
+/// √(a_c/b_c), with a_c the norm of the channel's columns in the output's
+/// term for uₖ and b_c the weighted norm of its rows in zₖ (balancing the two
+/// factors of the product term), from a first pass with D = I.
+fn balancing_scales(r: &Recursion<'_>, final_state: &State) -> Vec<Option<Vec<f64>>> {
+    r.row_norms
+        .iter()
+        .enumerate()
+        .map(|(k, (rows, spatial, homogeneous))| {
+            if !homogeneous {
+                return None;
+            }
+            let cols = final_state.get(k + 1)?.as_ref()?.column_norms();
+            if cols.len() != rows.len() {
+                return None;
+            }
+            let channels = rows.len().div_ceil(*spatial);
+            let mut d = vec![1.0; rows.len()];
+            for c in 0..channels {
+                let range = c * spatial..((c + 1) * spatial).min(rows.len());
+                let a: f64 = cols[range.clone()]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f64>()
+                    .sqrt();
+                let b: f64 = rows[range.clone()]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f64>()
+                    .sqrt();
+                if a > 0.0 && b > 0.0 && (a / b).is_finite() {
+                    let e = (0.5 * (a / b).log2()).round().clamp(-60.0, 60.0) as i32;
+                    d[range].iter_mut().for_each(|v| *v = 2f64.powi(e));
+                }
+            }
+            Some(d)
+        })
+        .collect()
 }
 
 /// The LipLT bound of certified top-level `nodes` (see the module docs),

@@ -61,6 +61,77 @@ impl Tracked {
         self.data.len()
     }
 
+    /// The diagonal matrix diag(v) (exact).
+    pub fn diagonal(v: &[f64]) -> Self {
+        let n = v.len();
+        let mut data = vec![0.0; n * n];
+        for (i, d) in v.iter().enumerate() {
+            data[i * n + i] = *d;
+        }
+        Self {
+            rows: n,
+            cols: n,
+            data,
+            err: 0.0,
+        }
+    }
+
+    /// fl(diag(d)·M̂) with its error: per entry |fl(dᵢm) − dᵢm| ≤ u|dᵢm| + η/2,
+    /// so err′ = max|d|·err + u·max|d|·‖M̂‖_F + η√(entries).
+    pub fn scale_rows(&self, d: &[f64]) -> Self {
+        let dmax = d.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let data: Vec<f64> = self
+            .data
+            .iter()
+            .enumerate()
+            .map(|(k, v)| d[k % self.rows] * v)
+            .collect();
+        let rounding = add_up(
+            mul_up(mul_up(UNIT_ROUNDOFF, dmax), self.frobenius_up()),
+            mul_up(ETA, sqrt_up(self.data.len() as f64)),
+        );
+        Self {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+            err: add_up(mul_up(dmax, self.err), rounding),
+        }
+    }
+
+    /// Euclidean norms of the rows (floating point, for heuristics only).
+    pub fn row_norms(&self) -> Vec<f64> {
+        let mut r = vec![0.0; self.rows];
+        for (k, v) in self.data.iter().enumerate() {
+            r[k % self.rows] += v * v;
+        }
+        r.iter().map(|v| v.sqrt()).collect()
+    }
+
+    /// Euclidean norms of the columns (floating point, for heuristics only).
+    pub fn column_norms(&self) -> Vec<f64> {
+        self.data
+            .chunks(self.rows.max(1))
+            .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect()
+    }
+
+    /// The diagonal of a diagonal matrix, `None` otherwise.
+    fn diagonal_entries(&self) -> Option<Vec<f64>> {
+        if self.rows != self.cols {
+            return None;
+        }
+        let mut d = vec![0.0; self.rows];
+        for (k, v) in self.data.iter().enumerate() {
+            let (j, i) = (k / self.rows, k % self.rows);
+            if i == j {
+                d[i] = *v;
+            } else if *v != 0.0 {
+                return None;
+            }
+        }
+        Some(d)
+    }
+
     fn is_identity(&self) -> bool {
         self.rows == self.cols
             && self.data.iter().enumerate().all(|(k, v)| {
@@ -122,6 +193,11 @@ impl Tracked {
         }
         if self.is_identity() {
             return Ok((add_up(1.0, self.err), Guarantee::Rigorous));
+        }
+        if let Some(d) = self.diagonal_entries() {
+            // ‖diag(d)‖₂ = max |dᵢ| exactly.
+            let m = d.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            return Ok((add_up(m, self.err), Guarantee::Rigorous));
         }
         // Column-major M̂ is row-major M̂ᵀ, and σ(M̂ᵀ) = σ(M̂).
         let t = DenseMatrix::from_row_major(self.cols, self.rows, &self.data)?;
