@@ -5,7 +5,7 @@
 //! closed forms of LipLT on two layers and on a residual block, and a
 //! regression table that fails if a method loosens.
 
-use lipcert::network::bounds::liplt::liplt_bound;
+use lipcert::network::bounds::liplt::{liplt_bound, liplt_bound_with};
 use lipcert::network::bounds::{network_bounds, BoundMethod};
 use lipcert::network::certify::{certify_layers, certify_network_with, CertifyOptions};
 use lipcert::network::layer::Layer;
@@ -16,7 +16,18 @@ use lipcert::{sigma, DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
+/// `cases` per property, or `LIPCERT_SOUNDNESS_CASES` when set (the long
+/// soundness run outside CI: `LIPCERT_SOUNDNESS_CASES=100000 cargo test
+/// --release --test network_bounds`).
+fn long_run() -> bool {
+    std::env::var("LIPCERT_SOUNDNESS_CASES").is_ok()
+}
+
 fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("LIPCERT_SOUNDNESS_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig {
         cases,
         failure_persistence: None,
@@ -141,7 +152,10 @@ proptest! {
         let options = CertifyOptions {
             lower: Some(LowerBoundOptions {
                 pairs: 8, jacobian_points: 2, power_steps: 10, ascent_steps: 5,
-                budget_seconds: Some(0.02), ..LowerBoundOptions::default()
+                // The long run skips the wall-clock-bounded ascent (its
+                // pairs go through the same certified ratio as the others).
+                budget_seconds: Some(if long_run() { 0.0 } else { 0.02 }),
+                ..LowerBoundOptions::default()
             }),
             ..CertifyOptions::default()
         };
@@ -248,12 +262,21 @@ fn check_methods(net: &Network, seed: u64) -> Result<(), TestCaseError> {
         s ^= s << 17;
         (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     };
+    // Max pooling joined in its tournament form: a different, also sound,
+    // expansion (not always below the product).
+    let joined = liplt_bound_with(&net.nodes, &SigmaOptions::default(), 1 << 22, true).unwrap();
+    prop_assert!(joined.upper <= bounds.product);
     for k in 0..8 {
         let x: Vec<f64> = (0..n).map(|_| 2.0 * next()).collect();
         let d = [1.0, 1e-2, 1e-4, 1e-6][k % 4];
         let y: Vec<f64> = x.iter().map(|v| v + d * next()).collect();
         let r = rigorous_pair_ratio(net, &x, &y).unwrap();
         prop_assert!(r <= l, "certified pair ratio {r} > liplt {l}");
+        prop_assert!(
+            r <= joined.raw,
+            "certified pair ratio {r} > joined liplt {}",
+            joined.raw
+        );
     }
     Ok(())
 }
@@ -317,4 +340,40 @@ fn slope_intervals_contain_difference_quotients() {
     assert!(Layer::Flatten.slope_interval().is_none());
     let (c, eta) = lr.split();
     assert!(c - eta <= -2.0 && c + eta >= 1.0);
+}
+
+/// Regression table on fixed networks: each method's certified bound as this
+/// implementation first computed it (commit "Network bounds: …"); a change
+/// that loosens any method fails here (soundness is tested above, not here).
+#[test]
+fn regression_table_bounds_do_not_loosen() {
+    let mlp = NetworkSpec::from_json(
+        r#"{"weights": "examples/mlp.safetensors", "input_shape": [32], "layers": [
+         {"type": "linear", "weight": "fc1.weight", "bias": "fc1.bias"}, {"type": "relu"},
+         {"type": "linear", "weight": "fc2.weight"}, {"type": "gelu"},
+         {"type": "residual", "body": [{"type": "linear", "weight": "fc1.weight"}, {"type": "tanh"},
+            {"type": "linear", "weight": "fc2.weight"}]},
+         {"type": "linear", "weight": "fc1.weight"}, {"type": "sigmoid"},
+         {"type": "linear", "weight": "fc2.weight"},
+         {"type": "linear", "weight": "fc3.weight"}]}"#,
+    )
+    .unwrap();
+    let cnn = NetworkSpec::from_file(std::path::Path::new("examples/cnn.json")).unwrap();
+    // (network, product, liplt)
+    let table = [
+        (&mlp, 0.925_242_894_183_985_9, 0.199_109_544_448_481_25),
+        (&cnn, 2.512_677_310_576_448, 1.605_718_615_014_492_4),
+    ];
+    for (spec, product, liplt) in table {
+        let w = Weights::from_safetensors_file(std::path::Path::new(&spec.weights)).unwrap();
+        let net = certified(spec, &w);
+        let (b, _) = network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
+        assert!(
+            b.product <= product * (1.0 + 1e-12),
+            "product {} > {product}",
+            b.product
+        );
+        let l = b.liplt.unwrap();
+        assert!(l <= liplt * (1.0 + 1e-12), "liplt {l} > {liplt}");
+    }
 }

@@ -61,6 +61,77 @@ impl Tracked {
         self.data.len()
     }
 
+    /// The diagonal matrix diag(v) (exact).
+    pub fn diagonal(v: &[f64]) -> Self {
+        let n = v.len();
+        let mut data = vec![0.0; n * n];
+        for (i, d) in v.iter().enumerate() {
+            data[i * n + i] = *d;
+        }
+        Self {
+            rows: n,
+            cols: n,
+            data,
+            err: 0.0,
+        }
+    }
+
+    /// fl(diag(d)·M̂) with its error: per entry |fl(dᵢm) − dᵢm| ≤ u|dᵢm| + η/2,
+    /// so err′ = max|d|·err + u·max|d|·‖M̂‖_F + η√(entries).
+    pub fn scale_rows(&self, d: &[f64]) -> Self {
+        let dmax = d.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let data: Vec<f64> = self
+            .data
+            .iter()
+            .enumerate()
+            .map(|(k, v)| d[k % self.rows] * v)
+            .collect();
+        let rounding = add_up(
+            mul_up(mul_up(UNIT_ROUNDOFF, dmax), self.frobenius_up()),
+            mul_up(ETA, sqrt_up(self.data.len() as f64)),
+        );
+        Self {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+            err: add_up(mul_up(dmax, self.err), rounding),
+        }
+    }
+
+    /// Euclidean norms of the rows (floating point, for heuristics only).
+    pub fn row_norms(&self) -> Vec<f64> {
+        let mut r = vec![0.0; self.rows];
+        for (k, v) in self.data.iter().enumerate() {
+            r[k % self.rows] += v * v;
+        }
+        r.iter().map(|v| v.sqrt()).collect()
+    }
+
+    /// Euclidean norms of the columns (floating point, for heuristics only).
+    pub fn column_norms(&self) -> Vec<f64> {
+        self.data
+            .chunks(self.rows.max(1))
+            .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect()
+    }
+
+    /// The diagonal of a diagonal matrix, `None` otherwise.
+    fn diagonal_entries(&self) -> Option<Vec<f64>> {
+        if self.rows != self.cols {
+            return None;
+        }
+        let mut d = vec![0.0; self.rows];
+        for (k, v) in self.data.iter().enumerate() {
+            let (j, i) = (k / self.rows, k % self.rows);
+            if i == j {
+                d[i] = *v;
+            } else if *v != 0.0 {
+                return None;
+            }
+        }
+        Some(d)
+    }
+
     fn is_identity(&self) -> bool {
         self.rows == self.cols
             && self.data.iter().enumerate().all(|(k, v)| {
@@ -122,6 +193,11 @@ impl Tracked {
         }
         if self.is_identity() {
             return Ok((add_up(1.0, self.err), Guarantee::Rigorous));
+        }
+        if let Some(d) = self.diagonal_entries() {
+            // ‖diag(d)‖₂ = max |dᵢ| exactly.
+            let m = d.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            return Ok((add_up(m, self.err), Guarantee::Rigorous));
         }
         // Column-major M̂ is row-major M̂ᵀ, and σ(M̂ᵀ) = σ(M̂).
         let t = DenseMatrix::from_row_major(self.cols, self.rows, &self.data)?;
@@ -239,4 +315,85 @@ pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
         data,
         err,
     })
+}
+
+/// An exact sparse linear map with few terms per row (selections, p − q,
+/// (p + q)/2), given row by row as (column, coefficient) lists whose
+/// coefficients are exact floats.
+#[derive(Debug, Clone)]
+pub struct SparseMap {
+    /// Input dimension.
+    pub cols: usize,
+    /// Each row's terms.
+    pub rows: Vec<Vec<(usize, f64)>>,
+}
+
+impl SparseMap {
+    /// Upper bound on ‖|A|‖₂ ≥ ‖A‖₂: √(‖A‖₁‖A‖∞), sums rounded upward.
+    /// Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
+    pub fn abs_norm_up(&self) -> f64 {
+        let mut col = vec![0.0f64; self.cols];
+        let mut linf = 0.0f64;
+        for r in &self.rows {
+            let mut s = 0.0;
+            for &(j, a) in r {
+                s = add_up(s, a.abs());
+                col[j] = add_up(col[j], a.abs());
+            }
+            linf = linf.max(s);
+        }
+        let l1 = col.into_iter().fold(0.0, f64::max);
+        sqrt_up(mul_up(l1, linf))
+    }
+
+    /// The map as a dense [`Tracked`] matrix (exact, err = 0).
+    pub fn to_tracked(&self) -> Tracked {
+        let rows = self.rows.len();
+        let mut data = vec![0.0; rows * self.cols];
+        for (i, r) in self.rows.iter().enumerate() {
+            for &(j, a) in r {
+                data[j * rows + i] += a;
+            }
+        }
+        Tracked {
+            rows,
+            cols: self.cols,
+            data,
+            err: 0.0,
+        }
+    }
+
+    /// fl(A·M̂) with its error: each output sums at most k terms, so
+    /// |fl(a·x) − a·x| ≤ γ_k(|A||x|)ᵢ + k·η per entry and
+    /// ‖|A||x|‖ ≤ ‖|A|‖‖x‖ (module docs for the rest).
+    pub fn apply(&self, m: &Tracked) -> Result<Tracked> {
+        if m.rows != self.cols {
+            return Err(Error::InvalidOption(format!(
+                "internal: sparse map with {} columns applied to {} rows",
+                self.cols, m.rows
+            )));
+        }
+        let rows = self.rows.len();
+        let k = self.rows.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let abs = self.abs_norm_up();
+        let mut data = Vec::with_capacity(rows * m.cols);
+        let mut col_errors = Vec::with_capacity(m.cols);
+        for j in 0..m.cols {
+            let x = &m.data[j * m.rows..(j + 1) * m.rows];
+            for r in &self.rows {
+                data.push(r.iter().map(|&(c, a)| a * x[c]).sum::<f64>());
+            }
+            col_errors.push(add_up(
+                mul_up(mul_up(gamma(k), abs), norm2_up(x)),
+                mul_up(sqrt_up(rows as f64), mul_up(k as f64, ETA)),
+            ));
+        }
+        let local = sqrt_up(sum_up(col_errors.iter().map(|e| mul_up(*e, *e))));
+        Ok(Tracked {
+            rows,
+            cols: m.cols,
+            data,
+            err: add_up(mul_up(abs, m.err), local),
+        })
+    }
 }
