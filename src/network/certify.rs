@@ -178,9 +178,13 @@ pub fn certify_layers(
 /// w.insert("a", Tensor::new(vec![2, 2], vec![2.0, 0.0, 0.0, 1.0]).unwrap());
 /// w.insert("b", Tensor::new(vec![1, 2], vec![3.0, 4.0]).unwrap());
 /// let report = certify_network(&spec, &w, &mut |_, _| {}).unwrap();
-/// // 2 · 1/4 · 5 = 2.5
-/// assert!(report.upper >= 2.5 && report.upper < 2.5 * (1.0 + 1e-8));
-/// assert!(report.lower <= 2.5 && report.lower > 0.0);
+/// // The true constant: max over sigmoid slopes d ∈ [0, ¼]² of
+/// // ‖(3·2·d₁, 4·d₂)‖ = ‖(1.5, 1)‖ = √3.25 ≈ 1.803. The product of layer
+/// // bounds is 2 · ¼ · 5 = 2.5; LipLT (slopes ⅛ ± ⅛) gives
+/// // ⅛‖(6, 4)‖ + ⅛ · 2 · 5 ≈ 2.151, and `upper` is the smaller.
+/// assert!(report.upper >= 3.25f64.sqrt() && report.upper < 2.1514);
+/// assert!(report.bounds.product >= 2.5 && report.bounds.product < 2.5 * (1.0 + 1e-8));
+/// assert!(report.lower <= 3.25f64.sqrt() && report.lower > 0.0);
 /// ```
 pub fn certify_network(
     spec: &NetworkSpec,
