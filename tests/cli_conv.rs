@@ -298,7 +298,11 @@ fn conv_rel_width_is_honoured_or_reported() {
     let values: Vec<f64> = (0..8 * 8 * 9)
         .map(|k| ((k * 37 % 23) as f64 - 11.0) / 32.0)
         .collect();
-    let path = write(&dir, "k.safetensors", &[("w", vec![8, 8, 3, 3], values.clone())]);
+    let path = write(
+        &dir,
+        "k.safetensors",
+        &[("w", vec![8, 8, 3, 3], values.clone())],
+    );
     let p = path.to_str().unwrap();
     let base = ["conv", p, "--input", "16x16", "--padding", "1", "--json"];
     let loose = run_json(&[&base[..], &["--rel-width", "0.5"]].concat());
@@ -307,10 +311,19 @@ fn conv_rel_width_is_honoured_or_reported() {
     assert_eq!(tight["target_met"], Value::Bool(true), "{tight}");
     let width = |r: &Value| r["relative_width"].as_f64().unwrap();
     assert!(width(&tight) <= 1e-9, "{tight}");
-    assert!(width(&loose) > 1e-9, "the structured bounds alone are wider: {loose}");
+    assert!(
+        width(&loose) > 1e-9,
+        "the structured bounds alone are wider: {loose}"
+    );
     // Both are enclosures of the same number: they must overlap.
-    let (lo_t, up_t) = (tight["lower"].as_f64().unwrap(), tight["upper"].as_f64().unwrap());
-    let (lo_l, up_l) = (loose["lower"].as_f64().unwrap(), loose["upper"].as_f64().unwrap());
+    let (lo_t, up_t) = (
+        tight["lower"].as_f64().unwrap(),
+        tight["upper"].as_f64().unwrap(),
+    );
+    let (lo_l, up_l) = (
+        loose["lower"].as_f64().unwrap(),
+        loose["upper"].as_f64().unwrap(),
+    );
     assert!(lo_t <= up_l && lo_l <= up_t);
     assert!(lo_l <= lo_t && up_t <= up_l, "escalation only narrows");
     // A target the explicit matrix cannot reach here (too many columns) is
@@ -343,6 +356,10 @@ fn certify_on_a_binary_file_says_it_expected_a_spec() {
     let path = write(&dir, "w.safetensors", &[("w", vec![2, 2], vec![1.0; 4])]);
     let out = run(&["certify", path.to_str().unwrap()]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("expected a network spec"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("expected a network spec"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }

@@ -465,8 +465,14 @@ fn extreme_magnitudes_scale_or_fail_cleanly() {
     let r0 = conv_sigma(&base, &g, &no_dense()).unwrap().enclosure;
     for e in [600i32, -600] {
         let c = 2f64.powi(e);
-        let k =
-            Kernel::from_f64(2, 2, 3, 3, base.values().iter().map(|v| v * c).collect::<Vec<_>>()).unwrap();
+        let k = Kernel::from_f64(
+            2,
+            2,
+            3,
+            3,
+            base.values().iter().map(|v| v * c).collect::<Vec<_>>(),
+        )
+        .unwrap();
         let r = conv_sigma(&k, &g, &no_dense()).unwrap().enclosure;
         assert!(
             (r.upper() / c - r0.upper()).abs() <= 1e-12 * r0.upper(),

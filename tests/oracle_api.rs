@@ -169,7 +169,10 @@ fn conv_oracle_catches_reshaped_normalization() {
     let by_reshaped: Vec<f64> = values.iter().map(|v| v / reshaped_sigma).collect();
     let sn = Kernel::from_f64(2, 2, 3, 3, by_reshaped).unwrap();
     let err = oracle::check_conv_normalized(&sn, &g, 1e-3).unwrap_err();
-    assert!(matches!(err, OracleError::NotNormalized { lower, .. } if lower > 1.0 + 1e-3), "{err}");
+    assert!(
+        matches!(err, OracleError::NotNormalized { lower, .. } if lower > 1.0 + 1e-3),
+        "{err}"
+    );
     assert!(matches!(
         oracle::check_conv_sigma_at_most(&sn, &g, 1.0),
         Err(OracleError::AboveBound { lower, at_most, .. }) if lower > at_most
@@ -207,7 +210,10 @@ fn network_oracle_tells_wrong_from_unprovable() {
     .unwrap();
     let mut w = Weights::new();
     // Lip = max over activation patterns of ‖b·D·a‖ = ‖(3, 4)‖ = 5 (both on).
-    w.insert("a", Tensor::new(vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]).unwrap());
+    w.insert(
+        "a",
+        Tensor::new(vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]).unwrap(),
+    );
     w.insert("b", Tensor::new(vec![1, 2], vec![3.0, 4.0]).unwrap());
     let net = Network::from_spec(&spec, &w).unwrap();
     let report = oracle::check_network_lipschitz_at_most(&net, 5.0 * (1.0 + 1e-6)).unwrap();

@@ -137,9 +137,7 @@ pub(super) fn certify_kernel(
         if !(w > 0.0 && w.is_finite()) {
             return Err(Failure::Input(Box::new(file.error(
                 name,
-                Problem::Other(format!(
-                    "--rel-width {w} must be a positive finite number"
-                )),
+                Problem::Other(format!("--rel-width {w} must be a positive finite number")),
             ))));
         }
     }
@@ -148,6 +146,5 @@ pub(super) fn certify_kernel(
         memory,
         ..ConvOptions::default()
     };
-    conv_sigma(&kernel, &geometry, &conv_options)
-        .map_err(|e| Failure::library(file, info, e))
+    conv_sigma(&kernel, &geometry, &conv_options).map_err(|e| Failure::library(file, info, e))
 }

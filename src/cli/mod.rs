@@ -262,7 +262,11 @@ mod tests {
         assert_eq!(guarded_reporting(|| panic!("boom"), capture), EXIT_BUG);
         assert_eq!(guarded_reporting(|| 1, capture), 1);
         let lines = CAPTURED.lock().unwrap();
-        assert_eq!(lines.len(), 1, "one line per panic, none without: {lines:?}");
+        assert_eq!(
+            lines.len(),
+            1,
+            "one line per panic, none without: {lines:?}"
+        );
         assert!(lines[0].starts_with("internal error (this is a bug in lipcert"));
         assert!(lines[0].contains("boom") && lines[0].contains("src/cli/mod.rs"));
     }

@@ -46,7 +46,14 @@ impl Kernel {
         kw: usize,
         values: impl Into<Vec<f64>>,
     ) -> Result<Self> {
-        Self::build(c_out, c_in_per_group, kh, kw, values.into(), SourceDtype::F64)
+        Self::build(
+            c_out,
+            c_in_per_group,
+            kh,
+            kw,
+            values.into(),
+            SourceDtype::F64,
+        )
     }
 
     /// Builds a kernel from f32 data, widened exactly.

@@ -259,10 +259,10 @@ pub fn conv_sigma(
     let (m, n) = (op.nrows(), op.ncols());
     let entries = m.saturating_mul(n);
     let routine = m.min(n) <= options.dense_max_dim && entries <= MAX_EXPLICIT_ENTRIES;
-    let escalate = options
-        .rel_width
-        .is_some_and(|t| !(enclosure.relative_width() <= t))
-        && m.min(n) <= options.escalate_max_dim
+    let escalate = options.rel_width.is_some_and(|t| {
+        let w = enclosure.relative_width();
+        w > t || w.is_nan()
+    }) && m.min(n) <= options.escalate_max_dim
         && entries <= ESCALATE_MAX_ENTRIES
         && escalation_fits(m, n, &options.memory);
     if routine {

@@ -124,10 +124,13 @@ impl std::fmt::Debug for SymbolGram {
         f.debug_struct("SymbolGram")
             .field("n", &self.n)
             .field("column_side", &self.column_side)
-            .field("route", &match self.basis {
-                Basis::Fourier(_) => "autocorrelation",
-                Basis::Samples(_) => "samples",
-            })
+            .field(
+                "route",
+                &match self.basis {
+                    Basis::Fourier(_) => "autocorrelation",
+                    Basis::Samples(_) => "samples",
+                },
+            )
             .field("re_coef_len", &self.re_coef.len())
             .field("im_coef_len", &self.im_coef.len())
             .field("radius", &self.radius)

@@ -2,9 +2,7 @@
 //! (the linear map x ↦ conv(pad(x)), bias ignored) certified by
 //! [`crate::conv::conv_sigma`], held against a claim.
 
-use super::{
-    at_most_verdict, check_rel_tol, estimate_verdict, normalized_verdict, OracleError,
-};
+use super::{at_most_verdict, check_rel_tol, estimate_verdict, normalized_verdict, OracleError};
 use crate::conv::{conv_sigma, Conv2dGeometry, ConvOptions, ConvReport, Kernel};
 
 /// Checks that an implementation's estimate `claimed` of a convolution's

@@ -201,7 +201,12 @@ fn at_most_verdict(what: &'static str, e: &Enclosure, at_most: f64) -> Result<()
 }
 
 /// `Ok` when `upper ≤ at_most`, else [`OracleError::AboveBound`].
-fn bound_verdict(what: &'static str, lower: f64, upper: f64, at_most: f64) -> Result<(), OracleError> {
+fn bound_verdict(
+    what: &'static str,
+    lower: f64,
+    upper: f64,
+    at_most: f64,
+) -> Result<(), OracleError> {
     if upper <= at_most {
         Ok(())
     } else {
@@ -318,7 +323,8 @@ pub fn check_normalized(w: &DenseMatrix, eps: f64) -> Result<Enclosure, OracleEr
 
 /// `Ok` when the whole enclosure lies in [1 − eps, 1 + eps].
 fn normalized_verdict(e: &Enclosure, eps: f64) -> Result<(), OracleError> {
-    if !(deviation_from_one(e) <= eps) {
+    let deviation = deviation_from_one(e);
+    if deviation > eps || deviation.is_nan() || eps.is_nan() {
         return Err(OracleError::NotNormalized {
             lower: e.lower(),
             upper: e.upper(),

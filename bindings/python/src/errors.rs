@@ -36,7 +36,8 @@ pub fn to_py_err(e: lipcert::Error) -> PyErr {
         | E::Empty { .. }
         | E::NonFinite { .. }
         | E::ShapeMismatch { .. }
-        | E::Overflow { .. } => LipcertError::new_err(message),
+        | E::Overflow { .. }
+        | E::OverBudget { .. } => LipcertError::new_err(message),
         E::CertificateFailed(_) | E::EstimatorFailed(_) => NoCertificateError::new_err(message),
     }
 }

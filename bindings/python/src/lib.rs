@@ -46,6 +46,7 @@ fn sigma_options(
         rel_width,
         failure_probability,
         seed,
+        ..SigmaOptions::default()
     })
 }
 
