@@ -11,7 +11,9 @@
 //! enumeration of the zero-padded map (explicit matrix, √(‖A‖₁‖A‖∞) bound)
 //! that the tests hold the conv module against.
 
-use crate::conv::{conv_sigma, Conv2d, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
+use crate::conv::{
+    conv_sigma, AxisPadding, Conv2d, Conv2dGeometry, ConvOptions, Kernel, PaddingMode,
+};
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
@@ -286,14 +288,19 @@ impl ConvLayer {
         self.cig() * self.kernel_hw.0 * self.kernel_hw.1
     }
 
-    /// Upper bound on √(‖A‖₁‖A‖∞), hence on ‖A‖₂ and on ‖|A|‖₂, for zero
-    /// padding (other modes multiply column sums by the padding multiplicity).
+    /// Upper bound on √(‖B‖₁‖B‖∞) ≥ ‖B‖₂, where B[o, i] = Σ|k_t| over the
+    /// taps t of output o that read a padded position copied from input i
+    /// (B ≥ |A| entrywise, and B·|x| bounds Σ_t |k_t||x_src(t)|, the rounding
+    /// term of the forward pass in every padding mode).
     ///
-    /// A column of A (one input pixel of channel cᵢ) holds each kernel entry
-    /// K[cₒ, cᵢ, ·, ·] of its group at most once, and a row (one output of
-    /// channel cₒ) holds each K[cₒ, ·, ·, ·] at most once; so
-    /// ‖A‖₁ ≤ max_cᵢ Σ|K[·, cᵢ, ·, ·]| and ‖A‖∞ ≤ max_cₒ Σ|K[cₒ, ·, ·, ·]|
-    /// (sums rounded upward). Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
+    /// A padded position holds each kernel entry K[cₒ, cᵢ, ·, ·] of its
+    /// group at most once over all outputs of channel cₒ, and an input pixel
+    /// is copied to at most m padded positions (m = 1 for zero padding; for
+    /// circular, reflect and replicate the product of the per-axis maximum
+    /// copy counts, [`ConvLayer::padding_multiplicity`]); a row (one output
+    /// of channel cₒ) holds each K[cₒ, ·, ·, ·] at most once. So
+    /// ‖B‖₁ ≤ m·max_cᵢ Σ|K[·, cᵢ, ·, ·]| and ‖B‖∞ ≤ max_cₒ Σ|K[cₒ, ·, ·, ·]|
+    /// (sums and products rounded upward). Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`.
     #[allow(clippy::needless_range_loop)]
     pub fn abs_norm_up(&self) -> f64 {
         let (kh, kw) = self.kernel_hw;
@@ -312,8 +319,29 @@ impl ConvLayer {
             }
         }
         let l1 = col.into_iter().fold(0.0, f64::max);
+        let l1 = mul_up(l1, self.padding_multiplicity() as f64);
         let linf = row.into_iter().fold(0.0, f64::max);
         sqrt_up(mul_up(l1, linf))
+    }
+
+    /// The most padded positions that copy one input pixel: 1 for zero
+    /// padding, else the product over both axes of the largest number of
+    /// padded positions mapped to one input index (e.g. p + 1 at the edge of
+    /// a replicate padding by p).
+    pub fn padding_multiplicity(&self) -> usize {
+        if self.mode == PaddingMode::Zeros {
+            return 1;
+        }
+        let axis = |n: usize, before: usize, after: usize| {
+            let map = AxisPadding::new(self.mode, n, before, after);
+            let mut counts = vec![0usize; n];
+            for &i in map.source.iter().flatten() {
+                counts[i] += 1;
+            }
+            counts.into_iter().max().unwrap_or(1).max(1)
+        };
+        let (top, bottom, left, right) = self.padding;
+        axis(self.in_hw.0, top, bottom).saturating_mul(axis(self.in_hw.1, left, right))
     }
 
     /// The explicit matrix of the zero-padded linear part (rows = outputs,
@@ -368,5 +396,89 @@ impl LinearOperator for ConvLayer {
             rounding::underflow_slack(k),
         );
         add_up(mul_up(rel, x_norm), abs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// √(‖B‖₁‖B‖∞) of B[o, i] = Σ|k_t| over the taps of output o that read a
+    /// copy of input i, built by enumerating every tap through the padding
+    /// maps (independently of `abs_norm_up`'s per-channel sums).
+    fn tap_matrix_bound(c: &ConvLayer) -> f64 {
+        let (kh, kw) = c.kernel_hw;
+        let (t, b, l, r) = c.padding;
+        let rows = AxisPadding::new(c.mode, c.in_hw.0, t, b);
+        let cols = AxisPadding::new(c.mode, c.in_hw.1, l, r);
+        let (oh, ow) = c.out_hw;
+        let n = c.c_in * c.in_hw.0 * c.in_hw.1;
+        let m = c.c_out * oh * ow;
+        let mut bm = vec![0.0f64; m * n];
+        let (cig, cog) = (c.c_in / c.groups, c.c_out / c.groups);
+        for o in 0..c.c_out {
+            for i in 0..oh {
+                for j in 0..ow {
+                    for cl in 0..cig {
+                        for a in 0..kh {
+                            for bb in 0..kw {
+                                let (Some(si), Some(sj)) = (
+                                    rows.source[i * c.stride.0 + a * c.dilation.0],
+                                    cols.source[j * c.stride.1 + bb * c.dilation.1],
+                                ) else {
+                                    continue;
+                                };
+                                let ci = (o / cog) * cig + cl;
+                                let k = c.kernel[((o * cig + cl) * kh + a) * kw + bb];
+                                let row = (o * oh + i) * ow + j;
+                                let col = (ci * c.in_hw.0 + si) * c.in_hw.1 + sj;
+                                bm[row * n + col] += k.abs();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let l1 = (0..n)
+            .map(|col| (0..m).map(|row| bm[row * n + col]).sum::<f64>())
+            .fold(0.0, f64::max);
+        let linf = (0..m)
+            .map(|row| bm[row * n..(row + 1) * n].iter().sum::<f64>())
+            .fold(0.0, f64::max);
+        (l1 * linf).sqrt()
+    }
+
+    #[test]
+    fn abs_norm_bound_covers_every_padding_mode() {
+        let kernel: Vec<f64> = (0..2 * 2 * 9)
+            .map(|k| ((k * 7 % 11) as f64 - 5.0) / 4.0)
+            .collect();
+        for mode in [
+            PaddingMode::Zeros,
+            PaddingMode::Circular,
+            PaddingMode::Reflect,
+            PaddingMode::Replicate,
+        ] {
+            let pad = if mode == PaddingMode::Reflect { 2 } else { 3 };
+            let c = ConvLayer::with_mode(
+                kernel.clone(),
+                [2, 2, 3, 3],
+                None,
+                2,
+                (3, 4),
+                (1, 1),
+                (pad, pad, pad, pad),
+                (1, 1),
+                1,
+                mode,
+            )
+            .unwrap();
+            let reference = tap_matrix_bound(&c);
+            assert!(
+                c.abs_norm_up() >= reference * (1.0 - 1e-12),
+                "{mode:?}: {} < {reference}",
+                c.abs_norm_up()
+            );
+        }
     }
 }
