@@ -22,8 +22,11 @@ fn keys(v: &Value, out: &mut BTreeSet<String>) {
 }
 
 fn json_section() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("## JSON output").expect("README has a JSON section");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("## JSON output")
+        .expect("README has a JSON section");
     let rest = &readme[start..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
     rest[..end].to_owned()
@@ -38,9 +41,32 @@ fn every_emitted_json_field_is_documented() {
     let commands: Vec<Vec<&str>> = vec![
         vec!["sigma", &mlp, "--tensor", "fc1.weight", "--json"],
         vec!["norms", &mlp, "--tensor", "fc1.weight", "--json"],
-        vec!["check", &mlp, "--tensor", "fc2.weight", "--claimed", "0.9", "--json"],
-        vec!["conv", &mlp, "--tensor", "conv1.weight", "--input", "8x8", "--json"],
-        vec!["normalize", &mlp, out_file.to_str().unwrap(), "--tensor", "fc3.weight", "--json"],
+        vec![
+            "check",
+            &mlp,
+            "--tensor",
+            "fc2.weight",
+            "--claimed",
+            "0.9",
+            "--json",
+        ],
+        vec![
+            "conv",
+            &mlp,
+            "--tensor",
+            "conv1.weight",
+            "--input",
+            "8x8",
+            "--json",
+        ],
+        vec![
+            "normalize",
+            &mlp,
+            out_file.to_str().unwrap(),
+            "--tensor",
+            "fc3.weight",
+            "--json",
+        ],
         vec!["certify", &cnn, "--lower-budget", "0.2", "--json"],
     ];
     let section = json_section();
@@ -59,5 +85,8 @@ fn every_emitted_json_field_is_documented() {
             }
         }
     }
-    assert!(missing.is_empty(), "fields missing from the README's JSON section: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "fields missing from the README's JSON section: {missing:?}"
+    );
 }
