@@ -6,7 +6,6 @@ mod common;
 
 use common::cli::run;
 use lipcert::conv::{conv_sigma, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
-use safetensors::tensor::{Dtype, TensorView};
 use serde_json::Value;
 use std::path::PathBuf;
 use tempfile::TempDir;
@@ -19,23 +18,7 @@ fn kernel_values() -> Vec<f64> {
 }
 
 fn write(dir: &TempDir, name: &str, tensors: &[(&str, Vec<usize>, Vec<f64>)]) -> PathBuf {
-    let data: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
-        .collect();
-    let views: Vec<(String, TensorView<'_>)> = tensors
-        .iter()
-        .zip(&data)
-        .map(|((n, s, _), b)| {
-            (
-                n.to_string(),
-                TensorView::new(Dtype::F64, s.clone(), b).unwrap(),
-            )
-        })
-        .collect();
-    let path = dir.path().join(name);
-    std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
-    path
+    common::files::write_f64_safetensors(dir.path(), name, tensors)
 }
 
 /// Runs `lipcert ARGS…` expecting success and one JSON line; returns it.

@@ -195,77 +195,58 @@ pub fn conv(path: &Path, json: bool) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
-    let progress = Progress::new(onnx.convs.len());
-    let mut rows = Vec::new();
-    let mut code = EXIT_OK;
-    for (name, c) in &onnx.convs {
-        let start = Instant::now();
-        let r = conv_sigma(
-            c.operator.kernel(),
-            c.operator.geometry(),
-            &ConvOptions::default(),
-        );
-        progress.inc();
-        let seconds = start.elapsed().as_secs_f64();
-        match r {
-            Ok(report) => {
-                let e = &report.enclosure;
-                let geometry = format!(
-                    "in {}x{}x{}, k {}x{}, stride {:?}, pad {:?}, dil {:?}, groups {}",
-                    c.c_in,
-                    c.in_hw.0,
-                    c.in_hw.1,
-                    c.kernel_hw.0,
-                    c.kernel_hw.1,
-                    c.stride,
-                    c.padding,
-                    c.dilation,
-                    c.groups
-                );
-                if json {
-                    progress.out(
-                        &serde_json::json!({
-                            "node": name, "geometry": geometry,
-                            "lower": e.lower(), "upper": e.upper(),
-                            "reshaped_lower": report.reshaped.lower(), "reshaped_upper": report.reshaped.upper(),
-                            "guarantee": guarantee_text(e.guarantee()), "seconds": seconds,
-                        })
-                        .to_string(),
-                    );
-                } else {
-                    rows.push(vec![
-                        name.clone(),
-                        geometry,
-                        certified_digits(e.lower(), e.upper()),
-                        certified_digits(report.reshaped.lower(), report.reshaped.upper()),
-                        guarantee_text(e.guarantee()),
-                        seconds_text(seconds),
-                    ]);
-                }
+    list_items(
+        path,
+        &onnx.convs,
+        json,
+        &[
+            "node",
+            "geometry (from the graph)",
+            "σ conv (certified digits)",
+            "‖R‖ reshaped",
+            "guarantee",
+            "time",
+        ],
+        "no Conv nodes",
+        |c| {
+            conv_sigma(
+                c.operator.kernel(),
+                c.operator.geometry(),
+                &ConvOptions::default(),
+            )
+        },
+        |name, c, report, seconds| {
+            let e = &report.enclosure;
+            let geometry = format!(
+                "in {}x{}x{}, k {}x{}, stride {:?}, pad {:?}, dil {:?}, groups {}",
+                c.c_in,
+                c.in_hw.0,
+                c.in_hw.1,
+                c.kernel_hw.0,
+                c.kernel_hw.1,
+                c.stride,
+                c.padding,
+                c.dilation,
+                c.groups
+            );
+            Listed {
+                json: serde_json::json!({
+                    "node": name, "geometry": geometry,
+                    "lower": e.lower(), "upper": e.upper(),
+                    "reshaped_lower": report.reshaped.lower(), "reshaped_upper": report.reshaped.upper(),
+                    "guarantee": guarantee_text(e.guarantee()), "seconds": seconds,
+                }),
+                row: vec![
+                    name.to_owned(),
+                    geometry,
+                    certified_digits(e.lower(), e.upper()),
+                    certified_digits(report.reshaped.lower(), report.reshaped.upper()),
+                    guarantee_text(e.guarantee()),
+                    seconds_text(seconds),
+                ],
             }
-            Err(e) => {
-                error_line(&format!("{}: {name}: {e}", path.display()));
-                code = code.max(library_error_code(&e).0);
-            }
-        }
-    }
-    progress.finish();
-    if !rows.is_empty() {
-        progress.out(&table(
-            &[
-                "node",
-                "geometry (from the graph)",
-                "σ conv (certified digits)",
-                "‖R‖ reshaped",
-                "guarantee",
-                "time",
-            ],
-            &rows,
-        ));
-    } else if onnx.convs.is_empty() {
-        progress.out("no Conv nodes");
-    }
-    code
+        },
+    )
 }
 
 /// `lipcert sigma model.onnx`: σ of every Gemm/MatMul weight (as the
@@ -275,34 +256,75 @@ pub fn sigma_matrices(path: &Path, json: bool) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
-    let progress = Progress::new(onnx.matrices.len());
+    list_items(
+        path,
+        &onnx.matrices,
+        json,
+        &[
+            "node",
+            "W (out x in)",
+            "σ (certified digits)",
+            "method",
+            "guarantee",
+            "time",
+        ],
+        "no Gemm/MatMul weights",
+        |w| sigma(w, &SigmaOptions::default()),
+        |name, w, e, seconds| Listed {
+            json: serde_json::json!({
+                "node": name, "shape": [w.nrows(), w.ncols()],
+                "lower": e.lower(), "upper": e.upper(),
+                "guarantee": guarantee_text(e.guarantee()), "seconds": seconds,
+            }),
+            row: vec![
+                name.to_owned(),
+                format!("{}x{}", w.nrows(), w.ncols()),
+                certified_digits(e.lower(), e.upper()),
+                e.method().name().to_owned(),
+                guarantee_text(e.guarantee()),
+                seconds_text(seconds),
+            ],
+        },
+    )
+}
+
+/// One certified item of an ONNX `conv`/`sigma` listing.
+struct Listed {
+    /// Its `--json` line.
+    json: serde_json::Value,
+    /// Its table row.
+    row: Vec<String>,
+}
+
+/// Certifies every named item with `certify`, timing each, and prints one
+/// JSON line per item (`json`) or one table with `headers` (`none` when
+/// there is no item at all); a library error is one line naming the node
+/// and raises the exit code. Returns the largest exit code met.
+#[allow(clippy::too_many_arguments)]
+fn list_items<T, R>(
+    path: &Path,
+    items: &[(String, T)],
+    json: bool,
+    headers: &[&str],
+    none: &str,
+    certify: impl Fn(&T) -> crate::Result<R>,
+    show: impl Fn(&str, &T, &R, f64) -> Listed,
+) -> i32 {
+    let progress = Progress::new(items.len());
     let mut rows = Vec::new();
     let mut code = EXIT_OK;
-    for (name, w) in &onnx.matrices {
+    for (name, item) in items {
         let start = Instant::now();
-        let r = sigma(w, &SigmaOptions::default());
+        let r = certify(item);
         progress.inc();
         let seconds = start.elapsed().as_secs_f64();
         match r {
-            Ok(e) => {
+            Ok(result) => {
+                let listed = show(name, item, &result, seconds);
                 if json {
-                    progress.out(
-                        &serde_json::json!({
-                            "node": name, "shape": [w.nrows(), w.ncols()],
-                            "lower": e.lower(), "upper": e.upper(),
-                            "guarantee": guarantee_text(e.guarantee()), "seconds": seconds,
-                        })
-                        .to_string(),
-                    );
+                    progress.out(&listed.json.to_string());
                 } else {
-                    rows.push(vec![
-                        name.clone(),
-                        format!("{}x{}", w.nrows(), w.ncols()),
-                        certified_digits(e.lower(), e.upper()),
-                        e.method().name().to_owned(),
-                        guarantee_text(e.guarantee()),
-                        seconds_text(seconds),
-                    ]);
+                    rows.push(listed.row);
                 }
             }
             Err(e) => {
@@ -313,19 +335,9 @@ pub fn sigma_matrices(path: &Path, json: bool) -> i32 {
     }
     progress.finish();
     if !rows.is_empty() {
-        progress.out(&table(
-            &[
-                "node",
-                "W (out x in)",
-                "σ (certified digits)",
-                "method",
-                "guarantee",
-                "time",
-            ],
-            &rows,
-        ));
-    } else if onnx.matrices.is_empty() {
-        progress.out("no Gemm/MatMul weights");
+        progress.out(&table(headers, &rows));
+    } else if items.is_empty() {
+        progress.out(none);
     }
     code
 }
