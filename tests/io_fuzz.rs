@@ -10,7 +10,7 @@
 //!
 //! Fixed seeds, no persistence. `LIPCERT_FUZZ_CASES=N` runs N cases per
 //! library test (default 200) and N/20 binary runs per format (default 12):
-//! `LIPCERT_FUZZ_CASES=20000 cargo test --release --test io_fuzz`
+//! `LIPCERT_FUZZ_CASES=20000 cargo test --release --test suite io_fuzz::`
 //! (`LIPCERT_FUZZ_SEED=k` for other fixed seeds).
 
 use lipcert::io::safetensors::encode as encode_safetensors;

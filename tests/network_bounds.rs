@@ -18,7 +18,7 @@ use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
 /// `cases` per property, or `LIPCERT_SOUNDNESS_CASES` when set (the long
 /// soundness run outside CI: `LIPCERT_SOUNDNESS_CASES=100000 cargo test
-/// --release --test network_bounds`).
+/// --release --test suite network_bounds::`).
 fn long_run() -> bool {
     std::env::var("LIPCERT_SOUNDNESS_CASES").is_ok()
 }

@@ -10,7 +10,7 @@
 //!
 //! CI runs a fixed seed and `LIPCERT_FUZZ_CASES` cases (default 96); set it
 //! higher for a long run, e.g. `LIPCERT_FUZZ_CASES=20000 cargo test --test
-//! spec_fuzz -- --nocapture` (`LIPCERT_FUZZ_SEED=N` for another seed,
+//! suite spec_fuzz:: -- --nocapture` (`LIPCERT_FUZZ_SEED=N` for another seed,
 //! `LIPCERT_FUZZ_VERBOSE=1` to print every spec and refusal).
 
 mod common;
