@@ -14,8 +14,10 @@
 #                                (FRESH_B=1: run (b) in its own empty target dir instead)
 #   (c) a throwaway crate with `lipcert = { path = …, default-features = false }`:
 #       `cargo build`, then `cargo test --no-run`, in the dev profile the README's
-#       "As a dependency" section recommends (lipcert and faer at opt-level 3);
-#       PLAIN_PROFILE=1 uses cargo's default dev profile instead.
+#       "As a dependency" section recommends (DEP_PROFILE=readme: lipcert and
+#       faer at opt-level 3), or DEP_PROFILE=all (`package."*"` at opt-level 3)
+#       or DEP_PROFILE=plain (cargo's default dev profile).
+# SKIP_AB=1 measures only (c).
 # and prints wall-clock and CPU (user + sys) for each. CPU time is what to
 # compare on a shared machine; on a quiet 2-vCPU machine wall is about
 # CPU / 1.8 for the dependency-heavy phases (less parallel at the end).
@@ -71,13 +73,15 @@ sha=$(git -C "$repo" rev-parse "$ref^{commit}" 2>/dev/null || echo "$ref")
 git clone -q "$repo" "$tmp/lipcert"
 git -C "$tmp/lipcert" fetch -q "$repo" "$sha" 2>/dev/null || true
 git -C "$tmp/lipcert" checkout -q "$sha"
-log "   commit $(git -C "$tmp/lipcert" rev-parse --short HEAD)"
+log "   commit $(git -C "$tmp/lipcert" rev-parse --short HEAD)  dependent profile: ${DEP_PROFILE:-readme}"
 
+if [ "${SKIP_AB:-}" != "1" ]; then
 run "(a) cargo test --no-run (fresh)" "$tmp/lipcert" "$tmp/target-a" cargo test --no-run "${timings[@]}"
 if [ "${FRESH_B:-}" = "1" ]; then
   run "(b) cargo test (fresh)" "$tmp/lipcert" "$tmp/target-b" cargo test "${timings[@]}"
 else
   run "(b) cargo test (after a: runs the tests)" "$tmp/lipcert" "$tmp/target-a" cargo test
+fi
 fi
 
 # (c) the library alone, as a user's dependency without default features.
@@ -95,15 +99,24 @@ publish = false
 [dependencies]
 lipcert = { path = "$tmp/lipcert", default-features = false }
 TOML
-if [ "${PLAIN_PROFILE:-}" != "1" ]; then
-  cat >>"$dep/Cargo.toml" <<'TOML'
+case "${DEP_PROFILE:-readme}" in
+  readme) cat >>"$dep/Cargo.toml" <<'TOML'
 
 [profile.dev.package.lipcert]
 opt-level = 3
 [profile.dev.package.faer]
 opt-level = 3
 TOML
-fi
+    ;;
+  all) cat >>"$dep/Cargo.toml" <<'TOML'
+
+[profile.dev.package."*"]
+opt-level = 3
+TOML
+    ;;
+  plain) ;;
+  *) echo "DEP_PROFILE must be readme, all or plain" >&2; exit 2 ;;
+esac
 cat >"$dep/src/lib.rs" <<'RS'
 //! A user's crate that checks a layer against lipcert.
 pub fn layer() -> Vec<f64> {
