@@ -56,7 +56,7 @@ run() {
   if [ "$rc" != 0 ]; then
     tail -30 "$tmp/last.err" | tee -a "$out"
   fi
-  grep -E '^test result:' "$tmp/last.out" |
+  { grep -E '^test result:' "$tmp/last.out" || true; } |
     awk '{p += $4; f += $6; i += $8} END { if (NR) printf "    tests: %d passed, %d failed, %d ignored (%d result lines)\n", p, f, i, NR }' |
     tee -a "$out"
   if [ ${#timings[@]} -gt 0 ] && [ -d "$tdir/cargo-timings" ]; then
