@@ -45,7 +45,8 @@ run() {
   local rc=0
   (cd "$dir" && CARGO_TARGET_DIR="$tdir" /usr/bin/time -f '%e %U %S' -o "$tf" "$@" \
     >"$tmp/last.out" 2>"$tmp/last.err") || rc=$?
-  read -r wall user sys <"$tf" || true
+  # (GNU time puts "Command exited with non-zero status N" first on failure.)
+  read -r wall user sys < <(tail -n 1 "$tf") || true
   local cpu
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
   log "$(printf '%-44s wall %7.1f s (%5.2f min)  cpu %7.1f s (%5.2f min: user %s + sys %s)  exit %d' \
