@@ -80,9 +80,9 @@ fn every_test_file_is_in_the_suite() {
     // The `#[path]` + `mod` pairs of this file, as written above.
     let lines: Vec<&str> = suite.lines().map(str::trim).collect();
     let listed = |file: &str, module: &str| {
-        lines.windows(2).any(|w| {
-            w[0] == format!("#[path = \"{file}\"]") && w[1] == format!("mod {module};")
-        })
+        lines
+            .windows(2)
+            .any(|w| w[0] == format!("#[path = \"{file}\"]") && w[1] == format!("mod {module};"))
     };
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
