@@ -139,14 +139,10 @@ fn plan_file(path: &Path, tensor: Option<&str>, filter: &NameFilter) -> Result<J
     }
     let (planned, refused) = select::plan_kept(&file, |n| filter.keeps(n));
     let count = planned.len() + refused;
-    if refused > 0 {
-        note(&format!(
-            "--include/--exclude left out {refused} of {count} tensors"
-        ));
-    }
     if used_count(&planned) == 0 {
         return Err(nothing_left(&file, count, refused, filter));
     }
+    left_out_note(refused, count);
     Ok(vec![(file, planned)])
 }
 
@@ -173,11 +169,6 @@ fn plan_checkpoint(ckpt: &Checkpoint, filter: &NameFilter) -> Result<Jobs, Input
         refused += r - shard.unlisted.len();
         jobs.push((shard.file, planned));
     }
-    if refused > 0 {
-        note(&format!(
-            "--include/--exclude left out {refused} of {count} tensors"
-        ));
-    }
     if jobs.iter().all(|(_, p)| used_count(p) == 0) {
         let what = ckpt
             .index
@@ -188,7 +179,18 @@ fn plan_checkpoint(ckpt: &Checkpoint, filter: &NameFilter) -> Result<Jobs, Input
             nothing_left_problem(count, refused, filter),
         ));
     }
+    left_out_note(refused, count);
     Ok(jobs)
+}
+
+/// One note saying how many tensors the patterns left out (none when none
+/// were).
+fn left_out_note(refused: usize, count: usize) {
+    if refused > 0 {
+        note(&format!(
+            "--include/--exclude left out {refused} of {count} tensors"
+        ));
+    }
 }
 
 fn nothing_left(
