@@ -138,6 +138,7 @@ fn a_sharded_checkpoint_gives_what_each_shard_gives_alone() {
         assert_eq!(sum["max_sigma"]["upper"].as_f64(), Some(max_upper));
         assert_eq!(sum["max_sigma"]["lower"].as_f64(), Some(max_lower));
         assert_eq!(sum["max_sigma"]["guarantee"], "rigorous");
+        assert_eq!(sum["max_sigma"]["failure_probability"].as_f64(), Some(0.0));
         let top = lines[..3]
             .iter()
             .find(|r| r["upper"].as_f64() == Some(max_upper))

@@ -91,7 +91,11 @@ impl Summary {
         if b.guarantee != "rigorous" {
             m.guarantee = "probabilistic";
         }
-        m.failure_probability = add_up(m.failure_probability, b.failure_probability);
+        // add_up always steps one ulp up: adding 0 would turn a rigorous
+        // summary's 0 into the smallest subnormal.
+        if b.failure_probability > 0.0 {
+            m.failure_probability = add_up(m.failure_probability, b.failure_probability);
+        }
     }
 
     /// The summary record, given how many tensors were planned and the
@@ -179,6 +183,7 @@ mod tests {
         assert_eq!((m.lower, m.upper), (3.0, 3.5));
         assert_eq!(m.tensor.as_deref(), Some("b"));
         assert_eq!(m.guarantee, "rigorous");
+        assert_eq!(m.failure_probability, 0.0);
         assert_eq!((r.tensors, r.failed), (3, 1));
         let w = r.max_relative_width.unwrap();
         assert!((w - 0.6 / 3.5).abs() < 1e-15);
