@@ -38,8 +38,13 @@ fn every_emitted_json_field_is_documented() {
     let out_file = dir.path().join("n.safetensors");
     let ex = |f: &str| format!("{}/examples/{f}", env!("CARGO_MANIFEST_DIR"));
     let (mlp, cnn) = (ex("mlp.safetensors"), ex("cnn.json"));
+    // A checkpoint folder (a single model.safetensors): its summary line.
+    let ckpt = dir.path().join("ckpt");
+    std::fs::create_dir(&ckpt).unwrap();
+    std::fs::copy(&mlp, ckpt.join("model.safetensors")).unwrap();
     let commands: Vec<Vec<&str>> = vec![
         vec!["sigma", &mlp, "--tensor", "fc1.weight", "--json"],
+        vec!["sigma", ckpt.to_str().unwrap(), "--json"],
         vec!["norms", &mlp, "--tensor", "fc1.weight", "--json"],
         vec![
             "check",

@@ -155,6 +155,9 @@ fn method_parser() -> impl TypedValueParser<Value = Method> {
 
 /// `lipcert sigma`.
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("file", |a| a.help(
+    "A .npy or .safetensors file, a checkpoint folder (holding model.safetensors.index.json and its shards, or a single model.safetensors) or its index file"
+)))]
 pub struct SigmaArgs {
     /// Input file and tensor.
     #[command(flatten)]
@@ -162,9 +165,18 @@ pub struct SigmaArgs {
     /// Method options.
     #[command(flatten)]
     pub method: MethodArgs,
-    /// One JSON object per line per tensor instead of a table.
+    /// One JSON object per line per tensor instead of a table, each printed
+    /// as soon as its tensor is done; a checkpoint ends with a summary line.
     #[arg(long)]
     pub json: bool,
+    /// Only tensors whose name matches this glob (`*` any run, `?` one
+    /// character, whole name); repeatable: a name matching any is kept.
+    #[arg(long, value_name = "GLOB", conflicts_with = "tensor")]
+    pub include: Vec<String>,
+    /// Leave out tensors whose name matches this glob; repeatable; wins over
+    /// --include.
+    #[arg(long, value_name = "GLOB", conflicts_with = "tensor")]
+    pub exclude: Vec<String>,
 }
 
 /// `lipcert norms`.

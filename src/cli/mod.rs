@@ -28,6 +28,7 @@ pub mod digits;
 pub mod progress;
 pub mod report;
 pub mod select;
+pub mod summary;
 
 pub use args::{Cli, Command};
 
@@ -208,8 +209,25 @@ fn for_each_planned<T>(
     load: impl Fn(&WeightFile, &TensorInfo) -> Result<T, InputError>,
     mut f: impl FnMut(&TensorInfo, T) -> Result<i32, Failure>,
 ) -> i32 {
+    sweep(
+        planned.iter().map(|p| (file, p)),
+        progress,
+        load,
+        |_, info, t| f(info, t),
+    )
+}
+
+/// The loop behind every per-tensor command, over planned tensors of one
+/// or several files (the shards of a checkpoint): notes for skipped
+/// tensors, one line per failure, the largest exit code met.
+fn sweep<'a, T>(
+    items: impl IntoIterator<Item = (&'a WeightFile, &'a Planned)>,
+    progress: &Progress,
+    load: impl Fn(&WeightFile, &TensorInfo) -> Result<T, InputError>,
+    mut f: impl FnMut(&WeightFile, &TensorInfo, T) -> Result<i32, Failure>,
+) -> i32 {
     let mut code = EXIT_OK;
-    for p in planned {
+    for (file, p) in items {
         let info = match p {
             Planned::Skip(note) => {
                 progress.note(&format!("lipcert: note: {note}"));
@@ -220,7 +238,7 @@ fn for_each_planned<T>(
         progress.start(info.name.as_deref().unwrap_or(""));
         let outcome = load(file, info)
             .map_err(|e| Failure::Input(Box::new(e)))
-            .and_then(|m| f(info, m));
+            .and_then(|m| f(file, info, m));
         progress.inc();
         match outcome {
             Ok(c) => code = code.max(c),

@@ -21,9 +21,9 @@ impl Progress {
         let bar = if visible {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:30} {pos}/{len} tensors  {elapsed}  {msg}")
-            {
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} tensors  {elapsed}, ETA {eta}  {msg}",
+            ) {
                 bar.set_style(style);
             }
             bar

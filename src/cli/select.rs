@@ -35,10 +35,27 @@ pub fn plan(file: &WeightFile, tensor: Option<&str>) -> Result<Vec<Planned>, Inp
         }
         return Ok(vec![Planned::Use(info)]);
     }
+    let (planned, _) = plan_kept(file, |_| true);
+    if !planned.iter().any(|p| matches!(p, Planned::Use(_))) {
+        return Err(nothing_to_do(file, planned.len()));
+    }
+    Ok(planned)
+}
+
+/// The plan for every tensor of a `.safetensors` file whose name `keep`
+/// accepts, in file order (2-D float tensors used, others skipped with a
+/// note), and how many names `keep` refused. Never an error: a file (a
+/// checkpoint shard) may hold nothing to do.
+pub fn plan_kept(file: &WeightFile, keep: impl Fn(&str) -> bool) -> (Vec<Planned>, usize) {
     let infos = file.infos();
     let mut planned = Vec::with_capacity(infos.len());
+    let mut refused = 0;
     for info in infos {
         let name = info.name.clone().unwrap_or_default();
+        if !keep(&name) {
+            refused += 1;
+            continue;
+        }
         let float = matches!(info.dtype_name.as_str(), "f64" | "f32" | "f16" | "bf16");
         if !float {
             planned.push(Planned::Skip(format!(
@@ -56,17 +73,20 @@ pub fn plan(file: &WeightFile, tensor: Option<&str>) -> Result<Vec<Planned>, Inp
             planned.push(Planned::Use(info));
         }
     }
-    if !planned.iter().any(|p| matches!(p, Planned::Use(_))) {
-        return Err(file.error(
-            None,
-            Problem::NothingToDo(format!(
-                "no 2-D floating-point tensor to process (the file holds {} tensor{})",
-                planned.len(),
-                if planned.len() == 1 { "" } else { "s" }
-            )),
-        ));
-    }
-    Ok(planned)
+    (planned, refused)
+}
+
+/// "No 2-D floating-point tensor to process" for `file`, which holds
+/// `count` tensors.
+pub fn nothing_to_do(file: &WeightFile, count: usize) -> InputError {
+    file.error(
+        None,
+        Problem::NothingToDo(format!(
+            "no 2-D floating-point tensor to process (the file holds {} tensor{})",
+            count,
+            if count == 1 { "" } else { "s" }
+        )),
+    )
 }
 
 fn hint_for(file: &WeightFile, tensor: Option<&str>, rank: usize) -> String {

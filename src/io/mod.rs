@@ -7,8 +7,10 @@
 //! numbers.
 
 pub mod atomic_write;
+pub mod checkpoint;
 pub mod error;
 pub mod escape;
+pub mod name_glob;
 pub mod npy;
 pub mod regular_file;
 pub mod safetensors;
@@ -61,6 +63,20 @@ impl WeightFile {
     /// it declares is checked against the file's size before any data byte
     /// is read.
     pub fn open(path: &Path) -> Result<Self, InputError> {
+        Self::open_with(path, false)
+    }
+
+    /// Like [`WeightFile::open`], but a `.safetensors` file's data is left
+    /// in the file: only its header is read and validated here (including
+    /// the declared length against the file's size), and each tensor's bytes
+    /// are read when [`WeightFile::read`] asks for it. Peak memory is then
+    /// one tensor, not the file — what a multi-gigabyte checkpoint shard
+    /// needs. `.npy` files (one array) are read whole, as by `open`.
+    pub fn open_lazy(path: &Path) -> Result<Self, InputError> {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, lazy: bool) -> Result<Self, InputError> {
         let mut input = regular_file::RegularFile::open(path)?;
         let file_len = input.len();
         let prefix = input.fill_to(12)?;
@@ -87,6 +103,15 @@ impl WeightFile {
         };
         match declared {
             Some((header, data)) if header + data == u128::from(file_len) => {
+                if lazy && !prefix.starts_with(npy::MAGIC) {
+                    let prefix = prefix.to_vec();
+                    let file = safetensors::SafetensorsFile::open_lazy(&prefix, input)
+                        .map_err(|p| InputError::new(path, p))?;
+                    return Ok(Self {
+                        path: path.to_path_buf(),
+                        format: Format::Safetensors(file),
+                    });
+                }
                 Self::from_bytes(path, input.read_all()?)
             }
             Some((header, data)) => Err(InputError::new(

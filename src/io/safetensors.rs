@@ -8,6 +8,7 @@
 //! widened exactly; everything else is refused) and file order.
 
 use super::error::Problem;
+use super::regular_file::RegularFile;
 use super::tensor::{element_count, Tensor};
 use crate::matrix::SourceDtype;
 use safetensors::tensor::{Dtype, Metadata, SafeTensors};
@@ -116,12 +117,24 @@ pub struct Entry {
     pub range: std::ops::Range<usize>,
 }
 
-/// A parsed `.safetensors` file: its bytes and its entries in file order
-/// (increasing data offset).
+/// A parsed `.safetensors` file: its entries in file order (increasing data
+/// offset) and its data, either in memory ([`SafetensorsFile::parse`]) or
+/// left in the file and read one tensor at a time
+/// ([`SafetensorsFile::open_lazy`]).
 #[derive(Debug, Clone)]
 pub struct SafetensorsFile {
-    bytes: Vec<u8>,
+    storage: Storage,
     entries: Vec<Entry>,
+}
+
+/// Where a file's data bytes are.
+#[derive(Debug, Clone)]
+enum Storage {
+    /// The whole file, in memory.
+    Bytes(Vec<u8>),
+    /// Still in the file (opened as a regular file, its size checked against
+    /// the header): each tensor's bytes are read when it is read.
+    File(std::sync::Arc<std::sync::Mutex<RegularFile>>),
 }
 
 impl SafetensorsFile {
@@ -142,36 +155,42 @@ impl SafetensorsFile {
             }
         }
         let (header_len, metadata) = SafeTensors::read_metadata(&bytes).map_err(describe)?;
-        let data_start = 8 + header_len;
-        let mut entries = Vec::new();
-        for name in metadata.offset_keys() {
-            let info = metadata
-                .info(&name)
-                .ok_or_else(|| Problem::CorruptHeader(format!("entry '{name}' vanished")))?;
-            let (s, e) = info.data_offsets;
-            let range = data_start + s..data_start + e;
-            if range.end > bytes.len() {
-                return Err(Problem::DataLength {
-                    expected: (data_start + e) as u128,
-                    got: bytes.len(),
-                });
-            }
-            let dtype = match info.dtype {
-                Dtype::F64 => Some(SourceDtype::F64),
-                Dtype::F32 => Some(SourceDtype::F32),
-                Dtype::F16 => Some(SourceDtype::F16),
-                Dtype::BF16 => Some(SourceDtype::BF16),
-                _ => None,
-            };
-            entries.push(Entry {
-                name,
-                dtype_name: format!("{:?}", info.dtype),
-                dtype,
-                shape: info.shape.clone(),
-                range,
+        let entries = entries_of(8 + header_len, &metadata, bytes.len() as u64)?;
+        Ok(Self {
+            storage: Storage::Bytes(bytes),
+            entries,
+        })
+    }
+
+    /// A file whose first bytes `prefix` (at least the 8-byte length and the
+    /// whole JSON header) have been read from `file`, validated like
+    /// [`SafetensorsFile::parse`] validates a whole file — unique keys,
+    /// offsets contiguous, sizes consistent with dtype and shape, and the
+    /// data length the header declares equal to the file's size — without
+    /// reading any data byte. Tensors are then read one at a time
+    /// ([`SafetensorsFile::read_tensor`]), so memory holds one tensor, not
+    /// the file.
+    pub fn open_lazy(prefix: &[u8], file: RegularFile) -> Result<Self, Problem> {
+        let text = header_text(prefix).ok_or_else(|| {
+            Problem::TruncatedHeader("the header length points past the end of the file".into())
+        })?;
+        check_unique_keys(text)?;
+        let metadata: Metadata = serde_json::from_str(text).map_err(|e| {
+            Problem::CorruptHeader(format!("the header is not valid safetensors JSON ({e})"))
+        })?;
+        let data_start = 8 + text.len();
+        let declared = data_start as u128 + metadata.data_len() as u128;
+        if declared != u128::from(file.len()) {
+            return Err(Problem::DataLength {
+                expected: metadata.data_len() as u128,
+                got: file.len().saturating_sub(data_start as u64) as usize,
             });
         }
-        Ok(Self { bytes, entries })
+        let entries = entries_of(data_start, &metadata, file.len())?;
+        Ok(Self {
+            storage: Storage::File(std::sync::Arc::new(std::sync::Mutex::new(file))),
+            entries,
+        })
     }
 
     /// The entries in file order.
@@ -203,24 +222,9 @@ impl SafetensorsFile {
         let dtype = entry
             .dtype
             .ok_or_else(|| Problem::UnsupportedDtype(entry.dtype_name.clone()))?;
-        let data = &self.bytes[entry.range.clone()];
-        let values = match dtype {
-            SourceDtype::F64 => data
-                .chunks_exact(8)
-                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                .collect(),
-            SourceDtype::F32 => data
-                .chunks_exact(4)
-                .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-                .collect(),
-            SourceDtype::F16 => data
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
-                .collect(),
-            SourceDtype::BF16 => data
-                .chunks_exact(2)
-                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
-                .collect::<Vec<f64>>(),
+        let values = match &self.storage {
+            Storage::Bytes(bytes) => decode(dtype, &bytes[entry.range.clone()]),
+            Storage::File(file) => decode(dtype, &read_range(file, &entry.range)?),
         };
         Ok(Tensor {
             name: Some(entry.name.clone()),
@@ -234,7 +238,13 @@ impl SafetensorsFile {
     /// `values` (row-major) rounded to nearest in the tensor's own dtype.
     /// Every other byte (header, metadata, other tensors) is copied unchanged.
     pub fn with_replaced(&self, replacements: &[(&str, &[f64])]) -> Result<Vec<u8>, Problem> {
-        let mut out = self.bytes.clone();
+        let mut out = match &self.storage {
+            Storage::Bytes(bytes) => bytes.clone(),
+            Storage::File(file) => {
+                let len = file.lock().map_or(0, |f| f.len());
+                read_range(file, &(0..len as usize))?
+            }
+        };
         for (name, values) in replacements {
             let entry = self.entry(name)?;
             let dtype = entry
@@ -251,6 +261,19 @@ impl SafetensorsFile {
         }
         Ok(out)
     }
+}
+
+/// Reads bytes `range` of a lazily opened file (a poisoned lock cannot
+/// happen: nothing panics while holding it; it is reported, not unwrapped).
+fn read_range(
+    file: &std::sync::Mutex<RegularFile>,
+    range: &std::ops::Range<usize>,
+) -> Result<Vec<u8>, Problem> {
+    let mut file = file
+        .lock()
+        .map_err(|_| Problem::Unreadable("the file handle is unusable".to_owned()))?;
+    file.read_range(range.start as u64, (range.end - range.start) as u64)
+        .map_err(|e| e.problem)
 }
 
 /// Little-endian bytes of `values` rounded to nearest in `dtype`.
@@ -312,6 +335,67 @@ pub fn encode(tensors: &[(&str, SourceDtype, Vec<usize>, Vec<f64>)]) -> Result<V
         out.extend_from_slice(&bytes);
     }
     Ok(out)
+}
+
+/// The entries of a validated header, in file order, with byte ranges
+/// within the whole file (`data_start` = 8 + header length); every range
+/// must end within `file_len` bytes.
+fn entries_of(
+    data_start: usize,
+    metadata: &Metadata,
+    file_len: u64,
+) -> Result<Vec<Entry>, Problem> {
+    let mut entries = Vec::new();
+    for name in metadata.offset_keys() {
+        let info = metadata
+            .info(&name)
+            .ok_or_else(|| Problem::CorruptHeader(format!("entry '{name}' vanished")))?;
+        let (s, e) = info.data_offsets;
+        let range = data_start + s..data_start + e;
+        if range.end as u64 > file_len {
+            return Err(Problem::DataLength {
+                expected: (data_start + e) as u128,
+                got: file_len as usize,
+            });
+        }
+        let dtype = match info.dtype {
+            Dtype::F64 => Some(SourceDtype::F64),
+            Dtype::F32 => Some(SourceDtype::F32),
+            Dtype::F16 => Some(SourceDtype::F16),
+            Dtype::BF16 => Some(SourceDtype::BF16),
+            _ => None,
+        };
+        entries.push(Entry {
+            name,
+            dtype_name: format!("{:?}", info.dtype),
+            dtype,
+            shape: info.shape.clone(),
+            range,
+        });
+    }
+    Ok(entries)
+}
+
+/// The exact `f64` values of little-endian `data` stored as `dtype`.
+fn decode(dtype: SourceDtype, data: &[u8]) -> Vec<f64> {
+    match dtype {
+        SourceDtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect(),
+        SourceDtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect(),
+        SourceDtype::F16 => data
+            .chunks_exact(2)
+            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
+            .collect(),
+        SourceDtype::BF16 => data
+            .chunks_exact(2)
+            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
+            .collect(),
+    }
 }
 
 fn describe(e: safetensors::SafeTensorError) -> Problem {
