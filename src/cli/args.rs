@@ -165,6 +165,10 @@ pub struct SigmaArgs {
     /// One JSON object per line per tensor instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// ONNX models: the input shape without the batch dimension (overrides
+    /// symbolic or declared dimensions), e.g. 3,224,224.
+    #[arg(long, value_name = "C,H,W")]
+    pub input_shape: Option<String>,
 }
 
 /// `lipcert norms`.
@@ -301,4 +305,8 @@ pub struct ConvArgs {
     /// The memory budget.
     #[command(flatten)]
     pub memory: MemoryArgs,
+    /// ONNX models: the input shape without the batch dimension (overrides
+    /// symbolic or declared dimensions), e.g. 3,224,224.
+    #[arg(long, value_name = "C,H,W")]
+    pub input_shape: Option<String>,
 }
