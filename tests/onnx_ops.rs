@@ -1085,7 +1085,7 @@ fn gelu_written_with_erf_is_one_gelu_activation_in_every_association() {
             sqrt2
         };
         let upper = check_tol(&bytes, 6, 1e-7, gelu_c(c));
-        assert!(upper >= 1.128_904 && upper <= 1.128_905, "{upper}");
+        assert!((1.128_904..=1.128_905).contains(&upper), "{upper}");
     }
     // Erf alone, and an erf pattern with another constant, are refused.
     let mut g = GraphBuilder::new("x", &[1, 6]);
@@ -1143,7 +1143,7 @@ fn hard_swish_written_with_relu6_is_one_activation_with_a_slope_interval() {
             .unwrap();
         assert_eq!((s.lower, s.upper), (-0.5, 1.5));
         let upper = check(&bytes, 8, map(hs));
-        assert!(upper >= 1.5 && upper <= 1.5 * (1.0 + 1e-12), "{upper}");
+        assert!((1.5..=1.5 * (1.0 + 1e-12)).contains(&upper), "{upper}");
     }
     // ×fl(1/6) instead of ÷6: 6·fl(1/6) ≠ 1, so the scaling stays separate
     // and the bound covers the file's function exactly.

@@ -177,7 +177,7 @@ pub fn certify(args: &CertifyArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
-    if let Some(dev) = check.filter(|d| !(*d <= SELF_CHECK_TOLERANCE)) {
+    if let Some(dev) = check.filter(|d| d.is_nan() || *d > SELF_CHECK_TOLERANCE) {
         error_line(&format!(
             "{}: self-check failed: lipcert's forward pass deviates from the model's test vectors (test_data_set_*) by {dev:.3e} relative (tolerance {SELF_CHECK_TOLERANCE:e}); the network lipcert understood is not the one that produced them, so no certificate is given",
             args.spec.display()
