@@ -47,6 +47,13 @@ fn norm(v: &[f64]) -> f64 {
 /// Forward against the reference on random inputs, then the certified upper
 /// bound against sampled pair ratios. Returns the upper bound.
 fn check(bytes: &[u8], n_in: usize, reference: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
+    check_tol(bytes, n_in, 1e-12, reference)
+}
+
+/// [`check`] with the forward pass held to `tol` relative to the largest
+/// reference output (for a pattern whose exported constant differs from the
+/// mathematical one lipcert evaluates).
+fn check_tol(bytes: &[u8], n_in: usize, tol: f64, reference: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
     let net = import(bytes);
     assert_eq!(net.network.input_len(), n_in);
     let mut rng = Lcg(n_in as u64 * 7919 + 17);
@@ -58,7 +65,7 @@ fn check(bytes: &[u8], n_in: usize, reference: impl Fn(&[f64]) -> Vec<f64>) -> f
         let scale = r.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
         for (i, (a, b)) in y.iter().zip(&r).enumerate() {
             assert!(
-                (a - b).abs() <= 1e-12 * scale,
+                (a - b).abs() <= tol * scale,
                 "output {i}: lipcert {a} vs reference {b}"
             );
         }
@@ -842,4 +849,348 @@ fn softsign_written_as_x_over_one_plus_abs_x_is_one_activation() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("quotient"), "{e}");
+}
+
+/// The unsupported-operator error of a model.
+fn refusal(bytes: &[u8]) -> String {
+    match import_bytes(bytes, Path::new("."), &ImportOptions::default()) {
+        Ok(_) => panic!("import should fail"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Nearest input index for ONNX Resize with `half_pixel` coordinates and
+/// `round_prefer_floor`, in exact integer arithmetic: x = ((2i+1)·L − O)/(2O),
+/// rounded half down = ⌈x − ½⌉ = ⌈((2i+1)·L − 2O)/(2O)⌉, clamped to [0, L−1].
+fn half_pixel_floor_index(i: usize, l: usize, o: usize) -> usize {
+    let num = (2 * i as i64 + 1) * l as i64 - 2 * o as i64;
+    let den = 2 * o as i64;
+    let ceil = -((-num).div_euclid(den));
+    ceil.clamp(0, l as i64 - 1) as usize
+}
+
+/// A nearest resize of a C×H×W tensor given the source row and column of
+/// every output row and column.
+fn resize_ref(
+    x: &[f64],
+    c: usize,
+    (h, w): (usize, usize),
+    rows: &[usize],
+    cols: &[usize],
+) -> Vec<f64> {
+    let mut y = Vec::new();
+    for ch in 0..c {
+        for &r in rows {
+            for &q in cols {
+                y.push(x[(ch * h + r) * w + q]);
+            }
+        }
+    }
+    y
+}
+
+/// √(max replication) of a separable nearest resize.
+fn replication_norm(rows: &[usize], cols: &[usize]) -> f64 {
+    let most = |v: &[usize]| {
+        (0..=*v.iter().max().unwrap())
+            .map(|k| v.iter().filter(|&&j| j == k).count())
+            .max()
+            .unwrap()
+    };
+    ((most(rows) * most(cols)) as f64).sqrt()
+}
+
+#[test]
+fn resize_and_upsample_nearest_are_selections_with_norm_sqrt_replication() {
+    // Upsample-7 (scales attribute) and -9 (scales input): ⌊i/s⌋.
+    let rows: Vec<usize> = (0..4).map(|i| i / 2).collect();
+    let cols: Vec<usize> = (0..9).map(|j| j / 3).collect();
+    let mut g = GraphBuilder::new("x", &[1, 2, 2, 3]);
+    g.node(
+        "Upsample",
+        &["x"],
+        &["y"],
+        vec![
+            lipcert::onnx::builder::attr_floats("scales", &[1.0, 1.0, 2.0, 3.0]),
+            attr_string("mode", "nearest"),
+        ],
+    );
+    let u = check(&g.finish(&["y"], 7), 12, |x| {
+        resize_ref(x, 2, (2, 3), &rows, &cols)
+    });
+    let exact = replication_norm(&rows, &cols);
+    assert_eq!(exact, 6f64.sqrt());
+    assert!(u >= exact && u <= exact * (1.0 + 1e-12), "{u}");
+    let mut g = GraphBuilder::new("x", &[1, 2, 2, 3]);
+    g.init_f32("scales", &[4], &[1.0, 1.0, 2.0, 3.0]);
+    g.node("Upsample", &["x", "scales"], &["y"], vec![]);
+    check(&g.finish(&["y"], 9), 12, |x| {
+        resize_ref(x, 2, (2, 3), &rows, &cols)
+    });
+    // Resize-13 to sizes 3×5 from 2×3 (scales 3/2, 5/3): half_pixel with
+    // round_prefer_floor (the defaults), indices from exact integers.
+    let rows: Vec<usize> = (0..3).map(|i| half_pixel_floor_index(i, 2, 3)).collect();
+    let cols: Vec<usize> = (0..5).map(|j| half_pixel_floor_index(j, 3, 5)).collect();
+    assert_eq!(
+        (rows.clone(), cols.clone()),
+        (vec![0, 0, 1], vec![0, 0, 1, 2, 2])
+    );
+    let mut g = GraphBuilder::new("x", &[1, 2, 2, 3]);
+    g.init_i64("sizes", &[4], &[1, 2, 3, 5]);
+    g.node(
+        "Resize",
+        &["x", "", "", "sizes"],
+        &["y"],
+        vec![attr_string("mode", "nearest")],
+    );
+    let u = check(&g.finish(&["y"], 13), 12, |x| {
+        resize_ref(x, 2, (2, 3), &rows, &cols)
+    });
+    let exact = replication_norm(&rows, &cols);
+    assert_eq!(exact, 2.0);
+    assert!(u >= exact && u <= exact * (1.0 + 1e-12), "{u}");
+    // Resize-11 with scales, asymmetric coordinates and floor: ⌊i/2⌋.
+    let rows: Vec<usize> = (0..4).map(|i| i / 2).collect();
+    let cols: Vec<usize> = (0..6).map(|j| j / 2).collect();
+    let mut g = GraphBuilder::new("x", &[1, 2, 2, 3]);
+    g.init_f32("roi", &[0], &[])
+        .init_f32("scales", &[4], &[1.0, 1.0, 2.0, 2.0]);
+    g.node(
+        "Resize",
+        &["x", "roi", "scales"],
+        &["y"],
+        vec![
+            attr_string("coordinate_transformation_mode", "asymmetric"),
+            attr_string("nearest_mode", "floor"),
+        ],
+    );
+    check(&g.finish(&["y"], 11), 12, |x| {
+        resize_ref(x, 2, (2, 3), &rows, &cols)
+    });
+    // Interpolating modes are refused, naming the node.
+    let mut g = GraphBuilder::new("x", &[1, 2, 2, 3]);
+    g.init_f32("roi", &[0], &[])
+        .init_f32("scales", &[4], &[1.0, 1.0, 2.0, 2.0]);
+    g.node(
+        "Resize",
+        &["x", "roi", "scales"],
+        &["y"],
+        vec![attr_string("mode", "linear")],
+    );
+    let e = refusal(&g.finish(&["y"], 13));
+    assert!(e.contains("Resize_y") && e.contains("'linear'"), "{e}");
+}
+
+#[test]
+fn reduce_mean_over_spatial_axes_and_channels_is_linear_with_exact_norm() {
+    let (c, h, w) = (3usize, 4usize, 5usize);
+    let mean_hw = |x: &[f64]| -> Vec<f64> {
+        (0..c)
+            .map(|ch| x[ch * h * w..(ch + 1) * h * w].iter().sum::<f64>() / (h * w) as f64)
+            .collect()
+    };
+    let mean_c = |x: &[f64]| -> Vec<f64> {
+        (0..h * w)
+            .map(|p| (0..c).map(|ch| x[ch * h * w + p]).sum::<f64>() / c as f64)
+            .collect()
+    };
+    // Spatial mean (attribute axes, keepdims): norm 1/√(HW).
+    let mut g = GraphBuilder::new("x", &[1, c, h, w]);
+    g.node(
+        "ReduceMean",
+        &["x"],
+        &["y"],
+        vec![attr_ints("axes", &[2, -1])],
+    );
+    let net = import(&g.finish(&["y"], 13));
+    assert_eq!(net.outputs[0].1, vec![1, c, 1, 1]);
+    let u = check(&g.finish(&["y"], 13), c * h * w, mean_hw);
+    let exact = 1.0 / ((h * w) as f64).sqrt();
+    assert!(u >= exact && u <= exact * (1.0 + 1e-12), "{u} vs {exact}");
+    // Channel mean (axes as an input from opset 18, keepdims = 0): 1/√C.
+    let mut g = GraphBuilder::new("x", &[1, c, h, w]);
+    g.init_i64("axes", &[1], &[1]);
+    g.node(
+        "ReduceMean",
+        &["x", "axes"],
+        &["y"],
+        vec![attr_int("keepdims", 0)],
+    );
+    let net = import(&g.finish(&["y"], 18));
+    assert_eq!(net.outputs[0].1, vec![1, h, w]);
+    let u = check(&g.finish(&["y"], 18), c * h * w, mean_c);
+    let exact = 1.0 / (c as f64).sqrt();
+    assert!(u >= exact && u <= exact * (1.0 + 1e-12), "{u} vs {exact}");
+    // No axes: the mean of everything, 1/√(CHW).
+    let mut g = GraphBuilder::new("x", &[1, c, h, w]);
+    g.node("ReduceMean", &["x"], &["y"], vec![attr_int("keepdims", 0)]);
+    let u = check(&g.finish(&["y"], 13), c * h * w, |x| {
+        vec![x.iter().sum::<f64>() / (c * h * w) as f64]
+    });
+    let exact = 1.0 / ((c * h * w) as f64).sqrt();
+    assert!(u >= exact && u <= exact * (1.0 + 1e-12), "{u} vs {exact}");
+}
+
+/// x·½(1 + erf(x/c)) with the exported constant c.
+fn gelu_c(c: f64) -> impl Fn(&[f64]) -> Vec<f64> {
+    map(move |v| v * 0.5 * (1.0 + libm_erf(v / c)))
+}
+
+#[test]
+fn gelu_written_with_erf_is_one_gelu_activation_in_every_association() {
+    let sqrt2 = f64::from(std::f32::consts::SQRT_2);
+    let build = |form: u8| -> Vec<u8> {
+        let mut g = GraphBuilder::new("x", &[1, 6]);
+        g.init_f32("c", &[], &[std::f32::consts::SQRT_2])
+            .init_f32("inv_c", &[], &[std::f32::consts::FRAC_1_SQRT_2])
+            .init_f32("one", &[], &[1.0])
+            .init_f32("half", &[], &[0.5]);
+        if form == 3 {
+            g.node("Mul", &["x", "inv_c"], &["d"], vec![]);
+        } else {
+            g.node("Div", &["x", "c"], &["d"], vec![]);
+        }
+        g.node("Erf", &["d"], &["e"], vec![]);
+        g.node("Add", &["one", "e"], &["p"], vec![]);
+        match form {
+            // PyTorch: (x·(1+erf))·0.5
+            0 | 3 => {
+                g.node("Mul", &["x", "p"], &["m"], vec![]);
+                g.node("Mul", &["m", "half"], &["y"], vec![]);
+            }
+            // (0.5·x)·(1+erf)
+            1 => {
+                g.node("Mul", &["half", "x"], &["hx"], vec![]);
+                g.node("Mul", &["hx", "p"], &["y"], vec![]);
+            }
+            // x·((1+erf)·0.5)
+            _ => {
+                g.node("Mul", &["p", "half"], &["hp"], vec![]);
+                g.node("Mul", &["hp", "x"], &["y"], vec![]);
+            }
+        }
+        g.finish(&["y"], 13)
+    };
+    for form in 0..4 {
+        let bytes = build(form);
+        let net = import(&bytes);
+        let kinds: Vec<_> = net.network.nodes.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, vec!["gelu"], "form {form}");
+        assert!(net.network.nodes[0].layer.slope_interval().is_some());
+        // The file's function uses c = fl32(√2); lipcert evaluates x·Φ(x):
+        // they differ by ≤ 1e-8·x² (see the pattern's doc comment).
+        let c = if form == 3 {
+            1.0 / f64::from(std::f32::consts::FRAC_1_SQRT_2)
+        } else {
+            sqrt2
+        };
+        let upper = check_tol(&bytes, 6, 1e-7, gelu_c(c));
+        assert!((1.128_904..=1.128_905).contains(&upper), "{upper}");
+    }
+    // Erf alone, and an erf pattern with another constant, are refused.
+    let mut g = GraphBuilder::new("x", &[1, 6]);
+    g.node("Erf", &["x"], &["y"], vec![]);
+    let e = refusal(&g.finish(&["y"], 13));
+    assert!(e.contains("Erf_y") && e.contains("GELU"), "{e}");
+    let mut g = GraphBuilder::new("x", &[1, 6]);
+    g.init_f32("two", &[], &[2.0]).init_f32("one", &[], &[1.0]);
+    g.node("Div", &["x", "two"], &["d"], vec![]);
+    g.node("Erf", &["d"], &["e"], vec![]);
+    g.node("Add", &["e", "one"], &["p"], vec![]);
+    g.node("Mul", &["x", "p"], &["y"], vec![]);
+    let e = refusal(&g.finish(&["y"], 13));
+    assert!(
+        e.contains("Mul_y") && e.contains("both depend on the input"),
+        "{e}"
+    );
+}
+
+#[test]
+fn hard_swish_written_with_relu6_is_one_activation_with_a_slope_interval() {
+    let hs = |v: f64| v * (v + 3.0).clamp(0.0, 6.0) / 6.0;
+    // form 0: Div(Mul(x, clip(x+3, 0, 6)), 6) with Clip bounds as inputs;
+    // form 1: Mul(x, Div(clip, 6)) with Clip-6 attributes (relu6).
+    for form in 0..2 {
+        let mut g = GraphBuilder::new("x", &[1, 8]);
+        g.init_f32("three", &[], &[3.0])
+            .init_f32("zero", &[], &[0.0])
+            .init_f32("six", &[], &[6.0]);
+        g.node("Add", &["x", "three"], &["a"], vec![]);
+        let opset = if form == 0 {
+            g.node("Clip", &["a", "zero", "six"], &["r"], vec![]);
+            g.node("Mul", &["x", "r"], &["m"], vec![]);
+            g.node("Div", &["m", "six"], &["y"], vec![]);
+            13
+        } else {
+            g.node(
+                "Clip",
+                &["a"],
+                &["r"],
+                vec![attr_float("min", 0.0), attr_float("max", 6.0)],
+            );
+            g.node("Div", &["r", "six"], &["q"], vec![]);
+            g.node("Mul", &["q", "x"], &["y"], vec![]);
+            6
+        };
+        let bytes = g.finish(&["y"], opset);
+        let net = import(&bytes);
+        let kinds: Vec<_> = net.network.nodes.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, vec!["hardswish"], "form {form}");
+        let s = net.network.nodes[0]
+            .layer
+            .slope_interval()
+            .unwrap()
+            .unwrap();
+        assert_eq!((s.lower, s.upper), (-0.5, 1.5));
+        let upper = check(&bytes, 8, map(hs));
+        assert!((1.5..=1.5 * (1.0 + 1e-12)).contains(&upper), "{upper}");
+    }
+    // ×fl(1/6) instead of ÷6: 6·fl(1/6) ≠ 1, so the scaling stays separate
+    // and the bound covers the file's function exactly.
+    let sixth = (1.0f32 / 6.0) as f64;
+    let mut g = GraphBuilder::new("x", &[1, 8]);
+    g.init_f32("three", &[], &[3.0])
+        .init_f32("zero", &[], &[0.0])
+        .init_f32("six", &[], &[6.0])
+        .init_f32("sixth", &[], &[1.0 / 6.0]);
+    g.node("Add", &["x", "three"], &["a"], vec![]);
+    g.node("Clip", &["a", "zero", "six"], &["r"], vec![]);
+    g.node("Mul", &["x", "r"], &["m"], vec![]);
+    g.node("Mul", &["m", "sixth"], &["y"], vec![]);
+    let bytes = g.finish(&["y"], 13);
+    assert!(import(&bytes)
+        .network
+        .nodes
+        .iter()
+        .any(|n| n.kind == "hardswish"));
+    let upper = check(
+        &bytes,
+        8,
+        map(move |v| v * (v + 3.0).clamp(0.0, 6.0) * sixth),
+    );
+    assert!(upper >= 9.0 * sixth, "{upper}");
+}
+
+#[test]
+fn log_softmax_lrn_conv_transpose_and_3d_convolutions_are_refused_by_name() {
+    let e = refusal(&unary("LogSoftmax", vec![], 13));
+    assert!(e.contains("LogSoftmax_y") && e.contains("√n"), "{e}");
+    let e = refusal(&unary("LRN", vec![attr_int("size", 3)], 13));
+    assert!(
+        e.contains("LRN_y") && e.contains("no certified bound"),
+        "{e}"
+    );
+    let mut g = GraphBuilder::new("x", &[1, 3, 2, 2]);
+    g.init_f32("w", &[3, 2, 2, 2], &[0.5; 24]);
+    g.node("ConvTranspose", &["x", "w"], &["y"], vec![]);
+    let e = refusal(&g.finish(&["y"], 13));
+    assert!(
+        e.contains("ConvTranspose_y") && e.contains("adjoint"),
+        "{e}"
+    );
+    let mut g = GraphBuilder::new("x", &[1, 1, 3, 3, 3]);
+    g.init_f32("w", &[1, 1, 2, 2, 2], &[0.5; 8]);
+    g.node("Conv", &["x", "w"], &["y"], vec![]);
+    let e = refusal(&g.finish(&["y"], 13));
+    assert!(e.contains("Conv_y") && e.contains("3-D convolution"), "{e}");
 }

@@ -74,6 +74,13 @@ fn every_emitted_json_field_is_documented() {
         ],
         vec!["certify", &cnn, "--lower-budget", "0.2", "--json"],
     ];
+    // The ONNX front end (records with the node's name).
+    let onnx = ex("cnn.onnx");
+    let mut commands = commands;
+    if cfg!(feature = "onnx") {
+        commands.push(vec!["conv", &onnx, "--tensor", "Conv_c1", "--json"]);
+        commands.push(vec!["sigma", &onnx, "--json"]);
+    }
     let section = json_section();
     let mut missing = Vec::new();
     for args in &commands {

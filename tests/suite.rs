@@ -19,6 +19,8 @@
 mod cli_bad_input;
 #[path = "cli_certify.rs"]
 mod cli_certify;
+#[path = "cli_checkpoint.rs"]
+mod cli_checkpoint;
 #[path = "cli_commands.rs"]
 mod cli_commands;
 #[path = "cli_conv.rs"]
@@ -51,6 +53,8 @@ mod network_properties;
 mod network_spec;
 #[path = "normalize_pytorch.rs"]
 mod normalize_pytorch;
+#[path = "onnx_cli.rs"]
+mod onnx_cli;
 #[path = "onnx_conformance.rs"]
 mod onnx_conformance;
 #[path = "onnx_example.rs"]

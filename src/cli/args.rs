@@ -177,6 +177,10 @@ pub struct SigmaArgs {
     /// --include.
     #[arg(long, value_name = "GLOB", conflicts_with = "tensor")]
     pub exclude: Vec<String>,
+    /// ONNX models: the input shape without the batch dimension (overrides
+    /// symbolic or declared dimensions), e.g. 3,224,224.
+    #[arg(long, value_name = "C,H,W")]
+    pub input_shape: Option<String>,
 }
 
 /// `lipcert norms`.
@@ -313,4 +317,8 @@ pub struct ConvArgs {
     /// The memory budget.
     #[command(flatten)]
     pub memory: MemoryArgs,
+    /// ONNX models: the input shape without the batch dimension (overrides
+    /// symbolic or declared dimensions), e.g. 3,224,224.
+    #[arg(long, value_name = "C,H,W")]
+    pub input_shape: Option<String>,
 }

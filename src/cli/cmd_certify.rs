@@ -21,6 +21,10 @@ pub fn run(args: &CertifyArgs) -> i32 {
     if super::cmd_onnx::is_onnx(&args.spec) {
         return super::cmd_onnx::certify(args);
     }
+    if args.input_shape.is_some() {
+        error_line("--input-shape applies to ONNX models only (a spec declares its input shape)");
+        return EXIT_INPUT;
+    }
     let shown = escape_path(&args.spec);
     let spec = match NetworkSpec::from_file(&args.spec) {
         Ok(s) => s,
@@ -37,40 +41,9 @@ pub fn run(args: &CertifyArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
-    if !(args.rel_width > 0.0 && args.rel_width.is_finite()) {
-        error_line(&format!(
-            "--rel-width {} must be a positive finite number",
-            args.rel_width
-        ));
+    let Ok(options) = certify_options(args) else {
         return EXIT_INPUT;
-    }
-    let methods = match BoundMethod::parse_list(&args.bounds) {
-        Ok(m) => m,
-        Err(e) => {
-            error_line(&format!("--bounds: {e}"));
-            return EXIT_INPUT;
-        }
     };
-    if let Some(b) = args.lower_budget {
-        if !(b.is_finite() && b >= 0.0) {
-            error_line(&format!(
-                "--lower-budget: {b} is not a nonnegative number of seconds"
-            ));
-            return EXIT_INPUT;
-        }
-    }
-    let mut options = CertifyOptions {
-        lower: (!args.no_lower).then(|| LowerBoundOptions {
-            budget_seconds: args.lower_budget,
-            ..LowerBoundOptions::default()
-        }),
-        methods: Some(methods),
-        sigma: SigmaOptions {
-            rel_width: args.rel_width,
-            ..SigmaOptions::default()
-        },
-    };
-    options.sigma.memory = args.memory.budget();
     let progress = Progress::new(spec.layers.len());
     let mut done = 0;
     let result = certify_network_with(&spec, &weights, &options, &mut |d, _total| {
@@ -94,6 +67,48 @@ pub fn run(args: &CertifyArgs) -> i32 {
             library_error_code(&e).0
         }
     }
+}
+
+/// The certify options of the command line (`--rel-width`, `--bounds`,
+/// `--lower-budget`, `--no-lower`, `--max-memory`), shared by the spec and
+/// ONNX paths. On a bad value the error line is printed and `Err(())`
+/// returned (exit 2).
+pub(super) fn certify_options(args: &CertifyArgs) -> Result<CertifyOptions, ()> {
+    if !(args.rel_width > 0.0 && args.rel_width.is_finite()) {
+        error_line(&format!(
+            "--rel-width {} must be a positive finite number",
+            args.rel_width
+        ));
+        return Err(());
+    }
+    let methods = match BoundMethod::parse_list(&args.bounds) {
+        Ok(m) => m,
+        Err(e) => {
+            error_line(&format!("--bounds: {e}"));
+            return Err(());
+        }
+    };
+    if let Some(b) = args.lower_budget {
+        if !(b.is_finite() && b >= 0.0) {
+            error_line(&format!(
+                "--lower-budget: {b} is not a nonnegative number of seconds"
+            ));
+            return Err(());
+        }
+    }
+    let mut options = CertifyOptions {
+        lower: (!args.no_lower).then(|| LowerBoundOptions {
+            budget_seconds: args.lower_budget,
+            ..LowerBoundOptions::default()
+        }),
+        methods: Some(methods),
+        sigma: SigmaOptions {
+            rel_width: args.rel_width,
+            ..SigmaOptions::default()
+        },
+    };
+    options.sigma.memory = args.memory.budget();
+    Ok(options)
 }
 
 /// The message of a spec or network error without the `invalid option:`

@@ -20,7 +20,11 @@ use std::time::Instant;
 pub fn run(args: &ConvArgs) -> i32 {
     #[cfg(feature = "onnx")]
     if super::cmd_onnx::is_onnx(&args.input.file) {
-        return super::cmd_onnx::conv(&args.input.file, args.json);
+        return super::cmd_onnx::conv(args);
+    }
+    if args.input_shape.is_some() {
+        error_line("--input-shape applies to ONNX models only");
+        return EXIT_INPUT;
     }
     let options = match GeometryOptions::parse(&args.geometry) {
         Ok(Some(o)) => o,
@@ -55,51 +59,98 @@ pub fn run(args: &ConvArgs) -> i32 {
         )?;
         let seconds = start.elapsed().as_secs_f64();
         let id = TensorId::new(file.path(), info);
-        let e = &report.enclosure;
         if args.json {
-            progress.out(&json_line(&ConvRecord {
+            progress.out(&json_line(&conv_record(
                 id,
-                sigma: Bounds::from(e),
-                reshaped_sigma: Bounds::from(&report.reshaped),
-                operator: report.description.clone(),
-                relative_width: report.relative_width,
-                target_rel_width: args.rel_width,
-                target_met: report.target_met.unwrap_or(true),
+                &report,
+                args.rel_width,
                 seconds,
-            }));
+            )));
         } else {
-            rows.push(vec![
-                id.display_name(),
-                id.display_shape(),
-                id.dtype.clone(),
-                certified_digits(e.lower(), e.upper()),
-                certified_digits(report.reshaped.lower(), report.reshaped.upper()),
-                width_text(report.relative_width, args.rel_width, report.target_met),
-                guarantee_text(e.guarantee()),
-                seconds_text(seconds),
-                report.description.clone(),
-            ]);
+            let mut row = vec![id.display_name()];
+            row.extend(conv_cells(&id, &report, args.rel_width, seconds));
+            rows.push(row);
         }
         Ok(EXIT_OK)
     });
     if !rows.is_empty() {
-        progress.out(&table(
-            &[
-                "tensor",
-                "shape",
-                "dtype",
-                "σ conv (certified digits)",
-                "‖R‖ reshaped",
-                "rel width",
-                "guarantee",
-                "time",
-                "operator",
-            ],
-            &rows,
-        ));
+        let mut headers = vec!["tensor"];
+        headers.extend(CONV_HEADERS);
+        progress.out(&table(&headers, &rows));
     }
     code
 }
+
+/// The conv options of the command line (`--rel-width`, `--max-memory`),
+/// shared by the tensor-file and ONNX paths; a bad `--rel-width` is the
+/// error message.
+pub(super) fn conv_options(
+    rel_width: Option<f64>,
+    memory: MemoryBudget,
+) -> Result<ConvOptions, String> {
+    if let Some(w) = rel_width {
+        if !(w > 0.0 && w.is_finite()) {
+            return Err(format!("--rel-width {w} must be a positive finite number"));
+        }
+    }
+    Ok(ConvOptions {
+        rel_width,
+        memory,
+        ..ConvOptions::default()
+    })
+}
+
+/// The `--json` record of one certified kernel.
+pub(super) fn conv_record(
+    id: TensorId,
+    report: &ConvReport,
+    target: f64,
+    seconds: f64,
+) -> ConvRecord {
+    ConvRecord {
+        id,
+        sigma: Bounds::from(&report.enclosure),
+        reshaped_sigma: Bounds::from(&report.reshaped),
+        operator: report.description.clone(),
+        relative_width: report.relative_width,
+        target_rel_width: target,
+        target_met: report.target_met.unwrap_or(true),
+        seconds,
+    }
+}
+
+/// The table cells of one certified kernel after its name: shape, dtype,
+/// σ, ‖R‖, relative width, guarantee, time, operator.
+pub(super) fn conv_cells(
+    id: &TensorId,
+    report: &ConvReport,
+    target: f64,
+    seconds: f64,
+) -> Vec<String> {
+    let e = &report.enclosure;
+    vec![
+        id.display_shape(),
+        id.dtype.clone(),
+        certified_digits(e.lower(), e.upper()),
+        certified_digits(report.reshaped.lower(), report.reshaped.upper()),
+        width_text(report.relative_width, target, report.target_met),
+        guarantee_text(e.guarantee()),
+        seconds_text(seconds),
+        report.description.clone(),
+    ]
+}
+
+/// The table headers after the name column.
+pub(super) const CONV_HEADERS: [&str; 8] = [
+    "shape",
+    "dtype",
+    "σ conv (certified digits)",
+    "‖R‖ reshaped",
+    "rel width",
+    "guarantee",
+    "time",
+    "operator",
+];
 
 /// The relative width, marked when it misses the target.
 fn width_text(width: f64, target: f64, met: Option<bool>) -> String {
@@ -133,18 +184,7 @@ pub(super) fn certify_kernel(
         tensor.dtype,
     )
     .map_err(|e| Failure::library(file, info, e))?;
-    if let Some(w) = rel_width {
-        if !(w > 0.0 && w.is_finite()) {
-            return Err(Failure::Input(Box::new(file.error(
-                name,
-                Problem::Other(format!("--rel-width {w} must be a positive finite number")),
-            ))));
-        }
-    }
-    let conv_options = ConvOptions {
-        rel_width,
-        memory,
-        ..ConvOptions::default()
-    };
+    let conv_options = conv_options(rel_width, memory)
+        .map_err(|msg| Failure::Input(Box::new(file.error(name, Problem::Other(msg)))))?;
     conv_sigma(&kernel, &geometry, &conv_options).map_err(|e| Failure::library(file, info, e))
 }

@@ -1,16 +1,23 @@
 //! `lipcert certify|conv|sigma model.onnx`: the ONNX front end of the
 //! commands. Every row names the ONNX node(s) it comes from.
 
-use super::args::CertifyArgs;
+use super::args::{CertifyArgs, ConvArgs, SigmaArgs};
+use super::cmd_certify::certify_options;
+use super::cmd_conv::{conv_cells, conv_options, conv_record, CONV_HEADERS};
 use super::digits::certified_digits;
 use super::progress::Progress;
-use super::report::{guarantee_text, seconds_text, table};
-use super::{error_line, library_error_code, EXIT_INPUT, EXIT_OK};
-use crate::conv::{conv_sigma, ConvOptions};
-use crate::network::certify::{certify_layers, report_for};
-use crate::network::lower_bounds::LowerBoundOptions;
-use crate::onnx::{import_file, ImportOptions, OnnxError, OnnxNetwork};
-use crate::sigma::{sigma, SigmaOptions};
+use super::report::{
+    guarantee_text, json_line, seconds_text, table, Bounds, SigmaRecord, TensorId,
+};
+use super::{
+    error_line, library_error_code, sigma_options, EXIT_INPUT, EXIT_NO_CERTIFICATE, EXIT_OK,
+};
+use crate::conv::conv_sigma;
+use crate::network::certify::{certify_layers, report_with};
+use crate::network::memory::check_certify_memory;
+use crate::onnx::{import_file, ImportOptions, OnnxError, OnnxNetwork, WeightInfo};
+use crate::sigma::sigma;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -131,9 +138,34 @@ pub fn self_check(model: &Path, net: &OnnxNetwork) -> Result<Option<f64>, OnnxEr
     Ok(worst)
 }
 
-/// `lipcert certify model.onnx`.
+/// Largest relative deviation max|y − r|/max|r| between lipcert's forward
+/// pass and a model's own test vectors that `certify` accepts. The stored
+/// outputs are usually float32 results (deviations seen in the conformance
+/// suites: ≤ 2e-7); a misread network (wrong padding, axis, epsilon …)
+/// deviates by far more, and then no certificate is given.
+pub const SELF_CHECK_TOLERANCE: f64 = 1e-3;
+
+/// `lipcert certify model.onnx --json`: the spec path's report plus the
+/// self-check's deviation.
+#[derive(Serialize)]
+struct CertifyRecord<'a> {
+    /// The report.
+    #[serde(flatten)]
+    report: &'a crate::network::certify::NetworkReport,
+    /// The largest relative deviation on the model's test vectors (absent
+    /// without test vectors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    self_check_deviation: Option<f64>,
+}
+
+/// `lipcert certify model.onnx`: the spec path's options (`--rel-width`,
+/// `--bounds`, `--lower-budget`, `--no-lower`, `--max-memory`) and report,
+/// each row naming the ONNX node(s) it covers.
 pub fn certify(args: &CertifyArgs) -> i32 {
     let start = Instant::now();
+    let Ok(options) = certify_options(args) else {
+        return EXIT_INPUT;
+    };
     let onnx = match load(&args.spec, args.input_shape.as_deref()) {
         Ok(n) => n,
         Err(code) => return code,
@@ -145,19 +177,26 @@ pub fn certify(args: &CertifyArgs) -> i32 {
             return EXIT_INPUT;
         }
     };
+    if let Some(dev) = check.filter(|d| d.is_nan() || *d > SELF_CHECK_TOLERANCE) {
+        error_line(&format!(
+            "{}: self-check failed: lipcert's forward pass deviates from the model's test vectors (test_data_set_*) by {dev:.3e} relative (tolerance {SELF_CHECK_TOLERANCE:e}); the network lipcert understood is not the one that produced them, so no certificate is given",
+            args.spec.display()
+        ));
+        return EXIT_NO_CERTIFICATE;
+    }
     let mut net = onnx.network.clone();
     let progress = Progress::new(net.nodes.len());
     let mut done = 0;
-    let result = certify_layers(&mut net, &SigmaOptions::default(), &mut |d, _| {
-        while done < d {
-            progress.inc();
-            done += 1;
-        }
-    })
-    .and_then(|_| {
-        let lower = (!args.no_lower).then(LowerBoundOptions::default);
-        report_for(&net, lower.as_ref(), start)
-    });
+    let result = check_certify_memory(&net, &options.sigma, options.lower.as_ref())
+        .and_then(|()| {
+            certify_layers(&mut net, &options.sigma, &mut |d, _| {
+                while done < d {
+                    progress.inc();
+                    done += 1;
+                }
+            })
+        })
+        .and_then(|_| report_with(&net, &options, start));
     progress.finish();
     match result {
         Ok(mut report) => {
@@ -165,7 +204,11 @@ pub fn certify(args: &CertifyArgs) -> i32 {
                 row.kind = format!("{} <- {origin}", row.kind);
             }
             if args.json {
-                progress.out(&serde_json::to_string(&report).expect("report serializes"));
+                let record = CertifyRecord {
+                    report: &report,
+                    self_check_deviation: check,
+                };
+                progress.out(&json_line(&record));
             } else {
                 progress.out(&report.to_string());
                 if onnx.declared_batch > 1 {
@@ -189,101 +232,181 @@ pub fn certify(args: &CertifyArgs) -> i32 {
     }
 }
 
-/// `lipcert conv model.onnx`: every Conv node with its graph geometry.
-pub fn conv(path: &Path, json: bool) -> i32 {
-    let onnx = match load(path, None) {
+/// A `conv`/`sigma` JSON record of an ONNX weight: the node's name, then
+/// the tensor-file path's record (`file`, `tensor` = the weight's ONNX
+/// name, …).
+#[derive(Serialize)]
+struct NodeRecord<R: Serialize> {
+    /// The ONNX node's name.
+    node: String,
+    /// The record the tensor-file path emits.
+    #[serde(flatten)]
+    record: R,
+}
+
+/// The [`TensorId`] of an ONNX weight.
+fn weight_id(path: &Path, w: &WeightInfo) -> TensorId {
+    TensorId {
+        file: path.display().to_string(),
+        tensor: Some(w.tensor.clone()),
+        shape: w.shape.clone(),
+        dtype: w.dtype.clone(),
+    }
+}
+
+/// The items `--tensor NAME` selects (by node or weight name; all without
+/// it); `Err` (after printing the error) when nothing matches.
+fn selected<'a, T>(
+    path: &Path,
+    items: &'a [(WeightInfo, T)],
+    tensor: Option<&str>,
+    what: &str,
+) -> Result<Vec<&'a (WeightInfo, T)>, i32> {
+    let Some(name) = tensor else {
+        return Ok(items.iter().collect());
+    };
+    let chosen: Vec<_> = items
+        .iter()
+        .filter(|(w, _)| w.node == name || w.tensor == name)
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<&str> = items.iter().map(|(w, _)| w.node.as_str()).collect();
+        error_line(&format!(
+            "{}: --tensor '{name}': no {what} node or weight of that name (nodes: {})",
+            path.display(),
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ));
+        return Err(EXIT_INPUT);
+    }
+    Ok(chosen)
+}
+
+/// `lipcert conv model.onnx`: every Conv node with its graph geometry,
+/// certified through the tensor-file path's options (`--rel-width`,
+/// `--max-memory`) and reported with its record ([`ConvRecord`] plus the
+/// node's name). The geometry flags do not apply: the graph gives them.
+///
+/// [`ConvRecord`]: super::report::ConvRecord
+pub fn conv(args: &ConvArgs) -> i32 {
+    let path = &args.input.file;
+    let g = &args.geometry;
+    if g.input.is_some()
+        || g.stride != "1"
+        || g.padding != "0"
+        || g.padding_mode != "zeros"
+        || g.dilation != "1"
+        || g.groups != 1
+    {
+        error_line(&format!(
+            "{}: --input/--stride/--padding/--padding-mode/--dilation/--groups do not apply to an ONNX model: every Conv node's geometry comes from the graph (use --input-shape to set the input size)",
+            path.display()
+        ));
+        return EXIT_INPUT;
+    }
+    let options = match conv_options(Some(args.rel_width), args.memory.budget()) {
+        Ok(o) => o,
+        Err(msg) => {
+            error_line(&msg);
+            return EXIT_INPUT;
+        }
+    };
+    let onnx = match load(path, args.input_shape.as_deref()) {
         Ok(n) => n,
         Err(code) => return code,
     };
+    let items = match selected(path, &onnx.convs, args.input.tensor.as_deref(), "Conv") {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let mut headers = vec!["node", "tensor"];
+    headers.extend(CONV_HEADERS);
     list_items(
         path,
-        &onnx.convs,
-        json,
-        &[
-            "node",
-            "geometry (from the graph)",
-            "σ conv (certified digits)",
-            "‖R‖ reshaped",
-            "guarantee",
-            "time",
-        ],
+        &items,
+        args.json,
+        &headers,
         "no Conv nodes",
-        |c| {
-            conv_sigma(
-                c.operator.kernel(),
-                c.operator.geometry(),
-                &ConvOptions::default(),
-            )
-        },
-        |name, c, report, seconds| {
-            let e = &report.enclosure;
-            let geometry = format!(
-                "in {}x{}x{}, k {}x{}, stride {:?}, pad {:?}, dil {:?}, groups {}",
-                c.c_in,
-                c.in_hw.0,
-                c.in_hw.1,
-                c.kernel_hw.0,
-                c.kernel_hw.1,
-                c.stride,
-                c.padding,
-                c.dilation,
-                c.groups
-            );
+        |c| conv_sigma(c.operator.kernel(), c.operator.geometry(), &options),
+        |w, _, report, seconds| {
+            let id = weight_id(path, w);
+            let mut row = vec![w.node.clone(), id.display_name()];
+            row.extend(conv_cells(&id, report, args.rel_width, seconds));
             Listed {
-                json: serde_json::json!({
-                    "node": name, "geometry": geometry,
-                    "lower": e.lower(), "upper": e.upper(),
-                    "reshaped_lower": report.reshaped.lower(), "reshaped_upper": report.reshaped.upper(),
-                    "guarantee": guarantee_text(e.guarantee()), "seconds": seconds,
+                json: json_line(&NodeRecord {
+                    node: w.node.clone(),
+                    record: conv_record(id, report, args.rel_width, seconds),
                 }),
-                row: vec![
-                    name.to_owned(),
-                    geometry,
-                    certified_digits(e.lower(), e.upper()),
-                    certified_digits(report.reshaped.lower(), report.reshaped.upper()),
-                    guarantee_text(e.guarantee()),
-                    seconds_text(seconds),
-                ],
+                row,
             }
         },
     )
 }
 
 /// `lipcert sigma model.onnx`: σ of every Gemm/MatMul weight (as the
-/// matrix W of y = Wx).
-pub fn sigma_matrices(path: &Path, json: bool) -> i32 {
-    let onnx = match load(path, None) {
+/// matrix W of y = Wx), through the tensor-file path's options
+/// (`--method`, `--rel-width`, `--failure-probability`, `--max-memory`)
+/// and record ([`SigmaRecord`] plus the node's name).
+pub fn sigma_matrices(args: &SigmaArgs) -> i32 {
+    let path = &args.input.file;
+    let Ok(options) = sigma_options(&args.method) else {
+        return EXIT_INPUT;
+    };
+    let onnx = match load(path, args.input_shape.as_deref()) {
         Ok(n) => n,
+        Err(code) => return code,
+    };
+    let items = match selected(
+        path,
+        &onnx.matrices,
+        args.input.tensor.as_deref(),
+        "Gemm/MatMul",
+    ) {
+        Ok(i) => i,
         Err(code) => return code,
     };
     list_items(
         path,
-        &onnx.matrices,
-        json,
+        &items,
+        args.json,
         &[
             "node",
-            "W (out x in)",
+            "tensor",
+            "shape",
+            "dtype",
             "σ (certified digits)",
             "method",
             "guarantee",
             "time",
         ],
         "no Gemm/MatMul weights",
-        |w| sigma(w, &SigmaOptions::default()),
-        |name, w, e, seconds| Listed {
-            json: serde_json::json!({
-                "node": name, "shape": [w.nrows(), w.ncols()],
-                "lower": e.lower(), "upper": e.upper(),
-                "guarantee": guarantee_text(e.guarantee()), "seconds": seconds,
-            }),
-            row: vec![
-                name.to_owned(),
-                format!("{}x{}", w.nrows(), w.ncols()),
+        |w| sigma(w, &options),
+        |w, _, e, seconds| {
+            let id = weight_id(path, w);
+            let row = vec![
+                w.node.clone(),
+                id.display_name(),
+                id.display_shape(),
+                id.dtype.clone(),
                 certified_digits(e.lower(), e.upper()),
                 e.method().name().to_owned(),
                 guarantee_text(e.guarantee()),
                 seconds_text(seconds),
-            ],
+            ];
+            Listed {
+                json: json_line(&NodeRecord {
+                    node: w.node.clone(),
+                    record: SigmaRecord {
+                        id,
+                        sigma: Bounds::from(e),
+                        seconds,
+                    },
+                }),
+                row,
+            }
         },
     )
 }
@@ -291,45 +414,54 @@ pub fn sigma_matrices(path: &Path, json: bool) -> i32 {
 /// One certified item of an ONNX `conv`/`sigma` listing.
 struct Listed {
     /// Its `--json` line.
-    json: serde_json::Value,
+    json: String,
     /// Its table row.
     row: Vec<String>,
 }
 
-/// Certifies every named item with `certify`, timing each, and prints one
-/// JSON line per item (`json`) or one table with `headers` (`none` when
-/// there is no item at all); a library error is one line naming the node
-/// and raises the exit code. Returns the largest exit code met.
-#[allow(clippy::too_many_arguments)]
+/// Certifies every item with `certify`, timing each, and prints one JSON
+/// line per item (`json`) or one table with `headers` (`none` when there is
+/// no item at all); a library error is one line naming the node and raises
+/// the exit code; an error about the options (the same for every item)
+/// stops the listing. Returns the largest exit code met.
 fn list_items<T, R>(
     path: &Path,
-    items: &[(String, T)],
+    items: &[&(WeightInfo, T)],
     json: bool,
     headers: &[&str],
     none: &str,
     certify: impl Fn(&T) -> crate::Result<R>,
-    show: impl Fn(&str, &T, &R, f64) -> Listed,
+    show: impl Fn(&WeightInfo, &T, &R, f64) -> Listed,
 ) -> i32 {
     let progress = Progress::new(items.len());
     let mut rows = Vec::new();
     let mut code = EXIT_OK;
-    for (name, item) in items {
+    for (info, item) in items.iter().map(|p| (&p.0, &p.1)) {
+        progress.start(&info.node);
         let start = Instant::now();
         let r = certify(item);
         progress.inc();
         let seconds = start.elapsed().as_secs_f64();
         match r {
             Ok(result) => {
-                let listed = show(name, item, &result, seconds);
+                let listed = show(info, item, &result, seconds);
                 if json {
-                    progress.out(&listed.json.to_string());
+                    progress.out(&listed.json);
                 } else {
                     rows.push(listed.row);
                 }
             }
             Err(e) => {
-                error_line(&format!("{}: {name}: {e}", path.display()));
-                code = code.max(library_error_code(&e).0);
+                progress.note(&format!(
+                    "lipcert: {}: {}: {e}",
+                    path.display(),
+                    info.context
+                ));
+                let (c, global) = library_error_code(&e);
+                code = code.max(c);
+                if global {
+                    break;
+                }
             }
         }
     }

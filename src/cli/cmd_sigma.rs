@@ -41,7 +41,11 @@ type Jobs = Vec<(WeightFile, Vec<Planned>)>;
 pub fn run(args: &SigmaArgs) -> i32 {
     #[cfg(feature = "onnx")]
     if super::cmd_onnx::is_onnx(&args.input.file) {
-        return super::cmd_onnx::sigma_matrices(&args.input.file, args.json);
+        return super::cmd_onnx::sigma_matrices(args);
+    }
+    if args.input_shape.is_some() {
+        super::error_line("--input-shape applies to ONNX models only");
+        return EXIT_INPUT;
     }
     let started = Instant::now();
     let Ok(options) = sigma_options(&args.method) else {

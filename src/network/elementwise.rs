@@ -254,6 +254,25 @@ impl Elementwise {
         }
     }
 
+    /// The interval of all slopes φ_i'(x) over every coordinate i and point
+    /// x (a.e.), for the bound methods that split φ = c·Id + ψ
+    /// ([`crate::network::layer::SlopeInterval`]); `None` where lipcert does
+    /// not use one (the map is then bounded by its Lipschitz constant).
+    ///
+    /// * hard swish: φ' = 0 on x < −3, x/3 + ½ ∈ (−½, 3/2) on (−3, 3), 1 on
+    ///   x > 3; φ is continuous and piecewise C¹, so every difference
+    ///   quotient (φ(a) − φ(b))/(a − b) is an average of φ' and lies in
+    ///   [−½, 3/2] (both ends exact in binary, the infimum and supremum).
+    pub fn slope_interval(&self) -> Option<crate::network::layer::SlopeInterval> {
+        match self {
+            Elementwise::HardSwish => Some(crate::network::layer::SlopeInterval {
+                lower: -0.5,
+                upper: 1.5,
+            }),
+            _ => None,
+        }
+    }
+
     /// y = φ(x).
     pub fn forward(&self, x: &[f64]) -> Vec<f64> {
         let map = |f: &dyn Fn(f64) -> f64| x.iter().map(|&v| f(v)).collect();

@@ -230,6 +230,7 @@ impl Layer {
             Layer::Gelu => Some(Ok(constants::slope_interval_gelu(constants::gelu()))),
             Layer::GeluTanh => Some(constants::gelu_tanh().map(constants::slope_interval_gelu)),
             Layer::Silu => Some(constants::silu().map(constants::slope_interval_gelu)),
+            Layer::Elementwise(e) => e.slope_interval().map(Ok),
             _ => None,
         }
     }

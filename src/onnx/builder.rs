@@ -47,6 +47,16 @@ pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
     }
 }
 
+/// A FLOATS attribute.
+pub fn attr_floats(name: &str, v: &[f32]) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        floats: v.to_vec(),
+        r#type: Some(6),
+        ..Default::default()
+    }
+}
+
 /// A STRING attribute.
 pub fn attr_string(name: &str, v: &str) -> AttributeProto {
     AttributeProto {

@@ -64,15 +64,45 @@ pub struct OnnxNetwork {
     /// flattened concatenation).
     pub outputs: Vec<(String, Vec<usize>)>,
     /// Every Conv node with its layer (graph geometry).
-    pub convs: Vec<(String, ConvLayer)>,
+    pub convs: Vec<(WeightInfo, ConvLayer)>,
     /// Every Gemm/MatMul weight as the matrix W of y = Wx (+ b).
-    pub matrices: Vec<(String, DenseMatrix)>,
+    pub matrices: Vec<(WeightInfo, DenseMatrix)>,
     /// Default-domain opset version.
     pub opset: i64,
     /// The batch size the model declares (1 when symbolic). lipcert
     /// certifies one sample: the declared batch is replaced by 1, and
     /// [`forward_outputs`] evaluates a batch sample by sample.
     pub declared_batch: usize,
+}
+
+/// Where a weight listed by `lipcert conv|sigma model.onnx` comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightInfo {
+    /// The node's name (as in the graph, or `#k→output` when unnamed).
+    pub node: String,
+    /// The node, as error messages name it: `node 'name' (Op)`.
+    pub context: String,
+    /// The ONNX name of the weight tensor (an initializer, a `Constant`
+    /// node's output or a constant folded from a subgraph).
+    pub tensor: String,
+    /// The weight's shape as stored in the graph.
+    pub shape: Vec<usize>,
+    /// The stored element type (`f32`, `f16`, `bf16`, `f64`) of an
+    /// initializer or `Constant` node; `f64` for a constant lipcert folded
+    /// from a subgraph (its values are what lipcert computed in f64).
+    pub dtype: String,
+}
+
+/// lipcert's short name of an ONNX floating-point data type code (`f64`
+/// for any other code: folded values).
+fn dtype_name(data_type: Option<i32>) -> String {
+    match data_type {
+        Some(1) => "f32",
+        Some(10) => "f16",
+        Some(16) => "bf16",
+        _ => "f64",
+    }
+    .to_owned()
 }
 
 /// Largest ONNX file read (protobuf messages are limited to 2 GiB; larger
@@ -390,6 +420,12 @@ enum Producer {
         lens: Vec<usize>,
         origin: String,
     },
+    /// erf of a tensor: no IR layer of its own; only a recognised GELU
+    /// pattern x·½(1 + erf(x/√2)) consumes it.
+    Erf {
+        input: usize,
+        origin: String,
+    },
 }
 
 struct DynTensor {
@@ -403,8 +439,17 @@ struct Builder {
     values: HashMap<String, Value>,
     poisoned: HashMap<String, String>,
     dyns: Vec<DynTensor>,
-    convs: Vec<(String, ConvLayer)>,
-    matrices: Vec<(String, DenseMatrix)>,
+    convs: Vec<(WeightInfo, ConvLayer)>,
+    matrices: Vec<(WeightInfo, DenseMatrix)>,
+    /// Stored data types of initializers and `Constant` outputs, by name.
+    dtypes: HashMap<String, i32>,
+    /// The name of the node being walked.
+    current: String,
+    /// Tensors that are an exact multiple k·t of another tensor t, made by a
+    /// recognised activation pattern written without its final scaling
+    /// (x·(1 + erf(x/√2)) = 2·GELU, x·relu6(x + 3) = 6·hard-swish): id →
+    /// (t, k). A following exact division by k (or ×½ for k = 2) is t.
+    scaled: HashMap<usize, (usize, f64)>,
 }
 
 fn lib(ctx: &str) -> impl Fn(crate::Error) -> OnnxError + '_ {
@@ -427,6 +472,21 @@ impl Builder {
             dyns: Vec::new(),
             convs: Vec::new(),
             matrices: Vec::new(),
+            dtypes: HashMap::new(),
+            current: String::new(),
+            scaled: HashMap::new(),
+        }
+    }
+
+    /// The [`WeightInfo`] of constant `tensor` (input `name`) of the node
+    /// being walked.
+    fn weight_info(&self, ctx: &str, name: &str, tensor: &ConstTensor) -> WeightInfo {
+        WeightInfo {
+            node: self.current.clone(),
+            context: ctx.to_owned(),
+            tensor: name.to_owned(),
+            shape: tensor.shape.clone(),
+            dtype: dtype_name(self.dtypes.get(name).copied()),
         }
     }
 
@@ -443,6 +503,9 @@ impl Builder {
         for t in &graph.initializer {
             let name = t.name.clone().unwrap_or_default();
             let c = decode(t, &self.dir)?;
+            if let Some(dt) = t.data_type {
+                self.dtypes.insert(name.clone(), dt);
+            }
             self.values.insert(name, Value::Const(Rc::new(c)));
         }
         let dynamic: Vec<_> = graph
@@ -617,6 +680,16 @@ impl Builder {
                 node.domain.as_deref().unwrap_or("")
             )));
         }
+        self.current = name.clone();
+        if op == "Constant" {
+            let stored = node
+                .attribute
+                .iter()
+                .find_map(|a| a.t.as_ref().and_then(|t| t.data_type));
+            if let (Some(dt), Some(out)) = (stored, node.output.first()) {
+                self.dtypes.insert(out.clone(), dt);
+            }
+        }
         let inputs: Vec<Option<Value>> = node
             .input
             .iter()
@@ -743,6 +816,7 @@ impl Builder {
         let s = self.dyns[x].shape.clone();
         let r = s.len();
         let one = |id: usize| Ok(vec![Value::Dyn(id)]);
+        let input_name = |i: usize| node.input.get(i).map_or("", String::as_str);
         match op {
             "Identity" => Ok(vec![Value::Dyn(x)]),
             "Dropout" => {
@@ -1011,8 +1085,10 @@ impl Builder {
                 one(self.unary(x, Layer::Softmax { outer, len, inner }, "softmax", s, ctx))
             }
             "BatchNormalization" => self.batchnorm(x, &s, ctx, &attrs, &konst, node),
-            "Conv" => self.conv(x, &s, ctx, &attrs, &konst),
-            "Gemm" | "MatMul" => self.matmul(x, &s, op, ctx, &attrs, &konst, dyn_at(1)),
+            "Conv" => self.conv(x, &s, ctx, &attrs, &konst, input_name(1)),
+            "Gemm" | "MatMul" => {
+                self.matmul(x, &s, op, ctx, &attrs, &konst, dyn_at(1), input_name(1))
+            }
             "MaxPool" | "AveragePool" => self.pool(x, &s, op, ctx, &attrs, node),
             "GlobalAveragePool" | "GlobalMaxPool" => {
                 if !(3..=4).contains(&r) {
@@ -1047,6 +1123,24 @@ impl Builder {
             "Add" | "Sub" | "Mul" | "Div" | "Sum" | "Max" | "Min" | "Pow" => {
                 self.binary(node, op, ctx, inputs)
             }
+            "Resize" | "Upsample" => self.resize(x, &s, op, ctx, &attrs, &konst),
+            "ReduceMean" => self.reduce_mean(x, &s, ctx, &attrs, &konst),
+            "Erf" => Ok(vec![Value::Dyn(self.push(
+                s,
+                Producer::Erf {
+                    input: x,
+                    origin: ctx.to_string(),
+                },
+            ))]),
+            "LogSoftmax" => Err(unsupported(format!(
+                "{ctx}: LogSoftmax is not supported yet (it is globally Lipschitz: its Jacobian I − 1pᵀ is an oblique projection of norm √n·‖p‖₂ < √n over an axis of length n, but lipcert's IR has no log-softmax layer yet)"
+            ))),
+            "LRN" => Err(unsupported(format!(
+                "{ctx}: LRN (local response normalization) is not supported: with bias k > 0 it is globally Lipschitz (its Jacobian is bounded), but lipcert has no certified bound for it"
+            ))),
+            "ConvTranspose" => Err(unsupported(format!(
+                "{ctx}: ConvTranspose is not supported yet (its operator is the adjoint of a convolution)"
+            ))),
             "Concat" => self.concat(node, ctx, inputs, &attrs),
             "LayerNormalization"
             | "InstanceNormalization"
@@ -1129,6 +1223,12 @@ impl Builder {
                     if let Some(id) = self.silu_pattern(*a, *b, ctx) {
                         return Ok(vec![Value::Dyn(id)]);
                     }
+                    if let Some(id) = self.gelu_pattern(*a, *b, ctx)? {
+                        return Ok(vec![Value::Dyn(id)]);
+                    }
+                    if let Some(id) = self.hard_swish_pattern(*a, *b, ctx)? {
+                        return Ok(vec![Value::Dyn(id)]);
+                    }
                     Err(not_lipschitz(
                         ctx,
                         "a product of two tensors that both depend on the input",
@@ -1152,6 +1252,17 @@ impl Builder {
                 let s = self.dyns[*x].shape.clone();
                 let n = shapes::prod(&s);
                 let cv = self.expand(c, &s, ctx)?;
+                // k·t divided by k exactly (or halved when k = 2): t.
+                if let Some(&(t, k)) = self.scaled.get(x) {
+                    let undone = match (op, x_first) {
+                        ("Div", true) => cv.iter().all(|&v| v == k),
+                        ("Mul", _) => k == 2.0 && cv.iter().all(|&v| v == 0.5),
+                        _ => false,
+                    };
+                    if undone {
+                        return Ok(vec![Value::Dyn(t)]);
+                    }
+                }
                 let e = match (op, x_first) {
                     ("Add", _) => Elementwise::Affine {
                         factor: vec![1.0; n],
@@ -1246,6 +1357,173 @@ impl Builder {
         }
         let origin = format!("{ctx} (x/(1+|x|) as softsign)");
         self.elementwise(a, Elementwise::Softsign, &origin).ok()
+    }
+
+    /// The parameters (input, factor, divide, shift) of tensor `t` when it
+    /// is one uniform elementwise affine map of another tensor.
+    fn uniform_affine(&self, t: usize) -> Option<(usize, f64, bool, f64)> {
+        let Producer::Unary { input, node, .. } = &self.dyns[t].producer else {
+            return None;
+        };
+        let Layer::Elementwise(e) = &node.layer else {
+            return None;
+        };
+        let Elementwise::Affine {
+            factor,
+            divide,
+            shift,
+        } = &**e
+        else {
+            return None;
+        };
+        let (f, sh) = (*factor.first()?, *shift.first()?);
+        (factor.iter().all(|&v| v == f) && shift.iter().all(|&v| v == sh))
+            .then_some((*input, f, *divide, sh))
+    }
+
+    /// `t = ½·u` (×0.5 or ÷2): u.
+    fn half_of(&self, t: usize) -> Option<usize> {
+        match self.uniform_affine(t)? {
+            (u, f, false, sh) if f == 0.5 && sh == 0.0 => Some(u),
+            (u, f, true, sh) if f == 2.0 && sh == 0.0 => Some(u),
+            _ => None,
+        }
+    }
+
+    /// `t = 1 + erf(x/√2)` (÷√2 or ×1/√2, the constant √2 or 1/√2 rounded
+    /// to f32 or f64): x.
+    fn one_plus_erf_of(&self, t: usize) -> Option<usize> {
+        let (e, f, divide, sh) = self.uniform_affine(t)?;
+        if !(f == 1.0 && !divide && sh == 1.0) {
+            return None;
+        }
+        let Producer::Erf { input: d, .. } = &self.dyns[e].producer else {
+            return None;
+        };
+        let (x, c, divide, sh) = self.uniform_affine(*d)?;
+        let near = |c: f64, v: f64| c == v || c == f64::from(v as f32);
+        let ok = sh == 0.0
+            && if divide {
+                near(c, std::f64::consts::SQRT_2)
+            } else {
+                near(c, std::f64::consts::FRAC_1_SQRT_2)
+            };
+        ok.then_some(x)
+    }
+
+    /// GELU as PyTorch exports it before opset 20,
+    /// x·0.5·(1 + erf(x/√2)), in any association of the products
+    /// (`Mul(Mul(x, 1+erf), 0.5)`, `Mul(Mul(x, 0.5), 1+erf)`,
+    /// `Mul(x, Mul(1+erf, 0.5))`): one GELU activation (the certified
+    /// [`Layer::Gelu`], slope interval [1 − L, L], L = 1.1289…).
+    ///
+    /// The exported constant c is √2 rounded to f32 or f64, so the file's
+    /// function is f_c(x) = x·½(1 + erf(x/c)) rather than x·Φ(x). The bound
+    /// holds for both: with g(u) = u·½(1 + erf(u)), f_c(x) = c·g(x/c) and
+    /// f_c'(x) = g'(x/c), so every f_c has the same slope range as GELU
+    /// (theorem of [`crate::network::constants::slope_interval_gelu`]); the
+    /// values differ by |x|·|1/c − 1/√2|·max φ·|x| ≈ 1e-8·x² at most.
+    ///
+    /// Without the final ½ (`Mul(x, 1+erf)` alone, a later `Mul` by 0.5
+    /// following) the result is 2·GELU, recorded in `scaled` so that the
+    /// ×0.5 gives the GELU back exactly.
+    fn gelu_pattern(&mut self, a: usize, b: usize, ctx: &str) -> OnnxResult<Option<usize>> {
+        let origin = format!("{ctx} (x*0.5*(1+erf(x/sqrt 2)) as GELU)");
+        for (p, q) in [(a, b), (b, a)] {
+            let (x, doubled) = if let Some(x) = self.one_plus_erf_of(q) {
+                if p == x {
+                    (x, true)
+                } else if self.half_of(p) == Some(x) {
+                    (x, false)
+                } else {
+                    continue;
+                }
+            } else if let Some(x) = self.half_of(q).and_then(|h| self.one_plus_erf_of(h)) {
+                if p != x {
+                    continue;
+                }
+                (x, false)
+            } else {
+                continue;
+            };
+            let s = self.dyns[x].shape.clone();
+            let g = self.unary(x, Layer::Gelu, "gelu", s.clone(), &origin);
+            if !doubled {
+                return Ok(Some(g));
+            }
+            let n = shapes::prod(&s);
+            let twice = self.elementwise(
+                g,
+                Elementwise::Affine {
+                    factor: vec![2.0; n],
+                    divide: false,
+                    shift: vec![0.0; n],
+                },
+                &origin,
+            )?;
+            self.scaled.insert(twice, (g, 2.0));
+            return Ok(Some(twice));
+        }
+        Ok(None)
+    }
+
+    /// `t = relu6(x + 3)` (`Clip(x + 3, 0, 6)`): x.
+    fn relu6_shift_of(&self, t: usize) -> Option<usize> {
+        let Producer::Unary { input, node, .. } = &self.dyns[t].producer else {
+            return None;
+        };
+        let is_relu6 = matches!(&node.layer, Layer::Elementwise(e)
+            if **e == Elementwise::Clip { min: 0.0, max: 6.0 });
+        match self.uniform_affine(*input)? {
+            (x, f, false, sh) if is_relu6 && f == 1.0 && sh == 3.0 => Some(x),
+            _ => None,
+        }
+    }
+
+    /// Hard-swish as PaddlePaddle (and others) write it,
+    /// x·clip(x + 3, 0, 6)/6 or x·relu6(x + 3)/6: one
+    /// [`Elementwise::HardSwish`] (slope interval [−½, 3/2]).
+    /// `Mul(x, relu6(x+3)/6)` is the activation; `Mul(x, relu6(x+3))` is
+    /// 6·hard-swish (recorded in `scaled`: a following ÷6 gives the
+    /// activation back exactly; a ×fl(1/6) stays a separate scaling, since
+    /// fl(1/6) ≠ 1/6).
+    fn hard_swish_pattern(&mut self, a: usize, b: usize, ctx: &str) -> OnnxResult<Option<usize>> {
+        let origin = format!("{ctx} (x*relu6(x+3)/6 as hard-swish)");
+        for (p, q) in [(a, b), (b, a)] {
+            let sixth = match self.uniform_affine(q) {
+                Some((u, f, true, sh)) if f == 6.0 && sh == 0.0 => {
+                    self.relu6_shift_of(u).filter(|&x| x == p)
+                }
+                _ => None,
+            };
+            let x = match sixth {
+                Some(x) => x,
+                None => match self.relu6_shift_of(q) {
+                    Some(x) if x == p => {
+                        let hs = self.elementwise(x, Elementwise::HardSwish, &origin)?;
+                        let n = shapes::prod(&self.dyns[x].shape);
+                        let six = self.elementwise(
+                            hs,
+                            Elementwise::Affine {
+                                factor: vec![6.0; n],
+                                divide: false,
+                                shift: vec![0.0; n],
+                            },
+                            &origin,
+                        )?;
+                        self.scaled.insert(six, (hs, 6.0));
+                        return Ok(Some(six));
+                    }
+                    _ => continue,
+                },
+            };
+            return Ok(Some(self.elementwise(
+                x,
+                Elementwise::HardSwish,
+                &origin,
+            )?));
+        }
+        Ok(None)
     }
 
     /// x·sigmoid(x) written as two nodes: one SiLU activation.
@@ -1454,6 +1732,7 @@ impl Builder {
         ctx: &str,
         attrs: &Attrs,
         konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+        weight_name: &str,
     ) -> OnnxResult<Vec<Value>> {
         let r = s.len();
         if !(3..=4).contains(&r) {
@@ -1531,7 +1810,8 @@ impl Builder {
         } else {
             out.push(conv.out_hw.1);
         }
-        self.convs.push((ctx.to_string(), conv.clone()));
+        let info = self.weight_info(ctx, weight_name, &w);
+        self.convs.push((info, conv.clone()));
         let kind = if d == 2 { "conv2d" } else { "conv1d" };
         Ok(vec![Value::Dyn(self.unary(
             x,
@@ -1552,6 +1832,7 @@ impl Builder {
         attrs: &Attrs,
         konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
         second_dyn: Option<usize>,
+        weight_name: &str,
     ) -> OnnxResult<Vec<Value>> {
         if second_dyn.is_some() {
             return Err(not_lipschitz(
@@ -1605,7 +1886,8 @@ impl Builder {
             }
         })
         .map_err(lib(ctx))?;
-        self.matrices.push((ctx.to_string(), w.clone()));
+        let info = self.weight_info(ctx, weight_name, &b);
+        self.matrices.push((info, w.clone()));
         let mut out = s.to_vec();
         *out.last_mut().expect("rank ≥ 1") = n;
         let weight = if rows == 1 {
@@ -1740,6 +2022,179 @@ impl Builder {
         Ok(vec![Value::Dyn(self.unary(x, layer, kind, out, ctx))])
     }
 
+    /// `Resize`/`Upsample` in nearest mode: a selection (each output copies
+    /// one input), Lipschitz constant √(max replication); see
+    /// [`super::resize`]. Interpolating modes are refused.
+    #[allow(clippy::too_many_arguments)]
+    fn resize(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        op: &str,
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+    ) -> OnnxResult<Vec<Value>> {
+        let mode = attrs.string("mode", "nearest")?;
+        if mode != "nearest" {
+            return Err(unsupported(format!(
+                "{ctx}: mode '{mode}' (lipcert supports nearest-neighbour resizing; interpolation is linear too but not supported yet)"
+            )));
+        }
+        let r = s.len();
+        let legacy = op == "Upsample" || self.opset < 11;
+        let (scales, sizes) = if op == "Upsample" && self.opset < 9 {
+            (attrs.floats("scales")?, None)
+        } else if legacy {
+            (konst(1).map(|t| t.as_f64()), None)
+        } else {
+            if attrs.ints("axes")?.is_some() {
+                return Err(unsupported(format!("{ctx}: the axes attribute")));
+            }
+            if attrs.string("coordinate_transformation_mode", "half_pixel")? == "tf_crop_and_resize"
+            {
+                return Err(unsupported(format!(
+                    "{ctx}: coordinate_transformation_mode 'tf_crop_and_resize'"
+                )));
+            }
+            let scales = konst(2).map(|t| t.as_f64()).filter(|v| !v.is_empty());
+            let sizes = konst(3).map(|t| t.as_i64(ctx)).transpose()?;
+            if sizes.is_some() && attrs.string("keep_aspect_ratio_policy", "stretch")? != "stretch"
+            {
+                return Err(unsupported(format!(
+                    "{ctx}: keep_aspect_ratio_policy other than 'stretch'"
+                )));
+            }
+            (scales, sizes)
+        };
+        let rule = if legacy {
+            super::resize::NearestRule::legacy()
+        } else {
+            super::resize::NearestRule {
+                transform: attrs.string("coordinate_transformation_mode", "half_pixel")?,
+                rounding: attrs.string("nearest_mode", "round_prefer_floor")?,
+            }
+        };
+        let mut out = Vec::with_capacity(r);
+        let mut scale = Vec::with_capacity(r);
+        match (sizes, scales) {
+            (Some(sz), _) => {
+                if sz.len() != r || sz.iter().any(|&v| v <= 0) {
+                    return Err(invalid(format!(
+                        "{ctx}: sizes {sz:?} must be {r} positive values"
+                    )));
+                }
+                for (a, &v) in sz.iter().enumerate() {
+                    out.push(v as usize);
+                    scale.push(v as f64 / s[a] as f64);
+                }
+            }
+            (None, Some(sc)) => {
+                if sc.len() != r || sc.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+                    return Err(invalid(format!(
+                        "{ctx}: scales {sc:?} must be {r} positive numbers"
+                    )));
+                }
+                for (a, &v) in sc.iter().enumerate() {
+                    let o = (s[a] as f64 * v).floor();
+                    if !(o >= 1.0 && o <= shapes::prod(s) as f64 * 1e6) {
+                        return Err(invalid(format!(
+                            "{ctx}: scale {v} gives an output length {o} on axis {a}"
+                        )));
+                    }
+                    out.push(o as usize);
+                    scale.push(v);
+                }
+            }
+            (None, None) => {
+                return Err(invalid(format!("{ctx}: neither constant scales nor sizes")))
+            }
+        }
+        element_count(&out, ctx)?;
+        let idx = (0..r)
+            .map(|a| rule.indices(s[a], out[a], scale[a], ctx))
+            .collect::<OnnxResult<Vec<_>>>()?;
+        let map = super::resize::resize_map(s, &out, &idx);
+        Ok(vec![Value::Dyn(
+            self.select(x, map, 0.0, out, "resize", ctx)?,
+        )])
+    }
+
+    /// `ReduceMean`: the mean over the given axes (all when none) is linear;
+    /// each axis is one average-pooling layer over (outer, len, inner) with
+    /// one window covering the axis (its norm 1/√len is exact), and without
+    /// `keepdims` a reshape drops the axes.
+    fn reduce_mean(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+    ) -> OnnxResult<Vec<Value>> {
+        let r = s.len();
+        let axes = if self.opset >= 18 {
+            konst(1).map(|t| t.as_i64(ctx)).transpose()?
+        } else {
+            attrs.ints("axes")?
+        };
+        let axes: Vec<usize> = match axes {
+            Some(a) if !a.is_empty() => {
+                let mut v = a
+                    .iter()
+                    .map(|&a| shapes::axis(a, r, ctx))
+                    .collect::<OnnxResult<Vec<_>>>()?;
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+            _ if self.opset >= 18 && attrs.int("noop_with_empty_axes", 0)? != 0 => {
+                return Ok(vec![Value::Dyn(x)]);
+            }
+            _ => (0..r).collect(),
+        };
+        let keep = attrs.int("keepdims", 1)? != 0;
+        let mut cur = x;
+        let mut shape = s.to_vec();
+        for &a in &axes {
+            let len = shape[a];
+            if len == 1 {
+                continue;
+            }
+            let outer = shapes::prod(&shape[..a]);
+            let inner = shapes::prod(&shape[a + 1..]);
+            let pool = Pool2d {
+                rows: Windows1d::adaptive(len, 1).map_err(lib(ctx))?,
+                cols: Windows1d {
+                    input_len: inner,
+                    windows: (0..inner).map(|j| vec![j]).collect(),
+                    divisors: vec![1; inner],
+                },
+            };
+            shape[a] = 1;
+            cur = self.unary(
+                cur,
+                Layer::AvgPool2d {
+                    channels: outer,
+                    pool,
+                },
+                "avgpool2d",
+                shape.clone(),
+                ctx,
+            );
+        }
+        if !keep {
+            let out: Vec<usize> = (0..r)
+                .filter(|i| !axes.contains(i))
+                .map(|i| shape[i])
+                .collect();
+            if out != shape {
+                cur = self.unary(cur, Layer::Flatten, "reshape", out, ctx);
+            }
+        }
+        Ok(vec![Value::Dyn(cur)])
+    }
+
     // -----------------------------------------------------------------------
     // series-parallel decomposition
 
@@ -1767,6 +2222,7 @@ impl Builder {
                 Producer::Unary { input, .. } => vec![*input],
                 Producer::Sum { a, b, .. } => vec![*a, *b],
                 Producer::Concat { parts, .. } => parts.clone(),
+                Producer::Erf { input, .. } => vec![*input],
             };
             let mut d = preds[0];
             for &p in &preds[1..] {
@@ -1799,6 +2255,11 @@ impl Builder {
             match &self.dyns[t].producer {
                 Producer::Input => {
                     return Err(invalid("internal: the walk left the dominator tree"))
+                }
+                Producer::Erf { origin, .. } => {
+                    return Err(unsupported(format!(
+                        "{origin}: Erf outside a GELU pattern x·0.5·(1 + erf(x/√2)) is not supported yet"
+                    )))
                 }
                 Producer::Unary {
                     input,

@@ -14,11 +14,12 @@ pub mod constants;
 pub mod error;
 pub mod import;
 pub mod proto;
+pub mod resize;
 pub mod shapes;
 pub mod tensor;
 
 pub use error::{OnnxError, OnnxResult};
 pub use import::{
     forward_outputs, import_bytes, import_file, import_model, read_tensor_file, ImportOptions,
-    OnnxNetwork,
+    OnnxNetwork, WeightInfo,
 };
