@@ -25,6 +25,7 @@ pub mod normalize;
 pub mod onnx;
 pub mod operator;
 pub mod oracle;
+pub mod parallel;
 pub mod random;
 pub mod rounding;
 pub mod sigma;

@@ -57,24 +57,12 @@ impl DenseMatrix {
     /// assert!(DenseMatrix::from_row_major(1, 2, &[1.0, f64::NAN]).is_err());
     /// ```
     pub fn from_row_major(rows: usize, cols: usize, data: &[f64]) -> Result<Self> {
-        Self::from_row_major_iter(
-            rows,
-            cols,
-            data.len(),
-            data.iter().copied(),
-            SourceDtype::F64,
-        )
+        Self::from_row_major_slice(rows, cols, data, |&x| x, SourceDtype::F64)
     }
 
     /// Builds a matrix from row-major `f32` data, widened exactly to `f64`.
     pub fn from_row_major_f32(rows: usize, cols: usize, data: &[f32]) -> Result<Self> {
-        Self::from_row_major_iter(
-            rows,
-            cols,
-            data.len(),
-            data.iter().map(|&x| f64::from(x)),
-            SourceDtype::F32,
-        )
+        Self::from_row_major_slice(rows, cols, data, |&x| f64::from(x), SourceDtype::F32)
     }
 
     /// Builds a matrix from row-major values that were widened exactly from
@@ -85,16 +73,20 @@ impl DenseMatrix {
         data: &[f64],
         dtype: SourceDtype,
     ) -> Result<Self> {
-        Self::from_row_major_iter(rows, cols, data.len(), data.iter().copied(), dtype)
+        Self::from_row_major_slice(rows, cols, data, |&x| x, dtype)
     }
 
-    fn from_row_major_iter(
+    /// Copies row-major `data` into the column-major storage tile by tile
+    /// (a plain element-by-element scatter writes with a stride of `rows`
+    /// values and misses the cache on every write for large matrices).
+    fn from_row_major_slice<T>(
         rows: usize,
         cols: usize,
-        len: usize,
-        data: impl Iterator<Item = f64>,
+        data: &[T],
+        widen: impl Fn(&T) -> f64,
         dtype: SourceDtype,
     ) -> Result<Self> {
+        let len = data.len();
         if rows == 0 || cols == 0 {
             return Err(Error::Empty { rows, cols });
         }
@@ -110,9 +102,16 @@ impl DenseMatrix {
                 got: len,
             });
         }
+        const TILE: usize = 32;
         let mut values = Mat::<f64>::zeros(rows, cols);
-        for (k, v) in data.enumerate() {
-            values[(k / cols, k % cols)] = v;
+        for i0 in (0..rows).step_by(TILE) {
+            let i1 = (i0 + TILE).min(rows);
+            for j in 0..cols {
+                let col = crate::columns::column_mut(values.as_mut().col_mut(j));
+                for (i, x) in (i0..i1).zip(&mut col[i0..i1]) {
+                    *x = widen(&data[i * cols + j]);
+                }
+            }
         }
         Self::from_faer_with_dtype(values, dtype)
     }
@@ -135,27 +134,35 @@ impl DenseMatrix {
         if rows == 0 || cols == 0 {
             return Err(Error::Empty { rows, cols });
         }
-        let mut count = 0usize;
-        let mut first = None;
-        // Row-major scan so "first" matches the order of the file.
-        for i in 0..rows {
-            for j in 0..cols {
-                let v = values[(i, j)];
-                if !v.is_finite() {
-                    count += 1;
-                    if first.is_none() {
-                        first = Some((i, j, v));
+        // Fast column-major scan first; the row-major search for the first
+        // offending entry (in file order) runs only when there is one.
+        let all_finite = (0..cols).all(|j| {
+            crate::columns::column(values.as_ref().col(j))
+                .iter()
+                .fold(true, |ok, v| ok & v.is_finite())
+        });
+        if !all_finite {
+            let mut count = 0usize;
+            let mut first = None;
+            for i in 0..rows {
+                for j in 0..cols {
+                    let v = values[(i, j)];
+                    if !v.is_finite() {
+                        count += 1;
+                        if first.is_none() {
+                            first = Some((i, j, v));
+                        }
                     }
                 }
             }
-        }
-        if let Some((row, col, value)) = first {
-            return Err(Error::NonFinite {
-                count,
-                row,
-                col,
-                value,
-            });
+            if let Some((row, col, value)) = first {
+                return Err(Error::NonFinite {
+                    count,
+                    row,
+                    col,
+                    value,
+                });
+            }
         }
         Ok(Self { values, dtype })
     }
@@ -205,20 +212,20 @@ impl DenseMatrix {
     /// The transpose Wᵀ (σ(Wᵀ) = σ(W)).
     pub fn transpose(&self) -> DenseMatrix {
         DenseMatrix {
-            values: self.values.transpose().to_owned(),
+            values: transposed(self.values.as_ref(), |v| v),
             dtype: self.dtype,
         }
     }
 
     /// Largest absolute entry max|wᵢⱼ| (exact).
     pub fn max_abs(&self) -> f64 {
-        let mut m = 0.0f64;
-        for j in 0..self.ncols() {
-            for i in 0..self.nrows() {
-                m = m.max(self.values[(i, j)].abs());
-            }
-        }
-        m
+        (0..self.ncols())
+            .map(|j| {
+                crate::columns::column(self.values.as_ref().col(j))
+                    .iter()
+                    .fold(0.0f64, |m, v| m.max(v.abs()))
+            })
+            .fold(0.0f64, f64::max)
     }
 
     /// True when every entry is zero (then σ = 0 exactly).
@@ -230,13 +237,11 @@ impl DenseMatrix {
     /// (see [`rounding::sum_of_squares_up`]). Overflows to +∞ only if
     /// ‖W‖_F itself is near the f64 limit; call on a scaled matrix.
     pub fn frobenius_up(&self) -> f64 {
-        let mut s = 0.0f64;
-        for j in 0..self.ncols() {
-            for i in 0..self.nrows() {
-                let v = self.values[(i, j)];
-                s += v * v;
-            }
-        }
+        // Per-column interleaved sums, then their sum: one of the "any order"
+        // evaluations that `sum_of_squares_up` covers.
+        let s: f64 = (0..self.ncols())
+            .map(|j| rounding::sum_of_squares(crate::columns::column(self.values.as_ref().col(j))))
+            .sum();
         rounding::sqrt_up(rounding::sum_of_squares_up(s, self.nrows() * self.ncols()))
     }
 
@@ -251,18 +256,46 @@ impl DenseMatrix {
     /// `lost` is that bound (0 when every entry round-trips exactly), in the
     /// units of the scaled matrix.
     pub fn scaled_pow2(&self, k: i32) -> Result<ScaledMatrix> {
+        self.scaled_copy(k, false)
+    }
+
+    /// 2^k·W (or 2^k·Wᵀ when `transpose`) in one pass, with the loss bound
+    /// of [`DenseMatrix::scaled_pow2`].
+    fn scaled_copy(&self, k: i32, transpose: bool) -> Result<ScaledMatrix> {
         let mut inexact = 0usize;
         let mut overflow = false;
-        let values = Mat::from_fn(self.nrows(), self.ncols(), |i, j| {
-            let v = self.values[(i, j)];
-            let s = rounding::scale_pow2(v, k);
-            if !s.is_finite() {
-                overflow = true;
-            } else if rounding::scale_pow2(s, -k) != v {
-                inexact += 1;
+        let pair = rounding::pow2_pair(k);
+        let mut scale = |v: f64| match pair {
+            // One multiplication, exact unless it overflows or underflows
+            // (`scaled_exactly`); the general path otherwise.
+            Some(pair) => {
+                let (s, exact) = rounding::scaled_exactly(v, pair);
+                if !exact {
+                    if !s.is_finite() {
+                        overflow = true;
+                    } else {
+                        inexact += 1;
+                    }
+                }
+                s
             }
-            s
-        });
+            None => {
+                let s = rounding::scale_pow2(v, k);
+                if !s.is_finite() {
+                    overflow = true;
+                } else if rounding::scale_pow2(s, -k) != v {
+                    inexact += 1;
+                }
+                s
+            }
+        };
+        let values = if transpose {
+            transposed(self.values.as_ref(), &mut scale)
+        } else {
+            Mat::from_fn(self.nrows(), self.ncols(), |i, j| {
+                scale(self.values[(i, j)])
+            })
+        };
         if overflow {
             return Err(Error::Overflow {
                 context: format!("scaling the matrix by 2^{k}"),
@@ -283,6 +316,20 @@ impl DenseMatrix {
         })
     }
 
+    /// The oriented and scaled matrix every σ path starts from: Wᵀ when W has
+    /// fewer rows than columns (σ(Wᵀ) = σ(W)), so the result has at least as
+    /// many rows as columns, scaled as [`DenseMatrix::normalized_scale`] does
+    /// — both in one pass over the values.
+    pub fn oriented_normalized_scale(&self) -> Result<ScaledMatrix> {
+        let m = self.max_abs();
+        let k = if m == 0.0 {
+            0
+        } else {
+            -rounding::exponent_of(m)
+        };
+        self.scaled_copy(k, self.nrows() < self.ncols())
+    }
+
     /// Scales the matrix by a power of two so that its largest entry lies in
     /// [1, 2): then WᵀW cannot overflow for any realistic size (entries ≤ 4·m)
     /// and underflow only affects entries 2⁻⁹⁰⁰ times smaller than the largest,
@@ -297,6 +344,24 @@ impl DenseMatrix {
         }
         self.scaled_pow2(-rounding::exponent_of(m))
     }
+}
+
+/// f(aᵀ) entry by entry, copied in square tiles so that both the reads and
+/// the writes stay in cache.
+fn transposed(a: MatRef<'_, f64>, mut f: impl FnMut(f64) -> f64) -> Mat<f64> {
+    const TILE: usize = 32;
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut out = Mat::<f64>::zeros(n, m);
+    for i0 in (0..n).step_by(TILE) {
+        let i1 = (i0 + TILE).min(n);
+        for j in 0..m {
+            let dst = crate::columns::column_mut(out.as_mut().col_mut(j));
+            for (i, x) in (i0..i1).zip(&mut dst[i0..i1]) {
+                *x = f(a[(j, i)]);
+            }
+        }
+    }
+    out
 }
 
 /// A matrix S = 2^k·W (up to `lost`), used internally by the certificates.

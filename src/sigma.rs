@@ -5,7 +5,7 @@ use crate::budget::MemoryBudget;
 use crate::certify::gram::GramWithError;
 use crate::certify::gram_upper::gram_upper_bound;
 use crate::certify::probabilistic::probabilistic_sigma;
-use crate::certify::refine::{enclose_from_estimate, ScaledBounds};
+use crate::certify::refine::{enclose_from_estimate_with, ScaledBounds};
 use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};
 use crate::error::{Error, Result};
@@ -13,7 +13,6 @@ use crate::estimate::lanczos::{golub_kahan, LanczosOptions};
 use crate::estimate::power::{power_iteration, power_iteration_with_tolerance};
 use crate::estimate::svd;
 use crate::matrix::{DenseMatrix, ScaledMatrix};
-use std::borrow::Cow;
 
 /// What [`sigma`] should compute.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +36,14 @@ pub struct SigmaOptions {
     /// estimate before any work (see [`crate::budget`]). Default: half the
     /// physical memory.
     pub memory: MemoryBudget,
+    /// Threads for the rigorous path's dense products (the Gram product and
+    /// the certificate's Cholesky factorization; see [`crate::parallel`]).
+    /// 1 (the default) runs sequentially and gives bit-identical enclosures
+    /// on every run; 0 means one thread per available core. With more than
+    /// one thread the enclosure is exactly as rigorous (every bound is proved
+    /// for any summation order) but its last bits may differ from the
+    /// sequential run's.
+    pub threads: usize,
 }
 
 impl Default for SigmaOptions {
@@ -47,6 +54,7 @@ impl Default for SigmaOptions {
             failure_probability: None,
             seed: 0x6c69_7063_6572_7421,
             memory: MemoryBudget::default(),
+            threads: 1,
         }
     }
 }
@@ -122,12 +130,9 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
     if w.is_zero() {
         return Ok(Enclosure::zero(options.method));
     }
-    let oriented: Cow<'_, DenseMatrix> = if w.nrows() < w.ncols() {
-        Cow::Owned(w.transpose())
-    } else {
-        Cow::Borrowed(w)
-    };
-    let scaled = oriented.normalized_scale()?;
+    let threads = crate::parallel::resolve_threads(options.threads);
+    // Orientation (m ≥ n) and power-of-two scaling in one pass.
+    let scaled = w.oriented_normalized_scale()?;
     let s = &scaled.matrix;
     if let Some(p) = options.failure_probability {
         return match options.method {
@@ -138,13 +143,21 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
         };
     }
     let from_estimate = |sigma: f64, vector: &[f64], rel_error: f64| {
-        let gram = GramWithError::new(s);
-        enclose_from_estimate(s, &gram, sigma, vector, rel_error, options.rel_width)
+        let gram = GramWithError::new_with(s, threads);
+        enclose_from_estimate_with(
+            s,
+            &gram,
+            sigma,
+            vector,
+            rel_error,
+            options.rel_width,
+            threads,
+        )
     };
     let (bounds, certificate) = match options.method {
         Method::Exact => return crate::exact::sigma_enclosure(w, options.rel_width),
         Method::Auto if s.ncols() > AUTO_SVD_MAX_DIM => (
-            auto_gram_path(s, options)?,
+            auto_gram_path(s, options, threads)?,
             "vector lower bound + Cholesky PD certificate (Gram Lanczos + shift-invert estimate)",
         ),
         Method::Auto | Method::Svd => {
@@ -214,9 +227,9 @@ const SVD_REL_ERROR: f64 = 1e-13;
 ///    θ) plus f64 iterative refinement, for an accurate top vector;
 /// 4. the vector lower bound and one Cholesky certificate at
 ///    s ≈ lower·(1 + rel_width/4).
-fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBounds> {
+fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Result<ScaledBounds> {
     use crate::estimate::{gram_lanczos, shift_invert};
-    let gram = GramWithError::new(s);
+    let gram = GramWithError::new_with(s, threads);
     let c32 = gram.symmetric_f32();
     let start = crate::random::Rng::new(options.seed).gaussian_vec(s.ncols());
     // Lanczos until the residual is small enough that a shift μ = θ + 4·res
@@ -243,13 +256,14 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions) -> Result<ScaledBound
         margin *= 8.0;
     }
     let estimate = lambda.max(0.0).sqrt();
-    Ok(enclose_from_estimate(
+    Ok(enclose_from_estimate_with(
         s,
         &gram,
         estimate,
         &vector,
         1e-12,
         options.rel_width,
+        threads,
     ))
 }
 

@@ -21,10 +21,8 @@
 
 use crate::columns::{column, column_mut};
 use crate::simd::multiversion;
-use faer::linalg::matmul::matmul;
-use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::*;
-use faer::{Accum, MatMut, Par};
+use faer::{Accum, MatMut};
 
 /// Size below which the unblocked kernels run.
 const BLOCK: usize = 48;
@@ -44,6 +42,17 @@ const BLOCK: usize = 48;
 /// finite` test; the check makes the result independent of how faer's
 /// multiply propagates infinities.)
 pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
+    cholesky_lower_in_place_with(a, 1)
+}
+
+/// [`cholesky_lower_in_place`] with the Schur-complement updates and the
+/// block triangular solves split over `threads` threads (see
+/// [`crate::parallel`]). Threads change only the order in which each
+/// entry's products are summed, and Rump's criterion holds for every such
+/// order (proofs/theories/Cholesky.v, `rump_cholesky_posdef`: every dot
+/// product/sum in any order), so the result certifies exactly as much; with
+/// one thread it is the sequential, bit-reproducible code.
+pub fn cholesky_lower_in_place_with(a: MatMut<'_, f64>, threads: usize) -> Result<(), usize> {
     let n = a.nrows();
     debug_assert_eq!(n, a.ncols());
     if n <= BLOCK {
@@ -54,27 +63,24 @@ pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
     let mut a11 = a11;
     let mut a21 = a21;
     let mut a22 = a22;
-    cholesky_lower_in_place(a11.rb_mut())?;
+    cholesky_lower_in_place_with(a11.rb_mut(), threads)?;
     // A21 ← A21 · L11⁻ᵀ, i.e. solve X · L11ᵀ = A21 by substitution.
-    solve_right_lower_transpose(a11.rb(), a21.rb_mut());
+    solve_right_lower_transpose(a11.rb(), a21.rb_mut(), threads);
     // Non-finite off-diagonal entries: checked here as the unblocked kernel
     // checks its columns (see the doc comment above).
     if let Some(row) = first_nonfinite_row(a21.rb()) {
         return Err(n1 + row);
     }
     // A22 ← A22 − L21 · L21ᵀ on the lower triangle.
-    triangular::matmul(
+    crate::parallel::lower_product(
         a22.rb_mut(),
-        BlockStructure::TriangularLower,
         Accum::Add,
         a21.rb(),
-        BlockStructure::Rectangular,
         a21.rb().transpose(),
-        BlockStructure::Rectangular,
         -1.0,
-        Par::Seq,
+        threads,
     );
-    cholesky_lower_in_place(a22).map_err(|j| j + n1)
+    cholesky_lower_in_place_with(a22, threads).map_err(|j| j + n1)
 }
 
 /// The first row of `m` holding a non-finite entry.
@@ -130,7 +136,7 @@ fn unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize> {
 /// recursive column-block substitution: x_ij = (b_ij − Σ_{k<j} x_ik l_jk)/l_jj
 /// with the sum split between a faer multiply (earlier blocks) and the
 /// unblocked loop (the current block).
-fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
+fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>, threads: usize) {
     let p = l.nrows();
     if p <= BLOCK {
         solve_unblocked(l, b);
@@ -141,17 +147,17 @@ fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
     let (b1, b2) = b.split_at_col_mut(p1);
     let mut b1 = b1;
     let mut b2 = b2;
-    solve_right_lower_transpose(la, b1.rb_mut());
+    solve_right_lower_transpose(la, b1.rb_mut(), threads);
     // B2 ← B2 − X1 · Lbᵀ
-    matmul(
+    crate::parallel::product(
         b2.rb_mut(),
         Accum::Add,
         b1.rb(),
         lb.transpose(),
         -1.0,
-        Par::Seq,
+        threads,
     );
-    solve_right_lower_transpose(lc, b2);
+    solve_right_lower_transpose(lc, b2, threads);
 }
 
 multiversion! {

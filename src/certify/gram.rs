@@ -28,24 +28,33 @@ impl GramWithError {
     /// (a nonnegative matrix dominates in norm; ‖·‖₂ ≤ ‖·‖_F; proofs:
     /// proofs/theories/Norms.v, `spectral_le_abs`, `spectral_le_frobenius`).
     ///
+    /// The dot-product bound holds for *every* evaluation order of the m
+    /// products (any summation tree, FMAs included: FloatDot.v quantifies
+    /// over trees), so it covers faer's blocked, vectorized and parallel
+    /// kernels alike.
+    ///
     /// Assumption (tested, not proved): faer's triangular matmul computes each
     /// lower-triangle entry as a sum of the m products in some order.
     ///
     /// S should be scaled (largest entry in [1, 2)) so nothing overflows.
     pub fn new(s: &DenseMatrix) -> Self {
+        Self::new_with(s, 1)
+    }
+
+    /// [`GramWithError::new`] with the product split over `threads` threads
+    /// (see [`crate::parallel`]; the same bound, since any summation order is
+    /// covered; one thread is the sequential, bit-reproducible code).
+    pub fn new_with(s: &DenseMatrix, threads: usize) -> Self {
         let (m, n) = (s.nrows(), s.ncols());
         let mut lower = Mat::<f64>::zeros(n, n);
         let sf = s.as_faer();
-        triangular::matmul(
+        crate::parallel::lower_product(
             lower.as_mut(),
-            BlockStructure::TriangularLower,
             Accum::Replace,
             sf.transpose(),
-            BlockStructure::Rectangular,
             sf,
-            BlockStructure::Rectangular,
             1.0,
-            Par::Seq,
+            threads,
         );
         let fro = s.frobenius_up();
         let radius = rounding::add_up(

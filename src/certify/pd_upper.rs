@@ -1,7 +1,7 @@
 //! Rigorous upper bound σ(S) < s from a floating-point Cholesky
 //! positive-definiteness certificate of s²I − SᵀS.
 
-use super::cholesky::cholesky_lower_in_place;
+use super::cholesky::cholesky_lower_in_place_with;
 use super::gram::GramWithError;
 use crate::rounding::{self, ETA};
 use faer::Mat;
@@ -77,7 +77,8 @@ pub struct PdCertificate {
 /// improved constant, at a cost of about (n+2)u·tr(A) in tightness.
 /// Every quantity is rounded in the safe direction.
 ///
-/// Proof of the criterion with our constant (any summation order, FMA
+/// Proof of the criterion with our constant (any summation order — so
+/// blocked, vectorized and multi-threaded factorizations alike — FMA
 /// allowed, n ≤ 2²⁴): proofs/theories/Cholesky.v, `rump_cholesky_posdef`, `rump_cholesky_posdef_rust`
 /// and of the whole certificate argument: proofs/theories/Certificate.v, `pd_upper_certificate`
 /// (s²I − SᵀS ≻ 0 ⇒ σ(S) < s: proofs/theories/Strict.v, `posdef_strict_bound`).
@@ -92,6 +93,17 @@ pub struct PdCertificate {
 /// or a pivot (every computed entry must be finite: see
 /// [`cholesky_lower_in_place`]).
 pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFailure> {
+    certify_upper_with(gram, s, 1)
+}
+
+/// [`certify_upper`] with the factorization's products split over `threads`
+/// threads (the same theorem: Rump's criterion holds for any summation
+/// order; one thread is the sequential, bit-reproducible code).
+pub fn certify_upper_with(
+    gram: &GramWithError,
+    s: f64,
+    threads: usize,
+) -> Result<PdCertificate, PdFailure> {
     check_candidate(s, gram.radius)?;
     if gram.lower.nrows() != gram.lower.ncols() {
         return Err(PdFailure::InvalidArgument("the Gram matrix must be square"));
@@ -124,7 +136,7 @@ pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFa
         }
         a[(i, i)] = d;
     }
-    match cholesky_lower_in_place(a.as_mut()) {
+    match cholesky_lower_in_place_with(a.as_mut(), threads) {
         Ok(()) => Ok(PdCertificate {
             bound: s,
             factor: a,

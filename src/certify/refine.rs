@@ -3,7 +3,7 @@
 //! the certified factor to sharpen the vector when the lower bound lags.
 
 use super::gram::GramWithError;
-use super::pd_upper::{certify_upper, PdCertificate};
+use super::pd_upper::{certify_upper_with, PdCertificate};
 use super::vector_lower::lower_bound_from_vector;
 use crate::matrix::DenseMatrix;
 use crate::rounding;
@@ -52,6 +52,20 @@ pub fn enclose_from_estimate(
     estimate_rel_error: f64,
     rel_width: f64,
 ) -> ScaledBounds {
+    enclose_from_estimate_with(s, gram, estimate, vector, estimate_rel_error, rel_width, 1)
+}
+
+/// [`enclose_from_estimate`] with the certificate's factorizations split
+/// over `threads` threads (see [`crate::parallel`]; the same theorems).
+pub fn enclose_from_estimate_with(
+    s: &DenseMatrix,
+    gram: &GramWithError,
+    estimate: f64,
+    vector: &[f64],
+    estimate_rel_error: f64,
+    rel_width: f64,
+    threads: usize,
+) -> ScaledBounds {
     let mut v = vector.to_vec();
     let mut lower = lower_bound_from_vector(s, &v);
     let mut est = estimate.max(lower);
@@ -76,7 +90,7 @@ pub fn enclose_from_estimate(
             break;
         }
         factorizations += 1;
-        match certify_upper(gram, target) {
+        match certify_upper_with(gram, target, threads) {
             Ok(cert) => {
                 upper = cert.bound;
                 if relative_gap(lower, upper) <= rel_width {
@@ -94,6 +108,15 @@ pub fn enclose_from_estimate(
                     break;
                 }
                 delta = (delta / 16.0).max(floor).max(rel_width / 4.0);
+                // Another factorization costs as much as this one: try it
+                // only if it can remove at least a quarter of the gap that
+                // remains above the requested width (otherwise the width is
+                // at the certificate's floor and a retry gains last digits).
+                let next = est.max(lower) * (1.0 + delta);
+                let gain = (upper - next) / upper;
+                if gain < 0.25 * (relative_gap(lower, upper) - rel_width) {
+                    break;
+                }
             }
             Err(_) => {
                 delta *= 4.0;

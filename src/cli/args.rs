@@ -147,6 +147,12 @@ pub struct MethodArgs {
     /// The memory budget.
     #[command(flatten)]
     pub memory: MemoryArgs,
+    /// Threads for the dense products and factorizations (default, or 0:
+    /// all cores). `--threads 1` gives bit-identical enclosures on every run;
+    /// with more threads the last bits may vary, the enclosure always
+    /// contains σ.
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 fn method_parser() -> impl TypedValueParser<Value = Method> {

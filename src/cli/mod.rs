@@ -160,6 +160,7 @@ fn sigma_options(m: &MethodArgs) -> Result<SigmaOptions, ()> {
         rel_width: m.rel_width,
         failure_probability: m.failure_probability,
         memory: m.memory.budget(),
+        threads: m.threads,
         ..SigmaOptions::default()
     })
 }
