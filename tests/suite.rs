@@ -33,6 +33,8 @@ mod conv_norms;
 mod conv_operator;
 #[path = "dense_sigma.rs"]
 mod dense_sigma;
+#[path = "dense_threads.rs"]
+mod dense_threads;
 #[path = "estimators.rs"]
 mod estimators;
 #[path = "exact_oracle.rs"]
