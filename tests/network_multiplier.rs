@@ -187,6 +187,9 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
     let (b, _) = network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
     let mult = b.multiplier.unwrap();
     prop_assert!(mult <= b.product, "multiplier {mult} > product {}", b.product);
+    prop_assert!(b.product >= exact, "product {} < exact {exact}", b.product);
+    let l = b.liplt.unwrap();
+    prop_assert!(l >= exact, "liplt {l} < exact {exact}");
     prop_assert!(b.best().0 >= exact);
     Ok(())
 }
