@@ -128,8 +128,10 @@ fn main() {
     let fc: Vec<f64> = (0..1000 * 512)
         .map(|_| (1.0 / 512f64).sqrt() * b.rng.normal())
         .collect();
-    b.weights
-        .insert("fc.weight", Tensor::new(vec![1000, 512], fc).expect("shape"));
+    b.weights.insert(
+        "fc.weight",
+        Tensor::new(vec![1000, 512], fc).expect("shape"),
+    );
     layers.push(r#"{"type": "linear", "weight": "fc.weight"}"#.into());
     let spec = NetworkSpec::from_json(&format!(
         r#"{{"weights": "-", "input_shape": [3, 224, 224], "layers": [{}]}}"#,
@@ -145,7 +147,10 @@ fn main() {
     };
     let start = Instant::now();
     let report = certify_network_with(&spec, &b.weights, &options, &mut |d, total| {
-        eprintln!("layer {d}/{total} certified at {:.1} s", start.elapsed().as_secs_f64());
+        eprintln!(
+            "layer {d}/{total} certified at {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
     })
     .expect("ResNet-18 certifies");
     let seconds = start.elapsed().as_secs_f64();

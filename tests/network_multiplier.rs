@@ -114,7 +114,17 @@ fn exact_lower(
     best
 }
 
-type Case = (usize, usize, usize, Vec<f64>, Vec<f64>, Vec<f64>, i32, i32, usize);
+type Case = (
+    usize,
+    usize,
+    usize,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    i32,
+    i32,
+    usize,
+);
 
 fn case(residual: bool) -> impl Strategy<Value = Case> {
     (2usize..=7, 1usize..=3)
@@ -178,7 +188,11 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
     prop_assert!(mb.upper >= exact, "multiplier {} < exact {exact}", mb.upper);
     prop_assert!(mb.raw >= exact, "raw multiplier {} < exact {exact}", mb.raw);
     for p in &mb.pieces {
-        prop_assert!(p.multiplier >= exact, "piece {} < exact {exact}", p.multiplier);
+        prop_assert!(
+            p.multiplier >= exact,
+            "piece {} < exact {exact}",
+            p.multiplier
+        );
         prop_assert!(
             p.multiplier <= p.product * (1.0 + 1e-12),
             "used piece above its product"
@@ -186,7 +200,11 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
     }
     let (b, _) = network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
     let mult = b.multiplier.unwrap();
-    prop_assert!(mult <= b.product, "multiplier {mult} > product {}", b.product);
+    prop_assert!(
+        mult <= b.product,
+        "multiplier {mult} > product {}",
+        b.product
+    );
     prop_assert!(b.product >= exact, "product {} < exact {exact}", b.product);
     let l = b.liplt.unwrap();
     prop_assert!(l >= exact, "liplt {l} < exact {exact}");
@@ -229,8 +247,16 @@ fn check_pairs(net: &Network, seed: u64) -> Result<(), TestCaseError> {
         let d = [1.0, 1e-2, 1e-4, 1e-6][k % 4];
         let y: Vec<f64> = x.iter().map(|v| v + d * next()).collect();
         let r = rigorous_pair_ratio(net, &x, &y).unwrap();
-        prop_assert!(r <= mb.upper, "certified pair ratio {r} > multiplier {}", mb.upper);
-        prop_assert!(r <= mb.raw, "certified pair ratio {r} > raw multiplier {}", mb.raw);
+        prop_assert!(
+            r <= mb.upper,
+            "certified pair ratio {r} > multiplier {}",
+            mb.upper
+        );
+        prop_assert!(
+            r <= mb.raw,
+            "certified pair ratio {r} > raw multiplier {}",
+            mb.raw
+        );
     }
     Ok(())
 }

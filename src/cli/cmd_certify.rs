@@ -126,7 +126,8 @@ fn lower_search_bar(budget: Option<f64>) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     let of = match budget {
         Some(b) => format!("of the {b} s --lower-budget"),
         None => format!(
