@@ -283,8 +283,8 @@ fn diagonal_net(a: &[f64], b: &[f64], residual: bool) -> Network {
     let n = a.len();
     let diag = |v: &[f64]| {
         let mut d = vec![0.0; n * n];
-        for i in 0..n {
-            d[i * n + i] = v[i];
+        for (i, x) in v.iter().enumerate() {
+            d[i * n + i] = *x;
         }
         d
     };

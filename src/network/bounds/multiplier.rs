@@ -239,11 +239,12 @@ fn stacked(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<(Vec<f64>, f64)> {
     let mut y = vec![0.0; h * width];
     for i in 0..h {
         let row = &mut y[i * width..(i + 1) * width];
-        for k in 0..m {
-            row[k] = b.data[i * m + k] / d[i];
+        let (left, right) = row.split_at_mut(m);
+        for (r, bv) in left.iter_mut().zip(&b.data[i * m..(i + 1) * m]) {
+            *r = bv / d[i];
         }
-        for j in 0..n {
-            row[m + j] = d[i] * a.data[j * h + i];
+        for (j, r) in right.iter_mut().enumerate() {
+            *r = d[i] * a.data[j * h + i];
         }
     }
     if y.iter().any(|v| !v.is_finite()) {
