@@ -40,6 +40,10 @@ struct Builder {
 }
 
 impl Builder {
+    fn values(&mut self, c: usize, f: impl Fn(&mut Rng) -> f64) -> Vec<f64> {
+        (0..c).map(|_| f(&mut self.rng)).collect()
+    }
+
     fn conv(&mut self, c_in: usize, c_out: usize, k: usize, stride: usize, pad: usize) -> String {
         self.count += 1;
         let name = format!("conv{}", self.count);
@@ -59,13 +63,10 @@ impl Builder {
     fn bn(&mut self, c: usize) -> String {
         self.count += 1;
         let name = format!("bn{}", self.count);
-        let mut vec = |f: &mut dyn FnMut(&mut Rng) -> f64| -> Vec<f64> {
-            (0..c).map(|_| f(&mut self.rng)).collect()
-        };
-        let gamma = vec(&mut |r| 0.5 + r.uniform());
-        let beta = vec(&mut |r| 0.1 * r.normal());
-        let mean = vec(&mut |r| 0.1 * r.normal());
-        let var = vec(&mut |r| 0.5 + r.uniform());
+        let gamma = self.values(c, |r| 0.5 + r.uniform());
+        let beta = self.values(c, |r| 0.1 * r.normal());
+        let mean = self.values(c, |r| 0.1 * r.normal());
+        let var = self.values(c, |r| 0.5 + r.uniform());
         for (suffix, v) in [
             ("weight", gamma),
             ("bias", beta),
