@@ -78,7 +78,8 @@ pub struct CertifyArgs {
     /// bound and per-layer enclosures).
     #[arg(long)]
     pub no_lower: bool,
-    /// Upper-bound methods to run, comma-separated: product, liplt, or all
+    /// Upper-bound methods to run, comma-separated: product, liplt,
+    /// multiplier, or all
     /// (the product is always computed; `upper` is the smallest).
     #[arg(long, default_value = "all", value_name = "METHODS")]
     pub bounds: String,

@@ -8,7 +8,7 @@ use super::progress::Progress;
 use super::{error_line, library_error_code, EXIT_INPUT, EXIT_OK};
 use crate::io::escape::escape_path;
 use crate::network::bounds::BoundMethod;
-use crate::network::certify::{certify_network_with, CertifyOptions};
+use crate::network::certify::{certify_network_with_hook, CertifyOptions};
 use crate::network::lower_bounds::LowerBoundOptions;
 use crate::network::spec::NetworkSpec;
 use crate::network::weights::Weights;
@@ -46,12 +46,25 @@ pub fn run(args: &CertifyArgs) -> i32 {
     };
     let progress = Progress::new(spec.layers.len());
     let mut done = 0;
-    let result = certify_network_with(&spec, &weights, &options, &mut |d, _total| {
-        while done < d {
-            progress.inc();
-            done += 1;
-        }
-    });
+    let mut search: Option<indicatif::ProgressBar> = None;
+    let result = certify_network_with_hook(
+        &spec,
+        &weights,
+        &options,
+        &mut |d, _total| {
+            while done < d {
+                progress.inc();
+                done += 1;
+            }
+        },
+        &mut |budget| {
+            progress.finish();
+            search = lower_search_bar(budget);
+        },
+    );
+    if let Some(bar) = search {
+        bar.finish_and_clear();
+    }
     progress.finish();
     match result {
         Ok(report) => {
@@ -118,4 +131,30 @@ fn spec_message(e: &crate::Error) -> String {
         crate::Error::InvalidOption(m) => m.clone(),
         other => other.to_string(),
     }
+}
+
+/// A spinner on stderr while the lower-bound search runs, with the elapsed
+/// time next to the `--lower-budget` (only when stderr is a terminal; pipes
+/// and CI logs see nothing).
+fn lower_search_bar(budget: Option<f64>) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let of = match budget {
+        Some(b) => format!("of the {b} s --lower-budget"),
+        None => format!(
+            "({} restarts; --lower-budget SECONDS bounds the time)",
+            crate::network::lower_bounds::DEFAULT_ASCENT_RESTARTS
+        ),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} lower-bound search {{elapsed}} {of}"
+    )) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
 }

@@ -136,6 +136,9 @@ impl fmt::Display for NetworkReport {
         if let Some(l) = self.bounds.liplt {
             writeln!(f, "bound liplt (certified):                      {l:e}")?;
         }
+        if let Some(m) = self.bounds.multiplier {
+            writeln!(f, "bound multiplier (certified):                 {m:e}")?;
+        }
         writeln!(
             f,
             "network Lipschitz upper bound (certified, {}): {:e}  [{}]",
@@ -212,6 +215,23 @@ pub fn certify_network_with(
     report_with(&net, options, start)
 }
 
+/// [`certify_network_with`], calling `lower_search_starts(budget_seconds)`
+/// once when the lower-bound search begins (after every layer and every
+/// upper-bound method), e.g. to show its progress on a terminal.
+pub fn certify_network_with_hook(
+    spec: &NetworkSpec,
+    weights: &Weights,
+    options: &CertifyOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    lower_search_starts: &mut dyn FnMut(Option<f64>),
+) -> Result<NetworkReport> {
+    let start = Instant::now();
+    let mut net = Network::from_spec_with(spec, weights, &options.sigma.memory)?;
+    super::memory::check_certify_memory(&net, &options.sigma, options.lower.as_ref())?;
+    certify_layers(&mut net, &options.sigma, progress)?;
+    report_with_hook(&net, options, start, lower_search_starts)
+}
+
 /// Reads the spec file and its weights file, then [`certify_network`].
 pub fn certify_spec_file(
     path: &Path,
@@ -253,6 +273,16 @@ pub fn report_with(
     options: &CertifyOptions,
     start: Instant,
 ) -> Result<NetworkReport> {
+    report_with_hook(net, options, start, &mut |_| {})
+}
+
+/// [`report_with`] with the hook of [`certify_network_with_hook`].
+pub fn report_with_hook(
+    net: &Network,
+    options: &CertifyOptions,
+    start: Instant,
+    lower_search_starts: &mut dyn FnMut(Option<f64>),
+) -> Result<NetworkReport> {
     let methods = options
         .methods
         .clone()
@@ -267,7 +297,10 @@ pub fn report_with(
         )));
     }
     let lower_sources = match options.lower.as_ref() {
-        Some(o) => Some(empirical_lower_bounds(net, o)?),
+        Some(o) => {
+            lower_search_starts(o.budget_seconds);
+            Some(empirical_lower_bounds(net, o)?)
+        }
         None => None,
     };
     let lower_value = lower_sources.as_ref().map(|l| l.best).unwrap_or(0.0);

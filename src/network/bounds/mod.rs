@@ -5,11 +5,14 @@
 //! * [`product`]: the product of layer constants;
 //! * [`liplt`]: the LipLT / Combettes–Pesquet recursion (never above the
 //!   product), using certified norms of products of consecutive linear
-//!   layers ([`tracked`]).
+//!   layers ([`tracked`]);
+//! * [`multiplier`]: LipSDP-Neuron-type multiplier certificates on
+//!   two-layer pieces and residual blocks.
 //!
 //! Every method is rigorous; the network's `upper` is the smallest.
 
 pub mod liplt;
+pub mod multiplier;
 pub mod product;
 pub mod tracked;
 
@@ -26,17 +29,24 @@ pub enum BoundMethod {
     Product,
     /// [`liplt`].
     Liplt,
+    /// [`multiplier`].
+    Multiplier,
 }
 
 impl BoundMethod {
     /// Every method, in report order.
-    pub const ALL: [BoundMethod; 2] = [BoundMethod::Product, BoundMethod::Liplt];
+    pub const ALL: [BoundMethod; 3] = [
+        BoundMethod::Product,
+        BoundMethod::Liplt,
+        BoundMethod::Multiplier,
+    ];
 
     /// The name used by `--bounds` and in reports.
     pub fn name(self) -> &'static str {
         match self {
             BoundMethod::Product => "product",
             BoundMethod::Liplt => "liplt",
+            BoundMethod::Multiplier => "multiplier",
         }
     }
 
@@ -52,7 +62,7 @@ impl BoundMethod {
                 .find(|m| m.name() == part.trim())
                 .ok_or_else(|| {
                     Error::InvalidOption(format!(
-                        "unknown bound method '{}' (known: product, liplt, all)",
+                        "unknown bound method '{}' (known: product, liplt, multiplier, all)",
                         part.trim()
                     ))
                 })?;
@@ -76,15 +86,29 @@ pub struct NetworkBounds {
     /// LipLT per segment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<liplt::SegmentBound>,
+    /// The multiplier certificates (LipSDP-Neuron type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<f64>,
+    /// The pieces where a multiplier certificate was used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub multiplier_pieces: Vec<multiplier::PieceBound>,
 }
 
 impl NetworkBounds {
     /// The smallest bound and the method that gave it.
     pub fn best(&self) -> (f64, BoundMethod) {
-        match self.liplt {
-            Some(l) if l < self.product => (l, BoundMethod::Liplt),
-            _ => (self.product, BoundMethod::Product),
+        let mut best = (self.product, BoundMethod::Product);
+        for (v, m) in [
+            (self.liplt, BoundMethod::Liplt),
+            (self.multiplier, BoundMethod::Multiplier),
+        ] {
+            if let Some(v) = v {
+                if v < best.0 {
+                    best = (v, m);
+                }
+            }
         }
+        best
     }
 }
 
@@ -100,8 +124,31 @@ pub fn network_bounds(
         product,
         liplt: None,
         segments: Vec::new(),
+        multiplier: None,
+        multiplier_pieces: Vec::new(),
     };
     let mut guarantee = gp;
+    let mut best = product;
+    if methods.contains(&BoundMethod::Multiplier) {
+        match multiplier::multiplier_bound(&net.nodes, options, multiplier::DEFAULT_MAX_ENTRIES) {
+            Ok(m) => {
+                if m.upper < best {
+                    best = m.upper;
+                    guarantee = m.guarantee;
+                }
+                bounds.multiplier = Some(m.upper);
+                bounds.multiplier_pieces = m.pieces;
+            }
+            // As for LipLT below: no multiplier bound, the product stands.
+            Err(
+                Error::Overflow { .. }
+                | Error::NonFinite { .. }
+                | Error::CertificateFailed(_)
+                | Error::OverBudget { .. },
+            ) => {}
+            Err(e) => return Err(e),
+        }
+    }
     if methods.contains(&BoundMethod::Liplt) {
         let l = match liplt::liplt_bound(&net.nodes, options, liplt::DEFAULT_MAX_ENTRIES) {
             Ok(l) => l,
@@ -116,7 +163,7 @@ pub fn network_bounds(
             ) => return Ok((bounds, guarantee)),
             Err(e) => return Err(e),
         };
-        if l.upper < product {
+        if l.upper < best {
             guarantee = l.guarantee;
         }
         bounds.liplt = Some(l.upper);
