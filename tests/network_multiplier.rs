@@ -308,11 +308,16 @@ fn diagonal_net(a: &[f64], b: &[f64], residual: bool) -> Network {
 /// well); with b = −a the block is 1-Lipschitz per coordinate (slopes 1 or
 /// 1 − a²) and t = 1 makes P + Q = 0: the bound tends to 1, the product to
 /// 1 + a².
+/// One row of the hand-computed table: first-layer diagonal a, second-layer
+/// diagonal b, residual or not, the exact constant, the product bound, and
+/// the value the multiplier bound must not exceed.
+type HandRow = (&'static [f64], &'static [f64], bool, f64, f64, f64);
+
 #[test]
 fn regression_table_hand_values() {
     let opts = SigmaOptions::default();
     // (a, b, residual, exact constant, product, the bound must be ≤)
-    let table: [(&[f64], &[f64], bool, f64, f64, f64); 4] = [
+    let table: [HandRow; 4] = [
         (&[2.0, 0.5, 1.0], &[0.25, 4.0, 1.0], false, 2.0, 8.0, 2.0),
         (&[3.0, 1.0], &[1.0, 3.0], false, 3.0, 9.0, 3.0),
         (&[1.0, 1.0], &[1.0, 1.0], true, 2.0, 2.0, 2.0),

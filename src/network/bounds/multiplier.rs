@@ -439,7 +439,7 @@ fn residual_kappa2(am: &Mat<f64>, bm: &Mat<f64>, d: &[f64]) -> Option<f64> {
     let u = eig.U();
     let mut scaled = Mat::zeros(h, h);
     for c in 0..h {
-        if !(vals[c] > 1e-12) {
+        if vals[c].is_nan() || vals[c] <= 1e-12 {
             return None;
         }
         let f = 1.0 / vals[c].sqrt();
