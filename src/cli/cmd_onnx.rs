@@ -4,11 +4,9 @@
 use super::args::{CertifyArgs, ConvArgs, SigmaArgs};
 use super::cmd_certify::certify_options;
 use super::cmd_conv::{conv_cells, conv_options, conv_record, CONV_HEADERS};
-use super::digits::certified_digits;
+use super::cmd_sigma::{sigma_cells, SIGMA_HEADERS};
 use super::progress::Progress;
-use super::report::{
-    guarantee_text, json_line, seconds_text, table, Bounds, SigmaRecord, TensorId,
-};
+use super::report::{json_line, table, Bounds, SigmaRecord, TensorId};
 use super::{
     error_line, library_error_code, sigma_options, EXIT_INPUT, EXIT_NO_CERTIFICATE, EXIT_OK,
 };
@@ -359,6 +357,8 @@ pub fn sigma_matrices(args: &SigmaArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
+    let mut sigma_headers = vec!["node", "tensor"];
+    sigma_headers.extend(SIGMA_HEADERS);
     let items = match selected(
         path,
         &onnx.matrices,
@@ -372,30 +372,13 @@ pub fn sigma_matrices(args: &SigmaArgs) -> i32 {
         path,
         &items,
         args.json,
-        &[
-            "node",
-            "tensor",
-            "shape",
-            "dtype",
-            "σ (certified digits)",
-            "method",
-            "guarantee",
-            "time",
-        ],
+        &sigma_headers,
         "no Gemm/MatMul weights",
         |w| sigma(w, &options),
         |w, _, e, seconds| {
             let id = weight_id(path, w);
-            let row = vec![
-                w.node.clone(),
-                id.display_name(),
-                id.display_shape(),
-                id.dtype.clone(),
-                certified_digits(e.lower(), e.upper()),
-                e.method().name().to_owned(),
-                guarantee_text(e.guarantee()),
-                seconds_text(seconds),
-            ];
+            let mut row = vec![w.node.clone(), id.display_name()];
+            row.extend(sigma_cells(&id, e, seconds));
             Listed {
                 json: json_line(&NodeRecord {
                     node: w.node.clone(),

@@ -26,6 +26,7 @@ use super::select::{self, Planned};
 use super::summary::Summary;
 use super::{error_line, input_error, sigma_options, sweep, used_count, Failure};
 use super::{EXIT_INPUT, EXIT_OK};
+use crate::enclosure::Enclosure;
 use crate::io::checkpoint::Checkpoint;
 use crate::io::escape::escape_path;
 use crate::io::name_glob::NameFilter;
@@ -83,31 +84,16 @@ pub fn run(args: &SigmaArgs) -> i32 {
                 seconds,
             }));
         } else {
-            rows.push(vec![
-                id.display_name(),
-                id.display_shape(),
-                id.dtype.clone(),
-                certified_digits(e.lower(), e.upper()),
-                e.method().name().to_owned(),
-                guarantee_text(e.guarantee()),
-                seconds_text(seconds),
-            ]);
+            let mut row = vec![id.display_name()];
+            row.extend(sigma_cells(&id, &e, seconds));
+            rows.push(row);
         }
         Ok(EXIT_OK)
     });
     if !rows.is_empty() {
-        progress.out(&table(
-            &[
-                "tensor",
-                "shape",
-                "dtype",
-                "σ (certified digits)",
-                "method",
-                "guarantee",
-                "time",
-            ],
-            &rows,
-        ));
+        let mut headers = vec!["tensor"];
+        headers.extend(SIGMA_HEADERS);
+        progress.out(&table(&headers, &rows));
     }
     if checkpoint {
         let seconds = started.elapsed().as_secs_f64();
@@ -220,3 +206,26 @@ fn nothing_left_problem(count: usize, refused: usize, filter: &NameFilter) -> Pr
     };
     Problem::NothingToDo(why)
 }
+
+/// One table row of a certified σ after the name column(s), in the order
+/// of [`SIGMA_HEADERS`] (shared by the tensor-file and ONNX listings).
+pub(super) fn sigma_cells(id: &TensorId, e: &Enclosure, seconds: f64) -> Vec<String> {
+    vec![
+        id.display_shape(),
+        id.dtype.clone(),
+        certified_digits(e.lower(), e.upper()),
+        e.method().name().to_owned(),
+        guarantee_text(e.guarantee()),
+        seconds_text(seconds),
+    ]
+}
+
+/// The σ table headers after the name column(s).
+pub(super) const SIGMA_HEADERS: [&str; 6] = [
+    "shape",
+    "dtype",
+    "σ (certified digits)",
+    "method",
+    "guarantee",
+    "time",
+];
