@@ -473,7 +473,11 @@ fn log_softmax_axis_semantics_and_constant_sqrt_n() {
     let (fx, fy) = (log_softmax_ref(&x, 1, 3, 1), log_softmax_ref(&y, 1, 3, 1));
     let diff: Vec<f64> = fx.iter().zip(&fy).map(|(a, b)| a - b).collect();
     let ratio = norm(&diff) / (h * norm(&v));
-    assert!(ratio > 0.9999 * n.sqrt() && ratio <= n.sqrt(), "{ratio}");
+    // (Above √3 only by the rounding of the two evaluations, ~1e-10.)
+    assert!(
+        ratio > 0.9999 * n.sqrt() && ratio <= n.sqrt() * (1.0 + 1e-8),
+        "{ratio}"
+    );
 }
 
 #[test]
