@@ -5,7 +5,7 @@
 #![cfg(feature = "onnx")]
 
 use lipcert::network::certify::certify_layers;
-use lipcert::network::evaluate::forward;
+use lipcert::network::evaluate::{forward, forward_with_error};
 use lipcert::network::lipschitz::composed_upper;
 use lipcert::onnx::builder::{
     attr_float, attr_int, attr_ints, attr_string, attr_tensor, GraphBuilder,
@@ -414,6 +414,103 @@ fn softmax_axis_semantics_before_and_after_opset_13() {
     check(&unary("Softmax", vec![attr_int("axis", 1)], 13), 12, |x| {
         softmax_ref(x, 1, 3, 4)
     });
+}
+
+/// log-softmax by its definition, x_k − ln Σ_j exp(x_j) (no shift: the
+/// test inputs are small).
+fn log_softmax_ref(x: &[f64], outer: usize, len: usize, inner: usize) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let idx = |k: usize| (o * len + k) * inner + i;
+            let s: f64 = (0..len).map(|k| x[idx(k)].exp()).sum();
+            for k in 0..len {
+                y[idx(k)] = x[idx(k)] - s.ln();
+            }
+        }
+    }
+    y
+}
+
+#[test]
+fn log_softmax_axis_semantics_and_constant_sqrt_n() {
+    // opset 11, axis 1 on [1, 3, 2, 2]: over the 12 flattened values.
+    let u = check(
+        &unary("LogSoftmax", vec![attr_int("axis", 1)], 11),
+        12,
+        |x| log_softmax_ref(x, 1, 12, 1),
+    );
+    assert!(
+        u >= 12f64.sqrt() && u <= 12f64.sqrt() * (1.0 + 1e-15),
+        "{u}"
+    );
+    // opset 13, axis 1: over the 3 channels at each position.
+    let u = check(
+        &unary("LogSoftmax", vec![attr_int("axis", 1)], 13),
+        12,
+        |x| log_softmax_ref(x, 1, 3, 4),
+    );
+    assert!(u >= 3f64.sqrt() && u <= 3f64.sqrt() * (1.0 + 1e-15), "{u}");
+    // opset 13 default axis −1: over the last axis (length 2).
+    check(&unary("LogSoftmax", vec![], 13), 12, |x| {
+        log_softmax_ref(x, 6, 2, 1)
+    });
+    // opset 11 default axis 1 with a negative axis −2 (= 2): flattened from
+    // axis 2 on, slices of 4.
+    check(
+        &unary("LogSoftmax", vec![attr_int("axis", -2)], 11),
+        12,
+        |x| log_softmax_ref(x, 3, 4, 1),
+    );
+    // √n is the supremum: near x = t·e₁ the Jacobian I − 1e₁ᵀ stretches
+    // v = (−1, 1/(n−1), …) by √n (Cauchy–Schwarz equality). The pair ratio
+    // of the reference there is close to √3.
+    let n = 3.0f64;
+    let x = [30.0, 0.0, 0.0];
+    let v = [-1.0, 0.5, 0.5];
+    let h = 1e-5;
+    let y: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + h * b).collect();
+    let (fx, fy) = (log_softmax_ref(&x, 1, 3, 1), log_softmax_ref(&y, 1, 3, 1));
+    let diff: Vec<f64> = fx.iter().zip(&fy).map(|(a, b)| a - b).collect();
+    let ratio = norm(&diff) / (h * norm(&v));
+    // (Above √3 only by the rounding of the two evaluations, ~1e-10.)
+    assert!(
+        ratio > 0.9999 * n.sqrt() && ratio <= n.sqrt() * (1.0 + 1e-8),
+        "{ratio}"
+    );
+}
+
+#[test]
+fn log_softmax_rounding_bound_covers_exact_values_at_extreme_spreads() {
+    let mut g = GraphBuilder::new("x", &[1, 3]);
+    g.node("LogSoftmax", &["x"], &["y"], vec![]);
+    let mut net = import(&g.finish(&["y"], 13)).network;
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    // x = (a, 0, −a), a = 1e5: y = (0, −a, −2a) up to e^{−a} (far below
+    // any f64 spacing there), exactly representable.
+    let a = 1e5;
+    let (y, e) = forward_with_error(&net, &[a, 0.0, -a]).unwrap();
+    let exact = [0.0, -a, -2.0 * a];
+    let d = norm(&y.iter().zip(&exact).map(|(p, q)| p - q).collect::<Vec<_>>());
+    assert!(d <= e && e < 1e-9, "{d} vs {e}");
+    // Equal entries: y = −ln 3 exactly; the f64 nearest to ln 3 is within
+    // half an ulp (2⁻⁵³) of it.
+    let (y, e) = forward_with_error(&net, &[0.3, 0.3, 0.3]).unwrap();
+    let ln3 = 1.098_612_288_668_109_8_f64;
+    for v in &y {
+        assert!(
+            (v + ln3).abs() <= e + 2f64.powi(-53),
+            "{v} vs −ln 3, bound {e}"
+        );
+    }
+    // A single-element slice is the constant 0 with constant 0.
+    let mut g = GraphBuilder::new("x", &[1, 1]);
+    g.node("LogSoftmax", &["x"], &["y"], vec![]);
+    let mut net = import(&g.finish(&["y"], 13)).network;
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    assert_eq!(forward(&net, &[123.0]).unwrap(), vec![0.0]);
+    let b = net.nodes[0].bound.as_ref().unwrap();
+    assert_eq!((b.lower, b.upper), (0.0, 0.0));
 }
 
 #[test]
@@ -1172,20 +1269,10 @@ fn hard_swish_written_with_relu6_is_one_activation_with_a_slope_interval() {
 }
 
 #[test]
-fn log_softmax_lrn_conv_transpose_and_3d_convolutions_are_refused_by_name() {
-    let e = refusal(&unary("LogSoftmax", vec![], 13));
-    assert!(e.contains("LogSoftmax_y") && e.contains("√n"), "{e}");
+fn lrn_and_3d_convolutions_are_refused_by_name() {
     let e = refusal(&unary("LRN", vec![attr_int("size", 3)], 13));
     assert!(
         e.contains("LRN_y") && e.contains("no certified bound"),
-        "{e}"
-    );
-    let mut g = GraphBuilder::new("x", &[1, 3, 2, 2]);
-    g.init_f32("w", &[3, 2, 2, 2], &[0.5; 24]);
-    g.node("ConvTranspose", &["x", "w"], &["y"], vec![]);
-    let e = refusal(&g.finish(&["y"], 13));
-    assert!(
-        e.contains("ConvTranspose_y") && e.contains("adjoint"),
         "{e}"
     );
     let mut g = GraphBuilder::new("x", &[1, 1, 3, 3, 3]);

@@ -61,6 +61,8 @@ mod normalize_pytorch;
 mod onnx_cli;
 #[path = "onnx_conformance.rs"]
 mod onnx_conformance;
+#[path = "onnx_conv_transpose.rs"]
+mod onnx_conv_transpose;
 #[path = "onnx_example.rs"]
 mod onnx_example;
 #[path = "onnx_malformed.rs"]

@@ -237,6 +237,10 @@ pub fn certify(args: &CertifyArgs) -> i32 {
 struct NodeRecord<R: Serialize> {
     /// The ONNX node's name.
     node: String,
+    /// A ConvTranspose node (the record is that of the convolution C whose
+    /// adjoint it applies: σ(Cᵀ) = σ(C)).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    transposed: bool,
     /// The record the tensor-file path emits.
     #[serde(flatten)]
     record: R,
@@ -283,7 +287,9 @@ fn selected<'a, T>(
     Ok(chosen)
 }
 
-/// `lipcert conv model.onnx`: every Conv node with its graph geometry,
+/// `lipcert conv model.onnx`: every Conv node with its graph geometry
+/// (and every ConvTranspose node, as the convolution C it is the adjoint of,
+/// marked `transposed`),
 /// certified through the tensor-file path's options (`--rel-width`,
 /// `--max-memory`) and reported with its record ([`ConvRecord`] plus the
 /// node's name). The geometry flags do not apply: the graph gives them.
@@ -316,7 +322,12 @@ pub fn conv(args: &ConvArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
-    let items = match selected(path, &onnx.convs, args.input.tensor.as_deref(), "Conv") {
+    let items = match selected(
+        path,
+        &onnx.convs,
+        args.input.tensor.as_deref(),
+        "Conv/ConvTranspose",
+    ) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -327,15 +338,22 @@ pub fn conv(args: &ConvArgs) -> i32 {
         &items,
         args.json,
         &headers,
-        "no Conv nodes",
+        "no Conv or ConvTranspose nodes",
         |c| conv_sigma(c.operator.kernel(), c.operator.geometry(), &options),
         |w, _, report, seconds| {
             let id = weight_id(path, w);
             let mut row = vec![w.node.clone(), id.display_name()];
             row.extend(conv_cells(&id, report, args.rel_width, seconds));
+            if w.transposed {
+                // The last cell is the operator: name the adjoint.
+                if let Some(op) = row.last_mut() {
+                    *op = format!("transposed: adjoint of {op}");
+                }
+            }
             Listed {
                 json: json_line(&NodeRecord {
                     node: w.node.clone(),
+                    transposed: w.transposed,
                     record: conv_record(id, report, args.rel_width, seconds),
                 }),
                 row,
@@ -382,6 +400,7 @@ pub fn sigma_matrices(args: &SigmaArgs) -> i32 {
             Listed {
                 json: json_line(&NodeRecord {
                     node: w.node.clone(),
+                    transposed: false,
                     record: SigmaRecord {
                         id,
                         sigma: Bounds::from(e),

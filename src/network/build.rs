@@ -283,6 +283,68 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
             let (oh, ow) = conv.out_hw;
             (Layer::Conv2d(Box::new(conv)), vec![co, oh, ow])
         }
+        LayerSpec::ConvTranspose2d {
+            weight,
+            bias,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
+        } => {
+            let (c, h, w) = chw(shape, ctx)?;
+            let t = weights.get(weight, ctx)?;
+            let [ci, cog, kh, kw] = t.shape[..] else {
+                return Err(err(
+                    ctx,
+                    format!(
+                        "weight '{weight}' has shape {:?}, expected [C_in, C_out/groups, kh, kw]",
+                        t.shape
+                    ),
+                ));
+            };
+            build.budget.check(
+                &format!("{ctx}: the transposed convolution's kernel copies"),
+                product(&[t.data.len() as u64, 24]),
+            )?;
+            let data = finite(t, weight, ctx)?;
+            let co = cog
+                .checked_mul(*groups)
+                .ok_or_else(|| err(ctx, "C_out/groups × groups overflows"))?;
+            let bias = bias
+                .as_ref()
+                .map(|b| vector(weights, b, co, ctx))
+                .transpose()?;
+            let axis = |input, kernel, s: usize, d: usize, p: usize, op: usize| {
+                super::conv_transpose_layer::TransposeAxis {
+                    input,
+                    kernel,
+                    stride: s,
+                    dilation: d,
+                    pad_begin: p,
+                    pad_end: p,
+                    output_padding: op,
+                }
+            };
+            let (st, dil, pad, op) = (
+                stride.pair(),
+                dilation.pair(),
+                padding.pair(),
+                output_padding.pair(),
+            );
+            let layer = super::conv_transpose_layer::ConvTransposeLayer::new(
+                data,
+                [ci, cog, kh, kw],
+                bias,
+                c,
+                *groups,
+                axis(h, kh, st.0, dil.0, pad.0, op.0),
+                axis(w, kw, st.1, dil.1, pad.1, op.1),
+            )
+            .map_err(|e| err(ctx, e))?;
+            let (oh, ow) = layer.out_hw();
+            (Layer::ConvTranspose2d(Box::new(layer)), vec![co, oh, ow])
+        }
         LayerSpec::Relu => same(Layer::Relu)?,
         LayerSpec::LeakyRelu { negative_slope } => {
             if !negative_slope.is_finite() {
@@ -306,7 +368,7 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
                 ))
             }
         },
-        LayerSpec::Softmax { dim } => {
+        LayerSpec::Softmax { dim } | LayerSpec::LogSoftmax { dim } => {
             let d = shape.len() as i64;
             let axis = if *dim < 0 { d + dim } else { *dim };
             if axis < 0 || axis >= d {
@@ -318,11 +380,12 @@ fn build_one(l: &LayerSpec, shape: &[usize], build: &Build<'_>, ctx: &str) -> Re
             let axis = axis as usize;
             let outer = shape[..axis].iter().product();
             let inner = shape[axis + 1..].iter().product();
-            same(Layer::Softmax {
-                outer,
-                len: shape[axis],
-                inner,
-            })?
+            let len = shape[axis];
+            if matches!(l, LayerSpec::LogSoftmax { .. }) {
+                same(Layer::LogSoftmax { outer, len, inner })?
+            } else {
+                same(Layer::Softmax { outer, len, inner })?
+            }
         }
         LayerSpec::Maxpool2d {
             kernel,

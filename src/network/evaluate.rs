@@ -146,6 +146,7 @@ fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
             y
         }
         Layer::Conv2d(c) => c.forward(x),
+        Layer::ConvTranspose2d(c) => c.forward(x),
         Layer::Relu => x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect(),
         Layer::LeakyRelu(a) => x
             .iter()
@@ -157,6 +158,9 @@ fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
         Layer::GeluTanh => x.iter().map(|&v| special::gelu_tanh(v)).collect(),
         Layer::Silu => x.iter().map(|&v| special::silu(v)).collect(),
         Layer::Softmax { outer, len, inner } => softmax_slices(*outer, *len, *inner, x),
+        Layer::LogSoftmax { outer, len, inner } => {
+            super::log_softmax::forward(*outer, *len, *inner, x)
+        }
         Layer::MaxPool2d { channels, pool } => pool.max_forward(*channels, x).0,
         Layer::AvgPool2d { channels, pool } => pool.avg_forward(*channels, x),
         Layer::BatchNorm {
@@ -302,6 +306,17 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
             };
             add_up(op, bias)
         }
+        Layer::ConvTranspose2d(c) => {
+            // The adjoint's own bound for fl(Cᵀx), plus the bias addition
+            // as for a convolution.
+            let op = c.apply_error_bound(nx);
+            let bias = if c.bias.is_some() {
+                mul_up(U * REL_MARGIN, ny)
+            } else {
+                0.0
+            };
+            add_up(op, bias)
+        }
         Layer::Relu | Layer::MaxPool2d { .. } | Layer::Flatten => 0.0,
         Layer::LeakyRelu(a) => add_up(mul_up(mul_up(U, a.abs()), nx), mul_up(sqrt_n, ETA)),
         Layer::Tanh => add_up(mul_up(8.0 * U, nx), mul_up(sqrt_n, ETA)),
@@ -339,6 +354,9 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
                 mul_up(mul_up(per, REL_MARGIN), ny),
                 mul_up(sqrt_n, mul_up(2.0 * (*len as f64), ETA)),
             )
+        }
+        Layer::LogSoftmax { outer, len, inner } => {
+            super::log_softmax::local_error(*outer, *len, *inner, x, &y)
         }
         Layer::AvgPool2d { pool, .. } => {
             let k = pool.max_window() + 1;
@@ -393,6 +411,7 @@ fn node_jvp(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
     match &n.layer {
         Layer::Linear { weight, .. } => matvec(weight, v),
         Layer::Conv2d(c) => c.apply_linear(v),
+        Layer::ConvTranspose2d(c) => c.apply_linear(v),
         Layer::MaxPool2d { channels, pool } => {
             let (_, arg) = pool.max_forward(*channels, x);
             arg.iter().map(|&i| v[i]).collect()
@@ -407,6 +426,9 @@ fn node_jvp(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
             b.iter().zip(&s).map(|(a, b)| a + b).collect()
         }
         Layer::Select(s) => s.apply(v),
+        Layer::LogSoftmax { outer, len, inner } => {
+            super::log_softmax::jvp(*outer, *len, *inner, x, v)
+        }
         Layer::Concat {
             branches,
             outer,
@@ -496,6 +518,7 @@ fn node_vjp(n: &Node, x: &[f64], g: &[f64]) -> Vec<f64> {
     match &n.layer {
         Layer::Linear { weight, .. } => matvec_t(weight, g),
         Layer::Conv2d(c) => c.apply_transposed(g),
+        Layer::ConvTranspose2d(c) => c.apply_transposed(g),
         Layer::MaxPool2d { channels, pool } => {
             let (_, arg) = pool.max_forward(*channels, x);
             let mut out = vec![0.0; x.len()];
@@ -514,6 +537,9 @@ fn node_vjp(n: &Node, x: &[f64], g: &[f64]) -> Vec<f64> {
             b.iter().zip(&s).map(|(a, b)| a + b).collect()
         }
         Layer::Select(s) => s.apply_transpose(g),
+        Layer::LogSoftmax { outer, len, inner } => {
+            super::log_softmax::vjp(*outer, *len, *inner, x, g)
+        }
         Layer::Concat {
             branches,
             outer,

@@ -18,6 +18,9 @@ pub enum Layer {
     },
     /// 2-D convolution.
     Conv2d(Box<ConvLayer>),
+    /// Transposed 2-D (or 1-D) convolution: the adjoint of a convolution
+    /// plus a bias ([`super::conv_transpose_layer`]).
+    ConvTranspose2d(Box<super::conv_transpose_layer::ConvTransposeLayer>),
     /// max(x, 0).
     Relu,
     /// x for x ≥ 0, αx otherwise.
@@ -37,6 +40,16 @@ pub enum Layer {
         /// Product of the dimensions before the softmax axis.
         outer: usize,
         /// Length of the softmax axis.
+        len: usize,
+        /// Product of the dimensions after it.
+        inner: usize,
+    },
+    /// log-softmax over the middle axis of an (outer, len, inner) view
+    /// ([`super::log_softmax`]).
+    LogSoftmax {
+        /// Product of the dimensions before the axis.
+        outer: usize,
+        /// Length of the axis.
         len: usize,
         /// Product of the dimensions after it.
         inner: usize,

@@ -89,6 +89,15 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
                 "conv2d: conv module enclosure (circular embedding / dense certificate upper, vector lower)",
             )
         }
+        Layer::ConvTranspose2d(t) => {
+            let (l, u, g) = t.lipschitz()?;
+            (
+                l,
+                u,
+                g,
+                "conv_transpose2d: sigma(C^T) = sigma(C), conv module enclosure of the adjoint convolution C",
+            )
+        }
         Layer::Relu => activation(constants::relu()),
         Layer::LeakyRelu(a) => activation(constants::leaky_relu(*a)?),
         Layer::Sigmoid => activation(constants::sigmoid()),
@@ -97,6 +106,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         Layer::GeluTanh => activation(constants::gelu_tanh()?),
         Layer::Silu => activation(constants::silu()?),
         Layer::Softmax { len, .. } => activation(constants::softmax(*len)),
+        Layer::LogSoftmax { len, .. } => activation(super::log_softmax::constant(*len)),
         Layer::MaxPool2d { pool, .. } => {
             let (lo, up) = maxpool_constant(pool);
             (

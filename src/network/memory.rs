@@ -37,7 +37,12 @@ pub fn check_certify_memory(
             // Shapes were checked at build time: the product fits.
             let len = n.shape_out.iter().product::<usize>() as u64;
             activations = activations.and_then(|a| a.checked_add(len));
-            if let Layer::Conv2d(c) = &n.layer {
+            let conv = match &n.layer {
+                Layer::Conv2d(c) => Some(&**c),
+                Layer::ConvTranspose2d(t) => Some(&t.conv),
+                _ => None,
+            };
+            if let Some(c) = conv {
                 let g = c.operator.geometry();
                 let (oh, ow) = g.output_size();
                 let need = f64s(&[oh, ow, g.c_in_per_group(), g.kh, g.kw]);
@@ -92,6 +97,18 @@ fn check_nodes(nodes: &[Node], sigma: &SigmaOptions, prefix: &str) -> Result<()>
                 };
                 sigma.memory.check(
                     &format!("{ctx}: {}", g.description()),
+                    conv_memory_estimate(g, &options),
+                )?
+            }
+            Layer::ConvTranspose2d(t) => {
+                // Certified through its adjoint convolution C.
+                let g = t.conv.operator.geometry();
+                let options = ConvOptions {
+                    memory: sigma.memory,
+                    ..ConvOptions::default()
+                };
+                sigma.memory.check(
+                    &format!("{ctx}: adjoint of {}", g.description()),
                     conv_memory_estimate(g, &options),
                 )?
             }

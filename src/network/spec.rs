@@ -9,10 +9,11 @@
 //! |---|---|
 //! | `linear` | `weight`, `bias` (none) |
 //! | `conv2d` | `weight`, `bias`, `stride` (1), `padding` (0, int, pair, `"valid"`, `"same"`), `padding_mode` (`"zeros"`), `dilation` (1), `groups` (1) |
+//! | `conv_transpose2d` | `weight` (C_in, C_out/groups, kh, kw), `bias`, `stride` (1), `padding` (0, int or pair), `output_padding` (0), `groups` (1), `dilation` (1) |
 //! | `relu`, `sigmoid`, `tanh`, `silu`, `flatten` | – |
 //! | `leaky_relu` | `negative_slope` (0.01) |
 //! | `gelu` | `approximate` (`"none"`) |
-//! | `softmax` | `dim` (−1) |
+//! | `softmax`, `log_softmax` | `dim` (−1) |
 //! | `maxpool2d` | `kernel` (alias `kernel_size`), `stride` (= kernel), `padding` (0), `dilation` (1), `ceil_mode` (false) |
 //! | `avgpool2d` | `kernel`, `stride`, `padding`, `ceil_mode`, `count_include_pad` (true) |
 //! | `adaptive_avgpool2d` | `output_size` (int or pair); `global_avgpool2d` = output 1×1 |
@@ -137,6 +138,29 @@ pub enum LayerSpec {
         #[serde(default = "one_usize")]
         groups: usize,
     },
+    /// `nn.ConvTranspose2d` (zero padding only, as in PyTorch).
+    ConvTranspose2d {
+        /// Kernel tensor name (C_in, C_out/groups, kh, kw).
+        weight: String,
+        /// Bias tensor name (length C_out).
+        #[serde(default)]
+        bias: Option<String>,
+        /// Stride.
+        #[serde(default = "one")]
+        stride: IntOrPair,
+        /// Padding removed from both sides of each output axis.
+        #[serde(default = "zero")]
+        padding: IntOrPair,
+        /// Extra size added to one side of each output axis.
+        #[serde(default = "zero")]
+        output_padding: IntOrPair,
+        /// Groups.
+        #[serde(default = "one_usize")]
+        groups: usize,
+        /// Dilation.
+        #[serde(default = "one")]
+        dilation: IntOrPair,
+    },
     /// `nn.ReLU`.
     Relu,
     /// `nn.LeakyReLU`.
@@ -151,6 +175,12 @@ pub enum LayerSpec {
     Tanh,
     /// `nn.Softmax`.
     Softmax {
+        /// Axis of the (unbatched) input; negative counts from the end.
+        #[serde(default = "minus_one")]
+        dim: i64,
+    },
+    /// `nn.LogSoftmax`.
+    LogSoftmax {
         /// Axis of the (unbatched) input; negative counts from the end.
         #[serde(default = "minus_one")]
         dim: i64,
@@ -258,14 +288,16 @@ fn shortcut_or_identity<'de, D: Deserializer<'de>>(
 }
 
 /// Layer types the spec understands.
-pub const LAYER_TYPES: [&str; 18] = [
+pub const LAYER_TYPES: [&str; 20] = [
     "linear",
     "conv2d",
+    "conv_transpose2d",
     "relu",
     "leaky_relu",
     "sigmoid",
     "tanh",
     "softmax",
+    "log_softmax",
     "gelu",
     "silu",
     "maxpool2d",
@@ -285,11 +317,13 @@ impl LayerSpec {
         match self {
             LayerSpec::Linear { .. } => "linear",
             LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::ConvTranspose2d { .. } => "conv_transpose2d",
             LayerSpec::Relu => "relu",
             LayerSpec::LeakyRelu { .. } => "leaky_relu",
             LayerSpec::Sigmoid => "sigmoid",
             LayerSpec::Tanh => "tanh",
             LayerSpec::Softmax { .. } => "softmax",
+            LayerSpec::LogSoftmax { .. } => "log_softmax",
             LayerSpec::Gelu { .. } => "gelu",
             LayerSpec::Silu => "silu",
             LayerSpec::Maxpool2d { .. } => "maxpool2d",

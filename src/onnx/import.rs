@@ -26,6 +26,7 @@ use super::shapes::{self, PadMode};
 use super::tensor::{decode, element_count, ConstTensor};
 use crate::matrix::DenseMatrix;
 use crate::network::conv_layer::ConvLayer;
+use crate::network::conv_transpose_layer::{ConvTransposeLayer, TransposeAxis};
 use crate::network::elementwise::Elementwise;
 use crate::network::layer::{Layer, Network, Node};
 use crate::network::pool::{Pool2d, Windows1d};
@@ -63,7 +64,9 @@ pub struct OnnxNetwork {
     /// Graph outputs with their full shapes (the network output is their
     /// flattened concatenation).
     pub outputs: Vec<(String, Vec<usize>)>,
-    /// Every Conv node with its layer (graph geometry).
+    /// Every Conv node with its layer (graph geometry), and every
+    /// ConvTranspose node with the convolution C whose adjoint it applies
+    /// (`WeightInfo::transposed`).
     pub convs: Vec<(WeightInfo, ConvLayer)>,
     /// Every Gemm/MatMul weight as the matrix W of y = Wx (+ b).
     pub matrices: Vec<(WeightInfo, DenseMatrix)>,
@@ -91,6 +94,9 @@ pub struct WeightInfo {
     /// initializer or `Constant` node; `f64` for a constant lipcert folded
     /// from a subgraph (its values are what lipcert computed in f64).
     pub dtype: String,
+    /// Whether the node is a `ConvTranspose` (its listed layer is then the
+    /// convolution C whose adjoint the node applies; σ(Cᵀ) = σ(C)).
+    pub transposed: bool,
 }
 
 /// lipcert's short name of an ONNX floating-point data type code (`f64`
@@ -487,6 +493,7 @@ impl Builder {
             tensor: name.to_owned(),
             shape: tensor.shape.clone(),
             dtype: dtype_name(self.dtypes.get(name).copied()),
+            transposed: false,
         }
     }
 
@@ -1074,7 +1081,7 @@ impl Builder {
                 };
                 one(self.elementwise(x, Elementwise::PRelu { slopes }, ctx)?)
             }
-            "Softmax" => {
+            "Softmax" | "LogSoftmax" => {
                 let default_axis = if opset >= 13 { -1 } else { 1 };
                 let a = shapes::axis(attrs.int("axis", default_axis)?, r, ctx)?;
                 let (outer, len, inner) = if opset >= 13 {
@@ -1082,6 +1089,10 @@ impl Builder {
                 } else {
                     (shapes::prod(&s[..a]), shapes::prod(&s[a..]), 1)
                 };
+                if op == "LogSoftmax" {
+                    let layer = Layer::LogSoftmax { outer, len, inner };
+                    return one(self.unary(x, layer, "log_softmax", s, ctx));
+                }
                 one(self.unary(x, Layer::Softmax { outer, len, inner }, "softmax", s, ctx))
             }
             "BatchNormalization" => self.batchnorm(x, &s, ctx, &attrs, &konst, node),
@@ -1132,15 +1143,10 @@ impl Builder {
                     origin: ctx.to_string(),
                 },
             ))]),
-            "LogSoftmax" => Err(unsupported(format!(
-                "{ctx}: LogSoftmax is not supported yet (it is globally Lipschitz: its Jacobian I − 1pᵀ is an oblique projection of norm √n·‖p‖₂ < √n over an axis of length n, but lipcert's IR has no log-softmax layer yet)"
-            ))),
             "LRN" => Err(unsupported(format!(
                 "{ctx}: LRN (local response normalization) is not supported: with bias k > 0 it is globally Lipschitz (its Jacobian is bounded), but lipcert has no certified bound for it"
             ))),
-            "ConvTranspose" => Err(unsupported(format!(
-                "{ctx}: ConvTranspose is not supported yet (its operator is the adjoint of a convolution)"
-            ))),
+            "ConvTranspose" => self.conv_transpose(x, &s, ctx, &attrs, &konst, input_name(1)),
             "Concat" => self.concat(node, ctx, inputs, &attrs),
             "LayerNormalization"
             | "InstanceNormalization"
@@ -1816,6 +1822,195 @@ impl Builder {
         Ok(vec![Value::Dyn(self.unary(
             x,
             Layer::Conv2d(Box::new(conv)),
+            kind,
+            out,
+            ctx,
+        ))])
+    }
+
+    /// ONNX `ConvTranspose` (1-D or 2-D) as the adjoint of a convolution
+    /// ([`ConvTransposeLayer`], whose docs state the math). Pads: `pads`
+    /// (NOTSET), zero (VALID), or derived from the output shape — given by
+    /// `output_shape` (spatial dimensions, optionally preceded by N and C),
+    /// else H_in·s for SAME_UPPER/SAME_LOWER — as the ONNX specification
+    /// says: total = s(H_in − 1) + op + d(k − 1) + 1 − H_out, split
+    /// (⌊total/2⌋ at the beginning, the rest at the end) for SAME_UPPER and
+    /// the other way round otherwise.
+    #[allow(clippy::too_many_arguments)]
+    fn conv_transpose(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+        weight_name: &str,
+    ) -> OnnxResult<Vec<Value>> {
+        let r = s.len();
+        if !(3..=4).contains(&r) {
+            return Err(unsupported(format!(
+                "{ctx}: {}-D transposed convolution (lipcert handles 1-D and 2-D)",
+                r.saturating_sub(2)
+            )));
+        }
+        let w = konst(1).ok_or_else(|| invalid(format!("{ctx}: missing weight")))?;
+        if w.shape.len() != r {
+            return Err(invalid(format!(
+                "{ctx}: weight of shape {:?} for an input of rank {r}",
+                w.shape
+            )));
+        }
+        let d = r - 2;
+        let kernel: Vec<usize> = w.shape[2..].to_vec();
+        if let Some(ks) = attrs.ints("kernel_shape")? {
+            if ks.len() != d || ks.iter().zip(&kernel).any(|(&a, &b)| a != b as i64) {
+                return Err(invalid(format!(
+                    "{ctx}: kernel_shape {ks:?} differs from the weight's {kernel:?}"
+                )));
+            }
+        }
+        if w.shape[0] != s[1] {
+            return Err(invalid(format!(
+                "{ctx}: weight of shape {:?} has {} input channels, but the input has {} (ConvTranspose weights are (C_in, C_out/group, k…))",
+                w.shape, w.shape[0], s[1]
+            )));
+        }
+        let stride = Self::spatial_attr(attrs, "strides", d, ctx)?;
+        let dilation = Self::spatial_attr(attrs, "dilations", d, ctx)?;
+        let output_padding = match attrs.ints("output_padding")? {
+            None => vec![0; d],
+            Some(v) if v.len() == d && v.iter().all(|&p| p >= 0) => {
+                v.iter().map(|&p| p as usize).collect()
+            }
+            Some(v) => {
+                return Err(invalid(format!(
+                    "{ctx}: output_padding {v:?} must be {d} non-negative values"
+                )))
+            }
+        };
+        let groups = attrs.int("group", 1)?;
+        if groups <= 0 {
+            return Err(invalid(format!("{ctx}: group {groups}")));
+        }
+        let auto = attrs.string("auto_pad", "NOTSET")?;
+        if !matches!(
+            auto.as_str(),
+            "NOTSET" | "VALID" | "SAME_UPPER" | "SAME_LOWER"
+        ) {
+            return Err(invalid(format!("{ctx}: auto_pad '{auto}'")));
+        }
+        // The requested output size per spatial axis, if any.
+        let target: Option<Vec<usize>> = match attrs.ints("output_shape")? {
+            Some(v) => {
+                let spatial = if v.len() == d + 2 { &v[2..] } else { &v[..] };
+                if spatial.len() != d || spatial.iter().any(|&o| o <= 0) {
+                    return Err(invalid(format!(
+                        "{ctx}: output_shape {v:?} must be {d} positive spatial sizes (optionally preceded by N and C)"
+                    )));
+                }
+                Some(spatial.iter().map(|&o| o as usize).collect())
+            }
+            None if auto.starts_with("SAME") => Some(
+                (0..d)
+                    .map(|i| s[2 + i].checked_mul(stride[i]))
+                    .collect::<Option<Vec<usize>>>()
+                    .ok_or_else(|| invalid(format!("{ctx}: output size overflows")))?,
+            ),
+            None => None,
+        };
+        let pads: Vec<(usize, usize)> = match target {
+            Some(t) => (0..d)
+                .map(|i| {
+                    let covered = || {
+                        stride[i]
+                            .checked_mul(s[2 + i].checked_sub(1)?)?
+                            .checked_add(output_padding[i])?
+                            .checked_add(dilation[i].checked_mul(kernel[i].checked_sub(1)?)?)?
+                            .checked_add(1)
+                    };
+                    let full = covered().ok_or_else(|| {
+                        invalid(format!("{ctx}: empty axis, empty kernel or an overflowing output size"))
+                    })?;
+                    let total = full.checked_sub(t[i]).ok_or_else(|| {
+                        invalid(format!(
+                            "{ctx}: output size {} on spatial axis {i} is larger than the {full} positions a transposed convolution of this geometry covers (the pads would be negative)",
+                            t[i]
+                        ))
+                    })?;
+                    let small = total / 2;
+                    Ok(if auto == "SAME_UPPER" {
+                        (small, total - small)
+                    } else {
+                        (total - small, small)
+                    })
+                })
+                .collect::<OnnxResult<_>>()?,
+            None if auto == "VALID" => vec![(0, 0); d],
+            None => {
+                let pads = attrs.ints("pads")?.unwrap_or(vec![0; 2 * d]);
+                if pads.len() != 2 * d || pads.iter().any(|&p| p < 0) {
+                    return Err(invalid(format!(
+                        "{ctx}: pads {pads:?} must be {} non-negative values",
+                        2 * d
+                    )));
+                }
+                (0..d)
+                    .map(|i| (pads[i] as usize, pads[i + d] as usize))
+                    .collect()
+            }
+        };
+        let axis = |i: usize| TransposeAxis {
+            input: s[2 + i],
+            kernel: kernel[i],
+            stride: stride[i],
+            dilation: dilation[i],
+            pad_begin: pads[i].0,
+            pad_end: pads[i].1,
+            output_padding: output_padding[i],
+        };
+        let unit = TransposeAxis {
+            input: 1,
+            kernel: 1,
+            stride: 1,
+            dilation: 1,
+            pad_begin: 0,
+            pad_end: 0,
+            output_padding: 0,
+        };
+        let (rows, cols) = if d == 2 {
+            (axis(0), axis(1))
+        } else {
+            (unit, axis(0))
+        };
+        let bias = konst(2).map(|b| b.as_f64());
+        let layer = ConvTransposeLayer::new(
+            w.as_f64(),
+            [w.shape[0], w.shape[1], rows.kernel, cols.kernel],
+            bias,
+            s[1],
+            groups as usize,
+            rows,
+            cols,
+        )
+        .map_err(lib(ctx))?;
+        let (oh, ow) = layer.out_hw();
+        let mut out = vec![s[0], layer.c_out()];
+        if d == 2 {
+            out.extend([oh, ow]);
+        } else {
+            out.push(ow);
+        }
+        let mut info = self.weight_info(ctx, weight_name, &w);
+        info.transposed = true;
+        self.convs.push((info, layer.conv.clone()));
+        let kind = if d == 2 {
+            "conv_transpose2d"
+        } else {
+            "conv_transpose1d"
+        };
+        Ok(vec![Value::Dyn(self.unary(
+            x,
+            Layer::ConvTranspose2d(Box::new(layer)),
             kind,
             out,
             ctx,
