@@ -73,14 +73,7 @@ pub fn dense_enclosure(w: &DenseMatrix, error: f64) -> Result<Enclosure> {
             scaled.estimate_to_original(top.sqrt()),
         )
     };
-    let (lower, upper) = if error > 0.0 {
-        (
-            rounding::sub_down(lower, error).max(0.0),
-            rounding::add_up(upper, error),
-        )
-    } else {
-        (lower, upper)
-    };
+    let (lower, upper) = weyl_widened(lower, upper, error);
     Enclosure::new(
         lower,
         upper,
@@ -105,9 +98,10 @@ pub fn sigma_enclosure(w: &DenseMatrix, error: f64, rel_width: f64) -> Result<En
     };
     let e = crate::sigma::sigma(w, &options)?;
     if error > 0.0 {
+        let (lower, upper) = weyl_widened(e.lower(), e.upper(), error);
         Enclosure::new(
-            rounding::sub_down(e.lower(), error).max(0.0),
-            rounding::add_up(e.upper(), error),
+            lower,
+            upper,
             e.estimate(),
             e.guarantee(),
             e.method(),
@@ -115,5 +109,19 @@ pub fn sigma_enclosure(w: &DenseMatrix, error: f64, rel_width: f64) -> Result<En
         )
     } else {
         Ok(e)
+    }
+}
+
+/// [lower, upper] ∋ σ(W) widened to an enclosure of σ(A) for any A with
+/// ‖A − W‖₂ ≤ `error`: Weyl's inequality |σ(A) − σ(W)| ≤ ‖A − W‖₂
+/// (proofs/theories/Norms.v, `weyl_upper`), rounded outward and clamped at 0.
+fn weyl_widened(lower: f64, upper: f64, error: f64) -> (f64, f64) {
+    if error > 0.0 {
+        (
+            rounding::sub_down(lower, error).max(0.0),
+            rounding::add_up(upper, error),
+        )
+    } else {
+        (lower, upper)
     }
 }
