@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-target/venv/bin/python}
 ROUNDS=${ROUNDS:-3}
 out=$(mktemp -d)
-cargo bench --bench conv --no-run >/dev/null 2>&1
+cargo bench -p lipcert-benches --bench conv --no-run >/dev/null 2>&1
 for r in $(seq "$ROUNDS"); do
-  CONV_BENCH_TABLE_ONLY=1 CONV_BENCH_CIRCULAR_ONLY=1 cargo bench --bench conv 2>/dev/null \
+  CONV_BENCH_TABLE_ONLY=1 CONV_BENCH_CIRCULAR_ONLY=1 cargo bench -p lipcert-benches --bench conv 2>/dev/null \
     | grep '^| .*circular σ' >"$out/lipcert.$r"
   OPENBLAS_NUM_THREADS=1 "$PYTHON" benches/conv_numpy.py | grep '^| [^l-]' >"$out/numpy.$r"
 done

@@ -32,6 +32,7 @@ pub mod sigma;
 mod simd;
 #[cfg(feature = "proptest")]
 pub mod strategies;
+pub mod timing;
 
 pub use enclosure::{Enclosure, Guarantee, Method};
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ use crate::estimate::lanczos::{golub_kahan, LanczosOptions};
 use crate::estimate::power::{power_iteration, power_iteration_with_tolerance};
 use crate::estimate::svd;
 use crate::matrix::{DenseMatrix, ScaledMatrix};
+use crate::timing;
 
 /// What [`sigma`] should compute.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +133,9 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
     }
     let threads = crate::parallel::resolve_threads(options.threads);
     // Orientation (m ≥ n) and power-of-two scaling in one pass.
+    let timer = timing::stage();
     let scaled = w.oriented_normalized_scale()?;
+    timer.done(|| format!("orient+scale {}x{}", w.nrows(), w.ncols()));
     let s = &scaled.matrix;
     if let Some(p) = options.failure_probability {
         return match options.method {
@@ -227,26 +230,84 @@ const SVD_REL_ERROR: f64 = 1e-13;
 ///    θ) plus f64 iterative refinement, for an accurate top vector;
 /// 4. the vector lower bound and one Cholesky certificate at
 ///    s ≈ lower·(1 + rel_width/4).
+///
+/// Step 3 is skipped when the Ritz vector's lower bound is already within
+/// rel_width/2 of √θ (loose widths such as `--rel-width 1e-4`).
 fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Result<ScaledBounds> {
     use crate::estimate::{gram_lanczos, shift_invert};
+    let (m, n) = (s.nrows(), s.ncols());
+    let timer = timing::stage();
     let gram = GramWithError::new_with(s, threads);
+    timer.done(|| format!("gram {m}x{n} ({threads} threads)"));
+    let timer = timing::stage();
     let c32 = gram.symmetric_f32();
+    timer.done(|| format!("gram to f32 {n}x{n}"));
     let start = crate::random::Rng::new(options.seed).gaussian_vec(s.ncols());
     // Lanczos until the residual is small enough that a shift μ = θ + 4·res
     // sits close above λ₁ (inverse iteration then converges at rate
     // (μ − λ₁)/(μ − λ₂)); f32 matrix–vector products halve the memory traffic.
+    let timer = timing::stage();
     let ritz = gram_lanczos::lanczos_top(c32.as_ref(), &start, LANCZOS_MAX_STEPS, 1e-5);
+    timer.done(|| {
+        format!(
+            "lanczos {n}: {} steps, rel residual {:.1e}",
+            ritz.steps,
+            ritz.residual / ritz.value
+        )
+    });
     let theta = ritz.value.max(gram.max_diag());
+    // A loose width may not need the refined vector: when the Ritz vector's
+    // rigorous lower bound already lies within rel_width/2 of the estimate,
+    // go straight to the certificate (one factorization fewer; the width
+    // then is about rel_width/4 + that gap).
+    // (θ itself is only f32-accurate, so narrower widths never qualify.)
+    let ritz_sigma = theta.max(0.0).sqrt();
+    let ritz_lower = if options.rel_width >= LOOSE_REL_WIDTH {
+        let timer = timing::stage();
+        let l = lower_bound_from_vector(s, &ritz.vector);
+        timer.done(|| format!("ritz lower bound {m}x{n}"));
+        l
+    } else {
+        0.0
+    };
+    if ritz_lower > 0.0 && ritz_sigma - ritz_lower <= 0.5 * options.rel_width * ritz_sigma {
+        let timer = timing::stage();
+        let bounds = enclose_from_estimate_with(
+            s,
+            &gram,
+            ritz_sigma.max(ritz_lower),
+            &ritz.vector,
+            LANCZOS_F32_REL_ERROR,
+            options.rel_width,
+            threads,
+        );
+        timer.done(|| format!("enclosure {n} from the Ritz pair (lower bound + certificates)"));
+        return Ok(bounds);
+    }
     // The f32 factorization's own backward error is about √n·2⁻²⁴·λ₁; the
     // shift must clear it.
     let f32_noise = 4.0 * (s.ncols() as f64).sqrt() * f32::EPSILON as f64;
     let mut margin = (4.0 * ritz.residual).max(f32_noise.max(2e-5) * theta);
     let mut vector = ritz.vector.clone();
     let mut lambda = theta;
-    for _ in 0..6 {
-        if let Some(r) =
-            shift_invert::refine_top_vector(&gram, c32.as_ref(), theta + margin, &ritz.vector, 3, 1)
-        {
+    for attempt in 0..6 {
+        let timer = timing::stage();
+        let refined = shift_invert::refine_top_vector(
+            &gram,
+            c32.as_ref(),
+            theta + margin,
+            &ritz.vector,
+            3,
+            1,
+        );
+        timer.done(|| {
+            format!(
+                "shift-invert f32 {n} (attempt {}, {})",
+                attempt + 1,
+                if refined.is_some() { "ok" } else { "breakdown" }
+            )
+        });
+        if let Some(r) = refined {
             vector = r.vector;
             // The f64 Rayleigh quotient, not θ: θ comes from f32 products and
             // may exceed λ₁ by ~1e-7 relative.
@@ -256,7 +317,8 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
         margin *= 8.0;
     }
     let estimate = lambda.max(0.0).sqrt();
-    Ok(enclose_from_estimate_with(
+    let timer = timing::stage();
+    let bounds = enclose_from_estimate_with(
         s,
         &gram,
         estimate,
@@ -264,8 +326,18 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
         1e-12,
         options.rel_width,
         threads,
-    ))
+    );
+    timer.done(|| format!("enclosure {n} (lower bound + certificates)"));
+    Ok(bounds)
 }
+
+/// Relative accuracy assumed for the f32 Lanczos estimate of σ (only steers
+/// the first certification attempt; soundness does not depend on it).
+const LANCZOS_F32_REL_ERROR: f64 = 1e-6;
+
+/// Smallest requested width for which the `auto` path tries the Ritz pair
+/// alone (ten times [`LANCZOS_F32_REL_ERROR`]).
+const LOOSE_REL_WIDTH: f64 = 1e-5;
 
 /// Most Lanczos steps the `auto` estimate may take (each one product with the
 /// f32 Gram matrix, n² memory reads).

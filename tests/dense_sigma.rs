@@ -167,6 +167,39 @@ fn auto_gram_path_contains_the_exact_sigma_at_n_64() {
     }
 }
 
+/// Loose widths (≥ 1e-5) may skip the shift-invert refinement and certify
+/// from the Lanczos Ritz pair alone: still inside the exact oracle's
+/// enclosure and within the requested width.
+#[test]
+fn auto_gram_path_at_loose_widths_contains_the_exact_sigma() {
+    for (m, n, seed) in [(64, 64, 11u64), (64, 50, 12), (80, 64, 13)] {
+        let mut state = seed;
+        let w = DenseMatrix::from_fn(m, n, |_, _| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        })
+        .unwrap();
+        for rel_width in [1e-2, 1e-4, 1e-5] {
+            let options = SigmaOptions {
+                rel_width,
+                ..SigmaOptions::default()
+            };
+            let e = sigma(&w, &options).unwrap();
+            assert!(
+                e.relative_width() <= rel_width,
+                "{m}x{n} at {rel_width}: width {}",
+                e.relative_width()
+            );
+            assert!(
+                exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
+                "{m}x{n} at {rel_width}: {e}"
+            );
+        }
+    }
+}
+
 /// Probabilistic enclosures: the lower end is rigorous, and over many seeds
 /// the upper end is never below the exact σ (the claimed failure probability
 /// is 1e-3, so 64 runs would show a miss only with probability ≈ 6%; a miss

@@ -67,7 +67,9 @@ pub fn enclose_from_estimate_with(
     threads: usize,
 ) -> ScaledBounds {
     let mut v = vector.to_vec();
+    let timer = crate::timing::stage();
     let mut lower = lower_bound_from_vector(s, &v);
+    timer.done(|| format!("vector lower bound {}x{}", s.nrows(), s.ncols()));
     let mut est = estimate.max(lower);
     let fro = s.frobenius_up();
     let mut upper = fro;
@@ -90,15 +92,30 @@ pub fn enclose_from_estimate_with(
             break;
         }
         factorizations += 1;
-        match certify_upper_with(gram, target, threads) {
+        let timer = crate::timing::stage();
+        let attempt = certify_upper_with(gram, target, threads);
+        timer.done(|| {
+            format!(
+                "certificate {n} #{factorizations} at 1+{:.1e} ({})",
+                target / est.max(lower) - 1.0,
+                if attempt.is_ok() {
+                    "certified"
+                } else {
+                    "failed"
+                }
+            )
+        });
+        match attempt {
             Ok(cert) => {
                 upper = cert.bound;
                 if relative_gap(lower, upper) <= rel_width {
                     break;
                 }
                 // The lower bound lags: sharpen the vector with the factor.
+                let timer = crate::timing::stage();
                 let improved = inverse_iteration(&cert, &v, 3);
                 let l = lower_bound_from_vector(s, &improved);
+                timer.done(|| format!("inverse iteration + lower bound {n}"));
                 if l > lower {
                     lower = l;
                     v = improved;

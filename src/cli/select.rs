@@ -155,6 +155,11 @@ pub fn load_finite(file: &WeightFile, info: &TensorInfo) -> Result<Tensor, Input
 /// Reads the tensor described by `info` and validates it as a matrix.
 pub fn load(file: &WeightFile, info: &TensorInfo) -> Result<DenseMatrix, InputError> {
     let name = info.name.as_deref();
+    let timer = crate::timing::stage();
     let tensor = file.read(name)?;
-    tensor.to_matrix().map_err(|p| file.error(name, p))
+    timer.done(|| format!("read+widen {}", name.unwrap_or("tensor")));
+    let timer = crate::timing::stage();
+    let matrix = tensor.to_matrix().map_err(|p| file.error(name, p));
+    timer.done(|| format!("to column-major {}", name.unwrap_or("tensor")));
+    matrix
 }
