@@ -104,19 +104,27 @@ fn unknown_bound_method_is_exit_2_listing_the_known_ones() {
     }
 }
 
-/// The residual block of the example CNN gets a multiplier certificate,
-/// reported as a piece with its product and its (smaller) bound.
+/// On the example CNN the part after the max pool (residual block → ReLU →
+/// average pool → flatten → linear, nodes 4..9) gets one segment
+/// certificate (LipSDP-Neuron over the run), reported as a piece with its
+/// product and its (smaller) bound; it replaced the residual block's own
+/// certificate times the tail's product.
 #[test]
-fn bounds_multiplier_reports_the_residual_piece() {
+fn bounds_multiplier_reports_the_segment_piece() {
     let r = certify_json(&example("cnn.json"), "multiplier");
     let pieces = r["bounds"]["multiplier_pieces"].as_array().unwrap();
-    let res: Vec<&Value> = pieces.iter().filter(|p| p["kind"] == "residual").collect();
-    assert_eq!(res.len(), 1, "{r}");
-    let (p, m) = (
-        res[0]["product"].as_f64().unwrap(),
-        res[0]["multiplier"].as_f64().unwrap(),
+    let seg: Vec<&Value> = pieces.iter().filter(|p| p["kind"] == "segment").collect();
+    assert_eq!(seg.len(), 1, "{r}");
+    assert_eq!(
+        (seg[0]["start"].as_u64(), seg[0]["end"].as_u64()),
+        (Some(4), Some(9)),
+        "{r}"
     );
-    assert!(1.0 <= m && m < p, "{r}");
+    let (p, m) = (
+        seg[0]["product"].as_f64().unwrap(),
+        seg[0]["multiplier"].as_f64().unwrap(),
+    );
+    assert!(0.0 < m && m < p, "{r}");
     let upper = r["upper"].as_f64().unwrap();
     assert!(upper <= number(&r, "product").unwrap(), "{r}");
     assert_eq!(upper, number(&r, "multiplier").unwrap(), "{r}");

@@ -60,7 +60,7 @@
 //! Cholesky.v `rump_cholesky_posdef_rust`) certifies that matrix ≻ 0, so
 //! P ≻ 0, M ≺ 0, and the bound is √ρ_c rounded upward.
 
-use super::search_eig::{matvec, matvec_t, top_eigenpair};
+use super::search_eig::{matvec, top_eigenpair};
 use super::tracked::{apply_linear_node, is_linear, Tracked};
 use crate::certify::cholesky::cholesky_lower_in_place;
 use crate::certify::pd_upper::rump_shift;
@@ -277,8 +277,16 @@ fn scaled(seg: &Segment, t: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 /// ρ_min(T) and ξ (module docs), `None` when −M₀,uu is not numerically
-/// positive definite.
-fn rho_min(seg: &Segment, q: &Mat<f64>, t: &[Vec<f64>]) -> Option<(f64, Vec<f64>)> {
+/// positive definite. The Schur complement M₀,xx + WᵀW (W = L⁻¹M₀,ux,
+/// −M₀,uu = LLᵀ) is formed explicitly (one n × n product instead of two
+/// passes over W per Lanczos step), and Lanczos is warm-started from the
+/// previous eigenvector `warm`.
+fn rho_min(
+    seg: &Segment,
+    q: &Mat<f64>,
+    t: &[Vec<f64>],
+    warm: Option<&[f64]>,
+) -> Option<(f64, Vec<f64>)> {
     let m = assemble(q, seg, &scaled(seg, t), t);
     let (n, hs) = (seg.n, seg.dim - seg.n);
     let neg = Mat::from_fn(hs, hs, |i, j| if i < j { 0.0 } else { -m[(n + i, n + j)] });
@@ -287,17 +295,10 @@ fn rho_min(seg: &Segment, q: &Mat<f64>, t: &[Vec<f64>]) -> Option<(f64, Vec<f64>
     if (0..hs).any(|i| !(l[(i, i)] > 0.0 && l[(i, i)].is_finite())) {
         return None;
     }
-    let mut w = Mat::from_fn(hs, n, |i, j| m[(n + i, j)]);
+    let mut w = m.as_ref().submatrix(n, 0, hs, n).to_owned();
     solve_lower_triangular_in_place(l, w.as_mut(), Par::Seq);
-    let mxx = Mat::from_fn(n, n, |i, j| m[(i, j)]);
-    let (rho, v) = top_eigenpair(n, None, |x, y| {
-        matvec(mxx.as_ref(), x, y);
-        let mut tmp = vec![0.0; hs];
-        matvec(w.as_ref(), x, &mut tmp);
-        let mut back = vec![0.0; n];
-        matvec_t(w.as_ref(), &tmp, &mut back);
-        y.iter_mut().zip(&back).for_each(|(a, b)| *a += b);
-    })?;
+    let schur = m.as_ref().submatrix(0, 0, n, n) + w.transpose() * &w;
+    let (rho, v) = top_eigenpair(n, warm, |x, y| matvec(schur.as_ref(), x, y))?;
     let mut wv = vec![0.0; hs];
     matvec(w.as_ref(), &v, &mut wv);
     let mut z = Mat::from_fn(hs, 1, |i, _| wv[i]);
@@ -359,7 +360,7 @@ fn search(seg: &Segment, q: &Mat<f64>) -> Option<(Vec<Vec<f64>>, f64)> {
     let mut t = initial(seg);
     let mut cur = None;
     for _ in 0..40 {
-        if let Some(r) = rho_min(seg, q, &t) {
+        if let Some(r) = rho_min(seg, q, &t, None) {
             cur = Some(r);
             break;
         }
@@ -373,7 +374,7 @@ fn search(seg: &Segment, q: &Mat<f64>) -> Option<(Vec<Vec<f64>>, f64)> {
                 let f = 2f64.powf(dir * step);
                 let mut trial = t.clone();
                 trial[k].iter_mut().for_each(|v| *v *= f);
-                if let Some((r, x)) = rho_min(seg, q, &trial) {
+                if let Some((r, x)) = rho_min(seg, q, &trial, Some(&xi[..seg.n])) {
                     if r < rho {
                         (rho, xi, t) = (r, x, trial);
                         break;
@@ -402,7 +403,7 @@ fn search(seg: &Segment, q: &Mat<f64>) -> Option<(Vec<Vec<f64>>, f64)> {
                         .collect()
                 })
                 .collect();
-            if let Some((r, x)) = rho_min(seg, q, &trial) {
+            if let Some((r, x)) = rho_min(seg, q, &trial, Some(&xi[..seg.n])) {
                 if r < rho {
                     (rho, xi, t) = (r, x, trial);
                     step *= 1.5;
