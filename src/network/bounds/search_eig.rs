@@ -160,7 +160,10 @@ pub fn top_pencil(k: MatRef<'_, f64>, s: MatRef<'_, f64>) -> Option<f64> {
     });
     let llt = margin.llt(Side::Lower).ok()?;
     let l = llt.L();
-    if (0..h).any(|i| !(l[(i, i)] * l[(i, i)] > 1e-12)) {
+    if (0..h).any(|i| {
+        let p = l[(i, i)] * l[(i, i)];
+        p.is_nan() || p <= 1e-12
+    }) {
         return None;
     }
     let rows = s.nrows();

@@ -339,10 +339,9 @@ fn initial(seg: &Segment) -> Vec<Vec<f64>> {
         let (off, h) = (a.offset, a.h());
         let ok = o.subcols(off, h);
         let mut g = ok.transpose() * ok;
-        for j in k + 1..k_count {
-            let b = &seg.acts[j];
+        for (b, tj) in seg.acts.iter().zip(&t).skip(k + 1) {
             let lj = view(&b.l).subcols(off, h);
-            let tl = Mat::from_fn(b.h(), h, |r, c| t[j][r] * lj[(r, c)]);
+            let tl = Mat::from_fn(b.h(), h, |r, c| tj[r] * lj[(r, c)]);
             g += lj.transpose() * &tl;
         }
         let sums: Vec<f64> = (0..h)
