@@ -734,9 +734,11 @@ pub fn multiplier_bound(
                 if seg.activations() >= 2 {
                     if let Some(m) = super::segment::segment_bound(&seg) {
                         if m < v {
-                            let (product, _) = composed_upper(&nodes[s..e])?;
+                            // The segment's error bounds use the layers'
+                            // certified norms: it inherits their guarantee.
+                            let (product, gp) = composed_upper(&nodes[s..e])?;
                             v = m;
-                            g = Guarantee::Rigorous;
+                            g = gp;
                             p = vec![PieceBound {
                                 start: s,
                                 end: e,

@@ -490,9 +490,10 @@ fn certify(seg: &Segment, q: &Mat<f64>, t: &[Vec<f64>], rho: f64) -> bool {
     cholesky_lower_in_place(p.as_mut()).is_ok()
 }
 
-/// A certified (rigorous) upper bound on the Lipschitz constant of the
-/// segment (module docs), `None` when the search finds no feasible
-/// multiplier or no candidate certifies.
+/// A certified upper bound on the Lipschitz constant of the segment
+/// (module docs), `None` when the search finds no feasible multiplier or no
+/// candidate certifies. Rigorous when the layers' certified norms (used in
+/// the [`Tracked`] error bounds) are; the caller combines their guarantee.
 pub fn segment_bound(seg: &Segment) -> Option<f64> {
     let q = out_gram(seg);
     let (t, rho) = search(seg, &q)?;
