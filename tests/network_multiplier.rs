@@ -9,6 +9,7 @@
 //! test --test network_multiplier`.
 
 use lipcert::network::bounds::multiplier::{multiplier_bound, DEFAULT_MAX_ENTRIES};
+use lipcert::network::bounds::segment::{build_segment, segment_bound};
 use lipcert::network::bounds::{network_bounds, BoundMethod};
 use lipcert::network::certify::certify_layers;
 use lipcert::network::lower_bounds::rigorous_pair_ratio;
@@ -198,6 +199,13 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
             "used piece above its product"
         );
     }
+    // The segment certificate (LipSDP-Neuron over the whole network) on its
+    // own: defined for slopes in [0, β] (not for the negative slope).
+    let seg = build_segment(&net.nodes, DEFAULT_MAX_ENTRIES).unwrap();
+    prop_assert_eq!(seg.is_some(), slope >= 0.0);
+    if let Some(s) = seg.as_ref().and_then(segment_bound) {
+        prop_assert!(s >= exact, "segment {s} < exact {exact}");
+    }
     let (b, _) = network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
     let mult = b.multiplier.unwrap();
     prop_assert!(
@@ -234,6 +242,10 @@ fn check_pairs(net: &Network, seed: u64) -> Result<(), TestCaseError> {
     prop_assert!(mb.upper <= b.product);
     // Rounding of a different association of the same factors only.
     prop_assert!(mb.raw <= b.product * (1.0 + 1e-9) + 1e-300);
+    // The segment certificate on the whole network, when it applies.
+    let seg = build_segment(&net.nodes, DEFAULT_MAX_ENTRIES)
+        .unwrap()
+        .and_then(|s| segment_bound(&s));
     let n = net.input_len();
     let mut s = seed | 1;
     let mut next = || {
@@ -252,6 +264,9 @@ fn check_pairs(net: &Network, seed: u64) -> Result<(), TestCaseError> {
             "certified pair ratio {r} > multiplier {}",
             mb.upper
         );
+        if let Some(sb) = seg {
+            prop_assert!(r <= sb, "certified pair ratio {r} > segment bound {sb}");
+        }
         prop_assert!(
             r <= mb.raw,
             "certified pair ratio {r} > raw multiplier {}",

@@ -17,6 +17,8 @@
 
 #[path = "cli_bad_input.rs"]
 mod cli_bad_input;
+#[path = "cli_bounds.rs"]
+mod cli_bounds;
 #[path = "cli_certify.rs"]
 mod cli_certify;
 #[path = "cli_checkpoint.rs"]

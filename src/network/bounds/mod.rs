@@ -14,6 +14,8 @@
 pub mod liplt;
 pub mod multiplier;
 pub mod product;
+pub mod search_eig;
+pub mod segment;
 pub mod tracked;
 
 use crate::enclosure::Guarantee;

@@ -69,7 +69,15 @@
 //! and the scaling by κ the same way; it compares s² rounded upward with 2,
 //! so an s whose square could exceed 2 is refused. Every bound is rounded
 //! upward ([`crate::rounding`]).
+//!
+//! # Longer segments
+//! Runs of layers with at least two activations (slopes in [0, β]) and
+//! identity-shortcut residual blocks also get one LipSDP-Neuron
+//! certificate over the whole run ([`super::segment`], a general
+//! positive-definiteness certificate), used where it beats the product of
+//! the pieces above.
 
+use super::search_eig::{scaled_parts, top_pencil, top_scaled};
 use super::tracked::{apply_linear_node, is_linear, Tracked};
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
@@ -84,8 +92,8 @@ use serde::Serialize;
 /// Default limit on the entries of one explicit matrix of a piece.
 pub const DEFAULT_MAX_ENTRIES: usize = 1 << 22;
 
-/// Largest hidden width whose multiplier T is searched (the search solves
-/// h × h symmetric eigenproblems).
+/// Largest hidden width whose multiplier T is searched (the search runs
+/// Lanczos on h × h symmetric matrices and Cholesky-factors them).
 pub const MAX_HIDDEN: usize = 1024;
 
 /// The multiplier bound of one piece (a two-layer piece or a residual block).
@@ -95,7 +103,8 @@ pub struct PieceBound {
     pub start: usize,
     /// One past the last node index.
     pub end: usize,
-    /// `"two_layer"` or `"residual"`.
+    /// `"two_layer"`, `"residual"` or `"segment"` (one certificate over a
+    /// run of layers, [`super::segment`]).
     pub kind: &'static str,
     /// Product of the piece's certified layer bounds.
     pub product: f64,
@@ -122,31 +131,6 @@ fn to_mat(t: &Tracked) -> Mat<f64> {
     Mat::from_fn(t.rows, t.cols, |i, j| t.data[j * t.rows + i])
 }
 
-/// Largest eigenvalue and its unit eigenvector of a symmetric matrix
-/// (plain floating point: search only).
-fn top_eig(m: &Mat<f64>) -> Option<(f64, Vec<f64>)> {
-    let eig = m.self_adjoint_eigen(faer::Side::Lower).ok()?;
-    let vals = eig.S().column_vector();
-    let n = m.nrows();
-    let mut top = 0;
-    for i in 0..n {
-        if vals[i] > vals[top] {
-            top = i;
-        }
-    }
-    let u = eig.U();
-    let val = vals[top];
-    val.is_finite()
-        .then(|| (val, (0..n).map(|i| u[(i, top)]).collect()))
-}
-
-/// D⁻¹GD⁻¹ + DHD (floats).
-fn combined(g: &Mat<f64>, h: &Mat<f64>, d: &[f64]) -> Mat<f64> {
-    Mat::from_fn(g.nrows(), g.ncols(), |i, j| {
-        g[(i, j)] / (d[i] * d[j]) + h[(i, j)] * d[i] * d[j]
-    })
-}
-
 fn gram(x: &Mat<f64>) -> Mat<f64> {
     x.transpose() * x
 }
@@ -169,38 +153,32 @@ fn balancing_start(g: &Mat<f64>, h: &Mat<f64>, gamma: f64) -> Vec<f64> {
 /// Float search of d = diag(T^{½}) minimising λ_max(D⁻¹GD⁻¹ + DHD)/2,
 /// G = BᵀB, H = AAᵀ: balancing starts, the best scalar factor, then
 /// gradient steps on log d (∂λ/∂log dᵢ = 2vᵢ((DHDv)ᵢ − (D⁻¹GD⁻¹v)ᵢ), v the
-/// top eigenvector) with step doubling/halving.
+/// top eigenvector) with step doubling/halving. The top eigenpairs come
+/// from Lanczos on matrix-free products ([`super::search_eig`]), warm-started
+/// from the previous eigenvector.
 fn search_two_layer(g: &Mat<f64>, h: &Mat<f64>) -> Option<Vec<f64>> {
     let n = g.nrows();
-    let mut best: Option<(f64, Vec<f64>)> = None;
+    let (gr, hr) = (g.as_ref(), h.as_ref());
+    let mut best: Option<(f64, Vec<f64>, Vec<f64>)> = None;
     for gamma in [0.0, 1.0] {
         let mut d = balancing_start(g, h, gamma);
         // Best scalar t: λ(D⁻¹GD⁻¹/t² + t²DHD) ≈ ‖G′‖/t² + t²‖H′‖.
-        let gd = combined(g, &Mat::zeros(n, n), &d);
-        let hd = combined(&Mat::zeros(n, n), h, &d);
-        let (lg, _) = top_eig(&gd)?;
-        let (lh, _) = top_eig(&hd)?;
+        let (lg, _) = top_scaled(gr, hr, &d, (true, false), None)?;
+        let (lh, _) = top_scaled(gr, hr, &d, (false, true), None)?;
         if lg > 0.0 && lh > 0.0 {
             let t = (lg / lh).powf(0.25);
             d.iter_mut().for_each(|v| *v *= t);
         }
-        let (val, _) = top_eig(&combined(g, h, &d))?;
-        if best.as_ref().is_none_or(|(b, _)| val < *b) {
-            best = Some((val, d));
+        let (val, v) = top_scaled(gr, hr, &d, (true, true), None)?;
+        if best.as_ref().is_none_or(|(b, _, _)| val < *b) {
+            best = Some((val, d, v));
         }
     }
-    let (mut val, mut d) = best?;
+    let (mut val, mut d, mut v) = best?;
     let iterations = if n > 256 { 12 } else { 40 };
     let mut step = 0.1;
     for _ in 0..iterations {
-        let m = combined(g, h, &d);
-        let (_, v) = top_eig(&m)?;
-        let gv: Vec<f64> = (0..n)
-            .map(|i| (0..n).map(|j| g[(i, j)] / (d[i] * d[j]) * v[j]).sum())
-            .collect();
-        let hv: Vec<f64> = (0..n)
-            .map(|i| (0..n).map(|j| h[(i, j)] * d[i] * d[j] * v[j]).sum())
-            .collect();
+        let (gv, hv) = scaled_parts(gr, hr, &d, &v);
         let grad: Vec<f64> = (0..n).map(|i| 2.0 * v[i] * (hv[i] - gv[i])).collect();
         let gmax = grad.iter().fold(0.0f64, |a, x| a.max(x.abs()));
         if !(gmax > 0.0 && gmax.is_finite()) {
@@ -213,10 +191,11 @@ fn search_two_layer(g: &Mat<f64>, h: &Mat<f64>) -> Option<Vec<f64>> {
                 .zip(&grad)
                 .map(|(di, gi)| di * (-step * gi / gmax).exp())
                 .collect();
-            if let Some((tv, _)) = top_eig(&combined(g, h, &trial)) {
+            if let Some((tv, tvec)) = top_scaled(gr, hr, &trial, (true, true), Some(&v)) {
                 if tv < val {
                     val = tv;
                     d = trial;
+                    v = tvec;
                     step *= 1.5;
                     improved = true;
                     break;
@@ -320,7 +299,8 @@ pub fn residual_bound(
     let hh = &am * am.transpose();
     // Candidate d: balancing starts and the two-layer optimum, each scaled
     // over a grid; the objective is the largest feasible κ².
-    // Large blocks: fewer candidates (each costs two h × h eigenproblems).
+    // Large blocks: fewer candidates (each costs an h × h Cholesky factorization
+    // and a Lanczos run).
     let large = h > 256;
     let mut starts = vec![balancing_start(&g, &hh, 1.0)];
     if !large {
@@ -335,7 +315,7 @@ pub fn residual_bound(
         for k in -grid..=grid {
             let t = 2f64.powf(k as f64 / 2.0);
             let d: Vec<f64> = d0.iter().map(|v| v * t).collect();
-            if let Some(x) = residual_kappa2(&am, &bm, &d) {
+            if let Some(x) = residual_kappa2(&g, &am, &bm, &d) {
                 if best.as_ref().is_none_or(|(bx, _)| x > *bx) {
                     best = Some((x, d));
                 }
@@ -426,29 +406,15 @@ fn split_stacked(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<(Vec<f64>, f64, 
 }
 
 /// Largest κ² with λ_max(PᵀP + κ²SᵀS) ≤ 2, S = P + Q (floats, search only):
-/// 1/λ_max((2I − PᵀP)^{-½}SᵀS(2I − PᵀP)^{-½}), `None` when ‖P‖² ≥ 2.
-fn residual_kappa2(am: &Mat<f64>, bm: &Mat<f64>, d: &[f64]) -> Option<f64> {
+/// 1/μ with μ the top eigenvalue of the pencil (SᵀS, 2I − PᵀP)
+/// ([`super::search_eig::top_pencil`]: Cholesky and Lanczos), `None` when
+/// 2I − PᵀP is not numerically positive definite. PᵀP = D⁻¹GD⁻¹ with
+/// G = B̂ᵀB̂ precomputed.
+fn residual_kappa2(g: &Mat<f64>, am: &Mat<f64>, bm: &Mat<f64>, d: &[f64]) -> Option<f64> {
     let h = d.len();
-    let p = Mat::from_fn(bm.nrows(), h, |k, i| bm[(k, i)] / d[i]);
-    let s = Mat::from_fn(am.ncols(), h, |j, i| p[(j, i)] + d[i] * am[(i, j)]);
-    let k = gram(&p);
-    let l = gram(&s);
-    let margin = Mat::from_fn(h, h, |i, j| if i == j { 2.0 } else { 0.0 }) - &k;
-    let eig = margin.self_adjoint_eigen(faer::Side::Lower).ok()?;
-    let vals = eig.S().column_vector();
-    let u = eig.U();
-    let mut scaled = Mat::zeros(h, h);
-    for c in 0..h {
-        if vals[c].is_nan() || vals[c] <= 1e-12 {
-            return None;
-        }
-        let f = 1.0 / vals[c].sqrt();
-        for r in 0..h {
-            scaled[(r, c)] = u[(r, c)] * f;
-        }
-    }
-    let w = scaled.transpose() * &l * &scaled;
-    let (top, _) = top_eig(&w)?;
+    let k = Mat::from_fn(h, h, |i, j| g[(i, j)] / (d[i] * d[j]));
+    let s = Mat::from_fn(am.ncols(), h, |j, i| bm[(j, i)] / d[i] + d[i] * am[(i, j)]);
+    let top = top_pencil(k.as_ref(), s.as_ref())?;
     // S ≈ 0 (a block that is nearly the identity): any κ is feasible; cap κ²
     // so that κ times the rounding terms stays small.
     top.is_finite().then(|| (1.0 / top.max(1e-12)).min(1e12))
@@ -648,21 +614,53 @@ fn run_bound(
     Ok(best.pop().expect("one entry per group"))
 }
 
+/// Whether a segment certificate ([`super::segment`]) can cover `node`.
+fn segmentable(node: &Node) -> bool {
+    if is_linear(&node.layer) {
+        return true;
+    }
+    if let Some(s) = activation_interval(node) {
+        return s.lower >= 0.0;
+    }
+    match &node.layer {
+        Layer::Residual {
+            body,
+            shortcut: None,
+        } => body.iter().all(segmentable),
+        _ => false,
+    }
+}
+
+/// One factor of the network bound: nodes `start..end`, its bound and
+/// guarantee, the multiplier pieces it used, whether a segment
+/// certificate could replace it.
+struct Factor {
+    start: usize,
+    end: usize,
+    value: f64,
+    guarantee: Guarantee,
+    pieces: Vec<PieceBound>,
+    segmentable: bool,
+}
+
 /// The multiplier bound of certified top-level `nodes`: runs of linear layers
 /// and activations covered by single layers and two-layer pieces (Theorem 1,
 /// best cover by dynamic programming), residual blocks by Theorem 2 where
 /// it is tighter than their certified constant, every other layer by its
-/// certified constant; the product over all (Lip(g∘h) ≤ Lip(g)·Lip(h),
-/// proofs/theories/Lipschitz.v `lipschitz_comp`), and at most the product.
+/// certified constant; then every maximal run of these factors made of
+/// linear layers, activations with slopes in [0, β] and identity-shortcut
+/// residual blocks, with at least two activations, by one segment
+/// certificate ([`super::segment`], LipSDP-Neuron over the whole run) where
+/// that is tighter than the product of its factors; the product over all
+/// (Lip(g∘h) ≤ Lip(g)·Lip(h), proofs/theories/Lipschitz.v
+/// `lipschitz_comp`), and at most the product.
 pub fn multiplier_bound(
     nodes: &[Node],
     options: &SigmaOptions,
     max_entries: usize,
 ) -> Result<MultiplierBound> {
     let (product_all, g_all) = composed_upper(nodes)?;
-    let mut upper = 1.0;
-    let mut guarantee = Guarantee::Rigorous;
-    let mut pieces = Vec::new();
+    let mut factors: Vec<Factor> = Vec::new();
     let chain = |n: &Node| is_linear(&n.layer) || activation_interval(n).is_some();
     let mut i = 0;
     while i < nodes.len() {
@@ -672,32 +670,91 @@ pub fn multiplier_bound(
                 j += 1;
             }
             let (v, g, p) = run_bound(&nodes[i..j], i, options, max_entries)?;
-            upper = mul_up(upper, v);
-            guarantee = guarantee.combine(g);
-            pieces.extend(p);
+            factors.push(Factor {
+                start: i,
+                end: j,
+                value: v,
+                guarantee: g,
+                pieces: p,
+                segmentable: nodes[i..j].iter().all(segmentable),
+            });
             i = j;
             continue;
         }
         let (p, gp) = composed_upper(&nodes[i..i + 1])?;
         let m = soft(residual_node_bound(&nodes[i], options, max_entries))?;
+        let segmentable = segmentable(&nodes[i]);
         match m {
-            Some((m, gm)) if m < p => {
-                upper = mul_up(upper, m);
-                guarantee = guarantee.combine(gm);
-                pieces.push(PieceBound {
+            Some((m, gm)) if m < p => factors.push(Factor {
+                start: i,
+                end: i + 1,
+                value: m,
+                guarantee: gm,
+                pieces: vec![PieceBound {
                     start: i,
                     end: i + 1,
                     kind: "residual",
                     product: p,
                     multiplier: m,
-                });
-            }
-            _ => {
-                upper = mul_up(upper, p);
-                guarantee = guarantee.combine(gp);
-            }
+                }],
+                segmentable,
+            }),
+            _ => factors.push(Factor {
+                start: i,
+                end: i + 1,
+                value: p,
+                guarantee: gp,
+                pieces: Vec::new(),
+                segmentable,
+            }),
         }
         i += 1;
+    }
+    let mut upper = 1.0;
+    let mut guarantee = Guarantee::Rigorous;
+    let mut pieces = Vec::new();
+    let mut a = 0;
+    while a < factors.len() {
+        let mut b = a + 1;
+        if factors[a].segmentable {
+            while b < factors.len() && factors[b].segmentable {
+                b += 1;
+            }
+        }
+        let run = &factors[a..b];
+        let (mut v, mut g, mut p) = (1.0, Guarantee::Rigorous, Vec::new());
+        for f in run {
+            v = mul_up(v, f.value);
+            g = g.combine(f.guarantee);
+            p.extend(f.pieces.iter().cloned());
+        }
+        if run[0].segmentable {
+            let (s, e) = (run[0].start, run[run.len() - 1].end);
+            if let Some(seg) = soft(super::segment::build_segment(&nodes[s..e], max_entries))? {
+                if seg.activations() >= 2 {
+                    if let Some(m) = super::segment::segment_bound(&seg) {
+                        if m < v {
+                            // The segment's error bounds use the layers'
+                            // certified norms: it inherits their guarantee.
+                            let (product, gp) = composed_upper(&nodes[s..e])?;
+                            v = m;
+                            g = gp;
+                            p = vec![PieceBound {
+                                start: s,
+                                end: e,
+                                kind: "segment",
+                                product,
+                                multiplier: m,
+                            }];
+                        }
+                    }
+                }
+            }
+        }
+        upper = mul_up(upper, v);
+        guarantee = guarantee.combine(g);
+        pieces.extend(p);
+        a = b;
     }
     let raw = upper;
     if product_all <= upper {
