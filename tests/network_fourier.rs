@@ -21,7 +21,7 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
         failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x666f_7572_6965_72),
+        rng_seed: RngSeed::Fixed(0x0066_6f75_7269_6572),
         ..ProptestConfig::default()
     }
 }
@@ -245,7 +245,7 @@ fn circular_product_norm_extreme_scales_and_groups() {
     let k1: Vec<f64> = (0..4 * 2 * 3 * 3)
         .map(|i| ((i * 7 % 17) as f64 - 8.0) / 8.0)
         .collect();
-    let k2: Vec<f64> = (0..3 * 4 * 2 * 1)
+    let k2: Vec<f64> = (0..3 * 4 * 2)
         .map(|i| ((i * 5 % 13) as f64 - 6.0) / 4.0)
         .collect();
     let chain = vec![
@@ -343,8 +343,9 @@ fn zero_padded_conv_is_restricted_circular_conv() {
 }
 
 /// Why masks need an activation between two convolutions: with
-/// C₁ = [δ; S] and C₂ = [S, −δ] (S a shift) the circular product is 0, but
-/// the product of the zero-padded layers is not.
+/// C₁ = [S⁺; δ] and C₂ = [S⁻, −δ] (S± the shifts reading j ± 1) the
+/// circular product is 0, but the product of the zero-padded layers is not
+/// (C₂ reads back, at j = 0, what C₁ put outside the image).
 #[test]
 fn masks_between_convolutions_matter() {
     let c1 = Conv {
@@ -355,7 +356,7 @@ fn masks_between_convolutions_matter() {
         kw: 2,
         dil: (1, 1),
         off: (0, 0),
-        k: vec![1.0, 0.0, 0.0, 1.0],
+        k: vec![0.0, 1.0, 1.0, 0.0],
     };
     let c2 = Conv {
         c_out: 1,
@@ -364,8 +365,8 @@ fn masks_between_convolutions_matter() {
         kh: 1,
         kw: 2,
         dil: (1, 1),
-        off: (0, 0),
-        k: vec![0.0, 1.0, -1.0, 0.0],
+        off: (0, 1),
+        k: vec![1.0, 0.0, 0.0, -1.0],
     };
     let hw = (1, 4);
     let grid = (1, 6);
@@ -544,10 +545,13 @@ fn fourier_liplt_is_sound_on_small_cnns() {
             let routed = liplt_bound(&net.nodes, &options, 64).unwrap();
             assert!(routed.upper <= product && routed.upper >= lower, "{name}");
             assert_eq!(routed.segments.len(), 1);
-            assert_eq!(
-                routed.segments[0].liplt,
-                Some(f.min(product)),
-                "{name}: Fourier route taken"
+            let seg = routed.segments[0].liplt.unwrap();
+            let expected = f.min(product);
+            // The same value, up to one upward rounding of the product of
+            // pieces.
+            assert!(
+                seg >= expected && seg <= expected * (1.0 + 1e-14),
+                "{name}: Fourier route taken ({seg} vs {expected})"
             );
             let explicit = liplt_bound(&net.nodes, &options, 1 << 22).unwrap();
             eprintln!(
