@@ -537,9 +537,11 @@ fn fourier_liplt_is_sound_on_small_cnns() {
                 .unwrap()
                 .unwrap();
             let lower = pair_ratios(&net, seed, 60);
+            assert!(lower <= f, "{name}: pair ratio {lower} > fourier {f}");
+            // At scale 2^30 tanh saturates and pairs may all give 0.
             assert!(
-                lower > 0.0 && lower <= f,
-                "{name}: pair ratio {lower} > fourier {f}"
+                scale != 1.0 || lower > 0.0,
+                "{name}: a pair ratio is positive"
             );
             let (product, _) = composed_upper(&net.nodes).unwrap();
             let routed = liplt_bound(&net.nodes, &options, 64).unwrap();
