@@ -51,6 +51,8 @@ mod network_bounds;
 mod network_constants;
 #[path = "network_example.rs"]
 mod network_example;
+#[path = "network_fourier.rs"]
+mod network_fourier;
 #[path = "network_multiplier.rs"]
 mod network_multiplier;
 #[path = "network_properties.rs"]

@@ -30,6 +30,7 @@ mod kernel;
 mod memory;
 mod operator;
 mod padding;
+pub mod product_symbol;
 mod reshaped;
 mod symbol_gram;
 mod symbol_samples;

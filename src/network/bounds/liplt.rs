@@ -38,7 +38,9 @@
 //! Other non-elementwise layers (softmax, non-zero-padded
 //! convolutions, anything new) end a segment and contribute their own
 //! certified constant (Lip(g∘h) ≤ Lip(g)Lip(h)); so does a segment whose
-//! matrices would exceed the entry budget.
+//! matrices would exceed the entry budget, except that its runs of
+//! stride-1 zero-padded convolutions then take the Fourier route
+//! ([`super::fourier`]).
 
 use super::tracked::{apply_linear_node, is_linear, SparseMap, Tracked};
 use crate::enclosure::Guarantee;
@@ -281,6 +283,9 @@ impl Recursion<'_> {
                 .map(|t| t.as_ref().filter(|_| c != 0.0).map(|t| t.scale(c)))
                 .collect();
             self.weights.push(mul_up(eta, m));
+            // The new source's index is its weight's (a shortcut branch
+            // starts from the block input's state, shorter than the body's).
+            next.resize(self.weights.len() - 1, None);
             next.push(Some(match &d {
                 Some(d) => {
                     // Powers of two: 1/dᵢ is exact.
@@ -318,6 +323,7 @@ impl Recursion<'_> {
                     .map(|t| t.as_ref().map(|t| s.apply(t)).transpose())
                     .collect::<Result<State>>()?;
                 self.weights.push(mul_up(0.5, m));
+                state.resize(self.weights.len() - 1, None);
                 state.push(Some(e.to_tracked()));
             }
             return Ok(Some(state));
@@ -472,7 +478,17 @@ pub fn liplt_bound_with(
         let end = if j == i { i + 1 } else { j };
         let (product, gp) = composed_upper(&nodes[i..end])?;
         let liplt = if j > i {
-            segment_liplt(&nodes[i..end], options, max_entries)?
+            match segment_liplt(&nodes[i..end], options, max_entries)? {
+                Some(l) => Some(l),
+                // Too large for explicit matrices: Fourier runs of
+                // convolutions where the segment has them.
+                None => super::fourier::split_segment_bound(
+                    &nodes[i..end],
+                    options,
+                    max_entries,
+                    super::fourier::DEFAULT_MAX_WORK,
+                )?,
+            }
         } else {
             None
         };

@@ -11,6 +11,7 @@
 //!
 //! Every method is rigorous; the network's `upper` is the smallest.
 
+pub mod fourier;
 pub mod liplt;
 pub mod multiplier;
 pub mod product;

@@ -1,0 +1,647 @@
+//! The Fourier route of LipLT (issue 12, item 2): symbols of convolutions on
+//! a common circular grid against explicit matrices built here by direct
+//! loops, the lifting step of the theorem (a zero-padded stride-1
+//! convolution is R·C·E on a large enough grid), and soundness of the
+//! Fourier LipLT bound against certified pair ratios on small CNNs (plain,
+//! residual, asymmetric "same" padding, dilation, LeakyReLU / tanh, huge and
+//! tiny kernel scales), with LipLT ≤ product where that is a theorem.
+
+use lipcert::conv::product_symbol::{GridConv, GridSymbol};
+use lipcert::network::bounds::fourier::{circular_product_norm_upper, fourier_liplt, run_grid};
+use lipcert::network::bounds::liplt::liplt_bound;
+use lipcert::network::certify::certify_layers;
+use lipcert::network::lipschitz::composed_upper;
+use lipcert::network::lower_bounds::rigorous_pair_ratio;
+use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
+use lipcert::{sigma, DenseMatrix, SigmaOptions};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, RngSeed};
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x0066_6f75_7269_6572),
+        ..ProptestConfig::default()
+    }
+}
+
+/// A convolution for the explicit references: kernel (c_out, c_in/groups,
+/// kh, kw) row-major, dilation, offset (top, left) padding.
+#[derive(Debug, Clone)]
+struct Conv {
+    c_out: usize,
+    c_in: usize,
+    groups: usize,
+    kh: usize,
+    kw: usize,
+    dil: (usize, usize),
+    off: (usize, usize),
+    k: Vec<f64>,
+}
+
+impl Conv {
+    fn grid_conv(&self) -> GridConv {
+        GridConv {
+            c_out: self.c_out,
+            c_in: self.c_in,
+            groups: self.groups,
+            kernel_hw: (self.kh, self.kw),
+            dilation: self.dil,
+            offset: self.off,
+        }
+    }
+
+    /// Taps as (o, c, Δi, Δj, value): output (o, i, j) reads input
+    /// (c, i + Δi, j + Δj).
+    fn taps(&self) -> Vec<(usize, usize, isize, isize, f64)> {
+        let (og, cg) = (self.c_out / self.groups, self.c_in / self.groups);
+        let mut t = Vec::new();
+        for o in 0..self.c_out {
+            for cl in 0..cg {
+                for a in 0..self.kh {
+                    for b in 0..self.kw {
+                        let v = self.k[((o * cg + cl) * self.kh + a) * self.kw + b];
+                        let di = (a * self.dil.0) as isize - self.off.0 as isize;
+                        let dj = (b * self.dil.1) as isize - self.off.1 as isize;
+                        t.push((o, (o / og) * cg + cl, di, dj, v));
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// The circular convolution on the n₁×n₂ grid, row-major
+    /// (c_out·n₁n₂) × (c_in·n₁n₂).
+    fn circular(&self, n: (usize, usize)) -> Vec<f64> {
+        let p = n.0 * n.1;
+        let cols = self.c_in * p;
+        let mut m = vec![0.0; self.c_out * p * cols];
+        for (o, c, di, dj, v) in self.taps() {
+            for i in 0..n.0 {
+                for j in 0..n.1 {
+                    let si = (i as isize + di).rem_euclid(n.0 as isize) as usize;
+                    let sj = (j as isize + dj).rem_euclid(n.1 as isize) as usize;
+                    m[(o * p + i * n.1 + j) * cols + c * p + si * n.1 + sj] += v;
+                }
+            }
+        }
+        m
+    }
+
+    /// The zero-padded convolution on h×w images with output h×w.
+    fn zero_padded(&self, hw: (usize, usize)) -> Vec<f64> {
+        let p = hw.0 * hw.1;
+        let cols = self.c_in * p;
+        let mut m = vec![0.0; self.c_out * p * cols];
+        for (o, c, di, dj, v) in self.taps() {
+            for i in 0..hw.0 {
+                for j in 0..hw.1 {
+                    let (si, sj) = (i as isize + di, j as isize + dj);
+                    if si < 0 || sj < 0 || si >= hw.0 as isize || sj >= hw.1 as isize {
+                        continue;
+                    }
+                    m[(o * p + i * hw.1 + j) * cols + c * p + si as usize * hw.1 + sj as usize] +=
+                        v;
+                }
+            }
+        }
+        m
+    }
+}
+
+fn matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for l in 0..k {
+            let x = a[i * k + l];
+            if x != 0.0 {
+                for j in 0..n {
+                    c[i * n + j] += x * b[l * n + j];
+                }
+            }
+        }
+    }
+    c
+}
+
+fn enclosure(m: usize, n: usize, data: &[f64]) -> (f64, f64) {
+    if data.iter().all(|v| *v == 0.0) {
+        return (0.0, 0.0);
+    }
+    let e = sigma(
+        &DenseMatrix::from_row_major(m, n, data).unwrap(),
+        &SigmaOptions::default(),
+    )
+    .unwrap();
+    (e.lower(), e.upper())
+}
+
+/// Dyadic entries i/8 (products below stay exact).
+fn dyadic(len: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(-8i32..=8, len)
+        .prop_map(|v| v.into_iter().map(|i| i as f64 / 8.0).collect())
+}
+
+/// A chain of 1–3 convolutions (channels ≤ 3, kernels ≤ 3, dilation ≤ 2,
+/// any offsets) on a grid of 3..6 × 3..6, with a scale exponent per layer.
+fn chain() -> impl Strategy<Value = ((usize, usize), Vec<(Conv, i32)>)> {
+    (
+        (3usize..=6, 3usize..=6),
+        prop::collection::vec((1usize..=3, 1usize..=3, 1usize..=2, -1i32..=1), 1..=3),
+        1usize..=3,
+    )
+        .prop_flat_map(|(grid, layers, c0)| {
+            let mut c = c0;
+            let mut convs = Vec::new();
+            for (i, &(kh, kw, d, e)) in layers.iter().enumerate() {
+                let c_out = 1 + (c + i) % 3;
+                let shape = (c_out, c, kh, kw, d, e);
+                convs.push(shape);
+                c = c_out;
+            }
+            let strategies: Vec<_> = convs
+                .into_iter()
+                .map(|(c_out, c_in, kh, kw, d, e)| {
+                    (
+                        dyadic(c_out * c_in * kh * kw),
+                        0..=(kh - 1) * d,
+                        0..=(kw - 1) * d,
+                    )
+                        .prop_map(move |(k, p, q)| {
+                            (
+                                Conv {
+                                    c_out,
+                                    c_in,
+                                    groups: 1,
+                                    kh,
+                                    kw,
+                                    dil: (d, d),
+                                    off: (p, q),
+                                    k,
+                                },
+                                100 * e,
+                            )
+                        })
+                })
+                .collect();
+            (Just(grid), strategies)
+        })
+}
+
+/// max_ω ‖K̂_L⋯K̂_1‖ from the library for the chain scaled by 2^e per layer.
+fn fourier_norm(grid: (usize, usize), chain: &[(Conv, i32)]) -> f64 {
+    let symbols: Vec<GridSymbol> = chain
+        .iter()
+        .map(|(c, e)| {
+            let k: Vec<f64> = c.k.iter().map(|v| v * 2f64.powi(*e)).collect();
+            GridSymbol::new(&k, &c.grid_conv(), grid).unwrap()
+        })
+        .collect();
+    circular_product_norm_upper(&symbols, grid, &SigmaOptions::default())
+        .unwrap()
+        .0
+}
+
+/// The explicit product of the chain's circular convolutions (unscaled).
+fn explicit_product(grid: (usize, usize), chain: &[(Conv, i32)]) -> (Vec<f64>, usize, usize) {
+    let p = grid.0 * grid.1;
+    let mut m = {
+        let c = &chain[0].0;
+        c.circular(grid)
+    };
+    let cols = chain[0].0.c_in * p;
+    for (c, _) in &chain[1..] {
+        m = matmul(&c.circular(grid), &m, c.c_out * p, c.c_in * p, cols);
+    }
+    (m, chain.last().unwrap().0.c_out * p, cols)
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Circular convolutions on one grid (circular padding with N = H×W):
+    /// the certified max_ω ‖K̂_L(ω)⋯K̂_1(ω)‖ encloses the norm of the explicit
+    /// product (both directions), at scales 2^−100..2^100 per layer.
+    #[test]
+    fn circular_product_norm_matches_explicit((grid, chain) in chain()) {
+        let (m, rows, cols) = explicit_product(grid, &chain);
+        let (lo, up) = enclosure(rows, cols, &m);
+        let scale = 2f64.powi(chain.iter().map(|(_, e)| *e).sum());
+        let f = fourier_norm(grid, &chain);
+        prop_assert!(f >= lo * scale, "fourier {f} below the explicit norm {}", lo * scale);
+        prop_assert!(
+            f <= up * scale * (1.0 + 1e-6) + 1e-300,
+            "fourier {f} far above the explicit norm {}",
+            up * scale
+        );
+    }
+}
+
+/// Huge then tiny layers (2^300, 2^−300) and a grouped convolution.
+#[test]
+fn circular_product_norm_extreme_scales_and_groups() {
+    let k1: Vec<f64> = (0..4 * 2 * 3 * 3)
+        .map(|i| ((i * 7 % 17) as f64 - 8.0) / 8.0)
+        .collect();
+    let k2: Vec<f64> = (0..3 * 4 * 2)
+        .map(|i| ((i * 5 % 13) as f64 - 6.0) / 4.0)
+        .collect();
+    let chain = vec![
+        (
+            Conv {
+                c_out: 4,
+                c_in: 4,
+                groups: 2,
+                kh: 3,
+                kw: 3,
+                dil: (1, 2),
+                off: (1, 2),
+                k: k1,
+            },
+            300,
+        ),
+        (
+            Conv {
+                c_out: 3,
+                c_in: 4,
+                groups: 1,
+                kh: 2,
+                kw: 1,
+                dil: (1, 1),
+                off: (0, 0),
+                k: k2,
+            },
+            -300,
+        ),
+    ];
+    let grid = (5, 6);
+    let (m, rows, cols) = explicit_product(grid, &chain);
+    let (lo, up) = enclosure(rows, cols, &m);
+    let f = fourier_norm(grid, &chain);
+    assert!(
+        lo > 0.0 && f >= lo && f <= up * (1.0 + 1e-6),
+        "{lo} {f} {up}"
+    );
+}
+
+/// Step 1 of the theorem: on a grid N ≥ H + top + bottom (and likewise for
+/// W), the zero-padded stride-1 convolution with output H×W equals R·C·E
+/// entry by entry; on a smaller grid the wrap-around breaks it.
+#[test]
+fn zero_padded_conv_is_restricted_circular_conv() {
+    let hw = (4, 5);
+    for (kh, kw, d, top, left) in [
+        (3, 3, 1, 1, 1),
+        (2, 2, 1, 0, 0),
+        (3, 2, 2, 2, 1),
+        (1, 1, 1, 0, 0),
+    ] {
+        let (bottom, right) = ((kh - 1) * d - top, (kw - 1) * d - left);
+        let c = Conv {
+            c_out: 2,
+            c_in: 2,
+            groups: 1,
+            kh,
+            kw,
+            dil: (d, d),
+            off: (top, left),
+            k: (0..4 * kh * kw).map(|i| 1.0 + i as f64).collect(),
+        };
+        let z = c.zero_padded(hw);
+        for n in [
+            (hw.0 + top + bottom, hw.1 + left + right),
+            (hw.0 + 3, hw.1 + 4),
+        ] {
+            let circ = c.circular(n);
+            let (p, q) = (hw.0 * hw.1, n.0 * n.1);
+            let at = |ch: usize, i: usize, j: usize| ch * q + i * n.1 + j;
+            for o in 0..2 {
+                for i in 0..hw.0 {
+                    for j in 0..hw.1 {
+                        for ch in 0..2 {
+                            for si in 0..hw.0 {
+                                for sj in 0..hw.1 {
+                                    let zv =
+                                        z[(o * p + i * hw.1 + j) * 2 * p + ch * p + si * hw.1 + sj];
+                                    let cv = circ[at(o, i, j) * 2 * q + at(ch, si, sj)];
+                                    assert_eq!(zv, cv, "kernel {kh}x{kw} grid {n:?}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if top + bottom > 0 {
+            // Grid = image: wrap-around reads real pixels instead of zeros.
+            let circ = c.circular(hw);
+            assert_ne!(z, circ);
+        }
+    }
+}
+
+/// Why masks need an activation between two convolutions: with
+/// C₁ = [S⁺; δ] and C₂ = [S⁻, −δ] (S± the shifts reading j ± 1) the
+/// circular product is 0, but the product of the zero-padded layers is not
+/// (C₂ reads back, at j = 0, what C₁ put outside the image).
+#[test]
+fn masks_between_convolutions_matter() {
+    let c1 = Conv {
+        c_out: 2,
+        c_in: 1,
+        groups: 1,
+        kh: 1,
+        kw: 2,
+        dil: (1, 1),
+        off: (0, 0),
+        k: vec![0.0, 1.0, 1.0, 0.0],
+    };
+    let c2 = Conv {
+        c_out: 1,
+        c_in: 2,
+        groups: 1,
+        kh: 1,
+        kw: 2,
+        dil: (1, 1),
+        off: (0, 1),
+        k: vec![1.0, 0.0, 0.0, -1.0],
+    };
+    let hw = (1, 4);
+    let grid = (1, 6);
+    let chain = vec![(c1.clone(), 0), (c2.clone(), 0)];
+    assert!(fourier_norm(grid, &chain) < 1e-12);
+    let z = matmul(&c2.zero_padded(hw), &c1.zero_padded(hw), 4, 8, 4);
+    assert!(enclosure(4, 4, &z).0 > 0.5);
+}
+
+// ---------------------------------------------------------------------------
+// Fourier LipLT on small CNNs.
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
+struct Net {
+    rng: Lcg,
+    weights: Weights,
+    count: usize,
+    scale: f64,
+}
+
+impl Net {
+    fn conv(&mut self, c_in: usize, c_out: usize, k: (usize, usize), extra: &str) -> String {
+        self.count += 1;
+        let name = format!("c{}", self.count);
+        let std = (2.0 / (c_in * k.0 * k.1) as f64).sqrt() * self.scale;
+        let data: Vec<f64> = (0..c_out * c_in * k.0 * k.1)
+            .map(|_| std * self.rng.next())
+            .collect();
+        self.weights.insert(
+            format!("{name}.w"),
+            Tensor::new(vec![c_out, c_in, k.0, k.1], data).unwrap(),
+        );
+        let bias: Vec<f64> = (0..c_out).map(|_| self.rng.next()).collect();
+        self.weights
+            .insert(format!("{name}.b"), Tensor::new(vec![c_out], bias).unwrap());
+        format!(r#"{{"type": "conv2d", "weight": "{name}.w", "bias": "{name}.b"{extra}}}"#)
+    }
+
+    fn bn(&mut self, c: usize) -> String {
+        self.count += 1;
+        let name = format!("bn{}", self.count);
+        for (s, lo) in [("g", 0.5), ("b", -0.5), ("m", -0.5), ("v", 0.5)] {
+            let v: Vec<f64> = (0..c).map(|_| lo + self.rng.next().abs()).collect();
+            self.weights
+                .insert(format!("{name}.{s}"), Tensor::new(vec![c], v).unwrap());
+        }
+        format!(
+            r#"{{"type": "batchnorm2d", "weight": "{name}.g", "bias": "{name}.b",
+               "running_mean": "{name}.m", "running_var": "{name}.v"}}"#
+        )
+    }
+}
+
+fn build(input: [usize; 3], layers: &[String], weights: Weights) -> Network {
+    let spec = NetworkSpec::from_json(&format!(
+        r#"{{"weights": "-", "input_shape": {input:?}, "layers": [{}]}}"#,
+        layers.join(", ")
+    ))
+    .unwrap();
+    let mut net = Network::from_spec(&spec, &weights).unwrap();
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    net
+}
+
+/// The networks of the soundness tests (all runs of the module theorem).
+fn networks(seed: u64, scale: f64) -> Vec<(&'static str, Network)> {
+    let mut out = Vec::new();
+    let mut n = Net {
+        rng: Lcg(seed | 1),
+        weights: Weights::new(),
+        count: 0,
+        scale,
+    };
+    let pad1 = r#", "padding": 1"#;
+    // conv → BN → ReLU → conv → ReLU → 1×1 conv.
+    let layers = vec![
+        n.conv(2, 3, (3, 3), pad1),
+        n.bn(3),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(3, 3, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(3, 2, (1, 1), ""),
+    ];
+    out.push((
+        "chain",
+        build([2, 5, 6], &layers, std::mem::take(&mut n.weights)),
+    ));
+    // Residual blocks (identity and 1×1 conv shortcut), ReLU after each.
+    let body1 = [
+        n.conv(2, 2, (3, 3), pad1),
+        n.bn(2),
+        r#"{"type": "relu"}"#.into(),
+        n.conv(2, 2, (3, 3), pad1),
+        n.bn(2),
+    ]
+    .join(", ");
+    let body2 = [
+        n.conv(2, 3, (3, 3), pad1),
+        r#"{"type": "relu"}"#.into(),
+        n.conv(3, 3, (3, 3), pad1),
+    ]
+    .join(", ");
+    let short = [n.conv(2, 3, (1, 1), ""), n.bn(3)].join(", ");
+    let layers = vec![
+        format!(r#"{{"type": "residual", "body": [{body1}]}}"#),
+        r#"{"type": "relu"}"#.to_string(),
+        format!(r#"{{"type": "residual", "body": [{body2}], "shortcut": [{short}]}}"#),
+        r#"{"type": "relu"}"#.to_string(),
+    ];
+    out.push((
+        "residual",
+        build([2, 4, 4], &layers, std::mem::take(&mut n.weights)),
+    ));
+    // Asymmetric "same" padding (2×2 kernel), dilation 2, LeakyReLU(0.1)
+    // (slopes widened to [0, 1]) and tanh.
+    let layers = vec![
+        n.conv(1, 3, (2, 2), r#", "padding": "same""#),
+        r#"{"type": "leaky_relu", "negative_slope": 0.1}"#.to_string(),
+        n.conv(3, 2, (3, 3), r#", "padding": 2, "dilation": 2"#),
+        r#"{"type": "tanh"}"#.to_string(),
+        n.conv(2, 2, (2, 3), r#", "padding": "same""#),
+    ];
+    out.push((
+        "same-dilated",
+        build([1, 5, 5], &layers, std::mem::take(&mut n.weights)),
+    ));
+    out
+}
+
+fn pair_ratios(net: &Network, seed: u64, pairs: usize) -> f64 {
+    let mut rng = Lcg(seed | 3);
+    let n = net.input_len();
+    let mut best = 0.0f64;
+    for k in 0..pairs {
+        let x: Vec<f64> = (0..n).map(|_| 3.0 * rng.next()).collect();
+        let d = [1.0, 1e-2, 1e-5][k % 3];
+        let y: Vec<f64> = x.iter().map(|v| v + d * rng.next()).collect();
+        best = best.max(rigorous_pair_ratio(net, &x, &y).unwrap());
+    }
+    best
+}
+
+/// Fourier LipLT ≥ every certified pair ratio; through `liplt_bound` with
+/// an entry budget too small for explicit matrices it is the segment's
+/// bound, never above the product; kernel scales 2^±30 included.
+#[test]
+fn fourier_liplt_is_sound_on_small_cnns() {
+    let options = SigmaOptions::default();
+    for (seed, scale) in [
+        (1u64, 1.0),
+        (2, 2f64.powi(30)),
+        (3, 2f64.powi(-30)),
+        (4, 1.0),
+    ] {
+        for (name, net) in networks(seed, scale) {
+            assert!(run_grid(&net.nodes).is_some(), "{name} is a run");
+            let (f, _) = fourier_liplt(&net.nodes, &options, f64::INFINITY)
+                .unwrap()
+                .unwrap();
+            let lower = pair_ratios(&net, seed, 60);
+            assert!(lower <= f, "{name}: pair ratio {lower} > fourier {f}");
+            // At scale 2^30 tanh saturates and pairs may all give 0.
+            assert!(
+                scale != 1.0 || lower > 0.0,
+                "{name}: a pair ratio is positive"
+            );
+            let (product, _) = composed_upper(&net.nodes).unwrap();
+            let routed = liplt_bound(&net.nodes, &options, 64).unwrap();
+            assert!(routed.upper <= product && routed.upper >= lower, "{name}");
+            assert_eq!(routed.segments.len(), 1);
+            let seg = routed.segments[0].liplt.unwrap();
+            let expected = f.min(product);
+            // The same value, up to one upward rounding of the product of
+            // pieces.
+            assert!(
+                seg >= expected && seg <= expected * (1.0 + 1e-14),
+                "{name}: Fourier route taken ({seg} vs {expected})"
+            );
+            let explicit = liplt_bound(&net.nodes, &options, 1 << 22).unwrap();
+            eprintln!(
+                "{name} scale {scale:e}: pairs {lower:.4e} fourier {f:.4e} explicit {:.4e} product {product:.4e}",
+                explicit.raw
+            );
+        }
+    }
+}
+
+/// For a ReLU chain without batch norm, LipLT on the lifted network is at
+/// most the product of the lifted layers' norms max_ω ‖K̂(ω)‖ (each
+/// certified independently of the recursion).
+#[test]
+fn fourier_liplt_below_lifted_product() {
+    let mut n = Net {
+        rng: Lcg(11),
+        weights: Weights::new(),
+        count: 0,
+        scale: 1.0,
+    };
+    let pad1 = r#", "padding": 1"#;
+    let layers = vec![
+        n.conv(2, 3, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(3, 3, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(3, 2, (3, 3), pad1),
+    ];
+    let net = build([2, 4, 5], &layers, std::mem::take(&mut n.weights));
+    let grid = run_grid(&net.nodes).unwrap();
+    assert_eq!(grid, (6, 7));
+    let options = SigmaOptions::default();
+    let (f, _) = fourier_liplt(&net.nodes, &options, f64::INFINITY)
+        .unwrap()
+        .unwrap();
+    let mut lifted = 1.0;
+    for node in &net.nodes {
+        if let lipcert::network::layer::Layer::Conv2d(c) = &node.layer {
+            let conv = GridConv {
+                c_out: c.c_out,
+                c_in: c.c_in,
+                groups: 1,
+                kernel_hw: c.kernel_hw,
+                dilation: (1, 1),
+                offset: (1, 1),
+            };
+            let s = GridSymbol::new(&c.kernel, &conv, grid).unwrap();
+            lifted *= circular_product_norm_upper(&[s], grid, &options).unwrap().0;
+        }
+    }
+    assert!(
+        f <= lifted * (1.0 + 1e-9),
+        "fourier {f} > lifted product {lifted}"
+    );
+    assert!(f >= pair_ratios(&net, 5, 60));
+}
+
+/// A segment with a stride-2 convolution and a dense head: the Fourier run
+/// in the middle is bounded by the Fourier route, the rest by its product;
+/// the whole stays sound and at most the product.
+#[test]
+fn split_segment_with_strided_conv_and_dense_head() {
+    let mut n = Net {
+        rng: Lcg(21),
+        weights: Weights::new(),
+        count: 0,
+        scale: 1.0,
+    };
+    let pad1 = r#", "padding": 1"#;
+    let mut layers = vec![
+        n.conv(1, 2, (3, 3), r#", "padding": 1, "stride": 2"#),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(2, 2, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(2, 2, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        r#"{"type": "flatten"}"#.to_string(),
+    ];
+    let fc: Vec<f64> = (0..3 * 2 * 4 * 4).map(|_| 0.3 * n.rng.next()).collect();
+    n.weights
+        .insert("fc", Tensor::new(vec![3, 32], fc).unwrap());
+    layers.push(r#"{"type": "linear", "weight": "fc"}"#.to_string());
+    let net = build([1, 8, 8], &layers, std::mem::take(&mut n.weights));
+    let options = SigmaOptions::default();
+    let (product, _) = composed_upper(&net.nodes).unwrap();
+    let routed = liplt_bound(&net.nodes, &options, 64).unwrap();
+    assert!(routed.segments[0].liplt.is_some(), "Fourier pieces used");
+    assert!(routed.upper <= product);
+    assert!(routed.upper >= pair_ratios(&net, 9, 60));
+}
