@@ -390,3 +390,77 @@ fn digits_mlp_methods() {
         assert!(r <= m, "pair ratio {r} > multiplier {m}");
     }
 }
+
+/// A residual block whose shortcut has its own activation,
+/// f(x) = B·φ(Ax + a) + φ(Cx + c): the LipLT state once gave the shortcut's
+/// activation the body's source index (fixed in 63e3f09). With [A; C] unit
+/// upper triangular (full row rank, h + m ≤ n) every activation pattern
+/// occurs, and J = [B, I]·D·[A; C], so the exact constant is the
+/// one-hidden-layer oracle's max_D ‖[B, I]·D·[A; C]‖ (W₁ = [A; C],
+/// W₂ = [B, I]). Every method must be above it.
+fn shortcut_case() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>, Vec<f64>, usize)> {
+    (2usize..=7)
+        .prop_flat_map(|n| (Just(n), 1usize..n))
+        .prop_flat_map(|(n, h)| (Just(n), Just(h), 1usize..=n - h))
+        .prop_flat_map(|(n, h, m)| {
+            (
+                Just(n),
+                Just(h),
+                Just(m),
+                dyadic((h + m) * n),
+                dyadic(m * h),
+                0usize..ACTIVATIONS.len(),
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn activation_in_the_shortcut_stays_above_the_exact_constant(c in shortcut_case()) {
+        let (n, h, m, upper, b, act) = c;
+        // [A; C]: ones on the diagonal, dyadic entries above it, zeros below.
+        let ac: Vec<f64> = (0..(h + m) * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                match j.cmp(&i) {
+                    std::cmp::Ordering::Less => 0.0,
+                    std::cmp::Ordering::Equal => 1.0,
+                    std::cmp::Ordering::Greater => upper[k],
+                }
+            })
+            .collect();
+        let (a, cm) = ac.split_at(h * n);
+        // W₂ = [B, I_m] (row-major m × (h + m)).
+        let mut w2 = vec![0.0; m * (h + m)];
+        for i in 0..m {
+            w2[i * (h + m)..i * (h + m) + h].copy_from_slice(&b[i * h..(i + 1) * h]);
+            w2[i * (h + m) + h + i] = 1.0;
+        }
+        let (slope, act_json) = ACTIVATIONS[act];
+        let exact = exact_lower(n, h + m, m, &ac, &w2, slope, false);
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{n}], "layers": [
+                {{"type": "residual",
+                  "body": [{{"type": "linear", "weight": "a", "bias": "ab"}}, {act_json},
+                           {{"type": "linear", "weight": "b"}}],
+                  "shortcut": [{{"type": "linear", "weight": "c", "bias": "cb"}}, {act_json}]}}]}}"#
+        ))
+        .unwrap();
+        let mut w = Weights::new();
+        w.insert("a", Tensor::new(vec![h, n], a.to_vec()).unwrap());
+        w.insert("ab", Tensor::new(vec![h], vec![0.125; h]).unwrap());
+        w.insert("b", Tensor::new(vec![m, h], b.clone()).unwrap());
+        w.insert("c", Tensor::new(vec![m, n], cm.to_vec()).unwrap());
+        w.insert("cb", Tensor::new(vec![m], vec![-0.25; m]).unwrap());
+        let net = certified(&spec, &w);
+        let (bounds, _) =
+            network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
+        prop_assert!(bounds.product >= exact, "product {} < exact {exact}", bounds.product);
+        let liplt = bounds.liplt.unwrap();
+        prop_assert!(liplt >= exact, "liplt {liplt} < exact {exact}");
+        let mult = bounds.multiplier.unwrap();
+        prop_assert!(mult >= exact, "multiplier {mult} < exact {exact}");
+    }
+}
