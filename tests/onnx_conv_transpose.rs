@@ -706,3 +706,52 @@ fn spec_front_end_gives_the_onnx_bound_on_the_same_weights() {
         "{e}"
     );
 }
+
+/// LipLT and the multiplier take ConvTranspose layers as linear maps (their
+/// explicit products, with Cᵀ's own rounding bound): on ConvTranspose → ReLU
+/// → ConvTranspose every method stays above certified pair ratios and at or
+/// below the product, and LipLT's product term makes it strictly smaller.
+#[test]
+fn bound_methods_use_conv_transpose_as_a_linear_layer() {
+    use lipcert::network::bounds::{network_bounds, BoundMethod};
+    use lipcert::network::lower_bounds::rigorous_pair_ratio;
+    let spec = NetworkSpec::from_json(
+        r#"{"weights": "-", "input_shape": [2, 3, 3], "layers": [
+            {"type": "conv_transpose2d", "weight": "w1", "bias": "b1", "stride": 2, "padding": 1},
+            {"type": "relu"},
+            {"type": "conv_transpose2d", "weight": "w2", "padding": 1}]}"#,
+    )
+    .unwrap();
+    let mut rng = Lcg(7);
+    let mut w = Weights::new();
+    w.insert(
+        "w1",
+        Tensor::new(vec![2, 3, 3, 3], rng.vec(54, 1.0)).unwrap(),
+    );
+    w.insert("b1", Tensor::new(vec![3], rng.vec(3, 1.0)).unwrap());
+    w.insert(
+        "w2",
+        Tensor::new(vec![3, 2, 3, 3], rng.vec(54, 1.0)).unwrap(),
+    );
+    let mut net = Network::from_spec(&spec, &w).unwrap();
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    let (b, _) = network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
+    let (liplt, mult) = (b.liplt.unwrap(), b.multiplier.unwrap());
+    assert!(liplt < b.product, "liplt {liplt} vs product {}", b.product);
+    assert!(
+        mult <= b.product,
+        "multiplier {mult} vs product {}",
+        b.product
+    );
+    let n = net.input_len();
+    for k in 0..40 {
+        let x = rng.vec(n, 2.0);
+        let d = [1.0, 1e-2, 1e-4, 1e-6][k % 4];
+        let y: Vec<f64> = x.iter().zip(rng.vec(n, d)).map(|(a, e)| a + e).collect();
+        let r = rigorous_pair_ratio(&net, &x, &y).unwrap();
+        assert!(
+            r <= liplt && r <= mult,
+            "pair ratio {r}: liplt {liplt}, multiplier {mult}"
+        );
+    }
+}

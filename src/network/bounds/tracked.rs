@@ -223,6 +223,9 @@ pub fn is_linear(layer: &Layer) -> bool {
         // The conv module's rounding bound (√(‖A‖₁‖A‖∞) of |A|) is stated for
         // zero padding only.
         Layer::Conv2d(c) => c.mode == crate::conv::PaddingMode::Zeros,
+        // Cᵀ of a zero-padded conv C, with its own rounding bound
+        // (`ConvTransposeLayer::apply_error_bound`).
+        Layer::ConvTranspose2d(_) => true,
         _ => false,
     }
 }
@@ -265,6 +268,7 @@ pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
                 (y, weight.apply_error_bound(nx))
             }
             Layer::Conv2d(c) => (c.apply_linear(x), c.apply_error_bound(nx)),
+            Layer::ConvTranspose2d(c) => (c.apply_linear(x), c.apply_error_bound(nx)),
             Layer::BatchNorm { spatial, .. } => {
                 // fl(d̂_c x) − d_c x: u|d̂_c x| + η/2 + |d̂_c − d_c||x| per entry.
                 let (d_hat, rel) = bn.as_ref().expect("set above");
