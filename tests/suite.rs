@@ -45,6 +45,8 @@ mod exact_oracle;
 mod io_fuzz;
 #[path = "io_readers.rs"]
 mod io_readers;
+#[path = "lower_budget.rs"]
+mod lower_budget;
 #[path = "network_bounds.rs"]
 mod network_bounds;
 #[path = "network_constants.rs"]

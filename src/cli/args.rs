@@ -83,8 +83,9 @@ pub struct CertifyArgs {
     /// (the product is always computed; `upper` is the smallest).
     #[arg(long, default_value = "all", value_name = "METHODS")]
     pub bounds: String,
-    /// Time budget in seconds for the lower-bound search (the multi-start
-    /// Jacobian ascent stops when it is spent).
+    /// Time budget in seconds for the whole lower-bound search (sampled
+    /// pairs, Jacobian power iteration, pair ascent and the multi-start
+    /// Jacobian ascent share it; without it, fixed counts).
     #[arg(long, value_name = "SECONDS")]
     pub lower_budget: Option<f64>,
     /// Target relative width (upper − lower)/upper of each dense layer's

@@ -11,6 +11,17 @@
 //!     (whose gradient needs one reverse-mode product per point), starting
 //!     from the best pairs of (a) and (b).
 //!
+//! (d) a multi-start ascent on σ(J(x)) itself (see [`jacobian_ascent`]).
+//!
+//! With a time budget ([`LowerBoundOptions::budget_seconds`]) the whole
+//! search is bounded: each stage stops starting new work at its share of
+//! the budget (cumulative deadlines at 10 %, 25 %, 40 % and 100 % of it, so
+//! time a stage does not use passes to the next), and the first sampled
+//! pair is always evaluated, so even a budget of 0 gives a certified ratio.
+//! One unit of work (a forward pass, one power step, one ascent step) is
+//! never interrupted, so the overrun is at most one unit plus the rigorous
+//! conversion of the points already found.
+//!
 //! Every *reported* number is a rigorous lower bound on Lip(f): each pair
 //! ratio is evaluated with [`rigorous_pair_ratio`], which subtracts the
 //! certified forward rounding error of both evaluations. The Jacobian norm
@@ -38,9 +49,13 @@ pub struct LowerBoundOptions {
     pub input_scale: f64,
     /// Seed of the sampler.
     pub seed: u64,
-    /// Wall-clock budget in seconds for the multi-start Jacobian ascent
-    /// (`None`: a fixed [`DEFAULT_ASCENT_RESTARTS`] restarts, so the result
-    /// does not depend on the machine's speed; `Some(0.0)` skips it).
+    /// Restarts of the multi-start Jacobian ascent (d) when there is no
+    /// budget (0 skips it); with a budget it restarts until the budget is
+    /// spent.
+    pub ascent_restarts: usize,
+    /// Wall-clock budget in seconds for the whole search (see the module
+    /// docs; `None`: the fixed counts above, so the result does not depend
+    /// on the machine's speed).
     pub budget_seconds: Option<f64>,
 }
 
@@ -54,6 +69,7 @@ impl Default for LowerBoundOptions {
             jacobian_points: 12,
             power_steps: 20,
             ascent_steps: 40,
+            ascent_restarts: DEFAULT_ASCENT_RESTARTS,
             input_scale: 1.0,
             seed: 0x6e65_7477_6f72_6b21,
             budget_seconds: None,
@@ -143,6 +159,34 @@ pub fn rigorous_pair_ratio(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
     Ok(div_down(num, den))
 }
 
+/// Cumulative stage deadlines of a budgeted search: stage k may start new
+/// work while less than `share_k · budget` seconds have passed.
+struct Deadline {
+    start: std::time::Instant,
+    budget: Option<f64>,
+}
+
+/// Shares of the budget after which (a), (b) and (c) stop; (d) runs to 1.
+const STAGE_SHARES: [f64; 3] = [0.10, 0.25, 0.40];
+
+/// Share of the budget after which (d) stops moving points and turns the
+/// ones found into certified pairs (until the whole budget is spent).
+const ASCENT_MOVES_SHARE: f64 = 0.85;
+
+impl Deadline {
+    fn new(budget: Option<f64>) -> Self {
+        Self {
+            start: std::time::Instant::now(),
+            budget,
+        }
+    }
+    /// True when `share` of the budget is spent (never without a budget).
+    fn passed(&self, share: f64) -> bool {
+        self.budget
+            .is_some_and(|b| self.start.elapsed().as_secs_f64() >= share * b)
+    }
+}
+
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
@@ -165,11 +209,16 @@ pub fn empirical_lower_bounds(
     let n = net.input_len();
     let s = options.input_scale;
     let mut rng = Sampler::new(options.seed);
+    let deadline = Deadline::new(options.budget_seconds);
     let mut starts: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
 
     // (a) sampled pairs at several distances.
+    let timer = crate::timing::stage();
     let mut best_pairs = 0.0f64;
     for k in 0..options.pairs {
+        if k > 0 && deadline.passed(STAGE_SHARES[0]) {
+            break;
+        }
         let x = rng.normal_vec(n, s);
         let delta = s * [1.0, 1e-1, 1e-2, 1e-3][k % 4];
         let y: Vec<f64> = x.iter().map(|&v| v + delta * rng.normal()).collect();
@@ -178,14 +227,23 @@ pub fn empirical_lower_bounds(
         starts.push((float_ratio(net, &x, &y)?, x, y));
     }
 
+    timer.done(|| format!("lower bound (a): {} sampled pairs", starts.len()));
+
     // (b) top Jacobian singular vector by power iteration on JᵀJ.
+    let timer = crate::timing::stage();
     let mut best_jac = 0.0f64;
     let mut estimate = 0.0f64;
     for _ in 0..options.jacobian_points {
+        if deadline.passed(STAGE_SHARES[1]) {
+            break;
+        }
         let x = rng.normal_vec(n, s);
         let mut v = rng.normal_vec(n, 1.0);
         let mut sigma = 0.0;
-        for _ in 0..options.power_steps {
+        for step in 0..options.power_steps {
+            if step > 0 && deadline.passed(STAGE_SHARES[1]) {
+                break;
+            }
             let nv = norm(&v);
             if nv == 0.0 || !nv.is_finite() {
                 break;
@@ -205,7 +263,12 @@ pub fn empirical_lower_bounds(
         v.iter_mut().for_each(|e| *e /= nv);
         estimate = estimate.max(sigma);
         let scale = 1.0 + norm(&x) / (n as f64).sqrt();
-        for t in [1e-2, 1e-3, 1e-4, 1e-5] {
+        for (i, t) in [1e-2, 1e-3, 1e-4, 1e-5].into_iter().enumerate() {
+            // The first conversion of a power iteration that ran is kept
+            // even past the deadline (its steps would be wasted otherwise).
+            if i > 0 && deadline.passed(STAGE_SHARES[1]) {
+                break;
+            }
             let a: Vec<f64> = x.iter().zip(&v).map(|(x, v)| x - t * scale * v).collect();
             let b: Vec<f64> = x.iter().zip(&v).map(|(x, v)| x + t * scale * v).collect();
             let r = rigorous_pair_ratio(net, &a, &b)?;
@@ -214,16 +277,27 @@ pub fn empirical_lower_bounds(
         }
     }
 
+    timer.done(|| "lower bound (b): Jacobian power iteration".into());
+
     // (c) gradient ascent on the pair ratio from the best starts.
+    let timer = crate::timing::stage();
     starts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut best_ascent = 0.0f64;
     for (r0, x0, y0) in starts.into_iter().take(3) {
-        let (x, y) = ascend(net, x0, y0, r0, options.ascent_steps)?;
+        if deadline.passed(STAGE_SHARES[2]) {
+            break;
+        }
+        let (x, y) = ascend(net, x0, y0, r0, options.ascent_steps, &deadline)?;
         best_ascent = best_ascent.max(rigorous_pair_ratio(net, &x, &y)?);
     }
 
+    timer.done(|| "lower bound (c): pair ascent".into());
+
     // (d) multi-start ascent on σ(J(x)).
-    let (best_jac_ascent, est_ascent) = jacobian_ascent(net, &mut rng, s, options.budget_seconds)?;
+    let timer = crate::timing::stage();
+    let (best_jac_ascent, est_ascent) =
+        jacobian_ascent(net, &mut rng, s, options.ascent_restarts, &deadline)?;
+    timer.done(|| "lower bound (d): Jacobian ascent".into());
     let estimate = estimate.max(est_ascent);
 
     let sources = [
@@ -254,14 +328,20 @@ pub fn empirical_lower_bounds(
 
 /// Top singular value estimate and unit right singular vector of J(x) by
 /// `steps` power iterations on JᵀJ from `v` (JVP then VJP per step).
+/// Stops after the first step once `deadline` has passed `share`.
 fn top_singular(
     net: &Network,
     x: &[f64],
     mut v: Vec<f64>,
     steps: usize,
+    deadline: &Deadline,
+    share: f64,
 ) -> Result<(f64, Vec<f64>)> {
     let mut sigma = 0.0;
-    for _ in 0..steps {
+    for step in 0..steps {
+        if step > 0 && deadline.passed(share) {
+            break;
+        }
         let nv = norm(&v);
         if nv == 0.0 || !nv.is_finite() {
             return Ok((0.0, v));
@@ -290,30 +370,27 @@ fn top_singular(
 /// activation pattern); step t grows on success and shrinks on failure.
 /// The best points are turned into rigorous pair ratios along v
 /// ([`rigorous_pair_ratio`]; on a piecewise-linear network a pair inside one
-/// region attains ‖J(x)v‖). Runs until `budget` seconds are spent (at least
-/// one restart when `budget > 0`; without a budget, a fixed
-/// [`DEFAULT_ASCENT_RESTARTS`] restarts). Returns (certified ratio, σ estimate).
+/// region attains ‖J(x)v‖). With a budget, restarts until the deadline
+/// passes (none when it passed before the stage began); without one, a
+/// fixed `restarts` (default [`DEFAULT_ASCENT_RESTARTS`]).
+/// Returns (certified ratio, σ estimate).
 fn jacobian_ascent(
     net: &Network,
     rng: &mut Sampler,
     s: f64,
-    budget: Option<f64>,
+    restarts: usize,
+    deadline: &Deadline,
 ) -> Result<(f64, f64)> {
-    if budget.is_some_and(|b| b <= 0.0) {
-        return Ok((0.0, 0.0));
-    }
-    let restarts = if budget.is_some() {
+    let restarts = if deadline.budget.is_some() {
         usize::MAX
     } else {
-        DEFAULT_ASCENT_RESTARTS
+        restarts
     };
-    let budget = budget.unwrap_or(f64::INFINITY);
-    let start = std::time::Instant::now();
     let n = net.input_len();
     let sqrt_n = (n as f64).sqrt();
     let mut found: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut restart = 0usize;
-    while restart == 0 || (restart < restarts && start.elapsed().as_secs_f64() < budget) {
+    while restart < restarts && !deadline.passed(ASCENT_MOVES_SHARE) {
         let mut x: Vec<f64> = match restart % 4 {
             0 => rng.normal_vec(n, s),
             1 => (0..n).map(|_| rng.uniform()).collect(),
@@ -321,10 +398,17 @@ fn jacobian_ascent(
             _ => rng.normal_vec(n, 0.1 * s),
         };
         restart += 1;
-        let (mut sigma, mut v) = top_singular(net, &x, rng.normal_vec(n, 1.0), 20)?;
+        let (mut sigma, mut v) = top_singular(
+            net,
+            &x,
+            rng.normal_vec(n, 1.0),
+            20,
+            deadline,
+            ASCENT_MOVES_SHARE,
+        )?;
         let mut step = 0.3 * (norm(&x) / sqrt_n).max(1e-3);
         for it in 0..60 {
-            if start.elapsed().as_secs_f64() >= budget && it > 0 {
+            if deadline.passed(ASCENT_MOVES_SHARE) {
                 break;
             }
             let dir: Vec<f64> = if it % 2 == 0 {
@@ -339,7 +423,7 @@ fn jacobian_ascent(
                     .zip(&dir)
                     .map(|(a, d)| a + sign * step * d)
                     .collect();
-                let (sn, vn) = top_singular(net, &xn, v.clone(), 6)?;
+                let (sn, vn) = top_singular(net, &xn, v.clone(), 6, deadline, ASCENT_MOVES_SHARE)?;
                 if sn > sigma {
                     x = xn;
                     sigma = sn;
@@ -353,15 +437,18 @@ fn jacobian_ascent(
                 break;
             }
         }
-        let (sn, vn) = top_singular(net, &x, v, 20)?;
+        let (sn, vn) = top_singular(net, &x, v, 20, deadline, ASCENT_MOVES_SHARE)?;
         found.push((sn, x, vn));
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     let estimate = found.first().map(|f| f.0).unwrap_or(0.0);
     let mut best = 0.0f64;
-    for (_, x, v) in found.iter().take(4) {
+    'convert: for (k, (_, x, v)) in found.iter().take(4).enumerate() {
         let scale = 1.0 + norm(x) / sqrt_n;
-        for t in [1e-3, 1e-4, 1e-5, 1e-6] {
+        for (i, t) in [1e-3, 1e-4, 1e-5, 1e-6].into_iter().enumerate() {
+            if (k, i) != (0, 0) && deadline.passed(1.0) {
+                break 'convert;
+            }
             let a: Vec<f64> = x.iter().zip(v).map(|(x, v)| x - t * scale * v).collect();
             let b: Vec<f64> = x.iter().zip(v).map(|(x, v)| x + t * scale * v).collect();
             best = best.max(rigorous_pair_ratio(net, &a, &b)?);
@@ -373,16 +460,21 @@ fn jacobian_ascent(
 /// Gradient ascent on r(x, y) = ‖f(x) − f(y)‖/‖x − y‖ with
 /// ∇ₓr = J(x)ᵀΔf/(‖Δf‖‖Δx‖) − rΔx/‖Δx‖² and ∇ᵧr = −J(y)ᵀΔf/(‖Δf‖‖Δx‖) + rΔx/‖Δx‖²
 /// (Δf = f(x) − f(y), Δx = x − y); steps of length proportional to ‖Δx‖,
-/// halved on failure, kept only when r increases.
+/// halved on failure, kept only when r increases; stops early when stage
+/// (c)'s share of the budget is spent.
 fn ascend(
     net: &Network,
     mut x: Vec<f64>,
     mut y: Vec<f64>,
     mut r: f64,
     steps: usize,
+    deadline: &Deadline,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut step = 0.5;
     for _ in 0..steps {
+        if deadline.passed(STAGE_SHARES[2]) {
+            break;
+        }
         let fx = forward(net, &x)?;
         let fy = forward(net, &y)?;
         let df: Vec<f64> = fx.iter().zip(&fy).map(|(a, b)| a - b).collect();

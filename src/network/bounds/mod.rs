@@ -133,7 +133,11 @@ pub fn network_bounds(
     let mut guarantee = gp;
     let mut best = product;
     if methods.contains(&BoundMethod::Multiplier) {
-        match multiplier::multiplier_bound(&net.nodes, options, multiplier::DEFAULT_MAX_ENTRIES) {
+        let timer = crate::timing::stage();
+        let result =
+            multiplier::multiplier_bound(&net.nodes, options, multiplier::DEFAULT_MAX_ENTRIES);
+        timer.done(|| "network bound: multiplier".into());
+        match result {
             Ok(m) => {
                 if m.upper < best {
                     best = m.upper;
@@ -153,7 +157,10 @@ pub fn network_bounds(
         }
     }
     if methods.contains(&BoundMethod::Liplt) {
-        let l = match liplt::liplt_bound(&net.nodes, options, liplt::DEFAULT_MAX_ENTRIES) {
+        let timer = crate::timing::stage();
+        let result = liplt::liplt_bound(&net.nodes, options, liplt::DEFAULT_MAX_ENTRIES);
+        timer.done(|| "network bound: liplt".into());
+        let l = match result {
             Ok(l) => l,
             // A product of layers that overflows, or a certificate that
             // cannot be obtained, leaves LipLT without a bound; the product
