@@ -132,7 +132,9 @@ impl Tracked {
         Some(d)
     }
 
-    fn is_identity(&self) -> bool {
+    /// Whether the stored matrix M̂ is the identity (square, 1 on the
+    /// diagonal, 0 elsewhere; says nothing of `err`).
+    pub(crate) fn is_identity(&self) -> bool {
         self.rows == self.cols
             && self.data.iter().enumerate().all(|(k, v)| {
                 let (j, i) = (k / self.rows, k % self.rows);
@@ -399,5 +401,33 @@ impl SparseMap {
             data,
             err: add_up(mul_up(abs, m.err), local),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tracked;
+
+    #[test]
+    fn only_the_identity_matrix_is_the_identity() {
+        for n in [1, 2, 5] {
+            assert!(Tracked::identity(n).is_identity());
+            for k in 0..n * n {
+                let mut t = Tracked::identity(n);
+                t.data[k] = if t.data[k] == 1.0 {
+                    1.0 + f64::EPSILON
+                } else {
+                    1e-300
+                };
+                assert!(!t.is_identity(), "n = {n}, entry {k}");
+            }
+        }
+        let wide = Tracked {
+            rows: 1,
+            cols: 2,
+            data: vec![1.0, 0.0],
+            err: 0.0,
+        };
+        assert!(!wide.is_identity());
     }
 }
