@@ -247,6 +247,17 @@ fn nodes_forward_error(nodes: &[Node], x: &[f64], err_in: f64) -> Result<(Vec<f6
 /// the exact ‖y‖ ≤ ‖ŷ‖/(1 − rel) for rel ≤ 1e−3.
 const REL_MARGIN: f64 = 1.001;
 
+/// `op` plus the rounding of an optional bias addition:
+/// |fl(z + b) − (z + b)| ≤ u|fl(z + b)|/(1 − u) entrywise, so in the
+/// 2-norm at most u/(1 − u)·‖fl(z + b)‖ ≤ u·[`REL_MARGIN`]·`ny`.
+fn with_bias_rounding(op: f64, has_bias: bool, ny: f64) -> f64 {
+    if has_bias {
+        add_up(op, mul_up(U * REL_MARGIN, ny))
+    } else {
+        op
+    }
+}
+
 fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64)> {
     if let Layer::Residual { body, shortcut } = &n.layer {
         let (b, eb) = nodes_forward_error(body, x, err_in)?;
@@ -295,27 +306,11 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
                 mul_up(sqrt_n, mul_up(k as f64, ETA)),
             )
         }
-        Layer::Conv2d(c) => {
-            // The conv operator's own bound for fl(Ax), plus the bias
-            // addition: |fl(z + b) − (z + b)| ≤ u|fl(z + b)|/(1 − u).
-            let op = c.apply_error_bound(nx);
-            let bias = if c.bias.is_some() {
-                mul_up(U * REL_MARGIN, ny)
-            } else {
-                0.0
-            };
-            add_up(op, bias)
-        }
+        // The operator's own bound for fl(Ax) (fl(Cᵀx) for the adjoint),
+        // plus the bias addition.
+        Layer::Conv2d(c) => with_bias_rounding(c.apply_error_bound(nx), c.bias.is_some(), ny),
         Layer::ConvTranspose2d(c) => {
-            // The adjoint's own bound for fl(Cᵀx), plus the bias addition
-            // as for a convolution.
-            let op = c.apply_error_bound(nx);
-            let bias = if c.bias.is_some() {
-                mul_up(U * REL_MARGIN, ny)
-            } else {
-                0.0
-            };
-            add_up(op, bias)
+            with_bias_rounding(c.apply_error_bound(nx), c.bias.is_some(), ny)
         }
         Layer::Relu | Layer::MaxPool2d { .. } | Layer::Flatten => 0.0,
         Layer::LeakyRelu(a) => add_up(mul_up(mul_up(U, a.abs()), nx), mul_up(sqrt_n, ETA)),

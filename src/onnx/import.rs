@@ -1731,19 +1731,21 @@ impl Builder {
         }
     }
 
-    fn conv(
-        &mut self,
-        x: usize,
+    /// The weight of a Conv or ConvTranspose (`what`) on an input of shape
+    /// `s` and its spatial kernel shape, after the checks both share: a
+    /// 1-D or 2-D input, a constant weight of the input's rank, and a
+    /// `kernel_shape` attribute (if any) equal to the weight's.
+    fn conv_weight(
         s: &[usize],
         ctx: &str,
         attrs: &Attrs,
         konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
-        weight_name: &str,
-    ) -> OnnxResult<Vec<Value>> {
+        what: &str,
+    ) -> OnnxResult<(Rc<ConstTensor>, Vec<usize>)> {
         let r = s.len();
         if !(3..=4).contains(&r) {
             return Err(unsupported(format!(
-                "{ctx}: {}-D convolution (lipcert handles 1-D and 2-D)",
+                "{ctx}: {}-D {what} (lipcert handles 1-D and 2-D)",
                 r.saturating_sub(2)
             )));
         }
@@ -1754,15 +1756,28 @@ impl Builder {
                 w.shape
             )));
         }
-        let d = r - 2;
         let kernel: Vec<usize> = w.shape[2..].to_vec();
         if let Some(ks) = attrs.ints("kernel_shape")? {
-            if ks.iter().map(|&k| k as usize).collect::<Vec<_>>() != kernel {
+            if ks.len() != kernel.len() || ks.iter().zip(&kernel).any(|(&a, &b)| a != b as i64) {
                 return Err(invalid(format!(
                     "{ctx}: kernel_shape {ks:?} differs from the weight's {kernel:?}"
                 )));
             }
         }
+        Ok((w, kernel))
+    }
+
+    fn conv(
+        &mut self,
+        x: usize,
+        s: &[usize],
+        ctx: &str,
+        attrs: &Attrs,
+        konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
+        weight_name: &str,
+    ) -> OnnxResult<Vec<Value>> {
+        let (w, kernel) = Self::conv_weight(s, ctx, attrs, konst, "convolution")?;
+        let d = s.len() - 2;
         let stride = Self::spatial_attr(attrs, "strides", d, ctx)?;
         let dilation = Self::spatial_attr(attrs, "dilations", d, ctx)?;
         let pads = Self::pads_2d(attrs, &s[2..], &kernel, &stride, &dilation, ctx)?;
@@ -1846,29 +1861,8 @@ impl Builder {
         konst: &dyn Fn(usize) -> Option<Rc<ConstTensor>>,
         weight_name: &str,
     ) -> OnnxResult<Vec<Value>> {
-        let r = s.len();
-        if !(3..=4).contains(&r) {
-            return Err(unsupported(format!(
-                "{ctx}: {}-D transposed convolution (lipcert handles 1-D and 2-D)",
-                r.saturating_sub(2)
-            )));
-        }
-        let w = konst(1).ok_or_else(|| invalid(format!("{ctx}: missing weight")))?;
-        if w.shape.len() != r {
-            return Err(invalid(format!(
-                "{ctx}: weight of shape {:?} for an input of rank {r}",
-                w.shape
-            )));
-        }
-        let d = r - 2;
-        let kernel: Vec<usize> = w.shape[2..].to_vec();
-        if let Some(ks) = attrs.ints("kernel_shape")? {
-            if ks.len() != d || ks.iter().zip(&kernel).any(|(&a, &b)| a != b as i64) {
-                return Err(invalid(format!(
-                    "{ctx}: kernel_shape {ks:?} differs from the weight's {kernel:?}"
-                )));
-            }
-        }
+        let (w, kernel) = Self::conv_weight(s, ctx, attrs, konst, "transposed convolution")?;
+        let d = s.len() - 2;
         if w.shape[0] != s[1] {
             return Err(invalid(format!(
                 "{ctx}: weight of shape {:?} has {} input channels, but the input has {} (ConvTranspose weights are (C_in, C_out/group, k…))",
