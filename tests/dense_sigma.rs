@@ -2,6 +2,9 @@
 //! from every method must contain the exact σ of the stored values, on the
 //! adversarial families of `lipcert::strategies`.
 
+mod common;
+
+use common::lcg::Lcg;
 use lipcert::certify::gram::GramWithError;
 use lipcert::certify::refine::enclose_from_estimate;
 use lipcert::estimate::svd;
@@ -146,14 +149,7 @@ proptest! {
 #[test]
 fn auto_gram_path_contains_the_exact_sigma_at_n_64() {
     for (m, n, seed) in [(64, 64, 1u64), (70, 64, 2), (64, 49, 3)] {
-        let mut state = seed;
-        let w = DenseMatrix::from_fn(m, n, |_, _| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-        })
-        .unwrap();
+        let w = uniform_matrix(m, n, seed);
         let e = sigma(&w, &SigmaOptions::default()).unwrap();
         assert!(
             e.relative_width() <= 1e-9,
@@ -173,14 +169,7 @@ fn auto_gram_path_contains_the_exact_sigma_at_n_64() {
 #[test]
 fn auto_gram_path_at_loose_widths_contains_the_exact_sigma() {
     for (m, n, seed) in [(64, 64, 11u64), (64, 50, 12), (80, 64, 13)] {
-        let mut state = seed;
-        let w = DenseMatrix::from_fn(m, n, |_, _| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-        })
-        .unwrap();
+        let w = uniform_matrix(m, n, seed);
         for rel_width in [1e-2, 1e-4, 1e-5] {
             let options = SigmaOptions {
                 rel_width,
@@ -386,4 +375,10 @@ fn all_methods_agree_on_larger_matrices() {
             }
         }
     }
+}
+
+/// An m×n matrix with entries uniform in [−½, ½) from the test generator.
+fn uniform_matrix(m: usize, n: usize, seed: u64) -> DenseMatrix {
+    let mut rng = Lcg(seed);
+    DenseMatrix::from_fn(m, n, |_, _| 0.5 * rng.next()).unwrap()
 }

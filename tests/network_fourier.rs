@@ -75,35 +75,34 @@ impl Conv {
     /// The circular convolution on the n₁×n₂ grid, row-major
     /// (c_out·n₁n₂) × (c_in·n₁n₂).
     fn circular(&self, n: (usize, usize)) -> Vec<f64> {
-        let p = n.0 * n.1;
-        let cols = self.c_in * p;
-        let mut m = vec![0.0; self.c_out * p * cols];
-        for (o, c, di, dj, v) in self.taps() {
-            for i in 0..n.0 {
-                for j in 0..n.1 {
-                    let si = (i as isize + di).rem_euclid(n.0 as isize) as usize;
-                    let sj = (j as isize + dj).rem_euclid(n.1 as isize) as usize;
-                    m[(o * p + i * n.1 + j) * cols + c * p + si * n.1 + sj] += v;
-                }
-            }
-        }
-        m
+        self.explicit(n, true)
     }
 
     /// The zero-padded convolution on h×w images with output h×w.
     fn zero_padded(&self, hw: (usize, usize)) -> Vec<f64> {
-        let p = hw.0 * hw.1;
+        self.explicit(hw, false)
+    }
+
+    /// The explicit matrix on the n₁×n₂ grid: input indices wrap around
+    /// (`circular`) or taps that fall outside are dropped (zero padding).
+    fn explicit(&self, n: (usize, usize), circular: bool) -> Vec<f64> {
+        let p = n.0 * n.1;
         let cols = self.c_in * p;
         let mut m = vec![0.0; self.c_out * p * cols];
+        let source = |i: usize, d: isize, len: usize| -> Option<usize> {
+            let s = i as isize + d;
+            if circular {
+                Some(s.rem_euclid(len as isize) as usize)
+            } else {
+                (0..len as isize).contains(&s).then_some(s as usize)
+            }
+        };
         for (o, c, di, dj, v) in self.taps() {
-            for i in 0..hw.0 {
-                for j in 0..hw.1 {
-                    let (si, sj) = (i as isize + di, j as isize + dj);
-                    if si < 0 || sj < 0 || si >= hw.0 as isize || sj >= hw.1 as isize {
-                        continue;
+            for i in 0..n.0 {
+                for j in 0..n.1 {
+                    if let (Some(si), Some(sj)) = (source(i, di, n.0), source(j, dj, n.1)) {
+                        m[(o * p + i * n.1 + j) * cols + c * p + si * n.1 + sj] += v;
                     }
-                    m[(o * p + i * hw.1 + j) * cols + c * p + si as usize * hw.1 + sj as usize] +=
-                        v;
                 }
             }
         }

@@ -10,6 +10,7 @@
 mod common;
 
 use common::cli::run;
+use common::lcg::Lcg;
 use lipcert::exact::contains_sigma;
 use lipcert::network::certify::certify_layers;
 use lipcert::network::evaluate::{forward, forward_with_error, jvp, vjp};
@@ -22,23 +23,6 @@ use lipcert::onnx::{import_bytes, ImportOptions, OnnxNetwork};
 use lipcert::sigma::SigmaOptions;
 use lipcert::DenseMatrix;
 use std::path::Path;
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize, scale: f64) -> Vec<f64> {
-        (0..n).map(|_| self.next() * scale).collect()
-    }
-    fn f32s(&mut self, n: usize, scale: f64) -> Vec<f32> {
-        (0..n).map(|_| (self.next() * scale) as f32).collect()
-    }
-}
 
 /// The geometry of one case, with the pads the reference uses (already
 /// resolved from auto_pad / output_shape by hand in each test).

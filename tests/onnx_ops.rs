@@ -4,6 +4,9 @@
 //! specification, and its certified upper bound against sampled pair ratios.
 #![cfg(feature = "onnx")]
 
+mod common;
+
+use common::lcg::Lcg;
 use lipcert::network::certify::certify_layers;
 use lipcert::network::evaluate::{forward, forward_with_error};
 use lipcert::network::lipschitz::composed_upper;
@@ -14,24 +17,6 @@ use lipcert::onnx::tensor::encode_f32;
 use lipcert::onnx::{import_bytes, ImportOptions, OnnxNetwork};
 use lipcert::sigma::SigmaOptions;
 use std::path::Path;
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize, scale: f64) -> Vec<f64> {
-        (0..n).map(|_| self.next() * scale).collect()
-    }
-    /// f32-representable values (what a stored weight is).
-    fn f32s(&mut self, n: usize, scale: f64) -> Vec<f32> {
-        (0..n).map(|_| (self.next() * scale) as f32).collect()
-    }
-}
 
 fn import(bytes: &[u8]) -> OnnxNetwork {
     match import_bytes(bytes, Path::new("."), &ImportOptions::default()) {

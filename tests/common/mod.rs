@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod conv;
 pub mod files;
+pub mod lcg;
