@@ -277,6 +277,49 @@ fn onnx_sigma_gives_the_tensor_path_record_for_every_option() {
     assert!(t.stdout.contains("MatMul_y") && t.stdout.contains("fc2.weight"));
 }
 
+#[test]
+fn onnx_sigma_include_and_exclude_select_weights_by_tensor_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _, _) = mlp_model(dir.path());
+    let tensors = |a: &[&str]| -> Vec<Value> {
+        let o = run(a);
+        assert_eq!(o.code, 0, "{a:?}: {}", o.stderr);
+        json_lines(&o).iter().map(|r| r["tensor"].clone()).collect()
+    };
+    let m = s(&model);
+    assert_eq!(
+        tensors(&["sigma", m, "--json", "--include", "fc2.*"]),
+        [Value::from("fc2.weight")]
+    );
+    assert_eq!(
+        tensors(&["sigma", m, "--json", "--exclude", "fc2.*"]),
+        [Value::from("fc1.weight")]
+    );
+    // The exclude wins over the include; a pattern matching nothing of
+    // both is not an empty listing but an error naming the file.
+    assert_eq!(
+        tensors(&[
+            "sigma",
+            m,
+            "--json",
+            "--include",
+            "fc?.weight",
+            "--exclude",
+            "fc1*"
+        ]),
+        [Value::from("fc2.weight")]
+    );
+    let o = run(&["sigma", m, "--json", "--include", "conv*"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("mlp.onnx") && o.stderr.contains("kept none of the 2"),
+        "{}",
+        o.stderr
+    );
+    let o = run(&["sigma", m, "--include", "fc1*"]);
+    assert!(o.stderr.contains("left out 1 of 2"), "{}", o.stderr);
+}
+
 /// Conv(2→3, 3×3, pad 1) → Relu → GlobalAveragePool → Flatten → Gemm(3→4)
 /// on an input whose dimensions `dims` are fixed (Some) or symbolic (None).
 fn cnn_model(dims: [Option<usize>; 4]) -> Vec<u8> {

@@ -179,6 +179,7 @@ pub struct SigmaArgs {
     pub json: bool,
     /// Only tensors whose name matches this glob (`*` any run, `?` one
     /// character, whole name); repeatable: a name matching any is kept.
+    /// For an ONNX model: the Gemm/MatMul weight tensor's name.
     #[arg(long, value_name = "GLOB", conflicts_with = "tensor")]
     pub include: Vec<String>,
     /// Leave out tensors whose name matches this glob; repeatable; wins over

@@ -4,7 +4,7 @@
 use super::args::{CertifyArgs, ConvArgs, SigmaArgs};
 use super::cmd_certify::certify_options;
 use super::cmd_conv::{conv_cells, conv_options, conv_record, CONV_HEADERS};
-use super::cmd_sigma::{sigma_cells, SIGMA_HEADERS};
+use super::cmd_sigma::{note, sigma_cells, SIGMA_HEADERS};
 use super::progress::Progress;
 use super::report::{json_line, table, Bounds, SigmaRecord, TensorId};
 use super::{
@@ -287,6 +287,41 @@ fn selected<'a, T>(
     Ok(chosen)
 }
 
+/// The items whose weight tensor name (the `tensor` column) the
+/// `--include`/`--exclude` globs keep, as for the tensors of a
+/// `.safetensors` file; a note says how many were left out, and an error
+/// (exit 2) when none is left.
+fn filtered<'a, T>(
+    path: &Path,
+    items: Vec<&'a (WeightInfo, T)>,
+    include: &[String],
+    exclude: &[String],
+) -> Result<Vec<&'a (WeightInfo, T)>, i32> {
+    let filter = crate::io::name_glob::NameFilter::new(include, exclude);
+    if filter.is_empty() {
+        return Ok(items);
+    }
+    let count = items.len();
+    let kept: Vec<_> = items
+        .into_iter()
+        .filter(|(w, _)| filter.keeps(&w.tensor))
+        .collect();
+    if kept.is_empty() {
+        error_line(&format!(
+            "{}: --include/--exclude kept none of the {count} Gemm/MatMul weights (they match the weight tensor names)",
+            path.display()
+        ));
+        return Err(EXIT_INPUT);
+    }
+    if kept.len() < count {
+        note(&format!(
+            "--include/--exclude left out {} of {count} Gemm/MatMul weights",
+            count - kept.len()
+        ));
+    }
+    Ok(kept)
+}
+
 /// `lipcert conv model.onnx`: every Conv node with its graph geometry
 /// (and every ConvTranspose node, as the convolution C it is the adjoint of,
 /// marked `transposed`),
@@ -383,6 +418,10 @@ pub fn sigma_matrices(args: &SigmaArgs) -> i32 {
         args.input.tensor.as_deref(),
         "Gemm/MatMul",
     ) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let items = match filtered(path, items, &args.include, &args.exclude) {
         Ok(i) => i,
         Err(code) => return code,
     };

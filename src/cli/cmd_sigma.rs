@@ -107,7 +107,7 @@ pub fn run(args: &SigmaArgs) -> i32 {
 }
 
 /// Prints `lipcert: note: …` on stderr (before any progress bar exists).
-fn note(line: &str) {
+pub(super) fn note(line: &str) {
     error_line(&format!("note: {line}"));
 }
 
