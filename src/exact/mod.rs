@@ -19,7 +19,7 @@
 pub mod bisection;
 pub mod compare;
 pub mod definiteness;
-mod dyadic;
+pub(crate) mod dyadic;
 pub mod gram;
 pub mod guard;
 pub mod lipschitz;

@@ -47,7 +47,26 @@ pub fn forward(net: &Network, x: &[f64]) -> Result<Vec<f64>> {
 /// [`crate::network::certify::certify_layers`] first).
 pub fn forward_with_error(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
     check_input(net, x)?;
-    nodes_forward_error(&net.nodes, x, 0.0)
+    nodes_forward_error(&net.nodes, x, 0.0, Precision::Plain)
+}
+
+/// [`forward_with_error`] with the dense and zero-padded convolution layers
+/// evaluated by the compensated dot product Dot2 (as accurate as twice the
+/// working precision; [`super::accurate_affine`]), whose local error has no
+/// γₖ‖|W|‖ term. Several times slower; for deep networks, where the plain
+/// local errors amplified by the layer bounds swamp a pair's difference.
+pub fn forward_with_error_accurate(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
+    check_input(net, x)?;
+    nodes_forward_error(&net.nodes, x, 0.0, Precision::Compensated)
+}
+
+/// How the affine layers of a forward-error evaluation are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precision {
+    /// Plain f64 (the layers' own products).
+    Plain,
+    /// Dot2 for dense and zero-padded convolution layers.
+    Compensated,
 }
 
 /// Forward-mode product J_f(x)·v (and f(x)).
@@ -232,11 +251,16 @@ fn concat_split(g: &[f64], outer: usize, inner: usize, lens: &[usize]) -> Vec<Ve
     parts
 }
 
-fn nodes_forward_error(nodes: &[Node], x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64)> {
+fn nodes_forward_error(
+    nodes: &[Node],
+    x: &[f64],
+    err_in: f64,
+    precision: Precision,
+) -> Result<(Vec<f64>, f64)> {
     let mut cur = x.to_vec();
     let mut err = err_in;
     for n in nodes {
-        let (y, e) = node_forward_error(n, &cur, err)?;
+        let (y, e) = node_forward_error(n, &cur, err, precision)?;
         cur = y;
         err = e;
     }
@@ -258,11 +282,16 @@ fn with_bias_rounding(op: f64, has_bias: bool, ny: f64) -> f64 {
     }
 }
 
-fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64)> {
+fn node_forward_error(
+    n: &Node,
+    x: &[f64],
+    err_in: f64,
+    precision: Precision,
+) -> Result<(Vec<f64>, f64)> {
     if let Layer::Residual { body, shortcut } = &n.layer {
-        let (b, eb) = nodes_forward_error(body, x, err_in)?;
+        let (b, eb) = nodes_forward_error(body, x, err_in, precision)?;
         let (s, es) = match shortcut {
-            Some(s) => nodes_forward_error(s, x, err_in)?,
+            Some(s) => nodes_forward_error(s, x, err_in, precision)?,
             None => (x.to_vec(), err_in),
         };
         let y: Vec<f64> = b.iter().zip(&s).map(|(a, b)| a + b).collect();
@@ -281,7 +310,7 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
         let mut parts = Vec::with_capacity(branches.len());
         let mut e = 0.0;
         for b in branches {
-            let (y, eb) = nodes_forward_error(b, x, err_in)?;
+            let (y, eb) = nodes_forward_error(b, x, err_in, precision)?;
             parts.push(y);
             e = add_up(e, eb);
         }
@@ -292,6 +321,18 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
         .as_ref()
         .ok_or_else(|| Error::InvalidOption(format!("layer '{}' is not certified yet", n.kind)))?
         .upper;
+    if precision == Precision::Compensated {
+        let accurate = match &n.layer {
+            Layer::Linear { weight, bias } => {
+                super::accurate_affine::linear(weight, bias.as_deref(), x)
+            }
+            Layer::Conv2d(c) => super::accurate_affine::conv(c, x),
+            _ => None,
+        };
+        if let Some((y, local)) = accurate {
+            return propagated(n, y, lip, err_in, local);
+        }
+    }
     let y = node_forward(n, x);
     let nx = norm2_up(x);
     let ny = norm2_up(&y);
@@ -380,6 +421,12 @@ fn node_forward_error(n: &Node, x: &[f64], err_in: f64) -> Result<(Vec<f64>, f64
         Layer::Select(_) => 0.0,
         Layer::Residual { .. } | Layer::Concat { .. } => unreachable!("handled above"),
     };
+    propagated(n, y, lip, err_in, local)
+}
+
+/// The error after a layer with upper bound `lip`: lip·e_in (the exact
+/// layer applied to the inexact input) plus the layer's own rounding.
+fn propagated(n: &Node, y: Vec<f64>, lip: f64, err_in: f64, local: f64) -> Result<(Vec<f64>, f64)> {
     let e = add_up(mul_up(lip, err_in), local);
     if !e.is_finite() {
         return Err(Error::Overflow {

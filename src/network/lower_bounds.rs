@@ -22,13 +22,22 @@
 //! never interrupted, so the overrun is at most one unit plus the rigorous
 //! conversion of the points already found.
 //!
+//! On deep networks the certified forward error of a plain f64 evaluation
+//! (each layer's rounding carried through the later layers' bounds) can
+//! swamp every pair's difference. When the best certified ratio is below
+//! half the best floating-point ratio seen, the three pairs with the largest
+//! floating-point ratios and the best sampled pair, each widened or narrowed
+//! about its midpoint, are evaluated again with the compensated dot product
+//! ([`rigorous_pair_ratio_accurate`]; see [`compensated_reevaluation`]);
+//! each keeps its stage.
+//!
 //! Every *reported* number is a rigorous lower bound on Lip(f): each pair
 //! ratio is evaluated with [`rigorous_pair_ratio`], which subtracts the
 //! certified forward rounding error of both evaluations. The Jacobian norm
 //! estimate of (b) itself is a floating-point estimate and is reported
 //! separately as `jacobian_estimate` (not a bound).
 
-use super::evaluate::{forward, forward_with_error, jvp, vjp};
+use super::evaluate::{forward, forward_with_error, forward_with_error_accurate, jvp, vjp};
 use super::layer::Network;
 use crate::error::Result;
 use crate::rounding::{div_down, mul_up, norm2_down, norm2_up, sub_down, UNIT_ROUNDOFF};
@@ -136,27 +145,176 @@ impl Sampler {
 /// which is not an error — found by the spec fuzz harness, where it turned
 /// a certifiable network into exit 2). Needs certified layer bounds.
 pub fn rigorous_pair_ratio(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
-    let with_error = |v: &[f64]| match forward_with_error(net, v) {
+    Ok(pair_ratios(net, x, y, forward_with_error)?.0)
+}
+
+/// [`rigorous_pair_ratio`] with the dense and convolution layers evaluated
+/// by the compensated dot product
+/// ([`crate::network::evaluate::forward_with_error_accurate`]): several
+/// times slower, but on deep networks its certified forward error is orders
+/// of magnitude smaller, so pairs survive whose plain ratio is swamped.
+pub fn rigorous_pair_ratio_accurate(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
+    Ok(pair_ratios(net, x, y, forward_with_error_accurate)?.0)
+}
+
+/// An evaluation with a certified error bound (plain or compensated).
+type WithError = fn(&Network, &[f64]) -> Result<(Vec<f64>, f64)>;
+
+/// (rigorous ratio as in [`rigorous_pair_ratio`], floating-point ratio
+/// ‖f̂(x) − f̂(y)‖/‖x − y‖) from one evaluation of each point.
+fn pair_ratios(net: &Network, x: &[f64], y: &[f64], eval: WithError) -> Result<(f64, f64)> {
+    let with_error = |v: &[f64]| match eval(net, v) {
         Err(crate::Error::Overflow { .. }) => Ok(None),
         other => other.map(Some),
     };
     let (Some((fx, ex)), Some((fy, ey))) = (with_error(x)?, with_error(y)?) else {
-        return Ok(0.0);
+        return Ok((0.0, float_ratio(net, x, y)?));
     };
     let dout: Vec<f64> = fx.iter().zip(&fy).map(|(a, b)| a - b).collect();
     let din: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
+    let float = {
+        let n = norm(&din);
+        if n == 0.0 {
+            0.0
+        } else {
+            norm(&dout) / n
+        }
+    };
     let den = mul_up(norm2_up(&din), 1.0 + 2.0 * UNIT_ROUNDOFF);
     if den == 0.0 {
-        return Ok(0.0);
+        return Ok((0.0, float));
     }
     let num = sub_down(
         sub_down(div_down(norm2_down(&dout), 1.0 + 2.0 * UNIT_ROUNDOFF), ex),
         ey,
     );
     if num <= 0.0 {
-        return Ok(0.0);
+        return Ok((0.0, float));
     }
-    Ok(div_down(num, den))
+    Ok((div_down(num, den), float))
+}
+
+/// How many pairs with the largest floating-point ratios are kept for the
+/// compensated re-evaluation.
+const SHORTLIST: usize = 3;
+
+/// When the best plain certified ratio is below this fraction of the best
+/// floating-point ratio, rounding swamped the pairs and the shortlist is
+/// re-evaluated with the compensated dot product.
+const SWAMPED: f64 = 0.5;
+
+/// One candidate pair: (floating-point ratio, stage 0–3 for (a)–(d), x, y).
+type Candidate = (f64, usize, Vec<f64>, Vec<f64>);
+
+/// The pairs with the largest floating-point ratios seen, and the best
+/// sampled pair of stage (a) (the widest separations, the most robust to
+/// rounding).
+#[derive(Default)]
+struct Shortlist {
+    top: Vec<Candidate>,
+    sampled: Option<Candidate>,
+}
+
+impl Shortlist {
+    fn offer(&mut self, float: f64, stage: usize, x: &[f64], y: &[f64]) {
+        if !float.is_finite() {
+            return;
+        }
+        if stage == 0 && self.sampled.as_ref().is_none_or(|c| c.0 < float) {
+            self.sampled = Some((float, stage, x.to_vec(), y.to_vec()));
+        }
+        if self.top.len() == SHORTLIST {
+            match self.top.last() {
+                Some(last) if last.0 >= float => return,
+                _ => {
+                    self.top.pop();
+                }
+            }
+        }
+        self.top.push((float, stage, x.to_vec(), y.to_vec()));
+        self.top.sort_by(|a, b| b.0.total_cmp(&a.0));
+    }
+
+    fn best_float(&self) -> f64 {
+        self.top.first().map_or(0.0, |c| c.0)
+    }
+
+    /// The top pairs, then the best sampled pair if it is not among them.
+    fn candidates(&self) -> Vec<&Candidate> {
+        let mut all: Vec<&Candidate> = self.top.iter().collect();
+        if let Some(c) = &self.sampled {
+            if !self.top.iter().any(|t| t.2 == c.2 && t.3 == c.3) {
+                all.push(c);
+            }
+        }
+        all
+    }
+}
+
+/// Half widths r of the pairs m ± r·(1 + ‖m‖)·u tried by the compensated
+/// re-evaluation for a candidate with midpoint m and direction u (unit):
+/// a wider pair has a larger output difference against about the same
+/// certified error, a narrower one stays inside one linear region.
+const RELATIVE_HALF_WIDTHS: [f64; 4] = [1e-3, 1e-2, 1e-1, 1.0];
+
+/// The compensated re-evaluation (module docs): every candidate's direction
+/// is tried at the [`RELATIVE_HALF_WIDTHS`] around its midpoint in plain
+/// floating point; one compensated
+/// evaluation gives the certified error e₀ of one point x₀, and the pairs
+/// (a, b) are ranked by their predicted certified ratio (‖Δf‖ − 2.5e)/‖Δx‖
+/// with e = e₀·(1 + (‖a‖ + ‖b‖)/2)/(1 + ‖x₀‖) (errors grow about like the
+/// activations; the prediction only orders the work, every reported ratio
+/// is certified on its own). The best is always
+/// certified, the next ones while the budget lasts (at most
+/// [`SHORTLIST`] + 1). Returns each stage's best certified ratio.
+fn compensated_reevaluation(
+    net: &Network,
+    shortlist: &Shortlist,
+    deadline: &Deadline,
+    mut stage_best: [f64; 4],
+) -> Result<[f64; 4]> {
+    let candidates = shortlist.candidates();
+    let Some(first) = candidates.first() else {
+        return Ok(stage_best);
+    };
+    let err = match forward_with_error_accurate(net, &first.2) {
+        Ok((_, e)) => e,
+        Err(crate::Error::Overflow { .. }) => return Ok(stage_best),
+        Err(e) => return Err(e),
+    };
+    let first_norm = norm(&first.2);
+    let mut ranked: Vec<(f64, usize, Vec<f64>, Vec<f64>)> = Vec::new();
+    for &&(_, stage, ref x, ref y) in &candidates {
+        let m: Vec<f64> = x.iter().zip(y).map(|(x, y)| 0.5 * (x + y)).collect();
+        let h: Vec<f64> = x.iter().zip(y).map(|(x, y)| 0.5 * (y - x)).collect();
+        let hn = norm(&h);
+        if hn == 0.0 || !hn.is_finite() {
+            continue;
+        }
+        for r in RELATIVE_HALF_WIDTHS {
+            let k = r * (1.0 + norm(&m)) / hn;
+            let a: Vec<f64> = m.iter().zip(&h).map(|(m, h)| m - k * h).collect();
+            let b: Vec<f64> = m.iter().zip(&h).map(|(m, h)| m + k * h).collect();
+            let (fa, fb) = (forward(net, &a)?, forward(net, &b)?);
+            let dout = norm(&fa.iter().zip(&fb).map(|(p, q)| p - q).collect::<Vec<_>>());
+            let din = norm(&a.iter().zip(&b).map(|(p, q)| p - q).collect::<Vec<_>>());
+            // Rounding errors grow about like the activations, i.e. like
+            // the input's norm (only an ordering heuristic).
+            let e = err * (1.0 + 0.5 * (norm(&a) + norm(&b))) / (1.0 + first_norm);
+            if din > 0.0 && (dout - 2.5 * e) > 0.0 {
+                ranked.push(((dout - 2.5 * e) / din, stage, a, b));
+            }
+        }
+    }
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (k, (_, stage, a, b)) in ranked.iter().take(SHORTLIST + 1).enumerate() {
+        if k > 0 && deadline.passed(1.0) {
+            break;
+        }
+        let r = rigorous_pair_ratio_accurate(net, a, b)?;
+        stage_best[*stage] = stage_best[*stage].max(r);
+    }
+    Ok(stage_best)
 }
 
 /// Cumulative stage deadlines of a budgeted search: stage k may start new
@@ -210,6 +368,7 @@ pub fn empirical_lower_bounds(
     let s = options.input_scale;
     let mut rng = Sampler::new(options.seed);
     let deadline = Deadline::new(options.budget_seconds);
+    let mut shortlist = Shortlist::default();
     let mut starts: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
 
     // (a) sampled pairs at several distances.
@@ -222,9 +381,10 @@ pub fn empirical_lower_bounds(
         let x = rng.normal_vec(n, s);
         let delta = s * [1.0, 1e-1, 1e-2, 1e-3][k % 4];
         let y: Vec<f64> = x.iter().map(|&v| v + delta * rng.normal()).collect();
-        let r = rigorous_pair_ratio(net, &x, &y)?;
+        let (r, float) = pair_ratios(net, &x, &y, forward_with_error)?;
         best_pairs = best_pairs.max(r);
-        starts.push((float_ratio(net, &x, &y)?, x, y));
+        shortlist.offer(float, 0, &x, &y);
+        starts.push((float, x, y));
     }
 
     timer.done(|| format!("lower bound (a): {} sampled pairs", starts.len()));
@@ -271,9 +431,10 @@ pub fn empirical_lower_bounds(
             }
             let a: Vec<f64> = x.iter().zip(&v).map(|(x, v)| x - t * scale * v).collect();
             let b: Vec<f64> = x.iter().zip(&v).map(|(x, v)| x + t * scale * v).collect();
-            let r = rigorous_pair_ratio(net, &a, &b)?;
+            let (r, float) = pair_ratios(net, &a, &b, forward_with_error)?;
             best_jac = best_jac.max(r);
-            starts.push((float_ratio(net, &a, &b)?, a, b));
+            shortlist.offer(float, 1, &a, &b);
+            starts.push((float, a, b));
         }
     }
 
@@ -288,17 +449,37 @@ pub fn empirical_lower_bounds(
             break;
         }
         let (x, y) = ascend(net, x0, y0, r0, options.ascent_steps, &deadline)?;
-        best_ascent = best_ascent.max(rigorous_pair_ratio(net, &x, &y)?);
+        let (r, float) = pair_ratios(net, &x, &y, forward_with_error)?;
+        best_ascent = best_ascent.max(r);
+        shortlist.offer(float, 2, &x, &y);
     }
 
     timer.done(|| "lower bound (c): pair ascent".into());
 
     // (d) multi-start ascent on σ(J(x)).
     let timer = crate::timing::stage();
-    let (best_jac_ascent, est_ascent) =
-        jacobian_ascent(net, &mut rng, s, options.ascent_restarts, &deadline)?;
+    let (best_jac_ascent, est_ascent) = jacobian_ascent(
+        net,
+        &mut rng,
+        s,
+        options.ascent_restarts,
+        &deadline,
+        &mut shortlist,
+    )?;
     timer.done(|| "lower bound (d): Jacobian ascent".into());
     let estimate = estimate.max(est_ascent);
+
+    // Rounding swamped the plain pairs (deep networks): re-evaluate the
+    // most promising ones with the compensated dot product (the first one
+    // even past the deadline, the others while time is left).
+    let mut stage_best = [best_pairs, best_jac, best_ascent, best_jac_ascent];
+    let plain_best = stage_best.iter().fold(0.0f64, |a, &b| a.max(b));
+    if plain_best < SWAMPED * shortlist.best_float() {
+        let timer = crate::timing::stage();
+        stage_best = compensated_reevaluation(net, &shortlist, &deadline, stage_best)?;
+        timer.done(|| "lower bound: compensated re-evaluation".into());
+    }
+    let [best_pairs, best_jac, best_ascent, best_jac_ascent] = stage_best;
 
     let sources = [
         ("sampled_pairs", best_pairs),
@@ -380,6 +561,7 @@ fn jacobian_ascent(
     s: f64,
     restarts: usize,
     deadline: &Deadline,
+    shortlist: &mut Shortlist,
 ) -> Result<(f64, f64)> {
     let restarts = if deadline.budget.is_some() {
         usize::MAX
@@ -451,7 +633,9 @@ fn jacobian_ascent(
             }
             let a: Vec<f64> = x.iter().zip(v).map(|(x, v)| x - t * scale * v).collect();
             let b: Vec<f64> = x.iter().zip(v).map(|(x, v)| x + t * scale * v).collect();
-            best = best.max(rigorous_pair_ratio(net, &a, &b)?);
+            let (r, float) = pair_ratios(net, &a, &b, forward_with_error)?;
+            best = best.max(r);
+            shortlist.offer(float, 3, &a, &b);
         }
     }
     Ok((best, estimate))

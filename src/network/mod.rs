@@ -9,6 +9,7 @@
 //! println!("{report}");
 //! ```
 
+pub(crate) mod accurate_affine;
 pub mod bounds;
 pub mod build;
 pub mod certify;
