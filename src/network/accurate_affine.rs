@@ -23,9 +23,9 @@
 //! split does not overflow (|aᵢ|, |bᵢ| ≤ 2⁹⁹⁵ is checked, else the layer is
 //! left to the plain path). TwoSum is error-free without overflow.
 //!
-//! *Underflow.* A term whose factors are not both normal, or whose rounded
-//! product is below 2⁻⁹⁰⁰ (checked against 1.2e-271 > 2⁻⁹⁰⁰), is not
-//! accumulated at all: it is counted in an absolute slack
+//! *Underflow.* A layer whose weights or input hold a subnormal value is
+//! left to the plain path. A term whose rounded product is below 2⁻⁹⁰⁰
+//! (checked against 1.2e-271 > 2⁻⁹⁰⁰) is not accumulated at all: it is counted in an absolute slack
 //! 2|fl(aᵢbᵢ)| + η ≥ |aᵢbᵢ| (a product rounds by at most u|aᵢbᵢ| + η/2).
 //! An accumulated term has normal a = 2^{eₐ}·1.f, b = 2^{e_b}·1.g with
 //! 2^{eₐ+e_b+2} > |ab| > 2⁻⁹⁰⁰, so eₐ + e_b ≥ −901; the split parts of a
@@ -81,19 +81,15 @@ struct Dot2 {
 }
 
 impl Dot2 {
-    #[inline]
-    fn add(&mut self, a: f64, b: f64) {
+    /// Adds a·b, given the splits of a and b (both normal or zero, checked
+    /// by the caller with [`normal_or_zero`]).
+    #[inline(always)]
+    fn add(&mut self, a: f64, (ah, al): (f64, f64), b: f64, (bh, bl): (f64, f64)) {
         let h = a * b;
-        let normal = |v: f64| v == 0.0 || v.is_normal();
-        if h == 0.0 && (a == 0.0 || b == 0.0) {
-            return;
-        }
-        if !(normal(a) && normal(b)) || h.abs() < TINY_PRODUCT {
+        if h.abs() < TINY_PRODUCT {
             self.slack = add_up(self.slack, add_up(mul_up(2.0, h.abs()), ETA));
             return;
         }
-        let (ah, al) = split(a);
-        let (bh, bl) = split(b);
         let r = al * bl - (((h - ah * bh) - al * bh) - ah * bl);
         let (p, q) = two_sum(self.p, h);
         self.p = p;
@@ -114,10 +110,26 @@ impl Dot2 {
     }
 }
 
-/// Whether every value can be split without overflow.
+/// Whether every value can be split without overflow and is normal or
+/// zero (the accumulated terms need normal factors, module docs).
 fn splittable(values: &[f64]) -> bool {
-    values.iter().all(|v| v.abs() <= SPLIT_LIMIT)
+    values
+        .iter()
+        .all(|v| v.abs() <= SPLIT_LIMIT && normal_or_zero(*v))
 }
+
+/// Zero or a normal number.
+fn normal_or_zero(v: f64) -> bool {
+    v == 0.0 || v.is_normal()
+}
+
+/// Veltkamp splits of every value.
+fn splits(values: &[f64]) -> Vec<(f64, f64)> {
+    values.iter().map(|&v| split(v)).collect()
+}
+
+/// The split of 1 (the bias's factor).
+const ONE: (f64, f64) = (1.0, 0.0);
 
 /// The outputs and the 2-norm of their error bounds; `None` when some value
 /// is not finite (the caller falls back to the plain path).
@@ -139,14 +151,19 @@ pub(crate) fn linear(
         return None;
     }
     let terms = weight.ncols() + 1;
+    let xs = splits(x);
     let outputs = (0..weight.nrows())
         .map(|i| {
             let mut d = Dot2::default();
-            for (j, &xj) in x.iter().enumerate() {
-                d.add(w[(i, j)], xj);
+            for (j, (&xj, &xsj)) in x.iter().zip(&xs).enumerate() {
+                let wij = w[(i, j)];
+                if !normal_or_zero(wij) {
+                    return (f64::NAN, f64::NAN);
+                }
+                d.add(wij, split(wij), xj, xsj);
             }
             if let Some(b) = bias {
-                d.add(b[i], 1.0);
+                d.add(b[i], split(b[i]), 1.0, ONE);
             }
             d.finish(terms)
         })
@@ -175,12 +192,14 @@ pub(crate) fn conv(c: &ConvLayer, x: &[f64]) -> Option<(Vec<f64>, f64)> {
         .min(c.c_out)
         .max(1);
     let chunk = c.c_out.div_ceil(threads);
+    let (ks, xs) = (splits(&c.kernel), splits(x));
     let parts: Vec<Vec<(f64, f64)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..c.c_out)
             .step_by(chunk)
             .map(|start| {
                 let end = (start + chunk).min(c.c_out);
-                scope.spawn(move || conv_channels(c, x, start..end))
+                let (ks, xs) = (&ks, &xs);
+                scope.spawn(move || conv_channels(c, x, ks, xs, start..end))
             })
             .collect();
         handles
@@ -195,7 +214,13 @@ pub(crate) fn conv(c: &ConvLayer, x: &[f64]) -> Option<(Vec<f64>, f64)> {
 
 /// Dot2 outputs of the output channels `range` (the taps of
 /// `ConvLayer::for_each_tap`: zero padding, stride, dilation, groups).
-fn conv_channels(c: &ConvLayer, x: &[f64], range: std::ops::Range<usize>) -> Vec<(f64, f64)> {
+fn conv_channels(
+    c: &ConvLayer,
+    x: &[f64],
+    ks: &[(f64, f64)],
+    xs: &[(f64, f64)],
+    range: std::ops::Range<usize>,
+) -> Vec<(f64, f64)> {
     let (h, w) = c.in_hw;
     let (oh, ow) = c.out_hw;
     let (kh, kw) = c.kernel_hw;
@@ -206,8 +231,13 @@ fn conv_channels(c: &ConvLayer, x: &[f64], range: std::ops::Range<usize>) -> Vec
     for co in range {
         let g = co / cog;
         for r in 0..oh {
-            for s in 0..ow {
-                let mut d = Dot2::default();
+            // LANES adjacent outputs at a time: each keeps its own
+            // sequential Dot2 (the theorem's algorithm, term order
+            // unchanged), and the independent TwoSum chains overlap in
+            // the pipeline (one chain is latency-bound).
+            for s0 in (0..ow).step_by(LANES) {
+                let lanes = LANES.min(ow - s0);
+                let mut d = [Dot2::default(); LANES];
                 for cl in 0..cig {
                     let ci = g * cig + cl;
                     for i in 0..kh {
@@ -218,24 +248,34 @@ fn conv_channels(c: &ConvLayer, x: &[f64], range: std::ops::Range<usize>) -> Vec
                         let row = (ci * h + y as usize) * w;
                         let krow = ((co * cig + cl) * kh + i) * kw;
                         for j in 0..kw {
-                            let xx =
-                                (s * c.stride.1 + j * c.dilation.1) as isize - c.padding.2 as isize;
-                            if xx < 0 || xx as usize >= w {
-                                continue;
+                            let kj = krow + j;
+                            let (k, ksj) = (c.kernel[kj], ks[kj]);
+                            for (lane, dl) in d.iter_mut().enumerate().take(lanes) {
+                                let xx = ((s0 + lane) * c.stride.1 + j * c.dilation.1) as isize
+                                    - c.padding.2 as isize;
+                                if xx < 0 || xx as usize >= w {
+                                    continue;
+                                }
+                                let xi = row + xx as usize;
+                                dl.add(k, ksj, x[xi], xs[xi]);
                             }
-                            d.add(c.kernel[krow + j], x[row + xx as usize]);
                         }
                     }
                 }
-                if let Some(b) = &c.bias {
-                    d.add(b[co], 1.0);
+                for dl in d.iter_mut().take(lanes) {
+                    if let Some(b) = &c.bias {
+                        dl.add(b[co], split(b[co]), 1.0, ONE);
+                    }
+                    out.push(dl.finish(terms));
                 }
-                out.push(d.finish(terms));
             }
         }
     }
     out
 }
+
+/// Outputs of one row computed together by [`conv_channels`].
+const LANES: usize = 4;
 
 #[cfg(test)]
 mod tests {
@@ -272,7 +312,8 @@ mod tests {
     fn run(pairs: &[(f64, f64)]) -> (f64, f64) {
         let mut d = Dot2::default();
         for &(a, b) in pairs {
-            d.add(a, b);
+            assert!(normal_or_zero(a) && normal_or_zero(b), "test data");
+            d.add(a, split(a), b, split(b));
         }
         d.finish(pairs.len())
     }
@@ -329,6 +370,65 @@ mod tests {
         assert!(within(&pairs, res, bound));
     }
 
+    /// ‖y − exact‖₂ ≤ err, decided exactly (squares of integers scaled by
+    /// 2^2200).
+    fn norm_within(y: &[f64], exact: &[BigInt], err: f64) -> bool {
+        let mut sq = BigInt::from(0);
+        for (v, e) in y.iter().zip(exact) {
+            let d = scaled(*v) - e;
+            sq += &d * &d;
+        }
+        let e = scaled(err);
+        sq <= &e * &e
+    }
+
+    #[test]
+    fn convolution_matches_the_exact_dot_products() {
+        let mut rng = Rng(3);
+        // Groups, stride, dilation, asymmetric padding, a row width that is
+        // not a multiple of the lane count, bias; inputs with cancellation.
+        let (c_in, c_out, groups, kh, kw) = (4, 6, 2, 3, 2);
+        let kernel: Vec<f64> = (0..c_out * (c_in / groups) * kh * kw)
+            .map(|_| rng.next())
+            .collect();
+        let bias: Vec<f64> = (0..c_out).map(|_| rng.next() * 1e3).collect();
+        let c = ConvLayer::new(
+            kernel,
+            [c_out, c_in / groups, kh, kw],
+            Some(bias.clone()),
+            c_in,
+            (7, 10),
+            (2, 1),
+            (1, 2, 0, 1),
+            (1, 2),
+            groups,
+        )
+        .unwrap();
+        let x: Vec<f64> = (0..c.input_len())
+            .map(|i| rng.next() * if i % 3 == 0 { 1e8 } else { 1.0 })
+            .collect();
+        let (y, err) = conv(&c, &x).unwrap();
+        let mut pairs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c.output_len()];
+        c.for_each_tap(|o, i, k| pairs[o].push((k, x[i])));
+        let per = c.out_hw.0 * c.out_hw.1;
+        let exact: Vec<BigInt> = pairs
+            .iter_mut()
+            .enumerate()
+            .map(|(o, p)| {
+                p.push((bias[o / per], 1.0));
+                exact_dot(p)
+            })
+            .collect();
+        assert!(norm_within(&y, &exact, err), "error bound {err:e}");
+        assert_eq!(c.out_hw.1 % LANES, 1, "a partial group of lanes");
+        // At the level of one final rounding: about u·‖y‖.
+        let ny = y.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!(
+            err <= 2.0 * UNIT_ROUNDOFF * ny,
+            "{err:e} against ‖y‖ {ny:e}"
+        );
+    }
+
     #[test]
     fn layers_match_the_exact_dot_products() {
         let mut rng = Rng(11);
@@ -348,5 +448,7 @@ mod tests {
         }
         assert!(err >= sq.sqrt());
         assert!(linear(&w, None, &[f64::MAX; 7]).is_none());
+        // Subnormal inputs are left to the plain path.
+        assert!(linear(&w, None, &[5e-324; 7]).is_none());
     }
 }

@@ -201,7 +201,7 @@ impl ConvLayer {
 
     /// Visits every (output index, input index, kernel value) triple of the
     /// linear map.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, f64)) {
+    pub(crate) fn for_each_tap(&self, mut f: impl FnMut(usize, usize, f64)) {
         let (h, w) = self.in_hw;
         let (oh, ow) = self.out_hw;
         let (kh, kw) = self.kernel_hw;

@@ -277,11 +277,14 @@ fn compensated_reevaluation(
     let Some(first) = candidates.first() else {
         return Ok(stage_best);
     };
+    let timer = crate::timing::stage();
     let err = match forward_with_error_accurate(net, &first.2) {
         Ok((_, e)) => e,
         Err(crate::Error::Overflow { .. }) => return Ok(stage_best),
         Err(e) => return Err(e),
     };
+    timer.done(|| "compensated: error of one point".into());
+    let timer = crate::timing::stage();
     let first_norm = norm(&first.2);
     let mut ranked: Vec<(f64, usize, Vec<f64>, Vec<f64>)> = Vec::new();
     for &&(_, stage, ref x, ref y) in &candidates {
@@ -307,6 +310,7 @@ fn compensated_reevaluation(
         }
     }
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    timer.done(|| format!("compensated: {} widths probed", 4 * candidates.len()));
     for (k, (_, stage, a, b)) in ranked.iter().take(SHORTLIST + 1).enumerate() {
         if k > 0 && deadline.passed(1.0) {
             break;
