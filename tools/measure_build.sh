@@ -15,9 +15,9 @@
 #   (c) a throwaway crate with `lipcert = { path = …, default-features = false }`:
 #       `cargo build`, then `cargo test --no-run`, in the dev profile the README's
 #       "As a dependency" section recommends (DEP_PROFILE=readme, the default:
-#       `package."*"` at opt-level 3; DEP_PROFILE=readme-tuned adds lipcert's own
-#       list of proc-macro and build-script crates back at opt-level 0, which
-#       the README suggests copying), or DEP_PROFILE=lipcert-faer (only those
+#       `package."*"` at opt-level 3 with lipcert's own list of proc-macro and
+#       build-script crates back at opt-level 0; DEP_PROFILE=star-only without
+#       that list), or DEP_PROFILE=lipcert-faer (only those
 #       two at opt-level 3: faster to build, but faer's kernel crates stay
 #       unoptimised) or DEP_PROFILE=plain (cargo's default dev profile).
 # SKIP_AB=1 measures only (c).
@@ -112,22 +112,22 @@ opt-level = 3
 opt-level = 3
 TOML
     ;;
-  readme) cat >>"$dep/Cargo.toml" <<'TOML'
+  star-only) cat >>"$dep/Cargo.toml" <<'TOML'
 
 [profile.dev.package."*"]
 opt-level = 3
 TOML
     ;;
-  readme-tuned)
-    # The README's profile plus lipcert's own list of compile-time-only
-    # crates set back to opt-level 0 (the list the README says to copy).
+  readme)
+    # The README's profile: everything at opt-level 3 but lipcert's own list
+    # of compile-time-only crates, set back to opt-level 0.
     { printf '\n[profile.dev.package."*"]\nopt-level = 3\n\n[profile.dev.package]\n'
       awk '/^\[profile.dev.package\]$/ {on=1; next} /^\[/ {on=0} on && /opt-level = 0/' \
         "$tmp/lipcert/Cargo.toml"
     } >>"$dep/Cargo.toml"
     ;;
   plain) ;;
-  *) echo "DEP_PROFILE must be readme, readme-tuned, lipcert-faer or plain" >&2; exit 2 ;;
+  *) echo "DEP_PROFILE must be readme, star-only, lipcert-faer or plain" >&2; exit 2 ;;
 esac
 cat >"$dep/src/lib.rs" <<'RS'
 //! A user's crate that checks a layer against lipcert.
