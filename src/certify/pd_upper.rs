@@ -85,13 +85,13 @@ pub struct PdCertificate {
 ///
 /// # Floating-point assumptions
 /// IEEE-754 binary64, round to nearest; the factorization is
-/// [`cholesky_lower_in_place`] (the standard algorithm; see its module doc).
+/// [`cholesky_lower_in_place`](super::cholesky::cholesky_lower_in_place) (the standard algorithm; see its module doc).
 ///
 /// # Hypotheses checked at entry
 /// 0 ≤ s < ∞ and 0 ≤ ρ ([`check_candidate`]), n ≤ 2²⁴, and the lower
 /// triangle of C square; a non-finite entry of C fails the diagonal test
 /// or a pivot (every computed entry must be finite: see
-/// [`cholesky_lower_in_place`]).
+/// [`cholesky_lower_in_place`](super::cholesky::cholesky_lower_in_place)).
 pub fn certify_upper(gram: &GramWithError, s: f64) -> Result<PdCertificate, PdFailure> {
     certify_upper_with(gram, s, 1)
 }

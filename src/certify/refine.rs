@@ -32,7 +32,7 @@ const MAX_FACTORIZATIONS: usize = 24;
 ///
 /// # Method
 /// - lower: [`lower_bound_from_vector`] (σ ≥ ‖Sv‖/‖v‖, rigorous);
-/// - upper: [`certify_upper`] (s²I − SᵀS ≻ 0 ⇒ σ < s, rigorous) at
+/// - upper: [`certify_upper`](super::pd_upper::certify_upper) (s²I − SᵀS ≻ 0 ⇒ σ < s, rigorous) at
 ///   s = max(σ̃, lower)·(1 + δ), with δ growing ×4 on failure;
 /// - refinement: the certified factor L (LLᵀ ≈ s²I − SᵀS, smallest eigenvalue
 ///   ≈ s² − σ²) drives inverse iteration x ← (LLᵀ)⁻¹x, which converges to v₁

@@ -8,7 +8,7 @@
 //! Let ℤ_N = ℤ_{N₁} × ℤ_{N₂} and let C be the circular convolution
 //! (Cz)[o, i] = Σ_{c, a} K[o, c, a]·z[c, i + d·a − p] (indices mod N, a the
 //! kernel tap, d the dilation, p = (top, left) the padding offset). With the
-//! DFT ẑ(ω) = Σ_i z[i]·e^{−2πi⟨ω, i⟩/N}, (Cz)^(ω) = K̂(ω)·ẑ(ω) with the
+//! DFT ẑ(ω) = Σ_i z\[i\]·e^{−2πi⟨ω, i⟩/N}, (Cz)^(ω) = K̂(ω)·ẑ(ω) with the
 //! c_out × c_in matrix K̂(ω)[o, c] = Σ_a K[o, c, a]·e^{+2πi⟨ω, d·a − p⟩/N}.
 //! Every C on the same grid is block diagonalised by the same unitary DFT, so
 //! ‖C_L⋯C_1‖₂ = max_ω ‖K̂_L(ω)⋯K̂_1(ω)‖₂, and sums and per-channel diagonal

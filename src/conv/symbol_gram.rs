@@ -162,7 +162,7 @@ pub enum SymbolRoute {
     /// From the kernel's autocorrelation (one product per tap pair).
     Autocorrelation,
     /// From samples on a coarse frequency grid (one complex Gram per node;
-    /// [`super::symbol_samples`]).
+    /// `conv/symbol_samples.rs`).
     Samples,
     /// Whichever costs fewer estimated operations.
     Cheapest,

@@ -9,7 +9,7 @@
 //!
 //! H_out = s(H_in − 1) + op + d(kH − 1) + 1 − p_begin − p_end,
 //!
-//! y[oc, oh, ow] = b[oc] + Σ x[ic, ih, iw]·W[ic, oc − g(oc)·C_out/g, a, c]
+//! y\[oc, oh, ow\] = b\[oc\] + Σ x\[ic, ih, iw\]·W\[ic, oc − g(oc)·C_out/g, a, c\]
 //!
 //! over ic in the group of oc and every (ih, a) with oh = ih·s − p_begin + a·d
 //! (likewise for columns), contributions outside [0, H_out) dropped.

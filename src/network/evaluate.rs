@@ -52,7 +52,7 @@ pub fn forward_with_error(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
 
 /// [`forward_with_error`] with the dense and zero-padded convolution layers
 /// evaluated by the compensated dot product Dot2 (as accurate as twice the
-/// working precision; [`super::accurate_affine`]), whose local error has no
+/// working precision; `network/accurate_affine.rs`), whose local error has no
 /// γₖ‖|W|‖ term. Several times slower; for deep networks, where the plain
 /// local errors amplified by the layer bounds swamp a pair's difference.
 pub fn forward_with_error_accurate(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {

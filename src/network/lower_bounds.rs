@@ -11,7 +11,7 @@
 //!     (whose gradient needs one reverse-mode product per point), starting
 //!     from the best pairs of (a) and (b).
 //!
-//! (d) a multi-start ascent on σ(J(x)) itself (see [`jacobian_ascent`]).
+//! (d) a multi-start ascent on σ(J(x)) itself (see `jacobian_ascent`).
 //!
 //! With a time budget ([`LowerBoundOptions::budget_seconds`]) the whole
 //! search is bounded: each stage stops starting new work at its share of
@@ -28,7 +28,7 @@
 //! half the best floating-point ratio seen, the three pairs with the largest
 //! floating-point ratios and the best sampled pair, each widened or narrowed
 //! about its midpoint, are evaluated again with the compensated dot product
-//! ([`rigorous_pair_ratio_accurate`]; see [`compensated_reevaluation`]);
+//! ([`rigorous_pair_ratio_accurate`]; see `compensated_reevaluation`);
 //! each keeps its stage.
 //!
 //! Every *reported* number is a rigorous lower bound on Lip(f): each pair

@@ -15,7 +15,7 @@ use crate::rounding::sqrt_enclosure;
 /// Marks an output that copies no input (it takes the fill value).
 pub const FILL: usize = usize::MAX;
 
-/// y_i = x[index_i], or `fill` where index_i = [`FILL`].
+/// y_i = x\[index_i\], or `fill` where index_i = [`FILL`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Select {
     /// For each output, the input it copies or [`FILL`].

@@ -108,7 +108,7 @@ impl NearestRule {
 }
 
 /// The selection map of a nearest resize from `shape` to `out` (row-major):
-/// output multi-index (o₀, o₁, …) copies input (idx₀[o₀], idx₁[o₁], …).
+/// output multi-index (o₀, o₁, …) copies input (idx₀\[o₀\], idx₁\[o₁\], …).
 pub fn resize_map(shape: &[usize], out: &[usize], idx: &[Vec<usize>]) -> Vec<usize> {
     let strides = shapes::strides(shape);
     let mut map = vec![0usize; shapes::prod(out)];

@@ -102,7 +102,7 @@ pub fn broadcast_map(from: &[usize], to: &[usize], ctx: &str) -> OnnxResult<Vec<
     })
 }
 
-/// Transpose by `perm` (output axis i is input axis perm[i]).
+/// Transpose by `perm` (output axis i is input axis perm\[i\]).
 pub fn transpose(shape: &[usize], perm: &[i64], ctx: &str) -> OnnxResult<(Vec<usize>, Vec<usize>)> {
     let r = shape.len();
     let mut seen = vec![false; r];

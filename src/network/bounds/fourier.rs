@@ -69,7 +69,7 @@
 //! §3.1), so ‖·‖₂ ≤ γₙ‖Â‖_F‖B̂‖_F + n·η·√(entries), and
 //! ‖AB − ÂB̂‖ ≤ err_A·(‖B̂‖_F + err_B) + ‖Â‖_F·err_B. Batch-norm scales d̂
 //! with |d̂ − d| ≤ δ add δ·(‖M̂‖_F + err). Norms are σ_up + err (Weyl),
-//! σ_up certified by [`crate::sigma`].
+//! σ_up certified by [`crate::sigma()`].
 
 use super::liplt::{linearisable, segment_liplt};
 use super::tracked::Tracked;

@@ -64,7 +64,7 @@
 //! η/2 and |z| ≤ (|fl z| + η/2)/(1 − u)), so
 //! ‖Y − Ŷ‖ ≤ e_B/min d + e_A·max d + 2u‖Ŷ‖_F + η√(entries)
 //! (‖·‖₂ ≤ ‖·‖_F, proofs/theories/Norms.v `spectral_le_frobenius`), and
-//! σ(Y) ≤ σ_up(Ŷ) + that (Weyl), with σ_up from [`crate::sigma`]. The
+//! σ(Y) ≤ σ_up(Ŷ) + that (Weyl), with σ_up from [`crate::sigma()`]. The
 //! residual check adds the sum P̂ + Q̂ (|fl(a + b) − (a + b)| ≤ u(1 + 2u)|fl|)
 //! and the scaling by κ the same way; it compares s² rounded upward with 2,
 //! so an s whose square could exceed 2 is refused. Every bound is rounded

@@ -15,7 +15,7 @@
 //!   err′ = |c|·err + u|c|‖M̂‖_F + η√(entries).
 //! * Sum: |fl(a + b) − (a + b)| ≤ u|a + b| ≤ u(1 + 2u)|fl(a + b)| per entry
 //!   (additions never underflow inexactly), err′ = err_a + err_b + u(1 + 2u)‖Ŝ‖_F.
-//! * Norm: ‖M‖₂ ≤ σ_up(M̂) + err (Weyl), σ_up certified by [`crate::sigma`].
+//! * Norm: ‖M‖₂ ≤ σ_up(M̂) + err (Weyl), σ_up certified by [`crate::sigma()`].
 //!
 //! Every bound is rounded upward ([`crate::rounding`]).
 
