@@ -281,6 +281,7 @@ const LANES: usize = 4;
 mod tests {
     use super::*;
     use crate::exact::dyadic::decompose;
+    use crate::random::Rng;
     use num_bigint::BigInt;
 
     /// Σ aᵢbᵢ exactly, as an integer times 2^-2200 (every product of two
@@ -318,20 +319,14 @@ mod tests {
         d.finish(pairs.len())
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> f64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        }
+    /// Uniform in [−1, 1) from the crate's generator.
+    fn signed(rng: &mut Rng) -> f64 {
+        2.0 * rng.uniform() - 1.0
     }
 
     #[test]
     fn dot2_error_bound_holds_exactly_on_cancelling_and_tiny_terms() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         for case in 0..300 {
             let n = 1 + case % 40;
             let mut pairs: Vec<(f64, f64)> = (0..n)
@@ -342,7 +337,7 @@ mod tests {
                         2 => 1e-140, // products ~1e-280: below the threshold
                         _ => 1.0,
                     };
-                    (rng.next() * scale, rng.next() * scale)
+                    (signed(&mut rng) * scale, signed(&mut rng) * scale)
                 })
                 .collect();
             // Exact cancellation: append the negated first half.
@@ -384,14 +379,14 @@ mod tests {
 
     #[test]
     fn convolution_matches_the_exact_dot_products() {
-        let mut rng = Rng(3);
+        let mut rng = Rng::new(3);
         // Groups, stride, dilation, asymmetric padding, a row width that is
         // not a multiple of the lane count, bias; inputs with cancellation.
         let (c_in, c_out, groups, kh, kw) = (4, 6, 2, 3, 2);
         let kernel: Vec<f64> = (0..c_out * (c_in / groups) * kh * kw)
-            .map(|_| rng.next())
+            .map(|_| signed(&mut rng))
             .collect();
-        let bias: Vec<f64> = (0..c_out).map(|_| rng.next() * 1e3).collect();
+        let bias: Vec<f64> = (0..c_out).map(|_| signed(&mut rng) * 1e3).collect();
         let c = ConvLayer::new(
             kernel,
             [c_out, c_in / groups, kh, kw],
@@ -405,7 +400,7 @@ mod tests {
         )
         .unwrap();
         let x: Vec<f64> = (0..c.input_len())
-            .map(|i| rng.next() * if i % 3 == 0 { 1e8 } else { 1.0 })
+            .map(|i| signed(&mut rng) * if i % 3 == 0 { 1e8 } else { 1.0 })
             .collect();
         let (y, err) = conv(&c, &x).unwrap();
         let mut pairs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c.output_len()];
@@ -431,12 +426,12 @@ mod tests {
 
     #[test]
     fn layers_match_the_exact_dot_products() {
-        let mut rng = Rng(11);
+        let mut rng = Rng::new(11);
         let (m, n) = (5, 7);
-        let wv: Vec<f64> = (0..m * n).map(|_| rng.next()).collect();
+        let wv: Vec<f64> = (0..m * n).map(|_| signed(&mut rng)).collect();
         let w = DenseMatrix::from_row_major(m, n, &wv).unwrap();
-        let b: Vec<f64> = (0..m).map(|_| rng.next()).collect();
-        let x: Vec<f64> = (0..n).map(|_| rng.next() * 1e3).collect();
+        let b: Vec<f64> = (0..m).map(|_| signed(&mut rng)).collect();
+        let x: Vec<f64> = (0..n).map(|_| signed(&mut rng) * 1e3).collect();
         let (y, err) = linear(&w, Some(&b), &x).unwrap();
         let mut sq = 0.0f64;
         for i in 0..m {
