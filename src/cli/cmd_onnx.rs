@@ -4,7 +4,7 @@
 use super::args::{CertifyArgs, ConvArgs, SigmaArgs};
 use super::cmd_certify::certify_options;
 use super::cmd_conv::{conv_cells, conv_options, conv_record, CONV_HEADERS};
-use super::cmd_sigma::{note, sigma_cells, SIGMA_HEADERS};
+use super::cmd_sigma::{left_out_note, sigma_cells, SIGMA_HEADERS};
 use super::progress::Progress;
 use super::report::{json_line, table, Bounds, SigmaRecord, TensorId};
 use super::{
@@ -313,12 +313,7 @@ fn filtered<'a, T>(
         ));
         return Err(EXIT_INPUT);
     }
-    if kept.len() < count {
-        note(&format!(
-            "--include/--exclude left out {} of {count} Gemm/MatMul weights",
-            count - kept.len()
-        ));
-    }
+    left_out_note(count - kept.len(), count, "Gemm/MatMul weights");
     Ok(kept)
 }
 

@@ -107,7 +107,7 @@ pub fn run(args: &SigmaArgs) -> i32 {
 }
 
 /// Prints `lipcert: note: …` on stderr (before any progress bar exists).
-pub(super) fn note(line: &str) {
+fn note(line: &str) {
     error_line(&format!("note: {line}"));
 }
 
@@ -132,7 +132,7 @@ fn plan_file(path: &Path, tensor: Option<&str>, filter: &NameFilter) -> Result<J
     if used_count(&planned) == 0 {
         return Err(nothing_left(&file, count, refused, filter));
     }
-    left_out_note(refused, count);
+    left_out_note(refused, count, "tensors");
     Ok(vec![(file, planned)])
 }
 
@@ -169,16 +169,16 @@ fn plan_checkpoint(ckpt: &Checkpoint, filter: &NameFilter) -> Result<Jobs, Input
             nothing_left_problem(count, refused, filter),
         ));
     }
-    left_out_note(refused, count);
+    left_out_note(refused, count, "tensors");
     Ok(jobs)
 }
 
-/// One note saying how many tensors the patterns left out (none when none
-/// were).
-fn left_out_note(refused: usize, count: usize) {
+/// One note saying how many of the `count` items (`what`: "tensors",
+/// "Gemm/MatMul weights") the patterns left out (none when none were).
+pub(super) fn left_out_note(refused: usize, count: usize, what: &str) {
     if refused > 0 {
         note(&format!(
-            "--include/--exclude left out {refused} of {count} tensors"
+            "--include/--exclude left out {refused} of {count} {what}"
         ));
     }
 }
