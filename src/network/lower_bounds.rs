@@ -294,8 +294,9 @@ fn compensated_reevaluation(
         if hn == 0.0 || !hn.is_finite() {
             continue;
         }
+        let mn = norm(&m);
         for r in RELATIVE_HALF_WIDTHS {
-            let k = r * (1.0 + norm(&m)) / hn;
+            let k = r * (1.0 + mn) / hn;
             let a: Vec<f64> = m.iter().zip(&h).map(|(m, h)| m - k * h).collect();
             let b: Vec<f64> = m.iter().zip(&h).map(|(m, h)| m + k * h).collect();
             let (fa, fb) = (forward(net, &a)?, forward(net, &b)?);
