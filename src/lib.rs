@@ -38,7 +38,7 @@ pub use enclosure::{Enclosure, Guarantee, Method};
 pub use error::{Error, Result};
 pub use matrix::{DenseMatrix, ScaledMatrix, SourceDtype};
 pub use operator::LinearOperator;
-pub use sigma::{sigma, SigmaOptions};
+pub use sigma::{sigma, sigma_owned, SigmaOptions};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

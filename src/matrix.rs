@@ -129,6 +129,13 @@ impl DenseMatrix {
         Self::from_faer_with_dtype(values, SourceDtype::F64)
     }
 
+    /// Wraps a matrix whose entries the caller has checked to be finite
+    /// (and which has at least one row and one column).
+    pub(crate) fn from_finite_faer(values: Mat<f64>, dtype: SourceDtype) -> Self {
+        debug_assert!(values.nrows() > 0 && values.ncols() > 0);
+        Self { values, dtype }
+    }
+
     fn from_faer_with_dtype(values: Mat<f64>, dtype: SourceDtype) -> Result<Self> {
         let (rows, cols) = (values.nrows(), values.ncols());
         if rows == 0 || cols == 0 {
@@ -292,20 +299,22 @@ impl DenseMatrix {
         let values = if transpose {
             transposed(self.values.as_ref(), &mut scale)
         } else {
-            Mat::from_fn(self.nrows(), self.ncols(), |i, j| {
-                scale(self.values[(i, j)])
-            })
+            let mut out = Mat::<f64>::zeros(self.nrows(), self.ncols());
+            for j in 0..self.ncols() {
+                let src = crate::columns::column(self.values.as_ref().col(j));
+                let dst = crate::columns::column_mut(out.as_mut().col_mut(j));
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = scale(v);
+                }
+            }
+            out
         };
         if overflow {
             return Err(Error::Overflow {
                 context: format!("scaling the matrix by 2^{k}"),
             });
         }
-        let lost = if inexact == 0 {
-            0.0
-        } else {
-            rounding::mul_up(rounding::sqrt_up(inexact as f64), rounding::ETA)
-        };
+        let lost = lost_bound(inexact);
         Ok(ScaledMatrix {
             matrix: DenseMatrix {
                 values,
@@ -330,6 +339,42 @@ impl DenseMatrix {
         self.scaled_copy(k, self.nrows() < self.ncols())
     }
 
+    /// [`DenseMatrix::oriented_normalized_scale`] of a matrix that is no
+    /// longer needed: when no transpose is needed (at least as many rows as
+    /// columns) the entries are scaled in place, saving a copy of the matrix
+    /// (time and peak memory); the result is the same.
+    pub fn into_oriented_normalized_scale(mut self) -> Result<ScaledMatrix> {
+        if self.nrows() < self.ncols() {
+            return self.oriented_normalized_scale();
+        }
+        let m = self.max_abs();
+        let k = if m == 0.0 {
+            0
+        } else {
+            -rounding::exponent_of(m)
+        };
+        let Some(pair) = rounding::pow2_pair(k) else {
+            return self.scaled_copy(k, false);
+        };
+        // One branch-free pass per column (see `rounding::scaled_exactly`);
+        // `max_abs` ∈ [2^-k, 2^(1-k)) so the scaled values are ≤ 2 and
+        // cannot overflow.
+        let mut inexact = 0usize;
+        for j in 0..self.ncols() {
+            let col = crate::columns::column_mut(self.values.as_mut().col_mut(j));
+            for v in col.iter_mut() {
+                let (s, exact) = rounding::scaled_exactly(*v, pair);
+                inexact += usize::from(!exact);
+                *v = s;
+            }
+        }
+        Ok(ScaledMatrix {
+            lost: lost_bound(inexact),
+            matrix: self,
+            exponent: k,
+        })
+    }
+
     /// Scales the matrix by a power of two so that its largest entry lies in
     /// [1, 2): then WᵀW cannot overflow for any realistic size (entries ≤ 4·m)
     /// and underflow only affects entries 2⁻⁹⁰⁰ times smaller than the largest,
@@ -346,18 +391,30 @@ impl DenseMatrix {
     }
 }
 
-/// f(aᵀ) entry by entry, copied in square tiles so that both the reads and
-/// the writes stay in cache.
+/// ‖2^k W − S‖₂ ≤ ‖·‖_F ≤ √(inexact)·η for `inexact` entries that lost bits
+/// to underflow, each by at most η/2 < η (see [`DenseMatrix::scaled_pow2`]).
+fn lost_bound(inexact: usize) -> f64 {
+    if inexact == 0 {
+        0.0
+    } else {
+        rounding::mul_up(rounding::sqrt_up(inexact as f64), rounding::ETA)
+    }
+}
+
+/// f(aᵀ) entry by entry, TILE source columns at a time: each is read
+/// sequentially (as a slice) while row j of the band goes to a contiguous
+/// piece of output column j, so reads and writes both stream.
 fn transposed(a: MatRef<'_, f64>, mut f: impl FnMut(f64) -> f64) -> Mat<f64> {
     const TILE: usize = 32;
     let (m, n) = (a.nrows(), a.ncols());
     let mut out = Mat::<f64>::zeros(n, m);
     for i0 in (0..n).step_by(TILE) {
         let i1 = (i0 + TILE).min(n);
+        let band: Vec<&[f64]> = (i0..i1).map(|i| crate::columns::column(a.col(i))).collect();
         for j in 0..m {
             let dst = crate::columns::column_mut(out.as_mut().col_mut(j));
-            for (i, x) in (i0..i1).zip(&mut dst[i0..i1]) {
-                *x = f(a[(j, i)]);
+            for (x, src) in dst[i0..i1].iter_mut().zip(&band) {
+                *x = f(src[j]);
             }
         }
     }

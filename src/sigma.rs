@@ -123,6 +123,27 @@ pub fn sigma_memory_estimate(m: usize, n: usize, options: &SigmaOptions) -> Opti
 /// assert_eq!(e.guarantee(), Guarantee::Rigorous);
 /// ```
 pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
+    sigma_of(std::borrow::Cow::Borrowed(w), options)
+}
+
+/// [`sigma`] of a matrix the caller no longer needs: the power-of-two
+/// scaling then happens in place when W has at least as many rows as
+/// columns, saving one copy of the matrix (time and peak memory on large
+/// matrices). Same enclosure, same guarantee.
+///
+/// ```
+/// use lipcert::{sigma, sigma_owned, DenseMatrix, SigmaOptions};
+/// let w = DenseMatrix::from_row_major(3, 2, &[3.0, 0.0, 0.0, 4.0, 0.0, 0.0]).unwrap();
+/// let by_ref = sigma(&w, &SigmaOptions::default()).unwrap();
+/// let owned = sigma_owned(w, &SigmaOptions::default()).unwrap();
+/// assert_eq!((by_ref.lower(), by_ref.upper()), (owned.lower(), owned.upper()));
+/// ```
+pub fn sigma_owned(w: DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
+    sigma_of(std::borrow::Cow::Owned(w), options)
+}
+
+/// The body of [`sigma`] and [`sigma_owned`].
+fn sigma_of(w: std::borrow::Cow<'_, DenseMatrix>, options: &SigmaOptions) -> Result<Enclosure> {
     options.validate()?;
     options.memory.check(
         &format!("σ of a {}x{} matrix", w.nrows(), w.ncols()),
@@ -133,9 +154,16 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
     }
     let threads = crate::parallel::resolve_threads(options.threads);
     // Orientation (m ≥ n) and power-of-two scaling in one pass.
+    if options.method == Method::Exact {
+        return crate::exact::sigma_enclosure(&w, options.rel_width);
+    }
+    let (rows, cols) = (w.nrows(), w.ncols());
     let timer = timing::stage();
-    let scaled = w.oriented_normalized_scale()?;
-    timer.done(|| format!("orient+scale {}x{}", w.nrows(), w.ncols()));
+    let scaled = match w {
+        std::borrow::Cow::Borrowed(w) => w.oriented_normalized_scale()?,
+        std::borrow::Cow::Owned(w) => w.into_oriented_normalized_scale()?,
+    };
+    timer.done(|| format!("orient+scale {rows}x{cols}"));
     let s = &scaled.matrix;
     if let Some(p) = options.failure_probability {
         return match options.method {
@@ -158,7 +186,7 @@ pub fn sigma(w: &DenseMatrix, options: &SigmaOptions) -> Result<Enclosure> {
         )
     };
     let (bounds, certificate) = match options.method {
-        Method::Exact => return crate::exact::sigma_enclosure(w, options.rel_width),
+        Method::Exact => unreachable!("handled before scaling"),
         Method::Auto if s.ncols() > AUTO_SVD_MAX_DIM => (
             auto_gram_path(s, options, threads)?,
             "vector lower bound + Cholesky PD certificate (Gram Lanczos + shift-invert estimate)",
@@ -232,7 +260,11 @@ const SVD_REL_ERROR: f64 = 1e-13;
 ///    s ≈ lower·(1 + rel_width/4).
 ///
 /// Step 3 is skipped when the Ritz vector's lower bound is already within
-/// rel_width/2 of √θ (loose widths such as `--rel-width 1e-4`).
+/// rel_width/2 of √θ (loose widths such as `--rel-width 1e-4`), and when
+/// Lanczos, run a little longer, predicts its Ritz vector accurate enough
+/// for the certificate ([`ritz_sigma_error`]): the estimate is then the
+/// vector's f64 Rayleigh quotient. A wrong prediction costs one more
+/// certificate attempt, never soundness.
 fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Result<ScaledBounds> {
     use crate::estimate::{gram_lanczos, shift_invert};
     let (m, n) = (s.nrows(), s.ncols());
@@ -246,13 +278,21 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     // Lanczos until the residual is small enough that a shift μ = θ + 4·res
     // sits close above λ₁ (inverse iteration then converges at rate
     // (μ − λ₁)/(μ − λ₂)); f32 matrix–vector products halve the memory traffic.
+    // For tight widths Lanczos goes on until its Ritz vector alone is
+    // accurate enough for the certificate (see `ritz_sigma_error`), which
+    // saves the f32 factorization of step 3 when the top eigenvalue is well
+    // separated; LANCZOS_MAX_STEPS bounds what that can cost.
+    let ritz_target = (options.rel_width / 8.0).max(RITZ_ONLY_TARGET);
     let timer = timing::stage();
-    let ritz = gram_lanczos::lanczos_top(c32.as_ref(), &start, LANCZOS_MAX_STEPS, 1e-5);
+    let ritz = gram_lanczos::lanczos_top_until(c32.as_ref(), &start, LANCZOS_MAX_STEPS, |r| {
+        r.residual <= 1e-5 * r.value && ritz_sigma_error(r) <= ritz_target
+    });
     timer.done(|| {
         format!(
-            "lanczos {n}: {} steps, rel residual {:.1e}",
+            "lanczos {n}: {} steps, rel residual {:.1e}, predicted σ error {:.1e}",
             ritz.steps,
-            ritz.residual / ritz.value
+            ritz.residual / ritz.value,
+            ritz_sigma_error(&ritz)
         )
     });
     let theta = ritz.value.max(gram.max_diag());
@@ -282,6 +322,27 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
             threads,
         );
         timer.done(|| format!("enclosure {n} from the Ritz pair (lower bound + certificates)"));
+        return Ok(bounds);
+    }
+    if ritz_sigma_error(&ritz) <= ritz_target {
+        // The f64 Rayleigh quotient ρ of the Ritz vector (θ itself carries
+        // the f32 products' error); λ₁ − ρ is about the predicted error.
+        let timer = timing::stage();
+        let mut cv = vec![0.0; n];
+        gram.apply(&ritz.vector, &mut cv);
+        let vv: f64 = ritz.vector.iter().map(|x| x * x).sum();
+        let rho: f64 = ritz.vector.iter().zip(&cv).map(|(x, y)| x * y).sum::<f64>() / vv;
+        let bounds = enclose_from_estimate_with(
+            s,
+            &gram,
+            rho.max(0.0).sqrt(),
+            &ritz.vector,
+            ritz_sigma_error(&ritz).max(1e-12),
+            options.rel_width,
+            threads,
+        );
+        timer
+            .done(|| format!("enclosure {n} from the Lanczos vector (lower bound + certificates)"));
         return Ok(bounds);
     }
     // The f32 factorization's own backward error is about √n·2⁻²⁴·λ₁; the
@@ -330,6 +391,27 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     timer.done(|| format!("enclosure {n} (lower bound + certificates)"));
     Ok(bounds)
 }
+
+/// Predicted relative error of √ρ as an estimate of σ₁, ρ the Rayleigh
+/// quotient of the Ritz vector: by the Kato–Temple inequality
+/// λ₁ − ρ ≤ ‖r‖²/(ρ − λ₂) (Parlett, *The Symmetric Eigenvalue Problem*,
+/// Thm 10.6.1), with θ − θ₂ standing in for the gap, halved for σ = √λ.
+/// Only steers the path (∞ when the gap is not resolved); no guarantee
+/// rests on it.
+fn ritz_sigma_error(r: &crate::estimate::gram_lanczos::RitzPair) -> f64 {
+    let gap = r.value - r.second;
+    if gap > 0.0 && r.value > 0.0 {
+        r.residual * r.residual / gap / (2.0 * r.value)
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// The Ritz vector alone is used once its predicted σ error is below
+/// max(rel_width/8, this): below about 1e-9 the certificate's own floor
+/// (Rump's shift plus the Gram radius, ~3e-9 relative at n = 4096) decides
+/// the width anyway.
+const RITZ_ONLY_TARGET: f64 = 1e-9;
 
 /// Relative accuracy assumed for the f32 Lanczos estimate of σ (only steers
 /// the first certification attempt; soundness does not depend on it).

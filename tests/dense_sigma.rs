@@ -10,7 +10,7 @@ use lipcert::certify::refine::enclose_from_estimate;
 use lipcert::estimate::svd;
 use lipcert::exact;
 use lipcert::strategies::{any_family, matrix, Family};
-use lipcert::{sigma, DenseMatrix, Error, Guarantee, Method, SigmaOptions};
+use lipcert::{sigma, sigma_owned, DenseMatrix, Error, Guarantee, Method, SigmaOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
@@ -186,6 +186,60 @@ fn auto_gram_path_at_loose_widths_contains_the_exact_sigma() {
                 "{m}x{n} at {rel_width}: {e}"
             );
         }
+    }
+}
+
+/// The `auto` path certifies from the Lanczos vector alone once its
+/// predicted error (Kato–Temple with the second Ritz value for λ₂) is small.
+/// With the two largest singular values 2⁻³⁰ apart that prediction is
+/// wrong early (θ₂ has not converged to λ₂), the first certificate fails and
+/// the certification loop retries (measured with `LIPCERT_TIMING=1`); the
+/// enclosure must still contain the exact σ at the default width.
+#[test]
+fn auto_gram_path_with_a_clustered_top_contains_the_exact_sigma() {
+    let mut rng = Lcg(31);
+    let a = 3.0;
+    let w = DenseMatrix::from_fn(64, 60, |i, j| match (i, j) {
+        (0, 0) => a,
+        (1, 1) => a * (1.0 - 2f64.powi(-30)),
+        (0, _) | (1, _) | (_, 0) | (_, 1) => 0.0,
+        _ => 0.2 * rng.next(),
+    })
+    .unwrap();
+    let e = sigma(&w, &SigmaOptions::default()).unwrap();
+    assert!(e.relative_width() <= 1e-9, "width {}", e.relative_width());
+    assert!(
+        exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
+        "{e}"
+    );
+    assert!(e.lower() <= a && a <= e.upper(), "{e}");
+}
+
+/// `sigma_owned` scales in place; its enclosure is bit for bit that of
+/// `sigma` (tall, wide and square; the iterative and the SVD paths; entries
+/// that lose bits to underflow when scaled, where `lost` enters).
+#[test]
+fn sigma_owned_gives_the_enclosure_of_sigma() {
+    let mut cases: Vec<DenseMatrix> = [(70, 60, 21u64), (60, 70, 22), (64, 64, 23), (5, 3, 24)]
+        .iter()
+        .map(|&(m, n, seed)| uniform_matrix(m, n, seed))
+        .collect();
+    // Largest entry 2^1000: the scaling by 2^-1000 pushes 2^-1074 ·3 below
+    // the subnormal range's resolution.
+    cases.push(
+        DenseMatrix::from_row_major(2, 2, &[2f64.powi(1000), 3.0 * 2f64.powi(-1074), 0.0, 1.0])
+            .unwrap(),
+    );
+    for w in cases {
+        let by_ref = sigma(&w, &SigmaOptions::default()).unwrap();
+        let owned = sigma_owned(w.clone(), &SigmaOptions::default()).unwrap();
+        assert_eq!(
+            (by_ref.lower().to_bits(), by_ref.upper().to_bits()),
+            (owned.lower().to_bits(), owned.upper().to_bits()),
+            "{}x{}: {by_ref} vs {owned}",
+            w.nrows(),
+            w.ncols()
+        );
     }
 }
 

@@ -45,6 +45,8 @@ mod exact_oracle;
 mod io_fuzz;
 #[path = "io_readers.rs"]
 mod io_readers;
+#[path = "io_stored_matrix.rs"]
+mod io_stored_matrix;
 #[path = "lower_bound_compensated.rs"]
 mod lower_bound_compensated;
 #[path = "lower_budget.rs"]

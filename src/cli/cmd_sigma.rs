@@ -31,7 +31,7 @@ use crate::io::checkpoint::Checkpoint;
 use crate::io::escape::escape_path;
 use crate::io::name_glob::NameFilter;
 use crate::io::{InputError, Problem, WeightFile};
-use crate::sigma::sigma;
+use crate::sigma::sigma_owned;
 use std::path::Path;
 use std::time::Instant;
 
@@ -69,27 +69,34 @@ pub fn run(args: &SigmaArgs) -> i32 {
     let items = jobs
         .iter()
         .flat_map(|(f, ps)| ps.iter().map(move |p| (f, p)));
-    let code = sweep(items, &progress, select::load, |file, info, matrix| {
-        let start = Instant::now();
-        let e = sigma(&matrix, &options).map_err(|err| Failure::library(file, info, err))?;
-        drop(matrix);
-        let seconds = start.elapsed().as_secs_f64();
-        let id = TensorId::new(file.path(), info);
-        let bounds = Bounds::from(&e);
-        summary.add(&id, &bounds);
-        if args.json {
-            progress.out(&json_line(&SigmaRecord {
-                id,
-                sigma: bounds,
-                seconds,
-            }));
-        } else {
-            let mut row = vec![id.display_name()];
-            row.extend(sigma_cells(&id, &e, seconds));
-            rows.push(row);
-        }
-        Ok(EXIT_OK)
-    });
+    // σ(W) = σ(Wᵀ): each matrix is read in its file's memory order and
+    // scaled in place (no transposed or scaled copies).
+    let code = sweep(
+        items,
+        &progress,
+        select::load_stored,
+        |file, info, matrix| {
+            let start = Instant::now();
+            let e =
+                sigma_owned(matrix, &options).map_err(|err| Failure::library(file, info, err))?;
+            let seconds = start.elapsed().as_secs_f64();
+            let id = TensorId::new(file.path(), info);
+            let bounds = Bounds::from(&e);
+            summary.add(&id, &bounds);
+            if args.json {
+                progress.out(&json_line(&SigmaRecord {
+                    id,
+                    sigma: bounds,
+                    seconds,
+                }));
+            } else {
+                let mut row = vec![id.display_name()];
+                row.extend(sigma_cells(&id, &e, seconds));
+                rows.push(row);
+            }
+            Ok(EXIT_OK)
+        },
+    );
     if !rows.is_empty() {
         let mut headers = vec!["tensor"];
         headers.extend(SIGMA_HEADERS);

@@ -163,3 +163,14 @@ pub fn load(file: &WeightFile, info: &TensorInfo) -> Result<DenseMatrix, InputEr
     timer.done(|| format!("to column-major {}", name.unwrap_or("tensor")));
     matrix
 }
+
+/// Reads the tensor described by `info` as W or Wᵀ, whichever is tall
+/// ([`WeightFile::read_stored_matrix`]): for commands that need only
+/// σ(W) = σ(Wᵀ), one decoding pass and no further copy.
+pub fn load_stored(file: &WeightFile, info: &TensorInfo) -> Result<DenseMatrix, InputError> {
+    let name = info.name.as_deref();
+    let timer = crate::timing::stage();
+    let stored = file.read_stored_matrix(name)?;
+    timer.done(|| format!("read+widen {}", name.unwrap_or("tensor")));
+    Ok(stored.matrix)
+}

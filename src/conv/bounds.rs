@@ -116,6 +116,7 @@ pub fn circular_embedding_bound_with(
         });
     }
     let e = rounding::exponent_of(max_abs);
+    let timer = crate::timing::stage();
     let (spec, e) = match BlockSpectrum::new_scaled(kernel, geometry.groups, &plan, -e) {
         Some(spec) => (spec, e),
         None => (BlockSpectrum::new(kernel, geometry.groups, &plan), 0),
@@ -124,7 +125,9 @@ pub fn circular_embedding_bound_with(
     let symbols: Vec<SymbolGram> = (0..spec.groups())
         .map(|g| SymbolGram::with_route(&spec, g, route))
         .collect();
+    timer.done(|| "circular spectrum: blocks and symbols".into());
     // Pass 1: rank the blocks by ‖B(ω)‖_F² = tr G(ω) (a cheap proxy for σ²).
+    let timer = crate::timing::stage();
     let mut est: Vec<(f64, usize, (usize, usize))> =
         Vec::with_capacity(freqs.len() * spec.groups());
     // Ranking only pays off when a failed certificate costs more than a
@@ -143,6 +146,8 @@ pub fn circular_embedding_bound_with(
     if rank {
         est.sort_by(|a, b| b.0.total_cmp(&a.0));
     }
+    timer.done(|| format!("circular spectrum: rank {} blocks", est.len()));
+    let timer = crate::timing::stage();
     // Estimate σ² of the leading blocks (pass 2 visits blocks in this order,
     // so the candidate bound rises early and few blocks fail their first
     // certificate).
@@ -168,6 +173,8 @@ pub fn circular_embedding_bound_with(
         }
     }
     let refined_best = best;
+    timer.done(|| format!("circular spectrum: estimate {refine} block(s)"));
+    let (mut form_s, mut cert_s) = (0.0, 0.0);
     // Pass 2: certify every block at a common candidate s.
     // The certificate needs s² above λ_max + ρ (plus its own small shift).
     let radius = symbols.iter().map(|sym| sym.radius()).fold(0.0, f64::max);
@@ -191,7 +198,10 @@ pub fn circular_embedding_bound_with(
             .collect();
         i += ws.len();
         let blocks = &mut batch[..ws.len()];
+        let started = std::time::Instant::now();
         symbols[g].evaluate_many(&spec, &ws, blocks);
+        form_s += started.elapsed().as_secs_f64();
+        let started = std::time::Instant::now();
         for (&w, block) in ws.iter().zip(blocks.iter()) {
             let sb = certify_gram(block, s, &mut work)?;
             if sb > s {
@@ -199,7 +209,14 @@ pub fn circular_embedding_bound_with(
                 best = (g, w);
             }
         }
+        cert_s += started.elapsed().as_secs_f64();
     }
+    if crate::timing::enabled() {
+        eprintln!(
+            "lipcert timing: circular spectrum: form Gram blocks {form_s:.3} s, certify {cert_s:.3} s (wall)"
+        );
+    }
+    let timer = crate::timing::stage();
     let spectrum_scaled = s;
     let mut z = Mat::<f64>::zeros(0, 0);
     let spectrum_upper = scale_up(spectrum_scaled, e);
@@ -234,6 +251,7 @@ pub fn circular_embedding_bound_with(
             spec.spatial_vector(&plan, geometry, best.0, best.1, &pair.vector, phase, window)
         })
         .collect();
+    timer.done(|| "circular spectrum: start vectors".into());
     Ok(EmbeddingBound {
         upper,
         spectrum_upper,

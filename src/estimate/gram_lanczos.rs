@@ -15,6 +15,9 @@ pub struct RitzPair {
     pub residual: f64,
     /// Steps taken.
     pub steps: usize,
+    /// The second largest Ritz value θ₂ (−∞ after one step): λ₂ ≈ θ₂, so
+    /// θ − θ₂ estimates the gap that governs the Ritz vector's accuracy.
+    pub second: f64,
 }
 
 /// Runs Lanczos with full reorthogonalization on the symmetric matrix `c`
@@ -27,6 +30,17 @@ pub struct RitzPair {
 ///
 /// Reference: Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1.
 pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64) -> RitzPair {
+    lanczos_top_until(c, start, max_steps, |r| r.residual <= tol * r.value.abs())
+}
+
+/// [`lanczos_top`] stopping when `done` accepts the current top Ritz pair
+/// (or after `max_steps`, or on an invariant subspace).
+pub fn lanczos_top_until(
+    c: MatRef<'_, f32>,
+    start: &[f64],
+    max_steps: usize,
+    done: impl Fn(&RitzPair) -> bool,
+) -> RitzPair {
     let n = c.nrows();
     let max_steps = max_steps.clamp(1, n);
     let mut q = Mat::<f32>::zeros(n, max_steps);
@@ -46,6 +60,7 @@ pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64
         vector: q.col(0).iter().map(|&x| x as f64).collect(),
         residual: f64::INFINITY,
         steps: 0,
+        second: f64::NEG_INFINITY,
     };
     for k in 0..max_steps {
         {
@@ -69,7 +84,7 @@ pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64
             .map(|&x| (x as f64) * (x as f64))
             .sum::<f64>()
             .sqrt();
-        let (theta, s) = super::tridiagonal::top_eigenpair(&alpha, &beta);
+        let (theta, second, s) = super::tridiagonal::top_two(&alpha, &beta);
         let residual = b * s[k].abs();
         if theta > best.value || k == 0 {
             let basis = q.as_ref().subcols(0, k + 1);
@@ -80,9 +95,10 @@ pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64
                 vector: y.iter().map(|&x| x as f64).collect(),
                 residual,
                 steps: k + 1,
+                second,
             };
         }
-        if residual <= tol * theta.abs() || b <= 1e-6 * theta.abs() || k + 1 == max_steps {
+        if done(&best) || b <= 1e-6 * theta.abs() || k + 1 == max_steps {
             break;
         }
         beta.push(b);

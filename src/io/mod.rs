@@ -8,15 +8,18 @@
 
 pub mod atomic_write;
 pub mod checkpoint;
+pub mod elements;
 pub mod error;
 pub mod escape;
 pub mod name_glob;
 pub mod npy;
 pub mod regular_file;
 pub mod safetensors;
+pub mod stored_matrix;
 pub mod tensor;
 
 pub use error::{InputError, Problem};
+pub use stored_matrix::StoredMatrix;
 pub use tensor::Tensor;
 
 use std::path::{Path, PathBuf};

@@ -41,11 +41,7 @@ impl NpyDtype {
 
     /// Bytes per element.
     pub fn size(self) -> usize {
-        match self.dtype {
-            SourceDtype::F64 => 8,
-            SourceDtype::F32 => 4,
-            SourceDtype::F16 | SourceDtype::BF16 => 2,
-        }
+        super::elements::element_size(self.dtype)
     }
 
     /// NumPy's descriptor, e.g. `<f4`.
@@ -205,7 +201,7 @@ pub fn parse_header_only(bytes: &[u8]) -> Result<(NpyHeader, u128), Problem> {
 pub fn read(bytes: &[u8]) -> Result<(NpyHeader, Tensor), Problem> {
     let header = parse_header(bytes)?;
     let data = &bytes[header.data_offset..];
-    let stored = decode_elements(data, header.dtype);
+    let stored = super::elements::decode(header.dtype.dtype, header.dtype.big_endian, data);
     let values = if header.fortran_order {
         fortran_to_c(&header.shape, &stored)
     } else {
@@ -324,57 +320,6 @@ fn encode_data_into(header: &NpyHeader, values_c: &[f64], out: &mut Vec<u8>) {
                 out.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() })
             }
         }
-    }
-}
-
-/// Decodes raw elements; `data.len()` is a multiple of the element size.
-fn decode_elements(data: &[u8], dtype: NpyDtype) -> Vec<f64> {
-    let be = dtype.big_endian;
-    match dtype.dtype {
-        SourceDtype::F64 => data
-            .chunks_exact(8)
-            .map(|c| {
-                let b: [u8; 8] = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
-                if be {
-                    f64::from_be_bytes(b)
-                } else {
-                    f64::from_le_bytes(b)
-                }
-            })
-            .collect(),
-        SourceDtype::F32 => data
-            .chunks_exact(4)
-            .map(|c| {
-                let b = [c[0], c[1], c[2], c[3]];
-                f64::from(if be {
-                    f32::from_be_bytes(b)
-                } else {
-                    f32::from_le_bytes(b)
-                })
-            })
-            .collect(),
-        SourceDtype::F16 => data
-            .chunks_exact(2)
-            .map(|c| {
-                let b = [c[0], c[1]];
-                if be {
-                    half::f16::from_be_bytes(b).to_f64()
-                } else {
-                    half::f16::from_le_bytes(b).to_f64()
-                }
-            })
-            .collect(),
-        SourceDtype::BF16 => data
-            .chunks_exact(2)
-            .map(|c| {
-                let b = [c[0], c[1]];
-                if be {
-                    half::bf16::from_be_bytes(b).to_f64()
-                } else {
-                    half::bf16::from_le_bytes(b).to_f64()
-                }
-            })
-            .collect(),
     }
 }
 

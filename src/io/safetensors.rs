@@ -218,20 +218,31 @@ impl SafetensorsFile {
     /// Reads tensor `name`, widened exactly to `f64` (row-major). NaN/Inf are
     /// kept; check them with [`Tensor::check_finite`].
     pub fn read_tensor(&self, name: &str) -> Result<Tensor, Problem> {
-        let entry = self.entry(name)?;
-        let dtype = entry
-            .dtype
-            .ok_or_else(|| Problem::UnsupportedDtype(entry.dtype_name.clone()))?;
-        let values = match &self.storage {
-            Storage::Bytes(bytes) => decode(dtype, &bytes[entry.range.clone()]),
-            Storage::File(file) => decode(dtype, &read_range(file, &entry.range)?),
-        };
+        let (entry, dtype, bytes) = self.tensor_bytes(name)?;
         Ok(Tensor {
             name: Some(entry.name.clone()),
             shape: entry.shape.clone(),
             dtype,
-            values,
+            values: super::elements::decode(dtype, false, &bytes),
         })
+    }
+
+    /// The entry of tensor `name`, its dtype and its stored (little-endian)
+    /// bytes: borrowed when the file is in memory, read from the file
+    /// otherwise. Errors: unknown name, unsupported dtype, read failure.
+    pub fn tensor_bytes(
+        &self,
+        name: &str,
+    ) -> Result<(&Entry, SourceDtype, std::borrow::Cow<'_, [u8]>), Problem> {
+        let entry = self.entry(name)?;
+        let dtype = entry
+            .dtype
+            .ok_or_else(|| Problem::UnsupportedDtype(entry.dtype_name.clone()))?;
+        let bytes = match &self.storage {
+            Storage::Bytes(bytes) => std::borrow::Cow::Borrowed(&bytes[entry.range.clone()]),
+            Storage::File(file) => std::borrow::Cow::Owned(read_range(file, &entry.range)?),
+        };
+        Ok((entry, dtype, bytes))
     }
 
     /// The whole file with the data of each `(name, values)` replaced by
@@ -374,28 +385,6 @@ fn entries_of(
         });
     }
     Ok(entries)
-}
-
-/// The exact `f64` values of little-endian `data` stored as `dtype`.
-fn decode(dtype: SourceDtype, data: &[u8]) -> Vec<f64> {
-    match dtype {
-        SourceDtype::F64 => data
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect(),
-        SourceDtype::F32 => data
-            .chunks_exact(4)
-            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-            .collect(),
-        SourceDtype::F16 => data
-            .chunks_exact(2)
-            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
-            .collect(),
-        SourceDtype::BF16 => data
-            .chunks_exact(2)
-            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
-            .collect(),
-    }
 }
 
 fn describe(e: safetensors::SafeTensorError) -> Problem {
