@@ -282,10 +282,15 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     // accurate enough for the certificate (see `ritz_sigma_error`), which
     // saves the f32 factorization of step 3 when the top eigenvalue is well
     // separated; LANCZOS_MAX_STEPS bounds what that can cost.
-    let ritz_target = (options.rel_width / 8.0).max(RITZ_ONLY_TARGET);
+    // The target: half the width the first certificate aims at, so that
+    // the estimate's error does not widen it (see `enclose_from_estimate`).
+    let ritz_target = |r: &gram_lanczos::RitzPair| {
+        let floor = crate::certify::refine::certificate_floor(&gram, r.value.max(0.0).sqrt());
+        (options.rel_width / 4.0).max(floor) / 2.0
+    };
     let timer = timing::stage();
     let ritz = gram_lanczos::lanczos_top_until(c32.as_ref(), &start, LANCZOS_MAX_STEPS, |r| {
-        r.residual <= 1e-5 * r.value && ritz_sigma_error(r) <= ritz_target
+        r.residual <= 1e-5 * r.value && ritz_sigma_error(r) <= ritz_target(r)
     });
     timer.done(|| {
         format!(
@@ -324,7 +329,7 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
         timer.done(|| format!("enclosure {n} from the Ritz pair (lower bound + certificates)"));
         return Ok(bounds);
     }
-    if ritz_sigma_error(&ritz) <= ritz_target {
+    if ritz_sigma_error(&ritz) <= ritz_target(&ritz) {
         // The f64 Rayleigh quotient ρ of the Ritz vector (θ itself carries
         // the f32 products' error); λ₁ − ρ is about the predicted error.
         let timer = timing::stage();
@@ -406,12 +411,6 @@ fn ritz_sigma_error(r: &crate::estimate::gram_lanczos::RitzPair) -> f64 {
         f64::INFINITY
     }
 }
-
-/// The Ritz vector alone is used once its predicted σ error is below
-/// max(rel_width/8, this): below about 1e-9 the certificate's own floor
-/// (Rump's shift plus the Gram radius, ~3e-9 relative at n = 4096) decides
-/// the width anyway.
-const RITZ_ONLY_TARGET: f64 = 1e-9;
 
 /// Relative accuracy assumed for the f32 Lanczos estimate of σ (only steers
 /// the first certification attempt; soundness does not depend on it).

@@ -26,6 +26,19 @@ pub struct ScaledBounds {
 /// Largest number of shifted Cholesky factorizations one enclosure may use.
 const MAX_FACTORIZATIONS: usize = 24;
 
+/// The smallest relative gap δ (in σ) the Cholesky certificate of `gram`
+/// can resolve near σ ≈ `estimate`: Rump's shift c for A ≈ s²I − C plus the
+/// Gram radius ρ, relative to s²; s = σ(1 + δ) gives s² − σ² ≈ 2δσ², so
+/// δ = (c + ρ)/s² leaves a factor 2 of headroom for Cholesky's own rounding
+/// on the nearly singular A. Only steers the choice of shifts.
+pub fn certificate_floor(gram: &GramWithError, estimate: f64) -> f64 {
+    let n = gram.dim();
+    let est_sq = (estimate * estimate).max(f64::MIN_POSITIVE);
+    let trace_c: f64 = (0..n).map(|i| gram.lower[(i, i)]).sum();
+    let trace_a = (n as f64 * est_sq - trace_c).max(0.0);
+    (super::pd_upper::rump_shift(n, trace_a, est_sq) + gram.radius) / est_sq
+}
+
 /// Encloses σ(S) to relative width `rel_width` (when the input allows),
 /// starting from an estimate σ̃ (believed accurate to `estimate_rel_error`,
 /// relative) and an approximate right singular vector ṽ.
@@ -78,12 +91,7 @@ pub fn enclose_from_estimate_with(
     // (s² − σ² ≈ 2σ²δ), with a factor 2 of headroom for Cholesky's own
     // rounding on the nearly singular A.
     let n = gram.dim();
-    let est_sq = (est * est).max(f64::MIN_POSITIVE);
-    let trace_c: f64 = (0..n).map(|i| gram.lower[(i, i)]).sum();
-    let trace_a = (n as f64 * est_sq - trace_c).max(0.0);
-    // (c + ρ)/s² is the relative gap needed in s²; s = σ(1 + δ) gives
-    // s² − σ² ≈ 2δσ², so δ = (c + ρ)/s² leaves a factor 2 of headroom.
-    let floor = (super::pd_upper::rump_shift(n, trace_a, est_sq) + gram.radius) / est_sq;
+    let floor = certificate_floor(gram, est);
     let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;
     while factorizations < MAX_FACTORIZATIONS {
