@@ -272,7 +272,7 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     let gram = GramWithError::new_with(s, threads);
     timer.done(|| format!("gram {m}x{n} ({threads} threads)"));
     let timer = timing::stage();
-    let c32 = gram.symmetric_f32();
+    let c32 = gram.lower_f32();
     timer.done(|| format!("gram to f32 {n}x{n}"));
     let start = crate::random::Rng::new(options.seed).gaussian_vec(s.ncols());
     // Lanczos until the residual is small enough that a shift μ = θ + 4·res

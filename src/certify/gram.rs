@@ -76,26 +76,25 @@ impl GramWithError {
             .fold(0.0, f64::max)
     }
 
-    /// C rounded to f32 with both triangles filled (for the estimators'
-    /// fast products; no guarantee rests on it).
-    pub fn symmetric_f32(&self) -> Mat<f32> {
-        const TILE: usize = 64;
+    /// C rounded to f32, lower triangle only (the upper is left zero): what
+    /// the estimators' fast products and the f32 factorization read; no
+    /// guarantee rests on it.
+    pub fn lower_f32(&self) -> Mat<f32> {
         let n = self.dim();
-        let mut full = Mat::<f32>::zeros(n, n);
-        // Fill both triangles tile by tile, so both the reads and the writes
-        // stay in cache.
-        for jb in (0..n).step_by(TILE) {
-            for ib in (jb..n).step_by(TILE) {
-                for j in jb..(jb + TILE).min(n) {
-                    for i in ib.max(j)..(ib + TILE).min(n) {
-                        let v = self.lower[(i, j)] as f32;
-                        full[(i, j)] = v;
-                        full[(j, i)] = v;
-                    }
-                }
+        let mut lower = Mat::<f32>::zeros(n, n);
+        for j in 0..n {
+            let src = crate::columns::column(self.lower.as_ref().col(j));
+            let dst = lower
+                .as_mut()
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .expect("columns of a faer Mat are contiguous")
+                .as_slice_mut();
+            for (d, &v) in dst[j..].iter_mut().zip(&src[j..]) {
+                *d = v as f32;
             }
         }
-        full
+        lower
     }
 
     /// y = C x from the lower triangle (for iterative refinement; no

@@ -2,7 +2,7 @@
 //! first estimate of λ₁(C) = σ₁(S)² once C is formed (one product with C per
 //! step, versus two products with S per Golub–Kahan step).
 
-use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
+use faer::{ColRef, Mat, MatRef};
 
 /// Top Ritz pair of a symmetric matrix after k Lanczos steps (no guarantee).
 #[derive(Debug, Clone)]
@@ -27,8 +27,8 @@ const CHECK_ALWAYS_BELOW: usize = 16;
 const CHECK_EVERY: usize = 4;
 
 /// Runs Lanczos with full reorthogonalization on the symmetric matrix `c`
-/// (both triangles filled, stored in f32 to halve the memory traffic of the
-/// matrix–vector products, which dominate) from the start vector `start`,
+/// (only its lower triangle is read, stored in f32: the matrix–vector
+/// products dominate and are bound by memory traffic) from the start vector `start`,
 /// stopping after `max_steps` or when the relative residual
 /// ‖Cy − θy‖/θ ≤ `tol`. The Ritz value is accurate to about the f32 unit
 /// roundoff (6e-8) relative: this is an estimator for choosing shifts, not
@@ -70,9 +70,12 @@ pub fn lanczos_top_until(
     };
     for k in 0..max_steps {
         {
-            let x = q.col(k);
-            let y = ColMut::from_slice_mut(&mut w);
-            faer::linalg::matmul::matmul(y, Accum::Replace, c, x, 1.0f32, Par::Seq);
+            let x = q
+                .col(k)
+                .try_as_col_major()
+                .expect("columns of a faer Mat are contiguous")
+                .as_slice();
+            super::symv::symv_lower(c, x, &mut w);
         }
         let a: f64 = (0..n).map(|i| w[i] as f64 * q[(i, k)] as f64).sum();
         alpha.push(a);

@@ -9,4 +9,5 @@ pub mod power;
 pub mod shift_invert;
 pub mod svd;
 pub mod symmetric_lanczos;
+pub(crate) mod symv;
 pub mod tridiagonal;
