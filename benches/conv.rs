@@ -8,11 +8,14 @@
 //! to restrict the table to matching layer names, `CONV_BENCH_STEPS=<k>` to
 //! run exactly k Lanczos steps for the lower bound, `CONV_BENCH_TOL=<t>` to set
 //! the Lanczos stopping tolerance, `CONV_BENCH_CIRCULAR_ONLY=1` to time only
-//! the circular spectra (the comparison with numpy; median of 3 runs).
+//! the circular spectra (the comparison with numpy; median of 3 runs), and
+//! `CONV_BENCH_ROUTE=autocorrelation|samples` to force the route of the
+//! per-frequency Gram matrices there (default: the cheaper by the model).
 
 use criterion::Criterion;
 use lipcert::conv::{
-    circular_embedding_bound, conv_sigma, Conv2dGeometry, ConvOptions, Kernel, PaddingMode,
+    circular_embedding_bound, circular_embedding_bound_with, conv_sigma, Conv2dGeometry,
+    ConvOptions, Kernel, PaddingMode, SymbolRoute,
 };
 use std::time::Instant;
 
@@ -210,6 +213,13 @@ fn table() {
         let k = he_kernel(l, 1000 + i as u64);
         if std::env::var_os("CONV_BENCH_CIRCULAR_ONLY").is_some() {
             let gc = circular_same(l);
+            let route = match std::env::var("CONV_BENCH_ROUTE").as_deref() {
+                Ok("autocorrelation") => SymbolRoute::Autocorrelation,
+                Ok("samples") => SymbolRoute::Samples,
+                _ => SymbolRoute::Cheapest,
+            };
+            let circular_embedding_bound =
+                |k: &Kernel, g: &Conv2dGeometry| circular_embedding_bound_with(k, g, route);
             let mut times: Vec<f64> = (0..3)
                 .map(|_| {
                     let t = Instant::now();
