@@ -289,9 +289,10 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
         (options.rel_width / 4.0).max(floor) / 2.0
     };
     let timer = timing::stage();
-    let ritz = gram_lanczos::lanczos_top_until(c32.as_ref(), &start, LANCZOS_MAX_STEPS, |r| {
-        r.residual <= 1e-5 * r.value && ritz_sigma_error(r) <= ritz_target(r)
-    });
+    let ritz =
+        gram_lanczos::lanczos_top_until(c32.as_ref(), &start, LANCZOS_MAX_STEPS, threads, |r| {
+            r.residual <= 1e-5 * r.value && ritz_sigma_error(r) <= ritz_target(r)
+        });
     timer.done(|| {
         format!(
             "lanczos {n}: {} steps, rel residual {:.1e}, predicted σ error {:.1e}",

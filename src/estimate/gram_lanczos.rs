@@ -36,15 +36,21 @@ const CHECK_EVERY: usize = 4;
 ///
 /// Reference: Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1.
 pub fn lanczos_top(c: MatRef<'_, f32>, start: &[f64], max_steps: usize, tol: f64) -> RitzPair {
-    lanczos_top_until(c, start, max_steps, |r| r.residual <= tol * r.value.abs())
+    lanczos_top_until(c, start, max_steps, 1, |r| {
+        r.residual <= tol * r.value.abs()
+    })
 }
 
 /// [`lanczos_top`] stopping when `done` accepts the current top Ritz pair
-/// (or after `max_steps`, or on an invariant subspace).
+/// (or after `max_steps`, or on an invariant subspace), with the products
+/// on up to `threads` threads (bound by memory traffic, so a second thread
+/// helps even where arithmetic would not; the Ritz values then differ in
+/// the last f32 bits from a one-thread run).
 pub fn lanczos_top_until(
     c: MatRef<'_, f32>,
     start: &[f64],
     max_steps: usize,
+    threads: usize,
     done: impl Fn(&RitzPair) -> bool,
 ) -> RitzPair {
     let n = c.nrows();
@@ -75,7 +81,7 @@ pub fn lanczos_top_until(
                 .try_as_col_major()
                 .expect("columns of a faer Mat are contiguous")
                 .as_slice();
-            super::symv::symv_lower(c, x, &mut w);
+            super::symv::symv_lower_with(c, x, &mut w, threads);
         }
         let a: f64 = (0..n).map(|i| w[i] as f64 * q[(i, k)] as f64).sum();
         alpha.push(a);
