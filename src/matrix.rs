@@ -141,35 +141,13 @@ impl DenseMatrix {
         if rows == 0 || cols == 0 {
             return Err(Error::Empty { rows, cols });
         }
-        // Fast column-major scan first; the row-major search for the first
-        // offending entry (in file order) runs only when there is one.
-        let all_finite = (0..cols).all(|j| {
-            crate::columns::column(values.as_ref().col(j))
-                .iter()
-                .fold(true, |ok, v| ok & v.is_finite())
-        });
-        if !all_finite {
-            let mut count = 0usize;
-            let mut first = None;
-            for i in 0..rows {
-                for j in 0..cols {
-                    let v = values[(i, j)];
-                    if !v.is_finite() {
-                        count += 1;
-                        if first.is_none() {
-                            first = Some((i, j, v));
-                        }
-                    }
-                }
-            }
-            if let Some((row, col, value)) = first {
-                return Err(Error::NonFinite {
-                    count,
-                    row,
-                    col,
-                    value,
-                });
-            }
+        if let Some((count, row, col, value)) = first_non_finite(&values, false) {
+            return Err(Error::NonFinite {
+                count,
+                row,
+                col,
+                value,
+            });
         }
         Ok(Self { values, dtype })
     }
@@ -330,13 +308,17 @@ impl DenseMatrix {
     /// many rows as columns, scaled as [`DenseMatrix::normalized_scale`] does
     /// — both in one pass over the values.
     pub fn oriented_normalized_scale(&self) -> Result<ScaledMatrix> {
+        self.scaled_copy(self.normalizing_exponent(), self.nrows() < self.ncols())
+    }
+
+    /// k with 2^k·max|w| ∈ [1, 2) (0 for a zero matrix).
+    fn normalizing_exponent(&self) -> i32 {
         let m = self.max_abs();
-        let k = if m == 0.0 {
+        if m == 0.0 {
             0
         } else {
             -rounding::exponent_of(m)
-        };
-        self.scaled_copy(k, self.nrows() < self.ncols())
+        }
     }
 
     /// [`DenseMatrix::oriented_normalized_scale`] of a matrix that is no
@@ -347,12 +329,7 @@ impl DenseMatrix {
         if self.nrows() < self.ncols() {
             return self.oriented_normalized_scale();
         }
-        let m = self.max_abs();
-        let k = if m == 0.0 {
-            0
-        } else {
-            -rounding::exponent_of(m)
-        };
+        let k = self.normalizing_exponent();
         let Some(pair) = rounding::pow2_pair(k) else {
             return self.scaled_copy(k, false);
         };
@@ -389,6 +366,45 @@ impl DenseMatrix {
         }
         self.scaled_pow2(-rounding::exponent_of(m))
     }
+}
+
+/// `None` when every entry of `values` is finite; otherwise how many are
+/// not, and the first (row, column, value) in row-major order of W, where
+/// `values` holds W, or Wᵀ when `transposed`. A fast column-major scan
+/// first; the row-major search runs only when there is an offending entry.
+pub(crate) fn first_non_finite(
+    values: &Mat<f64>,
+    transposed: bool,
+) -> Option<(usize, usize, usize, f64)> {
+    let all_finite = (0..values.ncols()).all(|j| {
+        crate::columns::column(values.as_ref().col(j))
+            .iter()
+            .fold(true, |ok, v| ok & v.is_finite())
+    });
+    if all_finite {
+        return None;
+    }
+    let (rows, cols) = if transposed {
+        (values.ncols(), values.nrows())
+    } else {
+        (values.nrows(), values.ncols())
+    };
+    let mut count = 0usize;
+    let mut first = None;
+    for i in 0..rows {
+        for j in 0..cols {
+            let v = if transposed {
+                values[(j, i)]
+            } else {
+                values[(i, j)]
+            };
+            if !v.is_finite() {
+                count += 1;
+                first.get_or_insert((i, j, v));
+            }
+        }
+    }
+    first.map(|(i, j, v)| (count, i, j, v))
 }
 
 /// ‖2^k W − S‖₂ ≤ ‖·‖_F ≤ √(inexact)·η for `inexact` entries that lost bits

@@ -103,33 +103,26 @@ pub fn lanczos_top_until(
         // solved every CHECK_EVERY steps (and at an invariant subspace or the
         // last step), which moves the stopping point by at most that much.
         let invariant = b <= 1e-6 * best.value.abs().max(a.abs());
-        if !(k < CHECK_ALWAYS_BELOW
-            || (k + 1) % CHECK_EVERY == 0
-            || invariant
-            || k + 1 == max_steps)
-        {
-            beta.push(b);
-            for i in 0..n {
-                q[(i, k + 1)] = (w[i] as f64 / b) as f32;
+        let check =
+            k < CHECK_ALWAYS_BELOW || (k + 1) % CHECK_EVERY == 0 || invariant || k + 1 == max_steps;
+        if check {
+            let (theta, second, s) = super::tridiagonal::top_two(&alpha, &beta);
+            let residual = b * s[k].abs();
+            if theta > best.value || k == 0 {
+                let basis = q.as_ref().subcols(0, k + 1);
+                let s32: Vec<f32> = s.iter().map(|&x| x as f32).collect();
+                let y = basis * ColRef::from_slice(&s32);
+                best = RitzPair {
+                    value: theta,
+                    vector: y.iter().map(|&x| x as f64).collect(),
+                    residual,
+                    steps: k + 1,
+                    second,
+                };
             }
-            continue;
-        }
-        let (theta, second, s) = super::tridiagonal::top_two(&alpha, &beta);
-        let residual = b * s[k].abs();
-        if theta > best.value || k == 0 {
-            let basis = q.as_ref().subcols(0, k + 1);
-            let s32: Vec<f32> = s.iter().map(|&x| x as f32).collect();
-            let y = basis * ColRef::from_slice(&s32);
-            best = RitzPair {
-                value: theta,
-                vector: y.iter().map(|&x| x as f64).collect(),
-                residual,
-                steps: k + 1,
-                second,
-            };
-        }
-        if done(&best) || b <= 1e-6 * theta.abs() || k + 1 == max_steps {
-            break;
+            if done(&best) || b <= 1e-6 * theta.abs() || k + 1 == max_steps {
+                break;
+            }
         }
         beta.push(b);
         for i in 0..n {

@@ -73,55 +73,56 @@ pub fn decode(dtype: SourceDtype, big_endian: bool, data: &[u8]) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// The bytes of `values`, each encoded by `to_bytes`.
+    fn encoded<const N: usize>(values: &[f64], to_bytes: impl Fn(f64) -> [u8; N]) -> Vec<u8> {
+        values.iter().flat_map(|&v| to_bytes(v)).collect()
+    }
+
     #[test]
     fn every_dtype_and_byte_order_decodes_to_the_stored_value() {
         let values = [1.5f64, -0.375, 65504.0, 2f64.powi(-14)];
+        let bf = [1.5f64, -0.375, 3.0e38, 2f64.powi(-130)];
+        // The `half` crate's widening is the independent reference.
+        let bf_want: Vec<f64> = bf
+            .iter()
+            .map(|&v| half::bf16::from_f64(v).to_f64())
+            .collect();
         for big in [false, true] {
-            let mut bytes = Vec::new();
-            for v in values {
-                let b = if big {
-                    (v as f32).to_be_bytes()
+            let f32s = encoded(&values, |v| {
+                let x = v as f32;
+                if big {
+                    x.to_be_bytes()
                 } else {
-                    (v as f32).to_le_bytes()
-                };
-                bytes.extend_from_slice(&b);
-            }
-            assert_eq!(decode(SourceDtype::F32, big, &bytes), values);
-            let mut bytes = Vec::new();
-            for v in values {
+                    x.to_le_bytes()
+                }
+            });
+            assert_eq!(decode(SourceDtype::F32, big, &f32s), values);
+            let f16s = encoded(&values, |v| {
                 let h = half::f16::from_f64(v);
-                bytes.extend_from_slice(&if big {
+                if big {
                     h.to_be_bytes()
                 } else {
                     h.to_le_bytes()
-                });
-            }
-            assert_eq!(decode(SourceDtype::F16, big, &bytes), values);
-            let bf = [1.5f64, -0.375, 3.0e38, 2f64.powi(-130)];
-            let mut bytes = Vec::new();
-            for v in bf {
+                }
+            });
+            assert_eq!(decode(SourceDtype::F16, big, &f16s), values);
+            let bf16s = encoded(&bf, |v| {
                 let h = half::bf16::from_f64(v);
-                bytes.extend_from_slice(&if big {
+                if big {
                     h.to_be_bytes()
                 } else {
                     h.to_le_bytes()
-                });
-            }
-            // The `half` crate's widening is the independent reference.
-            let want: Vec<f64> = bf
-                .iter()
-                .map(|&v| half::bf16::from_f64(v).to_f64())
-                .collect();
-            assert_eq!(decode(SourceDtype::BF16, big, &bytes), want);
-            let mut bytes = Vec::new();
-            for v in values {
-                bytes.extend_from_slice(&if big {
+                }
+            });
+            assert_eq!(decode(SourceDtype::BF16, big, &bf16s), bf_want);
+            let f64s = encoded(&values, |v| {
+                if big {
                     v.to_be_bytes()
                 } else {
                     v.to_le_bytes()
-                });
-            }
-            assert_eq!(decode(SourceDtype::F64, big, &bytes), values);
+                }
+            });
+            assert_eq!(decode(SourceDtype::F64, big, &f64s), values);
         }
     }
 

@@ -14,7 +14,7 @@ use super::elements::{decode_into, element_size};
 use super::error::Problem;
 use super::tensor::rank_hint;
 use super::{Format, InputError, WeightFile};
-use crate::matrix::DenseMatrix;
+use crate::matrix::{first_non_finite, DenseMatrix};
 use faer::Mat;
 
 /// A stored weight matrix, oriented to have at least as many rows as columns.
@@ -119,54 +119,16 @@ impl WeightFile {
             values
         };
         drop(bytes);
-        if let Some(problem) = non_finite(&values, transposed) {
-            return Err(fail(problem));
+        if let Some((count, i, j, value)) = first_non_finite(&values, transposed) {
+            return Err(fail(Problem::NonFinite {
+                count,
+                index: vec![i, j],
+                value,
+            }));
         }
         Ok(StoredMatrix {
             matrix: DenseMatrix::from_finite_faer(values, dtype),
             transposed,
         })
     }
-}
-
-/// `None` when every entry is finite; otherwise the count and the first
-/// offending entry in W's row-major order (`values` holds Wᵀ when
-/// `transposed`).
-fn non_finite(values: &Mat<f64>, transposed: bool) -> Option<Problem> {
-    let all_finite = (0..values.ncols()).all(|j| {
-        crate::columns::column(values.as_ref().col(j))
-            .iter()
-            .fold(true, |ok, v| ok & v.is_finite())
-    });
-    if all_finite {
-        return None;
-    }
-    let (rows, cols) = if transposed {
-        (values.ncols(), values.nrows())
-    } else {
-        (values.nrows(), values.ncols())
-    };
-    let at = |i: usize, j: usize| {
-        if transposed {
-            values[(j, i)]
-        } else {
-            values[(i, j)]
-        }
-    };
-    let mut count = 0;
-    let mut first = None;
-    for i in 0..rows {
-        for j in 0..cols {
-            let v = at(i, j);
-            if !v.is_finite() {
-                count += 1;
-                first.get_or_insert((vec![i, j], v));
-            }
-        }
-    }
-    first.map(|(index, value)| Problem::NonFinite {
-        count,
-        index,
-        value,
-    })
 }
