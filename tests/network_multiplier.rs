@@ -81,10 +81,12 @@ fn dyadic(len: usize) -> impl Strategy<Value = Vec<f64>> {
         .prop_map(|v| v.into_iter().map(|i| i as f64 / 8.0).collect())
 }
 
-const ACTIVATIONS: [(f64, &str); 3] = [
+const ACTIVATIONS: [(f64, &str); 4] = [
     (0.0, r#"{"type": "relu"}"#),
     (0.25, r#"{"type": "leaky_relu", "negative_slope": 0.25}"#),
     (-0.5, r#"{"type": "leaky_relu", "negative_slope": -0.5}"#),
+    // |x|: slopes [−1, 1], the constraint without its cross term (c₁ = 0).
+    (-1.0, r#"{"type": "leaky_relu", "negative_slope": -1.0}"#),
 ];
 
 /// The exact constant's certified lower end: max over patterns D (slopes 1
@@ -150,7 +152,7 @@ fn case(residual: bool) -> impl Strategy<Value = Case> {
                 dyadic(m * h),
                 scale.clone(),
                 scale,
-                0usize..3,
+                0usize..4,
             )
         })
 }
@@ -208,9 +210,9 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
         );
     }
     // The segment certificate (LipSDP-Neuron over the whole network) on its
-    // own: defined for slopes in [0, β] (not for the negative slope).
+    // own: defined for every slope interval [a, b].
     let seg = build_segment(&net.nodes, DEFAULT_MAX_ENTRIES).unwrap();
-    prop_assert_eq!(seg.is_some(), slope >= 0.0);
+    prop_assert!(seg.is_some());
     if let Some(s) = seg.as_ref().and_then(segment_bound) {
         prop_assert!(s >= exact, "segment {s} < exact {exact}");
     }
@@ -462,5 +464,93 @@ proptest! {
         prop_assert!(liplt >= exact, "liplt {liplt} < exact {exact}");
         let mult = bounds.multiplier.unwrap();
         prop_assert!(mult >= exact, "multiplier {mult} < exact {exact}");
+    }
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// One hidden neuron: the LMI has one quadratic constraint, so by the
+    /// S-lemma it is exact, and the segment certificate for slopes in [a, b]
+    /// (a < 0 included, c₁ = 0 for |x|) must reach the exact constant
+    /// ‖w₂‖‖w₁‖·max(|a|, |b|) up to its certification margin — a missing or
+    /// wrong c₂·LᵀTL term makes it either unsound (below) or loose (above).
+    #[test]
+    fn one_neuron_segment_reaches_the_exact_constant(
+        n in 1usize..=6,
+        w1 in dyadic(6),
+        w2 in dyadic(3),
+        b in -8i32..=8,
+        m in 1usize..=3,
+        scale in -20i32..=20,
+        scale2 in -20i32..=20,
+        act in 0usize..4,
+    ) {
+        let s = 2f64.powi(scale);
+        let w1: Vec<f64> = w1[..n].iter().map(|v| v * s).collect();
+        let w2: Vec<f64> = w2[..m].iter().map(|v| v * 2f64.powi(scale2)).collect();
+        let w2 = &w2[..];
+        prop_assume!(w1.iter().any(|v| *v != 0.0) && w2.iter().any(|v| *v != 0.0));
+        let (slope, act_json) = ACTIVATIONS[act];
+        let (spec, w) = one_hidden_spec(n, 1, m, (&w1, &[b as f64 / 8.0], w2), act_json, false);
+        let net = certified(&spec, &w);
+        let exact = exact_lower(n, 1, m, &w1, w2, slope, false);
+        let seg = build_segment(&net.nodes, DEFAULT_MAX_ENTRIES).unwrap().unwrap();
+        let bound = segment_bound(&seg).unwrap();
+        prop_assert!(bound >= exact, "segment {bound} < exact {exact}");
+        // Tight at every scale: unbalanced blocks are rescaled before the
+        // certificate (segment.rs, `balancing_input_scale`).
+        prop_assert!(
+            bound <= exact * (1.0 + 1e-5),
+            "segment {bound} far above exact {exact}"
+        );
+    }
+}
+
+/// Max pooling inside a segment (its tournament form, ψ(t) = |t|/2 with
+/// slopes [−½, ½]): the certificate reaches the exact constants of
+/// non-overlapping 2×2 windows (1) and of 2×2 windows at stride 1 (2, a
+/// spike read by four windows), and a segment through conv → ReLU → max
+/// pool → linear stays at most the product and above certified pair ratios.
+#[test]
+fn max_pool_in_a_segment_reaches_its_exact_constant() {
+    for (stride, exact) in [(2usize, 1.0), (1, 2.0)] {
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [2, 4, 4],
+                "layers": [{{"type": "maxpool2d", "kernel": 2, "stride": {stride}}}]}}"#
+        ))
+        .unwrap();
+        let net = certified(&spec, &Weights::new());
+        let seg = build_segment(&net.nodes, DEFAULT_MAX_ENTRIES)
+            .unwrap()
+            .unwrap();
+        let bound = segment_bound(&seg).unwrap();
+        assert!(
+            bound >= exact && bound <= exact * (1.0 + 1e-5),
+            "stride {stride}: {bound} against {exact}"
+        );
+    }
+    let mut rng = lipcert::random::Rng::new(9);
+    let spec = NetworkSpec::from_json(
+        r#"{"weights": "-", "input_shape": [2, 6, 6], "layers": [
+            {"type": "conv2d", "weight": "c1", "padding": 1}, {"type": "relu"},
+            {"type": "maxpool2d", "kernel": 2}, {"type": "flatten"},
+            {"type": "linear", "weight": "l"}]}"#,
+    )
+    .unwrap();
+    let mut w = Weights::new();
+    let mut gaussian = |shape: Vec<usize>| {
+        let len = shape.iter().product();
+        Tensor::new(shape, (0..len).map(|_| rng.normal()).collect()).unwrap()
+    };
+    w.insert("c1", gaussian(vec![3, 2, 3, 3]));
+    w.insert("l", gaussian(vec![4, 27]));
+    let net = certified(&spec, &w);
+    let mb = multiplier_bound(&net.nodes, &SigmaOptions::default(), DEFAULT_MAX_ENTRIES).unwrap();
+    let piece = &mb.pieces[0];
+    assert_eq!((piece.kind, piece.start, piece.end), ("segment", 0, 5));
+    assert!(piece.multiplier < piece.product);
+    for seed in 1..=8 {
+        check_pairs(&net, seed).unwrap();
     }
 }

@@ -95,13 +95,16 @@ pub fn linearisable(node: &Node, join_max_pool: bool) -> bool {
                     .as_ref()
                     .is_none_or(|s| s.iter().all(|n| linearisable(n, join_max_pool)))
         }
-        Layer::MaxPool2d { pool, .. } => {
-            join_max_pool
-                && pool.rows.windows.iter().all(|w| !w.is_empty())
-                && pool.cols.windows.iter().all(|w| !w.is_empty())
-        }
+        Layer::MaxPool2d { pool, .. } => join_max_pool && max_pool_joinable(pool),
         layer => is_linear(layer) || layer.slope_interval().is_some(),
     }
+}
+
+/// Whether max pooling has a tournament form ([`max_pool_tournament`]):
+/// every window non-empty.
+pub fn max_pool_joinable(pool: &crate::network::pool::Pool2d) -> bool {
+    pool.rows.windows.iter().all(|w| !w.is_empty())
+        && pool.cols.windows.iter().all(|w| !w.is_empty())
 }
 
 /// The tournament form of max pooling: max(p, q) = (p + q)/2 + |p − q|/2,

@@ -47,9 +47,11 @@
 //! [0, 1]: the two-layer bound scales by b (Theorem 1 is homogeneous in B
 //! once T is rescaled), the residual one uses B′ = b·B. With a < 0 the
 //! two-layer piece is split as f = aBAx + B·φ̂(Ax), φ̂ = φ − a·Id with
-//! slopes in [0, b − a]: Lip(f) ≤ |a|·‖BA‖ + (b − a)·(Theorem 1); the full
-//! [a, b] LMI (needing a general PD certificate, not a σ check) is not used,
-//! and residual blocks with a < 0 get no multiplier bound.
+//! slopes in [0, b − a]: Lip(f) ≤ |a|·‖BA‖ + (b − a)·(Theorem 1). The full
+//! [a, b] LMI needs a general positive-definiteness certificate, not a σ
+//! check: it is the segment certificate of [`super::segment`], tried on
+//! every run with an activation whose a ≠ 0 (one activation suffices), so
+//! residual blocks with a < 0 get their bound there.
 //!
 //! # Floating point
 //! T (through d = diag(T^{½}), positive floats) and κ are searched in plain
@@ -71,8 +73,9 @@
 //! upward ([`crate::rounding`]).
 //!
 //! # Longer segments
-//! Runs of layers with at least two activations (slopes in [0, β]) and
-//! identity-shortcut residual blocks also get one LipSDP-Neuron
+//! Runs of linear layers, activations, max pooling and identity-shortcut
+//! residual blocks with at least two activations (or one with slopes
+//! [a, b], a ≠ 0) also get one LipSDP-Neuron
 //! certificate over the whole run ([`super::segment`], a general
 //! positive-definiteness certificate), used where it beats the product of
 //! the pieces above.
@@ -620,13 +623,14 @@ fn segmentable(node: &Node) -> bool {
         return true;
     }
     if let Some(s) = activation_interval(node) {
-        return s.lower >= 0.0;
+        return s.lower.is_finite() && s.upper.is_finite();
     }
     match &node.layer {
         Layer::Residual {
             body,
             shortcut: None,
         } => body.iter().all(segmentable),
+        Layer::MaxPool2d { pool, .. } => super::liplt::max_pool_joinable(pool),
         _ => false,
     }
 }
@@ -643,15 +647,63 @@ struct Factor {
     segmentable: bool,
 }
 
+/// The bound of a run of factors: the product of their bounds, or one
+/// segment certificate over all their nodes ([`super::segment`]) where it
+/// applies (every factor segmentable, at least two activations or one
+/// whose slope interval [a, b] has a ≠ 0) and is smaller.
+fn run_bound_with_segment(
+    nodes: &[Node],
+    run: &[Factor],
+    max_entries: usize,
+) -> Result<(f64, Guarantee, Vec<PieceBound>)> {
+    let (mut v, mut g, mut p) = (1.0, Guarantee::Rigorous, Vec::new());
+    for f in run {
+        v = mul_up(v, f.value);
+        g = g.combine(f.guarantee);
+        p.extend(f.pieces.iter().cloned());
+    }
+    if !run.iter().all(|f| f.segmentable) {
+        return Ok((v, g, p));
+    }
+    let (s, e) = (run[0].start, run[run.len() - 1].end);
+    let Some(seg) = soft(super::segment::build_segment(&nodes[s..e], max_entries))? else {
+        return Ok((v, g, p));
+    };
+    if !(seg.activations() >= 2 || seg.has_nonzero_lower_slope()) {
+        return Ok((v, g, p));
+    }
+    match super::segment::segment_bound(&seg) {
+        Some(m) if m < v => {
+            // The segment's error bounds use the layers' certified norms:
+            // it inherits their guarantee.
+            let (product, gp) = composed_upper(&nodes[s..e])?;
+            Ok((
+                m,
+                gp,
+                vec![PieceBound {
+                    start: s,
+                    end: e,
+                    kind: "segment",
+                    product,
+                    multiplier: m,
+                }],
+            ))
+        }
+        _ => Ok((v, g, p)),
+    }
+}
+
 /// The multiplier bound of certified top-level `nodes`: runs of linear layers
 /// and activations covered by single layers and two-layer pieces (Theorem 1,
 /// best cover by dynamic programming), residual blocks by Theorem 2 where
 /// it is tighter than their certified constant, every other layer by its
 /// certified constant; then every maximal run of these factors made of
-/// linear layers, activations with slopes in [0, β] and identity-shortcut
-/// residual blocks, with at least two activations, by one segment
-/// certificate ([`super::segment`], LipSDP-Neuron over the whole run) where
-/// that is tighter than the product of its factors; the product over all
+/// linear layers, activations, max pooling and identity-shortcut residual
+/// blocks, with at least two activations or one whose slopes [a, b] have
+/// a ≠ 0, by one segment certificate ([`super::segment`], LipSDP-Neuron
+/// over the whole run; when the run holds max pooling, also its parts
+/// between the max-pool layers, each with its own segment) where that is
+/// tighter than the product of its factors; the product over all
 /// (Lip(g∘h) ≤ Lip(g)·Lip(h), proofs/theories/Lipschitz.v
 /// `lipschitz_comp`), and at most the product.
 pub fn multiplier_bound(
@@ -722,33 +774,32 @@ pub fn multiplier_bound(
             }
         }
         let run = &factors[a..b];
-        let (mut v, mut g, mut p) = (1.0, Guarantee::Rigorous, Vec::new());
-        for f in run {
-            v = mul_up(v, f.value);
-            g = g.combine(f.guarantee);
-            p.extend(f.pieces.iter().cloned());
-        }
-        if run[0].segmentable {
-            let (s, e) = (run[0].start, run[run.len() - 1].end);
-            if let Some(seg) = soft(super::segment::build_segment(&nodes[s..e], max_entries))? {
-                if seg.activations() >= 2 {
-                    if let Some(m) = super::segment::segment_bound(&seg) {
-                        if m < v {
-                            // The segment's error bounds use the layers'
-                            // certified norms: it inherits their guarantee.
-                            let (product, gp) = composed_upper(&nodes[s..e])?;
-                            v = m;
-                            g = gp;
-                            p = vec![PieceBound {
-                                start: s,
-                                end: e,
-                                kind: "segment",
-                                product,
-                                multiplier: m,
-                            }];
-                        }
-                    }
+        let (mut v, mut g, mut p) = run_bound_with_segment(nodes, run, max_entries)?;
+        // Max pooling joins a segment only when the whole run fits; else
+        // the parts between max-pool layers get their own segments (as if
+        // max pooling were a barrier).
+        let is_pool = |f: &Factor| matches!(nodes[f.start].layer, Layer::MaxPool2d { .. });
+        if run.len() > 1 && run.iter().any(is_pool) {
+            let (mut v2, mut g2, mut p2) = (1.0, Guarantee::Rigorous, Vec::new());
+            for part in run.split_inclusive(is_pool) {
+                let (body, pool) = match part.split_last() {
+                    Some((last, body)) if is_pool(last) => (body, Some(last)),
+                    _ => (part, None),
+                };
+                if !body.is_empty() {
+                    let (vb, gb, pb) = run_bound_with_segment(nodes, body, max_entries)?;
+                    v2 = mul_up(v2, vb);
+                    g2 = g2.combine(gb);
+                    p2.extend(pb);
                 }
+                if let Some(f) = pool {
+                    v2 = mul_up(v2, f.value);
+                    g2 = g2.combine(f.guarantee);
+                    p2.extend(f.pieces.iter().cloned());
+                }
+            }
+            if v2 < v {
+                (v, g, p) = (v2, g2, p2);
             }
         }
         upper = mul_up(upper, v);
