@@ -113,7 +113,8 @@ pub fn max_pool_joinable(pool: &crate::network::pool::Pool2d) -> bool {
 /// level the difference map D (inputs of ψ), the carry map S ((p + q)/2 for
 /// pairs, p for an odd element) and the embedding E of ψ's outputs, so that
 /// level values are V′ = S·V + E·ψ(D·V); after the last level V is the
-/// max-pool output in order.
+/// max-pool output in order. Proof: proofs/theories/Multiplier.v,
+/// `max_tournament` and `half_abs_slope_restricted`.
 pub fn max_pool_tournament(
     channels: usize,
     pool: &crate::network::pool::Pool2d,

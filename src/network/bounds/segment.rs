@@ -33,7 +33,10 @@
 //! slope-restricted function), so (Δu − aΔz)(bΔz − Δu) = (d − a)(b − d)Δz²
 //! ≥ 0, i.e. (a + b)ΔuΔz − Δu² − abΔz² ≥ 0; weighted by 2t_{k,i} > 0 and
 //! summed this is ξᵀC_kξ ≥ 0. Hence
-//! ‖Δy‖² − ρ‖Δx‖² = ξᵀ(OᵀO − ρE₀ᵀE₀)ξ ≤ ξᵀMξ ≤ 0. ∎ (For one activation
+//! ‖Δy‖² − ρ‖Δx‖² = ξᵀ(OᵀO − ρE₀ᵀE₀)ξ ≤ ξᵀMξ ≤ 0. ∎ Proof:
+//! proofs/theories/Multiplier.v, `segment_certificate` (the per-neuron step
+//! `slope_constraint`, the expansion of ξᵀMξ `seg_matrix_quad`; the max
+//! pooling form `max_tournament`, `half_abs_slope_restricted`). (For one activation
 //! with slopes [0, 1] this is LipSDP-Neuron's LMI
 //! [[−ρI, AᵀT], [TA, BᵀB − 2T]] ⪯ 0, and for a residual block the LMI of
 //! Theorem 2 in [`super::multiplier`]; for [α, β] it is the general
