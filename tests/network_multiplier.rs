@@ -486,11 +486,21 @@ proptest! {
         scale2 in -20i32..=20,
         act in 0usize..4,
     ) {
+        // Nonzero layers (a zero one has the trivial constant 0), without
+        // rejecting cases: an all-zero draw gets a first entry 1/8.
+        let nonzero = |mut w: Vec<f64>| {
+            if w.iter().all(|v| *v == 0.0) {
+                w[0] = 0.125;
+            }
+            w
+        };
         let s = 2f64.powi(scale);
-        let w1: Vec<f64> = w1[..n].iter().map(|v| v * s).collect();
-        let w2: Vec<f64> = w2[..m].iter().map(|v| v * 2f64.powi(scale2)).collect();
+        let w1: Vec<f64> = nonzero(w1[..n].to_vec()).iter().map(|v| v * s).collect();
+        let w2: Vec<f64> = nonzero(w2[..m].to_vec())
+            .iter()
+            .map(|v| v * 2f64.powi(scale2))
+            .collect();
         let w2 = &w2[..];
-        prop_assume!(w1.iter().any(|v| *v != 0.0) && w2.iter().any(|v| *v != 0.0));
         let (slope, act_json) = ACTIVATIONS[act];
         let (spec, w) = one_hidden_spec(n, 1, m, (&w1, &[b as f64 / 8.0], w2), act_json, false);
         let net = certified(&spec, &w);
