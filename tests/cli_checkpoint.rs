@@ -467,3 +467,49 @@ fn lazy_and_whole_file_reads_agree_for_every_dtype_and_refuse_the_same_files() {
     assert_eq!(e1.to_string(), e2.to_string());
     assert!(e1.to_string().contains("data length"), "{e1}");
 }
+
+/// A bad tensor between good ones is reported alone, on its own line, in
+/// tensor order with the notes; the good ones' results keep their order and
+/// equal the one-tensor runs.
+#[test]
+fn a_bad_tensor_between_good_ones_is_reported_in_order_and_alone() {
+    let dir = TempDir::new().unwrap();
+    let mut bad = values(12, 5.0);
+    bad[7] = f64::NAN;
+    let shard = write_shard(
+        dir.path(),
+        "model.safetensors",
+        &[
+            ("p", SourceDtype::F32, vec![4, 3], values(12, 4.0)),
+            ("q", SourceDtype::F32, vec![3, 4], bad),
+            ("q.bias", SourceDtype::F32, vec![4], values(4, 6.0)),
+            ("r", SourceDtype::BF16, vec![6, 5], values(30, 7.0)),
+            ("t", SourceDtype::F64, vec![2, 9], values(18, 8.0)),
+        ],
+    );
+    let o = run(&["sigma", s(dir.path()), "--json"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let lines = json_lines(&o);
+    let names: Vec<&str> = lines[..3]
+        .iter()
+        .map(|r| r["tensor"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["p", "r", "t"]);
+    for r in &lines[..3] {
+        let alone = run(&[
+            "sigma",
+            s(&shard),
+            "--tensor",
+            r["tensor"].as_str().unwrap(),
+            "--json",
+        ]);
+        let a = &json_lines(&alone)[0];
+        for k in ["lower", "upper", "estimate", "dtype", "shape"] {
+            assert_eq!(r[k], a[k], "{k} of {r}");
+        }
+    }
+    let err: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(err.len(), 2, "{}", o.stderr);
+    assert!(err[0].contains("'q'") && err[0].contains("NaN"), "{}", o.stderr);
+    assert!(err[1].contains("skipping 'q.bias'"), "{}", o.stderr);
+}
