@@ -10,7 +10,9 @@
 //! the Lanczos stopping tolerance, `CONV_BENCH_CIRCULAR_ONLY=1` to time only
 //! the circular spectra (the comparison with numpy; median of 3 runs), and
 //! `CONV_BENCH_ROUTE=autocorrelation|samples` to force the route of the
-//! per-frequency Gram matrices there (default: the cheaper by the model).
+//! per-frequency Gram matrices there (default: the cheaper by the model);
+//! `LIPCERT_BENCH_THREADS=<t>` runs the circular spectra on t threads
+//! (default 1; 0: all cores).
 
 use criterion::Criterion;
 use lipcert::conv::{
@@ -218,8 +220,13 @@ fn table() {
                 Ok("samples") => SymbolRoute::Samples,
                 _ => SymbolRoute::Cheapest,
             };
-            let circular_embedding_bound =
-                |k: &Kernel, g: &Conv2dGeometry| circular_embedding_bound_with(k, g, route);
+            let threads = std::env::var("LIPCERT_BENCH_THREADS")
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1);
+            let circular_embedding_bound = |k: &Kernel, g: &Conv2dGeometry| {
+                circular_embedding_bound_with(k, g, route, threads)
+            };
             let mut times: Vec<f64> = (0..3)
                 .map(|_| {
                     let t = Instant::now();

@@ -510,6 +510,10 @@ fn a_bad_tensor_between_good_ones_is_reported_in_order_and_alone() {
     }
     let err: Vec<&str> = o.stderr.lines().collect();
     assert_eq!(err.len(), 2, "{}", o.stderr);
-    assert!(err[0].contains("'q'") && err[0].contains("NaN"), "{}", o.stderr);
+    assert!(
+        err[0].contains("'q'") && err[0].contains("NaN"),
+        "{}",
+        o.stderr
+    );
     assert!(err[1].contains("skipping 'q.bias'"), "{}", o.stderr);
 }

@@ -346,3 +346,52 @@ fn certify_on_a_binary_file_says_it_expected_a_spec() {
     );
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
+
+/// `--threads`: one thread gives the same bits on every run; two threads
+/// (the per-frequency certificates split between them) give an enclosure
+/// that overlaps it and is as tight.
+#[test]
+fn conv_threads_one_is_reproducible_and_two_agree() {
+    let dir = TempDir::new().unwrap();
+    let values: Vec<f64> = (0..8 * 8 * 9).map(|k| ((k as f64) * 0.618).sin()).collect();
+    let path = write(&dir, "k.safetensors", &[("w", vec![8, 8, 3, 3], values)]);
+    let file = path.to_str().unwrap();
+    let args = |threads: &'static str| {
+        [
+            "conv",
+            file,
+            "--input",
+            "16x16",
+            "--padding",
+            "1",
+            "--padding-mode",
+            "circular",
+            "--threads",
+            threads,
+            "--json",
+        ]
+    };
+    let one = run_json(&args("1"));
+    let again = run_json(&args("1"));
+    let two = run_json(&args("2"));
+    for k in ["lower", "upper"] {
+        assert_eq!(
+            one[k].as_f64().unwrap().to_bits(),
+            again[k].as_f64().unwrap().to_bits(),
+            "{k}"
+        );
+    }
+    let (l1, u1) = (
+        one["lower"].as_f64().unwrap(),
+        one["upper"].as_f64().unwrap(),
+    );
+    let (l2, u2) = (
+        two["lower"].as_f64().unwrap(),
+        two["upper"].as_f64().unwrap(),
+    );
+    assert!(
+        l1 <= u2 && l2 <= u1,
+        "[{l1}, {u1}] and [{l2}, {u2}] are disjoint"
+    );
+    assert!((u2 - l2) / u2 <= 1e-9, "two threads: [{l2}, {u2}]");
+}

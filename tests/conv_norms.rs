@@ -94,7 +94,7 @@ fn symbol_routes_agree_with_the_direct_block_gram() {
             let mut got = HermitianWithError::zeros(0);
             for route in ROUTES {
                 for grp in 0..spec.groups() {
-                    let sym = SymbolGram::with_route(&spec, grp, route);
+                    let sym = SymbolGram::with_route(&spec, grp, route, 1);
                     for w in spec.frequencies() {
                         spec.fill(grp, w, &mut z);
                         let direct = block_gram(z.as_ref());
@@ -169,11 +169,13 @@ fn every_enclosure_contains_the_independently_certified_sigma() {
             // nalgebra's SVD (independent implementation) agrees with the dense certificate.
             let s = svd_values(&ex.matrix.to_nalgebra())[0];
             prop_assert!(s <= dense.upper() * (1.0 + 1e-12) && s >= dense.lower() * (1.0 - 1e-12));
-            for route in ROUTES {
-                let emb = circular_embedding_bound_with(&k, &g, route).unwrap();
+            // Two threads split the per-frequency certificates (each share
+            // raises its own candidate): still above σ.
+            for (route, threads) in ROUTES.iter().flat_map(|r| [(*r, 1), (*r, 2)]) {
+                let emb = circular_embedding_bound_with(&k, &g, route, threads).unwrap();
                 prop_assert!(
                     emb.upper >= dense.lower(),
-                    "{route:?}: embedding upper {} < σ ≥ {}",
+                    "{route:?}, {threads} threads: embedding upper {} < σ ≥ {}",
                     emb.upper,
                     dense.lower()
                 );
@@ -217,7 +219,7 @@ fn zero_padding_sigma_is_below_the_circular_embedding_bound() {
             let emb = circular_embedding_bound(&k, &g).unwrap();
             prop_assert!(s <= emb.upper * (1.0 + 1e-12));
             for route in ROUTES {
-                let other = circular_embedding_bound_with(&k, &g, route).unwrap();
+                let other = circular_embedding_bound_with(&k, &g, route, 1).unwrap();
                 prop_assert!(s <= other.upper * (1.0 + 1e-12), "{route:?}");
             }
             // The bound is the σ of an explicit circular convolution on the embedding grid.
@@ -420,7 +422,9 @@ fn exact_oracle_confirms_enclosures_on_tiny_geometries() {
             );
             // The circular-embedding upper bound of each symbol route.
             for route in ROUTES {
-                let up = circular_embedding_bound_with(&k, &g, route).unwrap().upper;
+                let up = circular_embedding_bound_with(&k, &g, route, 1)
+                    .unwrap()
+                    .upper;
                 prop_assert!(
                     lipcert::exact::contains_sigma(&ex.matrix, 0.0, up).unwrap(),
                     "{route:?}: exact σ above {up} for {g:?}"
@@ -494,7 +498,7 @@ fn extreme_magnitudes_scale_or_fail_cleanly() {
         let ex = explicit_matrix(&k, &g).unwrap();
         let s = svd_values(&ex.matrix.to_nalgebra())[0];
         for route in ROUTES {
-            match circular_embedding_bound_with(&k, &g, route) {
+            match circular_embedding_bound_with(&k, &g, route, 1) {
                 Ok(b) => assert!(s <= b.upper * (1.0 + 1e-12), "{route:?}: {s} > {}", b.upper),
                 Err(e) => assert!(scale > 1.0, "{route:?} refused a representable case: {e}"),
             }

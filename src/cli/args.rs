@@ -326,6 +326,12 @@ pub struct ConvArgs {
     /// The memory budget.
     #[command(flatten)]
     pub memory: MemoryArgs,
+    /// Threads for the circular spectrum's products and per-frequency
+    /// certificates (default, or 0: all cores). `--threads 1` gives
+    /// bit-identical enclosures on every run; with more threads the last
+    /// bits may vary, the enclosure always contains σ.
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
     /// ONNX models: the input shape without the batch dimension (overrides
     /// symbolic or declared dimensions), e.g. 3,224,224.
     #[arg(long, value_name = "C,H,W")]

@@ -111,6 +111,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                 &geometry,
                 args.method.memory.budget(),
                 None,
+                args.method.threads,
             )?;
             let id = TensorId::new(file.path(), info);
             Ok(emit(

@@ -56,6 +56,7 @@ pub fn run(args: &ConvArgs) -> i32 {
             &options,
             args.memory.budget(),
             Some(args.rel_width),
+            args.threads,
         )?;
         let seconds = start.elapsed().as_secs_f64();
         let id = TensorId::new(file.path(), info);
@@ -87,6 +88,7 @@ pub fn run(args: &ConvArgs) -> i32 {
 pub(super) fn conv_options(
     rel_width: Option<f64>,
     memory: MemoryBudget,
+    threads: usize,
 ) -> Result<ConvOptions, String> {
     if let Some(w) = rel_width {
         if !(w > 0.0 && w.is_finite()) {
@@ -96,6 +98,7 @@ pub(super) fn conv_options(
     Ok(ConvOptions {
         rel_width,
         memory,
+        threads,
         ..ConvOptions::default()
     })
 }
@@ -170,6 +173,7 @@ pub(super) fn certify_kernel(
     options: &GeometryOptions,
     memory: MemoryBudget,
     rel_width: Option<f64>,
+    threads: usize,
 ) -> Result<ConvReport, Failure> {
     let name = info.name.as_deref();
     let geometry = options
@@ -184,7 +188,7 @@ pub(super) fn certify_kernel(
         tensor.dtype,
     )
     .map_err(|e| Failure::library(file, info, e))?;
-    let conv_options = conv_options(rel_width, memory)
+    let conv_options = conv_options(rel_width, memory, threads)
         .map_err(|msg| Failure::Input(Box::new(file.error(name, Problem::Other(msg)))))?;
     conv_sigma(&kernel, &geometry, &conv_options).map_err(|e| Failure::library(file, info, e))
 }

@@ -341,7 +341,7 @@ pub fn conv(args: &ConvArgs) -> i32 {
         ));
         return EXIT_INPUT;
     }
-    let options = match conv_options(Some(args.rel_width), args.memory.budget()) {
+    let options = match conv_options(Some(args.rel_width), args.memory.budget(), args.threads) {
         Ok(o) => o,
         Err(msg) => {
             error_line(&msg);

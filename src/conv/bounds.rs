@@ -90,17 +90,27 @@ pub fn circular_embedding_bound(
     kernel: &Kernel,
     geometry: &Conv2dGeometry,
 ) -> Result<EmbeddingBound> {
-    circular_embedding_bound_with(kernel, geometry, SymbolRoute::Cheapest)
+    circular_embedding_bound_with(kernel, geometry, SymbolRoute::Cheapest, 1)
 }
 
 /// [`circular_embedding_bound`] with the per-frequency Gram matrices formed
 /// by `route` (both routes are rigorous; the default picks the cheaper one,
-/// the others exist for cross-checks).
+/// the others exist for cross-checks), on `threads` threads (0: all cores).
+///
+/// Threads split the sampled symbol's products (any summation order: the
+/// same radius) and the per-frequency certificates: each thread certifies
+/// its share of the blocks, raising its own candidate s where a block
+/// needs it, and the bound is the largest certified s; every block is
+/// certified at or below it, so it bounds every block whatever the split.
+/// With one thread the result is the same on every run; with more the last
+/// bits may depend on the split (deterministic for a thread count).
 pub fn circular_embedding_bound_with(
     kernel: &Kernel,
     geometry: &Conv2dGeometry,
     route: SymbolRoute,
+    threads: usize,
 ) -> Result<EmbeddingBound> {
+    let threads = crate::parallel::resolve_threads(threads);
     kernel.check_matches(geometry)?;
     let plan = EmbeddingPlan::new(geometry);
     let max_abs = kernel.max_abs();
@@ -123,7 +133,7 @@ pub fn circular_embedding_bound_with(
     };
     let freqs = spec.frequencies();
     let symbols: Vec<SymbolGram> = (0..spec.groups())
-        .map(|g| SymbolGram::with_route(&spec, g, route))
+        .map(|g| SymbolGram::with_route(&spec, g, route, threads))
         .collect();
     timer.done(|| "circular spectrum: blocks and symbols".into());
     // Pass 1: rank the blocks by ‖B(ω)‖_F² = tr G(ω) (a cheap proxy for σ²).
@@ -152,7 +162,6 @@ pub fn circular_embedding_bound_with(
     // so the candidate bound rises early and few blocks fail their first
     // certificate).
     let mut gram = HermitianWithError::zeros(0);
-    let mut work = HermitianWorkspace::default();
     let mut estimate_sq = 0.0f64;
     let mut best = (est[0].1, est[0].2);
     let mut best_pair: Option<RitzPair> = None;
@@ -174,7 +183,6 @@ pub fn circular_embedding_bound_with(
     }
     let refined_best = best;
     timer.done(|| format!("circular spectrum: estimate {refine} block(s)"));
-    let (mut form_s, mut cert_s) = (0.0, 0.0);
     // Pass 2: certify every block at a common candidate s.
     // The certificate needs s² above λ_max + ρ (plus its own small shift).
     let radius = symbols.iter().map(|sym| sym.radius()).fold(0.0, f64::max);
@@ -185,8 +193,10 @@ pub fn circular_embedding_bound_with(
     if s.is_nan() || s <= 0.0 {
         s = f64::MIN_POSITIVE;
     }
-    // Up to eight blocks of the same group per sweep over the coefficients.
-    let mut batch = vec![HermitianWithError::zeros(0); SWEEP_BLOCKS];
+    // Up to eight blocks of the same group per sweep over the coefficients;
+    // the sweeps dealt round-robin to the threads (the largest blocks first
+    // in each share).
+    let mut sweeps: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
     let mut i = 0;
     while i < est.len() {
         let g = est[i].1;
@@ -197,19 +207,60 @@ pub fn circular_embedding_bound_with(
             .map(|e| e.2)
             .collect();
         i += ws.len();
-        let blocks = &mut batch[..ws.len()];
-        let started = std::time::Instant::now();
-        symbols[g].evaluate_many(&spec, &ws, blocks);
-        form_s += started.elapsed().as_secs_f64();
-        let started = std::time::Instant::now();
-        for (&w, block) in ws.iter().zip(blocks.iter()) {
-            let sb = certify_gram(block, s, &mut work)?;
-            if sb > s {
-                s = sb;
-                best = (g, w);
+        sweeps.push((g, ws));
+    }
+    let t = threads.min(sweeps.len()).max(1);
+    let certify_share = |k: usize| -> Result<Share> {
+        let mut share = Share {
+            s,
+            best: None,
+            form_s: 0.0,
+            cert_s: 0.0,
+        };
+        let mut batch = vec![HermitianWithError::zeros(0); SWEEP_BLOCKS];
+        let mut work = HermitianWorkspace::default();
+        for (g, ws) in sweeps.iter().skip(k).step_by(t) {
+            let blocks = &mut batch[..ws.len()];
+            let started = std::time::Instant::now();
+            symbols[*g].evaluate_many(&spec, ws, blocks);
+            share.form_s += started.elapsed().as_secs_f64();
+            let started = std::time::Instant::now();
+            for (&w, block) in ws.iter().zip(blocks.iter()) {
+                let sb = certify_gram(block, share.s, &mut work)?;
+                if sb > share.s {
+                    share.s = sb;
+                    share.best = Some((*g, w));
+                }
+            }
+            share.cert_s += started.elapsed().as_secs_f64();
+        }
+        Ok(share)
+    };
+    let shares: Vec<Result<Share>> = if t == 1 {
+        vec![certify_share(0)]
+    } else {
+        let certify_share = &certify_share;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..t)
+                .map(|k| scope.spawn(move || certify_share(k)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    let (mut form_s, mut cert_s) = (0.0, 0.0);
+    for share in shares {
+        let share = share?;
+        form_s += share.form_s;
+        cert_s += share.cert_s;
+        if share.s > s {
+            s = share.s;
+            if let Some(b) = share.best {
+                best = b;
             }
         }
-        cert_s += started.elapsed().as_secs_f64();
     }
     if crate::timing::enabled() {
         eprintln!(
@@ -261,6 +312,15 @@ pub fn circular_embedding_bound_with(
         start_vectors,
         blocks: est.len(),
     })
+}
+
+/// One thread's share of the per-frequency certificates: its final
+/// candidate s, the block that last raised it, and its form/certify times.
+struct Share {
+    s: f64,
+    best: Option<(usize, (usize, usize))>,
+    form_s: f64,
+    cert_s: f64,
 }
 
 /// λ_max estimate of a Hermitian G̃ by `steps` Lanczos steps on its real

@@ -96,6 +96,11 @@ pub struct ConvOptions {
     /// escalating towards [`ConvOptions::rel_width`]. Default 4096 (the
     /// Gram product then costs a few seconds here).
     pub escalate_max_dim: usize,
+    /// Threads for the circular spectrum's products and per-frequency
+    /// certificates ([`circular_embedding_bound_with`]; 0: all cores).
+    /// Default 1: the same enclosure on every run; with more threads the
+    /// last bits may vary, the enclosure always contains σ.
+    pub threads: usize,
 }
 
 /// Whether the escalation to the explicit m×n matrix fits the budget: about
@@ -127,6 +132,7 @@ impl Default for ConvOptions {
             memory: MemoryBudget::default(),
             rel_width: None,
             escalate_max_dim: 4096,
+            threads: 1,
         }
     }
 }
@@ -199,7 +205,8 @@ pub fn conv_sigma(
             target_met: options.rel_width.map(|_| true),
         });
     }
-    let bound = circular_embedding_bound(kernel, geometry)?;
+    let bound =
+        circular_embedding_bound_with(kernel, geometry, SymbolRoute::Cheapest, options.threads)?;
     // The lower bound is computed on the kernel scaled by a power of two
     // (largest entry in [1, 2)) so that no norm overflows or underflows; the
     // scaling is exact (checked), and σ scales with it.

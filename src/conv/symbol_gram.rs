@@ -201,12 +201,14 @@ pub(super) fn pack_lower(m: MatRef<'_, f64>, zero_diagonal: bool, out: &mut Vec<
 impl SymbolGram {
     /// The symbol of group `g` of `spec` by the cheaper route.
     pub fn new(spec: &BlockSpectrum, g: usize) -> Self {
-        Self::with_route(spec, g, SymbolRoute::Cheapest)
+        Self::with_route(spec, g, SymbolRoute::Cheapest, 1)
     }
 
     /// The symbol of group `g` of `spec` by `route`; both routes give G(ω)
-    /// within their (different) radii.
-    pub fn with_route(spec: &BlockSpectrum, g: usize, route: SymbolRoute) -> Self {
+    /// within their (different) radii. The samples route splits its
+    /// products over `threads` threads (the radius holds for any summation
+    /// order).
+    pub fn with_route(spec: &BlockSpectrum, g: usize, route: SymbolRoute, threads: usize) -> Self {
         let samples = match route {
             SymbolRoute::Autocorrelation => false,
             SymbolRoute::Samples => true,
@@ -220,7 +222,7 @@ impl SymbolGram {
             }
         };
         if samples {
-            let s = sampled(spec, g);
+            let s = sampled(spec, g, threads);
             Self::assemble(
                 s.n,
                 s.column_side,
@@ -841,7 +843,7 @@ mod tests {
             (2, 6),
         ];
         for route in [SymbolRoute::Autocorrelation, SymbolRoute::Samples] {
-            let sym = SymbolGram::with_route(&spec, 0, route);
+            let sym = SymbolGram::with_route(&spec, 0, route, 1);
             assert!(!sym.entry_major, "the test needs the swept layout");
             let mut single = HermitianWithError::zeros(0);
             for count in 1..=freqs.len() {
@@ -886,7 +888,7 @@ mod tests {
             let plan = EmbeddingPlan::new(&geo);
             let spec = BlockSpectrum::new(&k, 1, &plan);
             for route in [SymbolRoute::Autocorrelation, SymbolRoute::Samples] {
-                let sym = SymbolGram::with_route(&spec, 0, route);
+                let sym = SymbolGram::with_route(&spec, 0, route, 1);
                 let (m1, m2) = spec.moduli();
                 let mut z = Mat::<f64>::zeros(0, 0);
                 let mut got = HermitianWithError::zeros(0);

@@ -65,9 +65,9 @@ use super::circular_spectrum::{
 };
 use super::symbol_gram::pack_lower;
 use crate::columns::column;
+use crate::parallel::lower_product;
 use crate::rounding::{self, ETA, UNIT_ROUNDOFF};
-use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, Par};
+use faer::{Accum, Mat};
 
 /// The interpolation weights of a sampled symbol.
 pub(super) struct SampleWeights {
@@ -207,7 +207,11 @@ fn axis_weights(m: usize, q: usize) -> (Vec<f64>, f64, f64) {
 }
 
 /// The samples and radius for group `g` of `spec` (module documentation).
-pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
+///
+/// The products are split over `threads` threads ([`crate::parallel`]):
+/// only the order of each entry's sum changes, which the radius (Higham's
+/// bound, any order) already covers.
+pub(super) fn sampled(spec: &BlockSpectrum, g: usize, threads: usize) -> Sampled {
     let (m1, m2) = spec.moduli();
     let q = node_counts(spec);
     let pos = [spec.unwrapped_positions(0), spec.unwrapped_positions(1)];
@@ -259,30 +263,17 @@ pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
         } else {
             (x.transpose(), y.transpose(), -1.0)
         };
-        triangular::matmul(
+        lower_product(
             re.as_mut(),
-            BlockStructure::TriangularLower,
             Accum::Replace,
             xs.transpose(),
-            BlockStructure::Rectangular,
             xs,
-            BlockStructure::Rectangular,
             1.0,
-            Par::Seq,
+            threads,
         );
         // At ν = 0 every phase is (1, −0), so Y = 0 exactly.
         if k > 0 {
-            triangular::matmul(
-                re.as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Add,
-                ys.transpose(),
-                BlockStructure::Rectangular,
-                ys,
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
+            lower_product(re.as_mut(), Accum::Add, ys.transpose(), ys, 1.0, threads);
         }
         pack_lower(re.as_ref(), false, &mut re_coef);
         traces.push((0..n).map(|i| re[(i, i)]).sum());
@@ -291,17 +282,7 @@ pub(super) fn sampled(spec: &BlockSpectrum, g: usize) -> Sampled {
             for (a, b, alpha, accum) in
                 [(xs, ys, sign, Accum::Replace), (ys, xs, -sign, Accum::Add)]
             {
-                triangular::matmul(
-                    t.as_mut(),
-                    BlockStructure::TriangularLower,
-                    accum,
-                    a.transpose(),
-                    BlockStructure::Rectangular,
-                    b,
-                    BlockStructure::Rectangular,
-                    alpha,
-                    Par::Seq,
-                );
+                lower_product(t.as_mut(), accum, a.transpose(), b, alpha, threads);
             }
             pack_lower(t.as_ref(), true, &mut im_coef);
         }
