@@ -19,7 +19,7 @@
 //! gather, then per level V′ = S·V + E·ψ(D·V) with the elementwise
 //! ψ(t) = |t|/2, slopes [−½, ½] — linear maps and one activation per level.
 //! The segment output is y = O·w (biases cancel in differences). With
-//! c₁ = a + b, c₂ = −2ab (see [`slope_coefficients`] for the exact floats
+//! c₁ = a + b, c₂ = −2ab (see `slope_coefficients` for the exact floats
 //! used) let L′_k = c₁·L_k.
 //!
 //! # Theorem
@@ -76,7 +76,7 @@
 //! t_max·e_L(2‖L̂‖_F + e_L) (the exact symmetric L̂ᵀTL̂ − LᵀTL) +
 //! (γ_h(1 + u) + u)·t_max‖L̂‖_F² (the products' and T·L̂'s relative
 //! roundings, entrywise by |L̂|ᵀT|L̂|) + 2(1 + γ_h)(η/2)√(ho)‖L̂‖_F +
-//! 2·o·h·η (underflow), times |c₂| ([`certified_gram`]). Assembly: with
+//! 2·o·h·η (underflow), times |c₂| (`certified_gram`). Assembly: with
 //! c₂ = 0 everywhere every entry of M̂ is q̂ plus at most one other float
 //! term (−ρ, −2t or one x̂; L_k does not read u_k), one rounded addition,
 //! so it adds u(1 + 2u)‖P̂‖_F; otherwise an entry sums at most K + 3 terms
