@@ -20,7 +20,14 @@ fn example() -> PathBuf {
 #[test]
 fn certify_json_is_one_object_matching_the_library() {
     let spec = example();
-    let (code, stdout, stderr) = run(&["certify", spec.to_str().unwrap(), "--json"]);
+    // One thread, as the library's default (the bits are compared).
+    let (code, stdout, stderr) = run(&[
+        "certify",
+        spec.to_str().unwrap(),
+        "--json",
+        "--threads",
+        "1",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout.trim().lines().count(),
@@ -120,4 +127,52 @@ fn bad_specs_are_one_line_errors_with_exit_code_2() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stdout.is_empty());
     }
+}
+
+/// `--threads`: one thread gives the same bounds on every run; two threads
+/// give layer enclosures that overlap them and a network bound within
+/// rounding of theirs.
+#[test]
+fn certify_threads_one_is_reproducible_and_two_agree() {
+    let spec = example();
+    let spec = spec.to_str().unwrap();
+    let json = |threads: &str| -> Value {
+        let (code, stdout, stderr) = run(&[
+            "certify",
+            spec,
+            "--json",
+            "--no-lower",
+            "--bounds",
+            "product",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(stdout.trim()).unwrap()
+    };
+    let (one, again, two) = (json("1"), json("1"), json("2"));
+    assert_eq!(
+        one["upper"].as_f64().unwrap().to_bits(),
+        again["upper"].as_f64().unwrap().to_bits()
+    );
+    let layers = |r: &Value| -> Vec<(f64, f64)> {
+        r["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["lower"].as_f64().unwrap(), l["upper"].as_f64().unwrap()))
+            .collect()
+    };
+    assert_eq!(layers(&one), layers(&again));
+    for ((l1, u1), (l2, u2)) in layers(&one).into_iter().zip(layers(&two)) {
+        assert!(
+            l1 <= u2 && l2 <= u1,
+            "[{l1}, {u1}] and [{l2}, {u2}] are disjoint"
+        );
+    }
+    let (u1, u2) = (
+        one["upper"].as_f64().unwrap(),
+        two["upper"].as_f64().unwrap(),
+    );
+    assert!((u1 - u2).abs() <= 1e-8 * u1, "{u1} vs {u2}");
 }

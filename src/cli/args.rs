@@ -102,6 +102,12 @@ pub struct CertifyArgs {
     /// The memory budget.
     #[command(flatten)]
     pub memory: MemoryArgs,
+    /// Threads for the layers' dense products, factorizations and circular
+    /// spectra and for the LipLT frequencies (default, or 0: all cores).
+    /// `--threads 1` gives the same bounds on every run; with more threads
+    /// the last bits may vary, every bound stays certified.
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 /// The memory budget of every job (see `lipcert::budget`).

@@ -117,6 +117,7 @@ pub(super) fn certify_options(args: &CertifyArgs) -> Result<CertifyOptions, ()> 
         methods: Some(methods),
         sigma: SigmaOptions {
             rel_width: args.rel_width,
+            threads: args.threads,
             ..SigmaOptions::default()
         },
     };

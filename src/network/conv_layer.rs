@@ -364,8 +364,18 @@ impl ConvLayer {
     /// Enclosure `[lower, upper]` of σ(A) from [`conv_sigma`] (rigorous
     /// lower bound; the upper bound's guarantee is returned with it).
     pub fn lipschitz(&self) -> Result<(f64, f64, Guarantee)> {
+        self.lipschitz_with(1)
+    }
+
+    /// [`ConvLayer::lipschitz`] with the circular spectrum on `threads`
+    /// threads ([`ConvOptions::threads`]; 0: all cores).
+    pub fn lipschitz_with(&self, threads: usize) -> Result<(f64, f64, Guarantee)> {
         let kernel = self.operator.kernel();
-        let report = conv_sigma(kernel, self.operator.geometry(), &ConvOptions::default())?;
+        let options = ConvOptions {
+            threads,
+            ..ConvOptions::default()
+        };
+        let report = conv_sigma(kernel, self.operator.geometry(), &options)?;
         let e = report.enclosure;
         Ok((e.lower(), e.upper(), e.guarantee()))
     }

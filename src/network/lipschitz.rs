@@ -81,7 +81,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
             )
         }
         Layer::Conv2d(conv) => {
-            let (l, u, g) = conv.lipschitz()?;
+            let (l, u, g) = conv.lipschitz_with(options.threads)?;
             (
                 l,
                 u,
