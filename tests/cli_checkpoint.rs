@@ -51,6 +51,36 @@ fn json_lines(out: &Out) -> Vec<Value> {
         .collect()
 }
 
+/// The `tensor` fields of JSON records.
+fn tensor_names(records: &[Value]) -> Vec<&str> {
+    records
+        .iter()
+        .map(|r| r["tensor"].as_str().unwrap())
+        .collect()
+}
+
+/// Runs `sigma FILE --tensor NAME --json` for record `r`'s tensor and
+/// asserts that its enclosure, dtype, shape and the `extra` keys equal
+/// `r`'s; returns that run's record.
+fn same_as_alone(r: &Value, file: &Path, extra: &[&str]) -> Value {
+    let alone = run(&[
+        "sigma",
+        s(file),
+        "--tensor",
+        r["tensor"].as_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(alone.code, 0, "{}", alone.stderr);
+    let a = json_lines(&alone).swap_remove(0);
+    for k in ["lower", "upper", "estimate", "dtype", "shape"]
+        .iter()
+        .chain(extra)
+    {
+        assert_eq!(r[*k], a[*k], "{k} of {r}");
+    }
+    a
+}
+
 fn one_line_error(o: &Out, needles: &[&str]) {
     assert_eq!(o.code, 2, "{}", o.stderr);
     let lines: Vec<&str> = o.stderr.lines().collect();
@@ -104,29 +134,14 @@ fn a_sharded_checkpoint_gives_what_each_shard_gives_alone() {
         // One line per 2-D tensor, shards in order of first appearance in
         // the index ("c" comes first: shard 2), file order within a shard,
         // then the summary.
-        let names: Vec<&str> = lines[..3]
-            .iter()
-            .map(|r| r["tensor"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["b", "c", "a"]);
+        assert_eq!(tensor_names(&lines[..3]), ["b", "c", "a"]);
         assert!(o.stderr.contains("skipping 'a.bias'"), "{}", o.stderr);
         let mut max_upper = 0.0f64;
         let mut max_lower = 0.0f64;
         for r in &lines[..3] {
             let shard = PathBuf::from(r["file"].as_str().unwrap());
             assert_eq!(shard.parent().unwrap(), dir.path());
-            let alone = run(&[
-                "sigma",
-                s(&shard),
-                "--tensor",
-                r["tensor"].as_str().unwrap(),
-                "--json",
-            ]);
-            assert_eq!(alone.code, 0, "{}", alone.stderr);
-            let a = &json_lines(&alone)[0];
-            for k in ["lower", "upper", "estimate", "dtype", "shape", "file"] {
-                assert_eq!(r[k], a[k], "{k} of {r}");
-            }
+            let a = same_as_alone(r, &shard, &["file"]);
             max_upper = max_upper.max(a["upper"].as_f64().unwrap());
             max_lower = max_lower.max(a["lower"].as_f64().unwrap());
         }
@@ -490,23 +505,9 @@ fn a_bad_tensor_between_good_ones_is_reported_in_order_and_alone() {
     let o = run(&["sigma", s(dir.path()), "--json"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     let lines = json_lines(&o);
-    let names: Vec<&str> = lines[..3]
-        .iter()
-        .map(|r| r["tensor"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["p", "r", "t"]);
+    assert_eq!(tensor_names(&lines[..3]), ["p", "r", "t"]);
     for r in &lines[..3] {
-        let alone = run(&[
-            "sigma",
-            s(&shard),
-            "--tensor",
-            r["tensor"].as_str().unwrap(),
-            "--json",
-        ]);
-        let a = &json_lines(&alone)[0];
-        for k in ["lower", "upper", "estimate", "dtype", "shape"] {
-            assert_eq!(r[k], a[k], "{k} of {r}");
-        }
+        same_as_alone(r, &shard, &[]);
     }
     let err: Vec<&str> = o.stderr.lines().collect();
     assert_eq!(err.len(), 2, "{}", o.stderr);

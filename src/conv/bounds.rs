@@ -264,7 +264,7 @@ pub fn circular_embedding_bound_with(
     }
     if crate::timing::enabled() {
         eprintln!(
-            "lipcert timing: circular spectrum: form Gram blocks {form_s:.3} s, certify {cert_s:.3} s (wall)"
+            "lipcert timing: circular spectrum: form Gram blocks {form_s:.3} s, certify {cert_s:.3} s (wall, summed over threads)"
         );
     }
     let timer = crate::timing::stage();

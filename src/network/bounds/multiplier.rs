@@ -647,49 +647,78 @@ struct Factor {
     segmentable: bool,
 }
 
+/// A product of bounds (rounded upward) with the combined guarantee and the
+/// multiplier pieces it used.
+struct Chain {
+    value: f64,
+    guarantee: Guarantee,
+    pieces: Vec<PieceBound>,
+}
+
+impl Chain {
+    /// The empty product.
+    fn one() -> Self {
+        Chain {
+            value: 1.0,
+            guarantee: Guarantee::Rigorous,
+            pieces: Vec::new(),
+        }
+    }
+
+    /// Multiplies by another chain.
+    fn times(&mut self, other: Chain) {
+        self.value = mul_up(self.value, other.value);
+        self.guarantee = self.guarantee.combine(other.guarantee);
+        self.pieces.extend(other.pieces);
+    }
+
+    /// Multiplies by one factor's bound.
+    fn times_factor(&mut self, f: &Factor) {
+        self.times(Chain {
+            value: f.value,
+            guarantee: f.guarantee,
+            pieces: f.pieces.clone(),
+        });
+    }
+}
+
 /// The bound of a run of factors: the product of their bounds, or one
 /// segment certificate over all their nodes ([`super::segment`]) where it
 /// applies (every factor segmentable, at least two activations or one
 /// whose slope interval [a, b] has a ≠ 0) and is smaller.
-fn run_bound_with_segment(
-    nodes: &[Node],
-    run: &[Factor],
-    max_entries: usize,
-) -> Result<(f64, Guarantee, Vec<PieceBound>)> {
-    let (mut v, mut g, mut p) = (1.0, Guarantee::Rigorous, Vec::new());
+fn run_bound_with_segment(nodes: &[Node], run: &[Factor], max_entries: usize) -> Result<Chain> {
+    let mut product = Chain::one();
     for f in run {
-        v = mul_up(v, f.value);
-        g = g.combine(f.guarantee);
-        p.extend(f.pieces.iter().cloned());
+        product.times_factor(f);
     }
     if !run.iter().all(|f| f.segmentable) {
-        return Ok((v, g, p));
+        return Ok(product);
     }
     let (s, e) = (run[0].start, run[run.len() - 1].end);
     let Some(seg) = soft(super::segment::build_segment(&nodes[s..e], max_entries))? else {
-        return Ok((v, g, p));
+        return Ok(product);
     };
     if !(seg.activations() >= 2 || seg.has_nonzero_lower_slope()) {
-        return Ok((v, g, p));
+        return Ok(product);
     }
     match super::segment::segment_bound(&seg) {
-        Some(m) if m < v => {
+        Some(m) if m < product.value => {
             // The segment's error bounds use the layers' certified norms:
             // it inherits their guarantee.
-            let (product, gp) = composed_upper(&nodes[s..e])?;
-            Ok((
-                m,
-                gp,
-                vec![PieceBound {
+            let (layers, guarantee) = composed_upper(&nodes[s..e])?;
+            Ok(Chain {
+                value: m,
+                guarantee,
+                pieces: vec![PieceBound {
                     start: s,
                     end: e,
                     kind: "segment",
-                    product,
+                    product: layers,
                     multiplier: m,
                 }],
-            ))
+            })
         }
-        _ => Ok((v, g, p)),
+        _ => Ok(product),
     }
 }
 
@@ -762,9 +791,7 @@ pub fn multiplier_bound(
         }
         i += 1;
     }
-    let mut upper = 1.0;
-    let mut guarantee = Guarantee::Rigorous;
-    let mut pieces = Vec::new();
+    let mut total = Chain::one();
     let mut a = 0;
     while a < factors.len() {
         let mut b = a + 1;
@@ -774,39 +801,37 @@ pub fn multiplier_bound(
             }
         }
         let run = &factors[a..b];
-        let (mut v, mut g, mut p) = run_bound_with_segment(nodes, run, max_entries)?;
+        let mut best = run_bound_with_segment(nodes, run, max_entries)?;
         // Max pooling joins a segment only when the whole run fits; else
         // the parts between max-pool layers get their own segments (as if
         // max pooling were a barrier).
         let is_pool = |f: &Factor| matches!(nodes[f.start].layer, Layer::MaxPool2d { .. });
         if run.len() > 1 && run.iter().any(is_pool) {
-            let (mut v2, mut g2, mut p2) = (1.0, Guarantee::Rigorous, Vec::new());
+            let mut split = Chain::one();
             for part in run.split_inclusive(is_pool) {
                 let (body, pool) = match part.split_last() {
                     Some((last, body)) if is_pool(last) => (body, Some(last)),
                     _ => (part, None),
                 };
                 if !body.is_empty() {
-                    let (vb, gb, pb) = run_bound_with_segment(nodes, body, max_entries)?;
-                    v2 = mul_up(v2, vb);
-                    g2 = g2.combine(gb);
-                    p2.extend(pb);
+                    split.times(run_bound_with_segment(nodes, body, max_entries)?);
                 }
                 if let Some(f) = pool {
-                    v2 = mul_up(v2, f.value);
-                    g2 = g2.combine(f.guarantee);
-                    p2.extend(f.pieces.iter().cloned());
+                    split.times_factor(f);
                 }
             }
-            if v2 < v {
-                (v, g, p) = (v2, g2, p2);
+            if split.value < best.value {
+                best = split;
             }
         }
-        upper = mul_up(upper, v);
-        guarantee = guarantee.combine(g);
-        pieces.extend(p);
+        total.times(best);
         a = b;
     }
+    let Chain {
+        value: upper,
+        guarantee,
+        pieces,
+    } = total;
     let raw = upper;
     if product_all <= upper {
         return Ok(MultiplierBound {

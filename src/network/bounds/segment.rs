@@ -76,7 +76,7 @@
 //! t_max·e_L(2‖L̂‖_F + e_L) (the exact symmetric L̂ᵀTL̂ − LᵀTL) +
 //! (γ_h(1 + u) + u)·t_max‖L̂‖_F² (the products' and T·L̂'s relative
 //! roundings, entrywise by |L̂|ᵀT|L̂|) + 2(1 + γ_h)(η/2)√(ho)‖L̂‖_F +
-//! 2·o·h·η (underflow), times |c₂| (`certified_gram`). Assembly: with
+//! 2·o·h·η (underflow), times |c₂| (`gram_error`). Assembly: with
 //! c₂ = 0 everywhere every entry of M̂ is q̂ plus at most one other float
 //! term (−ρ, −2t or one x̂; L_k does not read u_k), one rounded addition,
 //! so it adds u(1 + 2u)‖P̂‖_F; otherwise an entry sums at most K + 3 terms
@@ -117,7 +117,7 @@ const GRADIENT_STEPS: usize = 24;
 /// One activation of a segment: its variables start at `offset` in w;
 /// `l` is L̂′ = fl(c₁·L̂) (h × offset, column-major) for the map L̂ that
 /// reads the earlier variables, `raw` is L̂ itself when c₂ ≠ 0 (module docs,
-/// "Slope intervals").
+/// "Setting").
 #[derive(Debug, Clone)]
 struct Act {
     offset: usize,
@@ -192,6 +192,44 @@ impl Segment {
     /// The size N of w.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// The segment of x ↦ f(s·x) for a power of two s: the columns of the
+    /// input variables scaled by s (exact, `None` if an entry would leave the
+    /// normal range), errors by max(s, 1). Its Lipschitz constant is
+    /// s·Lip(f).
+    fn with_input_scale(&self, s: f64) -> Option<Segment> {
+        let n = self.n;
+        let scale = |t: &Tracked| -> Option<Tracked> {
+            let mut t = t.clone();
+            for v in &mut t.data[..t.rows * n.min(t.cols)] {
+                let w = *v * s;
+                if *v != 0.0 && !(w.is_finite() && w.abs() >= f64::MIN_POSITIVE) {
+                    return None;
+                }
+                *v = w;
+            }
+            t.err = mul_up(t.err, s.max(1.0));
+            Some(t)
+        };
+        let mut acts = Vec::with_capacity(self.acts.len());
+        for a in &self.acts {
+            acts.push(Act {
+                offset: a.offset,
+                l: scale(&a.l)?,
+                raw: match &a.raw {
+                    Some(r) => Some(scale(r)?),
+                    None => None,
+                },
+                c2: a.c2,
+            });
+        }
+        Some(Segment {
+            n,
+            dim: self.dim,
+            acts,
+            out: scale(&self.out)?,
+        })
     }
 }
 
@@ -302,8 +340,9 @@ fn walk(
 }
 
 /// The segment form of `nodes` (`None` when a node is not a linear layer,
-/// an activation with slopes in [0, β] or a residual block with an identity
-/// shortcut made of those, or the size exceeds the limits).
+/// an activation with a finite slope interval, max pooling or a residual
+/// block with an identity shortcut made of those, or the size exceeds the
+/// limits).
 pub fn build_segment(nodes: &[Node], max_entries: usize) -> Result<Option<Segment>> {
     let Some(first) = nodes.first() else {
         return Ok(None);
@@ -380,19 +419,27 @@ fn assemble(
     m
 }
 
-/// The terms c₂·L̂_kᵀT_kL̂_k in plain floating point (for the search).
-fn float_grams(seg: &Segment, t: &[Vec<f64>]) -> Vec<Option<Mat<f64>>> {
+/// The terms c₂·L̂_kᵀT_kL̂_k ([`gram_term`]) of every activation with
+/// c₂ ≠ 0.
+fn grams(seg: &Segment, t: &[Vec<f64>]) -> Vec<Option<Mat<f64>>> {
     seg.acts
         .iter()
         .zip(t)
-        .map(|(a, tk)| {
-            a.raw.as_ref().map(|l| {
-                let lv = view(l);
-                let tl = Mat::from_fn(l.rows, l.cols, |i, j| a.c2 * tk[i] * lv[(i, j)]);
-                lv.transpose() * tl
-            })
-        })
+        .map(|(a, tk)| a.raw.as_ref().map(|l| gram_term(l, a.c2, tk)))
         .collect()
+}
+
+/// fl(c₂·Ĝ) with Ĝ = fl(L̂ᵀ·fl(T·L̂)), the lower triangle mirrored: the
+/// term the search uses and the certificate bounds ([`gram_error`]).
+fn gram_term(l: &Tracked, c2: f64, tk: &[f64]) -> Mat<f64> {
+    let (h, off) = (l.rows, l.cols);
+    let lv = view(l);
+    let y = Mat::from_fn(h, off, |i, j| tk[i] * lv[(i, j)]);
+    let g = lv.transpose() * &y;
+    Mat::from_fn(off, off, |i, j| {
+        let (r, c) = if i >= j { (i, j) } else { (j, i) };
+        c2 * g[(r, c)]
+    })
 }
 
 fn scaled(seg: &Segment, t: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -421,7 +468,7 @@ fn rho_min(
     t: &[Vec<f64>],
     warm: Option<&[f64]>,
 ) -> Option<(f64, Vec<f64>)> {
-    let m = assemble(q, seg, &scaled(seg, t), t, &float_grams(seg, t));
+    let m = assemble(q, seg, &scaled(seg, t), t, &grams(seg, t));
     let (n, hs) = (seg.n, seg.dim - seg.n);
     let neg = Mat::from_fn(hs, hs, |i, j| if i < j { 0.0 } else { -m[(n + i, n + j)] });
     let llt = neg.llt(Side::Lower).ok()?;
@@ -580,19 +627,11 @@ fn mirrored_frobenius_up(p: &Mat<f64>) -> f64 {
     ))
 }
 
-/// Ĝ = fl(L̂ᵀ·fl(T·L̂)) with its lower triangle mirrored, multiplied by c₂
-/// (rounded), and a bound on ‖mirror(fl(c₂Ĝ)) − c₂LᵀTL‖₂ without the
-/// final product's rounding (that one is in the assembly bound); module
-/// docs, "Slope intervals".
-fn certified_gram(a: &Act, l: &Tracked, tk: &[f64]) -> (Mat<f64>, f64) {
+/// A bound on ‖[`gram_term`] − c₂LᵀTL‖₂ without the final product's
+/// rounding (that one is in the assembly bound), for the lower triangle
+/// mirrored (module docs, "Certification").
+fn gram_error(l: &Tracked, c2: f64, tk: &[f64]) -> f64 {
     let (h, off) = (l.rows, l.cols);
-    let lv = view(l);
-    let y = Mat::from_fn(h, off, |i, j| tk[i] * lv[(i, j)]);
-    let g = lv.transpose() * &y;
-    let gc = Mat::from_fn(off, off, |i, j| {
-        let (r, c) = if i >= j { (i, j) } else { (j, i) };
-        a.c2 * g[(r, c)]
-    });
     let lf = norm2_up(&l.data);
     let el = l.err;
     let t_max = tk.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -616,8 +655,7 @@ fn certified_gram(a: &Act, l: &Tracked, tk: &[f64]) -> (Mat<f64>, f64) {
             mul_up(mul_up(off as f64, h as f64), ETA),
         ),
     );
-    let e = mul_up(a.c2.abs(), add_up(add_up(exact, relative), underflow));
-    (gc, e)
+    mul_up(c2.abs(), add_up(add_up(exact, relative), underflow))
 }
 
 /// Certifies M ≺ 0 for (T, ρ) (module docs, "Certification").
@@ -634,17 +672,15 @@ fn certify(seg: &Segment, q: &Mat<f64>, t: &[Vec<f64>], rho: f64) -> bool {
         mul_up(mul_up(nn as f64, m_out as f64), ETA),
     );
     let mut xs = Vec::with_capacity(seg.acts.len());
-    let mut grams = Vec::with_capacity(seg.acts.len());
     for (a, tk) in seg.acts.iter().zip(t) {
         let x = a.l.scale_rows(tk);
         eps = add_up(eps, x.err);
         xs.push(x.data);
-        grams.push(a.raw.as_ref().map(|l| {
-            let (g, e) = certified_gram(a, l, tk);
-            eps = add_up(eps, e);
-            g
-        }));
+        if let Some(l) = &a.raw {
+            eps = add_up(eps, gram_error(l, a.c2, tk));
+        }
     }
+    let grams = grams(seg, t);
     let mut p = assemble(q, seg, &xs, t, &grams);
     for i in 0..seg.n {
         p[(i, i)] -= rho;
@@ -755,46 +791,6 @@ fn certified_bound(seg: &Segment, q: &Mat<f64>, t: &[Vec<f64>], rho: f64) -> Opt
         }
     }
     None
-}
-
-impl Segment {
-    /// The segment of x ↦ f(s·x) for a power of two s: the columns of the
-    /// input variables scaled by s (exact, `None` if an entry would leave the
-    /// normal range), errors by max(s, 1). Its Lipschitz constant is
-    /// s·Lip(f).
-    fn with_input_scale(&self, s: f64) -> Option<Segment> {
-        let n = self.n;
-        let scale = |t: &Tracked| -> Option<Tracked> {
-            let mut t = t.clone();
-            for v in &mut t.data[..t.rows * n.min(t.cols)] {
-                let w = *v * s;
-                if *v != 0.0 && !(w.is_finite() && w.abs() >= f64::MIN_POSITIVE) {
-                    return None;
-                }
-                *v = w;
-            }
-            t.err = mul_up(t.err, s.max(1.0));
-            Some(t)
-        };
-        let mut acts = Vec::with_capacity(self.acts.len());
-        for a in &self.acts {
-            acts.push(Act {
-                offset: a.offset,
-                l: scale(&a.l)?,
-                raw: match &a.raw {
-                    Some(r) => Some(scale(r)?),
-                    None => None,
-                },
-                c2: a.c2,
-            });
-        }
-        Some(Segment {
-            n,
-            dim: self.dim,
-            acts,
-            out: scale(&self.out)?,
-        })
-    }
 }
 
 /// The power-of-two input scale s that brings the x block of M (≈ ρ·s²)
