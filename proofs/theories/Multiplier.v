@@ -1,4 +1,5 @@
-(** * The LipSDP-Neuron segment certificate (src/network/bounds/segment.rs).
+(** * The LipSDP-Neuron segment certificate (src/network/bounds/segment.rs)
+      and the sigma-based certificates of src/network/bounds/multiplier.rs.
 
     A segment of a network is written with the variables w = (x, u_0, ...)
     (the input, then every activation neuron's output): neuron i reads
@@ -19,11 +20,23 @@
     (du - a dz)(b dz - du) >= 0.  Max pooling enters through its
     tournament form ([max_tournament], [half_abs_slope_restricted]).
 
+    The sigma-based forms of src/network/bounds/multiplier.rs (Theorems 1
+    and 2 of its module docs; Schur complements of the same LMI for one
+    hidden layer): with T = diag(d_i^2), P = B T^(-1/2), Q = A^T T^(1/2),
+    [two_layer_sigma_certificate]: phi_i with slopes in [0, 1] and
+    |P v|^2 + |Q v|^2 <= s^2 |v|^2 for all v => x |-> B phi(A x + c) is
+    (s^2/2)-Lipschitz; [residual_sigma_certificate]: kappa > 0 and
+    |P v|^2 + kappa^2 |(P + Q) v|^2 <= 2 |v|^2 => x |-> x + B phi(A x + c)
+    is sqrt(1 + 1/kappa^2)-Lipschitz.  Slopes in [0, b]:
+    [two_layer_sigma_certificate_slope] (bound b s^2/2) and
+    [residual_sigma_certificate_slope] (certificate for b B).
+
     Not proved here: that segment.rs's walk builds L, O and e such that the
     network's values satisfy the hypotheses of the theorem (that is the
     module's "Setting"), and the floating-point certification of M's
     negative definiteness (Cholesky.v, [rump_cholesky_posdef_rust], with
-    the error bounds of the module docs). *)
+    the error bounds of the module docs), nor of sigma_max([P; Q]) in
+    multiplier.rs (module docs). *)
 From Coq Require Import Reals Lra Lia.
 From Lipcert Require Import Vec.
 Open Scope R_scope.
@@ -236,4 +249,230 @@ Proof.
   unfold norm. rewrite <- sqrt_mult by (try assumption; apply dot_self_nonneg).
   apply sqrt_le_1; [apply dot_self_nonneg| |exact Hsq].
   apply Rmult_le_pos; [assumption|apply dot_self_nonneg].
+Qed.
+
+(** ** The sigma-based two-layer and residual certificates
+
+    src/network/bounds/multiplier.rs, Theorems 1 and 2 of its module docs.
+    A two-layer piece f(x) = B phi(A x + c) (A : h x n, B : m x h, phi_i
+    with slopes in [0, 1]); with T = diag(t_i), t_i = d_i^2 > 0, the Rust
+    code certifies s >= sigma_max([P; Q]) for P = B T^(-1/2) (P_ij =
+    B_ij / d_j) and Q = A^T T^(1/2) (Q_ij = A_ji d_j), stated here as
+    |P v|^2 + |Q v|^2 <= s^2 |v|^2 for every v.  With
+    v_i = d_i (phi_i(z_i) - phi_i(z'_i)) the slope constraint gives
+    |v|^2 <= (Q v) . (x - x') ([sigma_neuron_bound]) and
+    f(x) - f(x') = P v ([two_layer_diff]). *)
+
+Definition two_layer (n h : nat) (A B : mat) (phi : nat -> R -> R) (c : vec)
+    (x : vec) : vec :=
+  matvec h B (fun i => phi i (matvec n A x i + c i)).
+
+Definition residual_block (n h : nat) (A B : mat) (phi : nat -> R -> R) (c : vec)
+    (x : vec) : vec :=
+  vadd x (two_layer n h A B phi c x).
+
+Lemma pow2_as_mult : forall r, r ^ 2 = r * r.
+Proof. intros; ring. Qed.
+
+(** Slopes in [0, bt]: |v|^2 = sum_i t_i du_i^2
+    <= bt sum_i t_i du_i dz_i = bt (Q v) . dx. *)
+Lemma sigma_neuron_bound : forall n h A d Q bt (phi : nat -> R -> R) c x x' v,
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 bt (phi i)) ->
+  (forall i, (i < h)%nat ->
+     v i = d i * (phi i (matvec n A x i + c i) - phi i (matvec n A x' i + c i))) ->
+  dot h v v <= bt * dot n (matvec h Q v) (vsub x x').
+Proof.
+  intros n h A d Q bt phi c x x' v HQ Hs Hv.
+  rewrite adjoint. unfold dot. rewrite <- sum_scal_l.
+  apply sum_le; intros j Hj.
+  assert (HT : matvec n (transpose Q) (vsub x x') j
+               = d j * (matvec n A x j - matvec n A x' j)).
+  { rewrite <- matvec_sub. unfold matvec, transpose.
+    rewrite <- sum_scal_l. apply sum_ext; intros k Hk.
+    rewrite HQ by assumption. ring. }
+  rewrite HT, (Hv j Hj).
+  pose proof (slope_constraint 0 bt (phi j)
+                (matvec n A x j + c j) (matvec n A x' j + c j) (Hs j Hj)) as P.
+  set (du := phi j (matvec n A x j + c j) - phi j (matvec n A x' j + c j)) in *.
+  replace (matvec n A x j + c j - (matvec n A x' j + c j))
+    with (matvec n A x j - matvec n A x' j) in P by ring.
+  set (dz := matvec n A x j - matvec n A x' j) in *.
+  replace (bt * (d j * du * (d j * dz)) - d j * du * (d j * du))
+    with ((d j * d j) * ((du - 0 * dz) * (bt * dz - du))) by ring.
+  cut (0 <= (d j * d j) * ((du - 0 * dz) * (bt * dz - du))); [lra|].
+  apply Rmult_le_pos; [apply Rle_0_sqr|exact P].
+Qed.
+
+(** f(x) - f(x') = B du = P v (rows i < m). *)
+Lemma two_layer_diff : forall n h m A B d P (phi : nat -> R -> R) c x x' v,
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < m)%nat -> (j < h)%nat -> P i j = B i j / d j) ->
+  (forall i, (i < h)%nat ->
+     v i = d i * (phi i (matvec n A x i + c i) - phi i (matvec n A x' i + c i))) ->
+  forall i, (i < m)%nat ->
+  vsub (two_layer n h A B phi c x) (two_layer n h A B phi c x') i = matvec h P v i.
+Proof.
+  intros n h m A B d P phi c x x' v Hd HP Hv i Hi.
+  unfold vsub, two_layer, matvec. rewrite <- sum_minus.
+  apply sum_ext; intros j Hj. rewrite HP, Hv by assumption.
+  unfold matvec. pose proof (Hd j Hj). field. lra.
+Qed.
+
+(** Theorem 1 for slopes in [0, bt]:
+    |P v|^2 <= s^2 |v|^2 - |Q v|^2 <= s^2 bt |Q v| |dx| - |Q v|^2
+    <= (bt s^2 / 2)^2 |dx|^2. *)
+Theorem two_layer_sigma_certificate_slope :
+  forall n h m A B d P Q s bt (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < m)%nat -> (j < h)%nat -> P i j = B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  0 <= s -> 0 <= bt ->
+  (forall v, norm m (matvec h P v) ^ 2 + norm n (matvec h Q v) ^ 2
+             <= s ^ 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 bt (phi i)) ->
+  norm m (vsub (two_layer n h A B phi c x) (two_layer n h A B phi c x'))
+    <= bt * (s * s / 2) * norm n (vsub x x').
+Proof.
+  intros n h m A B d P Q s bt phi c x x' Hd HP HQ Hs0 Hb Hs Hphi.
+  set (v := fun i => d i * (phi i (matvec n A x i + c i)
+                            - phi i (matvec n A x' i + c i))).
+  pose proof (sigma_neuron_bound n h A d Q bt phi c x x' v HQ Hphi
+                (fun i _ => eq_refl)) as K.
+  specialize (Hs v). rewrite !pow2_as_mult, !norm_sq in Hs.
+  assert (E : norm m (vsub (two_layer n h A B phi c x) (two_layer n h A B phi c x'))
+              = norm m (matvec h P v))
+    by (apply norm_ext; apply (two_layer_diff n h m A B d P phi c x x' v Hd HP);
+        intros; reflexivity).
+  rewrite E. apply norm_le_of_sq;
+    [apply Rmult_le_pos; [exact Hb|]; apply Rmult_le_pos; [apply Rle_0_sqr|lra]|].
+  pose proof (cauchy_schwarz n (matvec h Q v) (vsub x x')) as C.
+  pose proof (Rle_abs (dot n (matvec h Q v) (vsub x x'))).
+  rewrite <- (norm_sq n (matvec h Q v)) in Hs.
+  rewrite <- (norm_sq n (vsub x x')).
+  set (a := norm n (vsub x x')) in *. set (b := norm n (matvec h Q v)) in *.
+  set (X := dot m (matvec h P v) (matvec h P v)) in *.
+  set (V := dot h v v) in *.
+  set (S2 := s * s) in *.
+  assert (HS2 : 0 <= S2) by (unfold S2; apply Rle_0_sqr).
+  assert (HV : V <= bt * (b * a)).
+  { eapply Rle_trans; [exact K|]. apply Rmult_le_compat_l; lra. }
+  assert (H1 : X <= S2 * (bt * (b * a)) - b * b).
+  { assert (S2 * V <= S2 * (bt * (b * a))) by (apply Rmult_le_compat_l; assumption).
+    lra. }
+  pose proof (Rle_0_sqr (b - bt * S2 * a / 2)). unfold Rsqr in *.
+  nra.
+Qed.
+
+(** Theorem 1 (multiplier.rs): slopes in [0, 1] and
+    sigma_max([P; Q]) <= s give Lip(f) <= s^2 / 2. *)
+Theorem two_layer_sigma_certificate :
+  forall n h m A B d P Q s (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < m)%nat -> (j < h)%nat -> P i j = B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  0 <= s ->
+  (forall v, norm m (matvec h P v) ^ 2 + norm n (matvec h Q v) ^ 2
+             <= s ^ 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 1 (phi i)) ->
+  norm m (vsub (two_layer n h A B phi c x) (two_layer n h A B phi c x'))
+    <= (s * s / 2) * norm n (vsub x x').
+Proof.
+  intros n h m A B d P Q s phi c x x' Hd HP HQ Hs0 Hs Hphi.
+  rewrite <- (Rmult_1_l (s * s / 2)).
+  exact (two_layer_sigma_certificate_slope n h m A B d P Q s 1 phi c x x'
+           Hd HP HQ Hs0 Rle_0_1 Hs Hphi).
+Qed.
+
+(** Theorem 2 (multiplier.rs): for the residual block x + f(x) (m = n),
+    kappa > 0 and sigma_max([P; kappa (P + Q)]) <= sqrt 2, i.e.
+    |P v|^2 + kappa^2 |(P + Q) v|^2 <= 2 |v|^2, give
+    Lip <= sqrt(1 + 1/kappa^2):
+    |dx + P v|^2 <= |dx|^2 + 2 dx.(P v) + |P v|^2 + 2 ((Q v).dx - |v|^2)
+    <= |dx|^2 + 2 dx.((P + Q) v) - kappa^2 |(P + Q) v|^2
+    <= (1 + 1/kappa^2) |dx|^2. *)
+Theorem residual_sigma_certificate :
+  forall n h A B d P Q kappa (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> P i j = B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  0 < kappa ->
+  (forall v, norm n (matvec h P v) ^ 2
+             + kappa ^ 2 * norm n (matvec h (fun i j => P i j + Q i j) v) ^ 2
+             <= 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 1 (phi i)) ->
+  norm n (vsub (residual_block n h A B phi c x) (residual_block n h A B phi c x'))
+    <= sqrt (1 + 1 / kappa ^ 2) * norm n (vsub x x').
+Proof.
+  intros n h A B d P Q kappa phi c x x' Hd HP HQ Hk Hs Hphi.
+  set (v := fun i => d i * (phi i (matvec n A x i + c i)
+                            - phi i (matvec n A x' i + c i))).
+  pose proof (sigma_neuron_bound n h A d Q 1 phi c x x' v HQ Hphi
+                (fun i _ => eq_refl)) as K.
+  rewrite Rmult_1_l in K.
+  specialize (Hs v). rewrite !pow2_as_mult, !norm_sq in Hs.
+  set (dx := vsub x x') in *.
+  set (Pv := matvec h P v) in *. set (Qv := matvec h Q v) in *.
+  set (w := matvec h (fun i j => P i j + Q i j) v) in *.
+  assert (E : norm n (vsub (residual_block n h A B phi c x)
+                           (residual_block n h A B phi c x'))
+              = norm n (vadd dx Pv)).
+  { apply norm_ext; intros i Hi.
+    pose proof (two_layer_diff n h n A B d P phi c x x' v Hd HP
+                  (fun i _ => eq_refl) i Hi) as D. fold Pv in D.
+    unfold residual_block, vadd. rewrite <- D. unfold dx, vsub. ring. }
+  assert (Ew : dot n dx w = dot n dx Pv + dot n dx Qv).
+  { rewrite <- dot_add_r. unfold dot. apply sum_ext; intros i Hi.
+    unfold w, Pv, Qv, vadd, matvec. rewrite <- sum_plus. f_equal.
+    apply sum_ext; intros; ring. }
+  assert (Hc : 0 < 1 + 1 / kappa ^ 2).
+  { assert (0 < 1 / kappa ^ 2) by (apply Rdiv_lt_0_compat; [lra|apply pow_lt; lra]).
+    lra. }
+  rewrite E. apply norm_le_of_sq; [apply sqrt_pos|].
+  rewrite sqrt_sqrt by lra.
+  rewrite dot_add_l, !dot_add_r, (dot_comm n Pv dx).
+  pose proof (cauchy_schwarz n dx w) as C.
+  pose proof (Rle_abs (dot n dx w)).
+  rewrite (dot_comm n Qv dx) in K.
+  rewrite <- (norm_sq n w) in Hs. rewrite <- (norm_sq n dx).
+  set (a := norm n dx) in *. set (b := norm n w) in *.
+  pose proof (norm_nonneg n dx). pose proof (norm_nonneg n w).
+  assert (Q2 : 2 * (a * b) - kappa ^ 2 * (b * b) <= 1 / kappa ^ 2 * (a * a)).
+  { assert (0 <= (a / kappa - kappa * b) * (a / kappa - kappa * b)) by apply Rle_0_sqr.
+    replace (1 / kappa ^ 2 * (a * a))
+      with ((a / kappa - kappa * b) * (a / kappa - kappa * b)
+            + (2 * (a * b) - kappa ^ 2 * (b * b))) by (field; lra).
+    lra. }
+  lra.
+Qed.
+
+(** Theorem 2 for slopes in [0, bt], bt > 0 ("Other slope intervals" in
+    multiplier.rs): phi = bt phi~ with phi~ in [0, 1], so the certificate
+    is the one of B' = bt B (P_ij = bt B_ij / d_j). *)
+Theorem residual_sigma_certificate_slope :
+  forall n h A B d P Q kappa bt (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> P i j = bt * B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  0 < kappa -> 0 < bt ->
+  (forall v, norm n (matvec h P v) ^ 2
+             + kappa ^ 2 * norm n (matvec h (fun i j => P i j + Q i j) v) ^ 2
+             <= 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 bt (phi i)) ->
+  norm n (vsub (residual_block n h A B phi c x) (residual_block n h A B phi c x'))
+    <= sqrt (1 + 1 / kappa ^ 2) * norm n (vsub x x').
+Proof.
+  intros n h A B d P Q kappa bt phi c x x' Hd HP HQ Hk Hb Hs Hphi.
+  assert (Hphi' : forall i, (i < h)%nat -> slope_restricted 0 1 (fun t => phi i t / bt)).
+  { intros i Hi y z Hne. specialize (Hphi i Hi y z Hne).
+    replace ((phi i y / bt - phi i z / bt) / (y - z))
+      with ((phi i y - phi i z) / (y - z) / bt) by (field; lra).
+    split; [apply Rmult_le_pos; [lra|left; apply Rinv_0_lt_compat; lra]|].
+    apply (Rmult_le_reg_r bt); [lra|]. unfold Rdiv at 1.
+    rewrite Rmult_assoc, Rinv_l by lra. lra. }
+  pose proof (residual_sigma_certificate n h A (fun i j => bt * B i j) d P Q kappa
+                (fun i t => phi i t / bt) c x x' Hd HP HQ Hk Hs Hphi') as R.
+  eapply Rle_trans; [|exact R]. apply Req_le. apply norm_ext; intros i Hi.
+  unfold vsub, residual_block, vadd, two_layer, matvec. f_equal; f_equal;
+    apply sum_ext; intros j Hj; field; lra.
 Qed.

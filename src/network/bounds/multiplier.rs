@@ -16,6 +16,7 @@
 //! ‖v‖² ≤ vᵀT^{½}AΔx = (Qv)ᵀΔx ≤ ‖Qv‖‖Δx‖. From PᵀP + QᵀQ ⪯ s²I,
 //! ‖f(x) − f(x′)‖² = ‖Pv‖² ≤ s²‖v‖² − ‖Qv‖² ≤ s²‖Qv‖‖Δx‖ − ‖Qv‖²
 //! ≤ (s²/2)²‖Δx‖² (maximum of s²ab − b² over b). ∎
+//! Mechanized: proofs/theories/Multiplier.v, `two_layer_sigma_certificate`.
 //!
 //! *Relation to LipSDP-Neuron.* With slopes in [α, β] = [0, 1] the LMI of
 //! Fazlyab et al. reads M = [[−ρI, AᵀT], [TA, BᵀB − 2T]] ⪯ 0 ⇒ Lip ≤ √ρ. A
@@ -41,6 +42,7 @@
 //! 2ab − κ²b² ≤ a²/κ². So the square is at most (1 + κ⁻²)‖Δx‖². (It is the
 //! Schur complement of [[(1 − ρ)I, B + AᵀT], [Bᵀ + TA, BᵀB − 2T]] ⪯ 0, the
 //! LipSDP-Neuron LMI of the map x ↦ x + Bφ(Ax).) ∎
+//! Mechanized: proofs/theories/Multiplier.v, `residual_sigma_certificate`.
 //!
 //! # Other slope intervals
 //! Slopes in [a, b] with a ≥ 0 lie in [0, b], and φ = b·φ̃ with φ̃ in
