@@ -5,11 +5,20 @@
 #
 #   PYTHON=target/venv/bin/python ROUNDS=3 bash benches/conv_ratio.sh
 #
+# lipcert runs on every core by default, like `lipcert conv` (its
+# `--threads` default); LIPCERT_BENCH_THREADS=1 for one thread. numpy
+# always runs on one OpenBLAS thread.
 # Needs numpy in $PYTHON (not a dependency of cargo test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-target/venv/bin/python}
 ROUNDS=${ROUNDS:-3}
+export LIPCERT_BENCH_THREADS=${LIPCERT_BENCH_THREADS:-0}
+if [ "$LIPCERT_BENCH_THREADS" = 0 ]; then
+  echo "lipcert threads: all cores ($(nproc)); numpy: 1 OpenBLAS thread"
+else
+  echo "lipcert threads: $LIPCERT_BENCH_THREADS; numpy: 1 OpenBLAS thread"
+fi
 out=$(mktemp -d)
 cargo bench -p lipcert-benches --bench conv --no-run >/dev/null 2>&1
 for r in $(seq "$ROUNDS"); do

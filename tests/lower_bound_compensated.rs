@@ -8,7 +8,7 @@ mod common;
 use common::lcg::Lcg;
 use lipcert::network::certify::{certify_layers, certify_network_with, CertifyOptions};
 use lipcert::network::lower_bounds::{
-    rigorous_pair_ratio, rigorous_pair_ratio_accurate, LowerBoundOptions,
+    rigorous_pair_ratio, rigorous_pair_ratio_accurate, CompensatedStage, LowerBoundOptions,
 };
 use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
 use lipcert::SigmaOptions;
@@ -79,5 +79,54 @@ fn the_search_reaches_the_true_constant_through_the_compensated_path() {
         "lower {} against sigma(W) >= {sigma_w}: {:?}",
         report.lower,
         report.lower_sources
+    );
+}
+
+/// The `--lower-budget` contract on a swamped network: the compensated
+/// stage is planned from its measured cost. With no time it is skipped and
+/// the report says how much budget it needs (and the plain search still
+/// reports its certified, here zero, ratio); with that much budget it runs
+/// and certifies the constant.
+#[test]
+fn the_compensated_stage_is_planned_within_the_budget() {
+    let (spec, weights) = network();
+    let run = |budget: f64| {
+        let options = CertifyOptions {
+            lower: Some(LowerBoundOptions {
+                budget_seconds: Some(budget),
+                ..LowerBoundOptions::default()
+            }),
+            ..CertifyOptions::default()
+        };
+        certify_network_with(&spec, &weights, &options, &mut |_, _| {}).unwrap()
+    };
+    let starved = run(0.0);
+    let sources = starved.lower_sources.clone().unwrap();
+    let CompensatedStage::Skipped {
+        needed_seconds: Some(needed),
+    } = sources.compensated
+    else {
+        panic!("a zero budget must skip the compensated stage: {sources:?}");
+    };
+    assert!(needed > 0.0 && needed.is_finite(), "{sources:?}");
+    assert!(starved.lower <= starved.upper);
+    assert!(
+        starved
+            .to_string()
+            .contains("compensated re-evaluation needs about"),
+        "{starved}"
+    );
+
+    // Ten times the measured need (the machine is shared and noisy).
+    let fed = run(10.0 * needed + 1.0);
+    let sources = fed.lower_sources.clone().unwrap();
+    assert!(
+        matches!(sources.compensated, CompensatedStage::Ran { .. }),
+        "{sources:?}"
+    );
+    let sigma_w = fed.layers[0].lower;
+    assert!(
+        fed.lower >= 0.9 * sigma_w && fed.lower <= fed.upper,
+        "{fed}"
     );
 }

@@ -9,7 +9,9 @@
 use super::bounds::{network_bounds, BoundMethod, NetworkBounds};
 use super::layer::Network;
 use super::lipschitz::certify_nodes;
-use super::lower_bounds::{empirical_lower_bounds, LowerBoundOptions, LowerBoundReport};
+use super::lower_bounds::{
+    empirical_lower_bounds, CompensatedStage, LowerBoundOptions, LowerBoundReport,
+};
 use super::spec::NetworkSpec;
 use super::weights::Weights;
 use crate::enclosure::Guarantee;
@@ -149,6 +151,20 @@ impl fmt::Display for NetworkReport {
             "best certified lower bound (achieved):        {:e}",
             self.lower
         )?;
+        if let Some(LowerBoundReport {
+            compensated: CompensatedStage::Skipped { needed_seconds },
+            ..
+        }) = &self.lower_sources
+        {
+            let need = match needed_seconds {
+                Some(s) => format!("about {s:.0} s"),
+                None => "more".to_string(),
+            };
+            writeln!(
+                f,
+                "note: rounding swamps the plain pairs; the compensated re-evaluation needs {need} of --lower-budget"
+            )?;
+        }
         match self.ratio {
             Some(r) => writeln!(f, "ratio upper/lower:                            {r:.4}")?,
             None => writeln!(

@@ -20,7 +20,12 @@
 //! pair is always evaluated, so even a budget of 0 gives a certified ratio.
 //! One unit of work (a forward pass, one power step, one ascent step) is
 //! never interrupted, so the overrun is at most one unit plus the rigorous
-//! conversion of the points already found.
+//! conversion of the points already found — and, on a network whose plain
+//! pairs are swamped by rounding (below), one compensated evaluation: it is
+//! timed once, and the compensated stage's cost (two compensated
+//! evaluations per certified pair and the plain probes) is then held back
+//! from the other stages' shares, or the stage is skipped, and
+//! [`LowerBoundReport::compensated`] says so with the budget it would need.
 //!
 //! On deep networks the certified forward error of a plain f64 evaluation
 //! (each layer's rounding carried through the later layers' bounds) can
@@ -105,6 +110,29 @@ pub struct LowerBoundReport {
     pub best_source: String,
     /// Largest Jacobian spectral norm estimate (floating point, no guarantee).
     pub jacobian_estimate: f64,
+    /// Whether the compensated re-evaluation ran (module docs).
+    pub compensated: CompensatedStage,
+}
+
+/// What became of the compensated re-evaluation of a search.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum CompensatedStage {
+    /// The plain certified pairs were not swamped by rounding.
+    NotNeeded,
+    /// It ran, for this many seconds.
+    Ran {
+        /// Wall-clock seconds of the stage.
+        seconds: f64,
+    },
+    /// It was needed but did not fit in the budget.
+    Skipped {
+        /// The budget that would have held the stage, from the measured
+        /// cost of one compensated evaluation (two per certified pair) and
+        /// the plain probes; `None` when the budget was spent before it
+        /// could be measured.
+        needed_seconds: Option<f64>,
+    },
 }
 
 /// A small deterministic generator (SplitMix64 with Box–Muller normals).
@@ -257,35 +285,78 @@ impl Shortlist {
 /// certified error, a narrower one stays inside one linear region.
 const RELATIVE_HALF_WIDTHS: [f64; 4] = [1e-3, 1e-2, 1e-1, 1.0];
 
+/// Plain evaluations of the compensated stage's probes: both points of
+/// every candidate (at most [`SHORTLIST`] + 1) at every width.
+const PROBES: usize = 2 * RELATIVE_HALF_WIDTHS.len() * (SHORTLIST + 1);
+
+/// One compensated evaluation of a reference point x₀: its certified error
+/// e₀ (orders the compensated stage's work) and its wall-clock cost (plans
+/// the stage under a budget).
+#[derive(Clone, Copy)]
+struct Reference {
+    err: f64,
+    norm: f64,
+    seconds: f64,
+}
+
+/// The compensated evaluation of `x` as a [`Reference`]; `None` when its
+/// certified error overflows f64 (the stage can then certify nothing).
+fn reference(net: &Network, x: &[f64]) -> Result<Option<Reference>> {
+    let start = std::time::Instant::now();
+    let timer = crate::timing::stage();
+    let err = match forward_with_error_accurate(net, x) {
+        Ok((_, e)) => e,
+        Err(crate::Error::Overflow { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    timer.done(|| "compensated: error of one point".into());
+    Ok(Some(Reference {
+        err,
+        norm: norm(x),
+        seconds: start.elapsed().as_secs_f64(),
+    }))
+}
+
+/// Predicted seconds of the compensated stage once its reference is known:
+/// the [`PROBES`] (each at most one evaluation of a plain certified pair's
+/// point, `pair_seconds`/2) and one certified pair (two compensated
+/// evaluations), plus 10 %.
+fn compensated_cost(reference: &Reference, pair_seconds: f64) -> f64 {
+    1.1 * (PROBES as f64 * 0.5 * pair_seconds + 2.0 * reference.seconds)
+}
+
+/// The compensated stage's plan, decided as soon as rounding is seen to
+/// swamp the plain pairs.
+enum Plan {
+    /// Not decided yet (no swamping seen, or no budget).
+    Open,
+    /// Its cost is held back from the other stages.
+    Reserved(Reference),
+    /// It does not fit: this many seconds would be needed (when known).
+    Skip(Option<f64>),
+    /// The compensated error overflows: nothing to gain.
+    Hopeless,
+}
+
 /// The compensated re-evaluation (module docs): every candidate's direction
 /// is tried at the [`RELATIVE_HALF_WIDTHS`] around its midpoint in plain
-/// floating point; one compensated
-/// evaluation gives the certified error e₀ of one point x₀, and the pairs
-/// (a, b) are ranked by their predicted certified ratio (‖Δf‖ − 2.5e)/‖Δx‖
-/// with e = e₀·(1 + (‖a‖ + ‖b‖)/2)/(1 + ‖x₀‖) (errors grow about like the
-/// activations; the prediction only orders the work, every reported ratio
-/// is certified on its own). The best is always
-/// certified, the next ones while the budget lasts (at most
-/// [`SHORTLIST`] + 1). Returns each stage's best certified ratio.
+/// floating point, and the pairs (a, b) are ranked by their predicted
+/// certified ratio (‖Δf‖ − 2.5e)/‖Δx‖ with
+/// e = e₀·(1 + (‖a‖ + ‖b‖)/2)/(1 + ‖x₀‖) from the [`Reference`] x₀ (errors
+/// grow about like the activations; the prediction only orders the work,
+/// every reported ratio is certified on its own). The best is always
+/// certified, the next ones while the budget holds two more compensated
+/// evaluations (at most [`SHORTLIST`] + 1). Returns each stage's best
+/// certified ratio.
 fn compensated_reevaluation(
     net: &Network,
     shortlist: &Shortlist,
     deadline: &Deadline,
+    reference: &Reference,
     mut stage_best: [f64; 4],
 ) -> Result<[f64; 4]> {
     let candidates = shortlist.candidates();
-    let Some(first) = candidates.first() else {
-        return Ok(stage_best);
-    };
     let timer = crate::timing::stage();
-    let err = match forward_with_error_accurate(net, &first.2) {
-        Ok((_, e)) => e,
-        Err(crate::Error::Overflow { .. }) => return Ok(stage_best),
-        Err(e) => return Err(e),
-    };
-    timer.done(|| "compensated: error of one point".into());
-    let timer = crate::timing::stage();
-    let first_norm = norm(&first.2);
     let mut ranked: Vec<(f64, usize, Vec<f64>, Vec<f64>)> = Vec::new();
     for &&(_, stage, ref x, ref y) in &candidates {
         let m: Vec<f64> = x.iter().zip(y).map(|(x, y)| 0.5 * (x + y)).collect();
@@ -304,7 +375,7 @@ fn compensated_reevaluation(
             let din = norm(&a.iter().zip(&b).map(|(p, q)| p - q).collect::<Vec<_>>());
             // Rounding errors grow about like the activations, i.e. like
             // the input's norm (only an ordering heuristic).
-            let e = err * (1.0 + 0.5 * (norm(&a) + norm(&b))) / (1.0 + first_norm);
+            let e = reference.err * (1.0 + 0.5 * (norm(&a) + norm(&b))) / (1.0 + reference.norm);
             if din > 0.0 && (dout - 2.5 * e) > 0.0 {
                 ranked.push(((dout - 2.5 * e) / din, stage, a, b));
             }
@@ -313,7 +384,7 @@ fn compensated_reevaluation(
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     timer.done(|| format!("compensated: {} widths probed", 4 * candidates.len()));
     for (k, (_, stage, a, b)) in ranked.iter().take(SHORTLIST + 1).enumerate() {
-        if k > 0 && deadline.passed(1.0) {
+        if k > 0 && !deadline.holds(2.0 * reference.seconds) {
             break;
         }
         let r = rigorous_pair_ratio_accurate(net, a, b)?;
@@ -323,10 +394,13 @@ fn compensated_reevaluation(
 }
 
 /// Cumulative stage deadlines of a budgeted search: stage k may start new
-/// work while less than `share_k · budget` seconds have passed.
+/// work while less than `share_k` of the budget — less the seconds held
+/// back for the compensated stage — has passed.
 struct Deadline {
     start: std::time::Instant,
     budget: Option<f64>,
+    /// Seconds at the end of the budget held back for the compensated stage.
+    reserve: std::cell::Cell<f64>,
 }
 
 /// Shares of the budget after which (a), (b) and (c) stop; (d) runs to 1.
@@ -341,13 +415,45 @@ impl Deadline {
         Self {
             start: std::time::Instant::now(),
             budget,
+            reserve: std::cell::Cell::new(0.0),
         }
     }
-    /// True when `share` of the budget is spent (never without a budget).
+    fn elapsed(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+    /// True when `share` of the budget less the reserve is spent (never
+    /// without a budget).
     fn passed(&self, share: f64) -> bool {
         self.budget
-            .is_some_and(|b| self.start.elapsed().as_secs_f64() >= share * b)
+            .is_some_and(|b| self.elapsed() >= share * (b - self.reserve.get()).max(0.0))
     }
+    /// True when `seconds` more still fit in the whole budget (always
+    /// without a budget).
+    fn holds(&self, seconds: f64) -> bool {
+        self.budget.is_none_or(|b| self.elapsed() + seconds <= b)
+    }
+}
+
+/// Under a budget, once the plain pair through `x` is seen to be swamped:
+/// one compensated evaluation of `x` measures the compensated stage's cost,
+/// which is then held back from the other stages if it fits in what is
+/// left of the budget.
+fn plan_compensated(
+    net: &Network,
+    x: &[f64],
+    pair_seconds: f64,
+    deadline: &Deadline,
+) -> Result<Plan> {
+    let Some(reference) = reference(net, x)? else {
+        return Ok(Plan::Hopeless);
+    };
+    let cost = compensated_cost(&reference, pair_seconds);
+    Ok(if deadline.holds(cost) {
+        deadline.reserve.set(cost);
+        Plan::Reserved(reference)
+    } else {
+        Plan::Skip(Some(deadline.elapsed() + cost))
+    })
 }
 
 fn norm(v: &[f64]) -> f64 {
@@ -373,6 +479,8 @@ pub fn empirical_lower_bounds(
     let s = options.input_scale;
     let mut rng = Sampler::new(options.seed);
     let deadline = Deadline::new(options.budget_seconds);
+    let mut plan = Plan::Open;
+    let mut pair_seconds = 0.0;
     let mut shortlist = Shortlist::default();
     let mut starts: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
 
@@ -386,7 +494,14 @@ pub fn empirical_lower_bounds(
         let x = rng.normal_vec(n, s);
         let delta = s * [1.0, 1e-1, 1e-2, 1e-3][k % 4];
         let y: Vec<f64> = x.iter().map(|&v| v + delta * rng.normal()).collect();
+        let pair_start = std::time::Instant::now();
         let (r, float) = pair_ratios(net, &x, &y, forward_with_error)?;
+        if k == 0 {
+            pair_seconds = pair_start.elapsed().as_secs_f64();
+            if deadline.budget.is_some() && r < SWAMPED * float {
+                plan = plan_compensated(net, &x, pair_seconds, &deadline)?;
+            }
+        }
         best_pairs = best_pairs.max(r);
         shortlist.offer(float, 0, &x, &y);
         starts.push((float, x, y));
@@ -475,13 +590,45 @@ pub fn empirical_lower_bounds(
     let estimate = estimate.max(est_ascent);
 
     // Rounding swamped the plain pairs (deep networks): re-evaluate the
-    // most promising ones with the compensated dot product (the first one
-    // even past the deadline, the others while time is left).
+    // most promising ones with the compensated dot product, as planned
+    // under a budget (module docs).
     let mut stage_best = [best_pairs, best_jac, best_ascent, best_jac_ascent];
     let plain_best = stage_best.iter().fold(0.0f64, |a, &b| a.max(b));
-    if plain_best < SWAMPED * shortlist.best_float() {
+    let mut compensated = CompensatedStage::NotNeeded;
+    if plain_best < SWAMPED * shortlist.best_float() && !shortlist.top.is_empty() {
+        let stage_start = std::time::Instant::now();
         let timer = crate::timing::stage();
-        stage_best = compensated_reevaluation(net, &shortlist, &deadline, stage_best)?;
+        if let Plan::Open = plan {
+            // Not seen in (a): measure now, and run only what still fits.
+            plan = if deadline.holds(0.0) {
+                match reference(net, &shortlist.top[0].2)? {
+                    None => Plan::Hopeless,
+                    Some(r) => {
+                        let cost = compensated_cost(&r, pair_seconds);
+                        if deadline.holds(cost) {
+                            Plan::Reserved(r)
+                        } else {
+                            Plan::Skip(Some(deadline.elapsed() + cost))
+                        }
+                    }
+                }
+            } else {
+                Plan::Skip(None)
+            };
+        }
+        compensated = match plan {
+            Plan::Reserved(reference) => {
+                stage_best =
+                    compensated_reevaluation(net, &shortlist, &deadline, &reference, stage_best)?;
+                CompensatedStage::Ran {
+                    seconds: stage_start.elapsed().as_secs_f64(),
+                }
+            }
+            Plan::Skip(needed_seconds) => CompensatedStage::Skipped { needed_seconds },
+            Plan::Hopeless | Plan::Open => CompensatedStage::Ran {
+                seconds: stage_start.elapsed().as_secs_f64(),
+            },
+        };
         timer.done(|| "lower bound: compensated re-evaluation".into());
     }
     let [best_pairs, best_jac, best_ascent, best_jac_ascent] = stage_best;
@@ -509,6 +656,7 @@ pub fn empirical_lower_bounds(
         jacobian_ascent: best_jac_ascent,
         best_source: best_source.to_string(),
         jacobian_estimate: estimate,
+        compensated,
     })
 }
 
