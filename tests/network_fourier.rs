@@ -378,6 +378,62 @@ fn masks_between_convolutions_matter() {
 // ---------------------------------------------------------------------------
 // Fourier LipLT on small CNNs.
 
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Step 5 of the theorem (the polyphase form): for one zero-padded
+    /// convolution with stride s, the Fourier route's value is
+    /// max_ω ‖K^{-1/2}[K̂(ω₁) ⋯ K̂(ω_K)]‖ over the aliases ω_k of each coarse
+    /// ω, which must be the norm of S·C — the circular convolution on the
+    /// run's fine grid followed by keeping every s-th position — built here
+    /// entry by entry (both directions of the enclosure).
+    #[test]
+    fn strided_run_is_the_subsampled_circular_conv(
+        (c_in, c_out, kh, kw) in (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3),
+        hw in (3usize..=7, 3usize..=7),
+        stride in prop::sample::select(vec![(2usize, 2usize), (1, 4), (4, 1)]),
+        pad in 0usize..=1,
+        k in dyadic(81),
+    ) {
+        let k = k[..c_out * c_in * kh * kw].to_vec();
+        let mut weights = Weights::new();
+        weights.insert("w", Tensor::new(vec![c_out, c_in, kh, kw], k.clone()).unwrap());
+        let layer = format!(
+            r#"{{"type": "conv2d", "weight": "w", "padding": {pad}, "stride": [{}, {}]}}"#,
+            stride.0, stride.1
+        );
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{c_in}, {}, {}], "layers": [{layer}]}}"#,
+            hw.0, hw.1
+        ));
+        // Kernels larger than the padded image are refused by the spec.
+        let Ok(spec) = spec else { return Ok(()) };
+        let Ok(mut net) = Network::from_spec(&spec, &weights) else { return Ok(()) };
+        certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+        let grid = run_grid(&net.nodes).expect("a strided convolution is a run");
+        prop_assert!(grid.0 % stride.0 == 0 && grid.1 % stride.1 == 0);
+        let (f, _) = fourier_liplt(&net.nodes, &SigmaOptions::default(), f64::INFINITY)
+            .unwrap()
+            .unwrap();
+        let conv = Conv { c_out, c_in, groups: 1, kh, kw, dil: (1, 1), off: (pad, pad), k };
+        let full = conv.circular(grid);
+        let p = grid.0 * grid.1;
+        let coarse = (grid.0 / stride.0, grid.1 / stride.1);
+        let mut rows = Vec::new();
+        for o in 0..c_out {
+            for i in 0..coarse.0 {
+                for j in 0..coarse.1 {
+                    let r = o * p + i * stride.0 * grid.1 + j * stride.1;
+                    rows.extend_from_slice(&full[r * c_in * p..(r + 1) * c_in * p]);
+                }
+            }
+        }
+        let (lo, up) = enclosure(c_out * coarse.0 * coarse.1, c_in * p, &rows);
+        prop_assert!(f >= lo, "fourier {f} below the norm of S·C {lo}");
+        prop_assert!(f <= up * (1.0 + 1e-6) + 1e-150, "fourier {f} far above {up}");
+    }
+}
+
 struct Lcg(u64);
 
 impl Lcg {
@@ -501,6 +557,36 @@ fn networks(seed: u64, scale: f64) -> Vec<(&'static str, Network)> {
     out.push((
         "same-dilated",
         build([1, 5, 5], &layers, std::mem::take(&mut n.weights)),
+    ));
+    // A ResNet-style downsampling block (step 5 of the theorem): stride-2
+    // body and 1×1 stride-2 shortcut, then a block on the coarse grid; odd
+    // sizes so that the fine grid needs rounding up to a multiple of 2.
+    let body = [
+        n.conv(2, 3, (3, 3), r#", "padding": 1, "stride": 2"#),
+        n.bn(3),
+        r#"{"type": "relu"}"#.into(),
+        n.conv(3, 3, (3, 3), pad1),
+        n.bn(3),
+    ]
+    .join(", ");
+    let short = [n.conv(2, 3, (1, 1), r#", "stride": 2"#), n.bn(3)].join(", ");
+    let coarse = [
+        n.conv(3, 3, (3, 3), pad1),
+        r#"{"type": "relu"}"#.into(),
+        n.conv(3, 3, (3, 3), pad1),
+    ]
+    .join(", ");
+    let layers = vec![
+        n.conv(2, 2, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        format!(r#"{{"type": "residual", "body": [{body}], "shortcut": [{short}]}}"#),
+        r#"{"type": "relu"}"#.to_string(),
+        format!(r#"{{"type": "residual", "body": [{coarse}]}}"#),
+        r#"{"type": "relu"}"#.to_string(),
+    ];
+    out.push((
+        "strided-residual",
+        build([2, 7, 5], &layers, std::mem::take(&mut n.weights)),
     ));
     out
 }

@@ -19,7 +19,7 @@
 //!   reshaped-kernel norm ‖R‖ that frameworks' `spectral_norm` uses beside it
 //!   ([`reshaped_norm`]).
 
-mod block_gram;
+pub(crate) mod block_gram;
 mod bounds;
 mod circular_spectrum;
 mod dense_bound;

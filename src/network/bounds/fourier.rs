@@ -5,7 +5,7 @@
 //!
 //! # Theorem (lifting a run to a circular grid)
 //! Let a *run* be a sequence of top-level nodes on images C×H×W of one
-//! spatial size Ω = H×W, made of: zero-padded convolutions with stride 1 and
+//! spatial size Ω = H×W (up to one stride, step 5), made of: zero-padded convolutions with stride 1 and
 //! output size H×W (any kernel, dilation, groups, per-side padding),
 //! eval-mode batch norms (per-channel affine), elementwise activations with a
 //! slope interval [a, b], and residual blocks x ↦ body(x) + shortcut(x)
@@ -56,27 +56,61 @@
 //!    mₖ = Σ_s max_ω‖T̂_{k,s}(ω)‖·w_s. Real layers give T̂(−ω) = conj T̂(ω),
 //!    so the half plane ω₂ ≤ N₂/2 suffices.
 //!
-//! Stride ≠ 1 (the polyphase form would be needed), non-zero padding modes
-//! and non-image layers end a run; they are bounded by the explicit route or
-//! by their product ([`split_segment_bound`]).
+//! 5. *One stride per run (the polyphase form).* A run may pass once from
+//!    H×W to H′×W′ through zero-padded convolutions with a common stride
+//!    s = (s₁, s₂) (K = s₁s₂ a power of 4; in a residual block both branches
+//!    stride, e.g. ResNet's 3×3 body and 1×1 shortcut). Take the fine grid
+//!    N = s⊙N′ with N′ the coarse grid (N ≥ H + padding for the
+//!    convolutions before the stride and at the strided one, N′ ≥ H′ +
+//!    padding after it; [`run_grid`] returns N). The strided convolution is
+//!    R′·S·C·E with C the stride-1 circular convolution on ℤ_N with the same
+//!    taps and S: ℤ_N → ℤ_{N′}, (Sz)\[j\] = z\[s⊙j\]: output j reads
+//!    s⊙j + d·a − p, which lies in [−top, H − 1 + bottom] as for stride 1,
+//!    so step 1's argument applies unchanged, and the coarse output is
+//!    R′ of it (masked again by the next activation, on ℤ_{N′}). In unitary
+//!    DFT coordinates, (Sz)^(ω′) = K^{-½}·Σ_k ẑ(ω′ + k⊙N′), k ∈ [0, s₁) ×
+//!    [0, s₂) (from Σ_j e^{2πi⟨ω − ω′, s⊙j⟩/N} = |N′|·[ω ≡ ω′ mod N′];
+//!    the polyphase/aliasing identity, e.g. Vaidyanathan, *Multirate
+//!    Systems and Filter Banks*, §4.1). So the whole run is block diagonal
+//!    over the coarse frequencies ω′: before the stride the state at ω′ is
+//!    block diagonal over the K aliases ω_k = ω′ + k⊙N′ (one block each, its
+//!    norm the largest block's), the stride maps it to the row of blocks
+//!    K^{-½}[K̂(ω₁)T₁ ⋯ K̂(ω_K)T_K] (exact power of two), and after it every
+//!    layer acts at ω′ alone. Each fine frequency is an alias of exactly one
+//!    coarse one, and −ω′ has the aliases −ω_k, so the half plane of ℤ_{N′}
+//!    still covers every block up to conjugation. The slopes are widened as
+//!    in step 3 (masks are needed on both grids).
+//!
+//! Other strides, a second stride in one run, non-zero padding modes and
+//! non-image layers end a run; they are bounded by the explicit route or by
+//! their product ([`split_segment_bound`]).
 //!
 //! # Floating point
-//! Every matrix is a [`Tracked`] real form [[X, −Y], [Y, X]] of the complex
-//! T̂(ω) with a rigorous bound on its distance to the exact one (module docs
-//! of [`super::tracked`]); the symbols carry the bound of
-//! [`GridSymbol::error`]. A product fl(ÂB̂) of an n-column Â satisfies
-//! |fl(ÂB̂) − ÂB̂| ≤ γₙ|Â||B̂| + n·η entrywise (any summation order, Higham
-//! §3.1), so ‖·‖₂ ≤ γₙ‖Â‖_F‖B̂‖_F + n·η·√(entries), and
-//! ‖AB − ÂB̂‖ ≤ err_A·(‖B̂‖_F + err_B) + ‖Â‖_F·err_B. Batch-norm scales d̂
-//! with |d̂ − d| ≤ δ add δ·(‖M̂‖_F + err). Norms are σ_up + err (Weyl),
-//! σ_up certified by [`crate::sigma()`].
+//! Every matrix of the state is a [`Tracked`] in *stacked* form [X; Y]
+//! (2m × n) of the complex T̂(ω) = X + iY — the first n columns of its real
+//! form [[X, −Y], [Y, X]], which carry every entry once — with a rigorous
+//! bound err ≥ ‖T̃ − T̂‖₂ on the complex error (module docs of
+//! [`super::tracked`]); the symbols, in full real form Â (2m′ × 2m), carry
+//! the bound of [`GridSymbol::error`]. The product Â·[X; Y] is the stacked
+//! form of the complex product, each entry a sum of 2m real products
+//! (|fl(ÂB̂) − ÂB̂| ≤ γ₂ₘ|Â||B̂| + 2m·η entrywise, any summation order,
+//! Higham §3.1), and the complex error's spectral norm is at most its
+//! Frobenius norm, which is that of its stacked form, so
+//! ‖·‖₂ ≤ γ₂ₘ‖Â‖_F‖B̂‖_F + 2m·η·√(entries) and
+//! ‖AB − ÂB̂‖ ≤ err_A·(‖B̂‖_F + err_B) + ‖Â‖_F·err_B (‖B̂‖₂ ≤ ‖B̂‖_F for
+//! the complex B̂). Batch-norm scales d̂ with |d̂ − d| ≤ δ add
+//! δ·(‖M̂‖_F + err); the row of blocks at the stride adds the blocks'
+//! errors. Norms are σ_up + err (Weyl), σ_up certified on the complex
+//! Hermitian Gram (`complex_norm_upper`), always rigorously.
 
 use super::liplt::{linearisable, segment_liplt};
 use super::tracked::Tracked;
+use crate::certify::hermitian_upper::{certify_hermitian_upper, HermitianWorkspace};
 use crate::conv::product_symbol::{half_plane, GridConv, GridSymbol};
 use crate::conv::PaddingMode;
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
+use crate::estimate::symmetric_lanczos::lanczos_top_until;
 use crate::network::conv_layer::ConvLayer;
 use crate::network::layer::{Layer, Node, SlopeInterval};
 use crate::network::lipschitz::{bn_scales, composed_upper};
@@ -98,44 +132,91 @@ fn liftable_conv(c: &ConvLayer, hw: (usize, usize)) -> bool {
     c.mode == PaddingMode::Zeros && c.stride == (1, 1) && c.in_hw == hw && c.out_hw == hw
 }
 
-/// Checks `nodes` against the run grammar of the module theorem, given
-/// whether the input is masked; grows `grid` to every convolution's padded
-/// size and counts convolutions, activations and the widest channel count.
-/// Returns whether the output is masked, `None` if not a run.
-fn scan(
-    nodes: &[Node],
+/// Whether a convolution can be lifted as the run's stride (step 5 of the
+/// module theorem): zero padding, stride (s₁, s₂) ≠ (1, 1) with s₁s₂ a power
+/// of 4 (so the factor (s₁s₂)^{-½} is an exact power of two), input `hw`.
+fn liftable_strided_conv(c: &ConvLayer, hw: (usize, usize)) -> bool {
+    let k = c.stride.0 * c.stride.1;
+    c.mode == PaddingMode::Zeros
+        && c.stride != (1, 1)
+        && k.is_power_of_two()
+        && k.trailing_zeros() % 2 == 0
+        && c.in_hw == hw
+}
+
+/// Where a scan stands: the image size and whether the run's stride has
+/// been passed (the coarse grid).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct At {
     hw: (usize, usize),
-    mut masked: bool,
-    stats: &mut RunStats,
-) -> Option<bool> {
+    coarse: bool,
+}
+
+/// Checks `nodes` against the run grammar of the module theorem, given
+/// whether the input is masked; grows the grid requirements to every
+/// convolution's padded size and counts convolutions, activations and the
+/// widest channel count. Returns where the output stands and whether it is
+/// masked, `None` if not a run.
+fn scan(nodes: &[Node], mut at: At, mut masked: bool, stats: &mut RunStats) -> Option<(At, bool)> {
     for node in nodes {
-        if image_hw(&node.shape_in) != Some(hw) || image_hw(&node.shape_out) != Some(hw) {
+        if image_hw(&node.shape_in) != Some(at.hw) {
             return None;
         }
         stats.channels = stats.channels.max(node.shape_in[0]).max(node.shape_out[0]);
+        if let Layer::Residual { body, shortcut } = &node.layer {
+            let (b_at, b) = scan(body, at, masked, stats)?;
+            let (s_at, s) = match shortcut {
+                Some(s) => scan(s, at, masked, stats)?,
+                None => (at, masked),
+            };
+            if b_at != s_at || image_hw(&node.shape_out) != Some(b_at.hw) {
+                return None;
+            }
+            at = b_at;
+            masked = b && s;
+            continue;
+        }
+        let strided = match &node.layer {
+            Layer::Conv2d(c) => !at.coarse && liftable_strided_conv(c, at.hw),
+            _ => false,
+        };
+        if !strided && image_hw(&node.shape_out) != Some(at.hw) {
+            return None;
+        }
         match &node.layer {
             Layer::Conv2d(c) => {
-                if !masked || !liftable_conv(c, hw) {
+                if !masked || !(strided || liftable_conv(c, at.hw)) {
                     return None;
                 }
                 let (top, bottom, left, right) = c.padding;
-                stats.grid.0 = stats.grid.0.max(hw.0 + top + bottom);
-                stats.grid.1 = stats.grid.1.max(hw.1 + left + right);
+                let need = (at.hw.0 + top + bottom, at.hw.1 + left + right);
+                let req = if at.coarse {
+                    &mut stats.coarse_grid
+                } else {
+                    &mut stats.grid
+                };
+                *req = (req.0.max(need.0), req.1.max(need.1));
+                if strided {
+                    if stats.stride.is_some_and(|s| s != c.stride) {
+                        return None;
+                    }
+                    stats.stride = Some(c.stride);
+                    at = At {
+                        hw: c.out_hw,
+                        coarse: true,
+                    };
+                    stats.coarse_grid = (
+                        stats.coarse_grid.0.max(at.hw.0),
+                        stats.coarse_grid.1.max(at.hw.1),
+                    );
+                }
                 stats.convs += 1;
                 masked = false;
             }
             Layer::BatchNorm { spatial, .. } => {
-                if *spatial != hw.0 * hw.1 {
+                if *spatial != at.hw.0 * at.hw.1 {
                     return None;
                 }
-            }
-            Layer::Residual { body, shortcut } => {
-                let b = scan(body, hw, masked, stats)?;
-                let s = match shortcut {
-                    Some(s) => scan(s, hw, masked, stats)?,
-                    None => masked,
-                };
-                masked = b && s;
             }
             layer => {
                 layer.slope_interval()?.ok()?;
@@ -144,21 +225,45 @@ fn scan(
             }
         }
     }
-    Some(masked)
+    Some((at, masked))
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct RunStats {
+    /// Requirement on the (fine) grid from the convolutions before the
+    /// stride (all of them when there is none).
     grid: (usize, usize),
+    /// Requirement on the coarse grid from the convolutions after it.
+    coarse_grid: (usize, usize),
+    /// The run's stride, if it has one.
+    stride: Option<(usize, usize)>,
     convs: usize,
     activations: usize,
     channels: usize,
 }
 
+impl RunStats {
+    /// The grids (fine N, coarse N/s) of the module theorem: N = s·max(⌈req/s⌉,
+    /// coarse req) per axis, so both requirements hold and s divides N.
+    fn grids(&self) -> ((usize, usize), (usize, usize)) {
+        match self.stride {
+            None => (self.grid, self.grid),
+            Some((s1, s2)) => {
+                let c = (
+                    self.grid.0.div_ceil(s1).max(self.coarse_grid.0),
+                    self.grid.1.div_ceil(s2).max(self.coarse_grid.1),
+                );
+                ((c.0 * s1, c.1 * s2), c)
+            }
+        }
+    }
+}
+
 /// The circular grid N of the module theorem if `nodes` form a run with at
-/// least one convolution, else `None`.
+/// least one convolution, else `None` (for a run with a stride, the fine
+/// grid; the coarse one is N/s).
 pub fn run_grid(nodes: &[Node]) -> Option<(usize, usize)> {
-    run_stats(nodes).map(|s| s.grid)
+    run_stats(nodes).map(|s| s.grids().0)
 }
 
 fn run_stats(nodes: &[Node]) -> Option<RunStats> {
@@ -167,7 +272,7 @@ fn run_stats(nodes: &[Node]) -> Option<RunStats> {
         grid: hw,
         ..RunStats::default()
     };
-    scan(nodes, hw, true, &mut stats)?;
+    scan(nodes, At { hw, coarse: false }, true, &mut stats)?;
     (stats.convs > 0).then_some(stats)
 }
 
@@ -180,7 +285,16 @@ struct Prepared {
     acts: Vec<(f64, f64)>,
 }
 
-fn prepare(nodes: &[Node], grid: (usize, usize), widen: bool, p: &mut Prepared) -> Result<()> {
+/// Fills `p` in evaluation order; `grids` = (fine, coarse), `coarse` whether
+/// the run's stride has been passed (the strided convolution's symbol is on
+/// the fine grid). Returns whether the stride has been passed at the end.
+fn prepare(
+    nodes: &[Node],
+    grids: ((usize, usize), (usize, usize)),
+    mut coarse: bool,
+    widen: bool,
+    p: &mut Prepared,
+) -> Result<bool> {
     for node in nodes {
         match &node.layer {
             Layer::Conv2d(c) => {
@@ -192,7 +306,9 @@ fn prepare(nodes: &[Node], grid: (usize, usize), widen: bool, p: &mut Prepared) 
                     dilation: c.dilation,
                     offset: (c.padding.0, c.padding.2),
                 };
+                let grid = if coarse { grids.1 } else { grids.0 };
                 p.symbols.push(GridSymbol::new(&c.kernel, &conv, grid)?);
+                coarse |= c.stride != (1, 1);
             }
             Layer::BatchNorm {
                 gamma: g, var, eps, ..
@@ -202,10 +318,11 @@ fn prepare(nodes: &[Node], grid: (usize, usize), widen: bool, p: &mut Prepared) 
                 p.bns.push((rows, delta));
             }
             Layer::Residual { body, shortcut } => {
-                prepare(body, grid, widen, p)?;
+                let after = prepare(body, grids, coarse, widen, p)?;
                 if let Some(s) = shortcut {
-                    prepare(s, grid, widen, p)?;
+                    prepare(s, grids, coarse, widen, p)?;
                 }
+                coarse = after;
             }
             layer => {
                 let i: SlopeInterval = layer.slope_interval().ok_or_else(|| {
@@ -226,11 +343,32 @@ fn prepare(nodes: &[Node], grid: (usize, usize), widen: bool, p: &mut Prepared) 
             }
         }
     }
-    Ok(())
+    Ok(coarse)
 }
 
-/// One matrix per source (x, then u₀, u₁, …); `None` = zero.
-type State = Vec<Option<Tracked>>;
+/// Per source (x, then u₀, u₁, …; `None` = zero) its matrix at the
+/// current frequency: before the run's stride one block per fine frequency
+/// ω_k of the coarse ω (the map is block diagonal over them), after it one
+/// matrix (step 5 of the module theorem).
+type State = Vec<Option<Vec<Tracked>>>;
+
+/// [Â₁ ⋯ Â_K] for blocks with equal row counts (column-major, so the data
+/// are appended), with ‖[E₁ ⋯ E_K]‖ ≤ √(Σ‖E_k‖²) ≤ Σ‖E_k‖.
+fn hconcat(blocks: Vec<Tracked>) -> Tracked {
+    let rows = blocks.first().map_or(0, |b| b.rows);
+    let cols = blocks.iter().map(|b| b.cols).sum();
+    let err = sum_up(blocks.iter().map(|b| b.err));
+    let mut data = Vec::with_capacity(rows * cols);
+    for b in blocks {
+        data.extend(b.data);
+    }
+    Tracked {
+        rows,
+        cols,
+        data,
+        err,
+    }
+}
 
 /// fl(Â·B̂) for the real form Â (column-major, `a_rows` rows, error bound
 /// `a_err`) with its error (module docs). When B̂ is the exact identity (a
@@ -238,11 +376,12 @@ type State = Vec<Option<Tracked>>;
 /// entry is one product by 1 plus exact zeros), with Â's error: no matrix
 /// product is computed (on a ResNet-18 stage about 40 % of them).
 fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> Result<Tracked> {
-    if b.err == 0.0 && b.is_identity() {
+    if b.err == 0.0 && is_stacked_identity(b) {
+        // Â·[I; 0] is the first b.cols columns of Â, exactly.
         return Ok(Tracked {
             rows: a_rows,
             cols: b.cols,
-            data: a.to_vec(),
+            data: a[..a_rows * b.cols].to_vec(),
             err: a_err,
         });
     }
@@ -276,31 +415,109 @@ fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> Result<Trac
     })
 }
 
+/// The stacked form [I; 0] (2n × n) of the complex identity.
+fn stacked_identity(n: usize) -> Tracked {
+    let mut data = vec![0.0; 2 * n * n];
+    for j in 0..n {
+        data[j * 2 * n + j] = 1.0;
+    }
+    Tracked {
+        rows: 2 * n,
+        cols: n,
+        data,
+        err: 0.0,
+    }
+}
+
+fn is_stacked_identity(t: &Tracked) -> bool {
+    t.rows == 2 * t.cols
+        && t.data.iter().enumerate().all(|(k, v)| {
+            let (j, i) = (k / t.rows, k % t.rows);
+            *v == if i == j { 1.0 } else { 0.0 }
+        })
+}
+
+/// Candidate margins above the Lanczos estimate for [`complex_norm_upper`].
+const NORM_MARGINS: [f64; 6] = [1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0];
+
+/// Certified upper bound on ‖M‖₂ for the exact complex matrix M that a
+/// stacked [`Tracked`] stands for (`data` = [X̂; Ŷ], 2m × n, M̂ = X̂ + iŶ,
+/// ‖M̂ − M‖₂ ≤ err): σ_up(M̂) + err (Weyl). σ_up(M̂) < s is certified on
+/// the Hermitian Gram of M̂'s smaller side with its rounding radius
+/// ([`crate::conv::block_gram::block_gram`]) by the complex Cholesky
+/// certificate of s²I − G ([`certify_hermitian_upper`]; the real criterion
+/// on the 2n real embedding, proofs/theories/Cholesky.v,
+/// `rump_cholesky_posdef_rust`), at s = √θ·(1 + δ) for the Lanczos
+/// estimate θ of λ_max(G̃) and growing δ; if none certifies, ‖M̂‖_F (≥ σ,
+/// proofs/theories/Norms.v, `spectral_le_frobenius`). Half the flops of the
+/// real-form σ of [`Tracked::norm_upper`], and always rigorous.
+fn complex_norm_upper(t: &Tracked) -> Result<f64> {
+    let finish = |s: f64| -> Result<f64> {
+        let up = add_up(s, t.err);
+        if up.is_finite() {
+            Ok(up)
+        } else {
+            Err(Error::Overflow {
+                context: "norm of a product of convolution symbols".into(),
+            })
+        }
+    };
+    if t.data.iter().all(|v| *v == 0.0) {
+        return finish(0.0);
+    }
+    if is_stacked_identity(t) {
+        return finish(1.0);
+    }
+    let z = faer::MatRef::from_column_major_slice(&t.data, t.rows, t.cols);
+    let gram = crate::conv::block_gram::block_gram(z);
+    let n = gram.dim();
+    let start: Vec<f64> = (0..2 * n)
+        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
+        .collect();
+    let theta = lanczos_top_until(2 * n, &start, 60, 1e-12, |x, y| gram.apply(x, y))
+        .map_or(0.0, |r| r.value);
+    let base = theta.max(0.0).sqrt();
+    let mut work = HermitianWorkspace::default();
+    for delta in NORM_MARGINS {
+        let s = mul_up(base, 1.0 + delta);
+        if s > 0.0 && certify_hermitian_upper(&gram, s, &mut work).is_ok() {
+            return finish(s);
+        }
+    }
+    finish(norm2_up(&t.data))
+}
+
 /// One frequency's pass over a run.
 struct Pass<'a> {
     prep: &'a Prepared,
-    options: &'a SigmaOptions,
+    /// The coarse frequency ω (the only one without a stride).
     w: (usize, usize),
+    /// The fine frequencies ω_k = ω + k⊙N/s that alias to ω (just ω
+    /// without a stride).
+    fine: Vec<(usize, usize)>,
+    /// Whether the pass is past the run's stride.
+    coarse: bool,
     conv: usize,
     bn: usize,
     act: usize,
     /// Per activation k then the output: ‖T̂_{k,s}(ω)‖ upper bounds per
     /// source s (0 for absent or weightless sources).
     norms: Vec<Vec<f64>>,
-    guarantee: Guarantee,
 }
 
 impl Pass<'_> {
     /// Norm bounds of the terms of `state`, skipping sources whose weight
-    /// η is 0.
+    /// η is 0; a block-diagonal term has the largest of its blocks' norms.
     fn record(&mut self, state: &State) -> Result<()> {
         let mut row = Vec::with_capacity(state.len());
         for (s, t) in state.iter().enumerate() {
             let weightless = s > 0 && self.prep.acts[s - 1].1 == 0.0;
             match t {
-                Some(t) if !weightless => {
-                    let (n, g) = t.norm_upper(self.options)?;
-                    self.guarantee = self.guarantee.combine(g);
+                Some(blocks) if !weightless => {
+                    let mut n = 0.0f64;
+                    for t in blocks {
+                        n = n.max(complex_norm_upper(t)?);
+                    }
                     row.push(n);
                 }
                 _ => row.push(0.0),
@@ -317,17 +534,63 @@ impl Pass<'_> {
         Ok(state)
     }
 
+    /// The identity of a new source on `channels` complex coordinates (in
+    /// stacked form): one block per fine frequency before the stride, one
+    /// after.
+    fn identity(&self, channels: usize) -> Vec<Tracked> {
+        let blocks = if self.coarse { 1 } else { self.fine.len() };
+        vec![stacked_identity(channels); blocks]
+    }
+
     fn step(&mut self, node: &Node, state: State) -> Result<State> {
         match &node.layer {
-            Layer::Conv2d(_) => {
+            Layer::Conv2d(c) => {
                 let s = &self.prep.symbols[self.conv];
                 self.conv += 1;
-                let a = s.real_form(self.w);
+                let rows = 2 * s.c_out();
+                if self.coarse {
+                    let a = s.real_form(self.w);
+                    return state
+                        .iter()
+                        .map(|t| {
+                            t.as_ref()
+                                .map(|t| {
+                                    t.iter()
+                                        .map(|t| mul_tracked(&a, rows, s.error(), t))
+                                        .collect()
+                                })
+                                .transpose()
+                        })
+                        .collect();
+                }
+                let forms: Vec<Vec<f64>> = self.fine.iter().map(|&w| s.real_form(w)).collect();
+                let mul = |t: &Vec<Tracked>| -> Result<Vec<Tracked>> {
+                    if t.len() != forms.len() {
+                        return Err(Error::InvalidOption(
+                            "internal: fine blocks of a Fourier pass do not match".into(),
+                        ));
+                    }
+                    forms
+                        .iter()
+                        .zip(t)
+                        .map(|(a, t)| mul_tracked(a, rows, s.error(), t))
+                        .collect()
+                };
+                if c.stride == (1, 1) {
+                    return state
+                        .iter()
+                        .map(|t| t.as_ref().map(mul).transpose())
+                        .collect();
+                }
+                // The stride: K^{-1/2}·[K̂(ω₁)T₁ ⋯ K̂(ω_K)T_K], K = s₁s₂ a power
+                // of 4, so the factor is an exact power of two.
+                self.coarse = true;
+                let factor = 1.0 / (self.fine.len() as f64).sqrt();
                 state
                     .iter()
                     .map(|t| {
                         t.as_ref()
-                            .map(|t| mul_tracked(&a, 2 * s.c_out(), s.error(), t))
+                            .map(|t| Ok(vec![hconcat(mul(t)?).scale(factor)]))
                             .transpose()
                     })
                     .collect()
@@ -339,25 +602,46 @@ impl Pass<'_> {
                     .iter()
                     .map(|t| {
                         t.as_ref().map(|t| {
-                            let mut out = t.scale_rows(d);
-                            let extra = mul_up(*delta, add_up(norm2_up(&t.data), t.err));
-                            out.err = add_up(out.err, extra);
-                            out
+                            t.iter()
+                                .map(|t| {
+                                    let mut out = t.scale_rows(d);
+                                    let extra = mul_up(*delta, add_up(norm2_up(&t.data), t.err));
+                                    out.err = add_up(out.err, extra);
+                                    out
+                                })
+                                .collect()
                         })
                     })
                     .collect())
             }
             Layer::Residual { body, shortcut } => {
+                let before = self.coarse;
                 let b = self.run(body, state.clone())?;
+                let after = self.coarse;
+                self.coarse = before;
                 let s = match shortcut {
                     Some(sc) => self.run(sc, state)?,
                     None => state,
                 };
+                if self.coarse != after {
+                    return Err(Error::InvalidOption(
+                        "internal: residual branches of a Fourier run end on different grids"
+                            .into(),
+                    ));
+                }
                 let len = b.len().max(s.len());
                 (0..len)
                     .map(
                         |i| match (b.get(i).cloned().flatten(), s.get(i).cloned().flatten()) {
-                            (Some(x), Some(y)) => x.add(&y).map(Some),
+                            (Some(x), Some(y)) if x.len() == y.len() => x
+                                .iter()
+                                .zip(&y)
+                                .map(|(x, y)| x.add(y))
+                                .collect::<Result<Vec<_>>>()
+                                .map(Some),
+                            (Some(_), Some(_)) => Err(Error::InvalidOption(
+                                "internal: residual branches of a Fourier run do not match".into(),
+                            )),
                             (x, y) => Ok(x.or(y)),
                         },
                     )
@@ -368,15 +652,19 @@ impl Pass<'_> {
                 let (c, _) = self.prep.acts[self.act];
                 let k = self.act;
                 self.act += 1;
-                let rows: usize = 2 * node.shape_in[0];
+                let channels = node.shape_in[0];
                 let mut next: State = state
                     .iter()
-                    .map(|t| t.as_ref().filter(|_| c != 0.0).map(|t| t.scale(c)))
+                    .map(|t| {
+                        t.as_ref()
+                            .filter(|_| c != 0.0)
+                            .map(|t| t.iter().map(|t| t.scale(c)).collect())
+                    })
                     .collect();
                 // uₖ is source k + 1 (a shortcut starts from the shorter
                 // state of the block input).
                 next.resize(k + 1, None);
-                next.push(Some(Tracked::identity(rows)));
+                next.push(Some(self.identity(channels)));
                 Ok(next)
             }
         }
@@ -395,52 +683,65 @@ pub fn fourier_liplt(
         return Ok(None);
     };
     let hw = image_hw(&nodes[0].shape_in).expect("checked by run_stats");
-    let freqs = half_plane(stats.grid);
+    let (fine_grid, coarse_grid) = stats.grids();
+    let (s1, s2) = stats.stride.unwrap_or((1, 1));
+    let freqs = half_plane(coarse_grid);
+    // Every fine frequency's blocks are formed once (up to conjugation),
+    // and after the stride the K-fold wider matrices cost about K times more
+    // at K times fewer frequencies.
     let k = (stats.activations + 2) as f64;
-    let work = freqs.len() as f64 * k * k * (2.0 * stats.channels as f64).powi(3);
+    let work = half_plane(fine_grid).len() as f64 * k * k * (2.0 * stats.channels as f64).powi(3);
     if work > max_work {
         return Ok(None);
     }
+    let timer = crate::timing::stage();
     let mut prep = Prepared {
         symbols: Vec::new(),
         bns: Vec::new(),
         acts: Vec::new(),
     };
-    prepare(nodes, stats.grid, stats.grid != hw, &mut prep)?;
+    // Masks are needed unless the grid is the image itself (and nothing
+    // changes size).
+    let widen = stats.stride.is_some() || fine_grid != hw;
+    prepare(nodes, (fine_grid, coarse_grid), false, widen, &mut prep)?;
+    let aliases = |w: (usize, usize)| -> Vec<(usize, usize)> {
+        let mut out = Vec::with_capacity(s1 * s2);
+        for k1 in 0..s1 {
+            for k2 in 0..s2 {
+                out.push((w.0 + k1 * coarse_grid.0, w.1 + k2 * coarse_grid.1));
+            }
+        }
+        out
+    };
     let c_in = nodes[0].shape_in[0];
     let threads = crate::parallel::resolve_threads(options.threads)
         .min(freqs.len())
         .max(1);
-    let inner = SigmaOptions {
-        threads: 1,
-        ..options.clone()
-    };
     let chunk = freqs.len().div_ceil(threads);
-    let results: Vec<Result<(Vec<Vec<f64>>, Guarantee)>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<Vec<f64>>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = freqs
             .chunks(chunk)
             .map(|part| {
-                let (prep, inner) = (&prep, &inner);
-                scope.spawn(move || -> Result<(Vec<Vec<f64>>, Guarantee)> {
+                let prep = &prep;
+                scope.spawn(move || -> Result<Vec<Vec<f64>>> {
                     let mut max: Vec<Vec<f64>> = Vec::new();
-                    let mut guarantee = Guarantee::Rigorous;
                     for &w in part {
                         let mut pass = Pass {
                             prep,
-                            options: inner,
                             w,
+                            fine: aliases(w),
+                            coarse: false,
                             conv: 0,
                             bn: 0,
                             act: 0,
                             norms: Vec::new(),
-                            guarantee: Guarantee::Rigorous,
                         };
-                        let out = pass.run(nodes, vec![Some(Tracked::identity(2 * c_in))])?;
+                        let input = pass.identity(c_in);
+                        let out = pass.run(nodes, vec![Some(input)])?;
                         pass.record(&out)?;
-                        guarantee = guarantee.combine(pass.guarantee);
                         merge_max(&mut max, &pass.norms);
                     }
-                    Ok((max, guarantee))
+                    Ok(max)
                 })
             })
             .collect();
@@ -456,13 +757,20 @@ pub fn fourier_liplt(
             .collect()
     });
     let mut norms: Vec<Vec<f64>> = Vec::new();
-    let mut guarantee = Guarantee::Rigorous;
     for r in results {
-        let (n, g) = r?;
-        merge_max(&mut norms, &n);
-        guarantee = guarantee.combine(g);
+        merge_max(&mut norms, &r?);
     }
-    Ok(Some((recursion(&norms, &prep.acts), guarantee)))
+    timer.done(|| {
+        format!(
+            "fourier run: {} nodes, grid {fine_grid:?}/{coarse_grid:?}, {} activations, {} channels, work {work:.2e}",
+            nodes.len(),
+            stats.activations,
+            stats.channels
+        )
+    });
+    // Every norm is certified by a Cholesky certificate or the Frobenius
+    // norm: rigorous whatever `options` asks for the layers.
+    Ok(Some((recursion(&norms, &prep.acts), Guarantee::Rigorous)))
 }
 
 fn merge_max(into: &mut Vec<Vec<f64>>, from: &[Vec<f64>]) {
@@ -531,19 +839,24 @@ pub fn split_segment_bound(
         while j < nodes.len() && run_stats_prefix(&nodes[i..=j]) {
             j += 1;
         }
-        let end = (i + 1..=j)
-            .rev()
-            .find(|&e| run_stats(&nodes[i..e]).is_some());
-        let Some(end) = end else {
+        // The longest run within the work limit (a run with a stride can
+        // be far costlier than its prefix without it).
+        let mut found = None;
+        for e in (i + 1..=j).rev() {
+            if run_stats(&nodes[i..e]).is_none() {
+                continue;
+            }
+            if let Some(bound) = fourier_liplt(&nodes[i..e], options, max_work)? {
+                found = Some((e, bound));
+                break;
+            }
+        }
+        let Some((end, (l, gl))) = found else {
             i += 1;
             continue;
         };
         let run = &nodes[i..end];
         let (product, gp) = composed_upper(run)?;
-        let Some((l, gl)) = fourier_liplt(run, options, max_work)? else {
-            i += 1;
-            continue;
-        };
         close_gap(gap_start, i, &mut total, &mut guarantee)?;
         any = true;
         let (v, gv) = if l < product { (l, gl) } else { (product, gp) };
@@ -565,7 +878,7 @@ fn run_stats_prefix(nodes: &[Node]) -> bool {
         grid: hw,
         ..RunStats::default()
     };
-    scan(nodes, hw, true, &mut stats).is_some()
+    scan(nodes, At { hw, coarse: false }, true, &mut stats).is_some()
 }
 
 /// Certified upper bound on ‖C_L⋯C_1‖₂ = max_ω ‖K̂_L(ω)⋯K̂_1(ω)‖₂ for the
