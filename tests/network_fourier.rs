@@ -730,3 +730,25 @@ fn split_segment_with_strided_conv_and_dense_head() {
     assert!(routed.upper <= product);
     assert!(routed.upper >= pair_ratios(&net, 9, 60));
 }
+
+/// Regression value for the stride inside a run: the "strided-residual"
+/// network of the soundness tests (seed 1, scale 1), one Fourier run through
+/// its 2×2 downsampling block, as first computed with the polyphase form
+/// (commit "Fourier LipLT runs pass one stride…"); before it the block was
+/// a gap bounded by its product and the whole segment by 13.39 (the
+/// product). A change that loosens the route fails here.
+#[test]
+fn strided_run_regression_value() {
+    let (name, net) = networks(1, 1.0).pop().unwrap();
+    assert_eq!(name, "strided-residual");
+    let options = SigmaOptions::default();
+    let (f, _) = fourier_liplt(&net.nodes, &options, f64::INFINITY)
+        .unwrap()
+        .unwrap();
+    assert!(
+        f <= 8.608_969_505_762_046 * (1.0 + 1e-12),
+        "fourier liplt {f} loosened"
+    );
+    let (product, _) = composed_upper(&net.nodes).unwrap();
+    assert!(product > 13.0, "product {product}");
+}
