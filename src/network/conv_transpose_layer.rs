@@ -281,8 +281,10 @@ impl ConvTransposeLayer {
             .map(|m| m.map(|m| m.transpose()))
     }
 
-    /// Enclosure of σ(Cᵀ) = σ(C) from the conv module.
-    pub fn lipschitz(&self) -> Result<(f64, f64, Guarantee)> {
-        self.conv.lipschitz()
+    /// Enclosure of σ(Cᵀ) = σ(C) from the conv module, its circular
+    /// spectrum on `threads` threads ([`crate::conv::ConvOptions::threads`];
+    /// 0: all cores).
+    pub fn lipschitz(&self, threads: usize) -> Result<(f64, f64, Guarantee)> {
+        self.conv.lipschitz_with(threads)
     }
 }

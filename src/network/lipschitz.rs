@@ -90,7 +90,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
             )
         }
         Layer::ConvTranspose2d(t) => {
-            let (l, u, g) = t.lipschitz()?;
+            let (l, u, g) = t.lipschitz(options.threads)?;
             (
                 l,
                 u,
@@ -256,6 +256,7 @@ fn conv_bn_folded_upper(
     gamma: &[f64],
     var: &[f64],
     eps: f64,
+    threads: usize,
 ) -> Result<Option<f64>> {
     if conv.mode != crate::conv::PaddingMode::Zeros || gamma.len() != conv.c_out {
         return Ok(None);
@@ -283,7 +284,7 @@ fn conv_bn_folded_upper(
         conv.groups,
         conv.mode,
     )?;
-    let (_, folded_upper, g) = folded_conv.lipschitz()?;
+    let (_, folded_upper, g) = folded_conv.lipschitz_with(threads)?;
     if g != Guarantee::Rigorous {
         return Ok(None);
     }
@@ -381,7 +382,7 @@ fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> 
                 Layer::BatchNorm {
                     gamma, var, eps, ..
                 },
-            ) => conv_bn_folded_upper(conv, upper, gamma, var, *eps)?,
+            ) => conv_bn_folded_upper(conv, upper, gamma, var, *eps, options.threads)?,
             (
                 Layer::Linear { weight, .. },
                 Layer::BatchNorm {
