@@ -141,8 +141,9 @@ fn main() {
         layers.join(", ")
     ))
     .expect("valid spec");
-    // LIPCERT_BENCH_THREADS: threads of the dense products and of the
-    // Fourier frequencies (default 0 = one per core; 1 = sequential).
+    // LIPCERT_BENCH_THREADS: threads of the dense products, of the Fourier
+    // frequencies and of the compensated convolutions (default 0 = one per
+    // core; 1 = sequential).
     let threads = std::env::var("LIPCERT_BENCH_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -150,6 +151,7 @@ fn main() {
     let options = CertifyOptions {
         lower: Some(LowerBoundOptions {
             budget_seconds: Some(30.0),
+            threads,
             ..LowerBoundOptions::default()
         }),
         sigma: SigmaOptions {

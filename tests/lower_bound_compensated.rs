@@ -52,7 +52,7 @@ fn compensated_pairs_survive_where_plain_ones_are_swamped() {
     let x = rng.vec(N, 1.0);
     let y: Vec<f64> = x.iter().map(|v| v + rng.next()).collect();
     let plain = rigorous_pair_ratio(&net, &x, &y).unwrap();
-    let accurate = rigorous_pair_ratio_accurate(&net, &x, &y).unwrap();
+    let accurate = rigorous_pair_ratio_accurate(&net, &x, &y, 1).unwrap();
     assert_eq!(plain, 0.0, "the plain forward error should swamp this pair");
     assert!(accurate > 0.0, "the compensated pair ratio should survive");
 }
@@ -129,4 +129,39 @@ fn the_compensated_stage_is_planned_within_the_budget() {
         fed.lower >= 0.9 * sigma_w && fed.lower <= fed.upper,
         "{fed}"
     );
+}
+
+/// The compensated convolutions share output channels among threads, each
+/// output computed by one thread in a fixed order: the certified ratio is
+/// the same bits for every thread count.
+#[test]
+fn compensated_convolutions_do_not_depend_on_threads() {
+    let spec = NetworkSpec::from_json(
+        r#"{"weights": "m.safetensors", "input_shape": [2, 6, 5], "layers": [
+            {"type": "conv2d", "weight": "k1", "bias": "b1", "padding": 1},
+            {"type": "relu"},
+            {"type": "conv2d", "weight": "k2", "padding": 1, "stride": 2}]}"#,
+    )
+    .unwrap();
+    let mut rng = Lcg(11);
+    let mut weights = Weights::new();
+    weights.insert(
+        "k1",
+        Tensor::new(vec![5, 2, 3, 3], rng.vec(90, 0.5)).unwrap(),
+    );
+    weights.insert("b1", Tensor::new(vec![5], rng.vec(5, 0.5)).unwrap());
+    weights.insert(
+        "k2",
+        Tensor::new(vec![7, 5, 3, 3], rng.vec(315, 0.5)).unwrap(),
+    );
+    let mut net = Network::from_spec(&spec, &weights).unwrap();
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    let x = rng.vec(60, 1.0);
+    let y: Vec<f64> = x.iter().map(|v| v + 1e-3 * rng.next()).collect();
+    let one = rigorous_pair_ratio_accurate(&net, &x, &y, 1).unwrap();
+    assert!(one > 0.0);
+    for threads in [0, 2, 3, 7] {
+        let r = rigorous_pair_ratio_accurate(&net, &x, &y, threads).unwrap();
+        assert_eq!(r.to_bits(), one.to_bits(), "{threads} threads");
+    }
 }

@@ -112,6 +112,7 @@ pub(super) fn certify_options(args: &CertifyArgs) -> Result<CertifyOptions, ()> 
     let mut options = CertifyOptions {
         lower: (!args.no_lower).then(|| LowerBoundOptions {
             budget_seconds: args.lower_budget,
+            threads: args.threads,
             ..LowerBoundOptions::default()
         }),
         methods: Some(methods),

@@ -174,10 +174,10 @@ pub(crate) fn linear(
 /// The convolution (zero padding) plus bias by Dot2 per output, with a
 /// rigorous bound on the 2-norm of its error (module docs); `None` for
 /// other padding modes, outside the split's range or on overflow. Output
-/// channels are shared among the available cores (each output is computed
-/// by one thread in a fixed order, so the result does not depend on the
-/// number of threads).
-pub(crate) fn conv(c: &ConvLayer, x: &[f64]) -> Option<(Vec<f64>, f64)> {
+/// channels are shared among `threads` threads (0: all cores; each output
+/// is computed by one thread in a fixed order, so the result does not
+/// depend on the number of threads).
+pub(crate) fn conv(c: &ConvLayer, x: &[f64], threads: usize) -> Option<(Vec<f64>, f64)> {
     if c.mode != PaddingMode::Zeros
         || !splittable(x)
         || !splittable(&c.kernel)
@@ -187,8 +187,7 @@ pub(crate) fn conv(c: &ConvLayer, x: &[f64]) -> Option<(Vec<f64>, f64)> {
     }
     let (oh, ow) = c.out_hw;
     let per_channel = oh * ow;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+    let threads = crate::parallel::resolve_threads(threads)
         .min(c.c_out)
         .max(1);
     let chunk = c.c_out.div_ceil(threads);
@@ -402,7 +401,7 @@ mod tests {
         let x: Vec<f64> = (0..c.input_len())
             .map(|i| signed(&mut rng) * if i % 3 == 0 { 1e8 } else { 1.0 })
             .collect();
-        let (y, err) = conv(&c, &x).unwrap();
+        let (y, err) = conv(&c, &x, 0).unwrap();
         let mut pairs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); c.output_len()];
         c.for_each_tap(|o, i, k| pairs[o].push((k, x[i])));
         let per = c.out_hw.0 * c.out_hw.1;

@@ -55,9 +55,16 @@ pub fn forward_with_error(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
 /// working precision; `network/accurate_affine.rs`), whose local error has no
 /// γₖ‖|W|‖ term. Several times slower; for deep networks, where the plain
 /// local errors amplified by the layer bounds swamp a pair's difference.
-pub fn forward_with_error_accurate(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
+/// Convolutions share their output channels among `threads` threads (0: all
+/// cores); each output is computed by one thread in a fixed order, so the
+/// result does not depend on the count.
+pub fn forward_with_error_accurate(
+    net: &Network,
+    x: &[f64],
+    threads: usize,
+) -> Result<(Vec<f64>, f64)> {
     check_input(net, x)?;
-    nodes_forward_error(&net.nodes, x, 0.0, Precision::Compensated)
+    nodes_forward_error(&net.nodes, x, 0.0, Precision::Compensated { threads })
 }
 
 /// How the affine layers of a forward-error evaluation are computed.
@@ -65,8 +72,12 @@ pub fn forward_with_error_accurate(net: &Network, x: &[f64]) -> Result<(Vec<f64>
 enum Precision {
     /// Plain f64 (the layers' own products).
     Plain,
-    /// Dot2 for dense and zero-padded convolution layers.
-    Compensated,
+    /// Dot2 for dense and zero-padded convolution layers, convolutions on
+    /// this many threads (0: all cores).
+    Compensated {
+        /// Threads of the convolutions.
+        threads: usize,
+    },
 }
 
 /// Forward-mode product J_f(x)·v (and f(x)).
@@ -321,12 +332,12 @@ fn node_forward_error(
         .as_ref()
         .ok_or_else(|| Error::InvalidOption(format!("layer '{}' is not certified yet", n.kind)))?
         .upper;
-    if precision == Precision::Compensated {
+    if let Precision::Compensated { threads } = precision {
         let accurate = match &n.layer {
             Layer::Linear { weight, bias } => {
                 super::accurate_affine::linear(weight, bias.as_deref(), x)
             }
-            Layer::Conv2d(c) => super::accurate_affine::conv(c, x),
+            Layer::Conv2d(c) => super::accurate_affine::conv(c, x, threads),
             _ => None,
         };
         if let Some((y, local)) = accurate {

@@ -196,7 +196,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         // A composite block has no closed-form lower bound: search its
         // behaviour (certified pair ratios, see `lower_bounds`).
         let timer = crate::timing::stage();
-        let lower = residual_lower_bound(node)?;
+        let lower = residual_lower_bound(node, options.threads)?;
         timer.done(|| "block lower bound (pair search)".into());
         if let Some(b) = node.bound.as_mut() {
             if lower > b.upper {
@@ -222,7 +222,7 @@ const LARGE_BLOCK_INPUTS: usize = 16_384;
 /// [`LARGE_BLOCK_INPUTS`], since this lower bound is only informative: the
 /// network's lower bound has its own search). Deterministic: fixed counts,
 /// no time budget.
-fn residual_lower_bound(node: &Node) -> Result<f64> {
+fn residual_lower_bound(node: &Node, threads: usize) -> Result<f64> {
     let block = super::layer::Network {
         input_shape: node.shape_in.clone(),
         nodes: vec![node.clone()],
@@ -234,6 +234,7 @@ fn residual_lower_bound(node: &Node) -> Result<f64> {
         power_steps: if large { 8 } else { 10 },
         ascent_steps: if large { 0 } else { 10 },
         ascent_restarts: 0,
+        threads,
         ..Default::default()
     };
     Ok(super::lower_bounds::empirical_lower_bounds(&block, &options)?.best)

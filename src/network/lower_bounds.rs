@@ -71,6 +71,9 @@ pub struct LowerBoundOptions {
     /// docs; `None`: the fixed counts above, so the result does not depend
     /// on the machine's speed).
     pub budget_seconds: Option<f64>,
+    /// Threads of the compensated convolutions (0: all cores, the default;
+    /// the results do not depend on the count, only the time does).
+    pub threads: usize,
 }
 
 /// Restarts of the multi-start Jacobian ascent without a time budget.
@@ -87,6 +90,7 @@ impl Default for LowerBoundOptions {
             input_scale: 1.0,
             seed: 0x6e65_7477_6f72_6b21,
             budget_seconds: None,
+            threads: 0,
         }
     }
 }
@@ -173,7 +177,7 @@ impl Sampler {
 /// which is not an error — found by the spec fuzz harness, where it turned
 /// a certifiable network into exit 2). Needs certified layer bounds.
 pub fn rigorous_pair_ratio(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
-    Ok(pair_ratios(net, x, y, forward_with_error)?.0)
+    Ok(pair_ratios(net, x, y, &forward_with_error)?.0)
 }
 
 /// [`rigorous_pair_ratio`] with the dense and convolution layers evaluated
@@ -181,16 +185,24 @@ pub fn rigorous_pair_ratio(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
 /// ([`crate::network::evaluate::forward_with_error_accurate`]): several
 /// times slower, but on deep networks its certified forward error is orders
 /// of magnitude smaller, so pairs survive whose plain ratio is swamped.
-pub fn rigorous_pair_ratio_accurate(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
-    Ok(pair_ratios(net, x, y, forward_with_error_accurate)?.0)
+/// Convolutions run on `threads` threads (0: all cores; the result does not
+/// depend on the count).
+pub fn rigorous_pair_ratio_accurate(
+    net: &Network,
+    x: &[f64],
+    y: &[f64],
+    threads: usize,
+) -> Result<f64> {
+    let eval = |n: &Network, v: &[f64]| forward_with_error_accurate(n, v, threads);
+    Ok(pair_ratios(net, x, y, &eval)?.0)
 }
 
 /// An evaluation with a certified error bound (plain or compensated).
-type WithError = fn(&Network, &[f64]) -> Result<(Vec<f64>, f64)>;
+type WithError<'a> = &'a dyn Fn(&Network, &[f64]) -> Result<(Vec<f64>, f64)>;
 
 /// (rigorous ratio as in [`rigorous_pair_ratio`], floating-point ratio
 /// ‖f̂(x) − f̂(y)‖/‖x − y‖) from one evaluation of each point.
-fn pair_ratios(net: &Network, x: &[f64], y: &[f64], eval: WithError) -> Result<(f64, f64)> {
+fn pair_ratios(net: &Network, x: &[f64], y: &[f64], eval: WithError<'_>) -> Result<(f64, f64)> {
     let with_error = |v: &[f64]| match eval(net, v) {
         Err(crate::Error::Overflow { .. }) => Ok(None),
         other => other.map(Some),
@@ -301,10 +313,10 @@ struct Reference {
 
 /// The compensated evaluation of `x` as a [`Reference`]; `None` when its
 /// certified error overflows f64 (the stage can then certify nothing).
-fn reference(net: &Network, x: &[f64]) -> Result<Option<Reference>> {
+fn reference(net: &Network, x: &[f64], threads: usize) -> Result<Option<Reference>> {
     let start = std::time::Instant::now();
     let timer = crate::timing::stage();
-    let err = match forward_with_error_accurate(net, x) {
+    let err = match forward_with_error_accurate(net, x, threads) {
         Ok((_, e)) => e,
         Err(crate::Error::Overflow { .. }) => return Ok(None),
         Err(e) => return Err(e),
@@ -354,6 +366,7 @@ fn compensated_reevaluation(
     deadline: &Deadline,
     reference: &Reference,
     mut stage_best: [f64; 4],
+    threads: usize,
 ) -> Result<[f64; 4]> {
     let candidates = shortlist.candidates();
     let timer = crate::timing::stage();
@@ -387,7 +400,7 @@ fn compensated_reevaluation(
         if k > 0 && !deadline.holds(2.0 * reference.seconds) {
             break;
         }
-        let r = rigorous_pair_ratio_accurate(net, a, b)?;
+        let r = rigorous_pair_ratio_accurate(net, a, b, threads)?;
         stage_best[*stage] = stage_best[*stage].max(r);
     }
     Ok(stage_best)
@@ -443,8 +456,9 @@ fn plan_compensated(
     x: &[f64],
     pair_seconds: f64,
     deadline: &Deadline,
+    threads: usize,
 ) -> Result<Plan> {
-    let Some(reference) = reference(net, x)? else {
+    let Some(reference) = reference(net, x, threads)? else {
         return Ok(Plan::Hopeless);
     };
     let cost = compensated_cost(&reference, pair_seconds);
@@ -495,11 +509,11 @@ pub fn empirical_lower_bounds(
         let delta = s * [1.0, 1e-1, 1e-2, 1e-3][k % 4];
         let y: Vec<f64> = x.iter().map(|&v| v + delta * rng.normal()).collect();
         let pair_start = std::time::Instant::now();
-        let (r, float) = pair_ratios(net, &x, &y, forward_with_error)?;
+        let (r, float) = pair_ratios(net, &x, &y, &forward_with_error)?;
         if k == 0 {
             pair_seconds = pair_start.elapsed().as_secs_f64();
             if deadline.budget.is_some() && r < SWAMPED * float {
-                plan = plan_compensated(net, &x, pair_seconds, &deadline)?;
+                plan = plan_compensated(net, &x, pair_seconds, &deadline, options.threads)?;
             }
         }
         best_pairs = best_pairs.max(r);
@@ -551,7 +565,7 @@ pub fn empirical_lower_bounds(
             }
             let a: Vec<f64> = x.iter().zip(&v).map(|(x, v)| x - t * scale * v).collect();
             let b: Vec<f64> = x.iter().zip(&v).map(|(x, v)| x + t * scale * v).collect();
-            let (r, float) = pair_ratios(net, &a, &b, forward_with_error)?;
+            let (r, float) = pair_ratios(net, &a, &b, &forward_with_error)?;
             best_jac = best_jac.max(r);
             shortlist.offer(float, 1, &a, &b);
             starts.push((float, a, b));
@@ -569,7 +583,7 @@ pub fn empirical_lower_bounds(
             break;
         }
         let (x, y) = ascend(net, x0, y0, r0, options.ascent_steps, &deadline)?;
-        let (r, float) = pair_ratios(net, &x, &y, forward_with_error)?;
+        let (r, float) = pair_ratios(net, &x, &y, &forward_with_error)?;
         best_ascent = best_ascent.max(r);
         shortlist.offer(float, 2, &x, &y);
     }
@@ -601,7 +615,7 @@ pub fn empirical_lower_bounds(
         if let Plan::Open = plan {
             // Not seen in (a): measure now, and run only what still fits.
             plan = if deadline.holds(0.0) {
-                match reference(net, &shortlist.top[0].2)? {
+                match reference(net, &shortlist.top[0].2, options.threads)? {
                     None => Plan::Hopeless,
                     Some(r) => {
                         let cost = compensated_cost(&r, pair_seconds);
@@ -618,8 +632,14 @@ pub fn empirical_lower_bounds(
         }
         compensated = match plan {
             Plan::Reserved(reference) => {
-                stage_best =
-                    compensated_reevaluation(net, &shortlist, &deadline, &reference, stage_best)?;
+                stage_best = compensated_reevaluation(
+                    net,
+                    &shortlist,
+                    &deadline,
+                    &reference,
+                    stage_best,
+                    options.threads,
+                )?;
                 CompensatedStage::Ran {
                     seconds: stage_start.elapsed().as_secs_f64(),
                 }
@@ -786,7 +806,7 @@ fn jacobian_ascent(
             }
             let a: Vec<f64> = x.iter().zip(v).map(|(x, v)| x - t * scale * v).collect();
             let b: Vec<f64> = x.iter().zip(v).map(|(x, v)| x + t * scale * v).collect();
-            let (r, float) = pair_ratios(net, &a, &b, forward_with_error)?;
+            let (r, float) = pair_ratios(net, &a, &b, &forward_with_error)?;
             best = best.max(r);
             shortlist.offer(float, 3, &a, &b);
         }
