@@ -486,14 +486,20 @@ impl Net {
 }
 
 fn build(input: [usize; 3], layers: &[String], weights: Weights) -> Network {
+    try_build(input, layers, weights).expect("a valid network")
+}
+
+/// [`build`], `None` when the spec refuses the geometry (e.g. a kernel
+/// larger than the padded image).
+fn try_build(input: [usize; 3], layers: &[String], weights: Weights) -> Option<Network> {
     let spec = NetworkSpec::from_json(&format!(
         r#"{{"weights": "-", "input_shape": {input:?}, "layers": [{}]}}"#,
         layers.join(", ")
     ))
-    .unwrap();
-    let mut net = Network::from_spec(&spec, &weights).unwrap();
+    .ok()?;
+    let mut net = Network::from_spec(&spec, &weights).ok()?;
     certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
-    net
+    Some(net)
 }
 
 /// The networks of the soundness tests (all runs of the module theorem).
@@ -751,4 +757,140 @@ fn strided_run_regression_value() {
     );
     let (product, _) = composed_upper(&net.nodes).unwrap();
     assert!(product > 13.0, "product {product}");
+}
+
+/// One conv geometry of the strided-residual property test: kernel, padding
+/// and dilation per axis.
+type Geometry = ((usize, usize), (usize, usize), (usize, usize));
+
+fn geometry() -> impl Strategy<Value = Geometry> {
+    (
+        (1usize..=3, 1usize..=3),
+        (0usize..=2, 0usize..=2),
+        (1usize..=2, 1usize..=2),
+    )
+}
+
+fn conv_extra(g: Geometry, stride: (usize, usize)) -> String {
+    let (_, p, d) = g;
+    format!(
+        r#", "stride": [{}, {}], "padding": [{}, {}], "dilation": [{}, {}]"#,
+        stride.0, stride.1, p.0, p.1, d.0, d.1
+    )
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// Step 5 against the true operator: a linear downsampling block (a
+    /// strided body convolution and a strided shortcut convolution, each
+    /// with an optional batch norm, any kernels, paddings and dilations
+    /// with matching output sizes) has Fourier LipLT ≥ the norm of its
+    /// exact zero-padded operator, whose columns are f(eᵢ) − f(0).
+    #[test]
+    fn strided_linear_block_is_above_its_operator_norm(
+        (ci, co) in (1usize..=3, 1usize..=3),
+        hw in (2usize..=8, 2usize..=8),
+        stride in prop::sample::select(vec![(2usize, 2usize), (1, 4), (4, 1), (4, 4)]),
+        // Independent geometries rarely give equal output sizes: the
+        // shortcut mostly shares the body's (with its own weights).
+        (gb, gs) in prop_oneof![
+            3 => geometry().prop_map(|g| (g, g)),
+            1 => (geometry(), geometry()),
+        ],
+        bn in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let mut n = Net { rng: Lcg(seed | 1), weights: Weights::new(), count: 0, scale: 1.0 };
+        let mut body = vec![n.conv(ci, co, gb.0, &conv_extra(gb, stride))];
+        let mut short = vec![n.conv(ci, co, gs.0, &conv_extra(gs, stride))];
+        if bn {
+            body.push(n.bn(co));
+            short.push(n.bn(co));
+        }
+        let layers = vec![format!(
+            r#"{{"type": "residual", "body": [{}], "shortcut": [{}]}}"#,
+            body.join(", "),
+            short.join(", ")
+        )];
+        // Geometries the spec refuses (too large a kernel, branches of
+        // different output sizes) are skipped.
+        let Some(net) = try_build([ci, hw.0, hw.1], &layers, std::mem::take(&mut n.weights)) else {
+            return Ok(());
+        };
+        prop_assert!(run_grid(&net.nodes).is_some(), "a strided block is a run");
+        let (f, _) = fourier_liplt(&net.nodes, &SigmaOptions::default(), f64::INFINITY)
+            .unwrap()
+            .unwrap();
+        let inputs = ci * hw.0 * hw.1;
+        let f0 = lipcert::network::evaluate::forward(&net, &vec![0.0; inputs]).unwrap();
+        let mut columns = Vec::with_capacity(inputs);
+        for i in 0..inputs {
+            let mut e = vec![0.0; inputs];
+            e[i] = 1.0;
+            let fe = lipcert::network::evaluate::forward(&net, &e).unwrap();
+            columns.push(fe.iter().zip(&f0).map(|(a, b)| a - b).collect::<Vec<f64>>());
+        }
+        let outputs = f0.len();
+        let row_major: Vec<f64> = (0..outputs)
+            .flat_map(|r| columns.iter().map(move |c| c[r]))
+            .collect();
+        let (lo, _) = enclosure(outputs, inputs, &row_major);
+        prop_assert!(f >= lo * (1.0 - 1e-9), "fourier {f} below the operator norm {lo}");
+    }
+}
+
+/// The run grammar of step 5 refuses what the theorem does not cover, and
+/// absurd strides are refused without overflow.
+#[test]
+fn strided_runs_outside_the_theorem_are_refused() {
+    let mut n = Net {
+        rng: Lcg(77),
+        weights: Weights::new(),
+        count: 0,
+        scale: 1.0,
+    };
+    let s2 = r#", "padding": 1, "stride": 2"#;
+    let a = n.conv(2, 2, (3, 3), s2);
+    let a2 = n.conv(2, 2, (3, 3), s2);
+    let b = n.conv(2, 2, (1, 1), r#", "stride": 2"#);
+    let c1 = n.conv(2, 2, (3, 3), r#", "padding": 1"#);
+    let s21 = n.conv(2, 2, (3, 3), r#", "padding": 1, "stride": [2, 1]"#);
+    let s88 = n.conv(2, 2, (1, 1), r#", "stride": 8"#);
+    let huge = n.conv(2, 2, (1, 1), r#", "stride": 4294967296"#);
+    let relu = r#"{"type": "relu"}"#.to_string();
+    let res = |body: &str, short: Option<&str>| match short {
+        Some(s) => format!(r#"{{"type": "residual", "body": [{body}], "shortcut": [{s}]}}"#),
+        None => format!(r#"{{"type": "residual", "body": [{body}]}}"#),
+    };
+    let cases = [
+        ("2x2 block", vec![res(&a, Some(&b))], true),
+        (
+            "identity shortcut around a stride",
+            vec![res(&a, None)],
+            false,
+        ),
+        ("stride in the body only", vec![res(&a, Some(&c1))], false),
+        (
+            "two strides",
+            vec![a.clone(), relu.clone(), a2.clone()],
+            false,
+        ),
+        ("stride 2x1 (K not a power of 4)", vec![s21.clone()], false),
+        ("stride 8x8 (K above the cap)", vec![s88.clone()], false),
+        ("stride 2^32", vec![huge.clone()], false),
+        (
+            "stride reading an unmasked value",
+            vec![c1.clone(), a.clone()],
+            false,
+        ),
+    ];
+    let weights = std::mem::take(&mut n.weights);
+    for (name, layers, expected) in cases {
+        let Some(net) = try_build([2, 8, 8], &layers, weights.clone()) else {
+            assert!(!expected, "{name}: the network should build");
+            continue;
+        };
+        assert_eq!(run_grid(&net.nodes).is_some(), expected, "{name}");
+    }
 }

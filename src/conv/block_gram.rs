@@ -1,7 +1,9 @@
 //! The Gram matrix of one filled complex block B = X + iY (stored as the
 //! stacked real matrix [X; Y]) with its error radius. The certified bounds
 //! use [`super::symbol_gram`] for all blocks at once; this direct form is
-//! the independent check in tests.
+//! their independent check in tests, and the certified path of the Fourier
+//! LipLT route's norms (`network::bounds::fourier`), so its assumption on
+//! faer's products (below) is relied on there too.
 //!
 //! A complex M = X + iY has the singular values of the real matrix
 //! Ŝ = [[X, −Y], [Y, X]], each doubled (Ŝ is the matrix of M acting on

@@ -1,12 +1,14 @@
 //! The Fourier route of LipLT: the recursion of [`super::liplt`] on runs of
-//! stride-1 zero-padded convolutions, evaluated frequency by frequency on a
-//! common circular grid, so that it reaches convolutional networks whose
+//! zero-padded convolutions (stride 1, and at most one stride per run by the
+//! polyphase form), evaluated frequency by frequency on a common circular
+//! grid, so that it reaches convolutional networks whose
 //! explicit matrices do not fit in memory.
 //!
 //! # Theorem (lifting a run to a circular grid)
 //! Let a *run* be a sequence of top-level nodes on images C×H×W of one
-//! spatial size Ω = H×W (up to one stride, step 5), made of: zero-padded convolutions with stride 1 and
-//! output size H×W (any kernel, dilation, groups, per-side padding),
+//! spatial size Ω = H×W (up to one stride, step 5), made of: zero-padded
+//! convolutions with stride 1 and output size H×W (any kernel, dilation,
+//! groups, per-side padding),
 //! eval-mode batch norms (per-channel affine), elementwise activations with a
 //! slope interval [a, b], and residual blocks x ↦ body(x) + shortcut(x)
 //! whose branches are runs; every convolution must read a *masked* value
@@ -61,8 +63,8 @@
 //!    s = (s₁, s₂) (K = s₁s₂ a power of 4; in a residual block both branches
 //!    stride, e.g. ResNet's 3×3 body and 1×1 shortcut). Take the fine grid
 //!    N = s⊙N′ with N′ the coarse grid (N ≥ H + padding for the
-//!    convolutions before the stride and at the strided one, N′ ≥ H′ +
-//!    padding after it; [`run_grid`] returns N). The strided convolution is
+//!    convolutions before the stride and at the strided one, N′ ≥ H′, and
+//!    N′ ≥ H′ + padding for those after it; [`run_grid`] returns N). The strided convolution is
 //!    R′·S·C·E with C the stride-1 circular convolution on ℤ_N with the same
 //!    taps and S: ℤ_N → ℤ_{N′}, (Sz)\[j\] = z\[s⊙j\]: output j reads
 //!    s⊙j + d·a − p, which lies in [−top, H − 1 + bottom] as for stride 1,
@@ -99,8 +101,8 @@
 //! ‖·‖₂ ≤ γ₂ₘ‖Â‖_F‖B̂‖_F + 2m·η·√(entries) and
 //! ‖AB − ÂB̂‖ ≤ err_A·(‖B̂‖_F + err_B) + ‖Â‖_F·err_B (‖B̂‖₂ ≤ ‖B̂‖_F for
 //! the complex B̂). Batch-norm scales d̂ with |d̂ − d| ≤ δ add
-//! δ·(‖M̂‖_F + err); the row of blocks at the stride adds the blocks'
-//! errors. Norms are σ_up + err (Weyl), σ_up certified on the complex
+//! δ·(‖M̂‖_F + err); the row of blocks at the stride has error
+//! √(Σ err_k²) (`hconcat`). Norms are σ_up + err (Weyl), σ_up certified on the complex
 //! Hermitian Gram (`complex_norm_upper`), always rigorously.
 
 use super::liplt::{linearisable, segment_liplt};
@@ -132,13 +134,21 @@ fn liftable_conv(c: &ConvLayer, hw: (usize, usize)) -> bool {
     c.mode == PaddingMode::Zeros && c.stride == (1, 1) && c.in_hw == hw && c.out_hw == hw
 }
 
+/// Largest K = s₁s₂ of a run's stride: each pass holds K blocks per source
+/// before the stride, so K bounds the memory beyond the work limit's model.
+const MAX_STRIDE_PRODUCT: usize = 16;
+
 /// Whether a convolution can be lifted as the run's stride (step 5 of the
 /// module theorem): zero padding, stride (s₁, s₂) ≠ (1, 1) with s₁s₂ a power
-/// of 4 (so the factor (s₁s₂)^{-½} is an exact power of two), input `hw`.
+/// of 4 (so the factor (s₁s₂)^{-½} is an exact power of two) and at most
+/// [`MAX_STRIDE_PRODUCT`], input `hw`.
 fn liftable_strided_conv(c: &ConvLayer, hw: (usize, usize)) -> bool {
-    let k = c.stride.0 * c.stride.1;
+    let Some(k) = c.stride.0.checked_mul(c.stride.1) else {
+        return false;
+    };
     c.mode == PaddingMode::Zeros
         && c.stride != (1, 1)
+        && k <= MAX_STRIDE_PRODUCT
         && k.is_power_of_two()
         && k.trailing_zeros() % 2 == 0
         && c.in_hw == hw
@@ -244,16 +254,17 @@ struct RunStats {
 
 impl RunStats {
     /// The grids (fine N, coarse N/s) of the module theorem: N = s·max(⌈req/s⌉,
-    /// coarse req) per axis, so both requirements hold and s divides N.
-    fn grids(&self) -> ((usize, usize), (usize, usize)) {
+    /// coarse req) per axis, so both requirements hold and s divides N
+    /// (`None` if N overflows).
+    fn grids(&self) -> Option<((usize, usize), (usize, usize))> {
         match self.stride {
-            None => (self.grid, self.grid),
+            None => Some((self.grid, self.grid)),
             Some((s1, s2)) => {
                 let c = (
                     self.grid.0.div_ceil(s1).max(self.coarse_grid.0),
                     self.grid.1.div_ceil(s2).max(self.coarse_grid.1),
                 );
-                ((c.0 * s1, c.1 * s2), c)
+                Some(((c.0.checked_mul(s1)?, c.1.checked_mul(s2)?), c))
             }
         }
     }
@@ -263,17 +274,35 @@ impl RunStats {
 /// least one convolution, else `None` (for a run with a stride, the fine
 /// grid; the coarse one is N/s).
 pub fn run_grid(nodes: &[Node]) -> Option<(usize, usize)> {
-    run_stats(nodes).map(|s| s.grids().0)
+    run_stats(nodes).map(|s| s.fine)
 }
 
-fn run_stats(nodes: &[Node]) -> Option<RunStats> {
+fn run_stats(nodes: &[Node]) -> Option<RunGrids> {
     let hw = image_hw(&nodes.first()?.shape_in)?;
     let mut stats = RunStats {
         grid: hw,
         ..RunStats::default()
     };
     scan(nodes, At { hw, coarse: false }, true, &mut stats)?;
-    (stats.convs > 0).then_some(stats)
+    let (fine, coarse) = stats.grids()?;
+    (stats.convs > 0).then_some(RunGrids {
+        stats,
+        fine,
+        coarse,
+    })
+}
+
+/// A run's [`RunStats`] with its grids (fine N, coarse N/s).
+struct RunGrids {
+    stats: RunStats,
+    fine: (usize, usize),
+    coarse: (usize, usize),
+}
+
+/// The number of frequencies of [`half_plane`] on `n`, as a float (never
+/// overflows, allocates nothing).
+fn half_plane_len(n: (usize, usize)) -> f64 {
+    n.0 as f64 * (n.1 / 2 + 1) as f64
 }
 
 /// Per-layer data of a run, in evaluation order (body before shortcut).
@@ -353,11 +382,12 @@ fn prepare(
 type State = Vec<Option<Vec<Tracked>>>;
 
 /// [Â₁ ⋯ Â_K] for blocks with equal row counts (column-major, so the data
-/// are appended), with ‖[E₁ ⋯ E_K]‖ ≤ √(Σ‖E_k‖²) ≤ Σ‖E_k‖.
+/// are appended), with ‖[E₁ ⋯ E_K]‖ ≤ √(Σ‖E_k‖²) (since
+/// [E₁ ⋯ E_K][E₁ ⋯ E_K]ᴴ = Σ E_kE_kᴴ).
 fn hconcat(blocks: Vec<Tracked>) -> Tracked {
     let rows = blocks.first().map_or(0, |b| b.rows);
     let cols = blocks.iter().map(|b| b.cols).sum();
-    let err = sum_up(blocks.iter().map(|b| b.err));
+    let err = sqrt_up(sum_up(blocks.iter().map(|b| mul_up(b.err, b.err))));
     let mut data = Vec::with_capacity(rows * cols);
     for b in blocks {
         data.extend(b.data);
@@ -679,18 +709,22 @@ pub fn fourier_liplt(
     options: &SigmaOptions,
     max_work: f64,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let Some(stats) = run_stats(nodes) else {
+    let Some(RunGrids {
+        stats,
+        fine: fine_grid,
+        coarse: coarse_grid,
+    }) = run_stats(nodes)
+    else {
         return Ok(None);
     };
     let hw = image_hw(&nodes[0].shape_in).expect("checked by run_stats");
-    let (fine_grid, coarse_grid) = stats.grids();
     let (s1, s2) = stats.stride.unwrap_or((1, 1));
     let freqs = half_plane(coarse_grid);
     // Every fine frequency's blocks are formed once (up to conjugation),
     // and after the stride the K-fold wider matrices cost about K times more
     // at K times fewer frequencies.
     let k = (stats.activations + 2) as f64;
-    let work = half_plane(fine_grid).len() as f64 * k * k * (2.0 * stats.channels as f64).powi(3);
+    let work = half_plane_len(fine_grid) * k * k * (2.0 * stats.channels as f64).powi(3);
     if work > max_work {
         return Ok(None);
     }
@@ -799,7 +833,8 @@ fn recursion(norms: &[Vec<f64>], acts: &[(f64, f64)]) -> f64 {
 }
 
 /// A LipLT bound of a segment too large for the explicit route: the
-/// segment is cut into maximal Fourier runs ([`fourier_liplt`]) and the
+/// segment is cut into the longest Fourier runs within the work limit
+/// ([`fourier_liplt`]) and the
 /// pieces between them (explicit [`segment_liplt`] where it fits, else the
 /// product); Lip(g∘h) ≤ Lip(g)·Lip(h) and every piece is bounded by
 /// min(its bound, its product). `None` when the segment holds no run.
