@@ -136,26 +136,16 @@ fn the_compensated_stage_is_planned_within_the_budget() {
 /// the same bits for every thread count.
 #[test]
 fn compensated_convolutions_do_not_depend_on_threads() {
-    let spec = NetworkSpec::from_json(
+    let mut rng = Lcg(11);
+    let net = common::net::random_certified(
         r#"{"weights": "m.safetensors", "input_shape": [2, 6, 5], "layers": [
             {"type": "conv2d", "weight": "k1", "bias": "b1", "padding": 1},
             {"type": "relu"},
             {"type": "conv2d", "weight": "k2", "padding": 1, "stride": 2}]}"#,
-    )
-    .unwrap();
-    let mut rng = Lcg(11);
-    let mut weights = Weights::new();
-    weights.insert(
-        "k1",
-        Tensor::new(vec![5, 2, 3, 3], rng.vec(90, 0.5)).unwrap(),
+        &[("k1", &[5, 2, 3, 3]), ("b1", &[5]), ("k2", &[7, 5, 3, 3])],
+        &mut rng,
+        0.5,
     );
-    weights.insert("b1", Tensor::new(vec![5], rng.vec(5, 0.5)).unwrap());
-    weights.insert(
-        "k2",
-        Tensor::new(vec![7, 5, 3, 3], rng.vec(315, 0.5)).unwrap(),
-    );
-    let mut net = Network::from_spec(&spec, &weights).unwrap();
-    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
     let x = rng.vec(60, 1.0);
     let y: Vec<f64> = x.iter().map(|v| v + 1e-3 * rng.next()).collect();
     let one = rigorous_pair_ratio_accurate(&net, &x, &y, 1).unwrap();

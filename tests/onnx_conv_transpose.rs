@@ -699,26 +699,16 @@ fn spec_front_end_gives_the_onnx_bound_on_the_same_weights() {
 fn bound_methods_use_conv_transpose_as_a_linear_layer() {
     use lipcert::network::bounds::{network_bounds, BoundMethod};
     use lipcert::network::lower_bounds::rigorous_pair_ratio;
-    let spec = NetworkSpec::from_json(
+    let mut rng = Lcg(7);
+    let net = common::net::random_certified(
         r#"{"weights": "-", "input_shape": [2, 3, 3], "layers": [
             {"type": "conv_transpose2d", "weight": "w1", "bias": "b1", "stride": 2, "padding": 1},
             {"type": "relu"},
             {"type": "conv_transpose2d", "weight": "w2", "padding": 1}]}"#,
-    )
-    .unwrap();
-    let mut rng = Lcg(7);
-    let mut w = Weights::new();
-    w.insert(
-        "w1",
-        Tensor::new(vec![2, 3, 3, 3], rng.vec(54, 1.0)).unwrap(),
+        &[("w1", &[2, 3, 3, 3]), ("b1", &[3]), ("w2", &[3, 2, 3, 3])],
+        &mut rng,
+        1.0,
     );
-    w.insert("b1", Tensor::new(vec![3], rng.vec(3, 1.0)).unwrap());
-    w.insert(
-        "w2",
-        Tensor::new(vec![3, 2, 3, 3], rng.vec(54, 1.0)).unwrap(),
-    );
-    let mut net = Network::from_spec(&spec, &w).unwrap();
-    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
     let (b, _) = network_bounds(&net, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
     let (liplt, mult) = (b.liplt.unwrap(), b.multiplier.unwrap());
     assert!(liplt < b.product, "liplt {liplt} vs product {}", b.product);

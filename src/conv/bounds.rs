@@ -325,7 +325,7 @@ struct Share {
 
 /// λ_max estimate of a Hermitian G̃ by `steps` Lanczos steps on its real
 /// embedding from a fixed start (no guarantee).
-fn hermitian_top(gram: &HermitianWithError, steps: usize) -> f64 {
+pub(crate) fn hermitian_top(gram: &HermitianWithError, steps: usize) -> f64 {
     hermitian_top_pair(gram, steps).value
 }
 

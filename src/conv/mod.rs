@@ -20,7 +20,7 @@
 //!   ([`reshaped_norm`]).
 
 pub(crate) mod block_gram;
-mod bounds;
+pub(crate) mod bounds;
 mod circular_spectrum;
 mod dense_bound;
 mod embedding;

@@ -447,10 +447,10 @@ impl Deadline {
     }
 }
 
-/// Under a budget, once the plain pair through `x` is seen to be swamped:
-/// one compensated evaluation of `x` measures the compensated stage's cost,
-/// which is then held back from the other stages if it fits in what is
-/// left of the budget.
+/// Once the plain pairs are seen to be swamped: one compensated evaluation
+/// of `x` measures the compensated stage's cost, which is then held back
+/// from the other stages if it fits in what is left of the budget (always
+/// without one); otherwise the stage is skipped.
 fn plan_compensated(
     net: &Network,
     x: &[f64],
@@ -615,17 +615,8 @@ pub fn empirical_lower_bounds(
         if let Plan::Open = plan {
             // Not seen in (a): measure now, and run only what still fits.
             plan = if deadline.holds(0.0) {
-                match reference(net, &shortlist.top[0].2, options.threads)? {
-                    None => Plan::Hopeless,
-                    Some(r) => {
-                        let cost = compensated_cost(&r, pair_seconds);
-                        if deadline.holds(cost) {
-                            Plan::Reserved(r)
-                        } else {
-                            Plan::Skip(Some(deadline.elapsed() + cost))
-                        }
-                    }
-                }
+                let x = &shortlist.top[0].2;
+                plan_compensated(net, x, pair_seconds, &deadline, options.threads)?
             } else {
                 Plan::Skip(None)
             };

@@ -6,3 +6,4 @@ pub mod cli;
 pub mod conv;
 pub mod files;
 pub mod lcg;
+pub mod net;

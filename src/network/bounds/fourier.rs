@@ -112,7 +112,6 @@ use crate::conv::product_symbol::{half_plane, GridConv, GridSymbol};
 use crate::conv::PaddingMode;
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
-use crate::estimate::symmetric_lanczos::lanczos_top_until;
 use crate::network::conv_layer::ConvLayer;
 use crate::network::layer::{Layer, Node, SlopeInterval};
 use crate::network::lipschitz::{bn_scales, composed_upper};
@@ -406,7 +405,7 @@ fn hconcat(blocks: Vec<Tracked>) -> Tracked {
 /// entry is one product by 1 plus exact zeros), with Â's error: no matrix
 /// product is computed (on a ResNet-18 stage about 40 % of them).
 fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> Result<Tracked> {
-    if b.err == 0.0 && is_stacked_identity(b) {
+    if b.err == 0.0 && b.is_stacked_identity() {
         // Â·[I; 0] is the first b.cols columns of Â, exactly.
         return Ok(Tracked {
             rows: a_rows,
@@ -445,28 +444,6 @@ fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> Result<Trac
     })
 }
 
-/// The stacked form [I; 0] (2n × n) of the complex identity.
-fn stacked_identity(n: usize) -> Tracked {
-    let mut data = vec![0.0; 2 * n * n];
-    for j in 0..n {
-        data[j * 2 * n + j] = 1.0;
-    }
-    Tracked {
-        rows: 2 * n,
-        cols: n,
-        data,
-        err: 0.0,
-    }
-}
-
-fn is_stacked_identity(t: &Tracked) -> bool {
-    t.rows == 2 * t.cols
-        && t.data.iter().enumerate().all(|(k, v)| {
-            let (j, i) = (k / t.rows, k % t.rows);
-            *v == if i == j { 1.0 } else { 0.0 }
-        })
-}
-
 /// Candidate margins above the Lanczos estimate for [`complex_norm_upper`].
 const NORM_MARGINS: [f64; 6] = [1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0];
 
@@ -495,18 +472,14 @@ fn complex_norm_upper(t: &Tracked) -> Result<f64> {
     if t.data.iter().all(|v| *v == 0.0) {
         return finish(0.0);
     }
-    if is_stacked_identity(t) {
+    if t.is_stacked_identity() {
         return finish(1.0);
     }
     let z = faer::MatRef::from_column_major_slice(&t.data, t.rows, t.cols);
     let gram = crate::conv::block_gram::block_gram(z);
-    let n = gram.dim();
-    let start: Vec<f64> = (0..2 * n)
-        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
-        .collect();
-    let theta = lanczos_top_until(2 * n, &start, 60, 1e-12, |x, y| gram.apply(x, y))
-        .map_or(0.0, |r| r.value);
-    let base = theta.max(0.0).sqrt();
+    let base = crate::conv::bounds::hermitian_top(&gram, 60)
+        .max(0.0)
+        .sqrt();
     let mut work = HermitianWorkspace::default();
     for delta in NORM_MARGINS {
         let s = mul_up(base, 1.0 + delta);
@@ -569,7 +542,7 @@ impl Pass<'_> {
     /// after.
     fn identity(&self, channels: usize) -> Vec<Tracked> {
         let blocks = if self.coarse { 1 } else { self.fine.len() };
-        vec![stacked_identity(channels); blocks]
+        vec![Tracked::stacked_identity(channels); blocks]
     }
 
     fn step(&mut self, node: &Node, state: State) -> Result<State> {
@@ -578,26 +551,17 @@ impl Pass<'_> {
                 let s = &self.prep.symbols[self.conv];
                 self.conv += 1;
                 let rows = 2 * s.c_out();
-                if self.coarse {
-                    let a = s.real_form(self.w);
-                    return state
-                        .iter()
-                        .map(|t| {
-                            t.as_ref()
-                                .map(|t| {
-                                    t.iter()
-                                        .map(|t| mul_tracked(&a, rows, s.error(), t))
-                                        .collect()
-                                })
-                                .transpose()
-                        })
-                        .collect();
-                }
-                let forms: Vec<Vec<f64>> = self.fine.iter().map(|&w| s.real_form(w)).collect();
+                // One symbol per block: the coarse frequency after the
+                // stride, every fine alias before it.
+                let forms: Vec<Vec<f64>> = if self.coarse {
+                    vec![s.real_form(self.w)]
+                } else {
+                    self.fine.iter().map(|&w| s.real_form(w)).collect()
+                };
                 let mul = |t: &Vec<Tracked>| -> Result<Vec<Tracked>> {
                     if t.len() != forms.len() {
                         return Err(Error::InvalidOption(
-                            "internal: fine blocks of a Fourier pass do not match".into(),
+                            "internal: blocks of a Fourier pass do not match".into(),
                         ));
                     }
                     forms

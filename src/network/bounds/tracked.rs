@@ -44,13 +44,24 @@ pub struct Tracked {
 impl Tracked {
     /// The identity of size n (exact).
     pub fn identity(n: usize) -> Self {
-        let mut data = vec![0.0; n * n];
-        for i in 0..n {
-            data[i * n + i] = 1.0;
+        Self::identity_on_top(n, n)
+    }
+
+    /// The stacked form [I; 0] (2n × n) of the complex n×n identity (the
+    /// first n columns of its real form; exact).
+    pub fn stacked_identity(n: usize) -> Self {
+        Self::identity_on_top(2 * n, n)
+    }
+
+    /// [I; 0] with `rows` ≥ `cols` rows (exact).
+    fn identity_on_top(rows: usize, cols: usize) -> Self {
+        let mut data = vec![0.0; rows * cols];
+        for j in 0..cols {
+            data[j * rows + j] = 1.0;
         }
         Self {
-            rows: n,
-            cols: n,
+            rows,
+            cols,
             data,
             err: 0.0,
         }
@@ -135,11 +146,21 @@ impl Tracked {
     /// Whether the stored matrix M̂ is the identity (square, 1 on the
     /// diagonal, 0 elsewhere; says nothing of `err`).
     pub(crate) fn is_identity(&self) -> bool {
-        self.rows == self.cols
-            && self.data.iter().enumerate().all(|(k, v)| {
-                let (j, i) = (k / self.rows, k % self.rows);
-                *v == if i == j { 1.0 } else { 0.0 }
-            })
+        self.rows == self.cols && self.has_identity_on_top()
+    }
+
+    /// Whether the stored matrix M̂ is [`Tracked::stacked_identity`] (says
+    /// nothing of `err`).
+    pub(crate) fn is_stacked_identity(&self) -> bool {
+        self.rows == 2 * self.cols && self.has_identity_on_top()
+    }
+
+    /// Whether M̂ has 1 at (j, j) for every column j and 0 elsewhere.
+    fn has_identity_on_top(&self) -> bool {
+        self.data.iter().enumerate().all(|(k, v)| {
+            let (j, i) = (k / self.rows, k % self.rows);
+            *v == if i == j { 1.0 } else { 0.0 }
+        })
     }
 
     fn frobenius_up(&self) -> f64 {
