@@ -59,6 +59,8 @@ mod network_constants;
 mod network_example;
 #[path = "network_fourier.rs"]
 mod network_fourier;
+#[path = "network_fourier_multiplier.rs"]
+mod network_fourier_multiplier;
 #[path = "network_multiplier.rs"]
 mod network_multiplier;
 #[path = "network_properties.rs"]

@@ -458,7 +458,7 @@ const NORM_MARGINS: [f64; 6] = [1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0];
 /// estimate θ of λ_max(G̃) and growing δ; if none certifies, ‖M̂‖_F (≥ σ,
 /// proofs/theories/Norms.v, `spectral_le_frobenius`). Half the flops of the
 /// real-form σ of [`Tracked::norm_upper`], and always rigorous.
-fn complex_norm_upper(t: &Tracked) -> Result<f64> {
+pub(super) fn complex_norm_upper(t: &Tracked) -> Result<f64> {
     let finish = |s: f64| -> Result<f64> {
         let up = add_up(s, t.err);
         if up.is_finite() {
@@ -878,6 +878,106 @@ fn run_stats_prefix(nodes: &[Node]) -> bool {
         ..RunStats::default()
     };
     scan(nodes, At { hw, coarse: false }, true, &mut stats).is_some()
+}
+
+/// The symbols of a stride-1 run `A-nodes, activation, B-nodes` on its
+/// circular grid (module theorem, steps 1–4): at each frequency ω the
+/// stacked forms of Â(ω) (h × c_in, the linear nodes before the activation
+/// applied to a masked input) and B̂(ω) (c_out × h, those after it), each
+/// with its rigorous error bound, and the activation's slope interval as
+/// the lifted network sees it (widened to contain 0 when masks are
+/// needed, step 3). Used by the Fourier multiplier certificates
+/// ([`super::fourier_multiplier`]).
+pub(super) struct LinearPair<'a> {
+    prep: Prepared,
+    a_nodes: &'a [Node],
+    b_nodes: &'a [Node],
+    /// Input channels c_in.
+    pub c_in: usize,
+    /// Hidden channels h (the activation's).
+    pub hidden: usize,
+    /// Output channels c_out.
+    pub c_out: usize,
+    /// The circular grid N.
+    pub grid: (usize, usize),
+    /// The lifted activation's slope interval.
+    pub slopes: SlopeInterval,
+}
+
+impl<'a> LinearPair<'a> {
+    /// `piece[..k]` linear, `piece[k]` the only activation, `piece[k + 1..]`
+    /// linear, the whole a run without a stride whose activation is not
+    /// the last node and whose first node is not it; `None` otherwise.
+    pub(super) fn new(piece: &'a [Node], k: usize) -> Result<Option<Self>> {
+        if k == 0 || k + 1 >= piece.len() {
+            return Ok(None);
+        }
+        let Some(RunGrids { stats, fine, .. }) = run_stats(piece) else {
+            return Ok(None);
+        };
+        let linear = |n: &Node| matches!(n.layer, Layer::Conv2d(_) | Layer::BatchNorm { .. });
+        if stats.stride.is_some()
+            || stats.activations != 1
+            || !piece[..k].iter().all(linear)
+            || !piece[k + 1..].iter().all(linear)
+        {
+            return Ok(None);
+        }
+        let hw = image_hw(&piece[0].shape_in).expect("checked by run_stats");
+        let widen = fine != hw;
+        let mut prep = Prepared {
+            symbols: Vec::new(),
+            bns: Vec::new(),
+            acts: Vec::new(),
+        };
+        prepare(piece, (fine, fine), false, widen, &mut prep)?;
+        let Some(Ok(i)) = piece[k].layer.slope_interval() else {
+            return Ok(None);
+        };
+        let slopes = if widen {
+            SlopeInterval {
+                lower: i.lower.min(0.0),
+                upper: i.upper.max(0.0),
+            }
+        } else {
+            i
+        };
+        Ok(Some(Self {
+            prep,
+            a_nodes: &piece[..k],
+            b_nodes: &piece[k + 1..],
+            c_in: piece[0].shape_in[0],
+            hidden: piece[k].shape_in[0],
+            c_out: piece[piece.len() - 1].shape_out[0],
+            grid: fine,
+            slopes,
+        }))
+    }
+
+    /// (Â(ω), B̂(ω)) in stacked form with their error bounds.
+    pub(super) fn at(&self, w: (usize, usize)) -> Result<(Tracked, Tracked)> {
+        let mut pass = Pass {
+            prep: &self.prep,
+            w,
+            fine: vec![w],
+            coarse: false,
+            conv: 0,
+            bn: 0,
+            act: 0,
+            norms: Vec::new(),
+        };
+        let mut one = |nodes: &[Node], channels: usize| -> Result<Tracked> {
+            let input = pass.identity(channels);
+            let mut out = pass.run(nodes, vec![Some(input)])?;
+            out.pop()
+                .flatten()
+                .and_then(|mut v| v.pop())
+                .ok_or_else(|| Error::InvalidOption("internal: empty Fourier pair".into()))
+        };
+        let a = one(self.a_nodes, self.c_in)?;
+        let b = one(self.b_nodes, self.hidden)?;
+        Ok((a, b))
+    }
 }
 
 /// Certified upper bound on ‖C_L⋯C_1‖₂ = max_ω ‖K̂_L(ω)⋯K̂_1(ω)‖₂ for the

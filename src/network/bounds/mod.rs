@@ -7,11 +7,13 @@
 //!   product), using certified norms of products of consecutive linear
 //!   layers ([`tracked`]);
 //! * [`multiplier`]: LipSDP-Neuron-type multiplier certificates on
-//!   two-layer pieces and residual blocks.
+//!   two-layer pieces and residual blocks (explicit matrices), and
+//!   [`fourier_multiplier`] for convolutional ones, frequency by frequency.
 //!
 //! Every method is rigorous; the network's `upper` is the smallest.
 
 pub mod fourier;
+pub mod fourier_multiplier;
 pub mod liplt;
 pub mod multiplier;
 pub mod product;

@@ -459,28 +459,37 @@ fn soft<T>(r: Result<Option<T>>) -> Result<Option<T>> {
     }
 }
 
-/// Multiplier bound of the piece `a_nodes`, activation, `b_nodes`
-/// (Theorem 1 with the slope handling of the module docs).
+/// Multiplier bound of the piece `piece` = linear nodes, activation
+/// `piece[k]`, linear nodes (Theorem 1 with the slope handling of the
+/// module docs); convolutional pieces too large for explicit matrices get
+/// the per-channel Fourier certificate ([`super::fourier_multiplier`]).
 fn pair_bound(
-    a_nodes: &[Node],
-    act: &Node,
-    b_nodes: &[Node],
+    piece: &[Node],
+    k: usize,
     options: &SigmaOptions,
     max_entries: usize,
 ) -> Result<Option<(f64, Guarantee)>> {
+    let (a_nodes, act, b_nodes) = (&piece[..k], &piece[k], &piece[k + 1..]);
     let Some(s) = activation_interval(act) else {
         return Ok(None);
     };
     let n: usize = a_nodes[0].shape_in.iter().product();
     let h: usize = act.shape_in.iter().product();
-    if h > MAX_HIDDEN {
-        return Ok(None);
-    }
-    let Some(a) = group_matrix(a_nodes, n, max_entries)? else {
-        return Ok(None);
+    let explicit = if h > MAX_HIDDEN {
+        None
+    } else {
+        match (
+            group_matrix(a_nodes, n, max_entries)?,
+            group_matrix(b_nodes, h, max_entries)?,
+        ) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        }
     };
-    let Some(b) = group_matrix(b_nodes, h, max_entries)? else {
-        return Ok(None);
+    let Some((a, b)) = explicit else {
+        return soft(super::fourier_multiplier::fourier_pair_bound(
+            piece, k, options,
+        ));
     };
     let Some((t, g)) = two_layer_bound(&a, &b, options)? else {
         return Ok(None);
@@ -530,19 +539,22 @@ fn residual_node_bound(
     }
     let n: usize = node.shape_in.iter().product();
     let h: usize = body[k].shape_in.iter().product();
-    if h > MAX_HIDDEN {
-        return Ok(None);
+    if h <= MAX_HIDDEN {
+        if let (Some(a), Some(mut b)) = (
+            group_matrix(&body[..k], n, max_entries)?,
+            group_matrix(&body[k + 1..], h, max_entries)?,
+        ) {
+            if s.upper != 1.0 {
+                b = b.scale(s.upper);
+            }
+            return residual_bound(&a, &b, options);
+        }
     }
-    let Some(a) = group_matrix(&body[..k], n, max_entries)? else {
-        return Ok(None);
-    };
-    let Some(mut b) = group_matrix(&body[k + 1..], h, max_entries)? else {
-        return Ok(None);
-    };
-    if s.upper != 1.0 {
-        b = b.scale(s.upper);
-    }
-    residual_bound(&a, &b, options)
+    // Too large for explicit matrices: per-channel multipliers, frequency
+    // by frequency.
+    soft(super::fourier_multiplier::fourier_residual_bound(
+        node, options,
+    ))
 }
 
 /// A chain piece chosen by the dynamic programme: (bound, guarantee,
@@ -584,11 +596,9 @@ fn run_bound(
         let mut choice = (v, g, pieces);
         if j >= 2 && !groups[j - 2].is_empty() && !groups[j - 1].is_empty() {
             let (ga, gb) = (groups[j - 2].clone(), groups[j - 1].clone());
-            let act = &nodes[acts[j - 2]];
             let pair = soft(pair_bound(
-                &nodes[ga.clone()],
-                act,
-                &nodes[gb.clone()],
+                &nodes[ga.start..gb.end],
+                acts[j - 2] - ga.start,
                 options,
                 max_entries,
             ))?;

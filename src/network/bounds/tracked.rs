@@ -24,7 +24,9 @@ use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
 use crate::network::layer::{Layer, Node};
 use crate::operator::LinearOperator;
-use crate::rounding::{add_up, gamma, mul_up, norm2_up, sqrt_up, sum_up, ETA, UNIT_ROUNDOFF};
+use crate::rounding::{
+    add_up, div_up, gamma, mul_up, norm2_up, sqrt_up, sum_up, ETA, UNIT_ROUNDOFF,
+};
 use crate::sigma::{sigma, SigmaOptions};
 
 /// A column-major floating-point matrix M̂ with ‖M̂ − M‖₂ ≤ `err` for the
@@ -107,6 +109,90 @@ impl Tracked {
             data,
             err: add_up(mul_up(dmax, self.err), rounding),
         }
+    }
+
+    /// fl(M̂·diag(d)) (`divide` false) or fl(M̂·diag(d)⁻¹) (`divide` true,
+    /// each entry one correctly rounded division) for positive d, with its
+    /// error: per entry |fl z − z| ≤ u|z| + η/2 ≤ 2u|fl z| + η (as
+    /// |z| ≤ (|fl z| + η/2)/(1 − u)), so
+    /// err′ = err·max(d or 1/d) + 2u‖fl‖_F + η√(entries), the propagated
+    /// part because ‖E·diag(d)‖₂ ≤ ‖E‖₂·max dⱼ (also for the stacked form
+    /// of a complex matrix: the columns are the complex ones).
+    pub fn scale_columns(&self, d: &[f64], divide: bool) -> Self {
+        let mut data = self.data.clone();
+        for (col, dj) in data.chunks_mut(self.rows.max(1)).zip(d) {
+            for v in col {
+                *v = if divide { *v / dj } else { *v * dj };
+            }
+        }
+        let factor = if divide {
+            div_up(1.0, d.iter().fold(f64::INFINITY, |a, v| a.min(*v)))
+        } else {
+            d.iter().fold(0.0f64, |a, v| a.max(*v))
+        };
+        let rounding = add_up(
+            mul_up(2.0 * UNIT_ROUNDOFF, norm2_up(&data)),
+            mul_up(ETA, sqrt_up(data.len() as f64)),
+        );
+        Self {
+            rows: self.rows,
+            cols: self.cols,
+            err: add_up(mul_up(factor, self.err), rounding),
+            data,
+        }
+    }
+
+    /// The stacked form of M̂ᴴ from that of M̂ = X̂ + iŶ ([X̂; Ŷ], 2m × n):
+    /// [X̂ᵀ; −Ŷᵀ] (2n × m), exact, with the same error (‖Eᴴ‖₂ = ‖E‖₂).
+    pub fn stacked_adjoint(&self) -> Self {
+        let (m, n) = (self.rows / 2, self.cols);
+        let mut data = vec![0.0; 2 * n * m];
+        for j in 0..n {
+            for i in 0..m {
+                // Entry (i, j) of X̂ and Ŷ go to (j, i) and (n + j, i).
+                data[i * 2 * n + j] = self.data[j * self.rows + i];
+                data[i * 2 * n + n + j] = -self.data[j * self.rows + m + i];
+            }
+        }
+        Self {
+            rows: 2 * n,
+            cols: m,
+            data,
+            err: self.err,
+        }
+    }
+
+    /// The stacked form of the complex [M̂₁; M̂₂] (equal column counts) from
+    /// theirs: [X̂₁; X̂₂; Ŷ₁; Ŷ₂], exact, with error √(e₁² + e₂²)
+    /// (‖[E₁; E₂]‖₂² ≤ ‖E₁‖₂² + ‖E₂‖₂²).
+    pub fn stacked_vconcat(&self, other: &Tracked) -> Result<Self> {
+        if self.cols != other.cols {
+            return Err(Error::InvalidOption(
+                "internal: stacking matrices with different column counts".into(),
+            ));
+        }
+        let (m1, m2) = (self.rows / 2, other.rows / 2);
+        let rows = 2 * (m1 + m2);
+        let mut data = Vec::with_capacity(rows * self.cols);
+        for j in 0..self.cols {
+            let (a, b) = (
+                &self.data[j * self.rows..(j + 1) * self.rows],
+                &other.data[j * other.rows..(j + 1) * other.rows],
+            );
+            data.extend_from_slice(&a[..m1]);
+            data.extend_from_slice(&b[..m2]);
+            data.extend_from_slice(&a[m1..]);
+            data.extend_from_slice(&b[m2..]);
+        }
+        Ok(Self {
+            rows,
+            cols: self.cols,
+            data,
+            err: sqrt_up(add_up(
+                mul_up(self.err, self.err),
+                mul_up(other.err, other.err),
+            )),
+        })
     }
 
     /// Euclidean norms of the rows (floating point, for heuristics only).

@@ -1,0 +1,485 @@
+//! Multiplier certificates for convolutional pieces, frequency by
+//! frequency: Theorems 1 and 2 of [`super::multiplier`] (LipSDP-Neuron
+//! type) with a *per-channel* multiplier T, so that every matrix of the
+//! certificate stays a circular convolution on the lifted grid of
+//! [`super::fourier`] and its norm is the largest over the frequencies of
+//! small c × h blocks. This reaches pieces whose explicit matrices do not
+//! fit (every ResNet block), which the explicit certificates cannot.
+//!
+//! # Theorem (per-channel multipliers on the circular grid)
+//! Let a piece be `A-nodes, φ, B-nodes` (zero-padded stride-1
+//! convolutions and batch norms on one image size, one elementwise
+//! activation with slopes in [a, b]), as a two-layer piece f(x) = B(φ(Ax))
+//! or as the body of a residual block x + B(φ(Ax)) with identity
+//! shortcut. By the lifting theorem of [`super::fourier`] (steps 1–3),
+//! f = R∘f̃∘E + const with ‖R‖, ‖E‖ ≤ 1, where f̃(z) = C_B·ψ(C_A·z + κ₀)
+//! (resp. z + C_B·ψ(C_A·z + κ₀)) on ℝ^{·×N}, C_A, C_B the circular maps
+//! of the linear nodes (convolutions and per-channel batch-norm scales),
+//! and ψ elementwise with every difference quotient in
+//! [a′, b′] = [min(a, 0), max(b, 0)] (off the image ψ is constant; without
+//! padding anywhere [a, b] itself); so Lip(f) ≤ Lip(f̃). With a′ ≥ 0,
+//! ψ = b′·ψ̃ with ψ̃ in [0, 1], and f̃ is Theorem 1's (resp. 2's) map with
+//! A = C_A and B = b′·C_B, which hold for every positive diagonal T.
+//! Take T = diag(d)² constant over positions (per channel). Then
+//! P = B·T^{-½} and Q = Aᵀ·T^{½} are circular: in unitary DFT
+//! coordinates block diagonal with blocks P̂(ω) = B̂(ω)·D⁻¹ and
+//! Q̂(ω) = Â(ω)ᴴ·D (the transpose of a real circular map has the adjoint
+//! symbol), and a block-diagonal map's norm is the largest block's, so
+//! * σ_max([P; Q]) = max_ω σ_max([P̂(ω); Q̂(ω)]) = s ⇒ Lip(f) ≤ s²/2
+//!   (Theorem 1, proofs/theories/Multiplier.v `two_layer_sigma_certificate`);
+//! * max_ω σ_max([P̂(ω); κ(P̂(ω) + Q̂(ω))]) ≤ √2 ⇒ Lip(f) ≤ √(1 + κ⁻²)
+//!   (Theorem 2, `residual_sigma_certificate`).
+//!
+//! Real kernels give blocks at −ω that are the entrywise conjugates of
+//! those at ω (D is real), with the same singular values, so the half
+//! plane of frequencies suffices ([`crate::conv::product_symbol::half_plane`]).
+//!
+//! # Search and floating point
+//! d and κ are parameters searched in plain floating point on a sample of
+//! frequencies (balancing starts d⁰ᵢ = (‖column i of B‖/‖row i of A‖)^{γ/2}
+//! summed over the sample, a scan and golden-section refinement of a
+//! scalar factor; for residual blocks κ² from the pencil
+//! (ŜᴴŜ, 2I − P̂ᴴP̂) of [`super::search_eig::top_pencil`], its minimum over
+//! *all* frequencies): their rounding cannot harm soundness. Only the
+//! final check is certified: Â(ω), B̂(ω) carry rigorous error bounds
+//! ([`super::fourier::LinearPair`]), the column scalings, the adjoint, the
+//! sum, the scaling by κ and the stacking propagate them
+//! ([`Tracked::scale_columns`], [`Tracked::stacked_adjoint`],
+//! [`Tracked::add`], [`Tracked::scale`], [`Tracked::stacked_vconcat`]),
+//! and each block's norm is certified by the complex Cholesky certificate
+//! of the Fourier route (Weyl: σ ≤ σ_up(Ŷ) + err). The residual check
+//! compares s² rounded upward with 2; every bound is rounded upward.
+
+use super::fourier::{complex_norm_upper, LinearPair};
+use super::search_eig::top_pencil;
+use super::tracked::Tracked;
+use crate::conv::block_gram::block_gram;
+use crate::conv::bounds::hermitian_top;
+use crate::conv::product_symbol::half_plane;
+use crate::enclosure::Guarantee;
+use crate::error::{Error, Result};
+use crate::network::layer::{Layer, Node};
+use crate::rounding::{add_up, div_up, mul_down, mul_up, sqrt_up};
+use crate::sigma::SigmaOptions;
+use faer::Mat;
+
+/// Largest work (frequencies × (2·width)³, width the largest channel
+/// count) of one piece's certificate; larger pieces get no Fourier
+/// multiplier bound.
+pub const MAX_WORK: f64 = 2e12;
+
+/// Flops the float search of d may spend (it picks the sample size).
+const SEARCH_FLOPS: f64 = 2e10;
+
+/// Most frequencies in the search sample.
+const MAX_SAMPLE: usize = 16;
+
+/// Applies `f` to every frequency on `threads` threads, in order.
+fn par_map<T: Send>(
+    freqs: &[(usize, usize)],
+    threads: usize,
+    f: impl Fn((usize, usize)) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let threads = threads.min(freqs.len()).max(1);
+    let chunk = freqs.len().div_ceil(threads).max(1);
+    let f = &f;
+    let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = freqs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|&w| f(w)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::InvalidOption(
+                        "internal: a Fourier multiplier thread panicked".into(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(freqs.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+/// P̂ = B̂·D⁻¹ and Q̂ = Â(ω)ᴴ·D with their error bounds.
+fn parts(a: &Tracked, b: &Tracked, d: &[f64]) -> (Tracked, Tracked) {
+    (
+        b.scale_columns(d, true),
+        a.stacked_adjoint().scale_columns(d, false),
+    )
+}
+
+/// The real form [[X, −Y], [Y, X]] of a stacked [X; Y].
+fn real_form(t: &Tracked) -> Mat<f64> {
+    let (m, n) = (t.rows / 2, t.cols);
+    let at = |i: usize, j: usize| t.data[j * t.rows + i];
+    Mat::from_fn(2 * m, 2 * n, |i, j| match (i < m, j < n) {
+        (true, true) => at(i, j),
+        (true, false) => -at(m + i, j - n),
+        (false, true) => at(i, j),
+        (false, false) => at(i - m, j - n),
+    })
+}
+
+/// λ_max estimate of YᴴY (search only).
+fn top_squared(y: &Tracked) -> f64 {
+    let z = faer::MatRef::from_column_major_slice(&y.data, y.rows, y.cols);
+    hermitian_top(&block_gram(z), 60)
+}
+
+/// Largest κ² with λ_max(P̂ᴴP̂ + κ²ŜᴴŜ) ≤ 2 at one frequency (search
+/// only), `None` when 2I − P̂ᴴP̂ is not numerically positive definite.
+fn kappa2_at(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<f64> {
+    let (p, q) = parts(a, b, d);
+    let s = p.add(&q).ok()?;
+    let pr = real_form(&p);
+    let k = pr.transpose() * &pr;
+    let top = top_pencil(k.as_ref(), real_form(&s).as_ref())?;
+    top.is_finite().then(|| (1.0 / top.max(1e-12)).min(1e12))
+}
+
+/// The balancing start d⁰ᵢ = (‖column i of B̂‖/‖row i of Â‖)^{γ/2} over the
+/// sample (zero norms floored).
+fn balancing(syms: &[(Tracked, Tracked)], hidden: usize, gamma: f64) -> Vec<f64> {
+    let mut col_b = vec![0.0; hidden];
+    let mut row_a = vec![0.0; hidden];
+    for (a, b) in syms {
+        for (i, v) in b.column_norms().iter().enumerate() {
+            col_b[i] += v * v;
+        }
+        let r = a.row_norms();
+        for i in 0..hidden {
+            row_a[i] += r[i] * r[i] + r[hidden + i] * r[hidden + i];
+        }
+    }
+    let bmax = col_b.iter().fold(0.0f64, |x, v| x.max(*v));
+    let amax = row_a.iter().fold(0.0f64, |x, v| x.max(*v));
+    (0..hidden)
+        .map(|i| {
+            let b = col_b[i].max(1e-24 * bmax).max(f64::MIN_POSITIVE);
+            let a = row_a[i].max(1e-24 * amax).max(f64::MIN_POSITIVE);
+            (b / a).powf(0.25 * gamma)
+        })
+        .collect()
+}
+
+/// Maximises `score` (None = infeasible) over d = 2^u·d⁰: a scan of u in
+/// steps of ½ over `range`, then golden-section refinement in the best
+/// step's bracket. Returns (score, d).
+fn scan_scale(
+    d0: &[f64],
+    range: (f64, f64),
+    score: &dyn Fn(&[f64]) -> Option<f64>,
+) -> Option<(f64, Vec<f64>)> {
+    let at = |u: f64| -> Vec<f64> { d0.iter().map(|v| v * u.exp2()).collect() };
+    let eval = |u: f64| score(&at(u)).filter(|v| v.is_finite());
+    let mut best: Option<(f64, f64)> = None;
+    let steps = (2.0 * (range.1 - range.0)).ceil().clamp(0.0, 64.0) as usize;
+    for k in 0..=steps {
+        let u = range.0 + 0.5 * k as f64;
+        if let Some(v) = eval(u) {
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, u));
+            }
+        }
+    }
+    let (mut bv, bu) = best?;
+    let mut best_u = bu;
+    let (mut lo, mut hi) = (bu - 0.5, bu + 0.5);
+    let ratio = 0.5 * (5f64.sqrt() - 1.0);
+    for _ in 0..6 {
+        let (x1, x2) = (hi - ratio * (hi - lo), lo + ratio * (hi - lo));
+        let (v1, v2) = (
+            eval(x1).unwrap_or(f64::NEG_INFINITY),
+            eval(x2).unwrap_or(f64::NEG_INFINITY),
+        );
+        for (v, x) in [(v1, x1), (v2, x2)] {
+            if v > bv {
+                bv = v;
+                best_u = x;
+            }
+        }
+        if v1 >= v2 {
+            hi = x2;
+        } else {
+            lo = x1;
+        }
+    }
+    Some((bv, at(best_u)))
+}
+
+/// The scan range of log₂ t for d = t·d⁰: u_b ± 5 around the t balancing
+/// ‖P̂‖_F and ‖Q̂‖_F over the sample (t⁴ = Σ‖B̂D⁻¹‖_F² / Σ‖ÂᴴD‖_F²). Residual
+/// blocks also need ‖P̂(ω)‖ < √2 at every ω: with u_f the log₂ t where the
+/// largest ‖P̂(ω)‖_F is 1, [max(u_f − 2, u_b − 5), max(u_f + 8, u_b + 5)].
+fn scale_range(syms: &[(Tracked, Tracked)], d: &[f64], residual: bool) -> (f64, f64) {
+    let (mut p2, mut q2, mut pmax) = (0.0, 0.0, 0.0f64);
+    for (a, b) in syms {
+        let (p, q) = parts(a, b, d);
+        let pf = p.data.iter().map(|v| v * v).sum::<f64>();
+        p2 += pf;
+        pmax = pmax.max(pf);
+        q2 += q.data.iter().map(|v| v * v).sum::<f64>();
+    }
+    let ub = if p2 > 0.0 && q2 > 0.0 && (p2 / q2).is_finite() {
+        0.25 * (p2 / q2).log2()
+    } else {
+        0.0
+    };
+    if !residual {
+        return (ub - 5.0, ub + 5.0);
+    }
+    let uf = if pmax > 0.0 && pmax.is_finite() {
+        0.5 * pmax.log2()
+    } else {
+        ub
+    };
+    ((uf - 2.0).max(ub - 5.0), (uf + 8.0).max(ub + 5.0))
+}
+
+/// The shared setup: the pair, its slopes' upper end b′ (`None` when
+/// a′ < 0 or the piece is not a pair), its frequencies, and the search
+/// sample (indices into the frequencies) with its symbols (B̂ scaled by b′).
+struct Setup<'a> {
+    pair: LinearPair<'a>,
+    upper: f64,
+    freqs: Vec<(usize, usize)>,
+    sample: Vec<usize>,
+    syms: Vec<(Tracked, Tracked)>,
+    threads: usize,
+}
+
+impl<'a> Setup<'a> {
+    fn new(piece: &'a [Node], k: usize, options: &SigmaOptions) -> Result<Option<Self>> {
+        let Some(pair) = LinearPair::new(piece, k)? else {
+            return Ok(None);
+        };
+        let upper = pair.slopes.upper;
+        if pair.slopes.lower < 0.0 || !(upper > 0.0 && upper.is_finite()) {
+            return Ok(None);
+        }
+        let freqs = half_plane(pair.grid);
+        let width = pair.c_in.max(pair.hidden).max(pair.c_out) as f64;
+        let per_freq = (2.0 * width).powi(3);
+        if freqs.len() as f64 * per_freq > MAX_WORK {
+            return Ok(None);
+        }
+        let count = ((SEARCH_FLOPS / (80.0 * per_freq)) as usize).clamp(1, MAX_SAMPLE);
+        let step = freqs.len().div_ceil(count).max(1);
+        let mut setup = Setup {
+            pair,
+            upper,
+            sample: Vec::new(),
+            syms: Vec::new(),
+            threads: crate::parallel::resolve_threads(options.threads),
+            freqs,
+        };
+        setup.extend_sample(&(0..setup.freqs.len()).step_by(step).collect::<Vec<_>>())?;
+        Ok(Some(setup))
+    }
+
+    /// Adds frequencies (indices) to the search sample.
+    fn extend_sample(&mut self, add: &[usize]) -> Result<()> {
+        let ws: Vec<(usize, usize)> = add.iter().map(|&i| self.freqs[i]).collect();
+        let syms = par_map(&ws, self.threads, |w| self.symbols(w))?;
+        self.sample.extend_from_slice(add);
+        self.syms.extend(syms);
+        Ok(())
+    }
+
+    /// (Â(ω), b′·B̂(ω)) with their error bounds.
+    fn symbols(&self, w: (usize, usize)) -> Result<(Tracked, Tracked)> {
+        let (a, b) = self.pair.at(w)?;
+        let b = if self.upper == 1.0 {
+            b
+        } else {
+            b.scale(self.upper)
+        };
+        Ok((a, b))
+    }
+
+    /// The best d for `score` (larger is better) over the balancing starts
+    /// γ ∈ {0, ½, 1} and their scalings, on the current sample.
+    fn search(&self, residual: bool, score: &Score) -> Option<Vec<f64>> {
+        let syms = &self.syms;
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        for gamma in [0.0, 0.5, 1.0] {
+            let d0 = balancing(syms, self.pair.hidden, gamma);
+            let range = scale_range(syms, &d0, residual);
+            if let Some((v, d)) = scan_scale(&d0, range, &|d| score(syms, d)) {
+                if best.as_ref().is_none_or(|(b, _)| v > *b) {
+                    best = Some((v, d));
+                }
+            }
+        }
+        best.map(|(_, d)| d)
+    }
+
+    /// Index of the worst frequency by `values` (larger = worse) if it is
+    /// not in the sample yet.
+    fn new_worst(&self, values: &[f64]) -> Option<usize> {
+        let worst = (0..values.len()).max_by(|&i, &j| values[i].total_cmp(&values[j]))?;
+        (!self.sample.contains(&worst)).then_some(worst)
+    }
+}
+
+/// A search objective on the sample's symbols (Â(ω), B̂(ω)) at d: larger
+/// is better, `None` = infeasible.
+type Score = dyn Fn(&[(Tracked, Tracked)], &[f64]) -> Option<f64>;
+
+/// Search rounds: after each, the worst frequency over all of them joins
+/// the sample if it was missing.
+const ROUNDS: usize = 3;
+
+/// Theorem 1 on the two-layer piece `piece` (`piece[k]` its activation):
+/// a certified bound on its Lipschitz constant, `None` when the piece is
+/// not covered (module theorem) or too large ([`MAX_WORK`]).
+pub fn fourier_pair_bound(
+    piece: &[Node],
+    k: usize,
+    options: &SigmaOptions,
+) -> Result<Option<(f64, Guarantee)>> {
+    let Some(mut setup) = Setup::new(piece, k, options)? else {
+        return Ok(None);
+    };
+    let timer = crate::timing::stage();
+    let score = |syms: &[(Tracked, Tracked)], d: &[f64]| -> Option<f64> {
+        let mut top = 0.0f64;
+        for (a, b) in syms {
+            let (p, q) = parts(a, b, d);
+            top = top.max(top_squared(&p.stacked_vconcat(&q).ok()?));
+        }
+        Some(-top)
+    };
+    let mut best: Option<f64> = None;
+    for _ in 0..ROUNDS {
+        let Some(d) = setup.search(false, &score) else {
+            break;
+        };
+        let norms = par_map(&setup.freqs, setup.threads, |w| {
+            let (a, b) = setup.symbols(w)?;
+            let (p, q) = parts(&a, &b, &d);
+            complex_norm_upper(&p.stacked_vconcat(&q)?)
+        })?;
+        let s = norms.iter().fold(0.0f64, |x, v| x.max(*v));
+        let bound = mul_up(0.5, mul_up(s, s));
+        if bound.is_finite() && best.is_none_or(|b| bound < b) {
+            best = Some(bound);
+        }
+        match setup.new_worst(&norms) {
+            Some(i) => setup.extend_sample(&[i])?,
+            None => break,
+        }
+    }
+    timer.done(|| {
+        format!(
+            "fourier multiplier (two-layer): grid {:?}, {} channels",
+            setup.pair.grid, setup.pair.hidden
+        )
+    });
+    Ok(best.map(|b| (b, Guarantee::Rigorous)))
+}
+
+/// Theorem 2 on a residual node with identity shortcut whose body is
+/// linear nodes, one activation, linear nodes (module theorem): a certified
+/// bound on its Lipschitz constant, `None` when not covered, too large, or
+/// when no κ certifies.
+pub fn fourier_residual_bound(
+    node: &Node,
+    options: &SigmaOptions,
+) -> Result<Option<(f64, Guarantee)>> {
+    let Layer::Residual {
+        body,
+        shortcut: None,
+    } = &node.layer
+    else {
+        return Ok(None);
+    };
+    let acts: Vec<usize> = (0..body.len())
+        .filter(|&k| !super::tracked::is_linear(&body[k].layer))
+        .collect();
+    let [k] = acts[..] else {
+        return Ok(None);
+    };
+    // The body must lift on the block's own grid: the residual node as a
+    // run fixes the same grid as its body.
+    if super::fourier::run_grid(std::slice::from_ref(node)) != super::fourier::run_grid(body) {
+        return Ok(None);
+    }
+    let Some(mut setup) = Setup::new(body, k, options)? else {
+        return Ok(None);
+    };
+    if setup.pair.c_in != setup.pair.c_out {
+        return Ok(None);
+    }
+    let timer = crate::timing::stage();
+    let score = |syms: &[(Tracked, Tracked)], d: &[f64]| -> Option<f64> {
+        let mut min = f64::INFINITY;
+        for (a, b) in syms {
+            min = min.min(kappa2_at(a, b, d)?);
+        }
+        Some(min)
+    };
+    // κ² over every frequency (the sample may have missed the worst); a
+    // frequency where 2I − P̂ᴴP̂ is not positive definite counts as κ² = 0.
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for _ in 0..ROUNDS {
+        let Some(d) = setup.search(true, &score) else {
+            break;
+        };
+        let all = par_map(&setup.freqs, setup.threads, |w| {
+            let (a, b) = setup.symbols(w)?;
+            Ok(kappa2_at(&a, &b, &d).unwrap_or(0.0))
+        })?;
+        let x = all.iter().fold(f64::INFINITY, |m, v| m.min(*v));
+        if x > 0.0 && best.as_ref().is_none_or(|(b, _)| x > *b) {
+            best = Some((x, d));
+        }
+        let minus: Vec<f64> = all.iter().map(|v| -v).collect();
+        match setup.new_worst(&minus) {
+            Some(i) => setup.extend_sample(&[i])?,
+            None => break,
+        }
+    }
+    let mut result = None;
+    if let Some((x, d)) = best {
+        for shrink in [1e-4, 1e-2, 0.1] {
+            let kappa = (x * (1.0 - shrink)).sqrt();
+            if !(kappa > 0.0 && kappa.is_finite()) {
+                continue;
+            }
+            let squares = par_map(&setup.freqs, setup.threads, |w| {
+                let (a, b) = setup.symbols(w)?;
+                let (p, q) = parts(&a, &b, &d);
+                let s = p.add(&q)?.scale(kappa);
+                let n = complex_norm_upper(&p.stacked_vconcat(&s)?)?;
+                Ok(mul_up(n, n))
+            })?;
+            if squares.iter().all(|s| *s <= 2.0) {
+                let bound = sqrt_up(add_up(1.0, div_up(1.0, mul_down(kappa, kappa))));
+                if bound.is_finite() {
+                    result = Some((bound, Guarantee::Rigorous));
+                    break;
+                }
+            }
+        }
+    }
+    timer.done(|| {
+        format!(
+            "fourier multiplier (residual): grid {:?}, {} channels, {}",
+            setup.pair.grid,
+            setup.pair.hidden,
+            if result.is_some() {
+                "certified"
+            } else {
+                "refused"
+            }
+        )
+    });
+    Ok(result)
+}

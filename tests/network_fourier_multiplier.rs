@@ -1,0 +1,389 @@
+//! Per-channel multiplier certificates on the circular grid
+//! (`network::bounds::fourier_multiplier`, issue 12 item 4 "per channel for
+//! conv so the Fourier structure stays") against independent references:
+//! the exact constant of one hidden layer of zero-padded convolutions,
+//! max over activation patterns D of ‖W₂DW₁‖ (resp. ‖I + W₂DW₁‖), with W₁,
+//! W₂ the zero-padded convolutions built here entry by entry (the
+//! certificate holds for every slope assignment in [0, 1], so it must be
+//! above that maximum whether or not every pattern occurs); certified
+//! pair ratios on residual networks with batch norms; and the route
+//! through `multiplier_bound` when explicit matrices are not allowed.
+
+mod common;
+
+use common::lcg::Lcg;
+use lipcert::network::bounds::fourier_multiplier::{fourier_pair_bound, fourier_residual_bound};
+use lipcert::network::bounds::multiplier::multiplier_bound;
+use lipcert::network::certify::certify_layers;
+use lipcert::network::lipschitz::composed_upper;
+use lipcert::network::lower_bounds::rigorous_pair_ratio;
+use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
+use lipcert::{sigma, DenseMatrix, SigmaOptions};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, RngSeed};
+
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("LIPCERT_SOUNDNESS_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(
+            std::env::var("LIPCERT_SOUNDNESS_SEED")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0x666d_756c),
+        ),
+        ..ProptestConfig::default()
+    }
+}
+
+/// The zero-padded stride-1 convolution of `kernel` (c_out × c_in × k × k,
+/// padding (k − 1)/2 on every side, k odd) on h × w images, row-major
+/// (c_out·h·w) × (c_in·h·w), built entry by entry.
+fn zero_padded(
+    kernel: &[f64],
+    c_out: usize,
+    c_in: usize,
+    k: usize,
+    hw: (usize, usize),
+) -> Vec<f64> {
+    let (h, w) = hw;
+    let p = (k - 1) / 2;
+    let cols = c_in * h * w;
+    let mut m = vec![0.0; c_out * h * w * cols];
+    for o in 0..c_out {
+        for i in 0..h {
+            for j in 0..w {
+                let row = (o * h + i) * w + j;
+                for c in 0..c_in {
+                    for a in 0..k {
+                        for b in 0..k {
+                            let (ii, jj) =
+                                ((i + a) as isize - p as isize, (j + b) as isize - p as isize);
+                            if ii < 0 || jj < 0 || ii >= h as isize || jj >= w as isize {
+                                continue;
+                            }
+                            let col = (c * h + ii as usize) * w + jj as usize;
+                            m[row * cols + col] += kernel[((o * c_in + c) * k + a) * k + b];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Certified lower end of ‖M‖₂ (M row-major m × n).
+fn norm_lower(m: usize, n: usize, data: &[f64]) -> f64 {
+    if data.iter().all(|v| *v == 0.0) {
+        return 0.0;
+    }
+    let e = sigma(
+        &DenseMatrix::from_row_major(m, n, data).unwrap(),
+        &SigmaOptions::default(),
+    )
+    .unwrap();
+    e.lower()
+}
+
+/// max over D ∈ {slope, 1}^h of the lower end of ‖R + W₂DW₁‖ (R = I for
+/// a residual block), with exact products (dyadic entries of few bits).
+fn exact_lower(
+    w1: &[f64],
+    w2: &[f64],
+    n: usize,
+    h: usize,
+    m: usize,
+    slope: f64,
+    residual: bool,
+) -> f64 {
+    let mut best = 0.0f64;
+    for pattern in 0..(1usize << h) {
+        let mut p = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0.0;
+                for l in 0..h {
+                    let d = if pattern >> l & 1 == 1 { 1.0 } else { slope };
+                    s += w2[i * h + l] * d * w1[l * n + j];
+                }
+                p[i * n + j] = s;
+            }
+        }
+        if residual {
+            for i in 0..n {
+                p[i * n + i] += 1.0;
+            }
+        }
+        best = best.max(norm_lower(m, n, &p));
+    }
+    best
+}
+
+/// Dyadic entries k/8, k ∈ [−8, 8].
+fn dyadic(len: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(-8i32..=8, len)
+        .prop_map(|v| v.into_iter().map(|i| i as f64 / 8.0).collect())
+}
+
+/// (image, c_in, hidden channels, c_out, kernel sizes, W₁, W₂, scale
+/// exponents, activation).
+type Case = (
+    (usize, usize),
+    usize,
+    usize,
+    usize,
+    (usize, usize),
+    Vec<f64>,
+    Vec<f64>,
+    (i32, i32),
+    bool,
+);
+
+fn case(residual: bool) -> impl Strategy<Value = Case> {
+    (
+        (1usize..=3, 1usize..=3),
+        1usize..=2,
+        1usize..=2,
+        1usize..=2,
+        (
+            prop::sample::select(vec![1usize, 3]),
+            prop::sample::select(vec![1usize, 3]),
+        ),
+    )
+        .prop_filter("at most 10 hidden units", |(hw, _, g, _, _)| {
+            g * hw.0 * hw.1 <= 10
+        })
+        .prop_flat_map(move |(hw, c, g, co, k)| {
+            let co = if residual { c } else { co };
+            let scale = if residual { -3i32..=3 } else { -20i32..=20 };
+            (
+                Just(hw),
+                Just(c),
+                Just(g),
+                Just(co),
+                Just(k),
+                dyadic(g * c * k.0 * k.0),
+                dyadic(co * g * k.1 * k.1),
+                (scale.clone(), scale),
+                any::<bool>(),
+            )
+        })
+}
+
+fn conv_json(name: &str, k: usize) -> String {
+    format!(
+        r#"{{"type": "conv2d", "weight": "{name}", "bias": "{name}.b", "padding": {}}}"#,
+        (k - 1) / 2
+    )
+}
+
+fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
+    let (hw, c_in, g, c_out, (k1, k2), w1, w2, (e1, e2), leaky) = c;
+    let w1: Vec<f64> = w1.iter().map(|v| v * 2f64.powi(e1)).collect();
+    let w2: Vec<f64> = w2.iter().map(|v| v * 2f64.powi(e2)).collect();
+    let (slope, act) = if leaky {
+        (0.25, r#"{"type": "leaky_relu", "negative_slope": 0.25}"#)
+    } else {
+        (0.0, r#"{"type": "relu"}"#)
+    };
+    let body = format!("{}, {act}, {}", conv_json("w1", k1), conv_json("w2", k2));
+    let layers = if residual {
+        format!(r#"{{"type": "residual", "body": [{body}]}}"#)
+    } else {
+        body
+    };
+    let spec = NetworkSpec::from_json(&format!(
+        r#"{{"weights": "-", "input_shape": [{c_in}, {}, {}], "layers": [{layers}]}}"#,
+        hw.0, hw.1
+    ))
+    .unwrap();
+    let mut w = Weights::new();
+    w.insert(
+        "w1",
+        Tensor::new(vec![g, c_in, k1, k1], w1.clone()).unwrap(),
+    );
+    w.insert("w1.b", Tensor::new(vec![g], vec![0.5; g]).unwrap());
+    w.insert(
+        "w2",
+        Tensor::new(vec![c_out, g, k2, k2], w2.clone()).unwrap(),
+    );
+    w.insert(
+        "w2.b",
+        Tensor::new(vec![c_out], vec![-0.25; c_out]).unwrap(),
+    );
+    let net = Network::from_spec(&spec, &w).unwrap();
+    let options = SigmaOptions::default();
+    let bound = if residual {
+        fourier_residual_bound(&net.nodes[0], &options).unwrap()
+    } else {
+        fourier_pair_bound(&net.nodes, 1, &options).unwrap()
+    };
+    let pixels = hw.0 * hw.1;
+    let a = zero_padded(&w1, g, c_in, k1, hw);
+    let b = zero_padded(&w2, c_out, g, k2, hw);
+    let exact = exact_lower(
+        &a,
+        &b,
+        c_in * pixels,
+        g * pixels,
+        c_out * pixels,
+        slope,
+        residual,
+    );
+    if !residual {
+        prop_assert!(bound.is_some(), "a ReLU-type two-layer piece is certified");
+    }
+    if let Some((v, _)) = bound {
+        prop_assert!(v >= exact, "fourier multiplier {v} < exact {exact}");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// Two-layer conv pieces, scales 2^±20 on each layer, ReLU and
+    /// LeakyReLU(¼) (lifted slopes [0, 1]).
+    #[test]
+    fn two_layer_fourier_multiplier_is_above_the_exact_constant(c in case(false)) {
+        check_oracle(c, false)?;
+    }
+
+    /// Residual conv blocks x + W₂φ(W₁x + b).
+    #[test]
+    fn residual_fourier_multiplier_is_above_the_exact_constant(c in case(true)) {
+        check_oracle(c, true)?;
+    }
+}
+
+/// A ResNet-style network on 3 × hw × hw: (with `stem`) a 3×3 conv to c
+/// channels and ReLU, then identity blocks conv-BN-ReLU-conv-BN with ReLU
+/// after the sum; weights He-scaled times `scale`, batch norms with
+/// positive variances.
+fn resnet(c: usize, hw: usize, blocks: usize, stem: bool, seed: u64, scale: f64) -> Network {
+    let mut rng = Lcg(seed);
+    let mut w = Weights::new();
+    let mut conv = |w: &mut Weights, name: &str, c_out: usize, c_in: usize| {
+        let std = (2.0 / (9 * c_in) as f64).sqrt() * scale;
+        w.insert(
+            name,
+            Tensor::new(vec![c_out, c_in, 3, 3], rng.vec(c_out * c_in * 9, std)).unwrap(),
+        );
+        w.insert(
+            format!("{name}.b"),
+            Tensor::new(vec![c_out], rng.vec(c_out, 0.5)).unwrap(),
+        );
+        format!(r#"{{"type": "conv2d", "weight": "{name}", "bias": "{name}.b", "padding": 1}}"#)
+    };
+    let mut layers = Vec::new();
+    if stem {
+        layers.push(conv(&mut w, "stem", c, 3));
+        layers.push(r#"{"type": "relu"}"#.to_string());
+    }
+    assert!(
+        stem || c == 3,
+        "without a stem the blocks take the 3 input channels"
+    );
+    let mut bn_rng = Lcg(seed ^ 0x5555);
+    let mut bn = |w: &mut Weights, name: &str| {
+        for (s, lo) in [("g", 0.5), ("beta", -0.5), ("m", -0.5), ("v", 0.5)] {
+            let v: Vec<f64> = (0..c).map(|_| lo + bn_rng.next().abs()).collect();
+            w.insert(format!("{name}.{s}"), Tensor::new(vec![c], v).unwrap());
+        }
+        format!(
+            r#"{{"type": "batchnorm2d", "weight": "{name}.g", "bias": "{name}.beta", "running_mean": "{name}.m", "running_var": "{name}.v"}}"#
+        )
+    };
+    for i in 0..blocks {
+        let body = [
+            conv(&mut w, &format!("b{i}.0"), c, c),
+            bn(&mut w, &format!("b{i}.bn0")),
+            r#"{"type": "relu"}"#.to_string(),
+            conv(&mut w, &format!("b{i}.1"), c, c),
+            bn(&mut w, &format!("b{i}.bn1")),
+        ];
+        layers.push(format!(
+            r#"{{"type": "residual", "body": [{}]}}"#,
+            body.join(", ")
+        ));
+        layers.push(r#"{"type": "relu"}"#.to_string());
+    }
+    let spec = NetworkSpec::from_json(&format!(
+        r#"{{"weights": "-", "input_shape": [3, {hw}, {hw}], "layers": [{}]}}"#,
+        layers.join(", ")
+    ))
+    .unwrap();
+    let mut net = Network::from_spec(&spec, &w).unwrap();
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    net
+}
+
+fn pair_ratios(net: &Network, seed: u64, pairs: usize) -> f64 {
+    let mut rng = Lcg(seed);
+    let n = net.input_len();
+    let mut best = 0.0f64;
+    for k in 0..pairs {
+        let x = rng.vec(n, 3.0);
+        let d = [1.0, 1e-2, 1e-5][k % 3];
+        let y: Vec<f64> = x.iter().zip(rng.vec(n, d)).map(|(a, b)| a + b).collect();
+        best = best.max(rigorous_pair_ratio(net, &x, &y).unwrap());
+    }
+    best
+}
+
+/// One identity block with batch norms, at kernel scales 1 and 2^±20: the
+/// Fourier residual certificate is above every certified pair ratio of
+/// the block and (at scale 1, where it is certified) below the product.
+#[test]
+fn residual_block_certificate_is_above_pair_ratios() {
+    let options = SigmaOptions::default();
+    for (seed, scale) in [
+        (1u64, 1.0),
+        (2, 1.0),
+        (3, 2f64.powi(20)),
+        (4, 2f64.powi(-20)),
+    ] {
+        let net = resnet(3, 5, 1, false, seed, scale);
+        let block = Network {
+            input_shape: net.input_shape.clone(),
+            nodes: net.nodes[..1].to_vec(),
+        };
+        let lower = pair_ratios(&block, seed, 90);
+        let (product, _) = composed_upper(&block.nodes).unwrap();
+        let bound = fourier_residual_bound(&block.nodes[0], &options).unwrap();
+        eprintln!("seed {seed} scale {scale:e}: pairs {lower:.4e} fourier {bound:?} product {product:.4e}");
+        if let Some((v, _)) = bound {
+            assert!(v >= lower, "fourier multiplier {v} < pair ratio {lower}");
+        }
+        if scale == 1.0 {
+            let (v, _) = bound.expect("certified at scale 1");
+            assert!(v < product, "{v} not below the product {product}");
+        }
+    }
+}
+
+/// Through `multiplier_bound` with no room for explicit matrices, identity
+/// blocks get the Fourier certificate; the network bound is above the
+/// network's pair ratios and at most the product.
+#[test]
+fn resnet_blocks_get_fourier_certificates() {
+    let options = SigmaOptions::default();
+    for seed in [1u64, 2] {
+        let net = resnet(4, 6, 2, true, seed, 1.0);
+        let mb = multiplier_bound(&net.nodes, &options, 16).unwrap();
+        let kinds: Vec<&str> = mb.pieces.iter().map(|p| p.kind).collect();
+        eprintln!("seed {seed}: {} pieces {kinds:?}", mb.upper);
+        assert!(kinds.contains(&"residual"), "a block certified: {kinds:?}");
+        for p in &mb.pieces {
+            assert!(p.multiplier <= p.product);
+        }
+        let (product, _) = composed_upper(&net.nodes).unwrap();
+        let lower = pair_ratios(&net, seed, 60);
+        assert!(mb.upper >= lower && mb.upper <= product);
+    }
+}
