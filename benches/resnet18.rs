@@ -14,6 +14,7 @@
 //!
 //! Run: `cargo bench -p lipcert-benches --bench resnet18`.
 
+use lipcert::network::bounds::BoundMethod;
 use lipcert::network::certify::{certify_network_with, CertifyOptions};
 use lipcert::network::lower_bounds::LowerBoundOptions;
 use lipcert::network::{NetworkSpec, Tensor, Weights};
@@ -148,12 +149,20 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
+    // LIPCERT_BENCH_BOUNDS: the methods (as `--bounds`, default all);
+    // LIPCERT_BENCH_LOWER=0 skips the lower-bound search (for timing one
+    // method alone).
+    let methods = std::env::var("LIPCERT_BENCH_BOUNDS")
+        .ok()
+        .map(|v| BoundMethod::parse_list(&v).expect("valid --bounds list"));
+    let lower_search = std::env::var("LIPCERT_BENCH_LOWER").map_or(true, |v| v != "0");
     let options = CertifyOptions {
-        lower: Some(LowerBoundOptions {
+        lower: lower_search.then(|| LowerBoundOptions {
             budget_seconds: Some(30.0),
             threads,
             ..LowerBoundOptions::default()
         }),
+        methods,
         sigma: SigmaOptions {
             threads,
             ..SigmaOptions::default()
@@ -188,11 +197,21 @@ fn main() {
         ("product", Some(bounds.product)),
         ("liplt", bounds.liplt),
         ("multiplier", bounds.multiplier),
+        ("combined", bounds.combined),
     ] {
         match v {
             Some(v) => println!("{name:<11} {v:e}  ratio {:.4}", v / lower),
             None => println!("{name:<11} (not reported)"),
         }
+    }
+    for p in &bounds.multiplier_pieces {
+        println!(
+            "  multiplier piece {}..{} ({}): {:e} against its product {:e}",
+            p.start, p.end, p.kind, p.multiplier, p.product
+        );
+    }
+    for s in &bounds.segments {
+        println!("  liplt segment {s:?}");
     }
     println!(
         "upper {:e} [{}], total {seconds:.1} s with {} (target < 120 s)",

@@ -12,7 +12,9 @@
 mod common;
 
 use common::lcg::Lcg;
+use lipcert::network::bounds::combined_bound;
 use lipcert::network::bounds::fourier_multiplier::{fourier_pair_bound, fourier_residual_bound};
+use lipcert::network::bounds::liplt::liplt_bound;
 use lipcert::network::bounds::multiplier::multiplier_bound;
 use lipcert::network::certify::certify_layers;
 use lipcert::network::lipschitz::composed_upper;
@@ -386,4 +388,50 @@ fn resnet_blocks_get_fourier_certificates() {
         let lower = pair_ratios(&net, seed, 60);
         assert!(mb.upper >= lower && mb.upper <= product);
     }
+}
+
+/// LipLT's factors cover the network in order and multiply to its bound;
+/// the combination with the multiplier's pieces (`combined_bound`) is
+/// above the pair ratios and at most LipLT's product of factors. Entry
+/// budgets too small for explicit matrices force both Fourier routes.
+#[test]
+fn combined_bound_is_sound_and_below_liplt() {
+    let options = SigmaOptions::default();
+    let mut combined_seen = 0;
+    for seed in [1u64, 2, 3, 4] {
+        let net = resnet(4, 6, 2, true, seed, 1.0);
+        let l = liplt_bound(&net.nodes, &options, 64).unwrap();
+        let mut at = 0;
+        let mut product = 1.0f64;
+        for p in &l.pieces {
+            assert_eq!(p.start, at, "factors are consecutive");
+            assert!(p.end > p.start);
+            at = p.end;
+            product *= p.value;
+        }
+        assert_eq!(at, net.nodes.len(), "factors cover the network");
+        let (all, _) = composed_upper(&net.nodes).unwrap();
+        if l.upper < all {
+            assert!(
+                (product - l.upper).abs() <= 1e-12 * product,
+                "factors multiply to the bound: {product} vs {}",
+                l.upper
+            );
+        }
+        let m = multiplier_bound(&net.nodes, &options, 16).unwrap();
+        let lower = pair_ratios(&net, seed, 60);
+        if let Some((c, _)) = combined_bound(&net.nodes, &l, &m).unwrap() {
+            combined_seen += 1;
+            assert!(c >= lower, "combined {c} < pair ratio {lower}");
+            assert!(
+                c <= product * (1.0 + 1e-12),
+                "combined {c} > liplt {product}"
+            );
+            eprintln!(
+                "seed {seed}: liplt {} multiplier {} combined {c} pairs {lower}",
+                l.upper, m.upper
+            );
+        }
+    }
+    eprintln!("combined reported on {combined_seen} of 4 networks");
 }

@@ -141,6 +141,9 @@ impl fmt::Display for NetworkReport {
         if let Some(m) = self.bounds.multiplier {
             writeln!(f, "bound multiplier (certified):                 {m:e}")?;
         }
+        if let Some(c) = self.bounds.combined {
+            writeln!(f, "bound combined (certified):                   {c:e}")?;
+        }
         writeln!(
             f,
             "network Lipschitz upper bound (certified, {}): {:e}  [{}]",

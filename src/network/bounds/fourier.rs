@@ -796,6 +796,21 @@ fn recursion(norms: &[Vec<f64>], acts: &[(f64, f64)]) -> f64 {
     combine(&norms[acts.len()], &weights)
 }
 
+/// One factor of a bound that is a product over consecutive node ranges:
+/// nodes `start..end` (indices into the slice the bound was computed on),
+/// their certified bound and its guarantee.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RangeBound {
+    /// First node index.
+    pub start: usize,
+    /// One past the last node index.
+    pub end: usize,
+    /// The certified bound on the Lipschitz constant of those nodes.
+    pub value: f64,
+    /// Its guarantee.
+    pub guarantee: Guarantee,
+}
+
 /// A LipLT bound of a segment too large for the explicit route: the
 /// segment is cut into the longest Fourier runs within the work limit
 /// ([`fourier_liplt`]) and the
@@ -808,12 +823,28 @@ pub fn split_segment_bound(
     max_entries: usize,
     max_work: f64,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let mut total = 1.0;
-    let mut guarantee = Guarantee::Rigorous;
+    Ok(
+        split_segment_pieces(nodes, options, max_entries, max_work)?.map(|pieces| {
+            pieces.iter().fold((1.0, Guarantee::Rigorous), |(v, g), p| {
+                (mul_up(v, p.value), g.combine(p.guarantee))
+            })
+        }),
+    )
+}
+
+/// The factors of [`split_segment_bound`] (runs and the pieces between
+/// them, in order, covering `nodes`), `None` when the segment holds no run.
+pub fn split_segment_pieces(
+    nodes: &[Node],
+    options: &SigmaOptions,
+    max_entries: usize,
+    max_work: f64,
+) -> Result<Option<Vec<RangeBound>>> {
+    let mut pieces = Vec::new();
     let mut any = false;
     let mut gap_start = 0;
     let mut i = 0;
-    let close_gap = |from: usize, to: usize, total: &mut f64, g: &mut Guarantee| -> Result<()> {
+    let close_gap = |from: usize, to: usize, pieces: &mut Vec<RangeBound>| -> Result<()> {
         if from == to {
             return Ok(());
         }
@@ -824,12 +855,16 @@ pub fn split_segment_bound(
         } else {
             None
         };
-        let (v, gv) = match explicit {
+        let (value, guarantee) = match explicit {
             Some((l, gl)) if l < product => (l, gl),
             _ => (product, gp),
         };
-        *total = mul_up(*total, v);
-        *g = g.combine(gv);
+        pieces.push(RangeBound {
+            start: from,
+            end: to,
+            value,
+            guarantee,
+        });
         Ok(())
     };
     while i < nodes.len() {
@@ -856,16 +891,20 @@ pub fn split_segment_bound(
         };
         let run = &nodes[i..end];
         let (product, gp) = composed_upper(run)?;
-        close_gap(gap_start, i, &mut total, &mut guarantee)?;
+        close_gap(gap_start, i, &mut pieces)?;
         any = true;
-        let (v, gv) = if l < product { (l, gl) } else { (product, gp) };
-        total = mul_up(total, v);
-        guarantee = guarantee.combine(gv);
+        let (value, guarantee) = if l < product { (l, gl) } else { (product, gp) };
+        pieces.push(RangeBound {
+            start: i,
+            end,
+            value,
+            guarantee,
+        });
         i = end;
         gap_start = end;
     }
-    close_gap(gap_start, nodes.len(), &mut total, &mut guarantee)?;
-    Ok(any.then_some((total, guarantee)))
+    close_gap(gap_start, nodes.len(), &mut pieces)?;
+    Ok(any.then_some(pieces))
 }
 
 /// Whether `nodes` satisfy the run grammar (convolutions not required).

@@ -42,7 +42,7 @@
 //! (ŜᴴŜ, 2I − P̂ᴴP̂) of [`super::search_eig::top_pencil`], its minimum over
 //! *all* frequencies): their rounding cannot harm soundness. Only the
 //! final check is certified: Â(ω), B̂(ω) carry rigorous error bounds
-//! ([`super::fourier::LinearPair`]), the column scalings, the adjoint, the
+//! (`LinearPair` in [`super::fourier`]), the column scalings, the adjoint, the
 //! sum, the scaling by κ and the stacking propagate them
 //! ([`Tracked::scale_columns`], [`Tracked::stacked_adjoint`],
 //! [`Tracked::add`], [`Tracked::scale`], [`Tracked::stacked_vconcat`]),
@@ -51,13 +51,14 @@
 //! compares s² rounded upward with 2; every bound is rounded upward.
 
 use super::fourier::{complex_norm_upper, LinearPair};
-use super::search_eig::top_pencil;
+use super::search_eig::{matvec, matvec_t, top_pencil};
 use super::tracked::Tracked;
+use crate::certify::hermitian_upper::HermitianWithError;
 use crate::conv::block_gram::block_gram;
-use crate::conv::bounds::hermitian_top;
 use crate::conv::product_symbol::half_plane;
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
+use crate::estimate::symmetric_lanczos::lanczos_top_until;
 use crate::network::layer::{Layer, Node};
 use crate::rounding::{add_up, div_up, mul_down, mul_up, sqrt_up};
 use crate::sigma::SigmaOptions;
@@ -70,6 +71,9 @@ pub const MAX_WORK: f64 = 2e12;
 
 /// Flops the float search of d may spend (it picks the sample size).
 const SEARCH_FLOPS: f64 = 2e10;
+
+/// Most Lanczos steps of one norm estimate in the search.
+const SEARCH_STEPS: usize = 40;
 
 /// Most frequencies in the search sample.
 const MAX_SAMPLE: usize = 16;
@@ -126,21 +130,65 @@ fn real_form(t: &Tracked) -> Mat<f64> {
     })
 }
 
-/// λ_max estimate of YᴴY (search only).
+/// λ_max estimate of YᴴY = ‖Y‖² (search only): Lanczos on the real form,
+/// matrix-free (two products with a 2m × 2n matrix per step).
 fn top_squared(y: &Tracked) -> f64 {
-    let z = faer::MatRef::from_column_major_slice(&y.data, y.rows, y.cols);
-    hermitian_top(&block_gram(z), 60)
+    let r = real_form(y);
+    let mut tmp = vec![0.0; r.nrows()];
+    let start: Vec<f64> = (0..r.ncols())
+        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
+        .collect();
+    lanczos_top_until(r.ncols(), &start, SEARCH_STEPS, 1e-9, |x, out| {
+        matvec(r.as_ref(), x, &mut tmp);
+        matvec_t(r.as_ref(), &tmp, out);
+    })
+    .map_or(f64::INFINITY, |p| p.value)
+}
+
+/// The real embedding [[Re, −Im], [Im, Re]] of a Hermitian G̃ given by its
+/// lower triangles.
+fn hermitian_real_embedding(g: &HermitianWithError) -> Mat<f64> {
+    let n = g.dim();
+    let re = |i: usize, j: usize| if i >= j { g.re[(i, j)] } else { g.re[(j, i)] };
+    let im = |i: usize, j: usize| match i.cmp(&j) {
+        std::cmp::Ordering::Greater => g.im[(i, j)],
+        std::cmp::Ordering::Less => -g.im[(j, i)],
+        std::cmp::Ordering::Equal => 0.0,
+    };
+    Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {
+        (true, true) => re(i, j),
+        (true, false) => -im(i, j - n),
+        (false, true) => im(i - n, j),
+        (false, false) => re(i - n, j - n),
+    })
 }
 
 /// Largest κ² with λ_max(P̂ᴴP̂ + κ²ŜᴴŜ) ≤ 2 at one frequency (search
-/// only), `None` when 2I − P̂ᴴP̂ is not numerically positive definite.
+/// only): 1/μ for the top eigenvalue μ of the pencil (ŜᴴŜ, 2I − P̂ᴴP̂) on
+/// real embeddings, P̂ᴴP̂ from the complex Gram (h × h); `None` when
+/// 2I − P̂ᴴP̂ is not numerically positive definite.
 fn kappa2_at(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<f64> {
     let (p, q) = parts(a, b, d);
     let s = p.add(&q).ok()?;
-    let pr = real_form(&p);
-    let k = pr.transpose() * &pr;
+    let z = faer::MatRef::from_column_major_slice(&p.data, p.rows, p.cols);
+    // block_gram takes the smaller side; the pencil needs the h × h one.
+    let k = if p.cols <= p.rows / 2 {
+        hermitian_real_embedding(&block_gram(z))
+    } else {
+        let pr = real_form(&p);
+        pr.transpose() * &pr
+    };
     let top = top_pencil(k.as_ref(), real_form(&s).as_ref())?;
     top.is_finite().then(|| (1.0 / top.max(1e-12)).min(1e12))
+}
+
+/// A cheap lower estimate of [`kappa2_at`]: λ_max(P̂ᴴP̂ + κ²ŜᴴŜ) ≤
+/// ‖P̂‖² + κ²‖Ŝ‖², so κ² = (2 − ‖P̂‖²)/‖Ŝ‖² is feasible (search only).
+fn kappa2_estimate(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<f64> {
+    let (p, q) = parts(a, b, d);
+    let s = p.add(&q).ok()?;
+    let (p2, s2) = (top_squared(&p), top_squared(&s));
+    (p2 < 2.0).then(|| ((2.0 - p2) / s2.max(1e-300)).min(1e12))
 }
 
 /// The balancing start d⁰ᵢ = (‖column i of B̂‖/‖row i of Â‖)^{γ/2} over the
@@ -174,17 +222,18 @@ fn balancing(syms: &[(Tracked, Tracked)], hidden: usize, gamma: f64) -> Vec<f64>
 fn scan_scale(
     d0: &[f64],
     range: (f64, f64),
-    score: &dyn Fn(&[f64]) -> Option<f64>,
+    threads: usize,
+    score: &(dyn Fn(&[f64]) -> Option<f64> + Sync),
 ) -> Option<(f64, Vec<f64>)> {
     let at = |u: f64| -> Vec<f64> { d0.iter().map(|v| v * u.exp2()).collect() };
     let eval = |u: f64| score(&at(u)).filter(|v| v.is_finite());
-    let mut best: Option<(f64, f64)> = None;
     let steps = (2.0 * (range.1 - range.0)).ceil().clamp(0.0, 64.0) as usize;
-    for k in 0..=steps {
-        let u = range.0 + 0.5 * k as f64;
-        if let Some(v) = eval(u) {
+    let points: Vec<f64> = (0..=steps).map(|k| range.0 + 0.5 * k as f64).collect();
+    let mut best: Option<(f64, f64)> = None;
+    for (u, v) in points.iter().zip(par_eval(&points, threads, &eval)) {
+        if let Some(v) = v {
             if best.is_none_or(|(b, _)| v > b) {
-                best = Some((v, u));
+                best = Some((v, *u));
             }
         }
     }
@@ -192,11 +241,12 @@ fn scan_scale(
     let mut best_u = bu;
     let (mut lo, mut hi) = (bu - 0.5, bu + 0.5);
     let ratio = 0.5 * (5f64.sqrt() - 1.0);
-    for _ in 0..6 {
+    for _ in 0..4 {
         let (x1, x2) = (hi - ratio * (hi - lo), lo + ratio * (hi - lo));
+        let vals = par_eval(&[x1, x2], threads, &eval);
         let (v1, v2) = (
-            eval(x1).unwrap_or(f64::NEG_INFINITY),
-            eval(x2).unwrap_or(f64::NEG_INFINITY),
+            vals[0].unwrap_or(f64::NEG_INFINITY),
+            vals[1].unwrap_or(f64::NEG_INFINITY),
         );
         for (v, x) in [(v1, x1), (v2, x2)] {
             if v > bv {
@@ -211,6 +261,26 @@ fn scan_scale(
         }
     }
     Some((bv, at(best_u)))
+}
+
+/// `eval` at every point, on up to `threads` threads (search only).
+fn par_eval(
+    points: &[f64],
+    threads: usize,
+    eval: &(dyn Fn(f64) -> Option<f64> + Sync),
+) -> Vec<Option<f64>> {
+    let threads = threads.min(points.len()).max(1);
+    let chunk = points.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = points
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|&u| eval(u)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// The scan range of log₂ t for d = t·d⁰: u_b ± 5 around the t balancing
@@ -305,19 +375,31 @@ impl<'a> Setup<'a> {
 
     /// The best d for `score` (larger is better) over the balancing starts
     /// γ ∈ {0, ½, 1} and their scalings, on the current sample.
-    fn search(&self, residual: bool, score: &Score) -> Option<Vec<f64>> {
+    fn search(
+        &self,
+        residual: bool,
+        score: &Score,
+        refine: Option<&Score>,
+    ) -> Option<(f64, Vec<f64>)> {
         let syms = &self.syms;
         let mut best: Option<(f64, Vec<f64>)> = None;
         for gamma in [0.0, 0.5, 1.0] {
             let d0 = balancing(syms, self.pair.hidden, gamma);
             let range = scale_range(syms, &d0, residual);
-            if let Some((v, d)) = scan_scale(&d0, range, &|d| score(syms, d)) {
+            if let Some((v, d)) = scan_scale(&d0, range, self.threads, &|d| score(syms, d)) {
                 if best.as_ref().is_none_or(|(b, _)| v > *b) {
                     best = Some((v, d));
                 }
             }
         }
-        best.map(|(_, d)| d)
+        let (v, d) = best?;
+        let Some(refine) = refine else {
+            return Some((v, d));
+        };
+        // The scalar factor again, by the exact objective, near the optimum
+        // of the cheap one.
+        scan_scale(&d, (-1.0, 1.0), self.threads, &|d| refine(syms, d))
+            .or_else(|| refine(syms, &d).map(|v| (v, d)))
     }
 
     /// Index of the worst frequency by `values` (larger = worse) if it is
@@ -330,7 +412,10 @@ impl<'a> Setup<'a> {
 
 /// A search objective on the sample's symbols (Â(ω), B̂(ω)) at d: larger
 /// is better, `None` = infeasible.
-type Score = dyn Fn(&[(Tracked, Tracked)], &[f64]) -> Option<f64>;
+type Score = dyn Fn(&[(Tracked, Tracked)], &[f64]) -> Option<f64> + Sync;
+
+/// Certification passes of a residual block (each failure lowers κ).
+const CERTIFY_ATTEMPTS: usize = 3;
 
 /// Search rounds: after each, the worst frequency over all of them joins
 /// the sample if it was missing.
@@ -358,7 +443,7 @@ pub fn fourier_pair_bound(
     };
     let mut best: Option<f64> = None;
     for _ in 0..ROUNDS {
-        let Some(d) = setup.search(false, &score) else {
+        let Some((sampled, d)) = setup.search(false, &score, None) else {
             break;
         };
         let norms = par_map(&setup.freqs, setup.threads, |w| {
@@ -370,6 +455,10 @@ pub fn fourier_pair_bound(
         let bound = mul_up(0.5, mul_up(s, s));
         if bound.is_finite() && best.is_none_or(|b| bound < b) {
             best = Some(bound);
+        }
+        // Another round only if the sample missed a clearly worse frequency.
+        if s * s <= -sampled * 1.05 {
+            break;
         }
         match setup.new_worst(&norms) {
             Some(i) => setup.extend_sample(&[i])?,
@@ -418,40 +507,30 @@ pub fn fourier_residual_bound(
         return Ok(None);
     }
     let timer = crate::timing::stage();
-    let score = |syms: &[(Tracked, Tracked)], d: &[f64]| -> Option<f64> {
-        let mut min = f64::INFINITY;
-        for (a, b) in syms {
-            min = min.min(kappa2_at(a, b, d)?);
+    let over_sample = |f: fn(&Tracked, &Tracked, &[f64]) -> Option<f64>| {
+        move |syms: &[(Tracked, Tracked)], d: &[f64]| -> Option<f64> {
+            let mut min = f64::INFINITY;
+            for (a, b) in syms {
+                min = min.min(f(a, b, d)?);
+            }
+            Some(min)
         }
-        Some(min)
     };
-    // κ² over every frequency (the sample may have missed the worst); a
-    // frequency where 2I − P̂ᴴP̂ is not positive definite counts as κ² = 0.
-    let mut best: Option<(f64, Vec<f64>)> = None;
-    for _ in 0..ROUNDS {
-        let Some(d) = setup.search(true, &score) else {
+    let (estimate, exact) = (over_sample(kappa2_estimate), over_sample(kappa2_at));
+    // The certificate at the sample's κ. Frequencies it fails at (the
+    // sample missed them) lower κ to their own κ²; when that loses more
+    // than 5 % (or the d found is infeasible there), the worst joins the
+    // sample and d is searched again.
+    let mut result = None;
+    'rounds: for round in 0..ROUNDS {
+        let Some((sampled, d)) = setup.search(true, &estimate, Some(&exact)) else {
             break;
         };
-        let all = par_map(&setup.freqs, setup.threads, |w| {
-            let (a, b) = setup.symbols(w)?;
-            Ok(kappa2_at(&a, &b, &d).unwrap_or(0.0))
-        })?;
-        let x = all.iter().fold(f64::INFINITY, |m, v| m.min(*v));
-        if x > 0.0 && best.as_ref().is_none_or(|(b, _)| x > *b) {
-            best = Some((x, d));
-        }
-        let minus: Vec<f64> = all.iter().map(|v| -v).collect();
-        match setup.new_worst(&minus) {
-            Some(i) => setup.extend_sample(&[i])?,
-            None => break,
-        }
-    }
-    let mut result = None;
-    if let Some((x, d)) = best {
-        for shrink in [1e-4, 1e-2, 0.1] {
-            let kappa = (x * (1.0 - shrink)).sqrt();
+        let mut x = sampled;
+        for _ in 0..CERTIFY_ATTEMPTS {
+            let kappa = (x * (1.0 - 1e-4)).sqrt();
             if !(kappa > 0.0 && kappa.is_finite()) {
-                continue;
+                break;
             }
             let squares = par_map(&setup.freqs, setup.threads, |w| {
                 let (a, b) = setup.symbols(w)?;
@@ -460,13 +539,38 @@ pub fn fourier_residual_bound(
                 let n = complex_norm_upper(&p.stacked_vconcat(&s)?)?;
                 Ok(mul_up(n, n))
             })?;
-            if squares.iter().all(|s| *s <= 2.0) {
+            let failed: Vec<usize> = (0..setup.freqs.len())
+                .filter(|&i| squares[i].is_nan() || squares[i] > 2.0)
+                .collect();
+            if failed.is_empty() {
                 let bound = sqrt_up(add_up(1.0, div_up(1.0, mul_down(kappa, kappa))));
                 if bound.is_finite() {
                     result = Some((bound, Guarantee::Rigorous));
-                    break;
                 }
+                break 'rounds;
             }
+            let ws: Vec<(usize, usize)> = failed.iter().map(|&i| setup.freqs[i]).collect();
+            let own = par_map(&ws, setup.threads, |w| {
+                let (a, b) = setup.symbols(w)?;
+                Ok(kappa2_at(&a, &b, &d).unwrap_or(0.0))
+            })?;
+            let (worst, lowered) =
+                failed
+                    .iter()
+                    .zip(&own)
+                    .fold((failed[0], f64::INFINITY), |(bi, bv), (&i, &v)| {
+                        if v < bv {
+                            (i, v)
+                        } else {
+                            (bi, bv)
+                        }
+                    });
+            if lowered < 0.95 * sampled && round + 1 < ROUNDS && !setup.sample.contains(&worst) {
+                setup.extend_sample(&[worst])?;
+                continue 'rounds;
+            }
+            // A frequency at the sample's own κ² fails only by rounding.
+            x = if lowered < x { lowered } else { 0.9 * x };
         }
     }
     timer.done(|| {

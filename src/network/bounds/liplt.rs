@@ -42,6 +42,7 @@
 //! stride-1 zero-padded convolutions then take the Fourier route
 //! ([`super::fourier`]).
 
+use super::fourier::RangeBound;
 use super::tracked::{apply_linear_node, is_linear, SparseMap, Tracked};
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
@@ -81,6 +82,11 @@ pub struct LipltBound {
     /// The product over segments of the raw recursion value where it was
     /// computed, else the product (for tests of LipLT ≤ product).
     pub raw: f64,
+    /// The factors of `upper` before its minimum with the whole product:
+    /// consecutive node ranges covering the network (a segment, or the
+    /// Fourier runs and the pieces between them of a split segment, or a
+    /// barrier layer), each with min(its bound, its product).
+    pub pieces: Vec<RangeBound>,
 }
 
 /// Whether a node can be part of a LipLT segment: a linear layer, an
@@ -473,6 +479,7 @@ pub fn liplt_bound_with(
     let mut raw = 1.0;
     let mut guarantee = Guarantee::Rigorous;
     let mut segments = Vec::new();
+    let mut pieces = Vec::new();
     let mut i = 0;
     while i < nodes.len() {
         let mut j = i;
@@ -481,17 +488,25 @@ pub fn liplt_bound_with(
         }
         let end = if j == i { i + 1 } else { j };
         let (product, gp) = composed_upper(&nodes[i..end])?;
+        let mut split = None;
         let liplt = if j > i {
             match segment_liplt(&nodes[i..end], options, max_entries)? {
                 Some(l) => Some(l),
                 // Too large for explicit matrices: Fourier runs of
                 // convolutions where the segment has them.
-                None => super::fourier::split_segment_bound(
-                    &nodes[i..end],
-                    options,
-                    max_entries,
-                    super::fourier::DEFAULT_MAX_WORK,
-                )?,
+                None => {
+                    split = super::fourier::split_segment_pieces(
+                        &nodes[i..end],
+                        options,
+                        max_entries,
+                        super::fourier::DEFAULT_MAX_WORK,
+                    )?;
+                    split.as_ref().map(|p| {
+                        p.iter().fold((1.0, Guarantee::Rigorous), |(v, g), p| {
+                            (mul_up(v, p.value), g.combine(p.guarantee))
+                        })
+                    })
+                }
             }
         } else {
             None
@@ -499,6 +514,19 @@ pub fn liplt_bound_with(
         let (seg, seg_raw) = match liplt {
             Some((l, g)) if l <= product => {
                 guarantee = guarantee.combine(g);
+                match split.take() {
+                    Some(p) => pieces.extend(p.into_iter().map(|r| RangeBound {
+                        start: r.start + i,
+                        end: r.end + i,
+                        ..r
+                    })),
+                    None => pieces.push(RangeBound {
+                        start: i,
+                        end,
+                        value: l,
+                        guarantee: g,
+                    }),
+                }
                 (l, l)
             }
             Some((l, _)) => {
@@ -510,6 +538,15 @@ pub fn liplt_bound_with(
                 (product, product)
             }
         };
+        // The branches that fell back to the product record it here.
+        if !matches!(liplt, Some((l, _)) if l <= product) {
+            pieces.push(RangeBound {
+                start: i,
+                end,
+                value: product,
+                guarantee: gp,
+            });
+        }
         upper = mul_up(upper, seg);
         raw = mul_up(raw, seg_raw);
         segments.push(SegmentBound {
@@ -526,6 +563,7 @@ pub fn liplt_bound_with(
             guarantee: g_all,
             segments,
             raw,
+            pieces,
         });
     }
     Ok(LipltBound {
@@ -533,6 +571,7 @@ pub fn liplt_bound_with(
         guarantee,
         segments,
         raw,
+        pieces,
     })
 }
 

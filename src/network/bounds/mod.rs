@@ -10,6 +10,10 @@
 //!   two-layer pieces and residual blocks (explicit matrices), and
 //!   [`fourier_multiplier`] for convolutional ones, frequency by frequency.
 //!
+//! When both LipLT and the multiplier run, their *combination* is reported
+//! too ([`combined_bound`]): LipLT's factors, each replaced by the
+//! multiplier pieces inside its node range where their product is smaller.
+//!
 //! Every method is rigorous; the network's `upper` is the smallest.
 
 pub mod fourier;
@@ -36,6 +40,9 @@ pub enum BoundMethod {
     Liplt,
     /// [`multiplier`].
     Multiplier,
+    /// [`combined_bound`] (reported when LipLT and the multiplier both
+    /// run; not selectable on its own).
+    Combined,
 }
 
 impl BoundMethod {
@@ -52,6 +59,7 @@ impl BoundMethod {
             BoundMethod::Product => "product",
             BoundMethod::Liplt => "liplt",
             BoundMethod::Multiplier => "multiplier",
+            BoundMethod::Combined => "combined",
         }
     }
 
@@ -97,6 +105,9 @@ pub struct NetworkBounds {
     /// The pieces where a multiplier certificate was used.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub multiplier_pieces: Vec<multiplier::PieceBound>,
+    /// LipLT and the multiplier combined per piece ([`combined_bound`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combined: Option<f64>,
 }
 
 impl NetworkBounds {
@@ -106,6 +117,7 @@ impl NetworkBounds {
         for (v, m) in [
             (self.liplt, BoundMethod::Liplt),
             (self.multiplier, BoundMethod::Multiplier),
+            (self.combined, BoundMethod::Combined),
         ] {
             if let Some(v) = v {
                 if v < best.0 {
@@ -131,7 +143,9 @@ pub fn network_bounds(
         segments: Vec::new(),
         multiplier: None,
         multiplier_pieces: Vec::new(),
+        combined: None,
     };
+    let mut multiplier_result = None;
     let mut guarantee = gp;
     let mut best = product;
     if methods.contains(&BoundMethod::Multiplier) {
@@ -146,7 +160,8 @@ pub fn network_bounds(
                     guarantee = m.guarantee;
                 }
                 bounds.multiplier = Some(m.upper);
-                bounds.multiplier_pieces = m.pieces;
+                bounds.multiplier_pieces = m.pieces.clone();
+                multiplier_result = Some(m);
             }
             // As for LipLT below: no multiplier bound, the product stands.
             Err(
@@ -176,10 +191,69 @@ pub fn network_bounds(
             Err(e) => return Err(e),
         };
         if l.upper < best {
+            best = l.upper;
             guarantee = l.guarantee;
+        }
+        if let Some(m) = &multiplier_result {
+            if let Some((c, g)) = combined_bound(&net.nodes, &l, m)? {
+                if c < best {
+                    guarantee = g;
+                }
+                bounds.combined = Some(c);
+            }
         }
         bounds.liplt = Some(l.upper);
         bounds.segments = l.segments;
     }
     Ok((bounds, guarantee))
+}
+
+/// LipLT and the multiplier combined: the product over LipLT's factors
+/// (consecutive node ranges, [`liplt::LipltBound::pieces`]) of
+/// min(the factor's bound, the best cover of its range by the multiplier's
+/// pieces inside it and single nodes' certified constants), the cover found
+/// by dynamic programming over the range's nodes. Every factor is a
+/// certified bound on its range, so the product is one on the network
+/// (Lip(g∘h) ≤ Lip(g)·Lip(h), proofs/theories/Lipschitz.v
+/// `lipschitz_comp`). `None` when no multiplier piece lies inside a LipLT
+/// factor's range with a smaller cover (the combination adds nothing).
+/// Its guarantee is the weaker of the two methods'.
+pub fn combined_bound(
+    nodes: &[crate::network::layer::Node],
+    liplt: &liplt::LipltBound,
+    mult: &multiplier::MultiplierBound,
+) -> Result<Option<(f64, Guarantee)>> {
+    let mut total = 1.0;
+    let mut improved = false;
+    for r in &liplt.pieces {
+        let inside: Vec<&multiplier::PieceBound> = mult
+            .pieces
+            .iter()
+            .filter(|p| p.start >= r.start && p.end <= r.end)
+            .collect();
+        let mut value = r.value;
+        if !inside.is_empty() {
+            // best[k]: the best cover of nodes r.start .. r.start + k.
+            let mut best = vec![1.0];
+            for k in 1..=r.end - r.start {
+                let p = r.start + k;
+                let (single, _) = crate::network::lipschitz::composed_upper(&nodes[p - 1..p])?;
+                let mut v = crate::rounding::mul_up(best[k - 1], single);
+                for piece in inside.iter().filter(|q| q.end == p) {
+                    v = v.min(crate::rounding::mul_up(
+                        best[piece.start - r.start],
+                        piece.multiplier,
+                    ));
+                }
+                best.push(v);
+            }
+            let cover = best[r.end - r.start];
+            if cover < value {
+                value = cover;
+                improved = true;
+            }
+        }
+        total = crate::rounding::mul_up(total, value);
+    }
+    Ok((improved && total.is_finite()).then_some((total, liplt.guarantee.combine(mult.guarantee))))
 }

@@ -74,6 +74,12 @@
 //! so an s whose square could exceed 2 is refused. Every bound is rounded
 //! upward ([`crate::rounding`]).
 //!
+//! # Convolutional pieces
+//! Pieces whose explicit matrices do not fit (hidden width above
+//! [`MAX_HIDDEN`] or more entries than the budget) get the same theorems
+//! with T constant per channel, certified frequency by frequency on the
+//! lifted circular grid ([`super::fourier_multiplier`]).
+//!
 //! # Longer segments
 //! Runs of linear layers, activations, max pooling and identity-shortcut
 //! residual blocks with at least two activations (or one with slopes
