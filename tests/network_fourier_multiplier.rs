@@ -268,6 +268,20 @@ proptest! {
 /// after the sum; weights He-scaled times `scale`, batch norms with
 /// positive variances.
 fn resnet(c: usize, hw: usize, blocks: usize, stem: bool, seed: u64, scale: f64) -> Network {
+    let mut net = resnet_uncertified(c, hw, blocks, stem, seed, scale);
+    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    net
+}
+
+/// [`resnet`] before its layers are certified.
+fn resnet_uncertified(
+    c: usize,
+    hw: usize,
+    blocks: usize,
+    stem: bool,
+    seed: u64,
+    scale: f64,
+) -> Network {
     let mut rng = Lcg(seed);
     let mut w = Weights::new();
     let mut conv = |w: &mut Weights, name: &str, c_out: usize, c_in: usize| {
@@ -320,9 +334,7 @@ fn resnet(c: usize, hw: usize, blocks: usize, stem: bool, seed: u64, scale: f64)
         layers.join(", ")
     ))
     .unwrap();
-    let mut net = Network::from_spec(&spec, &w).unwrap();
-    certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
-    net
+    Network::from_spec(&spec, &w).unwrap()
 }
 
 fn pair_ratios(net: &Network, seed: u64, pairs: usize) -> f64 {
@@ -434,4 +446,37 @@ fn combined_bound_is_sound_and_below_liplt() {
         }
     }
     eprintln!("combined reported on {combined_seen} of 4 networks");
+}
+
+/// The blocks' own lower bounds (searched after the layers, blocks shared
+/// among the threads) are the same bits on 1, 2 and 3 threads, and each
+/// lies below its block's upper bound.
+#[test]
+fn block_lower_bounds_do_not_depend_on_threads() {
+    let mut seen: Option<Vec<(f64, f64)>> = None;
+    for threads in [1usize, 2, 3] {
+        let mut net = resnet_uncertified(4, 5, 3, true, 7, 1.0);
+        let options = SigmaOptions {
+            threads,
+            ..SigmaOptions::default()
+        };
+        certify_layers(&mut net, &options, &mut |_, _| {}).unwrap();
+        let bounds: Vec<(f64, f64)> = net
+            .nodes
+            .iter()
+            .filter(|n| n.kind == "residual")
+            .map(|n| {
+                let b = n.bound.as_ref().unwrap();
+                (b.lower, b.upper)
+            })
+            .collect();
+        assert_eq!(bounds.len(), 3);
+        for (lo, up) in &bounds {
+            assert!(*lo > 0.0 && lo <= up, "{lo} vs {up}");
+        }
+        if let Some(first) = &seen {
+            assert_eq!(first, &bounds, "{threads} threads");
+        }
+        seen = Some(bounds);
+    }
 }

@@ -36,7 +36,82 @@ pub fn certify_nodes(
             .map_err(|e| Error::InvalidOption(format!("layer {i} ({}): {e}", node.kind)))?;
         progress(i + 1, total);
     }
+    block_lower_bounds(nodes, options.threads)?;
     record_pair_bounds(nodes, options)
+}
+
+/// The lower bounds of the composite blocks (residual, concat) among
+/// `nodes`, by their own pair search ([`residual_lower_bound`]), the blocks
+/// shared among `threads` workers (each search is deterministic and
+/// independent of the others, so the values do not depend on the thread
+/// count).
+fn block_lower_bounds(nodes: &mut [Node], threads: usize) -> Result<()> {
+    let blocks: Vec<usize> = (0..nodes.len())
+        .filter(|&i| {
+            matches!(
+                nodes[i].layer,
+                Layer::Residual { .. } | Layer::Concat { .. }
+            )
+        })
+        .collect();
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    let workers = crate::parallel::resolve_threads(threads)
+        .min(blocks.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let shared: &[Node] = nodes;
+    let found: Vec<(usize, Result<f64>, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = blocks.get(k) else {
+                            break;
+                        };
+                        let timer = crate::timing::stage();
+                        let start = Instant::now();
+                        let lower = residual_lower_bound(&shared[i], 1);
+                        timer.done(|| "block lower bound (pair search)".into());
+                        out.push((i, lower, start.elapsed().as_secs_f64()));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(
+                        usize::MAX,
+                        Err(Error::InvalidOption(
+                            "internal: a block lower-bound thread panicked".into(),
+                        )),
+                        0.0,
+                    )]
+                })
+            })
+            .collect()
+    });
+    for (i, lower, seconds) in found {
+        let lower = lower?;
+        let node = &mut nodes[i];
+        if let Some(b) = node.bound.as_mut() {
+            if lower > b.upper {
+                return Err(Error::CertificateFailed(format!(
+                    "layer {i} ({}): certified lower bound {lower:e} exceeds the certified upper bound {:e} (a bug: please report it)",
+                    node.kind, b.upper
+                )));
+            }
+            b.lower = lower;
+            b.seconds += seconds;
+        }
+    }
+    Ok(())
 }
 
 /// Product of the upper bounds of certified nodes (rounded upward) and the
@@ -192,23 +267,8 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         seconds: start.elapsed().as_secs_f64(),
         with_next_upper: None,
     });
-    if matches!(node.layer, Layer::Residual { .. } | Layer::Concat { .. }) {
-        // A composite block has no closed-form lower bound: search its
-        // behaviour (certified pair ratios, see `lower_bounds`).
-        let timer = crate::timing::stage();
-        let lower = residual_lower_bound(node, options.threads)?;
-        timer.done(|| "block lower bound (pair search)".into());
-        if let Some(b) = node.bound.as_mut() {
-            if lower > b.upper {
-                return Err(Error::CertificateFailed(format!(
-                    "residual block: certified lower bound {lower:e} exceeds the certified upper bound {:e} (a bug: please report it)",
-                    b.upper
-                )));
-            }
-            b.lower = lower;
-            b.seconds = start.elapsed().as_secs_f64();
-        }
-    }
+    // A composite block has no closed-form lower bound: its lower end is
+    // searched afterwards ([`block_lower_bounds`]).
     Ok(())
 }
 

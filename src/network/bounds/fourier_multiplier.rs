@@ -48,7 +48,10 @@
 //! [`Tracked::add`], [`Tracked::scale`], [`Tracked::stacked_vconcat`]),
 //! and each block's norm is certified by the complex Cholesky certificate
 //! of the Fourier route (Weyl: σ ≤ σ_up(Ŷ) + err). The residual check
-//! compares s² rounded upward with 2; every bound is rounded upward.
+//! compares s² rounded upward with 2; a frequency certified at κ₁ is
+//! certified at every smaller κ (the exact PᴴP + κ²SᴴS only shrinks in
+//! the Loewner order), so after lowering κ only the frequencies that
+//! failed are checked again. Every bound is rounded upward.
 
 use super::fourier::{complex_norm_upper, LinearPair};
 use super::search_eig::{matvec, matvec_t, top_pencil};
@@ -217,8 +220,8 @@ fn balancing(syms: &[(Tracked, Tracked)], hidden: usize, gamma: f64) -> Vec<f64>
 }
 
 /// Maximises `score` (None = infeasible) over d = 2^u·d⁰: a scan of u in
-/// steps of ½ over `range`, then golden-section refinement in the best
-/// step's bracket. Returns (score, d).
+/// steps of 1 over `range`, then golden-section refinement in the best
+/// point's bracket ±1. Returns (score, d).
 fn scan_scale(
     d0: &[f64],
     range: (f64, f64),
@@ -227,8 +230,8 @@ fn scan_scale(
 ) -> Option<(f64, Vec<f64>)> {
     let at = |u: f64| -> Vec<f64> { d0.iter().map(|v| v * u.exp2()).collect() };
     let eval = |u: f64| score(&at(u)).filter(|v| v.is_finite());
-    let steps = (2.0 * (range.1 - range.0)).ceil().clamp(0.0, 64.0) as usize;
-    let points: Vec<f64> = (0..=steps).map(|k| range.0 + 0.5 * k as f64).collect();
+    let steps = (range.1 - range.0).ceil().clamp(0.0, 32.0) as usize;
+    let points: Vec<f64> = (0..=steps).map(|k| range.0 + k as f64).collect();
     let mut best: Option<(f64, f64)> = None;
     for (u, v) in points.iter().zip(par_eval(&points, threads, &eval)) {
         if let Some(v) = v {
@@ -239,9 +242,9 @@ fn scan_scale(
     }
     let (mut bv, bu) = best?;
     let mut best_u = bu;
-    let (mut lo, mut hi) = (bu - 0.5, bu + 0.5);
+    let (mut lo, mut hi) = (bu - 1.0, bu + 1.0);
     let ratio = 0.5 * (5f64.sqrt() - 1.0);
-    for _ in 0..4 {
+    for _ in 0..5 {
         let (x1, x2) = (hi - ratio * (hi - lo), lo + ratio * (hi - lo));
         let vals = par_eval(&[x1, x2], threads, &eval);
         let (v1, v2) = (
@@ -523,24 +526,46 @@ pub fn fourier_residual_bound(
     // sample and d is searched again.
     let mut result = None;
     'rounds: for round in 0..ROUNDS {
+        let search = crate::timing::stage();
         let Some((sampled, d)) = setup.search(true, &estimate, Some(&exact)) else {
             break;
         };
+        search.done(|| {
+            format!(
+                "fourier multiplier: search on {} frequencies",
+                setup.sample.len()
+            )
+        });
         let mut x = sampled;
+        // Frequencies still to certify: one certified at κ₁ stays certified
+        // at every κ ≤ κ₁ (P̂ᴴP̂ + κ²ŜᴴŜ grows with κ), so each attempt, at a
+        // smaller κ, checks only those that failed before.
+        let mut failed: Vec<usize> = (0..setup.freqs.len()).collect();
         for _ in 0..CERTIFY_ATTEMPTS {
             let kappa = (x * (1.0 - 1e-4)).sqrt();
             if !(kappa > 0.0 && kappa.is_finite()) {
                 break;
             }
-            let squares = par_map(&setup.freqs, setup.threads, |w| {
+            let pass = crate::timing::stage();
+            let ws: Vec<(usize, usize)> = failed.iter().map(|&i| setup.freqs[i]).collect();
+            let squares = par_map(&ws, setup.threads, |w| {
                 let (a, b) = setup.symbols(w)?;
                 let (p, q) = parts(&a, &b, &d);
                 let s = p.add(&q)?.scale(kappa);
                 let n = complex_norm_upper(&p.stacked_vconcat(&s)?)?;
                 Ok(mul_up(n, n))
             })?;
-            let failed: Vec<usize> = (0..setup.freqs.len())
-                .filter(|&i| squares[i].is_nan() || squares[i] > 2.0)
+            pass.done(|| {
+                format!(
+                    "fourier multiplier: certificate on {} frequencies",
+                    ws.len()
+                )
+            });
+            failed = failed
+                .iter()
+                .zip(&squares)
+                .filter(|(_, s)| s.is_nan() || **s > 2.0)
+                .map(|(i, _)| *i)
                 .collect();
             if failed.is_empty() {
                 let bound = sqrt_up(add_up(1.0, div_up(1.0, mul_down(kappa, kappa))));
