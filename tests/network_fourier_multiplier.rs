@@ -12,10 +12,10 @@
 mod common;
 
 use common::lcg::Lcg;
-use lipcert::network::bounds::combined_bound;
 use lipcert::network::bounds::fourier_multiplier::{fourier_pair_bound, fourier_residual_bound};
 use lipcert::network::bounds::liplt::liplt_bound;
 use lipcert::network::bounds::multiplier::multiplier_bound;
+use lipcert::network::bounds::{combined_bound, network_bounds, BoundMethod};
 use lipcert::network::certify::certify_layers;
 use lipcert::network::lipschitz::composed_upper;
 use lipcert::network::lower_bounds::rigorous_pair_ratio;
@@ -479,4 +479,59 @@ fn block_lower_bounds_do_not_depend_on_threads() {
         }
         seen = Some(bounds);
     }
+}
+
+/// A CNN on 1×20×20 images (conv-BN-ReLU-conv-ReLU-max-pool-conv-ReLU,
+/// 8 channels: hidden layers of 3 200 values, beyond explicit matrices):
+/// the multiplier's runs are covered by two-layer pieces certified on the
+/// circular grid; the network bound is above the pair ratios and below
+/// the product.
+#[test]
+fn cnn_runs_get_two_layer_fourier_pieces() {
+    let options = SigmaOptions::default();
+    let mut rng = Lcg(11);
+    let mut w = Weights::new();
+    let mut conv = |w: &mut Weights, name: &str, c_out: usize, c_in: usize| {
+        let std = (2.0 / (9 * c_in) as f64).sqrt();
+        w.insert(
+            name,
+            Tensor::new(vec![c_out, c_in, 3, 3], rng.vec(c_out * c_in * 9, std)).unwrap(),
+        );
+        format!(r#"{{"type": "conv2d", "weight": "{name}", "padding": 1}}"#)
+    };
+    for (s, lo) in [("g", 0.5), ("beta", -0.5), ("m", -0.5), ("v", 0.5)] {
+        let v: Vec<f64> = (0..8).map(|i| lo + (i as f64) / 8.0).collect();
+        w.insert(format!("bn.{s}"), Tensor::new(vec![8], v).unwrap());
+    }
+    let layers = [
+        conv(&mut w, "c1", 8, 1),
+        r#"{"type": "batchnorm2d", "weight": "bn.g", "bias": "bn.beta", "running_mean": "bn.m", "running_var": "bn.v"}"#.to_string(),
+        r#"{"type": "relu"}"#.to_string(),
+        conv(&mut w, "c2", 8, 8),
+        r#"{"type": "relu"}"#.to_string(),
+        r#"{"type": "maxpool2d", "kernel_size": 2}"#.to_string(),
+        conv(&mut w, "c3", 8, 8),
+        r#"{"type": "relu"}"#.to_string(),
+        conv(&mut w, "c4", 4, 8),
+    ];
+    let spec = NetworkSpec::from_json(&format!(
+        r#"{{"weights": "-", "input_shape": [1, 20, 20], "layers": [{}]}}"#,
+        layers.join(", ")
+    ))
+    .unwrap();
+    let mut net = Network::from_spec(&spec, &w).unwrap();
+    certify_layers(&mut net, &options, &mut |_, _| {}).unwrap();
+    let mb = multiplier_bound(&net.nodes, &options, 1 << 22).unwrap();
+    let kinds: Vec<&str> = mb.pieces.iter().map(|p| p.kind).collect();
+    let (product, _) = composed_upper(&net.nodes).unwrap();
+    let lower = pair_ratios(&net, 5, 60);
+    eprintln!(
+        "multiplier {} product {product} pairs {lower} pieces {:?}",
+        mb.upper, mb.pieces
+    );
+    assert!(kinds.contains(&"two_layer"), "{kinds:?}");
+    assert!(mb.upper >= lower && mb.upper < product);
+    let (b, _) = network_bounds(&net, &BoundMethod::ALL, &options).unwrap();
+    eprintln!("bounds {b:?}");
+    assert!(b.best().0 >= lower);
 }
