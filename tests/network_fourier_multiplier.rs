@@ -42,29 +42,32 @@ fn config(cases: u32) -> ProptestConfig {
     }
 }
 
-/// The zero-padded stride-1 convolution of `kernel` (c_out × c_in × k × k,
-/// padding (k − 1)/2 on every side, k odd) on h × w images, row-major
-/// (c_out·h·w) × (c_in·h·w), built entry by entry.
-fn zero_padded(
+/// The zero-padded convolution of `kernel` (c_out × c_in × k × k, padding
+/// (k − 1)/2 on every side, k odd, stride `st`) on h × w images,
+/// row-major (c_out·h′·w′) × (c_in·h·w) with h′ = ⌊(h + 2p − k)/st⌋ + 1,
+/// built entry by entry.
+fn zero_padded_strided(
     kernel: &[f64],
     c_out: usize,
     c_in: usize,
     k: usize,
     hw: (usize, usize),
+    st: usize,
 ) -> Vec<f64> {
     let (h, w) = hw;
     let p = (k - 1) / 2;
+    let (ho, wo) = ((h + 2 * p - k) / st + 1, (w + 2 * p - k) / st + 1);
     let cols = c_in * h * w;
-    let mut m = vec![0.0; c_out * h * w * cols];
+    let mut m = vec![0.0; c_out * ho * wo * cols];
     for o in 0..c_out {
-        for i in 0..h {
-            for j in 0..w {
-                let row = (o * h + i) * w + j;
+        for i in 0..ho {
+            for j in 0..wo {
+                let row = (o * ho + i) * wo + j;
                 for c in 0..c_in {
                     for a in 0..k {
                         for b in 0..k {
-                            let (ii, jj) =
-                                ((i + a) as isize - p as isize, (j + b) as isize - p as isize);
+                            let ii = (st * i + a) as isize - p as isize;
+                            let jj = (st * j + b) as isize - p as isize;
                             if ii < 0 || jj < 0 || ii >= h as isize || jj >= w as isize {
                                 continue;
                             }
@@ -77,6 +80,17 @@ fn zero_padded(
         }
     }
     m
+}
+
+/// [`zero_padded_strided`] with stride 1.
+fn zero_padded(
+    kernel: &[f64],
+    c_out: usize,
+    c_in: usize,
+    k: usize,
+    hw: (usize, usize),
+) -> Vec<f64> {
+    zero_padded_strided(kernel, c_out, c_in, k, hw, 1)
 }
 
 /// Certified lower end of ‖M‖₂ (M row-major m × n).
@@ -103,6 +117,22 @@ fn exact_lower(
     slope: f64,
     residual: bool,
 ) -> f64 {
+    let eye: Vec<f64> = (0..m * n)
+        .map(|k| if residual && k / n == k % n { 1.0 } else { 0.0 })
+        .collect();
+    exact_lower_with(w1, w2, &eye, n, h, m, slope)
+}
+
+/// max over D ∈ {slope, 1}^h of the lower end of ‖S + W₂DW₁‖ (S m × n).
+fn exact_lower_with(
+    w1: &[f64],
+    w2: &[f64],
+    shortcut: &[f64],
+    n: usize,
+    h: usize,
+    m: usize,
+    slope: f64,
+) -> f64 {
     let mut best = 0.0f64;
     for pattern in 0..(1usize << h) {
         let mut p = vec![0.0; m * n];
@@ -113,12 +143,7 @@ fn exact_lower(
                     let d = if pattern >> l & 1 == 1 { 1.0 } else { slope };
                     s += w2[i * h + l] * d * w1[l * n + j];
                 }
-                p[i * n + j] = s;
-            }
-        }
-        if residual {
-            for i in 0..n {
-                p[i * n + i] += 1.0;
+                p[i * n + j] = s + shortcut[i * n + j];
             }
         }
         best = best.max(norm_lower(m, n, &p));
@@ -260,6 +285,98 @@ proptest! {
     #[test]
     fn residual_fourier_multiplier_is_above_the_exact_constant(c in case(true)) {
         check_oracle(c, true)?;
+    }
+}
+
+/// (image, c_in, hidden channels, c_out, body kernels, W₁, W₂, shortcut,
+/// activation): a downsampling block x ↦ S(x) + W₂φ(W₁x + b), W₁ of stride
+/// 2, S a 1×1 convolution of stride 2.
+type StridedCase = (
+    (usize, usize),
+    usize,
+    usize,
+    usize,
+    (usize, usize),
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    bool,
+);
+
+fn strided_case() -> impl Strategy<Value = StridedCase> {
+    (
+        (2usize..=5, 2usize..=5),
+        1usize..=2,
+        1usize..=2,
+        1usize..=2,
+        (
+            prop::sample::select(vec![1usize, 3]),
+            prop::sample::select(vec![1usize, 3]),
+        ),
+    )
+        .prop_filter("at most 10 hidden units", |(hw, _, g, _, _)| {
+            g * hw.0.div_ceil(2) * hw.1.div_ceil(2) <= 10
+        })
+        .prop_flat_map(|(hw, c, g, co, k)| {
+            (
+                Just(hw),
+                Just(c),
+                Just(g),
+                Just(co),
+                Just(k),
+                dyadic(g * c * k.0 * k.0),
+                dyadic(co * g * k.1 * k.1),
+                dyadic(co * c),
+                any::<bool>(),
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// Downsampling blocks (stride 2 in the body's first convolution and
+    /// in the 1×1 shortcut): the polyphase form with a shortcut of linear
+    /// layers, above max_D ‖S + W₂DW₁‖ of the explicit matrices.
+    #[test]
+    fn strided_residual_fourier_multiplier_is_above_the_exact_constant(c in strided_case()) {
+        let (hw, c_in, g, c_out, (k1, k2), w1, w2, ws, leaky) = c;
+        let (slope, act) = if leaky {
+            (0.25, r#"{"type": "leaky_relu", "negative_slope": 0.25}"#)
+        } else {
+            (0.0, r#"{"type": "relu"}"#)
+        };
+        let body = format!(
+            r#"{{"type": "conv2d", "weight": "w1", "bias": "w1.b", "padding": {}, "stride": 2}}, {act}, {}"#,
+            (k1 - 1) / 2,
+            conv_json("w2", k2)
+        );
+        let layers = format!(
+            r#"{{"type": "residual", "body": [{body}], "shortcut": [{{"type": "conv2d", "weight": "ws", "stride": 2}}]}}"#
+        );
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{c_in}, {}, {}], "layers": [{layers}]}}"#,
+            hw.0, hw.1
+        ))
+        .unwrap();
+        let mut w = Weights::new();
+        w.insert("w1", Tensor::new(vec![g, c_in, k1, k1], w1.clone()).unwrap());
+        w.insert("w1.b", Tensor::new(vec![g], vec![0.5; g]).unwrap());
+        w.insert("w2", Tensor::new(vec![c_out, g, k2, k2], w2.clone()).unwrap());
+        w.insert("w2.b", Tensor::new(vec![c_out], vec![-0.25; c_out]).unwrap());
+        w.insert("ws", Tensor::new(vec![c_out, c_in, 1, 1], ws.clone()).unwrap());
+        let net = Network::from_spec(&spec, &w).unwrap();
+        let bound = fourier_residual_bound(&net.nodes[0], &SigmaOptions::default()).unwrap();
+        let coarse = (hw.0.div_ceil(2), hw.1.div_ceil(2));
+        let a = zero_padded_strided(&w1, g, c_in, k1, hw, 2);
+        let b = zero_padded(&w2, c_out, g, k2, coarse);
+        let sm = zero_padded_strided(&ws, c_out, c_in, 1, hw, 2);
+        let (n, h, m) = (c_in * hw.0 * hw.1, g * coarse.0 * coarse.1, c_out * coarse.0 * coarse.1);
+        let exact = exact_lower_with(&a, &b, &sm, n, h, m, slope);
+        prop_assert!(bound.is_some(), "a downsampling block is certified");
+        if let Some((v, _)) = bound {
+            prop_assert!(v >= exact, "fourier multiplier {v} < exact {exact}");
+        }
     }
 }
 

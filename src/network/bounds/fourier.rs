@@ -404,7 +404,7 @@ fn hconcat(blocks: Vec<Tracked>) -> Tracked {
 /// source's first convolution) the product is Â itself, exactly (every
 /// entry is one product by 1 plus exact zeros), with Â's error: no matrix
 /// product is computed (on a ResNet-18 stage about 40 % of them).
-fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> Result<Tracked> {
+pub(super) fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> Result<Tracked> {
     if b.err == 0.0 && b.is_stacked_identity() {
         // Â·[I; 0] is the first b.cols columns of Â, exactly.
         return Ok(Tracked {
@@ -919,11 +919,14 @@ fn run_stats_prefix(nodes: &[Node]) -> bool {
     scan(nodes, At { hw, coarse: false }, true, &mut stats).is_some()
 }
 
-/// The symbols of a stride-1 run `A-nodes, activation, B-nodes` on its
-/// circular grid (module theorem, steps 1–4): at each frequency ω the
-/// stacked forms of Â(ω) (h × c_in, the linear nodes before the activation
-/// applied to a masked input) and B̂(ω) (c_out × h, those after it), each
-/// with its rigorous error bound, and the activation's slope interval as
+/// The symbols of a run `A-nodes, activation, B-nodes` on its circular
+/// grid (module theorem, steps 1–5): at each coarse frequency ω the stacked
+/// forms of Â(ω) (h × c_in·K, the linear nodes before the activation
+/// applied to a masked input; with a stride in them, the row of the K
+/// aliases' blocks of step 5, K^{-½}[Â(ω₁) ⋯ Â(ω_K)], else K = 1) and B̂(ω)
+/// (c_out × h, the linear nodes after it), and for a residual block with a
+/// shortcut of linear nodes its Ŝ(ω) (c_out × c_in·K, the same way), each
+/// with its rigorous error bound; and the activation's slope interval as
 /// the lifted network sees it (widened to contain 0 when masks are
 /// needed, step 3). Used by the Fourier multiplier certificates
 /// ([`super::fourier_multiplier`]).
@@ -931,14 +934,19 @@ pub(super) struct LinearPair<'a> {
     prep: Prepared,
     a_nodes: &'a [Node],
     b_nodes: &'a [Node],
+    s_nodes: Option<&'a [Node]>,
     /// Input channels c_in.
     pub c_in: usize,
     /// Hidden channels h (the activation's).
     pub hidden: usize,
     /// Output channels c_out.
     pub c_out: usize,
-    /// The circular grid N.
+    /// The circular grid N (the fine one with a stride).
     pub grid: (usize, usize),
+    /// The coarse grid N/s (N without a stride).
+    pub coarse: (usize, usize),
+    /// The stride (1, 1) or that of the A-nodes and the shortcut.
+    stride: (usize, usize),
     /// The lifted activation's slope interval.
     pub slopes: SlopeInterval,
 }
@@ -948,29 +956,65 @@ impl<'a> LinearPair<'a> {
     /// linear, the whole a run without a stride whose activation is not
     /// the last node and whose first node is not it; `None` otherwise.
     pub(super) fn new(piece: &'a [Node], k: usize) -> Result<Option<Self>> {
-        if k == 0 || k + 1 >= piece.len() {
+        Self::build(piece, piece, k, None)
+    }
+
+    /// The residual block `node` (a run by itself): body = linear nodes,
+    /// one activation, linear nodes; shortcut the identity or linear
+    /// nodes; a stride, if any, in the nodes before the activation and in
+    /// the shortcut (not after the activation); `None` otherwise.
+    pub(super) fn residual(node: &'a Node) -> Result<Option<Self>> {
+        let Layer::Residual { body, shortcut } = &node.layer else {
+            return Ok(None);
+        };
+        let acts: Vec<usize> = (0..body.len())
+            .filter(|&k| !matches!(body[k].layer, Layer::Conv2d(_) | Layer::BatchNorm { .. }))
+            .collect();
+        let [k] = acts[..] else {
+            return Ok(None);
+        };
+        Self::build(std::slice::from_ref(node), body, k, shortcut.as_deref())
+    }
+
+    /// `run` is what fixes the grids (the piece, or the residual node);
+    /// `body` = A-nodes, activation `body[k]`, B-nodes.
+    fn build(
+        run: &'a [Node],
+        body: &'a [Node],
+        k: usize,
+        shortcut: Option<&'a [Node]>,
+    ) -> Result<Option<Self>> {
+        if k == 0 || k + 1 >= body.len() {
             return Ok(None);
         }
-        let Some(RunGrids { stats, fine, .. }) = run_stats(piece) else {
+        let Some(RunGrids {
+            stats,
+            fine,
+            coarse,
+        }) = run_stats(run)
+        else {
             return Ok(None);
         };
         let linear = |n: &Node| matches!(n.layer, Layer::Conv2d(_) | Layer::BatchNorm { .. });
-        if stats.stride.is_some()
-            || stats.activations != 1
-            || !piece[..k].iter().all(linear)
-            || !piece[k + 1..].iter().all(linear)
+        let strided = |n: &Node| matches!(&n.layer, Layer::Conv2d(c) if c.stride != (1, 1));
+        if stats.activations != 1
+            || !body[..k].iter().all(linear)
+            || !body[k + 1..].iter().all(linear)
+            || !shortcut.unwrap_or(&[]).iter().all(linear)
+            || body[k + 1..].iter().any(strided)
+            || (stats.stride.is_some() && shortcut.is_none())
         {
             return Ok(None);
         }
-        let hw = image_hw(&piece[0].shape_in).expect("checked by run_stats");
-        let widen = fine != hw;
+        let hw = image_hw(&run[0].shape_in).expect("checked by run_stats");
+        let widen = stats.stride.is_some() || fine != hw;
         let mut prep = Prepared {
             symbols: Vec::new(),
             bns: Vec::new(),
             acts: Vec::new(),
         };
-        prepare(piece, (fine, fine), false, widen, &mut prep)?;
-        let Some(Ok(i)) = piece[k].layer.slope_interval() else {
+        prepare(run, (fine, coarse), false, widen, &mut prep)?;
+        let Some(Ok(i)) = body[k].layer.slope_interval() else {
             return Ok(None);
         };
         let slopes = if widen {
@@ -983,39 +1027,65 @@ impl<'a> LinearPair<'a> {
         };
         Ok(Some(Self {
             prep,
-            a_nodes: &piece[..k],
-            b_nodes: &piece[k + 1..],
-            c_in: piece[0].shape_in[0],
-            hidden: piece[k].shape_in[0],
-            c_out: piece[piece.len() - 1].shape_out[0],
+            a_nodes: &body[..k],
+            b_nodes: &body[k + 1..],
+            s_nodes: shortcut,
+            c_in: run[0].shape_in[0],
+            hidden: body[k].shape_in[0],
+            c_out: run[run.len() - 1].shape_out[0],
             grid: fine,
+            coarse,
+            stride: stats.stride.unwrap_or((1, 1)),
             slopes,
         }))
     }
 
-    /// (Â(ω), B̂(ω)) in stacked form with their error bounds.
-    pub(super) fn at(&self, w: (usize, usize)) -> Result<(Tracked, Tracked)> {
+    /// Whether the block's shortcut is the identity (always, for a piece).
+    pub(super) fn has_identity_shortcut(&self) -> bool {
+        self.s_nodes.is_none()
+    }
+
+    /// (Â(ω), B̂(ω), Ŝ(ω)) in stacked form with their error bounds, at the
+    /// coarse frequency ω (Ŝ `None` for an identity shortcut or a piece).
+    pub(super) fn at(&self, w: (usize, usize)) -> Result<(Tracked, Tracked, Option<Tracked>)> {
+        let (s1, s2) = self.stride;
+        let mut fine = Vec::with_capacity(s1 * s2);
+        for k1 in 0..s1 {
+            for k2 in 0..s2 {
+                fine.push((w.0 + k1 * self.coarse.0, w.1 + k2 * self.coarse.1));
+            }
+        }
         let mut pass = Pass {
             prep: &self.prep,
             w,
-            fine: vec![w],
+            fine,
             coarse: false,
             conv: 0,
             bn: 0,
             act: 0,
             norms: Vec::new(),
         };
-        let mut one = |nodes: &[Node], channels: usize| -> Result<Tracked> {
+        let mut one = |nodes: &[Node], channels: usize, fresh: bool| -> Result<Tracked> {
+            if fresh {
+                pass.coarse = false;
+            }
             let input = pass.identity(channels);
             let mut out = pass.run(nodes, vec![Some(input)])?;
-            out.pop()
-                .flatten()
-                .and_then(|mut v| v.pop())
-                .ok_or_else(|| Error::InvalidOption("internal: empty Fourier pair".into()))
+            let mut blocks = out.pop().flatten().unwrap_or_default();
+            if blocks.len() != 1 {
+                return Err(Error::InvalidOption(
+                    "internal: a Fourier pair did not reach one block".into(),
+                ));
+            }
+            Ok(blocks.pop().expect("one block"))
         };
-        let a = one(self.a_nodes, self.c_in)?;
-        let b = one(self.b_nodes, self.hidden)?;
-        Ok((a, b))
+        let a = one(self.a_nodes, self.c_in, true)?;
+        let b = one(self.b_nodes, self.hidden, false)?;
+        let s = match self.s_nodes {
+            Some(nodes) => Some(one(nodes, self.c_in, true)?),
+            None => None,
+        };
+        Ok((a, b, s))
     }
 }
 

@@ -7,32 +7,51 @@
 //! fit (every ResNet block), which the explicit certificates cannot.
 //!
 //! # Theorem (per-channel multipliers on the circular grid)
-//! Let a piece be `A-nodes, φ, B-nodes` (zero-padded stride-1
-//! convolutions and batch norms on one image size, one elementwise
-//! activation with slopes in [a, b]), as a two-layer piece f(x) = B(φ(Ax))
-//! or as the body of a residual block x + B(φ(Ax)) with identity
-//! shortcut. By the lifting theorem of [`super::fourier`] (steps 1–3),
-//! f = R∘f̃∘E + const with ‖R‖, ‖E‖ ≤ 1, where f̃(z) = C_B·ψ(C_A·z + κ₀)
-//! (resp. z + C_B·ψ(C_A·z + κ₀)) on ℝ^{·×N}, C_A, C_B the circular maps
-//! of the linear nodes (convolutions and per-channel batch-norm scales),
-//! and ψ elementwise with every difference quotient in
+//! Let a piece be `A-nodes, φ, B-nodes` (zero-padded convolutions and
+//! batch norms, one elementwise activation with slopes in [a, b]), as a
+//! two-layer piece f(x) = B(φ(Ax)) on one image size, or as the body of a
+//! residual block S(x) + B(φ(Ax)) whose shortcut S is the identity or
+//! linear nodes; in a residual block the A-nodes and S may pass one stride
+//! (K = s₁s₂ a power of 4, as in ResNet's downsampling blocks), the
+//! B-nodes may not. By the lifting theorem of [`super::fourier`] (steps
+//! 1–3 and 5), f = R∘f̃∘E + const with ‖R‖, ‖E‖ ≤ 1, where
+//! f̃(z) = C_B·ψ(C_A·z + κ₀) (resp. C_S·z + C_B·ψ(C_A·z + κ₀)) on the lifted
+//! grids, C_A, C_B, C_S the lifted linear maps (circular convolutions,
+//! per-channel batch-norm scales, and the subsampling of step 5), and ψ
+//! elementwise with every difference quotient in
 //! [a′, b′] = [min(a, 0), max(b, 0)] (off the image ψ is constant; without
-//! padding anywhere [a, b] itself); so Lip(f) ≤ Lip(f̃). With a′ ≥ 0,
-//! ψ = b′·ψ̃ with ψ̃ in [0, 1], and f̃ is Theorem 1's (resp. 2's) map with
-//! A = C_A and B = b′·C_B, which hold for every positive diagonal T.
-//! Take T = diag(d)² constant over positions (per channel). Then
-//! P = B·T^{-½} and Q = Aᵀ·T^{½} are circular: in unitary DFT
-//! coordinates block diagonal with blocks P̂(ω) = B̂(ω)·D⁻¹ and
-//! Q̂(ω) = Â(ω)ᴴ·D (the transpose of a real circular map has the adjoint
-//! symbol), and a block-diagonal map's norm is the largest block's, so
+//! padding or stride anywhere [a, b] itself); so Lip(f) ≤ Lip(f̃). With
+//! a′ ≥ 0, ψ = b′·ψ̃ with ψ̃ in [0, 1], and f̃ is Theorem 1's map (resp.
+//! Theorem 2′ below) with A = C_A, B = b′·C_B, S = C_S, which hold for
+//! every positive diagonal T. Take T = diag(d)² constant over positions
+//! (per channel). Then P = B·T^{-½}, Q = Aᵀ·T^{½} and SᵀP are, in unitary
+//! DFT coordinates of the coarse grid (the K aliases of each coarse
+//! frequency ω grouped as in step 5), block diagonal over ω with blocks
+//! P̂(ω) = B̂(ω)·D⁻¹, Q̂(ω) = Â(ω)ᴴ·D and Ŝ(ω)ᴴP̂(ω) — Â(ω), Ŝ(ω) the rows
+//! K^{-½}[X̂(ω₁) ⋯ X̂(ω_K)] of their aliases' symbols, and the transpose of
+//! a real map has the adjoint blocks — and a block-diagonal map's norm is
+//! the largest block's, so
 //! * σ_max([P; Q]) = max_ω σ_max([P̂(ω); Q̂(ω)]) = s ⇒ Lip(f) ≤ s²/2
 //!   (Theorem 1, proofs/theories/Multiplier.v `two_layer_sigma_certificate`);
-//! * max_ω σ_max([P̂(ω); κ(P̂(ω) + Q̂(ω))]) ≤ √2 ⇒ Lip(f) ≤ √(1 + κ⁻²)
-//!   (Theorem 2, `residual_sigma_certificate`).
+//! * max_ω σ_max([P̂(ω); κ(Ŝ(ω)ᴴP̂(ω) + Q̂(ω))]) ≤ √2 ⇒
+//!   Lip(f) ≤ √(‖S‖² + κ⁻²), ‖S‖ = max_ω ‖Ŝ(ω)‖ (Theorem 2′; with S = I it
+//!   is Theorem 2, `residual_sigma_certificate`).
+//!
+//! *Theorem 2′* (residual block with a linear shortcut S). With φ, T, P, Q
+//! as in Theorem 1 of [`super::multiplier`], M = SᵀP + Q and κ > 0: if
+//! σ_max([P; κM]) ≤ √2 then Lip(x ↦ Sx + Bφ(Ax + c)) ≤ √(‖S‖² + κ⁻²).
+//! *Proof.* With Δx, v = T^{½}Δu as there, the output difference is
+//! SΔx + Pv and ‖v‖² ≤ (Qv)ᵀΔx. So ‖SΔx + Pv‖² = ‖SΔx‖² + 2Δxᵀ(SᵀP)v +
+//! ‖Pv‖² ≤ ‖SΔx‖² + 2ΔxᵀMv + ‖Pv‖² − 2‖v‖² (adding 2((Qv)ᵀΔx − ‖v‖²) ≥ 0);
+//! PᵀP + κ²MᵀM ⪯ 2I gives ‖Pv‖² − 2‖v‖² ≤ −κ²‖Mv‖², and
+//! 2ab − κ²b² ≤ a²/κ²: the square is at most (‖S‖² + κ⁻²)‖Δx‖². ∎ (The
+//! step from Theorem 2 is the cross term ΔxᵀSᵀPv in place of ΔxᵀPv; the
+//! Coq statement covers S = I.)
 //!
 //! Real kernels give blocks at −ω that are the entrywise conjugates of
-//! those at ω (D is real), with the same singular values, so the half
-//! plane of frequencies suffices ([`crate::conv::product_symbol::half_plane`]).
+//! those at ω (D is real; the aliases of −ω are the negated aliases of ω),
+//! with the same singular values, so the half plane of coarse frequencies
+//! suffices ([`crate::conv::product_symbol::half_plane`]).
 //!
 //! # Search and floating point
 //! d and κ are parameters searched in plain floating point on a sample of
@@ -45,7 +64,8 @@
 //! (`LinearPair` in [`super::fourier`]), the column scalings, the adjoint, the
 //! sum, the scaling by κ and the stacking propagate them
 //! ([`Tracked::scale_columns`], [`Tracked::stacked_adjoint`],
-//! [`Tracked::add`], [`Tracked::scale`], [`Tracked::stacked_vconcat`]),
+//! [`Tracked::add`], [`Tracked::scale`], [`Tracked::stacked_vconcat`], and
+//! the complex product ŜᴴP̂ by the product bound of [`super::fourier`]),
 //! and each block's norm is certified by the complex Cholesky certificate
 //! of the Fourier route (Weyl: σ ≤ σ_up(Ŷ) + err). The residual check
 //! compares s² rounded upward with 2; a frequency certified at κ₁ is
@@ -53,7 +73,7 @@
 //! the Loewner order), so after lowering κ only the frequencies that
 //! failed are checked again. Every bound is rounded upward.
 
-use super::fourier::{complex_norm_upper, LinearPair};
+use super::fourier::{complex_norm_upper, mul_tracked, LinearPair};
 use super::search_eig::{matvec, matvec_t, top_pencil};
 use super::tracked::Tracked;
 use crate::certify::hermitian_upper::HermitianWithError;
@@ -62,7 +82,7 @@ use crate::conv::product_symbol::half_plane;
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::estimate::symmetric_lanczos::lanczos_top_until;
-use crate::network::layer::{Layer, Node};
+use crate::network::layer::Node;
 use crate::rounding::{add_up, div_up, mul_down, mul_up, sqrt_up};
 use crate::sigma::SigmaOptions;
 use faer::Mat;
@@ -113,12 +133,44 @@ fn par_map<T: Send>(
     Ok(out)
 }
 
+/// A piece's symbols at one frequency (stacked forms with error bounds):
+/// Â(ω) (h × n), b′·B̂(ω) (m × h) and, for a residual block with a
+/// shortcut of linear nodes, Ŝ(ω) (m × n).
+struct Sym {
+    a: Tracked,
+    b: Tracked,
+    s: Option<Tracked>,
+}
+
 /// P̂ = B̂·D⁻¹ and Q̂ = Â(ω)ᴴ·D with their error bounds.
-fn parts(a: &Tracked, b: &Tracked, d: &[f64]) -> (Tracked, Tracked) {
+fn parts(sym: &Sym, d: &[f64]) -> (Tracked, Tracked) {
     (
-        b.scale_columns(d, true),
-        a.stacked_adjoint().scale_columns(d, false),
+        sym.b.scale_columns(d, true),
+        sym.a.stacked_adjoint().scale_columns(d, false),
     )
+}
+
+/// P̂ and the residual certificate's M̂ = Ŝᴴ·P̂ + Q̂ (M̂ = P̂ + Q̂ for an
+/// identity shortcut), with their error bounds.
+fn residual_parts(sym: &Sym, d: &[f64]) -> Result<(Tracked, Tracked)> {
+    let (p, q) = parts(sym, d);
+    let m = match &sym.s {
+        None => p.add(&q)?,
+        Some(s) => stacked_product(&s.stacked_adjoint(), &p)?.add(&q)?,
+    };
+    Ok((p, m))
+}
+
+/// The complex product X·Y of stacked forms, with its error bound (the
+/// real form of X times the stacked Y, [`super::fourier`]'s product
+/// bound).
+fn stacked_product(x: &Tracked, y: &Tracked) -> Result<Tracked> {
+    let r = real_form(x);
+    let mut data = Vec::with_capacity(r.nrows() * r.ncols());
+    for j in 0..r.ncols() {
+        data.extend(r.col(j).iter().copied());
+    }
+    mul_tracked(&data, r.nrows(), x.err, y)
 }
 
 /// The real form [[X, −Y], [Y, X]] of a stacked [X; Y].
@@ -170,9 +222,8 @@ fn hermitian_real_embedding(g: &HermitianWithError) -> Mat<f64> {
 /// only): 1/μ for the top eigenvalue μ of the pencil (ŜᴴŜ, 2I − P̂ᴴP̂) on
 /// real embeddings, P̂ᴴP̂ from the complex Gram (h × h); `None` when
 /// 2I − P̂ᴴP̂ is not numerically positive definite.
-fn kappa2_at(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<f64> {
-    let (p, q) = parts(a, b, d);
-    let s = p.add(&q).ok()?;
+fn kappa2_at(sym: &Sym, d: &[f64]) -> Option<f64> {
+    let (p, s) = residual_parts(sym, d).ok()?;
     let z = faer::MatRef::from_column_major_slice(&p.data, p.rows, p.cols);
     // block_gram takes the smaller side; the pencil needs the h × h one.
     let k = if p.cols <= p.rows / 2 {
@@ -187,23 +238,22 @@ fn kappa2_at(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<f64> {
 
 /// A cheap lower estimate of [`kappa2_at`]: λ_max(P̂ᴴP̂ + κ²ŜᴴŜ) ≤
 /// ‖P̂‖² + κ²‖Ŝ‖², so κ² = (2 − ‖P̂‖²)/‖Ŝ‖² is feasible (search only).
-fn kappa2_estimate(a: &Tracked, b: &Tracked, d: &[f64]) -> Option<f64> {
-    let (p, q) = parts(a, b, d);
-    let s = p.add(&q).ok()?;
+fn kappa2_estimate(sym: &Sym, d: &[f64]) -> Option<f64> {
+    let (p, s) = residual_parts(sym, d).ok()?;
     let (p2, s2) = (top_squared(&p), top_squared(&s));
     (p2 < 2.0).then(|| ((2.0 - p2) / s2.max(1e-300)).min(1e12))
 }
 
 /// The balancing start d⁰ᵢ = (‖column i of B̂‖/‖row i of Â‖)^{γ/2} over the
 /// sample (zero norms floored).
-fn balancing(syms: &[(Tracked, Tracked)], hidden: usize, gamma: f64) -> Vec<f64> {
+fn balancing(syms: &[Sym], hidden: usize, gamma: f64) -> Vec<f64> {
     let mut col_b = vec![0.0; hidden];
     let mut row_a = vec![0.0; hidden];
-    for (a, b) in syms {
-        for (i, v) in b.column_norms().iter().enumerate() {
+    for sym in syms {
+        for (i, v) in sym.b.column_norms().iter().enumerate() {
             col_b[i] += v * v;
         }
-        let r = a.row_norms();
+        let r = sym.a.row_norms();
         for i in 0..hidden {
             row_a[i] += r[i] * r[i] + r[hidden + i] * r[hidden + i];
         }
@@ -290,10 +340,10 @@ fn par_eval(
 /// ‖P̂‖_F and ‖Q̂‖_F over the sample (t⁴ = Σ‖B̂D⁻¹‖_F² / Σ‖ÂᴴD‖_F²). Residual
 /// blocks also need ‖P̂(ω)‖ < √2 at every ω: with u_f the log₂ t where the
 /// largest ‖P̂(ω)‖_F is 1, [max(u_f − 2, u_b − 5), max(u_f + 8, u_b + 5)].
-fn scale_range(syms: &[(Tracked, Tracked)], d: &[f64], residual: bool) -> (f64, f64) {
+fn scale_range(syms: &[Sym], d: &[f64], residual: bool) -> (f64, f64) {
     let (mut p2, mut q2, mut pmax) = (0.0, 0.0, 0.0f64);
-    for (a, b) in syms {
-        let (p, q) = parts(a, b, d);
+    for sym in syms {
+        let (p, q) = parts(sym, d);
         let pf = p.data.iter().map(|v| v * v).sum::<f64>();
         p2 += pf;
         pmax = pmax.max(pf);
@@ -323,21 +373,24 @@ struct Setup<'a> {
     upper: f64,
     freqs: Vec<(usize, usize)>,
     sample: Vec<usize>,
-    syms: Vec<(Tracked, Tracked)>,
+    syms: Vec<Sym>,
     threads: usize,
 }
 
 impl<'a> Setup<'a> {
-    fn new(piece: &'a [Node], k: usize, options: &SigmaOptions) -> Result<Option<Self>> {
-        let Some(pair) = LinearPair::new(piece, k)? else {
+    fn new(pair: Option<LinearPair<'a>>, options: &SigmaOptions) -> Result<Option<Self>> {
+        let Some(pair) = pair else {
             return Ok(None);
         };
         let upper = pair.slopes.upper;
         if pair.slopes.lower < 0.0 || !(upper > 0.0 && upper.is_finite()) {
             return Ok(None);
         }
-        let freqs = half_plane(pair.grid);
-        let width = pair.c_in.max(pair.hidden).max(pair.c_out) as f64;
+        // The coarse frequencies (each carries its aliases when the piece
+        // has a stride).
+        let freqs = half_plane(pair.coarse);
+        let aliases = (pair.grid.0 / pair.coarse.0) * (pair.grid.1 / pair.coarse.1);
+        let width = (pair.c_in * aliases).max(pair.hidden).max(pair.c_out) as f64;
         let per_freq = (2.0 * width).powi(3);
         if freqs.len() as f64 * per_freq > MAX_WORK {
             return Ok(None);
@@ -365,15 +418,15 @@ impl<'a> Setup<'a> {
         Ok(())
     }
 
-    /// (Â(ω), b′·B̂(ω)) with their error bounds.
-    fn symbols(&self, w: (usize, usize)) -> Result<(Tracked, Tracked)> {
-        let (a, b) = self.pair.at(w)?;
+    /// (Â(ω), b′·B̂(ω), Ŝ(ω)) with their error bounds.
+    fn symbols(&self, w: (usize, usize)) -> Result<Sym> {
+        let (a, b, s) = self.pair.at(w)?;
         let b = if self.upper == 1.0 {
             b
         } else {
             b.scale(self.upper)
         };
-        Ok((a, b))
+        Ok(Sym { a, b, s })
     }
 
     /// The best d for `score` (larger is better) over the balancing starts
@@ -415,7 +468,7 @@ impl<'a> Setup<'a> {
 
 /// A search objective on the sample's symbols (Â(ω), B̂(ω)) at d: larger
 /// is better, `None` = infeasible.
-type Score = dyn Fn(&[(Tracked, Tracked)], &[f64]) -> Option<f64> + Sync;
+type Score = dyn Fn(&[Sym], &[f64]) -> Option<f64> + Sync;
 
 /// Certification passes of a residual block (each failure lowers κ).
 const CERTIFY_ATTEMPTS: usize = 3;
@@ -432,14 +485,14 @@ pub fn fourier_pair_bound(
     k: usize,
     options: &SigmaOptions,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let Some(mut setup) = Setup::new(piece, k, options)? else {
+    let Some(mut setup) = Setup::new(LinearPair::new(piece, k)?, options)? else {
         return Ok(None);
     };
     let timer = crate::timing::stage();
-    let score = |syms: &[(Tracked, Tracked)], d: &[f64]| -> Option<f64> {
+    let score = |syms: &[Sym], d: &[f64]| -> Option<f64> {
         let mut top = 0.0f64;
-        for (a, b) in syms {
-            let (p, q) = parts(a, b, d);
+        for sym in syms {
+            let (p, q) = parts(sym, d);
             top = top.max(top_squared(&p.stacked_vconcat(&q).ok()?));
         }
         Some(-top)
@@ -450,8 +503,7 @@ pub fn fourier_pair_bound(
             break;
         };
         let norms = par_map(&setup.freqs, setup.threads, |w| {
-            let (a, b) = setup.symbols(w)?;
-            let (p, q) = parts(&a, &b, &d);
+            let (p, q) = parts(&setup.symbols(w)?, &d);
             complex_norm_upper(&p.stacked_vconcat(&q)?)
         })?;
         let s = norms.iter().fold(0.0f64, |x, v| x.max(*v));
@@ -485,36 +537,32 @@ pub fn fourier_residual_bound(
     node: &Node,
     options: &SigmaOptions,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let Layer::Residual {
-        body,
-        shortcut: None,
-    } = &node.layer
-    else {
+    let Some(mut setup) = Setup::new(LinearPair::residual(node)?, options)? else {
         return Ok(None);
     };
-    let acts: Vec<usize> = (0..body.len())
-        .filter(|&k| !super::tracked::is_linear(&body[k].layer))
-        .collect();
-    let [k] = acts[..] else {
-        return Ok(None);
-    };
-    // The body must lift on the block's own grid: the residual node as a
-    // run fixes the same grid as its body.
-    if super::fourier::run_grid(std::slice::from_ref(node)) != super::fourier::run_grid(body) {
+    let identity = setup.pair.has_identity_shortcut();
+    if identity && setup.pair.c_in != setup.pair.c_out {
         return Ok(None);
     }
-    let Some(mut setup) = Setup::new(body, k, options)? else {
-        return Ok(None);
+    // ‖S‖ = max over the frequencies of ‖Ŝ(ω)‖ (1 for the identity).
+    let shortcut = if identity {
+        1.0
+    } else {
+        par_map(&setup.freqs, setup.threads, |w| match setup.symbols(w)?.s {
+            Some(s) => complex_norm_upper(&s),
+            None => Err(Error::InvalidOption(
+                "internal: a shortcut without symbols".into(),
+            )),
+        })?
+        .into_iter()
+        .fold(0.0f64, f64::max)
     };
-    if setup.pair.c_in != setup.pair.c_out {
-        return Ok(None);
-    }
     let timer = crate::timing::stage();
-    let over_sample = |f: fn(&Tracked, &Tracked, &[f64]) -> Option<f64>| {
-        move |syms: &[(Tracked, Tracked)], d: &[f64]| -> Option<f64> {
+    let over_sample = |f: fn(&Sym, &[f64]) -> Option<f64>| {
+        move |syms: &[Sym], d: &[f64]| -> Option<f64> {
             let mut min = f64::INFINITY;
-            for (a, b) in syms {
-                min = min.min(f(a, b, d)?);
+            for sym in syms {
+                min = min.min(f(sym, d)?);
             }
             Some(min)
         }
@@ -549,10 +597,8 @@ pub fn fourier_residual_bound(
             let pass = crate::timing::stage();
             let ws: Vec<(usize, usize)> = failed.iter().map(|&i| setup.freqs[i]).collect();
             let squares = par_map(&ws, setup.threads, |w| {
-                let (a, b) = setup.symbols(w)?;
-                let (p, q) = parts(&a, &b, &d);
-                let s = p.add(&q)?.scale(kappa);
-                let n = complex_norm_upper(&p.stacked_vconcat(&s)?)?;
+                let (p, m) = residual_parts(&setup.symbols(w)?, &d)?;
+                let n = complex_norm_upper(&p.stacked_vconcat(&m.scale(kappa))?)?;
                 Ok(mul_up(n, n))
             })?;
             pass.done(|| {
@@ -568,7 +614,10 @@ pub fn fourier_residual_bound(
                 .map(|(i, _)| *i)
                 .collect();
             if failed.is_empty() {
-                let bound = sqrt_up(add_up(1.0, div_up(1.0, mul_down(kappa, kappa))));
+                let bound = sqrt_up(add_up(
+                    mul_up(shortcut, shortcut),
+                    div_up(1.0, mul_down(kappa, kappa)),
+                ));
                 if bound.is_finite() {
                     result = Some((bound, Guarantee::Rigorous));
                 }
@@ -576,8 +625,7 @@ pub fn fourier_residual_bound(
             }
             let ws: Vec<(usize, usize)> = failed.iter().map(|&i| setup.freqs[i]).collect();
             let own = par_map(&ws, setup.threads, |w| {
-                let (a, b) = setup.symbols(w)?;
-                Ok(kappa2_at(&a, &b, &d).unwrap_or(0.0))
+                Ok(kappa2_at(&setup.symbols(w)?, &d).unwrap_or(0.0))
             })?;
             let (worst, lowered) =
                 failed

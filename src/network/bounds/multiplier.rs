@@ -518,19 +518,24 @@ fn pair_bound(
 
 /// Theorem 2 on a residual node whose body is linear nodes, one activation
 /// with slopes in [a, b], a ≥ 0, linear nodes, and whose shortcut is the
-/// identity.
+/// identity (explicit matrices, or per channel on the circular grid), or
+/// linear nodes (per channel on the circular grid, with the shortcut's
+/// norm, [`super::fourier_multiplier`]).
 fn residual_node_bound(
     node: &Node,
     options: &SigmaOptions,
     max_entries: usize,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let Layer::Residual {
-        body,
-        shortcut: None,
-    } = &node.layer
-    else {
+    let Layer::Residual { body, shortcut } = &node.layer else {
         return Ok(None);
     };
+    if shortcut.is_some() {
+        // A shortcut of linear layers (e.g. ResNet's strided 1×1
+        // convolution): only the per-channel certificate covers it.
+        return soft(super::fourier_multiplier::fourier_residual_bound(
+            node, options,
+        ));
+    }
     let acts: Vec<usize> = (0..body.len())
         .filter(|&k| !is_linear(&body[k].layer))
         .collect();
