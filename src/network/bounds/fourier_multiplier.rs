@@ -58,14 +58,15 @@
 //! frequencies (balancing starts d⁰ᵢ = (‖column i of B‖/‖row i of A‖)^{γ/2}
 //! summed over the sample, a scan and golden-section refinement of a
 //! scalar factor; for residual blocks κ² from the pencil
-//! (ŜᴴŜ, 2I − P̂ᴴP̂) of [`super::search_eig::top_pencil`], its minimum over
+//! (ŜᴴŜ, 2I − P̂ᴴP̂) of [`super::search_eig::top_pencil_with`], its minimum over
 //! *all* frequencies): their rounding cannot harm soundness. Only the
 //! final check is certified: Â(ω), B̂(ω) carry rigorous error bounds
 //! (`LinearPair` in [`super::fourier`]), the column scalings, the adjoint, the
 //! sum, the scaling by κ and the stacking propagate them
 //! ([`Tracked::scale_columns`], [`Tracked::stacked_adjoint`],
 //! [`Tracked::add`], [`Tracked::scale`], [`Tracked::stacked_vconcat`], and
-//! the complex product ŜᴴP̂ by the product bound of [`super::fourier`]),
+//! the complex product ŜᴴB̂ (once per frequency; ŜᴴP̂ = (ŜᴴB̂)·D⁻¹) by the
+//! product bound of [`super::fourier`]),
 //! and each block's norm is certified by the complex Cholesky certificate
 //! of the Fourier route (Weyl: σ ≤ σ_up(Ŷ) + err). The residual check
 //! compares s² rounded upward with 2; a frequency certified at κ₁ is
@@ -74,7 +75,7 @@
 //! failed are checked again. Every bound is rounded upward.
 
 use super::fourier::{complex_norm_upper, mul_tracked, LinearPair};
-use super::search_eig::{matvec, matvec_t, top_pencil};
+use super::search_eig::{matvec, matvec_t, top_pencil_with};
 use super::tracked::Tracked;
 use crate::certify::hermitian_upper::HermitianWithError;
 use crate::conv::block_gram::block_gram;
@@ -140,6 +141,9 @@ struct Sym {
     a: Tracked,
     b: Tracked,
     s: Option<Tracked>,
+    /// Ŝ(ω)ᴴ·b′B̂(ω) (n × h), independent of d: with it ŜᴴP̂ = (ŜᴴB̂)·D⁻¹
+    /// is a column scaling, not a product, for every d tried.
+    sb: Option<Tracked>,
 }
 
 /// P̂ = B̂·D⁻¹ and Q̂ = Â(ω)ᴴ·D with their error bounds.
@@ -150,13 +154,13 @@ fn parts(sym: &Sym, d: &[f64]) -> (Tracked, Tracked) {
     )
 }
 
-/// P̂ and the residual certificate's M̂ = Ŝᴴ·P̂ + Q̂ (M̂ = P̂ + Q̂ for an
-/// identity shortcut), with their error bounds.
+/// P̂ and the residual certificate's M̂ = Ŝᴴ·P̂ + Q̂ = (ŜᴴB̂)·D⁻¹ + Q̂
+/// (M̂ = P̂ + Q̂ for an identity shortcut), with their error bounds.
 fn residual_parts(sym: &Sym, d: &[f64]) -> Result<(Tracked, Tracked)> {
     let (p, q) = parts(sym, d);
-    let m = match &sym.s {
+    let m = match &sym.sb {
         None => p.add(&q)?,
-        Some(s) => stacked_product(&s.stacked_adjoint(), &p)?.add(&q)?,
+        Some(sb) => sb.scale_columns(d, true).add(&q)?,
     };
     Ok((p, m))
 }
@@ -232,7 +236,7 @@ fn kappa2_at(sym: &Sym, d: &[f64]) -> Option<f64> {
         let pr = real_form(&p);
         pr.transpose() * &pr
     };
-    let top = top_pencil(k.as_ref(), real_form(&s).as_ref())?;
+    let top = top_pencil_with(k.as_ref(), real_form(&s).as_ref(), 2 * SEARCH_STEPS, 1e-10)?;
     top.is_finite().then(|| (1.0 / top.max(1e-12)).min(1e12))
 }
 
@@ -375,7 +379,13 @@ struct Setup<'a> {
     sample: Vec<usize>,
     syms: Vec<Sym>,
     threads: usize,
+    /// Whether one pass over the frequencies is expensive (above
+    /// [`CHEAP_PASS`]): then d is searched once, from fewer starts.
+    expensive: bool,
 }
+
+/// Work (frequencies × (2·width)³) of a pass that allows searching d again.
+const CHEAP_PASS: f64 = 1e11;
 
 impl<'a> Setup<'a> {
     fn new(pair: Option<LinearPair<'a>>, options: &SigmaOptions) -> Result<Option<Self>> {
@@ -403,6 +413,7 @@ impl<'a> Setup<'a> {
             sample: Vec::new(),
             syms: Vec::new(),
             threads: crate::parallel::resolve_threads(options.threads),
+            expensive: freqs.len() as f64 * per_freq > CHEAP_PASS,
             freqs,
         };
         setup.extend_sample(&(0..setup.freqs.len()).step_by(step).collect::<Vec<_>>())?;
@@ -426,11 +437,16 @@ impl<'a> Setup<'a> {
         } else {
             b.scale(self.upper)
         };
-        Ok(Sym { a, b, s })
+        let sb = match &s {
+            Some(s) => Some(stacked_product(&s.stacked_adjoint(), &b)?),
+            None => None,
+        };
+        Ok(Sym { a, b, s, sb })
     }
 
     /// The best d for `score` (larger is better) over the balancing starts
-    /// γ ∈ {0, ½, 1} and their scalings, on the current sample.
+    /// γ ∈ {0, ½, 1} ({½, 1} when a pass is expensive) and their scalings,
+    /// on the current sample.
     fn search(
         &self,
         residual: bool,
@@ -439,7 +455,12 @@ impl<'a> Setup<'a> {
     ) -> Option<(f64, Vec<f64>)> {
         let syms = &self.syms;
         let mut best: Option<(f64, Vec<f64>)> = None;
-        for gamma in [0.0, 0.5, 1.0] {
+        let gammas: &[f64] = if self.expensive {
+            &[0.5, 1.0]
+        } else {
+            &[0.0, 0.5, 1.0]
+        };
+        for &gamma in gammas {
             let d0 = balancing(syms, self.pair.hidden, gamma);
             let range = scale_range(syms, &d0, residual);
             if let Some((v, d)) = scan_scale(&d0, range, self.threads, &|d| score(syms, d)) {
@@ -512,7 +533,7 @@ pub fn fourier_pair_bound(
             best = Some(bound);
         }
         // Another round only if the sample missed a clearly worse frequency.
-        if s * s <= -sampled * 1.05 {
+        if s * s <= -sampled * 1.05 || setup.expensive {
             break;
         }
         match setup.new_worst(&norms) {
@@ -585,6 +606,21 @@ pub fn fourier_residual_bound(
             )
         });
         let mut x = sampled;
+        if setup.expensive {
+            // The sample is one or two frequencies: take κ² at every
+            // frequency first, so that one certificate pass suffices.
+            let pencils = crate::timing::stage();
+            let all = par_map(&setup.freqs, setup.threads, |w| {
+                Ok(kappa2_at(&setup.symbols(w)?, &d).unwrap_or(0.0))
+            })?;
+            x = all.into_iter().fold(x, f64::min);
+            pencils.done(|| {
+                format!(
+                    "fourier multiplier: κ² on {} frequencies",
+                    setup.freqs.len()
+                )
+            });
+        }
         // Frequencies still to certify: one certified at κ₁ stays certified
         // at every κ ≤ κ₁ (P̂ᴴP̂ + κ²ŜᴴŜ grows with κ), so each attempt, at a
         // smaller κ, checks only those that failed before.
@@ -638,7 +674,11 @@ pub fn fourier_residual_bound(
                             (bi, bv)
                         }
                     });
-            if lowered < 0.95 * sampled && round + 1 < ROUNDS && !setup.sample.contains(&worst) {
+            if lowered < 0.95 * sampled
+                && round + 1 < ROUNDS
+                && !setup.expensive
+                && !setup.sample.contains(&worst)
+            {
                 setup.extend_sample(&[worst])?;
                 continue 'rounds;
             }

@@ -148,6 +148,17 @@ pub fn top_scaled(
 /// symmetric positive definite, as λ_max(L⁻¹SᵀSL⁻ᵀ) with M = LLᵀ
 /// (Cholesky). `None` when M is not numerically positive definite.
 pub fn top_pencil(k: MatRef<'_, f64>, s: MatRef<'_, f64>) -> Option<f64> {
+    top_pencil_with(k, s, MAX_STEPS, REL_TOL)
+}
+
+/// [`top_pencil`] with at most `steps` Lanczos steps and the stopping
+/// tolerance `rel_tol` (a cheaper search where the pencil is large).
+pub fn top_pencil_with(
+    k: MatRef<'_, f64>,
+    s: MatRef<'_, f64>,
+    steps: usize,
+    rel_tol: f64,
+) -> Option<f64> {
     let h = k.nrows();
     let margin = Mat::from_fn(h, h, |i, j| {
         if i < j {
@@ -167,7 +178,9 @@ pub fn top_pencil(k: MatRef<'_, f64>, s: MatRef<'_, f64>) -> Option<f64> {
         return None;
     }
     let rows = s.nrows();
-    let (value, _) = top_eigenpair(h, None, |x, y| {
+    let start = start_vector(h, None);
+    let mut finite = true;
+    let r = lanczos_top_until(h, &start, steps.min(h), rel_tol, |x, y| {
         // y = L⁻¹ Sᵀ S L⁻ᵀ x.
         let mut t = Mat::from_fn(h, 1, |i, _| x[i]);
         solve_upper_triangular_in_place(l.transpose(), t.as_mut(), Par::Seq);
@@ -180,8 +193,9 @@ pub fn top_pencil(k: MatRef<'_, f64>, s: MatRef<'_, f64>) -> Option<f64> {
         for (i, v) in y.iter_mut().enumerate() {
             *v = u[(i, 0)];
         }
+        finite &= y.iter().all(|v| v.is_finite());
     })?;
-    Some(value)
+    (finite && r.value.is_finite()).then_some(r.value)
 }
 
 #[cfg(test)]
