@@ -476,3 +476,168 @@ Proof.
   unfold vsub, residual_block, vadd, two_layer, matvec. f_equal; f_equal;
     apply sum_ext; intros j Hj; field; lra.
 Qed.
+
+(** ** Residual blocks with a linear shortcut
+
+    Theorem 2 with the identity shortcut replaced by a linear map S
+    (m x n): f(x) = S x + B phi(A x + c), A : h x n, B : m x h.  With
+    M = S^T P + Q (n x h; [matmul m (transpose S) P] is S^T P), kappa > 0,
+    sigma_max([P; kappa M]) <= sqrt 2, i.e.
+    |P v|^2 + kappa^2 |M v|^2 <= 2 |v|^2 for all v, and s an operator-norm
+    bound of S ([bounded m n S s]: |S y| <= s |y| for all y), f is
+    sqrt(s^2 + 1/kappa^2)-Lipschitz:
+    |S dx + P v|^2 = |S dx|^2 + 2 dx.(S^T P v) + |P v|^2
+    <= |S dx|^2 + 2 dx.(M v) + |P v|^2 - 2 |v|^2    (2 ((Q v).dx - |v|^2) >= 0)
+    <= s^2 |dx|^2 + 2 |dx| |M v| - kappa^2 |M v|^2
+    <= (s^2 + 1/kappa^2) |dx|^2.
+    With S the identity (m = n, s = 1), M = P + Q and this is
+    [residual_sigma_certificate]. *)
+Theorem residual_shortcut_sigma_certificate :
+  forall n h m S A B d P Q s kappa (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < m)%nat -> (j < h)%nat -> P i j = B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  bounded m n S s ->
+  0 < kappa ->
+  (forall v, norm m (matvec h P v) ^ 2
+             + kappa ^ 2 * norm n (matvec h (fun i j => matmul m (transpose S) P i j
+                                                        + Q i j) v) ^ 2
+             <= 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 1 (phi i)) ->
+  norm m (vsub (vadd (matvec n S x) (two_layer n h A B phi c x))
+               (vadd (matvec n S x') (two_layer n h A B phi c x')))
+    <= sqrt (s ^ 2 + 1 / kappa ^ 2) * norm n (vsub x x').
+Proof.
+  intros n h m S A B d P Q s kappa phi c x x' Hd HP HQ HS Hk Hs Hphi.
+  set (v := fun i => d i * (phi i (matvec n A x i + c i)
+                            - phi i (matvec n A x' i + c i))).
+  pose proof (sigma_neuron_bound n h A d Q 1 phi c x x' v HQ Hphi
+                (fun i _ => eq_refl)) as K.
+  rewrite Rmult_1_l in K.
+  specialize (Hs v). rewrite !pow2_as_mult, !norm_sq in Hs.
+  set (dx := vsub x x') in *.
+  specialize (HS dx).
+  set (Pv := matvec h P v) in *. set (Qv := matvec h Q v) in *.
+  set (Sdx := matvec n S dx) in *.
+  set (w := matvec h (fun i j => matmul m (transpose S) P i j + Q i j) v) in *.
+  assert (E : norm m (vsub (vadd (matvec n S x) (two_layer n h A B phi c x))
+                           (vadd (matvec n S x') (two_layer n h A B phi c x')))
+              = norm m (vadd Sdx Pv)).
+  { apply norm_ext; intros i Hi.
+    pose proof (two_layer_diff n h m A B d P phi c x x' v Hd HP
+                  (fun i _ => eq_refl) i Hi) as D. fold Pv in D.
+    unfold vadd at 3. rewrite <- D. unfold Sdx, dx. rewrite matvec_sub.
+    unfold vsub, vadd. ring. }
+  assert (Wi : forall i, w i = vadd (matvec m (transpose S) Pv) Qv i).
+  { intros i. unfold Pv, vadd. rewrite <- matvec_matmul.
+    unfold w, Qv, matvec. rewrite <- sum_plus. apply sum_ext; intros; ring. }
+  assert (Ew : dot n dx w = dot m Sdx Pv + dot n dx Qv).
+  { unfold Sdx. rewrite adjoint, <- dot_add_r. unfold dot.
+    apply sum_ext; intros i Hi. rewrite Wi. reflexivity. }
+  assert (Hc : 0 <= s ^ 2 + 1 / kappa ^ 2).
+  { assert (0 < 1 / kappa ^ 2) by (apply Rdiv_lt_0_compat; [lra|apply pow_lt; lra]).
+    pose proof (pow2_ge_0 s). lra. }
+  rewrite E. apply norm_le_of_sq; [apply sqrt_pos|].
+  rewrite sqrt_sqrt by lra.
+  rewrite dot_add_l, !dot_add_r, (dot_comm m Pv Sdx).
+  pose proof (cauchy_schwarz n dx w) as C.
+  pose proof (Rle_abs (dot n dx w)).
+  rewrite (dot_comm n Qv dx) in K.
+  assert (HS2 : dot m Sdx Sdx <= s ^ 2 * dot n dx dx).
+  { rewrite <- (norm_sq m Sdx), <- (norm_sq n dx).
+    pose proof (norm_nonneg m Sdx).
+    replace (s ^ 2 * (norm n dx * norm n dx))
+      with ((s * norm n dx) * (s * norm n dx)) by ring.
+    apply Rmult_le_compat; assumption. }
+  rewrite <- (norm_sq n w) in Hs. rewrite <- (norm_sq n dx) in HS2 |- *.
+  set (a := norm n dx) in *. set (b := norm n w) in *.
+  pose proof (norm_nonneg n dx). pose proof (norm_nonneg n w).
+  assert (Q2 : 2 * (a * b) - kappa ^ 2 * (b * b) <= 1 / kappa ^ 2 * (a * a)).
+  { assert (0 <= (a / kappa - kappa * b) * (a / kappa - kappa * b)) by apply Rle_0_sqr.
+    replace (1 / kappa ^ 2 * (a * a))
+      with ((a / kappa - kappa * b) * (a / kappa - kappa * b)
+            + (2 * (a * b) - kappa ^ 2 * (b * b))) by (field; lra).
+    lra. }
+  lra.
+Qed.
+
+(** The same for slopes in [0, bt], bt > 0: phi = bt phi~ with phi~ in
+    [0, 1], so the certificate is the one of B' = bt B
+    (P_ij = bt B_ij / d_j, M = S^T P + Q with this P). *)
+Theorem residual_shortcut_sigma_certificate_slope :
+  forall n h m S A B d P Q s kappa bt (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < m)%nat -> (j < h)%nat -> P i j = bt * B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  bounded m n S s ->
+  0 < kappa -> 0 < bt ->
+  (forall v, norm m (matvec h P v) ^ 2
+             + kappa ^ 2 * norm n (matvec h (fun i j => matmul m (transpose S) P i j
+                                                        + Q i j) v) ^ 2
+             <= 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 bt (phi i)) ->
+  norm m (vsub (vadd (matvec n S x) (two_layer n h A B phi c x))
+               (vadd (matvec n S x') (two_layer n h A B phi c x')))
+    <= sqrt (s ^ 2 + 1 / kappa ^ 2) * norm n (vsub x x').
+Proof.
+  intros n h m S A B d P Q s kappa bt phi c x x' Hd HP HQ HS Hk Hb Hs Hphi.
+  assert (Hphi' : forall i, (i < h)%nat -> slope_restricted 0 1 (fun t => phi i t / bt)).
+  { intros i Hi y z Hne. specialize (Hphi i Hi y z Hne).
+    replace ((phi i y / bt - phi i z / bt) / (y - z))
+      with ((phi i y - phi i z) / (y - z) / bt) by (field; lra).
+    split; [apply Rmult_le_pos; [lra|left; apply Rinv_0_lt_compat; lra]|].
+    apply (Rmult_le_reg_r bt); [lra|]. unfold Rdiv at 1.
+    rewrite Rmult_assoc, Rinv_l by lra. lra. }
+  pose proof (residual_shortcut_sigma_certificate n h m S A (fun i j => bt * B i j)
+                d P Q s kappa (fun i t => phi i t / bt) c x x'
+                Hd HP HQ HS Hk Hs Hphi') as R.
+  eapply Rle_trans; [|exact R]. apply Req_le. apply norm_ext; intros i Hi.
+  unfold vsub, vadd, two_layer, matvec. f_equal; f_equal;
+    apply sum_ext; intros j Hj; field; lra.
+Qed.
+
+(** Sanity check: with S the identity (s = 1) the shortcut theorem gives
+    back [residual_sigma_certificate]'s bound. *)
+Lemma residual_shortcut_sigma_certificate_id :
+  forall n h A B d P Q kappa (phi : nat -> R -> R) (c : vec) x x',
+  (forall i, (i < h)%nat -> 0 < d i) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> P i j = B i j / d j) ->
+  (forall i j, (i < n)%nat -> (j < h)%nat -> Q i j = A j i * d j) ->
+  0 < kappa ->
+  (forall v, norm n (matvec h P v) ^ 2
+             + kappa ^ 2 * norm n (matvec h (fun i j => P i j + Q i j) v) ^ 2
+             <= 2 * norm h v ^ 2) ->
+  (forall i, (i < h)%nat -> slope_restricted 0 1 (phi i)) ->
+  norm n (vsub (residual_block n h A B phi c x) (residual_block n h A B phi c x'))
+    <= sqrt (1 + 1 / kappa ^ 2) * norm n (vsub x x').
+Proof.
+  intros n h A B d P Q kappa phi c x x' Hd HP HQ Hk Hs Hphi.
+  set (I := fun i j : nat => if Nat.eqb i j then 1 else 0).
+  assert (HI : forall y i, (i < n)%nat -> matvec n I y i = y i).
+  { intros y i Hi. unfold matvec, I. rewrite (sum_single n _ i Hi).
+    - rewrite Nat.eqb_refl. ring.
+    - intros k Hk' Hne. destruct (Nat.eqb_spec i k); [lia|ring]. }
+  assert (HB : bounded n n I 1).
+  { intros y. rewrite Rmult_1_l. apply Req_le. apply norm_ext. exact (HI y). }
+  assert (HM : forall i j, (i < n)%nat ->
+            matmul n (transpose I) P i j + Q i j = P i j + Q i j).
+  { intros i j Hi. f_equal. unfold matmul, transpose, I.
+    rewrite (sum_single n _ i Hi).
+    - rewrite Nat.eqb_refl. ring.
+    - intros k Hk' Hne. destruct (Nat.eqb_spec k i); [lia|ring]. }
+  assert (Hs' : forall v, norm n (matvec h P v) ^ 2
+             + kappa ^ 2 * norm n (matvec h (fun i j => matmul n (transpose I) P i j
+                                                        + Q i j) v) ^ 2
+             <= 2 * norm h v ^ 2).
+  { intros v. rewrite (norm_ext n (matvec h (fun i j => matmul n (transpose I) P i j
+                                                        + Q i j) v)
+                                (matvec h (fun i j => P i j + Q i j) v)).
+    - apply Hs.
+    - intros i Hi. unfold matvec. apply sum_ext; intros j Hj.
+      rewrite HM by exact Hi. reflexivity. }
+  pose proof (residual_shortcut_sigma_certificate n h n I A B d P Q 1 kappa phi c x x'
+                Hd HP HQ HB Hk Hs' Hphi) as R.
+  replace (1 ^ 2) with 1 in R by ring.
+  eapply Rle_trans; [|exact R]. apply Req_le. apply norm_ext; intros i Hi.
+  unfold vsub, residual_block, vadd. rewrite !HI by exact Hi. reflexivity.
+Qed.

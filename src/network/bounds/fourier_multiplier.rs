@@ -45,8 +45,10 @@
 //! ‖Pv‖² ≤ ‖SΔx‖² + 2ΔxᵀMv + ‖Pv‖² − 2‖v‖² (adding 2((Qv)ᵀΔx − ‖v‖²) ≥ 0);
 //! PᵀP + κ²MᵀM ⪯ 2I gives ‖Pv‖² − 2‖v‖² ≤ −κ²‖Mv‖², and
 //! 2ab − κ²b² ≤ a²/κ²: the square is at most (‖S‖² + κ⁻²)‖Δx‖². ∎ (The
-//! step from Theorem 2 is the cross term ΔxᵀSᵀPv in place of ΔxᵀPv; the
-//! Coq statement covers S = I.)
+//! step from Theorem 2 is the cross term ΔxᵀSᵀPv in place of ΔxᵀPv.)
+//! Mechanized: proofs/theories/Multiplier.v,
+//! `residual_shortcut_sigma_certificate` (slopes in [0, b]:
+//! `residual_shortcut_sigma_certificate_slope`).
 //!
 //! Real kernels give blocks at −ω that are the entrywise conjugates of
 //! those at ω (D is real; the aliases of −ω are the negated aliases of ω),
