@@ -436,3 +436,34 @@ fn uniform_matrix(m: usize, n: usize, seed: u64) -> DenseMatrix {
     let mut rng = Lcg(seed);
     DenseMatrix::from_fn(m, n, |_, _| 0.5 * rng.next()).unwrap()
 }
+
+/// Regression (found by the long soundness run of the Fourier multiplier
+/// oracle): faer's thin SVD does not converge on this 8×8 dyadic matrix
+/// (I + W₂DW₁ of a 2×2-image residual conv block, one activation pattern);
+/// `Auto` then takes the Gram route and still encloses the exact σ, while
+/// the explicit `svd` method reports the estimator failure as an error.
+#[test]
+fn auto_survives_a_faer_svd_that_does_not_converge() {
+    #[rustfmt::skip]
+    let data = [
+        1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        -0.1875, 1.1875, -0.1875, 0.28125, -0.28125, 0.46875, -0.65625, 0.0,
+        -0.65625, 0.0, 1.1875, 0.0, 0.5625, -0.5625, 0.46875, -0.28125,
+        0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0,
+        0.15625, -0.15625, 0.15625, -0.234375, 0.234375, 0.609375, 0.546875, 0.0,
+        0.546875, 0.0, -0.15625, 0.0, -0.46875, 0.46875, 0.609375, 0.234375,
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0,
+    ];
+    let w = DenseMatrix::from_row_major(8, 8, &data).unwrap();
+    let e = sigma(&w, &SigmaOptions::default()).expect("Auto certifies");
+    assert_eq!(e.guarantee(), Guarantee::Rigorous);
+    assert!(exact::contains_sigma(&w, e.lower(), e.upper()).unwrap());
+    assert!(e.relative_width() <= 1e-9, "width {}", e.relative_width());
+    if svd::faer_top(&w).is_err() {
+        assert!(matches!(
+            sigma(&w, &SigmaOptions::with_method(Method::Svd)),
+            Err(Error::EstimatorFailed(_))
+        ));
+    }
+}
