@@ -652,3 +652,26 @@ fn cnn_runs_get_two_layer_fourier_pieces() {
     eprintln!("bounds {b:?}");
     assert!(b.best().0 >= lower);
 }
+
+/// Regression: the case of the long soundness run whose oracle (lipcert's
+/// σ enclosure of I + W₂DW₁) failed when faer's SVD did not converge; the
+/// certificate must stay above the exact constant.
+#[test]
+fn residual_oracle_regression_faer_svd() {
+    let w1 = vec![
+        0.0, 0.875, 0.0, 0.25, -0.25, 0.0, 0.25, -0.375, 0.0, 0.0, -0.75, 0.75, 0.375, -0.625,
+        0.375, 0.875, 0.0, 0.0,
+    ];
+    let case: Case = (
+        (2, 2),
+        2,
+        1,
+        2,
+        (3, 1),
+        w1,
+        vec![-0.75, 0.625],
+        (0, 0),
+        false,
+    );
+    check_oracle(case, true).unwrap();
+}
