@@ -304,6 +304,23 @@ fn half_plane_len(n: (usize, usize)) -> f64 {
     n.0 as f64 * (n.1 / 2 + 1) as f64
 }
 
+/// The fine frequencies ω + k⊙N′ (k ∈ [0, s₁) × [0, s₂)) that alias to the
+/// coarse ω on the coarse grid N′ (step 5 of the module theorem; just ω
+/// without a stride).
+fn aliases(
+    w: (usize, usize),
+    coarse: (usize, usize),
+    stride: (usize, usize),
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(stride.0 * stride.1);
+    for k1 in 0..stride.0 {
+        for k2 in 0..stride.1 {
+            out.push((w.0 + k1 * coarse.0, w.1 + k2 * coarse.1));
+        }
+    }
+    out
+}
+
 /// Per-layer data of a run, in evaluation order (body before shortcut).
 struct Prepared {
     symbols: Vec<GridSymbol>,
@@ -702,15 +719,7 @@ pub fn fourier_liplt(
     // changes size).
     let widen = stats.stride.is_some() || fine_grid != hw;
     prepare(nodes, (fine_grid, coarse_grid), false, widen, &mut prep)?;
-    let aliases = |w: (usize, usize)| -> Vec<(usize, usize)> {
-        let mut out = Vec::with_capacity(s1 * s2);
-        for k1 in 0..s1 {
-            for k2 in 0..s2 {
-                out.push((w.0 + k1 * coarse_grid.0, w.1 + k2 * coarse_grid.1));
-            }
-        }
-        out
-    };
+    let aliases = |w: (usize, usize)| aliases(w, coarse_grid, (s1, s2));
     let c_in = nodes[0].shape_in[0];
     let threads = crate::parallel::resolve_threads(options.threads)
         .min(freqs.len())
@@ -823,13 +832,15 @@ pub fn split_segment_bound(
     max_entries: usize,
     max_work: f64,
 ) -> Result<Option<(f64, Guarantee)>> {
-    Ok(
-        split_segment_pieces(nodes, options, max_entries, max_work)?.map(|pieces| {
-            pieces.iter().fold((1.0, Guarantee::Rigorous), |(v, g), p| {
-                (mul_up(v, p.value), g.combine(p.guarantee))
-            })
-        }),
-    )
+    Ok(split_segment_pieces(nodes, options, max_entries, max_work)?.map(|p| product_of(&p)))
+}
+
+/// The product of factors' bounds (rounded upward) and their combined
+/// guarantee (Lip(g∘h) ≤ Lip(g)·Lip(h)).
+pub fn product_of(pieces: &[RangeBound]) -> (f64, Guarantee) {
+    pieces.iter().fold((1.0, Guarantee::Rigorous), |(v, g), p| {
+        (mul_up(v, p.value), g.combine(p.guarantee))
+    })
 }
 
 /// The factors of [`split_segment_bound`] (runs and the pieces between
@@ -1048,13 +1059,7 @@ impl<'a> LinearPair<'a> {
     /// (Â(ω), B̂(ω), Ŝ(ω)) in stacked form with their error bounds, at the
     /// coarse frequency ω (Ŝ `None` for an identity shortcut or a piece).
     pub(super) fn at(&self, w: (usize, usize)) -> Result<(Tracked, Tracked, Option<Tracked>)> {
-        let (s1, s2) = self.stride;
-        let mut fine = Vec::with_capacity(s1 * s2);
-        for k1 in 0..s1 {
-            for k2 in 0..s2 {
-                fine.push((w.0 + k1 * self.coarse.0, w.1 + k2 * self.coarse.1));
-            }
-        }
+        let fine = aliases(w, self.coarse, self.stride);
         let mut pass = Pass {
             prep: &self.prep,
             w,

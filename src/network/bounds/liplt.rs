@@ -501,11 +501,7 @@ pub fn liplt_bound_with(
                         max_entries,
                         super::fourier::DEFAULT_MAX_WORK,
                     )?;
-                    split.as_ref().map(|p| {
-                        p.iter().fold((1.0, Guarantee::Rigorous), |(v, g), p| {
-                            (mul_up(v, p.value), g.combine(p.guarantee))
-                        })
-                    })
+                    split.as_deref().map(super::fourier::product_of)
                 }
             }
         } else {
