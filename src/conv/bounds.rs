@@ -329,14 +329,28 @@ pub(crate) fn hermitian_top(gram: &HermitianWithError, steps: usize) -> f64 {
     hermitian_top_pair(gram, steps).value
 }
 
+/// As [`hermitian_top`], but stopping once the Ritz value settles to the
+/// relative `tol` (a looser `tol` for callers that certify with a margin
+/// far above it).
+pub(crate) fn hermitian_top_until(gram: &HermitianWithError, steps: usize, tol: f64) -> f64 {
+    let n = gram.dim();
+    let start = hermitian_start(n);
+    lanczos_top_until(2 * n, &start, steps, tol, |x, y| gram.apply(x, y)).map_or(0.0, |p| p.value)
+}
+
+/// The fixed, deterministic Lanczos start of the Hermitian estimates.
+fn hermitian_start(n: usize) -> Vec<f64> {
+    (0..2 * n)
+        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
+        .collect()
+}
+
 /// The top Ritz pair of G̃'s real embedding after at most `steps` Lanczos
 /// steps (stopping once the value settles to 1e-13), from a fixed start;
 /// the vector is [Re v; Im v] (no guarantee).
 fn hermitian_top_pair(gram: &HermitianWithError, steps: usize) -> RitzPair {
     let n = gram.dim();
-    let start: Vec<f64> = (0..2 * n)
-        .map(|i| 1.0 + ((i * 7919) % 113) as f64 / 113.0)
-        .collect();
+    let start = hermitian_start(n);
     lanczos_top_until(2 * n, &start, steps, 1e-13, |x, y| gram.apply(x, y)).unwrap_or(RitzPair {
         value: 0.0,
         vector: vec![0.0; 2 * n],

@@ -464,6 +464,10 @@ pub(super) fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> 
 /// Candidate margins above the Lanczos estimate for [`complex_norm_upper`].
 const NORM_MARGINS: [f64; 6] = [1e-8, 1e-6, 1e-4, 1e-2, 0.1, 1.0];
 
+/// When [`complex_norm_upper`]'s Lanczos estimate counts as settled: its
+/// first margin is 1e-8 on σ, i.e. 2e-8 on the Gram's eigenvalue.
+const NORM_LANCZOS_TOL: f64 = 1e-10;
+
 /// Certified upper bound on ‖M‖₂ for the exact complex matrix M that a
 /// stacked [`Tracked`] stands for (`data` = [X̂; Ŷ], 2m × n, M̂ = X̂ + iŶ,
 /// ‖M̂ − M‖₂ ≤ err): σ_up(M̂) + err (Weyl). σ_up(M̂) < s is certified on
@@ -494,7 +498,7 @@ pub(super) fn complex_norm_upper(t: &Tracked) -> Result<f64> {
     }
     let z = faer::MatRef::from_column_major_slice(&t.data, t.rows, t.cols);
     let gram = crate::conv::block_gram::block_gram(z);
-    let base = crate::conv::bounds::hermitian_top(&gram, 60)
+    let base = crate::conv::bounds::hermitian_top_until(&gram, 60, NORM_LANCZOS_TOL)
         .max(0.0)
         .sqrt();
     let mut work = HermitianWorkspace::default();
