@@ -597,6 +597,100 @@ fn networks(seed: u64, scale: f64) -> Vec<(&'static str, Network)> {
     out
 }
 
+/// A record right after an activation reuses |c|·‖T‖ of the previous record
+/// instead of a new certificate (`Pass::known` in the Fourier LipLT pass).
+/// Against the same network with an exact identity 1×1 convolution
+/// appended, whose output record certifies every term afresh: the two
+/// bounds agree to the certificates' margins. Covers a run ending in an
+/// activation, two activations in a row, a block whose body starts with an
+/// activation (its shortcut must not see the body's norms) and a strided
+/// block.
+#[test]
+fn reused_norms_after_an_activation_match_recomputed_ones() {
+    let options = SigmaOptions::default();
+    let mut n = Net {
+        rng: Lcg(11),
+        weights: Weights::new(),
+        count: 0,
+        scale: 1.0,
+    };
+    let pad1 = r#", "padding": 1"#;
+    let relu = || r#"{"type": "relu"}"#.to_string();
+    let mut cases: Vec<(&str, [usize; 3], Vec<String>, Weights)> = Vec::new();
+    let body = [
+        n.conv(2, 2, (3, 3), pad1),
+        relu(),
+        n.conv(2, 2, (3, 3), pad1),
+    ]
+    .join(", ");
+    let layers = vec![
+        n.conv(2, 2, (3, 3), pad1),
+        relu(),
+        format!(r#"{{"type": "residual", "body": [{body}]}}"#),
+        relu(),
+    ];
+    cases.push(("block", [2, 4, 5], layers, std::mem::take(&mut n.weights)));
+    let layers = vec![
+        n.conv(2, 3, (3, 3), pad1),
+        relu(),
+        r#"{"type": "leaky_relu", "negative_slope": 0.5}"#.to_string(),
+        n.conv(3, 2, (3, 3), pad1),
+        relu(),
+        relu(),
+    ];
+    cases.push(("twice", [2, 5, 4], layers, std::mem::take(&mut n.weights)));
+    let body = [relu(), n.conv(2, 2, (3, 3), pad1)].join(", ");
+    let short = n.conv(2, 2, (1, 1), "");
+    let layers = vec![
+        n.conv(2, 2, (3, 3), pad1),
+        relu(),
+        format!(r#"{{"type": "residual", "body": [{body}], "shortcut": [{short}]}}"#),
+        relu(),
+    ];
+    cases.push((
+        "pre-activation",
+        [2, 4, 4],
+        layers,
+        std::mem::take(&mut n.weights),
+    ));
+    let body = [
+        n.conv(2, 3, (3, 3), r#", "padding": 1, "stride": 2"#),
+        relu(),
+        n.conv(3, 3, (3, 3), pad1),
+    ]
+    .join(", ");
+    let short = n.conv(2, 3, (1, 1), r#", "stride": 2"#);
+    let layers = vec![
+        format!(r#"{{"type": "residual", "body": [{body}], "shortcut": [{short}]}}"#),
+        relu(),
+    ];
+    cases.push(("strided", [2, 6, 6], layers, std::mem::take(&mut n.weights)));
+    for (name, input, layers, weights) in cases {
+        let c = if name == "strided" { 3 } else { 2 };
+        let reused = build(input, &layers, weights.clone());
+        let (f, _) = fourier_liplt(&reused.nodes, &options, f64::INFINITY)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name} is a run"));
+        let mut weights = weights;
+        let eye: Vec<f64> = (0..c * c)
+            .map(|k| if k / c == k % c { 1.0 } else { 0.0 })
+            .collect();
+        weights.insert("eye.w", Tensor::new(vec![c, c, 1, 1], eye).unwrap());
+        let mut appended = layers;
+        appended.push(r#"{"type": "conv2d", "weight": "eye.w"}"#.into());
+        let fresh = build(input, &appended, weights);
+        let (g, _) = fourier_liplt(&fresh.nodes, &options, f64::INFINITY)
+            .unwrap()
+            .unwrap();
+        assert!(
+            (f - g).abs() <= 1e-6 * g,
+            "{name}: reused {f} vs recomputed {g}"
+        );
+        let lower = pair_ratios(&reused, 5, 40);
+        assert!(lower > 0.0 && lower <= f, "{name}: pairs {lower} vs {f}");
+    }
+}
+
 fn pair_ratios(net: &Network, seed: u64, pairs: usize) -> f64 {
     let mut rng = Lcg(seed | 3);
     let n = net.input_len();

@@ -527,6 +527,13 @@ struct Pass<'a> {
     /// Per activation k then the output: ‖T̂_{k,s}(ω)‖ upper bounds per
     /// source s (0 for absent or weightless sources).
     norms: Vec<Vec<f64>>,
+    /// Certified norm bounds of the current state's terms where known
+    /// without a new certificate (indexed by source; missing = unknown):
+    /// after an activation's record, its terms only get multiplied by c,
+    /// and ‖c·T‖ = |c|·‖T‖ for the exact maps, so a record right after it
+    /// (the run's output after a final activation, or a second activation)
+    /// reuses |c|·n, rounded upward. Any linear step forgets them.
+    known: Vec<Option<f64>>,
 }
 
 impl Pass<'_> {
@@ -538,22 +545,39 @@ impl Pass<'_> {
             let weightless = s > 0 && self.prep.acts[s - 1].1 == 0.0;
             match t {
                 Some(blocks) if !weightless => {
-                    let mut n = 0.0f64;
-                    for t in blocks {
-                        n = n.max(complex_norm_upper(t)?);
-                    }
+                    let n = match self.known.get(s).copied().flatten() {
+                        Some(n) => n,
+                        None => {
+                            let mut n = 0.0f64;
+                            for t in blocks {
+                                n = n.max(complex_norm_upper(t)?);
+                            }
+                            n
+                        }
+                    };
                     row.push(n);
                 }
                 _ => row.push(0.0),
             }
         }
+        self.known = row.iter().map(|&n| Some(n)).collect();
         self.norms.push(row);
         Ok(())
     }
 
     fn run(&mut self, nodes: &[Node], mut state: State) -> Result<State> {
         for node in nodes {
+            let activation = !matches!(
+                node.layer,
+                Layer::Conv2d(_) | Layer::BatchNorm { .. } | Layer::Residual { .. }
+            );
+            if !activation {
+                self.known.clear();
+            }
             state = self.step(node, state)?;
+            if !activation {
+                self.known.clear();
+            }
         }
         Ok(state)
     }
@@ -634,6 +658,8 @@ impl Pass<'_> {
                 let b = self.run(body, state.clone())?;
                 let after = self.coarse;
                 self.coarse = before;
+                // The body's records describe the body's terms.
+                self.known.clear();
                 let s = match shortcut {
                     Some(sc) => self.run(sc, state)?,
                     None => state,
@@ -667,6 +693,14 @@ impl Pass<'_> {
                 let (c, _) = self.prep.acts[self.act];
                 let k = self.act;
                 self.act += 1;
+                // The terms become c·T (absent when c = 0); the new
+                // source's identity is certified when recorded.
+                self.known = self
+                    .known
+                    .iter()
+                    .take(k + 1)
+                    .map(|n| n.filter(|_| c != 0.0).map(|n| mul_up(c.abs(), n)))
+                    .collect();
                 let channels = node.shape_in[0];
                 let mut next: State = state
                     .iter()
@@ -746,6 +780,7 @@ pub fn fourier_liplt(
                             bn: 0,
                             act: 0,
                             norms: Vec::new(),
+                            known: Vec::new(),
                         };
                         let input = pass.identity(c_in);
                         let out = pass.run(nodes, vec![Some(input)])?;
@@ -1073,6 +1108,7 @@ impl<'a> LinearPair<'a> {
             bn: 0,
             act: 0,
             norms: Vec::new(),
+            known: Vec::new(),
         };
         let mut one = |nodes: &[Node], channels: usize, fresh: bool| -> Result<Tracked> {
             if fresh {
