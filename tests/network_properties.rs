@@ -6,7 +6,9 @@
 
 use lipcert::network::certify::{certify_layers, certify_network_with, CertifyOptions};
 use lipcert::network::conv_layer::ConvLayer;
-use lipcert::network::evaluate::{forward, forward_with_error, jvp, vjp};
+use lipcert::network::evaluate::{
+    forward, forward_with_error, forward_with_error_accurate, jvp, vjp,
+};
 use lipcert::network::lipschitz::composed_upper;
 use lipcert::network::lower_bounds::{rigorous_pair_ratio, LowerBoundOptions};
 use lipcert::network::spec::{IntOrPair, LayerSpec, NetworkSpec};
@@ -183,6 +185,57 @@ proptest! {
         if m.nrows().min(m.ncols()) <= 24 {
             prop_assert!(lipcert::exact::contains_sigma(&m, lo, up).unwrap());
         }
+    }
+}
+
+/// Both evaluations bound their distance to the exact f(x), so the plain
+/// and the compensated (Dot2) one must lie within the sum of their bounds
+/// of each other. The plain bound carries its input error through a conv +
+/// batch-norm pair by their joint bound and through a residual block by
+/// the block's own constant (`evaluate` module docs); an error bound that
+/// came out too small shows here once the plain rounding is visible, as on
+/// inputs of mixed scale.
+fn check_forward_error(net: &Network, seed: u64) -> Result<(), TestCaseError> {
+    let n = net.input_len();
+    for (k, scale) in [1.0, 2f64.powi(24), 2f64.powi(-24)].into_iter().enumerate() {
+        let mut x = pseudo_random(n, seed ^ k as u64, scale);
+        // Entries of very different magnitudes make the plain sums round.
+        for (i, v) in x.iter_mut().enumerate().step_by(3) {
+            *v *= [1e8, 1e-8][i % 2];
+        }
+        let (plain, e) = forward_with_error(net, &x).unwrap();
+        let (accurate, ea) = forward_with_error_accurate(net, &x, 1).unwrap();
+        let d = plain
+            .iter()
+            .zip(&accurate)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
+        prop_assert!(
+            d <= add_up(e, ea) * (1.0 + 1e-12),
+            "plain and compensated differ by {d:e} > {e:e} + {ea:e}"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn forward_error_covers_the_compensated_evaluation_on_cnns(
+        (spec, w) in small_cnn(),
+        seed in any::<u64>(),
+    ) {
+        check_forward_error(&certified(&spec, &w), seed)?;
+    }
+
+    #[test]
+    fn forward_error_covers_the_compensated_evaluation_on_mlps(
+        (spec, w) in mlp(6, 4),
+        seed in any::<u64>(),
+    ) {
+        check_forward_error(&certified(&spec, &w), seed)?;
     }
 }
 

@@ -227,6 +227,8 @@ pub fn conv_sigma(
     }
     let mut estimate = lower;
     if !bound.exact && options.lanczos_steps > 0 {
+        let timer = crate::timing::stage();
+        let mut steps = 0usize;
         if let Some(start) = best_start {
             let n = op.ncols();
             let mut tmp = vec![0.0; op.nrows()];
@@ -236,6 +238,7 @@ pub fn conv_sigma(
                 options.lanczos_steps,
                 options.lanczos_tolerance,
                 |x, y| {
+                    steps += 1;
                     op.apply(x, &mut tmp);
                     op.apply_transpose(&tmp, y);
                 },
@@ -244,6 +247,7 @@ pub fn conv_sigma(
                 estimate = estimate.max(pair.value.sqrt());
             }
         }
+        timer.done(|| format!("conv lower bound: {steps} Lanczos steps on the operator"));
     }
     let lower = scale_down(lower, e);
     let estimate = if bound.exact {

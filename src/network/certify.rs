@@ -318,7 +318,11 @@ pub fn report_with_hook(
     let lower_sources = match options.lower.as_ref() {
         Some(o) => {
             lower_search_starts(o.budget_seconds);
-            Some(empirical_lower_bounds(net, o)?)
+            let tightened = with_block_bounds(net, &bounds);
+            Some(empirical_lower_bounds(
+                tightened.as_ref().unwrap_or(net),
+                o,
+            )?)
         }
         None => None,
     };
@@ -361,6 +365,41 @@ pub fn report_with_hook(
         layers,
         lower_sources,
     })
+}
+
+/// A copy of `net` whose residual blocks carry their rigorous multiplier
+/// bounds where smaller than their own (`None` when none is): the certified
+/// forward error of the lower-bound search carries its input error through
+/// a block by the block's constant (`evaluate` module docs), so every
+/// tighter constant shrinks the error of every pair on deep networks.
+/// Only for that search: the layer table and the product keep the layers'
+/// own bounds.
+fn with_block_bounds(net: &Network, bounds: &NetworkBounds) -> Option<Network> {
+    if bounds.multiplier_guarantee != Some(Guarantee::Rigorous) {
+        return None;
+    }
+    let tighter: Vec<(usize, f64)> = bounds
+        .multiplier_pieces
+        .iter()
+        .filter(|p| p.kind == "residual" && p.end == p.start + 1)
+        .filter(|p| {
+            net.nodes
+                .get(p.start)
+                .and_then(|n| n.bound.as_ref())
+                .is_some_and(|b| b.guarantee == Guarantee::Rigorous && p.multiplier < b.upper)
+        })
+        .map(|p| (p.start, p.multiplier))
+        .collect();
+    if tighter.is_empty() {
+        return None;
+    }
+    let mut out = net.clone();
+    for (i, v) in tighter {
+        if let Some(b) = out.nodes[i].bound.as_mut() {
+            b.upper = v;
+        }
+    }
+    Some(out)
 }
 
 /// The guarantee of a report as an enum (for callers that prefer it).

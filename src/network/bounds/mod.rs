@@ -105,6 +105,9 @@ pub struct NetworkBounds {
     /// The pieces where a multiplier certificate was used.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub multiplier_pieces: Vec<multiplier::PieceBound>,
+    /// The guarantee of the multiplier bound and of its pieces.
+    #[serde(skip)]
+    pub multiplier_guarantee: Option<Guarantee>,
     /// LipLT and the multiplier combined per piece ([`combined_bound`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub combined: Option<f64>,
@@ -143,6 +146,7 @@ pub fn network_bounds(
         segments: Vec::new(),
         multiplier: None,
         multiplier_pieces: Vec::new(),
+        multiplier_guarantee: None,
         combined: None,
     };
     let mut multiplier_result = None;
@@ -161,6 +165,7 @@ pub fn network_bounds(
                 }
                 bounds.multiplier = Some(m.upper);
                 bounds.multiplier_pieces = m.pieces.clone();
+                bounds.multiplier_guarantee = Some(m.guarantee);
                 multiplier_result = Some(m);
             }
             // As for LipLT below: no multiplier bound, the product stands.
