@@ -215,6 +215,12 @@ fn main() {
     for s in &bounds.segments {
         println!("  liplt segment {s:?}");
     }
+    for l in report.layers.iter().filter(|l| l.kind == "residual") {
+        println!(
+            "  block {}: lower {:.4} (own pair search), upper {:.4}",
+            l.index, l.lower, l.upper
+        );
+    }
     println!(
         "upper {:e} [{}], total {seconds:.1} s with {} (target < 120 s)",
         report.upper,

@@ -31,13 +31,92 @@ pub fn certify_nodes(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<()> {
     let total = nodes.len();
-    for (i, node) in nodes.iter_mut().enumerate() {
-        certify_node(node, options)
-            .map_err(|e| Error::InvalidOption(format!("layer {i} ({}): {e}", node.kind)))?;
-        progress(i + 1, total);
+    let workers = crate::parallel::resolve_threads(options.threads)
+        .min(total)
+        .max(1);
+    if workers == 1 {
+        for (i, node) in nodes.iter_mut().enumerate() {
+            certify_node(node, options).map_err(|e| layer_error(i, node, e))?;
+            progress(i + 1, total);
+        }
+    } else {
+        certify_nodes_in_parallel(nodes, options, workers, progress)?;
     }
     block_lower_bounds(nodes, options.threads)?;
     record_pair_bounds(nodes, options)
+}
+
+fn layer_error(i: usize, node: &Node, e: Error) -> Error {
+    Error::InvalidOption(format!("layer {i} ({}): {e}", node.kind))
+}
+
+/// The layers certified `workers` at a time, each on one thread (so each
+/// layer's computation, and its result, is the sequential one whatever the
+/// thread count), the costliest first (weights × output size, so that the
+/// last layers to finish are small); `progress` counts finished layers.
+/// On a failure, the error of the first failing layer in network order.
+fn certify_nodes_in_parallel(
+    nodes: &mut [Node],
+    options: &SigmaOptions,
+    workers: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<()> {
+    let total = nodes.len();
+    let single = SigmaOptions {
+        threads: 1,
+        ..options.clone()
+    };
+    let mut order: Vec<(usize, &mut Node)> = nodes.iter_mut().enumerate().collect();
+    order.sort_by_key(|(i, n)| (std::cmp::Reverse(node_cost(n)), *i));
+    let queue = std::sync::Mutex::new(order.into_iter());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Result<()>)>();
+    let mut failures: Vec<(usize, Error)> = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (queue, done_tx, single) = (&queue, done_tx.clone(), &single);
+            scope.spawn(move || loop {
+                let next = queue.lock().map(|mut q| q.next());
+                let Ok(Some((i, node))) = next else {
+                    break;
+                };
+                let result = certify_node(node, single).map_err(|e| layer_error(i, node, e));
+                if done_tx.send((i, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut finished = 0;
+        for (i, result) in done_rx {
+            finished += 1;
+            match result {
+                Ok(()) => progress(finished, total),
+                Err(e) => failures.push((i, e)),
+            }
+        }
+    });
+    failures.sort_by_key(|(i, _)| *i);
+    match failures.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The work estimate that orders [`certify_nodes_in_parallel`]: the
+/// number of weights times the output size (nested blocks summed).
+fn node_cost(node: &Node) -> usize {
+    let out: usize = node.shape_out.iter().product();
+    match &node.layer {
+        Layer::Residual { body, shortcut } => body
+            .iter()
+            .chain(shortcut.iter().flatten())
+            .map(node_cost)
+            .sum(),
+        Layer::Concat { branches, .. } => branches.iter().flatten().map(node_cost).sum(),
+        Layer::Linear { weight, .. } => weight.nrows().saturating_mul(weight.ncols()),
+        Layer::Conv2d(c) => c.taps().saturating_mul(out),
+        _ => out,
+    }
 }
 
 /// The lower bounds of the composite blocks (residual, concat) among
