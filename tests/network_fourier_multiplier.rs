@@ -12,6 +12,7 @@
 mod common;
 
 use common::lcg::Lcg;
+use lipcert::network::bounds::fourier::fourier_liplt;
 use lipcert::network::bounds::fourier_multiplier::{fourier_pair_bound, fourier_residual_bound};
 use lipcert::network::bounds::liplt::liplt_bound;
 use lipcert::network::bounds::multiplier::multiplier_bound;
@@ -224,11 +225,17 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
     } else {
         body
     };
-    let spec = NetworkSpec::from_json(&format!(
-        r#"{{"weights": "-", "input_shape": [{c_in}, {}, {}], "layers": [{layers}]}}"#,
-        hw.0, hw.1
-    ))
-    .unwrap();
+    let spec_of = |layers: &str| {
+        NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{c_in}, {}, {}], "layers": [{layers}]}}"#,
+            hw.0, hw.1
+        ))
+        .unwrap()
+    };
+    let spec = spec_of(&layers);
+    // The same piece and a trailing activation, for the Fourier LipLT
+    // (whose output record then reuses the activation's norms).
+    let trailing = spec_of(&format!("{layers}, {act}"));
     let mut w = Weights::new();
     w.insert(
         "w1",
@@ -244,7 +251,10 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
         Tensor::new(vec![c_out], vec![-0.25; c_out]).unwrap(),
     );
     let net = Network::from_spec(&spec, &w).unwrap();
+    let mut with_act = Network::from_spec(&trailing, &w).unwrap();
     let options = SigmaOptions::default();
+    certify_layers(&mut with_act, &options, &mut |_, _| {}).unwrap();
+    let liplt = fourier_liplt(&with_act.nodes, &options, f64::INFINITY).unwrap();
     let bound = if residual {
         fourier_residual_bound(&net.nodes[0], &options).unwrap()
     } else {
@@ -268,6 +278,11 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
     if let Some((v, _)) = bound {
         prop_assert!(v >= exact, "fourier multiplier {v} < exact {exact}");
     }
+    // LipLT covers every slope assignment in [a, b] too, and a trailing
+    // activation's slope 1 leaves the exact maps above unchanged, so
+    // LipLT(piece, φ) ≥ max_D ‖W₂DW₁‖ (resp. ‖I + W₂DW₁‖).
+    let (l, _) = liplt.expect("the piece and its activation form a Fourier run");
+    prop_assert!(l >= exact, "fourier liplt {l} < exact {exact}");
     Ok(())
 }
 
