@@ -107,7 +107,7 @@ fn norm_lower(m: usize, n: usize, data: &[f64]) -> f64 {
     e.lower()
 }
 
-/// max over D ∈ {slope, 1}^h of the lower end of ‖R + W₂DW₁‖ (R = I for
+/// max over D ∈ {lo, hi}^h of the lower end of ‖R + W₂DW₁‖ (R = I for
 /// a residual block), with exact products (dyadic entries of few bits).
 fn exact_lower(
     w1: &[f64],
@@ -115,16 +115,16 @@ fn exact_lower(
     n: usize,
     h: usize,
     m: usize,
-    slope: f64,
+    slopes: (f64, f64),
     residual: bool,
 ) -> f64 {
     let eye: Vec<f64> = (0..m * n)
         .map(|k| if residual && k / n == k % n { 1.0 } else { 0.0 })
         .collect();
-    exact_lower_with(w1, w2, &eye, n, h, m, slope)
+    exact_lower_with(w1, w2, &eye, n, h, m, slopes)
 }
 
-/// max over D ∈ {slope, 1}^h of the lower end of ‖S + W₂DW₁‖ (S m × n).
+/// max over D ∈ {lo, hi}^h of the lower end of ‖S + W₂DW₁‖ (S m × n).
 fn exact_lower_with(
     w1: &[f64],
     w2: &[f64],
@@ -132,7 +132,7 @@ fn exact_lower_with(
     n: usize,
     h: usize,
     m: usize,
-    slope: f64,
+    (lo, hi): (f64, f64),
 ) -> f64 {
     let mut best = 0.0f64;
     for pattern in 0..(1usize << h) {
@@ -141,7 +141,7 @@ fn exact_lower_with(
             for j in 0..n {
                 let mut s = 0.0;
                 for l in 0..h {
-                    let d = if pattern >> l & 1 == 1 { 1.0 } else { slope };
+                    let d = if pattern >> l & 1 == 1 { hi } else { lo };
                     s += w2[i * h + l] * d * w1[l * n + j];
                 }
                 p[i * n + j] = s + shortcut[i * n + j];
@@ -159,7 +159,7 @@ fn dyadic(len: usize) -> impl Strategy<Value = Vec<f64>> {
 }
 
 /// (image, c_in, hidden channels, c_out, kernel sizes, W₁, W₂, scale
-/// exponents, activation).
+/// exponents, activation: 0 ReLU, 1 LeakyReLU(¼), 2 GELU).
 type Case = (
     (usize, usize),
     usize,
@@ -169,7 +169,7 @@ type Case = (
     Vec<f64>,
     Vec<f64>,
     (i32, i32),
-    bool,
+    u8,
 );
 
 fn case(residual: bool) -> impl Strategy<Value = Case> {
@@ -198,7 +198,7 @@ fn case(residual: bool) -> impl Strategy<Value = Case> {
                 dyadic(g * c * k.0 * k.0),
                 dyadic(co * g * k.1 * k.1),
                 (scale.clone(), scale),
-                any::<bool>(),
+                0u8..3,
             )
         })
 }
@@ -211,13 +211,19 @@ fn conv_json(name: &str, k: usize) -> String {
 }
 
 fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
-    let (hw, c_in, g, c_out, (k1, k2), w1, w2, (e1, e2), leaky) = c;
+    let (hw, c_in, g, c_out, (k1, k2), w1, w2, (e1, e2), activation) = c;
     let w1: Vec<f64> = w1.iter().map(|v| v * 2f64.powi(e1)).collect();
     let w2: Vec<f64> = w2.iter().map(|v| v * 2f64.powi(e2)).collect();
-    let (slope, act) = if leaky {
-        (0.25, r#"{"type": "leaky_relu", "negative_slope": 0.25}"#)
-    } else {
-        (0.0, r#"{"type": "relu"}"#)
+    // The vertices of a slope box the certificates cover: ReLU [0, 1],
+    // LeakyReLU(¼) [¼, 1], GELU [−1/8, 9/8] (dyadic, inside GELU's slope
+    // range [−0.1289…, 1.1289…], so the oracle stays exact).
+    let (slopes, act) = match activation {
+        0 => ((0.0, 1.0), r#"{"type": "relu"}"#),
+        1 => (
+            (0.25, 1.0),
+            r#"{"type": "leaky_relu", "negative_slope": 0.25}"#,
+        ),
+        _ => ((-0.125, 1.125), r#"{"type": "gelu"}"#),
     };
     let body = format!("{}, {act}, {}", conv_json("w1", k1), conv_json("w2", k2));
     let layers = if residual {
@@ -269,11 +275,11 @@ fn check_oracle(c: Case, residual: bool) -> Result<(), TestCaseError> {
         c_in * pixels,
         g * pixels,
         c_out * pixels,
-        slope,
+        slopes,
         residual,
     );
     if !residual {
-        prop_assert!(bound.is_some(), "a ReLU-type two-layer piece is certified");
+        prop_assert!(bound.is_some(), "a two-layer piece is certified");
     }
     if let Some((v, _)) = bound {
         prop_assert!(v >= exact, "fourier multiplier {v} < exact {exact}");
@@ -387,7 +393,7 @@ proptest! {
         let b = zero_padded(&w2, c_out, g, k2, coarse);
         let sm = zero_padded_strided(&ws, c_out, c_in, 1, hw, 2);
         let (n, h, m) = (c_in * hw.0 * hw.1, g * coarse.0 * coarse.1, c_out * coarse.0 * coarse.1);
-        let exact = exact_lower_with(&a, &b, &sm, n, h, m, slope);
+        let exact = exact_lower_with(&a, &b, &sm, n, h, m, (slope, 1.0));
         prop_assert!(bound.is_some(), "a downsampling block is certified");
         if let Some((v, _)) = bound {
             prop_assert!(v >= exact, "fourier multiplier {v} < exact {exact}");
@@ -690,18 +696,34 @@ fn residual_oracle_regression_faer_svd() {
         0.0, 0.875, 0.0, 0.25, -0.25, 0.0, 0.25, -0.375, 0.0, 0.0, -0.75, 0.75, 0.375, -0.625,
         0.375, 0.875, 0.0, 0.0,
     ];
-    let case: Case = (
-        (2, 2),
-        2,
-        1,
-        2,
-        (3, 1),
-        w1,
-        vec![-0.75, 0.625],
-        (0, 0),
-        false,
-    );
+    let case: Case = ((2, 2), 2, 1, 2, (3, 1), w1, vec![-0.75, 0.625], (0, 0), 0);
     check_oracle(case, true).unwrap();
+}
+
+/// GELU's negative slopes matter in a residual block x − gelu(x) (1×1
+/// kernels, one channel): its constant is sup |1 − gelu′| = 1.1289…, which
+/// the shortcut S′ = I + a′·BA of the split carries (without it the
+/// certificate would cover only slopes in [0, b′ − a′], where
+/// sup |1 − d| = 1).
+#[test]
+fn gelu_residual_block_keeps_its_negative_slopes() {
+    let layers = r#"{"type": "residual", "body": [
+        {"type": "conv2d", "weight": "w1"}, {"type": "gelu"},
+        {"type": "conv2d", "weight": "w2"}]}"#;
+    let spec = NetworkSpec::from_json(&format!(
+        r#"{{"weights": "-", "input_shape": [1, 3, 3], "layers": [{layers}]}}"#
+    ))
+    .unwrap();
+    let mut w = Weights::new();
+    w.insert("w1", Tensor::new(vec![1, 1, 1, 1], vec![1.0]).unwrap());
+    w.insert("w2", Tensor::new(vec![1, 1, 1, 1], vec![-1.0]).unwrap());
+    let net = Network::from_spec(&spec, &w).unwrap();
+    let (bound, _) = fourier_residual_bound(&net.nodes[0], &SigmaOptions::default())
+        .unwrap()
+        .expect("certified");
+    // 1 − (−1/8) = 9/8 is attained (gelu′ reaches −0.1289… < −1/8).
+    assert!(bound >= 1.125, "{bound}");
+    assert!(bound <= 1.5, "{bound}");
 }
 
 /// The certified forward error of the lower-bound search carries its input

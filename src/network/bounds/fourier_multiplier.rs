@@ -50,6 +50,16 @@
 //! `residual_shortcut_sigma_certificate` (slopes in [0, b]:
 //! `residual_shortcut_sigma_certificate_slope`).
 //!
+//! *Slopes with a′ < 0* (GELU, SiLU, and any activation once lifted with
+//! masks): ψ = a′·Id + ψ̂ with ψ̂ elementwise, difference quotients in
+//! [0, b′ − a′]. Then f̃(z) = a′·C_B·C_A·z + C_B·ψ̂(C_A·z + κ₀) + const: a
+//! two-layer piece is bounded by |a′|·‖C_BC_A‖ + Theorem 1 with
+//! B = (b′ − a′)·C_B (triangle inequality), ‖C_BC_A‖ = max_ω ‖B̂(ω)Â(ω)‖
+//! (circular maps share the Fourier blocks); a residual block is Theorem 2′
+//! with the linear shortcut S′ = C_S + a′·C_B·C_A (C_S = I for an identity
+//! shortcut), Ŝ′(ω) = Ŝ(ω) + a′·B̂(ω)Â(ω), and B = (b′ − a′)·C_B. (The
+//! multiplier module's dense pieces use the same split.)
+//!
 //! Real kernels give blocks at −ω that are the entrywise conjugates of
 //! those at ω (D is real; the aliases of −ω are the negated aliases of ω),
 //! with the same singular values, so the half plane of coarse frequencies
@@ -143,6 +153,8 @@ struct Sym {
     a: Tracked,
     b: Tracked,
     s: Option<Tracked>,
+    /// a′·B̂(ω)Â(ω) when the slopes' lower end a′ is negative (module docs).
+    shifted: Option<Tracked>,
     /// Ŝ(ω)ᴴ·b′B̂(ω) (n × h), independent of d: with it ŜᴴP̂ = (ŜᴴB̂)·D⁻¹
     /// is a column scaling, not a product, for every d tried.
     sb: Option<Tracked>,
@@ -376,7 +388,11 @@ fn scale_range(syms: &[Sym], d: &[f64], residual: bool) -> (f64, f64) {
 /// sample (indices into the frequencies) with its symbols (B̂ scaled by b′).
 struct Setup<'a> {
     pair: LinearPair<'a>,
+    /// Whether the pair is a residual block's body (else a two-layer piece).
+    residual: bool,
     upper: f64,
+    /// The slopes' lower end a′ when negative, else 0 (module docs).
+    shift: f64,
     freqs: Vec<(usize, usize)>,
     sample: Vec<usize>,
     syms: Vec<Sym>,
@@ -390,12 +406,19 @@ struct Setup<'a> {
 const CHEAP_PASS: f64 = 1e11;
 
 impl<'a> Setup<'a> {
-    fn new(pair: Option<LinearPair<'a>>, options: &SigmaOptions) -> Result<Option<Self>> {
+    fn new(
+        pair: Option<LinearPair<'a>>,
+        residual: bool,
+        options: &SigmaOptions,
+    ) -> Result<Option<Self>> {
         let Some(pair) = pair else {
             return Ok(None);
         };
-        let upper = pair.slopes.upper;
-        if pair.slopes.lower < 0.0 || !(upper > 0.0 && upper.is_finite()) {
+        // Slopes [a′, b′]: with a′ < 0 the piece is split off its linear
+        // part a′·BA (module docs) and ψ̂ has slopes in [0, b′ − a′].
+        let shift = pair.slopes.lower.min(0.0);
+        let upper = add_up(pair.slopes.upper, -shift);
+        if !(upper > 0.0 && upper.is_finite() && shift.is_finite()) {
             return Ok(None);
         }
         // The coarse frequencies (each carries its aliases when the piece
@@ -411,7 +434,9 @@ impl<'a> Setup<'a> {
         let step = freqs.len().div_ceil(count).max(1);
         let mut setup = Setup {
             pair,
+            residual,
             upper,
+            shift,
             sample: Vec::new(),
             syms: Vec::new(),
             threads: crate::parallel::resolve_threads(options.threads),
@@ -431,9 +456,21 @@ impl<'a> Setup<'a> {
         Ok(())
     }
 
-    /// (Â(ω), b′·B̂(ω), Ŝ(ω)) with their error bounds.
+    /// (Â(ω), b′·B̂(ω), Ŝ(ω)) with their error bounds; with a′ < 0,
+    /// (b′ − a′)·B̂(ω), a′·B̂(ω)Â(ω), and for a residual block the shortcut
+    /// Ŝ(ω) + a′·B̂(ω)Â(ω) (Ŝ = I for the identity).
     fn symbols(&self, w: (usize, usize)) -> Result<Sym> {
         let (a, b, s) = self.pair.at(w)?;
+        let shifted = if self.shift < 0.0 {
+            Some(stacked_product(&b, &a)?.scale(self.shift))
+        } else {
+            None
+        };
+        let s = match (&shifted, s) {
+            (Some(ba), Some(s)) => Some(s.add(ba)?),
+            (Some(ba), None) if self.residual => Some(Tracked::stacked_identity(ba.cols).add(ba)?),
+            (_, s) => s,
+        };
         let b = if self.upper == 1.0 {
             b
         } else {
@@ -443,7 +480,13 @@ impl<'a> Setup<'a> {
             Some(s) => Some(stacked_product(&s.stacked_adjoint(), &b)?),
             None => None,
         };
-        Ok(Sym { a, b, s, sb })
+        Ok(Sym {
+            a,
+            b,
+            s,
+            shifted,
+            sb,
+        })
     }
 
     /// The best d for `score` (larger is better) over the balancing starts
@@ -508,7 +551,7 @@ pub fn fourier_pair_bound(
     k: usize,
     options: &SigmaOptions,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let Some(mut setup) = Setup::new(LinearPair::new(piece, k)?, options)? else {
+    let Some(mut setup) = Setup::new(LinearPair::new(piece, k)?, false, options)? else {
         return Ok(None);
     };
     let timer = crate::timing::stage();
@@ -525,12 +568,20 @@ pub fn fourier_pair_bound(
         let Some((sampled, d)) = setup.search(false, &score, None) else {
             break;
         };
-        let norms = par_map(&setup.freqs, setup.threads, |w| {
-            let (p, q) = parts(&setup.symbols(w)?, &d);
-            complex_norm_upper(&p.stacked_vconcat(&q)?)
+        let pairs = par_map(&setup.freqs, setup.threads, |w| {
+            let sym = setup.symbols(w)?;
+            let (p, q) = parts(&sym, &d);
+            let linear = match &sym.shifted {
+                Some(ba) => complex_norm_upper(ba)?,
+                None => 0.0,
+            };
+            Ok((complex_norm_upper(&p.stacked_vconcat(&q)?)?, linear))
         })?;
+        let norms: Vec<f64> = pairs.iter().map(|(n, _)| *n).collect();
         let s = norms.iter().fold(0.0f64, |x, v| x.max(*v));
-        let bound = mul_up(0.5, mul_up(s, s));
+        // |a′|·max_ω ‖B̂Â‖ (0 unless a′ < 0) + Theorem 1.
+        let linear = pairs.iter().fold(0.0f64, |x, (_, l)| x.max(*l));
+        let bound = add_up(linear, mul_up(0.5, mul_up(s, s)));
         if bound.is_finite() && best.is_none_or(|b| bound < b) {
             best = Some(bound);
         }
@@ -560,13 +611,14 @@ pub fn fourier_residual_bound(
     node: &Node,
     options: &SigmaOptions,
 ) -> Result<Option<(f64, Guarantee)>> {
-    let Some(mut setup) = Setup::new(LinearPair::residual(node)?, options)? else {
+    let Some(mut setup) = Setup::new(LinearPair::residual(node)?, true, options)? else {
         return Ok(None);
     };
-    let identity = setup.pair.has_identity_shortcut();
-    if identity && setup.pair.c_in != setup.pair.c_out {
+    if setup.pair.has_identity_shortcut() && setup.pair.c_in != setup.pair.c_out {
         return Ok(None);
     }
+    // With a′ < 0 the shortcut is S′ = S + a′·BA, never the identity.
+    let identity = setup.pair.has_identity_shortcut() && setup.shift == 0.0;
     // ‖S‖ = max over the frequencies of ‖Ŝ(ω)‖ (1 for the identity).
     let shortcut = if identity {
         1.0

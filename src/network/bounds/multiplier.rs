@@ -517,8 +517,9 @@ fn pair_bound(
 }
 
 /// Theorem 2 on a residual node whose body is linear nodes, one activation
-/// with slopes in [a, b], a ≥ 0, linear nodes, and whose shortcut is the
-/// identity (explicit matrices, or per channel on the circular grid), or
+/// with slopes in [a, b], linear nodes, and whose shortcut is the
+/// identity (explicit matrices when a ≥ 0, or per channel on the circular
+/// grid, where a < 0 is split off as a linear shortcut), or
 /// linear nodes (per channel on the circular grid, with the shortcut's
 /// norm, [`super::fourier_multiplier`]).
 fn residual_node_bound(
@@ -545,12 +546,15 @@ fn residual_node_bound(
     let Some(s) = activation_interval(&body[k]) else {
         return Ok(None);
     };
-    if s.lower < 0.0 || k == 0 || k + 1 == body.len() {
+    if k == 0 || k + 1 == body.len() {
         return Ok(None);
     }
     let n: usize = node.shape_in.iter().product();
     let h: usize = body[k].shape_in.iter().product();
-    if h <= MAX_HIDDEN {
+    // Explicit matrices for slopes with a ≥ 0 (with a < 0 the explicit
+    // blocks get their bound from the segment certificate); the Fourier
+    // certificate handles a < 0 by the split S′ = I + a·BA.
+    if s.lower >= 0.0 && h <= MAX_HIDDEN {
         if let (Some(a), Some(mut b)) = (
             group_matrix(&body[..k], n, max_entries)?,
             group_matrix(&body[k + 1..], h, max_entries)?,
