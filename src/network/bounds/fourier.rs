@@ -439,15 +439,7 @@ pub(super) fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> 
     for j in 0..b.cols {
         data.extend(c.col(j).iter().copied());
     }
-    let (fa, fb) = (norm2_up(a), norm2_up(&b.data));
-    let local = add_up(
-        mul_up(mul_up(gamma(n), fa), fb),
-        mul_up(mul_up(usize_up(n), ETA), sqrt_up(usize_up(a_rows * b.cols))),
-    );
-    let err = add_up(
-        add_up(mul_up(a_err, add_up(fb, b.err)), mul_up(fa, b.err)),
-        local,
-    );
+    let err = product_error(norm2_up(a), a_rows, a_err, b);
     if !err.is_finite() || data.iter().any(|v| !v.is_finite()) {
         return Err(Error::Overflow {
             context: "product of convolution symbols".into(),
@@ -459,6 +451,25 @@ pub(super) fn mul_tracked(a: &[f64], a_rows: usize, a_err: f64, b: &Tracked) -> 
         data,
         err,
     })
+}
+
+/// The error bound of [`mul_tracked`]'s fl(Â·B̂) for Â with `a_rows` rows,
+/// ‖Â‖_F ≤ `fa` and ‖Â − A‖ ≤ `a_err` (module docs): the propagated
+/// a_err·(‖B̂‖_F + e_B) + ‖Â‖_F·e_B and the rounding γₙ‖Â‖_F‖B̂‖_F plus
+/// the underflow term, n = B̂'s rows. It bounds any product whose every
+/// entry is one floating-point dot product of a row of Â with a column of
+/// B̂, in any order.
+pub(super) fn product_error(fa: f64, a_rows: usize, a_err: f64, b: &Tracked) -> f64 {
+    let n = b.rows;
+    let fb = norm2_up(&b.data);
+    let local = add_up(
+        mul_up(mul_up(gamma(n), fa), fb),
+        mul_up(mul_up(usize_up(n), ETA), sqrt_up(usize_up(a_rows * b.cols))),
+    );
+    add_up(
+        add_up(mul_up(a_err, add_up(fb, b.err)), mul_up(fa, b.err)),
+        local,
+    )
 }
 
 /// Candidate margins above the Lanczos estimate for [`complex_norm_upper`].

@@ -86,7 +86,7 @@
 //! the Loewner order), so after lowering κ only the frequencies that
 //! failed are checked again. Every bound is rounded upward.
 
-use super::fourier::{complex_norm_upper, mul_tracked, LinearPair};
+use super::fourier::{complex_norm_upper, mul_tracked, product_error, LinearPair};
 use super::search_eig::{matvec, matvec_t, top_pencil_with};
 use super::tracked::Tracked;
 use crate::certify::hermitian_upper::HermitianWithError;
@@ -96,7 +96,7 @@ use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::estimate::symmetric_lanczos::lanczos_top_until;
 use crate::network::layer::Node;
-use crate::rounding::{add_up, div_up, mul_down, mul_up, sqrt_up};
+use crate::rounding::{add_up, div_up, mul_down, mul_up, norm2_up, sqrt_up};
 use crate::sigma::SigmaOptions;
 use faer::Mat;
 
@@ -189,6 +189,58 @@ fn stacked_product(x: &Tracked, y: &Tracked) -> Result<Tracked> {
         data.extend(r.col(j).iter().copied());
     }
     mul_tracked(&data, r.nrows(), x.err, y)
+}
+
+/// Ŝᴴ·B̂ for Ŝ with `k` column blocks (the aliases): when the blocks are
+/// equal — a 1×1 shortcut's symbol does not depend on the frequency, so
+/// every alias of a downsampling block's shortcut has the same one — the
+/// K row blocks of the product are equal too and are computed once. Each
+/// entry is then the same floating-point dot product as in the full
+/// product, so [`product_error`]'s bound, taken with the full Ŝᴴ's norm,
+/// holds unchanged. Otherwise the full product.
+fn adjoint_product(s: &Tracked, b: &Tracked, k: usize) -> Result<Tracked> {
+    let cols = s.cols / k.max(1);
+    let len = s.rows * cols;
+    let equal = k > 1
+        && cols > 0
+        && s.cols == k * cols
+        && (1..k).all(|j| s.data[j * len..(j + 1) * len] == s.data[..len]);
+    let adjoint = s.stacked_adjoint();
+    if !equal {
+        return stacked_product(&adjoint, b);
+    }
+    let first = Tracked {
+        rows: s.rows,
+        cols,
+        data: s.data[..len].to_vec(),
+        err: s.err,
+    };
+    let p = stacked_product(&first.stacked_adjoint(), b)?;
+    // [Re; Im] of p has `cols` rows each; the product's halves repeat them
+    // k times.
+    let mut data = Vec::with_capacity(2 * k * cols * p.cols);
+    for j in 0..p.cols {
+        let col = &p.data[j * p.rows..(j + 1) * p.rows];
+        for half in [&col[..cols], &col[cols..]] {
+            for _ in 0..k {
+                data.extend_from_slice(half);
+            }
+        }
+    }
+    // The real form of Ŝᴴ holds every entry of the stacked form twice.
+    let fa = mul_up(sqrt_up(2.0), norm2_up(&adjoint.data));
+    let err = product_error(fa, adjoint.rows, adjoint.err, b);
+    if !err.is_finite() {
+        return Err(Error::Overflow {
+            context: "product of convolution symbols".into(),
+        });
+    }
+    Ok(Tracked {
+        rows: 2 * k * cols,
+        cols: p.cols,
+        data,
+        err,
+    })
 }
 
 /// The real form [[X, −Y], [Y, X]] of a stacked [X; Y].
@@ -393,6 +445,8 @@ struct Setup<'a> {
     upper: f64,
     /// The slopes' lower end a′ when negative, else 0 (module docs).
     shift: f64,
+    /// Fine frequencies per coarse one (K; 1 without a stride).
+    aliases: usize,
     freqs: Vec<(usize, usize)>,
     sample: Vec<usize>,
     syms: Vec<Sym>,
@@ -437,6 +491,7 @@ impl<'a> Setup<'a> {
             residual,
             upper,
             shift,
+            aliases,
             sample: Vec::new(),
             syms: Vec::new(),
             threads: crate::parallel::resolve_threads(options.threads),
@@ -477,7 +532,7 @@ impl<'a> Setup<'a> {
             b.scale(self.upper)
         };
         let sb = match &s {
-            Some(s) => Some(stacked_product(&s.stacked_adjoint(), &b)?),
+            Some(s) => Some(adjoint_product(s, &b, self.aliases)?),
             None => None,
         };
         Ok(Sym {
@@ -753,4 +808,69 @@ pub fn fourier_residual_bound(
         )
     });
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(len: usize, seed: &mut u64) -> Vec<f64> {
+        (0..len)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                (*seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect()
+    }
+
+    /// With equal alias blocks the once-computed product is the full one
+    /// up to the order of the sums, within the full product's error bound,
+    /// and carries that bound; unequal blocks take the full product.
+    #[test]
+    fn adjoint_product_of_equal_alias_blocks_matches_the_full_one() {
+        let mut seed = 99u64;
+        let (m, c, k, h) = (5usize, 3usize, 4usize, 6usize);
+        let block = values(2 * m * c, &mut seed);
+        let mut data = Vec::new();
+        for _ in 0..k {
+            data.extend_from_slice(&block);
+        }
+        let s = Tracked {
+            rows: 2 * m,
+            cols: k * c,
+            data,
+            err: 1e-13,
+        };
+        let b = Tracked {
+            rows: 2 * m,
+            cols: h,
+            data: values(2 * m * h, &mut seed),
+            err: 1e-14,
+        };
+        let once = adjoint_product(&s, &b, k).unwrap();
+        let full = stacked_product(&s.stacked_adjoint(), &b).unwrap();
+        assert_eq!((once.rows, once.cols), (full.rows, full.cols));
+        let diff = once
+            .data
+            .iter()
+            .zip(&full.data)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt();
+        assert!(diff <= 1e-14, "{diff}");
+        assert!(
+            (once.err - full.err).abs() <= 1e-12 * full.err,
+            "{} vs {}",
+            once.err,
+            full.err
+        );
+        // One entry changed: no longer equal blocks, the full product.
+        let mut t = s.clone();
+        t.data[2 * m * c] += 0.25;
+        let changed = adjoint_product(&t, &b, k).unwrap();
+        let direct = stacked_product(&t.stacked_adjoint(), &b).unwrap();
+        assert_eq!((&changed.data, changed.err), (&direct.data, direct.err));
+    }
 }
