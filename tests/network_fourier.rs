@@ -453,6 +453,15 @@ struct Net {
 }
 
 impl Net {
+    fn new(seed: u64, scale: f64) -> Self {
+        Net {
+            rng: Lcg(seed),
+            weights: Weights::new(),
+            count: 0,
+            scale,
+        }
+    }
+
     fn conv(&mut self, c_in: usize, c_out: usize, k: (usize, usize), extra: &str) -> String {
         self.count += 1;
         let name = format!("c{}", self.count);
@@ -505,12 +514,7 @@ fn try_build(input: [usize; 3], layers: &[String], weights: Weights) -> Option<N
 /// The networks of the soundness tests (all runs of the module theorem).
 fn networks(seed: u64, scale: f64) -> Vec<(&'static str, Network)> {
     let mut out = Vec::new();
-    let mut n = Net {
-        rng: Lcg(seed | 1),
-        weights: Weights::new(),
-        count: 0,
-        scale,
-    };
+    let mut n = Net::new(seed | 1, scale);
     let pad1 = r#", "padding": 1"#;
     // conv → BN → ReLU → conv → ReLU → 1×1 conv.
     let layers = vec![
@@ -608,12 +612,7 @@ fn networks(seed: u64, scale: f64) -> Vec<(&'static str, Network)> {
 #[test]
 fn reused_norms_after_an_activation_match_recomputed_ones() {
     let options = SigmaOptions::default();
-    let mut n = Net {
-        rng: Lcg(11),
-        weights: Weights::new(),
-        count: 0,
-        scale: 1.0,
-    };
+    let mut n = Net::new(11, 1.0);
     let pad1 = r#", "padding": 1"#;
     let relu = || r#"{"type": "relu"}"#.to_string();
     let mut cases: Vec<(&str, [usize; 3], Vec<String>, Weights)> = Vec::new();
@@ -754,12 +753,7 @@ fn fourier_liplt_is_sound_on_small_cnns() {
 /// certified independently of the recursion).
 #[test]
 fn fourier_liplt_below_lifted_product() {
-    let mut n = Net {
-        rng: Lcg(11),
-        weights: Weights::new(),
-        count: 0,
-        scale: 1.0,
-    };
+    let mut n = Net::new(11, 1.0);
     let pad1 = r#", "padding": 1"#;
     let layers = vec![
         n.conv(2, 3, (3, 3), pad1),
@@ -802,12 +796,7 @@ fn fourier_liplt_below_lifted_product() {
 /// the whole stays sound and at most the product.
 #[test]
 fn split_segment_with_strided_conv_and_dense_head() {
-    let mut n = Net {
-        rng: Lcg(21),
-        weights: Weights::new(),
-        count: 0,
-        scale: 1.0,
-    };
+    let mut n = Net::new(21, 1.0);
     let pad1 = r#", "padding": 1"#;
     let mut layers = vec![
         n.conv(1, 2, (3, 3), r#", "padding": 1, "stride": 2"#),
@@ -895,7 +884,7 @@ proptest! {
         bn in any::<bool>(),
         seed in any::<u64>(),
     ) {
-        let mut n = Net { rng: Lcg(seed | 1), weights: Weights::new(), count: 0, scale: 1.0 };
+        let mut n = Net::new(seed | 1, 1.0);
         let mut body = vec![n.conv(ci, co, gb.0, &conv_extra(gb, stride))];
         let mut short = vec![n.conv(ci, co, gs.0, &conv_extra(gs, stride))];
         if bn {
@@ -938,12 +927,7 @@ proptest! {
 /// absurd strides are refused without overflow.
 #[test]
 fn strided_runs_outside_the_theorem_are_refused() {
-    let mut n = Net {
-        rng: Lcg(77),
-        weights: Weights::new(),
-        count: 0,
-        scale: 1.0,
-    };
+    let mut n = Net::new(77, 1.0);
     let s2 = r#", "padding": 1, "stride": 2"#;
     let a = n.conv(2, 2, (3, 3), s2);
     let a2 = n.conv(2, 2, (3, 3), s2);

@@ -30,6 +30,7 @@
 //! an a-priori error below 2⁻⁴⁵ and is tested against mpmath).
 
 use super::layer::{Layer, Network, Node};
+use super::lipschitz::composed_upper;
 use super::special;
 use crate::error::{Error, Result};
 use crate::operator::LinearOperator;
@@ -312,26 +313,6 @@ fn node_upper(n: &Node) -> Result<f64> {
         .upper)
 }
 
-/// An upper bound on the Lipschitz constant of `nodes` in sequence from
-/// their certified bounds: the product, with a joint bound of two adjacent
-/// layers where given and smaller, rounded upward.
-fn composed_bound(nodes: &[Node]) -> Result<f64> {
-    let mut up = 1.0;
-    let mut i = 0;
-    while i < nodes.len() {
-        let n = &nodes[i];
-        let joint = n.bound.as_ref().and_then(|b| b.with_next_upper);
-        if let (Some(joint), Some(next)) = (joint, nodes.get(i + 1)) {
-            up = mul_up(up, joint.min(mul_up(node_upper(n)?, node_upper(next)?)));
-            i += 2;
-        } else {
-            up = mul_up(up, node_upper(n)?);
-            i += 1;
-        }
-    }
-    Ok(up)
-}
-
 /// `e` when finite, else an overflow error naming the layer.
 fn finite_error(n: &Node, e: f64) -> Result<f64> {
     if e.is_finite() {
@@ -372,11 +353,11 @@ fn node_forward_error(
         let (s, es, short) = match shortcut {
             Some(s) => {
                 let (y, e) = nodes_forward_error(s, x, 0.0, precision)?;
-                (y, e, composed_bound(s)?)
+                (y, e, composed_upper(s)?.0)
             }
             None => (x.to_vec(), 0.0, 1.0),
         };
-        let through = node_upper(n)?.min(add_up(composed_bound(body)?, short));
+        let through = node_upper(n)?.min(add_up(composed_upper(body)?.0, short));
         let y: Vec<f64> = b.iter().zip(&s).map(|(a, b)| a + b).collect();
         // |fl(a + b) − (a + b)| ≤ u|a + b| ≤ u|fl(a+b)|/(1 − u).
         let add = mul_up(mul_up(U, REL_MARGIN), norm2_up(&y));
