@@ -47,6 +47,8 @@ mod io_fuzz;
 mod io_readers;
 #[path = "io_stored_matrix.rs"]
 mod io_stored_matrix;
+#[path = "lower_ascent.rs"]
+mod lower_ascent;
 #[path = "lower_bound_compensated.rs"]
 mod lower_bound_compensated;
 #[path = "lower_budget.rs"]

@@ -707,17 +707,30 @@ fn top_singular(
     Ok((sigma, v))
 }
 
-/// Multi-start ascent on σ(J(x)) (issue item 6): restarts at several input
-/// scales (standard normal·s, uniform [0, 1], normal·10s, normal·s/10); from
-/// each start, moves x ± t·d along the top right singular vector v and along
-/// random directions, kept when the estimated σ(J(x)) grows (on a piecewise
-/// linear network J is constant on regions, so these moves change the
-/// activation pattern); step t grows on success and shrinks on failure.
+/// Multi-start ascent on σ(J(x)) (issue item 6). Starts of four kinds
+/// (standard normal·s, uniform [0, 1], normal·10s, normal·s/10) in turn;
+/// after the first round every other restart repeats the kind whose ascent
+/// has ended highest so far (σ(J) has many local maxima, and which kind
+/// reaches the high ones depends on the network). From each start:
+///
+/// 1. the smooth phase ([`smooth_ascent`], L-BFGS on σ(J(x)) with the
+///    gradient of [`sigma_gradient`]) climbs to a local maximum on a smooth
+///    network (GELU, SiLU, tanh); on a piecewise-linear one the gradient
+///    vanishes inside a region and the phase ends at once;
+/// 2. [`ASCENT_MOVES`] moves: each tries a step along the gradient taken
+///    over a segment as long as the current step (on a piecewise-linear
+///    network it sees the region boundaries nearby), then x ± t·d along the
+///    top right singular vector v or a random direction (J is constant on
+///    regions, so these moves change the activation pattern). A move is
+///    kept when the estimated σ(J(x)) grows; the step t grows on success
+///    and shrinks on failure.
+///
 /// The best points are turned into rigorous pair ratios along v
 /// ([`rigorous_pair_ratio`]; on a piecewise-linear network a pair inside one
-/// region attains ‖J(x)v‖). With a budget, restarts until the deadline
-/// passes (none when it passed before the stage began); without one, a
-/// fixed `restarts` (default [`DEFAULT_ASCENT_RESTARTS`]).
+/// region attains ‖J(x)v‖, on a smooth one the symmetric pair is within
+/// O(t²) of it). With a budget, restarts until the deadline passes (none
+/// when it passed before the stage began); without one, a fixed `restarts`
+/// (default [`DEFAULT_ASCENT_RESTARTS`]).
 /// Returns (certified ratio, σ estimate).
 fn jacobian_ascent(
     net: &Network,
@@ -736,8 +749,19 @@ fn jacobian_ascent(
     let sqrt_n = (n as f64).sqrt();
     let mut found: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut restart = 0usize;
-    while restart < restarts && !deadline.passed(ASCENT_MOVES_SHARE) {
-        let mut x: Vec<f64> = match restart % 4 {
+    let mut kind_best = [f64::NEG_INFINITY; 4];
+    let moving = || deadline.passed(ASCENT_MOVES_SHARE);
+    while restart < restarts && !moving() {
+        // The four kinds of start in turn; after the first round, every
+        // other restart repeats the kind whose ascent ended highest.
+        let kind = if restart >= 4 && restart % 2 == 1 {
+            (0..4)
+                .max_by(|&a, &b| kind_best[a].total_cmp(&kind_best[b]))
+                .unwrap_or(0)
+        } else {
+            restart % 4
+        };
+        let mut x: Vec<f64> = match kind {
             0 => rng.normal_vec(n, s),
             1 => (0..n).map(|_| rng.uniform()).collect(),
             2 => rng.normal_vec(n, 10.0 * s),
@@ -752,30 +776,41 @@ fn jacobian_ascent(
             deadline,
             ASCENT_MOVES_SHARE,
         )?;
+        (x, sigma, v) = smooth_ascent(net, x, sigma, v, deadline)?;
         let mut step = 0.3 * (norm(&x) / sqrt_n).max(1e-3);
-        for it in 0..60 {
-            if deadline.passed(ASCENT_MOVES_SHARE) {
+        for it in 0..ASCENT_MOVES {
+            if moving() {
                 break;
             }
-            let dir: Vec<f64> = if it % 2 == 0 {
-                v.iter().map(|e| e * sqrt_n).collect()
+            let mut directions = Vec::with_capacity(2);
+            let h = 1e-3 * step * sqrt_n;
+            if let Some(g) = sigma_gradient(net, &x, &v, h)? {
+                let k = sqrt_n / norm(&g);
+                directions.push((g.into_iter().map(|e| e * k).collect(), false));
+            }
+            directions.push(if it % 2 == 0 {
+                (v.iter().map(|e| e * sqrt_n).collect(), true)
             } else {
-                rng.normal_vec(n, 1.0)
-            };
+                (rng.normal_vec(n, 1.0), true)
+            });
             let mut improved = false;
-            for sign in [1.0, -1.0] {
-                let xn: Vec<f64> = x
-                    .iter()
-                    .zip(&dir)
-                    .map(|(a, d)| a + sign * step * d)
-                    .collect();
-                let (sn, vn) = top_singular(net, &xn, v.clone(), 6, deadline, ASCENT_MOVES_SHARE)?;
-                if sn > sigma {
-                    x = xn;
-                    sigma = sn;
-                    v = vn;
-                    improved = true;
-                    break;
+            'moves: for (dir, both_signs) in &directions {
+                let signs: &[f64] = if *both_signs { &[1.0, -1.0] } else { &[1.0] };
+                for sign in signs {
+                    let xn: Vec<f64> = x
+                        .iter()
+                        .zip(dir)
+                        .map(|(a, d)| a + sign * step * d)
+                        .collect();
+                    let (sn, vn) =
+                        top_singular(net, &xn, v.clone(), 6, deadline, ASCENT_MOVES_SHARE)?;
+                    if sn > sigma {
+                        x = xn;
+                        sigma = sn;
+                        v = vn;
+                        improved = true;
+                        break 'moves;
+                    }
                 }
             }
             step *= if improved { 1.5 } else { 0.6 };
@@ -784,6 +819,7 @@ fn jacobian_ascent(
             }
         }
         let (sn, vn) = top_singular(net, &x, v, 20, deadline, ASCENT_MOVES_SHARE)?;
+        kind_best[kind] = kind_best[kind].max(sn);
         found.push((sn, x, vn));
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -803,6 +839,134 @@ fn jacobian_ascent(
         }
     }
     Ok((best, estimate))
+}
+
+/// Moves per restart of the Jacobian ascent (each shrinks or grows the
+/// step; a restart also ends when the step falls below 1e-8).
+const ASCENT_MOVES: usize = 60;
+
+/// Iterations of the quasi-Newton phase of a restart ([`smooth_ascent`]).
+const SMOOTH_ITERATIONS: usize = 200;
+
+/// Pairs (s, y) kept by the quasi-Newton phase.
+const SMOOTH_MEMORY: usize = 8;
+
+/// The smooth phase of a Jacobian-ascent restart: L-BFGS (Nocedal & Wright,
+/// *Numerical Optimization*, 2nd ed., Algorithm 7.4, two-loop recursion,
+/// with the scaling γ = sᵀy/yᵀy) on −σ(J(x)), with the gradient of
+/// [`sigma_gradient`] and a backtracking line search that keeps a step only
+/// when the estimated σ grows by the Armijo fraction 10⁻⁴ of the predicted
+/// gain; a pair with sᵀy ≤ 0 is not stored. Stops when the gradient
+/// vanishes (a piecewise-linear network, inside one region), when the line
+/// search fails, or at the moves' deadline. Returns the point, its σ
+/// estimate and its top right singular vector (the start's when no step was
+/// taken).
+fn smooth_ascent(
+    net: &Network,
+    mut x: Vec<f64>,
+    mut sigma: f64,
+    mut v: Vec<f64>,
+    deadline: &Deadline,
+) -> Result<(Vec<f64>, f64, Vec<f64>)> {
+    let n = x.len();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+    let h_of = |x: &[f64]| 1e-5 * (1.0 + norm(x) / (n as f64).sqrt());
+    let Some(mut g) = sigma_gradient(net, &x, &v, h_of(&x))? else {
+        return Ok((x, sigma, v));
+    };
+    let mut pairs: std::collections::VecDeque<(Vec<f64>, Vec<f64>)> = Default::default();
+    let mut first_length = 0.1 * (1.0 + norm(&x) / (n as f64).sqrt()) * (n as f64).sqrt();
+    for _ in 0..SMOOTH_ITERATIONS {
+        if deadline.passed(ASCENT_MOVES_SHARE) {
+            break;
+        }
+        // p = H·g by the two-loop recursion (ascent: F = −σ, ∇F = −g).
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(pairs.len());
+        for (s, y) in pairs.iter().rev() {
+            let a = dot(s, &q) / dot(y, s);
+            q.iter_mut().zip(y).for_each(|(q, y)| *q -= a * y);
+            alphas.push(a);
+        }
+        if let Some((s, y)) = pairs.back() {
+            let gamma = dot(s, y) / dot(y, y);
+            q.iter_mut().for_each(|q| *q *= gamma);
+        } else {
+            let k = first_length / norm(&g);
+            q.iter_mut().for_each(|q| *q *= k);
+        }
+        for ((s, y), a) in pairs.iter().zip(alphas.into_iter().rev()) {
+            let b = dot(y, &q) / dot(y, s);
+            q.iter_mut().zip(s).for_each(|(q, s)| *q += (a - b) * s);
+        }
+        let slope = dot(&g, &q);
+        if !(slope > 0.0 && slope.is_finite()) {
+            break;
+        }
+        let mut t = 1.0;
+        let mut accepted = None;
+        for _ in 0..20 {
+            let xn: Vec<f64> = x.iter().zip(&q).map(|(a, p)| a + t * p).collect();
+            let (sn, vn) = top_singular(net, &xn, v.clone(), 8, deadline, ASCENT_MOVES_SHARE)?;
+            if sn >= sigma + 1e-4 * t * slope {
+                accepted = Some((xn, sn, vn));
+                break;
+            }
+            t *= 0.5;
+        }
+        let Some((xn, sn, vn)) = accepted else {
+            break;
+        };
+        let Some(gn) = sigma_gradient(net, &xn, &vn, h_of(&xn))? else {
+            (x, sigma, v) = (xn, sn, vn);
+            break;
+        };
+        let s: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g.iter().zip(&gn).map(|(a, b)| a - b).collect();
+        if dot(&s, &y) > 0.0 {
+            if pairs.len() == SMOOTH_MEMORY {
+                pairs.pop_front();
+            }
+            pairs.push_back((s, y));
+        }
+        first_length = norm(&xn.iter().zip(&x).map(|(a, b)| a - b).collect::<Vec<_>>());
+        (x, sigma, v, g) = (xn, sn, vn, gn);
+    }
+    Ok((x, sigma, v))
+}
+
+/// The gradient of σ(J(x)) at x (an estimate), or `None` when it vanishes.
+///
+/// With u = J(x)v/‖J(x)v‖ for the top right singular vector v, the gradient
+/// of a simple top singular value is ∇ₓ(uᵀJ(x)v) (u, v held fixed: the
+/// envelope theorem), and uᵀJ(x)v = ∂ᵥ⟨u, f⟩(x), so the gradient is the
+/// Hessian-vector product H⟨u,f⟩(x)·v = ∂ᵥ(J(x)ᵀu), here by the symmetric
+/// difference (J(x + hv)ᵀu − J(x − hv)ᵀu)/(2h) — two reverse-mode products.
+/// On a piecewise-linear network the exact gradient is zero almost
+/// everywhere; a difference over a longer segment x ± hv then sees the
+/// region boundaries it crosses. Only a search direction: every move is
+/// kept or rejected on the estimated σ itself.
+fn sigma_gradient(net: &Network, x: &[f64], v: &[f64], h: f64) -> Result<Option<Vec<f64>>> {
+    let (_, jv) = jvp(net, x, v)?;
+    let nj = norm(&jv);
+    if nj == 0.0 || !nj.is_finite() {
+        return Ok(None);
+    }
+    let u: Vec<f64> = jv.iter().map(|e| e / nj).collect();
+    let xp: Vec<f64> = x.iter().zip(v).map(|(a, b)| a + h * b).collect();
+    let xm: Vec<f64> = x.iter().zip(v).map(|(a, b)| a - h * b).collect();
+    let gp = vjp(net, &xp, &u)?;
+    let gm = vjp(net, &xm, &u)?;
+    let g: Vec<f64> = gp
+        .iter()
+        .zip(&gm)
+        .map(|(p, m)| (p - m) / (2.0 * h))
+        .collect();
+    let ng = norm(&g);
+    if ng == 0.0 || !ng.is_finite() {
+        return Ok(None);
+    }
+    Ok(Some(g))
 }
 
 /// Gradient ascent on r(x, y) = ‖f(x) − f(y)‖/‖x − y‖ with
