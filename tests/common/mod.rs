@@ -7,3 +7,4 @@ pub mod conv;
 pub mod files;
 pub mod lcg;
 pub mod net;
+pub mod third_party;
