@@ -65,6 +65,9 @@ fn the_ascent_finds_the_flat_maximum_of_tanh() {
     for seed in 1..=3 {
         let (lower, lip, lip_up, upper) = search(seed);
         assert!(lower >= 0.999 * lip, "seed {seed}: {lower} < 0.999·{lip}");
+        // Soundness of the pair certificates near the maximum: the achieved
+        // lower bound never exceeds Lip(f) ≤ σ_up(W₁)².
+        assert!(lower <= lip_up, "seed {seed}: {lower} > {lip_up}");
         assert!(lower <= upper, "seed {seed}: {lower} > {upper}");
         // The other end: Theorem 1 with T = I gives σ(W₁ᵀ)σ(W₁) here.
         assert!(

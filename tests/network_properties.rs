@@ -20,11 +20,14 @@ use lipcert::{DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
+/// `cases` per property, or `LIPCERT_SOUNDNESS_CASES` (and the seed
+/// `LIPCERT_SOUNDNESS_SEED`) for a long soundness run outside CI.
 fn config(cases: u32) -> ProptestConfig {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
     ProptestConfig {
-        cases,
+        cases: env("LIPCERT_SOUNDNESS_CASES").map_or(cases, |c: u64| c as u32),
         failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x6e65_7421),
+        rng_seed: RngSeed::Fixed(env("LIPCERT_SOUNDNESS_SEED").unwrap_or(0x6e65_7421)),
         ..ProptestConfig::default()
     }
 }
