@@ -470,8 +470,18 @@ fn plan_compensated(
     })
 }
 
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
 fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+    dot(v, v).sqrt()
+}
+
+/// 1 + ‖x‖/√n: the length unit of steps and pairs around x (1 near the
+/// origin, the entries' RMS size far from it).
+fn length_unit(x: &[f64]) -> f64 {
+    1.0 + norm(x) / (x.len() as f64).sqrt()
 }
 
 fn float_ratio(net: &Network, x: &[f64], y: &[f64]) -> Result<f64> {
@@ -556,7 +566,7 @@ pub fn empirical_lower_bounds(
         }
         v.iter_mut().for_each(|e| *e /= nv);
         estimate = estimate.max(sigma);
-        let scale = 1.0 + norm(&x) / (n as f64).sqrt();
+        let scale = length_unit(&x);
         for (i, t) in [1e-2, 1e-3, 1e-4, 1e-5].into_iter().enumerate() {
             // The first conversion of a power iteration that ran is kept
             // even past the deadline (its steps would be wasted otherwise).
@@ -826,7 +836,7 @@ fn jacobian_ascent(
     let estimate = found.first().map(|f| f.0).unwrap_or(0.0);
     let mut best = 0.0f64;
     'convert: for (k, (_, x, v)) in found.iter().take(4).enumerate() {
-        let scale = 1.0 + norm(x) / sqrt_n;
+        let scale = length_unit(x);
         // From long to short pairs: on a deep network the forward errors
         // swamp a short pair's difference (ResNet-18: 15 at 1e-3 against
         // σ(J) ≈ 39), on a smooth one a long pair loses O(t²).
@@ -872,13 +882,12 @@ fn smooth_ascent(
     deadline: &Deadline,
 ) -> Result<(Vec<f64>, f64, Vec<f64>)> {
     let n = x.len();
-    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
-    let h_of = |x: &[f64]| 1e-5 * (1.0 + norm(x) / (n as f64).sqrt());
+    let h_of = |x: &[f64]| 1e-5 * length_unit(x);
     let Some(mut g) = sigma_gradient(net, &x, &v, h_of(&x))? else {
         return Ok((x, sigma, v));
     };
     let mut pairs: std::collections::VecDeque<(Vec<f64>, Vec<f64>)> = Default::default();
-    let mut first_length = 0.1 * (1.0 + norm(&x) / (n as f64).sqrt()) * (n as f64).sqrt();
+    let mut first_length = 0.1 * length_unit(&x) * (n as f64).sqrt();
     for _ in 0..SMOOTH_ITERATIONS {
         if deadline.passed(ASCENT_MOVES_SHARE) {
             break;
@@ -926,13 +935,13 @@ fn smooth_ascent(
         };
         let s: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = g.iter().zip(&gn).map(|(a, b)| a - b).collect();
+        first_length = norm(&s);
         if dot(&s, &y) > 0.0 {
             if pairs.len() == SMOOTH_MEMORY {
                 pairs.pop_front();
             }
             pairs.push_back((s, y));
         }
-        first_length = norm(&xn.iter().zip(&x).map(|(a, b)| a - b).collect::<Vec<_>>());
         (x, sigma, v, g) = (xn, sn, vn, gn);
     }
     Ok((x, sigma, v))
