@@ -7,6 +7,7 @@
 mod common;
 
 use common::lcg::Lcg;
+use lipcert::network::bounds::{network_bounds, BoundMethod};
 use lipcert::network::certify::certify_layers;
 use lipcert::network::evaluate::{forward, forward_with_error};
 use lipcert::network::lipschitz::composed_upper;
@@ -58,6 +59,19 @@ fn check_tol(bytes: &[u8], n_in: usize, tol: f64, reference: impl Fn(&[f64]) -> 
     let mut n = net.network.clone();
     certify_layers(&mut n, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
     let (upper, _) = composed_upper(&n.nodes).unwrap();
+    // Every bound method (LipLT, multiplier, their combination) on the
+    // imported layers: never above the product, never below a pair ratio.
+    let (bounds, _) = network_bounds(&n, &BoundMethod::ALL, &SigmaOptions::default()).unwrap();
+    let methods = [
+        bounds.liplt,
+        bounds.multiplier,
+        bounds.combined,
+        Some(bounds.best().0),
+    ];
+    for m in methods.iter().flatten() {
+        assert!(*m <= bounds.product, "a method's {m} above the product ({bounds:?})");
+    }
+    let lowest = methods.iter().flatten().fold(upper, |m, v| m.min(*v));
     for k in 0..40 {
         let x = rng.vec(n_in, 3.0);
         let eps = if k % 2 == 0 { 1e-3 } else { 1.0 };
@@ -69,6 +83,10 @@ fn check_tol(bytes: &[u8], n_in: usize, tol: f64, reference: impl Fn(&[f64]) -> 
         assert!(
             ratio <= upper * (1.0 + 1e-9),
             "pair ratio {ratio} above certified {upper}"
+        );
+        assert!(
+            ratio <= lowest * (1.0 + 1e-9),
+            "pair ratio {ratio} above a bound method's certified {lowest} ({bounds:?})"
         );
     }
     upper

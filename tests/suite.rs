@@ -57,6 +57,8 @@ mod lower_budget;
 mod network_bounds;
 #[path = "network_constants.rs"]
 mod network_constants;
+#[path = "network_elementwise_slopes.rs"]
+mod network_elementwise_slopes;
 #[path = "network_example.rs"]
 mod network_example;
 #[path = "network_fourier.rs"]

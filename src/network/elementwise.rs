@@ -254,23 +254,99 @@ impl Elementwise {
         }
     }
 
-    /// The interval of all slopes φ_i'(x) over every coordinate i and point
-    /// x (a.e.), for the bound methods that split φ = c·Id + ψ
-    /// ([`crate::network::layer::SlopeInterval`]); `None` where lipcert does
-    /// not use one (the map is then bounded by its Lipschitz constant).
+    /// The interval of all slopes over every coordinate i: an interval
+    /// [lower, upper] containing every difference quotient
+    /// (φ_i(s) − φ_i(t))/(s − t), s ≠ t, of every coordinate map φ_i, for the
+    /// bound methods that split φ = c·Id + ψ
+    /// ([`crate::network::layer::SlopeInterval`]). Every map here is
+    /// continuous and piecewise C¹, so each difference quotient is an average
+    /// of φ_i' over [t, s] (fundamental theorem of calculus) and lies in the
+    /// hull of the values of φ_i'; ends are rounded outward where they are
+    /// computed:
     ///
+    /// * affine by constants: φ_i' = f_i (or 1/f_i): [min, max] over i;
+    /// * PReLU: φ_i' ∈ {1, a_i}: [min(1, min a_i), max(1, max a_i)];
+    /// * ELU(α): φ' = 1 on x > 0, αeˣ ∈ (min(α, 0), max(α, 0)) on x < 0:
+    ///   [min(0, α), max(1, α)]; SELU: γ times that (γ ≥ 0);
+    /// * softplus: φ' = logistic ∈ (0, 1): [0, 1];
+    /// * softsign: φ' = 1/(1 + |x|)² ∈ (0, 1]: [0, 1];
+    /// * hard sigmoid: φ' ∈ {0, α}: [min(0, α), max(0, α)];
     /// * hard swish: φ' = 0 on x < −3, x/3 + ½ ∈ (−½, 3/2) on (−3, 3), 1 on
-    ///   x > 3; φ is continuous and piecewise C¹, so every difference
-    ///   quotient (φ(a) − φ(b))/(a − b) is an average of φ' and lies in
-    ///   [−½, 3/2] (both ends exact in binary, the infimum and supremum).
+    ///   x > 3: [−½, 3/2] (both ends exact in binary, the infimum and
+    ///   supremum);
+    /// * clip: φ' ∈ {0, 1} ([0, 0] when min ≥ max, a constant map);
+    /// * |x|: φ' = ±1: [−1, 1].
     pub fn slope_interval(&self) -> Option<crate::network::layer::SlopeInterval> {
+        let interval =
+            |lower: f64, upper: f64| Some(crate::network::layer::SlopeInterval { lower, upper });
+        let hull = |v: &mut dyn Iterator<Item = (f64, f64)>, lower: f64, upper: f64| {
+            let (lo, up) = v.fold((lower, upper), |(lo, up), (l, u)| (lo.min(l), up.max(u)));
+            // An empty tensor has no slopes at all: [0, 0] holds vacuously.
+            if lo > up {
+                interval(0.0, 0.0)
+            } else {
+                interval(lo, up)
+            }
+        };
         match self {
-            Elementwise::HardSwish => Some(crate::network::layer::SlopeInterval {
-                lower: -0.5,
-                upper: 1.5,
-            }),
-            _ => None,
+            Elementwise::Affine {
+                factor,
+                divide: false,
+                ..
+            } => hull(
+                &mut factor.iter().map(|&f| (f, f)),
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            Elementwise::Affine {
+                factor,
+                divide: true,
+                ..
+            } => hull(
+                &mut factor.iter().map(|&f| (div_down(1.0, f), div_up(1.0, f))),
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            Elementwise::PRelu { slopes } => hull(&mut slopes.iter().map(|&a| (a, a)), 1.0, 1.0),
+            Elementwise::Elu { alpha } => interval(alpha.min(0.0), alpha.max(1.0)),
+            Elementwise::Selu { alpha, gamma } => interval(
+                mul_down(*gamma, alpha.min(0.0)),
+                mul_up(*gamma, alpha.max(1.0)),
+            ),
+            Elementwise::Softplus | Elementwise::Softsign => interval(0.0, 1.0),
+            Elementwise::HardSigmoid { alpha, .. } => interval(alpha.min(0.0), alpha.max(0.0)),
+            Elementwise::HardSwish => interval(-0.5, 1.5),
+            Elementwise::Clip { min, max } => {
+                if min < max {
+                    interval(0.0, 1.0)
+                } else {
+                    interval(0.0, 0.0)
+                }
+            }
+            Elementwise::Abs => interval(-1.0, 1.0),
         }
+    }
+
+    /// Per-coordinate slope intervals where they differ between
+    /// coordinates — PReLU: [min(1, a_i), max(1, a_i)], each containing
+    /// every difference quotient of φ_i (same reasons as
+    /// [`Self::slope_interval`]); `None` for the other maps (the affine map
+    /// by constants is a linear layer for the bound methods) and when all
+    /// coordinates share one interval.
+    pub fn coordinate_slope_intervals(&self) -> Option<Vec<crate::network::layer::SlopeInterval>> {
+        use crate::network::layer::SlopeInterval;
+        let Elementwise::PRelu { slopes } = self else {
+            return None;
+        };
+        let v: Vec<SlopeInterval> = slopes
+            .iter()
+            .map(|&a| SlopeInterval {
+                lower: a.min(1.0),
+                upper: a.max(1.0),
+            })
+            .collect();
+        let first = *v.first()?;
+        v.iter().any(|s| *s != first).then_some(v)
     }
 
     /// y = φ(x).

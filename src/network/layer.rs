@@ -247,4 +247,18 @@ impl Layer {
             _ => None,
         }
     }
+
+    /// Per-coordinate slope intervals of an elementwise activation whose
+    /// coordinates have different intervals (PReLU with per-channel slopes,
+    /// an affine map by per-coordinate constants), each inside
+    /// [`Self::slope_interval`]'s hull; `None` otherwise (the hull is then
+    /// the interval of every coordinate). Bound methods that can use
+    /// per-neuron intervals write φ_i(z) = a_i·z + (b_i − a_i)·φ̃_i(z) with
+    /// φ̃_i slope-restricted in [0, 1].
+    pub fn coordinate_slope_intervals(&self) -> Option<Vec<SlopeInterval>> {
+        match self {
+            Layer::Elementwise(e) => e.coordinate_slope_intervals(),
+            _ => None,
+        }
+    }
 }

@@ -725,7 +725,7 @@ fn run_bound_with_segment(nodes: &[Node], run: &[Factor], max_entries: usize) ->
     let Some(seg) = soft(super::segment::build_segment(&nodes[s..e], max_entries))? else {
         return Ok(product);
     };
-    if !(seg.activations() >= 2 || seg.has_nonzero_lower_slope()) {
+    if !(seg.activations() >= 2 || seg.has_nonzero_lower_slope() || seg.has_per_neuron_slopes()) {
         return Ok(product);
     }
     match super::segment::segment_bound(&seg) {

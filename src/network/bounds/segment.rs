@@ -99,7 +99,7 @@ use crate::certify::pd_upper::rump_shift;
 use crate::error::Result;
 use crate::network::layer::{Layer, Node};
 use crate::rounding::{
-    add_up, div_up, gamma, mul_up, norm2_up, sqrt_up, sub_down, sum_up, ETA, UNIT_ROUNDOFF,
+    add_up, div_up, gamma, mul_up, norm2_up, sqrt_up, sub_down, sub_up, sum_up, ETA, UNIT_ROUNDOFF,
 };
 use faer::linalg::triangular_solve::{
     solve_lower_triangular_in_place, solve_upper_triangular_in_place,
@@ -174,6 +174,9 @@ pub struct Segment {
     dim: usize,
     acts: Vec<Act>,
     out: Tracked,
+    /// Whether an activation entered with per-neuron slope intervals (the
+    /// normalised form of [`walk`]).
+    per_neuron: bool,
 }
 
 impl Segment {
@@ -187,6 +190,13 @@ impl Segment {
     /// one-activation segment can be tighter).
     pub fn has_nonzero_lower_slope(&self) -> bool {
         self.acts.iter().any(|a| a.c2 != 0.0)
+    }
+
+    /// Whether an activation has per-neuron slope intervals (PReLU with
+    /// per-channel slopes; the pieces of [`super::multiplier`] use their
+    /// hull, so even a one-activation segment can be tighter).
+    pub fn has_per_neuron_slopes(&self) -> bool {
+        self.per_neuron
     }
 
     /// The size N of w.
@@ -229,6 +239,7 @@ impl Segment {
             dim: self.dim,
             acts,
             out: scale(&self.out)?,
+            per_neuron: self.per_neuron,
         })
     }
 }
@@ -240,6 +251,24 @@ fn pad(t: &Tracked, cols: usize) -> Tracked {
     Tracked {
         rows: t.rows,
         cols,
+        data,
+        err: t.err,
+    }
+}
+
+/// The rows `rows` of `t`, in that order (exact; the error bound carries
+/// over, as ‖P·E‖₂ ≤ ‖E‖₂ for a row selection P).
+fn select_rows(t: &Tracked, rows: &[usize]) -> Tracked {
+    let k = rows.len();
+    let mut data = vec![0.0; k * t.cols];
+    for c in 0..t.cols {
+        for (r, &i) in rows.iter().enumerate() {
+            data[c * k + r] = t.data[c * t.rows + i];
+        }
+    }
+    Tracked {
+        rows: k,
+        cols: t.cols,
         data,
         err: t.err,
     }
@@ -261,13 +290,24 @@ fn selection(h: usize, cols: usize) -> Tracked {
 }
 
 /// Walks `nodes` from the current value `cur`; `None` when a node is not
-/// supported or a limit is exceeded.
+/// supported or a limit is exceeded. Sets `per_neuron` when an activation
+/// enters in the normalised per-neuron form: with per-coordinate slope
+/// intervals [a_i, b_i] ([`Layer::coordinate_slope_intervals`]) and
+/// s_i = b_i − a_i rounded upward, φ_i(z) = a_i·z + s_i·φ̃_i(z) where
+/// φ̃_i = (φ_i − a_i·Id)/s_i (φ̃_i = 0 when s_i = 0) has every difference
+/// quotient in [0, (b_i − a_i)/s_i] ⊂ [0, 1]; so the activation is one with
+/// slopes [0, 1] reading the coordinates of z with s_i > 0 (its u = φ̃(z)
+/// there), and the value after it is the linear map diag(a)·z + diag(s)·u
+/// of the variables — the theorem of the
+/// module docs applies unchanged (LipSDP-Neuron with per-neuron slope
+/// intervals, in another basis).
 fn walk(
     nodes: &[Node],
     mut cur: Tracked,
     acts: &mut Vec<Act>,
     dim: &mut usize,
     max_entries: usize,
+    per_neuron: &mut bool,
 ) -> Result<Option<Tracked>> {
     for node in nodes {
         if is_linear(&node.layer) {
@@ -276,6 +316,56 @@ fn walk(
                 return Ok(None);
             }
             cur = apply_linear_node(node, &cur)?;
+            continue;
+        }
+        if let Some(v) = node.layer.coordinate_slope_intervals() {
+            let h = cur.rows;
+            if v.len() != h
+                || v.iter()
+                    .any(|s| !(s.lower.is_finite() && s.upper.is_finite() && s.lower <= s.upper))
+            {
+                return Ok(None);
+            }
+            let a: Vec<f64> = v.iter().map(|s| s.lower).collect();
+            let widths: Vec<f64> = v
+                .iter()
+                .map(|s| {
+                    if s.upper == s.lower {
+                        0.0
+                    } else {
+                        sub_up(s.upper, s.lower)
+                    }
+                })
+                .collect();
+            if widths.iter().any(|w| !w.is_finite()) {
+                return Ok(None);
+            }
+            // Neurons with s_i = 0 are linear: they get no variable (a
+            // variable nothing reads would drive its multiplier to 0 and
+            // the certificate's diagonal below its rounding radius).
+            let active: Vec<usize> = (0..h).filter(|&i| widths[i] > 0.0).collect();
+            let k = active.len();
+            *dim += k;
+            if *dim > MAX_SEGMENT_DIM || h.saturating_mul(*dim) > max_entries {
+                return Ok(None);
+            }
+            let linear = pad(&cur, *dim).scale_rows(&a);
+            if k > 0 {
+                acts.push(Act::new(select_rows(&cur, &active), (1.0, 0.0)));
+                let mut embed = Tracked {
+                    rows: h,
+                    cols: *dim,
+                    data: vec![0.0; h * *dim],
+                    err: 0.0,
+                };
+                for (j, &i) in active.iter().enumerate() {
+                    embed.data[(*dim - k + j) * h + i] = widths[i];
+                }
+                cur = linear.add(&embed)?;
+            } else {
+                cur = linear;
+            }
+            *per_neuron = true;
             continue;
         }
         if let Some(Ok(s)) = node.layer.slope_interval() {
@@ -325,7 +415,7 @@ fn walk(
                 shortcut: None,
             } => {
                 let saved = cur.clone();
-                let Some(out) = walk(body, cur, acts, dim, max_entries)? else {
+                let Some(out) = walk(body, cur, acts, dim, max_entries, per_neuron)? else {
                     return Ok(None);
                 };
                 if out.rows != saved.rows {
@@ -353,12 +443,14 @@ pub fn build_segment(nodes: &[Node], max_entries: usize) -> Result<Option<Segmen
     }
     let mut acts = Vec::new();
     let mut dim = n;
+    let mut per_neuron = false;
     let Some(out) = walk(
         nodes,
         Tracked::identity(n),
         &mut acts,
         &mut dim,
         max_entries,
+        &mut per_neuron,
     )?
     else {
         return Ok(None);
@@ -367,7 +459,13 @@ pub fn build_segment(nodes: &[Node], max_entries: usize) -> Result<Option<Segmen
         return Ok(None);
     }
     let out = pad(&out, dim);
-    Ok(Some(Segment { n, dim, acts, out }))
+    Ok(Some(Segment {
+        n,
+        dim,
+        acts,
+        out,
+        per_neuron,
+    }))
 }
 
 fn view(t: &Tracked) -> MatRef<'_, f64> {

@@ -22,6 +22,7 @@
 use crate::enclosure::Guarantee;
 use crate::error::{Error, Result};
 use crate::matrix::DenseMatrix;
+use crate::network::elementwise::Elementwise;
 use crate::network::layer::{Layer, Node};
 use crate::operator::LinearOperator;
 use crate::rounding::{
@@ -322,13 +323,19 @@ impl Tracked {
 }
 
 /// Whether [`apply_linear_node`] handles this layer (an exact linear map on
-/// the values, bias ignored).
+/// the values, bias ignored): dense, convolution (zero padding), transposed
+/// convolution, batch norm, average pooling, flatten, coordinate selections
+/// (transpose, slice, pad, …: copies of entries, exact) and the elementwise
+/// affine map by constants (diag(f) or diag(1/f): one rounding per entry).
 pub fn is_linear(layer: &Layer) -> bool {
     match layer {
         Layer::Linear { .. }
         | Layer::BatchNorm { .. }
         | Layer::AvgPool2d { .. }
-        | Layer::Flatten => true,
+        | Layer::Flatten
+        | Layer::Select(_) => true,
+        // y_i = f_i·x_i + s_i (or x_i/f_i + s_i): diag(f) or diag(1/f).
+        Layer::Elementwise(e) => matches!(**e, Elementwise::Affine { .. }),
         // The conv module's rounding bound (√(‖A‖₁‖A‖∞) of |A|) is stated for
         // zero padding only.
         Layer::Conv2d(c) => c.mode == crate::conv::PaddingMode::Zeros,
@@ -405,6 +412,29 @@ pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
                 )
             }
             Layer::Flatten => (x.to_vec(), 0.0),
+            // Copies of entries (and zeros): exact.
+            Layer::Select(sel) => (sel.apply(x), 0.0),
+            Layer::Elementwise(e) => match &**e {
+                // One rounded product or quotient per entry: u|yᵢ| + η/2,
+                // and |yᵢ| ≤ ‖A‖·|xᵢ| with ‖A‖ ≤ norm_a (max |fᵢ| or
+                // max 1/|fᵢ|, the node's certified bound).
+                Elementwise::Affine { factor, divide, .. } => (
+                    x.iter()
+                        .zip(factor)
+                        .map(|(v, f)| if *divide { v / f } else { v * f })
+                        .collect(),
+                    add_up(
+                        mul_up(mul_up(UNIT_ROUNDOFF, norm_a), nx),
+                        mul_up(ETA, sqrt_up(rows as f64)),
+                    ),
+                ),
+                _ => {
+                    return Err(Error::InvalidOption(format!(
+                        "internal: layer '{}' is not linear",
+                        node.kind
+                    )))
+                }
+            },
             _ => {
                 return Err(Error::InvalidOption(format!(
                     "internal: layer '{}' is not linear",
