@@ -405,3 +405,115 @@ fn deeper_networks_are_above_their_pair_ratios() {
         }
     }
 }
+
+/// A convolution (or dense layer) followed by PReLU with per-channel
+/// slopes: the joint bound σ(diag(L)A), L_c = max(1, |a_c|), must enclose
+/// the exact σ of the explicit matrix diag(L)·A from above (and be close to
+/// it), stay at most the product σ(A)·max L, and dominate certified pair
+/// ratios of the pair.
+#[test]
+fn prelu_after_a_layer_folds_its_channel_constants() {
+    let mut s = 0x5eed_0fc0_de00_u64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let slopes = [-1.5, 0.25, 1.25, -0.5];
+    for (case, conv) in [true, false, true].into_iter().enumerate() {
+        let (spec, shape, c_out, spatial) = if conv {
+            (
+                r#"{"weights": "-", "input_shape": [2, 5, 5], "layers": [
+                    {"type": "conv2d", "weight": "k", "bias": "b", "padding": 1},
+                    {"type": "relu"}]}"#,
+                vec![4usize, 2, 3, 3],
+                4usize,
+                25usize,
+            )
+        } else {
+            (
+                r#"{"weights": "-", "input_shape": [7], "layers": [
+                    {"type": "linear", "weight": "k", "bias": "b"}, {"type": "relu"}]}"#,
+                vec![4usize, 7],
+                4usize,
+                1usize,
+            )
+        };
+        let mut w = Weights::new();
+        let len: usize = shape.iter().product();
+        w.insert(
+            "k",
+            Tensor::new(shape.clone(), (0..len).map(|_| next()).collect()).unwrap(),
+        );
+        w.insert("b", Tensor::new(vec![c_out], vec![0.25; c_out]).unwrap());
+        // Per channel, rotated per case so the largest |a| moves around.
+        let per_channel: Vec<f64> = (0..c_out).map(|c| slopes[(c + case) % 4]).collect();
+        let act = Elementwise::PRelu {
+            slopes: per_channel
+                .iter()
+                .flat_map(|&a| std::iter::repeat_n(a, spatial))
+                .collect(),
+        };
+        let net = with_activation(spec, &w, &[1], act);
+        let joint = net.nodes[0].bound.as_ref().unwrap().with_next_upper;
+        let joint = joint.expect("conv/dense + PReLU records a joint bound");
+        // The explicit matrix diag(L)·A (columns = images of unit vectors;
+        // the layer's linear part, bias removed by differencing).
+        let n = net.input_len();
+        let f0 = lipcert::network::evaluate::forward(
+            &Network {
+                input_shape: net.input_shape.clone(),
+                nodes: vec![net.nodes[0].clone()],
+            },
+            &vec![0.0; n],
+        )
+        .unwrap();
+        let rows = f0.len();
+        let mut a = vec![0.0; rows * n];
+        for j in 0..n {
+            let mut e = vec![0.0; n];
+            e[j] = 1.0;
+            let y = lipcert::network::evaluate::forward(
+                &Network {
+                    input_shape: net.input_shape.clone(),
+                    nodes: vec![net.nodes[0].clone()],
+                },
+                &e,
+            )
+            .unwrap();
+            for i in 0..rows {
+                let l = per_channel[i / spatial].abs().max(1.0);
+                a[i * n + j] = l * (y[i] - f0[i]);
+            }
+        }
+        let e = sigma(
+            &DenseMatrix::from_row_major(rows, n, &a).unwrap(),
+            &SigmaOptions::default(),
+        )
+        .unwrap();
+        // The explicit entries carry a rounding of ~1e-16 relative.
+        assert!(
+            joint >= e.lower() * (1.0 - 1e-12),
+            "joint {joint} < σ(LA) {}",
+            e.lower()
+        );
+        assert!(
+            joint <= e.upper() * (1.0 + 1e-6),
+            "joint {joint} far above σ(LA) {}",
+            e.upper()
+        );
+        let product = net.nodes[0].bound.as_ref().unwrap().upper * 1.5;
+        assert!(
+            joint <= product,
+            "joint {joint} above the product {product}"
+        );
+        for k in 0..20 {
+            let x: Vec<f64> = (0..n).map(|_| 2.0 * next()).collect();
+            let d = [1.0, 1e-3][k % 2];
+            let y: Vec<f64> = x.iter().map(|v| v + d * next()).collect();
+            let r = rigorous_pair_ratio(&net, &x, &y).unwrap();
+            assert!(r <= joint, "pair ratio {r} > joint bound {joint}");
+        }
+    }
+}

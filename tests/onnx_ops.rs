@@ -69,7 +69,10 @@ fn check_tol(bytes: &[u8], n_in: usize, tol: f64, reference: impl Fn(&[f64]) -> 
         Some(bounds.best().0),
     ];
     for m in methods.iter().flatten() {
-        assert!(*m <= bounds.product, "a method's {m} above the product ({bounds:?})");
+        assert!(
+            *m <= bounds.product,
+            "a method's {m} above the product ({bounds:?})"
+        );
     }
     let lowest = methods.iter().flatten().fold(upper, |m, v| m.min(*v));
     for k in 0..40 {

@@ -379,30 +379,30 @@ fn residual_lower_bound(node: &Node, threads: usize) -> Result<f64> {
     Ok(super::lower_bounds::empirical_lower_bounds(&block, &options)?.best)
 }
 
-/// Joint bound of a convolution followed by an eval-mode batch norm.
+/// Upper bound on σ(DA) for a convolution A and a diagonal D = diag(d_c)
+/// constant per output channel, given floats d̂_c with |d_c − d̂_c| ≤ δ.
 ///
-/// The pair is x ↦ D(Ax + b − μ) + β with D = diag(d_c), d_c = γ_c/√(var_c + ε)
-/// per output channel, so its constant is σ(DA), often well below
-/// σ(D)·σ(A). With d̂ the f64 scale factors, |d_c − d̂_c| ≤ δ (from the
-/// outward-rounded enclosure of each d_c), and the folded kernel
+/// Used for a convolution followed by an eval-mode batch norm,
+/// x ↦ D(Ax + b − μ) + β with d_c = γ_c/√(var_c + ε) (constant σ(DA), often
+/// well below σ(D)·σ(A); δ from the outward-rounded enclosure of each d_c),
+/// and for a convolution followed by PReLU ([`prelu_output_scales`]). The
+/// folded kernel
 /// K̂′ = fl(d̂·K) = D̂K + E, |E| ≤ u|D̂K| ≤ u(1 + u)|K̂′| entrywise:
 /// DA = A_{K̂′} − A_E + (D − D̂)A, so
 /// σ(DA) ≤ σ(A_{K̂′}) + u(1 + u)·√(‖A_{|K̂′|}‖₁‖A_{|K̂′|}‖∞) + δ·σ(A)
 /// (triangle inequality; Proof: proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`).
 /// Only for zero padding (the √(ℓ₁ℓ∞) bound of [`ConvLayer::abs_norm_up`]).
-fn conv_bn_folded_upper(
+fn conv_scaled_upper(
     conv: &super::conv_layer::ConvLayer,
     conv_upper: f64,
-    gamma: &[f64],
-    var: &[f64],
-    eps: f64,
+    d_hat: &[f64],
+    delta: f64,
     threads: usize,
 ) -> Result<Option<f64>> {
-    if conv.mode != crate::conv::PaddingMode::Zeros || gamma.len() != conv.c_out {
+    if conv.mode != crate::conv::PaddingMode::Zeros || d_hat.len() != conv.c_out {
         return Ok(None);
     }
     let per = conv.kernel.len() / conv.c_out;
-    let (d_hat, delta) = bn_scales(gamma, var, eps);
     let mut folded = Vec::with_capacity(conv.kernel.len());
     for (c, d) in d_hat.iter().enumerate() {
         folded.extend(conv.kernel[c * per..(c + 1) * per].iter().map(|k| d * k));
@@ -466,21 +466,21 @@ pub(crate) fn bn_scales(gamma: &[f64], var: &[f64], eps: f64) -> (Vec<f64>, f64)
     (d_hat, delta)
 }
 
-/// Joint bound of a linear layer followed by an eval-mode batch norm on its
-/// features: σ(DW) ≤ σ(fl(D̂W)) + u(1 + u)‖fl(D̂W)‖_F + η·√(mn) + δ·σ(W), by the
+/// Upper bound on σ(DW) for a dense W and a diagonal D (|d_i − d̂_i| ≤ δ):
+/// a linear layer followed by an eval-mode batch norm on its features, or
+/// by PReLU ([`prelu_output_scales`]):
+/// σ(DW) ≤ σ(fl(D̂W)) + u(1 + u)‖fl(D̂W)‖_F + η·√(mn) + δ·σ(W), by the
 /// same argument as for convolutions (‖E‖₂ ≤ ‖E‖_F; Proof: proofs/theories/Norms.v, `spectral_le_frobenius`).
-fn linear_bn_folded_upper(
+fn linear_scaled_upper(
     weight: &DenseMatrix,
     weight_upper: f64,
-    gamma: &[f64],
-    var: &[f64],
-    eps: f64,
+    d_hat: &[f64],
+    delta: f64,
     options: &SigmaOptions,
 ) -> Result<Option<f64>> {
-    if gamma.len() != weight.nrows() {
+    if d_hat.len() != weight.nrows() {
         return Ok(None);
     }
-    let (d_hat, delta) = bn_scales(gamma, var, eps);
     let folded = DenseMatrix::from_fn(weight.nrows(), weight.ncols(), |i, j| {
         d_hat[i] * weight.get(i, j)
     })?;
@@ -507,8 +507,35 @@ fn linear_bn_folded_upper(
     )))
 }
 
+/// The per-output scales L_g = max over the coordinates of group g of
+/// max(1, |a_i|) of a PReLU layer read in `groups` equal groups (output
+/// channels of a convolution, features of a dense layer); `None` for other
+/// layers or when one scale would do (no tightening).
+///
+/// Theorem: if every coordinate map satisfies |φ_i(s) − φ_i(t)| ≤ L_i|s − t|
+/// (PReLU: slopes 1 and a_i, so L_i = max(1, |a_i|), exact), then for any
+/// affine map x ↦ Ax + b, ‖φ(Ax + b) − φ(Ay + b)‖² = Σ_i (φ_i(·) − φ_i(·))²
+/// ≤ Σ_i L_i²((A(x − y))_i)² = ‖diag(L)A(x − y)‖², so
+/// Lip(φ(A· + b)) ≤ σ(diag(L)A) ≤ σ(A)·max L_i.
+fn prelu_output_scales(e: &super::elementwise::Elementwise, groups: usize) -> Option<Vec<f64>> {
+    let super::elementwise::Elementwise::PRelu { slopes } = e else {
+        return None;
+    };
+    if groups == 0 || slopes.is_empty() || slopes.len() % groups != 0 {
+        return None;
+    }
+    let per = slopes.len() / groups;
+    let d: Vec<f64> = slopes
+        .chunks(per)
+        .map(|c| c.iter().fold(1.0f64, |m, a| m.max(a.abs())))
+        .collect();
+    let first = d[0];
+    d.iter().any(|v| *v != first).then_some(d)
+}
+
 /// After certifying `nodes`, records joint bounds of adjacent pairs that
-/// fold (convolution + batch norm) in the first node's `with_next_upper`.
+/// fold (convolution or dense layer + batch norm, or + PReLU with
+/// per-channel slopes) in the first node's `with_next_upper`.
 fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> {
     for i in 0..nodes.len().saturating_sub(1) {
         let (head, tail) = nodes.split_at_mut(i + 1);
@@ -522,7 +549,10 @@ fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> 
                 Layer::BatchNorm {
                     gamma, var, eps, ..
                 },
-            ) => conv_bn_folded_upper(conv, upper, gamma, var, *eps, options.threads)?,
+            ) => {
+                let (d_hat, delta) = bn_scales(gamma, var, *eps);
+                conv_scaled_upper(conv, upper, &d_hat, delta, options.threads)?
+            }
             (
                 Layer::Linear { weight, .. },
                 Layer::BatchNorm {
@@ -532,7 +562,22 @@ fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> 
                     spatial: 1,
                     ..
                 },
-            ) => linear_bn_folded_upper(weight, upper, gamma, var, *eps, options)?,
+            ) => {
+                let (d_hat, delta) = bn_scales(gamma, var, *eps);
+                linear_scaled_upper(weight, upper, &d_hat, delta, options)?
+            }
+            (Layer::Conv2d(conv), Layer::Elementwise(e)) => {
+                match prelu_output_scales(e, conv.c_out) {
+                    Some(d) => conv_scaled_upper(conv, upper, &d, 0.0, options.threads)?,
+                    None => None,
+                }
+            }
+            (Layer::Linear { weight, .. }, Layer::Elementwise(e)) => {
+                match prelu_output_scales(e, weight.nrows()) {
+                    Some(d) => linear_scaled_upper(weight, upper, &d, 0.0, options)?,
+                    None => None,
+                }
+            }
             _ => None,
         };
         if let (Some(j), Some(bound)) = (joint, a.bound.as_mut()) {
