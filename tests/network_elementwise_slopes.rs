@@ -116,6 +116,16 @@ fn activation(k: usize, h: usize, picks: &[usize]) -> (Elementwise, Vec<(f64, f6
 
 const KINDS: usize = 10;
 
+/// Uniform values in [−1, 1) from a xorshift generator seeded with `seed`.
+fn uniform(mut s: u64) -> impl FnMut() -> f64 {
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
 /// The network of `spec_json` with its `k`-th top-level node (or, for a
 /// residual block, the `k`-th node of its body) replaced by `act`, its
 /// layers certified.
@@ -169,13 +179,24 @@ fn full_row_rank(h: usize, n: usize, m: &[i64]) -> bool {
 /// ‖R + W₂ diag(d) W₁‖ (R = I for a residual block, else 0); every product
 /// is exact (few-bit dyadic entries times powers of two).
 fn exact_lower(
-    (n, h, m): (usize, usize, usize),
+    dims: (usize, usize, usize),
     w1: &[f64],
     w2: &[f64],
     vertices: &[(f64, f64)],
     residual: bool,
 ) -> f64 {
-    let mut best = 0.0f64;
+    exact_enclosure(dims, w1, w2, vertices, residual).0
+}
+
+/// Both ends of the certified enclosure of that maximum.
+fn exact_enclosure(
+    (n, h, m): (usize, usize, usize),
+    w1: &[f64],
+    w2: &[f64],
+    vertices: &[(f64, f64)],
+    residual: bool,
+) -> (f64, f64) {
+    let (mut lo, mut up) = (0.0f64, 0.0f64);
     for pattern in 0..(1usize << h) {
         let d: Vec<f64> = (0..h)
             .map(|i| {
@@ -203,10 +224,11 @@ fn exact_lower(
                 &SigmaOptions::default(),
             )
             .unwrap();
-            best = best.max(s.lower());
+            lo = lo.max(s.lower());
+            up = up.max(s.upper());
         }
     }
-    best
+    (lo, up)
 }
 
 /// One hidden layer: (n, h, m), W₁ and W₂ as integers i (value i/8), b₁,
@@ -354,13 +376,7 @@ fn deeper_networks_are_above_their_pair_ratios() {
         {"type": "linear", "weight": "w1", "bias": "b1"}, {"type": "relu"},
         {"type": "linear", "weight": "w2", "bias": "b2"}, {"type": "relu"},
         {"type": "linear", "weight": "w3"}]}"#;
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
+    let mut next = uniform(0x9e37_79b9_7f4a_7c15u64);
     let cases: u32 = std::env::var("LIPCERT_SOUNDNESS_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -413,13 +429,7 @@ fn deeper_networks_are_above_their_pair_ratios() {
 /// ratios of the pair.
 #[test]
 fn prelu_after_a_layer_folds_its_channel_constants() {
-    let mut s = 0x5eed_0fc0_de00_u64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
+    let mut next = uniform(0x5eed_0fc0_de00_u64);
     let slopes = [-1.5, 0.25, 1.25, -0.5];
     for (case, conv) in [true, false, true].into_iter().enumerate() {
         let (spec, shape, c_out, spatial) = if conv {
@@ -515,5 +525,55 @@ fn prelu_after_a_layer_folds_its_channel_constants() {
             let r = rigorous_pair_ratio(&net, &x, &y).unwrap();
             assert!(r <= joint, "pair ratio {r} > joint bound {joint}");
         }
+    }
+}
+
+/// The lower-bound search with a time budget (which adds the smoothing
+/// homotopy on small networks) never certifies more than the exact constant
+/// of one hidden PReLU layer (max over the vertices of σ_up(W₂ diag(d) W₁),
+/// every pattern occurring for W₁ of full row rank), and gets close to it.
+#[test]
+fn budgeted_lower_bound_stays_below_the_exact_constant() {
+    use lipcert::network::lower_bounds::{empirical_lower_bounds, LowerBoundOptions};
+    let mut next = uniform(0x0b0d_9e7e_d00d_u64);
+    for case in 0..3 {
+        let (n, h, m) = (6usize, 4usize, 3usize);
+        let w1i: Vec<i64> = (0..h * n).map(|_| (next() * 8.0).round() as i64).collect();
+        if !full_row_rank(h, n, &w1i) {
+            continue;
+        }
+        let w1: Vec<f64> = w1i.iter().map(|&v| v as f64 / 8.0).collect();
+        let w2: Vec<f64> = (0..m * h).map(|_| (next() * 8.0).round() / 8.0).collect();
+        let picks: Vec<usize> = (0..h).map(|i| (case + 3 * i) % SLOPES.len()).collect();
+        let (act, vertices) = activation(0, h, &picks);
+        let spec = format!(
+            r#"{{"weights": "-", "input_shape": [{n}], "layers": [
+                {{"type": "linear", "weight": "w1", "bias": "b1"}}, {{"type": "relu"}},
+                {{"type": "linear", "weight": "w2"}}]}}"#
+        );
+        let mut w = Weights::new();
+        w.insert("w1", Tensor::new(vec![h, n], w1.clone()).unwrap());
+        w.insert("b1", Tensor::new(vec![h], vec![0.125; h]).unwrap());
+        w.insert("w2", Tensor::new(vec![m, h], w2.clone()).unwrap());
+        let net = with_activation(&spec, &w, &[1], act);
+        let (exact_low, exact_up) = exact_enclosure((n, h, m), &w1, &w2, &vertices, false);
+        let r = empirical_lower_bounds(
+            &net,
+            &LowerBoundOptions {
+                budget_seconds: Some(0.5),
+                ..LowerBoundOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            r.best <= exact_up,
+            "case {case}: certified lower {} above the exact constant {exact_up}",
+            r.best
+        );
+        assert!(
+            r.best >= 0.5 * exact_low,
+            "case {case}: lower {} far below the exact constant {exact_low}",
+            r.best
+        );
     }
 }

