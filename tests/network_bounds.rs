@@ -5,6 +5,8 @@
 //! closed forms of LipLT on two layers and on a residual block, and a
 //! regression table that fails if a method loosens.
 
+mod common;
+
 use lipcert::network::bounds::liplt::{liplt_bound, liplt_bound_with};
 use lipcert::network::bounds::{network_bounds, BoundMethod};
 use lipcert::network::certify::{certify_layers, certify_network_with, CertifyOptions};
@@ -14,7 +16,6 @@ use lipcert::network::strategies::{mlp, small_cnn};
 use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
 use lipcert::{sigma, DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
 /// `cases` per property, or `LIPCERT_SOUNDNESS_CASES` when set (the long
 /// soundness run outside CI: `LIPCERT_SOUNDNESS_CASES=100000 cargo test
@@ -23,17 +24,8 @@ fn long_run() -> bool {
     std::env::var("LIPCERT_SOUNDNESS_CASES").is_ok()
 }
 
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("LIPCERT_SOUNDNESS_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(0x6c69_706c_7421),
-        ..ProptestConfig::default()
-    }
+fn config(cases: u32) -> proptest::test_runner::Config {
+    common::soundness::config(cases, 0x6c69_706c_7421)
 }
 
 fn certified(spec: &NetworkSpec, w: &Weights) -> Network {

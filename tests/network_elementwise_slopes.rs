@@ -21,6 +21,8 @@
 //! suite network_elementwise_slopes::` (`LIPCERT_SOUNDNESS_SEED=K` for
 //! chunks).
 
+mod common;
+
 use lipcert::network::bounds::multiplier::{multiplier_bound, DEFAULT_MAX_ENTRIES};
 use lipcert::network::bounds::segment::{build_segment, segment_bound};
 use lipcert::network::bounds::{network_bounds, BoundMethod};
@@ -31,22 +33,9 @@ use lipcert::network::lower_bounds::rigorous_pair_ratio;
 use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
 use lipcert::{sigma, DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
-fn config(cases: u32) -> ProptestConfig {
-    let env = |k: &str| std::env::var(k).ok();
-    ProptestConfig {
-        cases: env("LIPCERT_SOUNDNESS_CASES")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(cases),
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(
-            env("LIPCERT_SOUNDNESS_SEED")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0x656c_656d),
-        ),
-        ..ProptestConfig::default()
-    }
+fn config(cases: u32) -> proptest::test_runner::Config {
+    common::soundness::config(cases, 0x656c_656d)
 }
 
 /// Dyadic values with few bits, so that products of three of them are

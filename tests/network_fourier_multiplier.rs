@@ -23,24 +23,9 @@ use lipcert::network::lower_bounds::rigorous_pair_ratio;
 use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
 use lipcert::{sigma, DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("LIPCERT_SOUNDNESS_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(
-            std::env::var("LIPCERT_SOUNDNESS_SEED")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0x666d_756c),
-        ),
-        ..ProptestConfig::default()
-    }
+fn config(cases: u32) -> proptest::test_runner::Config {
+    common::soundness::config(cases, 0x666d_756c)
 }
 
 /// The zero-padded convolution of `kernel` (c_out × c_in × k × k, padding

@@ -9,6 +9,8 @@
 //! test --test suite network_multiplier::`; `LIPCERT_SOUNDNESS_SEED=K` changes
 //! the proptest seed, so a long run can be done in counted chunks.
 
+mod common;
+
 use lipcert::network::bounds::multiplier::{multiplier_bound, DEFAULT_MAX_ENTRIES};
 use lipcert::network::bounds::segment::{build_segment, segment_bound};
 use lipcert::network::bounds::{network_bounds, BoundMethod};
@@ -18,26 +20,9 @@ use lipcert::network::strategies::{mlp, small_cnn};
 use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
 use lipcert::{sigma, DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("LIPCERT_SOUNDNESS_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        // A long run can be split into chunks with different seeds
-        // (LIPCERT_SOUNDNESS_SEED), so its progress can be counted.
-        rng_seed: RngSeed::Fixed(
-            std::env::var("LIPCERT_SOUNDNESS_SEED")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0x6d75_6c74_6970),
-        ),
-        ..ProptestConfig::default()
-    }
+fn config(cases: u32) -> proptest::test_runner::Config {
+    common::soundness::config(cases, 0x6d75_6c74_6970)
 }
 
 fn certified(spec: &NetworkSpec, w: &Weights) -> Network {

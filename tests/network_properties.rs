@@ -4,6 +4,8 @@
 //! max-pool spike, and conv layers against an independent direct convolution
 //! and the explicit matrix.
 
+mod common;
+
 use lipcert::network::certify::{certify_layers, certify_network_with, CertifyOptions};
 use lipcert::network::conv_layer::ConvLayer;
 use lipcert::network::evaluate::{
@@ -18,18 +20,9 @@ use lipcert::normalize::{deviation_from_one, spectral_normalize};
 use lipcert::rounding::{add_up, mul_up};
 use lipcert::{DenseMatrix, SigmaOptions};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
-/// `cases` per property, or `LIPCERT_SOUNDNESS_CASES` (and the seed
-/// `LIPCERT_SOUNDNESS_SEED`) for a long soundness run outside CI.
-fn config(cases: u32) -> ProptestConfig {
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
-    ProptestConfig {
-        cases: env("LIPCERT_SOUNDNESS_CASES").map_or(cases, |c: u64| c as u32),
-        failure_persistence: None,
-        rng_seed: RngSeed::Fixed(env("LIPCERT_SOUNDNESS_SEED").unwrap_or(0x6e65_7421)),
-        ..ProptestConfig::default()
-    }
+fn config(cases: u32) -> proptest::test_runner::Config {
+    common::soundness::config(cases, 0x6e65_7421)
 }
 
 fn certified(spec: &NetworkSpec, w: &Weights) -> Network {

@@ -178,7 +178,8 @@ fn softmax_slices(outer: usize, len: usize, inner: usize, x: &[f64]) -> Vec<f64>
     y
 }
 
-fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
+/// One layer's forward map (no input checks; `x` of the layer's input size).
+pub(crate) fn node_forward(n: &Node, x: &[f64]) -> Vec<f64> {
     match &n.layer {
         Layer::Linear { weight, bias } => {
             let mut y = matvec(weight, x);

@@ -1088,7 +1088,7 @@ fn smoothed_ascent(
         if deadline.passed(ASCENT_MOVES_SHARE) {
             break;
         }
-        let Some(smooth) = smoothed_network(net, &x, kappa)? else {
+        let Some(smooth) = smoothed_network(net, &x, kappa) else {
             break;
         };
         let (sx, _, sv) = smooth_ascent(
@@ -1113,7 +1113,7 @@ fn smoothed_ascent(
 /// input at x (|φ_w − φ| ≤ (1 − a)·w·ln 2), built from existing layers: a
 /// residual block with body [×1/w, softplus, ×(1 − a)w] and shortcut [×a].
 /// `None` when there is nothing to smooth.
-fn smoothed_network(net: &Network, x: &[f64], kappa: f64) -> Result<Option<Network>> {
+fn smoothed_network(net: &Network, x: &[f64], kappa: f64) -> Option<Network> {
     use super::elementwise::Elementwise;
     use super::layer::{Layer, Node};
     let mut nodes = Vec::with_capacity(net.nodes.len());
@@ -1130,11 +1130,7 @@ fn smoothed_network(net: &Network, x: &[f64], kappa: f64) -> Result<Option<Netwo
             },
             _ => None,
         };
-        let one = Network {
-            input_shape: node.shape_in.clone(),
-            nodes: vec![node.clone()],
-        };
-        let next = super::evaluate::forward(&one, &cur)?;
+        let next = super::evaluate::node_forward(node, &cur);
         match slopes {
             Some(a) if a.len() == len => {
                 let mean = cur.iter().map(|v| v.abs()).sum::<f64>() / len.max(1) as f64;
@@ -1178,8 +1174,8 @@ fn smoothed_network(net: &Network, x: &[f64], kappa: f64) -> Result<Option<Netwo
         }
         cur = next;
     }
-    Ok(any.then(|| Network {
+    any.then(|| Network {
         input_shape: net.input_shape.clone(),
         nodes,
-    }))
+    })
 }

@@ -7,4 +7,5 @@ pub mod conv;
 pub mod files;
 pub mod lcg;
 pub mod net;
+pub mod soundness;
 pub mod third_party;

@@ -93,7 +93,7 @@
 
 use super::liplt::{max_pool_joinable, max_pool_tournament};
 use super::search_eig::{matvec, top_eigenpair};
-use super::tracked::{apply_linear_node, is_linear, Tracked};
+use super::tracked::{apply_linear_node, is_linear, SparseMap, Tracked};
 use crate::certify::cholesky::cholesky_lower_in_place;
 use crate::certify::pd_upper::rump_shift;
 use crate::error::Result;
@@ -352,15 +352,12 @@ fn walk(
             let linear = pad(&cur, *dim).scale_rows(&a);
             if k > 0 {
                 acts.push(Act::new(select_rows(&cur, &active), (1.0, 0.0)));
-                let mut embed = Tracked {
-                    rows: h,
-                    cols: *dim,
-                    data: vec![0.0; h * *dim],
-                    err: 0.0,
-                };
+                // diag(s)·u: row i reads the new variable of neuron i (exact).
+                let mut rows = vec![Vec::new(); h];
                 for (j, &i) in active.iter().enumerate() {
-                    embed.data[(*dim - k + j) * h + i] = widths[i];
+                    rows[i].push((*dim - k + j, widths[i]));
                 }
+                let embed = SparseMap { cols: *dim, rows }.to_tracked();
                 cur = linear.add(&embed)?;
             } else {
                 cur = linear;

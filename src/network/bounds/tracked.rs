@@ -372,6 +372,8 @@ pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
         }
         _ => None,
     };
+    let not_linear =
+        || Error::InvalidOption(format!("internal: layer '{}' is not linear", node.kind));
     let mut data = Vec::with_capacity(rows * m.cols);
     let mut col_errors = Vec::with_capacity(m.cols);
     for j in 0..m.cols {
@@ -428,19 +430,9 @@ pub fn apply_linear_node(node: &Node, m: &Tracked) -> Result<Tracked> {
                         mul_up(ETA, sqrt_up(rows as f64)),
                     ),
                 ),
-                _ => {
-                    return Err(Error::InvalidOption(format!(
-                        "internal: layer '{}' is not linear",
-                        node.kind
-                    )))
-                }
+                _ => return Err(not_linear()),
             },
-            _ => {
-                return Err(Error::InvalidOption(format!(
-                    "internal: layer '{}' is not linear",
-                    node.kind
-                )))
-            }
+            _ => return Err(not_linear()),
         };
         data.extend_from_slice(&y);
         col_errors.push(e);
