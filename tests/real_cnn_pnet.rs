@@ -16,10 +16,13 @@
 //! holds: lipcert certifies 143.95 (1.077×). Until per-channel PReLU slopes,
 //! transposes and the conv + PReLU fold entered the bound methods, every
 //! method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
-//! ascent) does not hold yet: the default search reaches 11.77 (0.42×); the
-//! test records that as a floor. With `--lower-budget 20` the search adds a
-//! smoothing homotopy and reaches 20.96 (0.76×), not asserted here (it
-//! depends on the machine's speed).
+//! ascent) holds only with a budget: the default search (fixed counts)
+//! reaches 17.36 (0.63×; 11.77 before σ(J) came from the explicit Jacobian
+//! and the best points were polished), which the test records as a floor.
+//! With `--lower-budget 30` the search adds a smoothing homotopy and reaches
+//! 22.5–25.8 over `--lower-seed` 1–5 (0.81–0.93×; the reference script
+//! itself reaches 26.34 in 30 s), not asserted here (it depends on the
+//! machine's speed).
 #![cfg(feature = "onnx")]
 
 use lipcert::network::certify::{certify_layers, report_with, CertifyOptions};
@@ -91,8 +94,8 @@ fn trained_pnet_upper_bound_meets_the_acceptance_target() {
     // Not the 0.9× (see the module docs): a floor against
     // regressions of the default search.
     assert!(
-        r.lower >= 0.4 * REFERENCE_ASCENT,
-        "{} < 0.4·{REFERENCE_ASCENT}",
+        r.lower >= 0.6 * REFERENCE_ASCENT,
+        "{} < 0.6·{REFERENCE_ASCENT}",
         r.lower
     );
 }

@@ -90,6 +90,10 @@ pub struct CertifyArgs {
     /// activations smoothed; without it, fixed counts).
     #[arg(long, value_name = "SECONDS")]
     pub lower_budget: Option<f64>,
+    /// Seed of the lower-bound search's random starts (another seed is
+    /// another search; every bound it reports is certified).
+    #[arg(long, value_name = "N")]
+    pub lower_seed: Option<u64>,
     /// Target relative width (upper − lower)/upper of each dense layer's
     /// enclosure.
     #[arg(long, value_name = "W", default_value_t = 1e-9)]

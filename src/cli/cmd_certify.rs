@@ -110,10 +110,14 @@ pub(super) fn certify_options(args: &CertifyArgs) -> Result<CertifyOptions, ()> 
         }
     }
     let mut options = CertifyOptions {
-        lower: (!args.no_lower).then(|| LowerBoundOptions {
-            budget_seconds: args.lower_budget,
-            threads: args.threads,
-            ..LowerBoundOptions::default()
+        lower: (!args.no_lower).then(|| {
+            let default = LowerBoundOptions::default();
+            LowerBoundOptions {
+                budget_seconds: args.lower_budget,
+                threads: args.threads,
+                seed: args.lower_seed.unwrap_or(default.seed),
+                ..default
+            }
         }),
         methods: Some(methods),
         sigma: SigmaOptions {

@@ -112,6 +112,30 @@ pub fn vjp(net: &Network, x: &[f64], w: &[f64]) -> Result<Vec<f64>> {
     Ok(nodes_vjp(&net.nodes, x, w))
 }
 
+/// The rows of the Jacobian J_f(x) (row i = J_f(x)ᵀ·eᵢ), from one forward
+/// pass and one reverse-mode pass per output: cheaper than power iteration
+/// on JᵀJ when the network has few outputs (a classifier's logits).
+pub(crate) fn jacobian_rows(net: &Network, x: &[f64]) -> Result<Vec<Vec<f64>>> {
+    check_input(net, x)?;
+    let mut inputs = Vec::with_capacity(net.nodes.len());
+    let mut cur = x.to_vec();
+    for n in &net.nodes {
+        let next = node_forward(n, &cur);
+        inputs.push(std::mem::replace(&mut cur, next));
+    }
+    let m = cur.len();
+    Ok((0..m)
+        .map(|i| {
+            let mut g = vec![0.0; m];
+            g[i] = 1.0;
+            for (n, xin) in net.nodes.iter().zip(&inputs).rev() {
+                g = node_vjp(n, xin, &g);
+            }
+            g
+        })
+        .collect())
+}
+
 fn check_input(net: &Network, x: &[f64]) -> Result<()> {
     if x.len() != net.input_len() {
         return Err(Error::ShapeMismatch {
