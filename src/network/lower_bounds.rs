@@ -414,14 +414,26 @@ struct Deadline {
     budget: Option<f64>,
     /// Seconds at the end of the budget held back for the compensated stage.
     reserve: std::cell::Cell<f64>,
+    /// Share of the budget after which the ascent stops moving points.
+    moves: std::cell::Cell<f64>,
 }
 
 /// Shares of the budget after which (a), (b) and (c) stop; (d) runs to 1.
 const STAGE_SHARES: [f64; 3] = [0.10, 0.25, 0.40];
 
 /// Share of the budget after which (d) stops moving points and turns the
-/// ones found into certified pairs (until the whole budget is spent).
+/// ones found into certified pairs (until the whole budget is spent), at
+/// least: once a certified pair has been timed, the share grows to leave
+/// [`CONVERTED_PAIRS`] such pairs' time, twice over, up to
+/// [`ASCENT_MOVES_SHARE_MAX`] (see [`Deadline::plan_moves`]).
 const ASCENT_MOVES_SHARE: f64 = 0.85;
+
+/// The largest share of the budget the ascent's moves may use.
+const ASCENT_MOVES_SHARE_MAX: f64 = 0.97;
+
+/// Certified pairs the ascent's conversion evaluates at most (four points,
+/// five widths each).
+const CONVERTED_PAIRS: f64 = 20.0;
 
 impl Deadline {
     fn new(budget: Option<f64>) -> Self {
@@ -429,7 +441,33 @@ impl Deadline {
             start: std::time::Instant::now(),
             budget,
             reserve: std::cell::Cell::new(0.0),
+            moves: std::cell::Cell::new(ASCENT_MOVES_SHARE),
         }
+    }
+    /// Once one certified pair is known to take `pair_seconds`: the ascent
+    /// may move points until all but 2·[`CONVERTED_PAIRS`] such pairs' time
+    /// is spent, between [`ASCENT_MOVES_SHARE`] and
+    /// [`ASCENT_MOVES_SHARE_MAX`] of the budget (on a small network the
+    /// conversion takes milliseconds, on ResNet-18 seconds).
+    fn plan_moves(&self, pair_seconds: f64) {
+        if let Some(b) = self.budget {
+            let left = (b - self.reserve.get()).max(0.0);
+            if left > 0.0 {
+                let share = 1.0 - 2.0 * CONVERTED_PAIRS * pair_seconds / left;
+                self.moves
+                    .set(share.clamp(ASCENT_MOVES_SHARE, ASCENT_MOVES_SHARE_MAX));
+            }
+        }
+    }
+    /// Share of the budget after which the ascent stops moving points.
+    fn moves_share(&self) -> f64 {
+        self.moves.get()
+    }
+    /// Share of the budget after which the ascent stops restarting and
+    /// polishes its best points ([`POLISH_SHARE_BEFORE_MOVES`] before
+    /// [`Deadline::moves_share`]).
+    fn polish_share(&self) -> f64 {
+        self.moves_share() - POLISH_SHARE_BEFORE_MOVES
     }
     fn elapsed(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
@@ -522,6 +560,7 @@ pub fn empirical_lower_bounds(
         let (r, float) = pair_ratios(net, &x, &y, &forward_with_error)?;
         if k == 0 {
             pair_seconds = pair_start.elapsed().as_secs_f64();
+            deadline.plan_moves(pair_seconds);
             if deadline.budget.is_some() && r < SWAMPED * float {
                 plan = plan_compensated(net, &x, pair_seconds, &deadline, options.threads)?;
             }
@@ -782,14 +821,14 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 ///    kept when the estimated σ(J(x)) grows; the step t grows on success
 ///    and shrinks on failure.
 ///
-/// With a budget, restarts stop at [`POLISH_SHARE`] of it and the best
-/// [`POLISHED`] points are polished by hill climbing ([`polish`]) in the
-/// rest of the stage's share; without one, each gets [`POLISH_ROUNDS`]
-/// rounds. On networks with at most [`EXACT_JACOBIAN_OUTPUTS`] outputs every
+/// With a budget, at [`Deadline::polish_share`] the best [`POLISHED`]
+/// points are polished by hill climbing ([`polish`]) and the restarts go on
+/// in whatever time the polish leaves until the moves' deadline; without
+/// one, each is polished for [`POLISH_ROUNDS`] rounds after the restarts. On networks with at most [`EXACT_JACOBIAN_OUTPUTS`] outputs every
 /// σ(J(x)) is computed from the explicit Jacobian
 /// ([`exact_top_singular`]), which made restarts about 3.5× cheaper on
 /// PNet (6 outputs). Measured on PNet (`--lower-budget 20`, seeds 1–5 of
-/// `--lower-seed`): 21.7–25.4, against 21.0 before these three changes.
+/// `--lower-seed`): 21.8–25.8, against 21.0 before these changes.
 ///
 /// The best points are turned into rigorous pair ratios along v
 /// ([`rigorous_pair_ratio`]; on a piecewise-linear network a pair inside one
@@ -816,9 +855,19 @@ fn jacobian_ascent(
     let mut found: Vec<(f64, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut restart = 0usize;
     let mut kind_best = [f64::NEG_INFINITY; START_KINDS];
-    let moving = || deadline.passed(ASCENT_MOVES_SHARE);
-    let restarting = || deadline.passed(POLISH_SHARE);
-    while restart < restarts && !restarting() {
+    let moving = || deadline.passed(deadline.moves_share());
+    let mut polished = false;
+    loop {
+        // With a budget: polish once the restarts' share is spent, then
+        // restart again while the moves' share lasts (the polish stops
+        // early when it finds nothing).
+        if !polished && deadline.passed(deadline.polish_share()) {
+            polish_best(net, rng, &mut found, deadline)?;
+            polished = true;
+        }
+        if restart >= restarts || moving() {
+            break;
+        }
         let kind = if restart < START_KINDS {
             restart
         } else if restart % 3 == 0 {
@@ -857,7 +906,7 @@ fn jacobian_ascent(
             rng.normal_vec(n, 1.0),
             20,
             deadline,
-            ASCENT_MOVES_SHARE,
+            deadline.moves_share(),
         )?;
         // With a budget, small networks also climb a smoothed σ(J) first.
         if n <= SMOOTHING_MAX_INPUTS && deadline.budget.is_some() {
@@ -890,7 +939,7 @@ fn jacobian_ascent(
                         .map(|(a, d)| a + sign * step * d)
                         .collect();
                     let (sn, vn) =
-                        top_singular(net, &xn, v.clone(), 6, deadline, ASCENT_MOVES_SHARE)?;
+                        top_singular(net, &xn, v.clone(), 6, deadline, deadline.moves_share())?;
                     if sn > sigma {
                         x = xn;
                         sigma = sn;
@@ -905,18 +954,12 @@ fn jacobian_ascent(
                 break;
             }
         }
-        let (sn, vn) = top_singular(net, &x, v, 20, deadline, ASCENT_MOVES_SHARE)?;
+        let (sn, vn) = top_singular(net, &x, v, 20, deadline, deadline.moves_share())?;
         kind_best[kind] = kind_best[kind].max(sn);
         found.push((sn, x, vn));
     }
-    found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    // Polish the best points, each in its slice of what is left.
-    let polished = found.len().min(POLISHED);
-    for (k, entry) in found.iter_mut().take(polished).enumerate() {
-        let (sigma, x, v) = std::mem::take(entry);
-        let slice =
-            POLISH_SHARE + (ASCENT_MOVES_SHARE - POLISH_SHARE) * (k + 1) as f64 / polished as f64;
-        *entry = polish(net, rng, x, sigma, v, deadline, slice)?;
+    if !polished {
+        polish_best(net, rng, &mut found, deadline)?;
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     let estimate = found.first().map(|f| f.0).unwrap_or(0.0);
@@ -940,16 +983,36 @@ fn jacobian_ascent(
     Ok((best, estimate))
 }
 
-/// With a budget, restarts of the Jacobian ascent stop at this share of it;
-/// the rest of the stage (up to [`ASCENT_MOVES_SHARE`]) polishes the best
-/// points ([`polish`]).
-const POLISH_SHARE: f64 = 0.65;
+/// With a budget, restarts of the Jacobian ascent stop this share of it
+/// before the moves' deadline ([`Deadline::moves_share`]); the time between
+/// polishes the best points ([`polish`]).
+const POLISH_SHARE_BEFORE_MOVES: f64 = 0.2;
 
 /// How many of the best points of the Jacobian ascent are polished.
 const POLISHED: usize = 3;
 
 /// Rounds of [`polish`] per point without a budget.
 const POLISH_ROUNDS: usize = 30;
+
+/// [`polish`] for the [`POLISHED`] best points of `found`, each in its
+/// slice of the time from [`Deadline::polish_share`] to
+/// [`Deadline::moves_share`].
+fn polish_best(
+    net: &Network,
+    rng: &mut Sampler,
+    found: &mut [(f64, Vec<f64>, Vec<f64>)],
+    deadline: &Deadline,
+) -> Result<()> {
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let count = found.len().min(POLISHED);
+    for (k, entry) in found.iter_mut().take(count).enumerate() {
+        let (sigma, x, v) = std::mem::take(entry);
+        let slice =
+            deadline.polish_share() + POLISH_SHARE_BEFORE_MOVES * (k + 1) as f64 / count as f64;
+        *entry = polish(net, rng, x, sigma, v, deadline, slice)?;
+    }
+    Ok(())
+}
 
 /// Hill climbing on the estimated σ(J(x)) from a point of the Jacobian
 /// ascent (the end of a restart, usually inside a region where σ(J) is
@@ -1058,7 +1121,7 @@ fn smooth_ascent(
     let mut pairs: std::collections::VecDeque<(Vec<f64>, Vec<f64>)> = Default::default();
     let mut first_length = 0.1 * length_unit(&x) * (n as f64).sqrt();
     for _ in 0..iterations {
-        if deadline.passed(ASCENT_MOVES_SHARE) {
+        if deadline.passed(deadline.moves_share()) {
             break;
         }
         // p = H·g by the two-loop recursion (ascent: F = −σ, ∇F = −g).
@@ -1088,7 +1151,7 @@ fn smooth_ascent(
         let mut accepted = None;
         for _ in 0..20 {
             let xn: Vec<f64> = x.iter().zip(&q).map(|(a, p)| a + t * p).collect();
-            let (sn, vn) = top_singular(net, &xn, v.clone(), 8, deadline, ASCENT_MOVES_SHARE)?;
+            let (sn, vn) = top_singular(net, &xn, v.clone(), 8, deadline, deadline.moves_share())?;
             if sn >= sigma + 1e-4 * t * slope {
                 accepted = Some((xn, sn, vn));
                 break;
@@ -1244,7 +1307,7 @@ fn smoothed_ascent(
     deadline: &Deadline,
 ) -> Result<(Vec<f64>, f64, Vec<f64>)> {
     for kappa in SMOOTHING_WIDTHS {
-        if deadline.passed(ASCENT_MOVES_SHARE) {
+        if deadline.passed(deadline.moves_share()) {
             break;
         }
         let Some(smooth) = smoothed_network(net, &x, kappa) else {
@@ -1252,7 +1315,7 @@ fn smoothed_ascent(
         };
         // The smoothed network's own σ at x: the line search compares with it.
         let (smooth_sigma, sv) =
-            top_singular(&smooth, &x, v.clone(), 20, deadline, ASCENT_MOVES_SHARE)?;
+            top_singular(&smooth, &x, v.clone(), 20, deadline, deadline.moves_share())?;
         let (sx, _, sv) = smooth_ascent(
             &smooth,
             x.clone(),
@@ -1261,7 +1324,7 @@ fn smoothed_ascent(
             SMOOTHING_ITERATIONS,
             deadline,
         )?;
-        let (sn, vn) = top_singular(net, &sx, sv, 20, deadline, ASCENT_MOVES_SHARE)?;
+        let (sn, vn) = top_singular(net, &sx, sv, 20, deadline, deadline.moves_share())?;
         if sn > sigma {
             (x, sigma, v) = (sx, sn, vn);
         }
