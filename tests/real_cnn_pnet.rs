@@ -20,7 +20,7 @@
 //! reaches 17.36 (0.63×; 11.77 before σ(J) came from the explicit Jacobian
 //! and the best points were polished), which the test records as a floor.
 //! With `--lower-budget 30` the search adds a smoothing homotopy and reaches
-//! 22.6–25.8 over `--lower-seed` 1–5 (mean 0.88×; the reference script
+//! 23.8–25.8 over `--lower-seed` 1–5 (mean 25.1, 0.90×; the reference script
 //! itself reaches 26.34 in 30 s), not asserted here (it depends on the
 //! machine's speed).
 #![cfg(feature = "onnx")]

@@ -124,16 +124,72 @@ pub(crate) fn jacobian_rows(net: &Network, x: &[f64]) -> Result<Vec<Vec<f64>>> {
         inputs.push(std::mem::replace(&mut cur, next));
     }
     let m = cur.len();
-    Ok((0..m)
+    let mut gs: Vec<Vec<f64>> = (0..m)
         .map(|i| {
             let mut g = vec![0.0; m];
             g[i] = 1.0;
-            for (n, xin) in net.nodes.iter().zip(&inputs).rev() {
-                g = node_vjp(n, xin, &g);
-            }
             g
         })
-        .collect())
+        .collect();
+    for (n, xin) in net.nodes.iter().zip(&inputs).rev() {
+        gs = node_vjp_batch(n, xin, gs);
+    }
+    Ok(gs)
+}
+
+/// [`nodes_vjp`] for several cotangents at once: one forward pass, and
+/// each diagonal node's derivatives computed once for all of them.
+fn nodes_vjp_batch(nodes: &[Node], x: &[f64], mut gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    let mut inputs = Vec::with_capacity(nodes.len());
+    let mut cur = x.to_vec();
+    for n in nodes {
+        let next = node_forward(n, &cur);
+        inputs.push(std::mem::replace(&mut cur, next));
+    }
+    for (n, xin) in nodes.iter().zip(&inputs).rev() {
+        gs = node_vjp_batch(n, xin, gs);
+    }
+    gs
+}
+
+/// [`node_vjp`] for several cotangents: a diagonal (elementwise) node
+/// multiplies each by its derivative vector, computed once; a residual
+/// block or a concatenation recurses with the whole batch; any other node
+/// takes the cotangents one at a time.
+fn node_vjp_batch(n: &Node, x: &[f64], gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    match &n.layer {
+        Layer::Relu
+        | Layer::LeakyRelu(_)
+        | Layer::Sigmoid
+        | Layer::Tanh
+        | Layer::Gelu
+        | Layer::GeluTanh
+        | Layer::Silu
+        | Layer::Elementwise(_) => {
+            let d = diag_or_symmetric(n, x, &vec![1.0; x.len()]);
+            gs.into_iter()
+                .map(|mut g| {
+                    g.iter_mut().zip(&d).for_each(|(g, d)| *g *= d);
+                    g
+                })
+                .collect()
+        }
+        Layer::Residual { body, shortcut } => {
+            let b = nodes_vjp_batch(body, x, gs.clone());
+            let s = match shortcut {
+                Some(s) => nodes_vjp_batch(s, x, gs),
+                None => gs,
+            };
+            b.into_iter()
+                .zip(s)
+                .map(|(mut b, s)| {
+                    b.iter_mut().zip(&s).for_each(|(b, s)| *b += s);
+                    b
+                })
+                .collect()
+        }
+        _ => gs.iter().map(|g| node_vjp(n, x, g)).collect(),
+    }
 }
 
 fn check_input(net: &Network, x: &[f64]) -> Result<()> {

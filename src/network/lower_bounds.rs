@@ -828,7 +828,7 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 /// σ(J(x)) is computed from the explicit Jacobian
 /// ([`exact_top_singular`]), which made restarts about 3.5× cheaper on
 /// PNet (6 outputs). Measured on PNet (`--lower-budget 20`, seeds 1–5 of
-/// `--lower-seed`): 21.8–25.8, against 21.0 before these changes.
+/// `--lower-seed`): 23.7–25.8, against 21.0 before these changes.
 ///
 /// The best points are turned into rigorous pair ratios along v
 /// ([`rigorous_pair_ratio`]; on a piecewise-linear network a pair inside one
@@ -1460,6 +1460,61 @@ mod tests {
                     "trial {trial}: ‖Jv‖ = {} against σ = {expected}",
                     jv.norm()
                 );
+            }
+        }
+    }
+
+    /// The batched reverse pass of `jacobian_rows` (one forward pass, each
+    /// diagonal node's derivatives once) gives, bit for bit, the rows that
+    /// one `vjp` per output gives: on the bundled example CNN (conv, batch
+    /// norm, ReLU, max pool, a residual block, average pool, linear), on its
+    /// smoothed version (residual blocks of affine maps and softplus), and
+    /// on a softmax-headed MLP (a node the batch passes one row at a time).
+    #[test]
+    fn jacobian_rows_match_one_vjp_per_output() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let spec = NetworkSpec::from_file(&root.join("cnn.json")).unwrap();
+        let weights = Weights::from_safetensors_file(&root.join("cnn.safetensors")).unwrap();
+        let cnn = Network::from_spec(&spec, &weights).unwrap();
+        let mlp_spec = NetworkSpec::from_json(
+            r#"{"weights": "m.safetensors", "input_shape": [6], "layers": [
+                {"type": "linear", "weight": "w1", "bias": "b1"},
+                {"type": "gelu"},
+                {"type": "linear", "weight": "w2"},
+                {"type": "softmax"}]}"#,
+        )
+        .unwrap();
+        let mut rng = Sampler::new(5);
+        let mut w = Weights::new();
+        w.insert(
+            "w1",
+            Tensor::new(vec![8, 6], rng.normal_vec(48, 1.0)).unwrap(),
+        );
+        w.insert("b1", Tensor::new(vec![8], rng.normal_vec(8, 1.0)).unwrap());
+        w.insert(
+            "w2",
+            Tensor::new(vec![4, 8], rng.normal_vec(32, 1.0)).unwrap(),
+        );
+        let mlp = Network::from_spec(&mlp_spec, &w).unwrap();
+        for (name, net) in [("cnn", cnn), ("mlp", mlp)] {
+            let x = rng.normal_vec(net.input_len(), 1.0);
+            let smooth = smoothed_network(&net, &x, 0.1);
+            assert_eq!(smooth.is_some(), name == "cnn");
+            for (what, net) in
+                std::iter::once(("plain", &net)).chain(smooth.iter().map(|s| ("smoothed", s)))
+            {
+                let rows = super::super::evaluate::jacobian_rows(net, &x).unwrap();
+                assert_eq!(rows.len(), net.output_len());
+                for (i, row) in rows.iter().enumerate() {
+                    let mut e = vec![0.0; net.output_len()];
+                    e[i] = 1.0;
+                    let expected = vjp(net, &x, &e).unwrap();
+                    assert!(
+                        row.iter().any(|r| *r != 0.0),
+                        "{name} {what}: row {i} is zero"
+                    );
+                    assert_eq!(row, &expected, "{name} {what}: row {i}");
+                }
             }
         }
     }
