@@ -153,7 +153,8 @@ fn nodes_vjp_batch(nodes: &[Node], x: &[f64], mut gs: Vec<Vec<f64>>) -> Vec<Vec<
 }
 
 /// [`node_vjp`] for several cotangents: a diagonal (elementwise) node
-/// multiplies each by its derivative vector, computed once; a residual
+/// multiplies each by its derivative vector, computed once, a max pool
+/// routes each through the maxima it finds once; a residual
 /// block or a concatenation recurses with the whole batch; any other node
 /// takes the cotangents one at a time.
 fn node_vjp_batch(n: &Node, x: &[f64], gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
@@ -186,6 +187,12 @@ fn node_vjp_batch(n: &Node, x: &[f64], gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
                     b.iter_mut().zip(&s).for_each(|(b, s)| *b += s);
                     b
                 })
+                .collect()
+        }
+        Layer::MaxPool2d { channels, pool } => {
+            let (_, arg) = pool.max_forward(*channels, x);
+            gs.iter()
+                .map(|g| route_to_maxima(&arg, x.len(), g))
                 .collect()
         }
         _ => gs.iter().map(|g| node_vjp(n, x, g)).collect(),
@@ -702,6 +709,16 @@ fn nodes_vjp(nodes: &[Node], x: &[f64], w: &[f64]) -> Vec<f64> {
     g
 }
 
+/// The transpose of a max pool's Jacobian: output k's cotangent goes to
+/// the input `arg[k]` that attained its maximum (inputs of length `len`).
+fn route_to_maxima(arg: &[usize], len: usize, g: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    for (k, &i) in arg.iter().enumerate() {
+        out[i] += g[k];
+    }
+    out
+}
+
 fn node_vjp(n: &Node, x: &[f64], g: &[f64]) -> Vec<f64> {
     match &n.layer {
         Layer::Linear { weight, .. } => matvec_t(weight, g),
@@ -709,11 +726,7 @@ fn node_vjp(n: &Node, x: &[f64], g: &[f64]) -> Vec<f64> {
         Layer::ConvTranspose2d(c) => c.apply_transposed(g),
         Layer::MaxPool2d { channels, pool } => {
             let (_, arg) = pool.max_forward(*channels, x);
-            let mut out = vec![0.0; x.len()];
-            for (k, &i) in arg.iter().enumerate() {
-                out[i] += g[k];
-            }
-            out
+            route_to_maxima(&arg, x.len(), g)
         }
         Layer::AvgPool2d { channels, pool } => pool.avg_transpose(*channels, g),
         Layer::Residual { body, shortcut } => {
