@@ -824,8 +824,9 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 /// With a budget, at [`Deadline::polish_share`] the best [`POLISHED`]
 /// points are polished by hill climbing ([`polish`]) and the restarts go on
 /// in whatever time the polish leaves until the moves' deadline; without
-/// one, each is polished for [`POLISH_ROUNDS`] rounds after the restarts. On networks with at most [`EXACT_JACOBIAN_OUTPUTS`] outputs every
-/// σ(J(x)) is computed from the explicit Jacobian
+/// one, each is polished for at most [`POLISH_ROUNDS`] rounds after the
+/// restarts. On networks with at most [`EXACT_JACOBIAN_OUTPUTS`] outputs
+/// every σ(J(x)) is computed from the explicit Jacobian
 /// ([`exact_top_singular`]), which made restarts about 3.5× cheaper on
 /// PNet (6 outputs). Measured on PNet (`--lower-budget 20`, seeds 1–5 of
 /// `--lower-seed`): 23.7–25.8, against 21.0 before these changes.
@@ -991,8 +992,9 @@ const POLISH_SHARE_BEFORE_MOVES: f64 = 0.2;
 /// How many of the best points of the Jacobian ascent are polished.
 const POLISHED: usize = 3;
 
-/// Rounds of [`polish`] per point without a budget.
-const POLISH_ROUNDS: usize = 30;
+/// Rounds of [`polish`] per point without a budget at most (each round is
+/// 24 σ(J) estimates: on a network with many outputs, 16 passes each).
+const POLISH_ROUNDS: usize = 5;
 
 /// [`polish`] for the [`POLISHED`] best points of `found`, each in its
 /// slice of the time from [`Deadline::polish_share`] to
@@ -1021,8 +1023,8 @@ fn polish_best(
 /// that cross into neighbouring regions at several distances — and x + r·g
 /// for four Gaussian g at each r = c·{10⁻³, 10⁻², 0.1}, and moves to the
 /// best candidate when it raises σ. With a budget it runs until `share`
-/// of it, else [`POLISH_ROUNDS`] rounds; it stops early after a round
-/// that improved nothing at every distance twice in a row.
+/// of it, else at most [`POLISH_ROUNDS`] rounds; either way it stops after
+/// two rounds in a row that found nothing higher.
 fn polish(
     net: &Network,
     rng: &mut Sampler,
