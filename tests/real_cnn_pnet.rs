@@ -13,9 +13,11 @@
 //! heads, and the heads' exact constant, multiply to [`REFERENCE_UPPER`];
 //! a smoothed multi-start ascent reached σ(J(x)) = [`REFERENCE_ASCENT`].
 //! Issue 12's upper-bound target (within 10 % of the best float64 value)
-//! holds: lipcert certifies 143.95 (1.077×). Until per-channel PReLU slopes,
-//! transposes and the conv + PReLU fold entered the bound methods, every
-//! method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
+//! holds: lipcert certifies 136.13 (1.019×; 143.95 before the heads'
+//! concatenation was bounded jointly, `network::stacked_concat`), and the
+//! test holds it to 1.03× against regressions. Until per-channel PReLU
+//! slopes, transposes and the conv + PReLU fold entered the bound methods,
+//! every method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
 //! ascent) holds only with a budget: the default search (fixed counts)
 //! reaches 17.36 (0.63×; 11.77 before σ(J) came from the explicit Jacobian
 //! and the best points were polished), which the test records as a floor.
@@ -82,14 +84,15 @@ fn trained_pnet_upper_bound_meets_the_acceptance_target() {
         r.upper
     );
     assert!(r.lower <= r.upper);
-    // Issue 12: upper within 10 % of the best float64 value.
+    // Issue 12: upper within 10 % of the best float64 value (1.019× since
+    // the heads' joint bound; 1.03× guards it).
     assert!(
-        r.upper <= 1.1 * REFERENCE_UPPER,
-        "{} > 1.1·{REFERENCE_UPPER}",
+        r.upper <= 1.03 * REFERENCE_UPPER,
+        "{} > 1.03·{REFERENCE_UPPER}",
         r.upper
     );
     // The per-channel PReLU handling is what makes the difference: the
-    // product alone is 2.2× the reference.
+    // product alone is 2.1× the reference.
     assert!(b.product >= 2.0 * REFERENCE_UPPER);
     // Not the issue's 0.9× (see the module docs): a floor against
     // regressions of the default search.

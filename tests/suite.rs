@@ -71,6 +71,8 @@ mod network_multiplier;
 mod network_properties;
 #[path = "network_spec.rs"]
 mod network_spec;
+#[path = "network_stacked_concat.rs"]
+mod network_stacked_concat;
 #[path = "normalize_pytorch.rs"]
 mod normalize_pytorch;
 #[path = "onnx_cli.rs"]

@@ -335,7 +335,17 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
                 g = g.combine(gb);
                 sq = add_up(sq, mul_up(u, u));
             }
-            (0.0, sqrt_up(sq), g, "concat: sqrt(sum of Lip(branch)^2)")
+            let separate = sqrt_up(sq);
+            let input_len = node.shape_in.iter().product();
+            match super::stacked_concat::stacked_concat_upper(branches, input_len, options)? {
+                Some((joint, gj)) if joint < separate => (
+                    0.0,
+                    joint,
+                    g.combine(gj),
+                    "concat of heads: sigma([M_b; 1/2 C M_b for softmax heads])",
+                ),
+                _ => (0.0, separate, g, "concat: sqrt(sum of Lip(branch)^2)"),
+            }
         }
     };
     node.bound = Some(LayerBound {

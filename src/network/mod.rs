@@ -27,6 +27,7 @@ pub mod pool;
 pub mod select;
 pub mod spec;
 pub mod special;
+pub mod stacked_concat;
 /// proptest strategies (feature `proptest`).
 #[cfg(feature = "proptest")]
 pub mod strategies;
