@@ -824,7 +824,8 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 /// With a budget, at [`Deadline::polish_share`] the best [`POLISHED`]
 /// points are polished by hill climbing ([`polish`]) and the restarts go on
 /// in whatever time the polish leaves until the moves' deadline; without
-/// one, each is polished for at most [`POLISH_ROUNDS`] rounds after the
+/// one, each is polished for at most [`POLISH_ROUNDS`] (or
+/// [`POLISH_ROUNDS_POWER`]) rounds after the
 /// restarts. On networks with at most [`EXACT_JACOBIAN_OUTPUTS`] outputs
 /// every σ(J(x)) is computed from the explicit Jacobian
 /// ([`exact_top_singular`]), which made restarts about 3.5× cheaper on
@@ -992,9 +993,16 @@ const POLISH_SHARE_BEFORE_MOVES: f64 = 0.2;
 /// How many of the best points of the Jacobian ascent are polished.
 const POLISHED: usize = 3;
 
-/// Rounds of [`polish`] per point without a budget at most (each round is
-/// 24 σ(J) estimates: on a network with many outputs, 16 passes each).
-const POLISH_ROUNDS: usize = 5;
+/// Rounds of [`polish`] per point without a budget at most, on networks
+/// whose σ(J) comes from the explicit Jacobian (a round is 24 estimates of
+/// m + 1 passes each, m ≤ [`EXACT_JACOBIAN_OUTPUTS`]): the last 0.15 % of a
+/// smooth maximum (`tests/lower_ascent.rs`) needed more than 5.
+const POLISH_ROUNDS: usize = 30;
+
+/// Rounds of [`polish`] per point without a budget at most on other
+/// networks (a round is 24 power iterations of 16 passes each: 30 rounds
+/// would double the default search).
+const POLISH_ROUNDS_POWER: usize = 5;
 
 /// [`polish`] for the [`POLISHED`] best points of `found`, each in its
 /// slice of the time from [`Deadline::polish_share`] to
@@ -1023,7 +1031,8 @@ fn polish_best(
 /// that cross into neighbouring regions at several distances — and x + r·g
 /// for four Gaussian g at each r = c·{10⁻³, 10⁻², 0.1}, and moves to the
 /// best candidate when it raises σ. With a budget it runs until `share`
-/// of it, else at most [`POLISH_ROUNDS`] rounds; either way it stops after
+/// of it, else at most [`POLISH_ROUNDS`] or [`POLISH_ROUNDS_POWER`] rounds;
+/// either way it stops after
 /// two rounds in a row that found nothing higher.
 fn polish(
     net: &Network,
@@ -1037,8 +1046,10 @@ fn polish(
     let n = x.len();
     let rounds = if deadline.budget.is_some() {
         usize::MAX
-    } else {
+    } else if net.output_len() <= EXACT_JACOBIAN_OUTPUTS {
         POLISH_ROUNDS
+    } else {
+        POLISH_ROUNDS_POWER
     };
     let mut idle = 0;
     for _ in 0..rounds {
