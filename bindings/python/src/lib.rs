@@ -11,7 +11,7 @@ mod enclosure;
 mod errors;
 
 use enclosure::{PyConvEnclosure, PyEnclosure};
-use errors::{compute, InternalError, LipcertError, NoCertificateError};
+use errors::{compute, to_py_err, InternalError, LipcertError, NoCertificateError};
 use lipcert::conv::{conv_sigma, reshaped_norm, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
 use lipcert::network::certify::{certify_spec_file_with, CertifyOptions};
 use lipcert::network::lower_bounds::LowerBoundOptions;
@@ -254,11 +254,33 @@ fn at_most(upper: f64, bound: f64, rel_tol: f64) -> bool {
 
 /// Certified Lipschitz bound of a network file (see `lipcert.certify`):
 /// returns the report as JSON and as the CLI's text table.
+/// `lower_budget` (seconds, finite and nonnegative) and `lower_seed` are the
+/// CLI's `--lower-budget` and `--lower-seed`.
 #[pyfunction]
-#[pyo3(signature = (path, lower))]
-fn certify(py: Python<'_>, path: std::path::PathBuf, lower: bool) -> PyResult<(String, String)> {
+#[pyo3(signature = (path, lower, lower_budget, lower_seed))]
+fn certify(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    lower: bool,
+    lower_budget: Option<f64>,
+    lower_seed: Option<u64>,
+) -> PyResult<(String, String)> {
+    if let Some(b) = lower_budget {
+        if !(b.is_finite() && b >= 0.0) {
+            return Err(to_py_err(lipcert::Error::InvalidOption(format!(
+                "lower_budget: {b} is not a nonnegative number of seconds"
+            ))));
+        }
+    }
     let options = CertifyOptions {
-        lower: lower.then(LowerBoundOptions::default),
+        lower: lower.then(|| {
+            let default = LowerBoundOptions::default();
+            LowerBoundOptions {
+                budget_seconds: lower_budget,
+                seed: lower_seed.unwrap_or(default.seed),
+                ..default
+            }
+        }),
         ..CertifyOptions::default()
     };
     let report = compute(py, || {

@@ -381,13 +381,28 @@ class NetworkReport:
         )
 
 
-def certify(path: Union[str, "os.PathLike[str]"], *, lower: bool = True) -> NetworkReport:
+def certify(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    lower: bool = True,
+    lower_budget: Optional[float] = None,
+    lower_seed: Optional[int] = None,
+) -> NetworkReport:
     """Certified Lipschitz constant of a network file (a JSON spec, or what
     the installed library's ``certify`` accepts), with the per-layer table.
-    ``lower=False`` skips the search for a lower bound (faster)."""
+    ``lower=False`` skips the search for a lower bound (faster).
+    ``lower_budget`` (seconds) bounds the whole lower-bound search instead of
+    fixed counts, and on small networks adds the smoothing homotopy (the
+    CLI's ``--lower-budget``); ``lower_seed`` starts it from other random
+    points (``--lower-seed``; without a budget a seed gives the same result
+    on every run)."""
     import json  # only needed here; keeps `import lipcert` light
 
-    text_json, text = _lipcert.certify(os.fspath(path), bool(lower))
+    budget = None if lower_budget is None else float(lower_budget)
+    seed = None if lower_seed is None else int(lower_seed)
+    if seed is not None and not 0 <= seed < 2**64:
+        raise LipcertError(f"lower_seed: {seed} is not an integer in [0, 2^64)")
+    text_json, text = _lipcert.certify(os.fspath(path), bool(lower), budget, seed)
     d = json.loads(text_json)
     rows = [
         LayerRow(
