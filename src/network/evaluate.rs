@@ -117,36 +117,33 @@ pub fn vjp(net: &Network, x: &[f64], w: &[f64]) -> Result<Vec<f64>> {
 /// on JᵀJ when the network has few outputs (a classifier's logits).
 pub(crate) fn jacobian_rows(net: &Network, x: &[f64]) -> Result<Vec<Vec<f64>>> {
     check_input(net, x)?;
-    let mut inputs = Vec::with_capacity(net.nodes.len());
-    let mut cur = x.to_vec();
-    for n in &net.nodes {
-        let next = node_forward(n, &cur);
-        inputs.push(std::mem::replace(&mut cur, next));
-    }
-    let m = cur.len();
-    let mut gs: Vec<Vec<f64>> = (0..m)
+    let m = net.output_len();
+    let unit_rows = (0..m)
         .map(|i| {
             let mut g = vec![0.0; m];
             g[i] = 1.0;
             g
         })
         .collect();
-    for (n, xin) in net.nodes.iter().zip(&inputs).rev() {
-        gs = node_vjp_batch(n, xin, gs);
-    }
-    Ok(gs)
+    Ok(nodes_vjp_batch(&net.nodes, x, unit_rows))
 }
 
-/// [`nodes_vjp`] for several cotangents at once: one forward pass, and
-/// each diagonal node's derivatives computed once for all of them.
-fn nodes_vjp_batch(nodes: &[Node], x: &[f64], mut gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+/// The input of every node of `nodes` on the forward pass from `x` (what
+/// the reverse pass needs).
+fn node_inputs(nodes: &[Node], x: &[f64]) -> Vec<Vec<f64>> {
     let mut inputs = Vec::with_capacity(nodes.len());
     let mut cur = x.to_vec();
     for n in nodes {
         let next = node_forward(n, &cur);
         inputs.push(std::mem::replace(&mut cur, next));
     }
-    for (n, xin) in nodes.iter().zip(&inputs).rev() {
+    inputs
+}
+
+/// [`nodes_vjp`] for several cotangents at once: one forward pass, and
+/// each diagonal node's derivatives computed once for all of them.
+fn nodes_vjp_batch(nodes: &[Node], x: &[f64], mut gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    for (n, xin) in nodes.iter().zip(&node_inputs(nodes, x)).rev() {
         gs = node_vjp_batch(n, xin, gs);
     }
     gs
@@ -154,9 +151,8 @@ fn nodes_vjp_batch(nodes: &[Node], x: &[f64], mut gs: Vec<Vec<f64>>) -> Vec<Vec<
 
 /// [`node_vjp`] for several cotangents: a diagonal (elementwise) node
 /// multiplies each by its derivative vector, computed once, a max pool
-/// routes each through the maxima it finds once; a residual
-/// block or a concatenation recurses with the whole batch; any other node
-/// takes the cotangents one at a time.
+/// routes each through the maxima it finds once, a residual block recurses
+/// with the whole batch; any other node takes the cotangents one at a time.
 fn node_vjp_batch(n: &Node, x: &[f64], gs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     match &n.layer {
         Layer::Relu
@@ -696,14 +692,8 @@ fn diag_or_symmetric(n: &Node, x: &[f64], v: &[f64]) -> Vec<f64> {
 }
 
 fn nodes_vjp(nodes: &[Node], x: &[f64], w: &[f64]) -> Vec<f64> {
-    let mut inputs = Vec::with_capacity(nodes.len());
-    let mut cur = x.to_vec();
-    for n in nodes {
-        let next = node_forward(n, &cur);
-        inputs.push(std::mem::replace(&mut cur, next));
-    }
     let mut g = w.to_vec();
-    for (n, xin) in nodes.iter().zip(&inputs).rev() {
+    for (n, xin) in nodes.iter().zip(&node_inputs(nodes, x)).rev() {
         g = node_vjp(n, xin, &g);
     }
     g

@@ -431,9 +431,17 @@ const ASCENT_MOVES_SHARE: f64 = 0.85;
 /// The largest share of the budget the ascent's moves may use.
 const ASCENT_MOVES_SHARE_MAX: f64 = 0.97;
 
-/// Certified pairs the ascent's conversion evaluates at most (four points,
-/// five widths each).
-const CONVERTED_PAIRS: f64 = 20.0;
+/// The ascent's best points turned into certified pairs.
+const CONVERTED_POINTS: usize = 4;
+
+/// Half widths t of the certified pairs x ± t·‖x‖-scale·v of each converted
+/// point, from long to short: on a deep network the forward errors swamp a
+/// short pair's difference (ResNet-18: 15 at 1e-3 against σ(J) ≈ 39), on a
+/// smooth one a long pair loses O(t²).
+const CONVERSION_WIDTHS: [f64; 5] = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
+
+/// Certified pairs the ascent's conversion evaluates at most.
+const CONVERTED_PAIRS: usize = CONVERTED_POINTS * CONVERSION_WIDTHS.len();
 
 impl Deadline {
     fn new(budget: Option<f64>) -> Self {
@@ -453,7 +461,7 @@ impl Deadline {
         if let Some(b) = self.budget {
             let left = (b - self.reserve.get()).max(0.0);
             if left > 0.0 {
-                let share = 1.0 - 2.0 * CONVERTED_PAIRS * pair_seconds / left;
+                let share = 1.0 - 2.0 * CONVERTED_PAIRS as f64 * pair_seconds / left;
                 self.moves
                     .set(share.clamp(ASCENT_MOVES_SHARE, ASCENT_MOVES_SHARE_MAX));
             }
@@ -875,23 +883,7 @@ fn jacobian_ascent(
         } else if restart % 3 == 0 {
             (restart / 3) % START_KINDS
         } else {
-            // Each kind with probability ∝ (its best σ)⁴.
-            let weights: Vec<f64> = kind_best.iter().map(|b| b.max(0.0).powi(4)).collect();
-            let total: f64 = weights.iter().sum();
-            let mut r = rng.uniform() * total;
-            let mut pick = 0;
-            for (k, w) in weights.iter().enumerate() {
-                pick = k;
-                if r < *w {
-                    break;
-                }
-                r -= w;
-            }
-            if total > 0.0 && total.is_finite() {
-                pick
-            } else {
-                restart % START_KINDS
-            }
+            draw_kind(rng, &kind_best).unwrap_or(restart % START_KINDS)
         };
         let mut x: Vec<f64> = match kind {
             0 => rng.normal_vec(n, s),
@@ -966,12 +958,9 @@ fn jacobian_ascent(
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     let estimate = found.first().map(|f| f.0).unwrap_or(0.0);
     let mut best = 0.0f64;
-    'convert: for (k, (_, x, v)) in found.iter().take(4).enumerate() {
+    'convert: for (k, (_, x, v)) in found.iter().take(CONVERTED_POINTS).enumerate() {
         let scale = length_unit(x);
-        // From long to short pairs: on a deep network the forward errors
-        // swamp a short pair's difference (ResNet-18: 15 at 1e-3 against
-        // σ(J) ≈ 39), on a smooth one a long pair loses O(t²).
-        for (i, t) in [1e-2, 1e-3, 1e-4, 1e-5, 1e-6].into_iter().enumerate() {
+        for (i, t) in CONVERSION_WIDTHS.into_iter().enumerate() {
             if (k, i) != (0, 0) && deadline.passed(1.0) {
                 break 'convert;
             }
@@ -1093,6 +1082,25 @@ fn polish(
         }
     }
     Ok((sigma, x, v))
+}
+
+/// A kind of start drawn with probability ∝ (the best σ its ascents
+/// reached)⁴; `None` when those weights do not sum to a positive finite
+/// number (one uniform draw is taken either way).
+fn draw_kind(rng: &mut Sampler, kind_best: &[f64; START_KINDS]) -> Option<usize> {
+    let weights = kind_best.map(|b| b.max(0.0).powi(4));
+    let total: f64 = weights.iter().sum();
+    let mut r = rng.uniform() * total;
+    if !(total > 0.0 && total.is_finite()) {
+        return None;
+    }
+    for (k, w) in weights.iter().enumerate() {
+        if r < *w {
+            return Some(k);
+        }
+        r -= w;
+    }
+    Some(START_KINDS - 1)
 }
 
 /// Kinds of start of the Jacobian ascent.
