@@ -178,9 +178,10 @@ fn certify_threads_one_is_reproducible_and_two_agree() {
 }
 
 /// `--lower-seed` picks the search's random starts: the same seed gives the
-/// same lower bound bit for bit (fixed counts, one thread), another seed
-/// another search (every result a certified lower bound below the same
-/// upper bound), and a seed that is not a u64 is a usage error.
+/// same lower bound bit for bit (a work budget of `--lower-passes`, one
+/// thread), another seed another search (every result a certified lower
+/// bound below the same upper bound), and a seed that is not a u64 is a
+/// usage error.
 #[test]
 fn certify_lower_seed_reproduces_and_varies_the_search() {
     let spec = example();
@@ -194,12 +195,16 @@ fn certify_lower_seed_reproduces_and_varies_the_search() {
             "1",
             "--lower-seed",
             seed,
+            "--lower-passes",
+            "3000",
             "--json",
         ]);
         assert_eq!(code, 0, "{stderr}");
         let r: Value = serde_json::from_str(stdout.trim()).unwrap();
         let (lo, up) = (r["lower"].as_f64().unwrap(), r["upper"].as_f64().unwrap());
         assert!(0.0 < lo && lo <= up, "{r}");
+        let passes = r["lower_sources"]["passes"].as_u64().unwrap();
+        assert!((2_550..=3_300).contains(&passes), "{passes}: {r}");
         (lo, up)
     };
     let (a, upper_a) = lower("1");
@@ -212,4 +217,37 @@ fn certify_lower_seed_reproduces_and_varies_the_search() {
     let (code, _, stderr) = run(&["certify", spec.to_str().unwrap(), "--lower-seed", "-3"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--lower-seed"), "{stderr}");
+}
+
+/// `--lower-passes` is a count of network passes: not negative, not a
+/// fraction, not together with `--lower-budget` (both bound the same
+/// search); without either, the default work budget is used and reported.
+#[test]
+fn certify_lower_passes_is_validated_and_reported() {
+    let spec = example();
+    let spec = spec.to_str().unwrap();
+    for bad in ["-1", "2.5", "many"] {
+        let (code, _, stderr) = run(&["certify", spec, "--lower-passes", bad]);
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(stderr.contains("--lower-passes"), "{bad}: {stderr}");
+    }
+    let (code, _, stderr) = run(&[
+        "certify",
+        spec,
+        "--lower-passes",
+        "100",
+        "--lower-budget",
+        "1",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--lower-passes") && stderr.contains("--lower-budget"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&["certify", spec, "--bounds", "product", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let passes = r["lower_sources"]["passes"].as_u64().unwrap();
+    // The example's automatic budget is thousands of passes (about 32 000).
+    assert!(passes > 10_000, "{r}");
 }

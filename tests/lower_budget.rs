@@ -1,10 +1,14 @@
-//! The `--lower-budget` contract (issue 12): the budget bounds the *whole*
-//! lower-bound search, stage by stage, and even a budget of 0 reports a
-//! certified ratio (the first random pair).
+//! The `--lower-budget` and `--lower-passes` contract (issue 12): the
+//! budget (of seconds or of network passes) bounds the *whole* lower-bound
+//! search, stage by stage, and even a budget of 0 reports a certified ratio
+//! (the first random pair).
 
 use lipcert::network::certify::{certify_network_with, CertifyOptions};
-use lipcert::network::lower_bounds::{LowerBoundOptions, LowerBoundReport};
-use lipcert::network::{NetworkSpec, Tensor, Weights};
+use lipcert::network::lower_bounds::{
+    auto_passes, pass_cost, LowerBoundOptions, LowerBoundReport, SearchWork, AUTO_PASSES_MAX,
+    AUTO_PASSES_MIN,
+};
+use lipcert::network::{Network, NetworkSpec, Tensor, Weights};
 
 /// A 4 → 6 → 3 ReLU network with fixed, irregular weights.
 fn relu_mlp() -> (NetworkSpec, Weights) {
@@ -80,4 +84,83 @@ fn a_generous_budget_runs_every_stage() {
     ] {
         assert!(v > 0.0 && v <= upper, "{name} = {v}: {r:?}");
     }
+}
+
+/// A work budget (network passes) runs the staged search of a time budget,
+/// but counts work: the same options give the same report bit for bit, and
+/// the search spends most of its passes and overruns by little.
+#[test]
+fn a_pass_budget_is_reproducible_and_bounded() {
+    let options = LowerBoundOptions {
+        work: SearchWork::Passes(5_000),
+        ..LowerBoundOptions::default()
+    };
+    let (a, upper) = search(options.clone());
+    let (b, _) = search(options);
+    assert_eq!(a, b);
+    assert!(a.best > 0.0 && a.best <= upper, "{a:?}");
+    assert!(
+        (4_250..=5_200).contains(&a.passes),
+        "passes {} against a budget of 5000: {a:?}",
+        a.passes
+    );
+    // Another seed is another search in the same budget.
+    let (c, _) = search(LowerBoundOptions {
+        work: SearchWork::Passes(5_000),
+        seed: 7,
+        ..LowerBoundOptions::default()
+    });
+    assert!((4_250..=5_200).contains(&c.passes), "{c:?}");
+}
+
+#[test]
+fn a_zero_pass_budget_evaluates_only_the_first_pair() {
+    let (r, upper) = search(LowerBoundOptions {
+        work: SearchWork::Passes(0),
+        ..LowerBoundOptions::default()
+    });
+    assert!(r.sampled_pairs > 0.0 && r.sampled_pairs <= upper, "{r:?}");
+    assert_eq!(
+        (r.jacobian_pairs, r.gradient_ascent, r.jacobian_ascent),
+        (0.0, 0.0, 0.0),
+        "{r:?}"
+    );
+    // One pair: two forward passes with their error bounds.
+    assert_eq!(r.passes, 4, "{r:?}");
+}
+
+/// A time budget takes precedence over a work budget.
+#[test]
+fn a_time_budget_overrides_the_passes() {
+    let (r, _) = search(LowerBoundOptions {
+        budget_seconds: Some(0.0),
+        work: SearchWork::Passes(1_000_000),
+        ..LowerBoundOptions::default()
+    });
+    assert_eq!(r.passes, 4, "{r:?}");
+}
+
+/// The automatic work budget: tiny networks get the most passes, larger
+/// ones fewer, never below the floor.
+#[test]
+fn automatic_passes_shrink_with_the_network() {
+    let linear = |n: usize| {
+        let spec = NetworkSpec::from_json(&format!(
+            r#"{{"weights": "-", "input_shape": [{n}], "layers": [{{"type": "linear", "weight": "w"}}]}}"#
+        ))
+        .unwrap();
+        let mut w = Weights::new();
+        let values = (0..n * n).map(|i| ((i % 7) as f64 - 3.0) / 7.0).collect();
+        w.insert("w", Tensor::new(vec![n, n], values).unwrap());
+        Network::from_spec(&spec, &w).unwrap()
+    };
+    let (spec, w) = relu_mlp();
+    let tiny = auto_passes(&Network::from_spec(&spec, &w).unwrap());
+    assert_eq!(tiny, AUTO_PASSES_MAX);
+    let (mid, big) = (auto_passes(&linear(300)), auto_passes(&linear(3000)));
+    assert!(
+        AUTO_PASSES_MIN < big && big < mid && mid < tiny,
+        "{big} {mid} {tiny}"
+    );
+    assert!(pass_cost(&linear(3000)) > 100.0 * pass_cost(&linear(300)) / 2.0);
 }

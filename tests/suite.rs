@@ -53,6 +53,8 @@ mod lower_ascent;
 mod lower_bound_compensated;
 #[path = "lower_budget.rs"]
 mod lower_budget;
+#[path = "lower_softmax_balance.rs"]
+mod lower_softmax_balance;
 #[path = "network_bounds.rs"]
 mod network_bounds;
 #[path = "network_constants.rs"]

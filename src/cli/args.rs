@@ -87,9 +87,17 @@ pub struct CertifyArgs {
     /// pairs, Jacobian power iteration, pair ascent and the multi-start
     /// Jacobian ascent share it, and on networks of at most 20 000 inputs
     /// the ascent first climbs σ(J) of the network with its ReLU-type
-    /// activations smoothed; without it, fixed counts).
+    /// activations smoothed; without it, the work budget of
+    /// --lower-passes).
     #[arg(long, value_name = "SECONDS")]
     pub lower_budget: Option<f64>,
+    /// Work budget of the lower-bound search in network passes (a forward
+    /// pass counts 1, a Jacobian product 2): the staged search of
+    /// --lower-budget, measured in passes, so the result does not depend on
+    /// the machine's speed [default: about 5·10⁹ multiply-adds' worth, 20
+    /// to 200 000 passes; not with --lower-budget].
+    #[arg(long, value_name = "N", conflicts_with = "lower_budget")]
+    pub lower_passes: Option<u64>,
     /// Seed of the lower-bound search's random starts (another seed is
     /// another search; every bound it reports is certified).
     #[arg(long, value_name = "N")]

@@ -9,7 +9,7 @@ use super::{error_line, library_error_code, EXIT_INPUT, EXIT_OK};
 use crate::io::escape::escape_path;
 use crate::network::bounds::BoundMethod;
 use crate::network::certify::{certify_network_with_hook, CertifyOptions};
-use crate::network::lower_bounds::LowerBoundOptions;
+use crate::network::lower_bounds::{LowerBoundOptions, SearchWork};
 use crate::network::spec::NetworkSpec;
 use crate::network::weights::Weights;
 use crate::sigma::SigmaOptions;
@@ -59,7 +59,7 @@ pub fn run(args: &CertifyArgs) -> i32 {
         },
         &mut |budget| {
             progress.finish();
-            search = lower_search_bar(budget);
+            search = lower_search_bar(budget, args.lower_passes);
         },
     );
     if let Some(bar) = search {
@@ -114,6 +114,9 @@ pub(super) fn certify_options(args: &CertifyArgs) -> Result<CertifyOptions, ()> 
             let default = LowerBoundOptions::default();
             LowerBoundOptions {
                 budget_seconds: args.lower_budget,
+                work: args
+                    .lower_passes
+                    .map_or(SearchWork::Auto, SearchWork::Passes),
                 threads: args.threads,
                 seed: args.lower_seed.unwrap_or(default.seed),
                 ..default
@@ -140,9 +143,9 @@ fn spec_message(e: &crate::Error) -> String {
 }
 
 /// A spinner on stderr while the lower-bound search runs, with the elapsed
-/// time next to the `--lower-budget` (only when stderr is a terminal; pipes
-/// and CI logs see nothing).
-fn lower_search_bar(budget: Option<f64>) -> Option<indicatif::ProgressBar> {
+/// time next to the `--lower-budget` or the work budget (only when stderr
+/// is a terminal; pipes and CI logs see nothing).
+fn lower_search_bar(budget: Option<f64>, passes: Option<u64>) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return None;
@@ -152,8 +155,8 @@ fn lower_search_bar(budget: Option<f64>) -> Option<indicatif::ProgressBar> {
     let of = match budget {
         Some(b) => format!("of the {b} s --lower-budget"),
         None => format!(
-            "({} restarts; --lower-budget SECONDS bounds the time)",
-            crate::network::lower_bounds::DEFAULT_ASCENT_RESTARTS
+            "({} network passes, whatever the machine's speed; --lower-budget SECONDS bounds the time instead)",
+            passes.map_or_else(|| "about 5·10⁹ multiply-adds' worth of".to_string(), |p| p.to_string())
         ),
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(

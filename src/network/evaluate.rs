@@ -51,6 +51,7 @@ const U: f64 = UNIT_ROUNDOFF;
 /// ```
 pub fn forward(net: &Network, x: &[f64]) -> Result<Vec<f64>> {
     check_input(net, x)?;
+    super::pass_count::count(1);
     Ok(nodes_forward(&net.nodes, x))
 }
 
@@ -59,6 +60,7 @@ pub fn forward(net: &Network, x: &[f64]) -> Result<Vec<f64>> {
 /// [`crate::network::certify::certify_layers`] first).
 pub fn forward_with_error(net: &Network, x: &[f64]) -> Result<(Vec<f64>, f64)> {
     check_input(net, x)?;
+    super::pass_count::count(2);
     nodes_forward_error(&net.nodes, x, 0.0, Precision::Plain)
 }
 
@@ -96,6 +98,7 @@ enum Precision {
 pub fn jvp(net: &Network, x: &[f64], v: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
     check_input(net, x)?;
     check_input(net, v)?;
+    super::pass_count::count(2);
     Ok(nodes_jvp(&net.nodes, x, v))
 }
 
@@ -109,6 +112,7 @@ pub fn vjp(net: &Network, x: &[f64], w: &[f64]) -> Result<Vec<f64>> {
             got: w.len(),
         });
     }
+    super::pass_count::count(2);
     Ok(nodes_vjp(&net.nodes, x, w))
 }
 
@@ -118,6 +122,7 @@ pub fn vjp(net: &Network, x: &[f64], w: &[f64]) -> Result<Vec<f64>> {
 pub(crate) fn jacobian_rows(net: &Network, x: &[f64]) -> Result<Vec<Vec<f64>>> {
     check_input(net, x)?;
     let m = net.output_len();
+    super::pass_count::count(1 + m as u64);
     let unit_rows = (0..m)
         .map(|i| {
             let mut g = vec![0.0; m];
@@ -126,6 +131,31 @@ pub(crate) fn jacobian_rows(net: &Network, x: &[f64]) -> Result<Vec<Vec<f64>>> {
         })
         .collect();
     Ok(nodes_vjp_batch(&net.nodes, x, unit_rows))
+}
+
+/// f(x) for the composition of node lists `parts` (first to last, e.g. a
+/// network's trunk then a prefix of one of its branches).
+pub(crate) fn chain_forward(parts: &[&[Node]], x: &[f64]) -> Vec<f64> {
+    super::pass_count::count(1);
+    parts
+        .iter()
+        .fold(x.to_vec(), |cur, nodes| nodes_forward(nodes, &cur))
+}
+
+/// J(x)ᵀ·w for the composition of node lists `parts` ([`chain_forward`]).
+pub(crate) fn chain_vjp(parts: &[&[Node]], x: &[f64], w: &[f64]) -> Vec<f64> {
+    super::pass_count::count(2);
+    let mut inputs = Vec::with_capacity(parts.len());
+    let mut cur = x.to_vec();
+    for nodes in parts {
+        let next = nodes_forward(nodes, &cur);
+        inputs.push(std::mem::replace(&mut cur, next));
+    }
+    let mut g = w.to_vec();
+    for (nodes, xin) in parts.iter().zip(&inputs).rev() {
+        g = nodes_vjp(nodes, xin, &g);
+    }
+    g
 }
 
 /// The input of every node of `nodes` on the forward pass from `x` (what

@@ -13,8 +13,12 @@
 //!
 //! (d) a multi-start ascent on σ(J(x)) itself (see `jacobian_ascent`).
 //!
-//! With a time budget ([`LowerBoundOptions::budget_seconds`]) the whole
-//! search is bounded: each stage stops starting new work at its share of
+//! A budget bounds the whole search — of seconds
+//! ([`LowerBoundOptions::budget_seconds`]), or of network passes
+//! ([`SearchWork::Passes`], [`SearchWork::Auto`]: the CLI's default), which
+//! counts work instead of time so that the result does not depend on the
+//! machine's speed or load; the stages below are the same with either, "time" meaning the
+//! budget's units. With a budget: each stage stops starting new work at its share of
 //! the budget (cumulative deadlines at 10 %, 25 %, 40 % and 100 % of it, so
 //! time a stage does not use passes to the next), and the first sampled
 //! pair is always evaluated, so even a budget of 0 gives a certified ratio.
@@ -25,7 +29,9 @@
 //! timed once, and the compensated stage's cost (two compensated
 //! evaluations per certified pair and the plain probes) is then held back
 //! from the other stages' shares, or the stage is skipped, and
-//! [`LowerBoundReport::compensated`] says so with the budget it would need.
+//! [`LowerBoundReport::compensated`] says so with the budget it would need
+//! (with a budget of passes the compensated stage is outside it, as
+//! without a budget).
 //!
 //! On deep networks the certified forward error of a plain f64 evaluation
 //! (each layer's rounding carried through the later layers' bounds) can
@@ -44,6 +50,7 @@
 
 use super::evaluate::{forward, forward_with_error, forward_with_error_accurate, jvp, vjp};
 use super::layer::Network;
+use super::softmax_balance::SoftmaxBalance;
 use crate::error::Result;
 use crate::rounding::{div_down, mul_up, norm2_down, norm2_up, sub_down, UNIT_ROUNDOFF};
 use serde::Serialize;
@@ -68,12 +75,38 @@ pub struct LowerBoundOptions {
     /// spent.
     pub ascent_restarts: usize,
     /// Wall-clock budget in seconds for the whole search (see the module
-    /// docs; `None`: the fixed counts above, so the result does not depend
-    /// on the machine's speed).
+    /// docs); when set, `work` is ignored.
     pub budget_seconds: Option<f64>,
+    /// Without `budget_seconds`, what bounds the search: the fixed counts
+    /// above (the default here, fast, for tests) or a number of network
+    /// passes (the CLI's and Python's default, [`SearchWork::Auto`]);
+    /// either way the result does not depend on the machine's speed.
+    pub work: SearchWork,
     /// Threads of the compensated convolutions (0: all cores, the default;
     /// the results do not depend on the count, only the time does).
     pub threads: usize,
+}
+
+/// Without a time budget, what bounds the lower-bound search. Every choice
+/// is deterministic: the same network, options and seed give the same
+/// bounds on every run, however fast or loaded the machine (bit for bit
+/// where the matrix kernels use the same SIMD width).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchWork {
+    /// The fixed counts of [`LowerBoundOptions`] (`pairs`,
+    /// `jacobian_points`, `ascent_restarts`, …): a short search.
+    Counts,
+    /// The staged search of a time budget (module docs: the stage shares,
+    /// restarts until the ascent's share is spent, the smoothing homotopy,
+    /// the polish), with the budget measured in network passes instead of
+    /// seconds (counted per thread: a forward pass 1, a JVP or VJP 2, a
+    /// forward pass with its certified error 2, the m rows of a Jacobian
+    /// 1 + m).
+    Passes(u64),
+    /// [`SearchWork::Passes`] with [`auto_passes`] of the network: about
+    /// [`AUTO_WORK`] units of work, between [`AUTO_PASSES_MIN`] and
+    /// [`AUTO_PASSES_MAX`] passes.
+    Auto,
 }
 
 /// Restarts of the multi-start Jacobian ascent without a time budget.
@@ -90,9 +123,48 @@ impl Default for LowerBoundOptions {
             input_scale: 1.0,
             seed: 0x6e65_7477_6f72_6b21,
             budget_seconds: None,
+            work: SearchWork::Counts,
             threads: 0,
         }
     }
+}
+
+/// The work [`SearchWork::Auto`] spends, in units of [`pass_cost`]: on
+/// this project's 2-vCPU machines about 2.5–3 s of a release build
+/// (MTCNN's PNet: 77 000 passes in 3.0 s; the bundled example CNN: 32 000
+/// in 2.6 s). Twice as much moved PNet's lower bound by 1–2 % over six
+/// seeds and the example's not at all.
+pub const AUTO_WORK: f64 = 5.0e9;
+
+/// The fewest passes of [`SearchWork::Auto`]: enough for a sampled pair and
+/// a few Jacobian products on a network so large that [`AUTO_WORK`] buys
+/// fewer (a ResNet-18 pass costs about a second; give such networks
+/// `--lower-budget`).
+pub const AUTO_PASSES_MIN: u64 = 20;
+
+/// The most passes of [`SearchWork::Auto`] (tiny networks: the digits MLP
+/// reaches it in 0.6 s).
+pub const AUTO_PASSES_MAX: u64 = 200_000;
+
+/// A network's cost per pass, for [`auto_passes`]: its weights times the
+/// output positions they are applied at (dense layers: rows·columns;
+/// convolutions: taps times output positions), plus every node's output size
+/// and a fixed [`NODE_OVERHEAD`] per node (allocation and dispatch, which
+/// dominate on small networks).
+pub fn pass_cost(net: &Network) -> f64 {
+    net.nodes
+        .iter()
+        .map(|n| super::lipschitz::node_cost(n) as f64 + NODE_OVERHEAD)
+        .sum()
+}
+
+/// The per-node overhead of [`pass_cost`], in its units.
+pub const NODE_OVERHEAD: f64 = 2_000.0;
+
+/// The passes of [`SearchWork::Auto`]: [`AUTO_WORK`] / [`pass_cost`],
+/// clamped to [[`AUTO_PASSES_MIN`], [`AUTO_PASSES_MAX`]].
+pub fn auto_passes(net: &Network) -> u64 {
+    ((AUTO_WORK / pass_cost(net)) as u64).clamp(AUTO_PASSES_MIN, AUTO_PASSES_MAX)
 }
 
 /// What each search found (all but `jacobian_estimate` are rigorous lower
@@ -116,6 +188,10 @@ pub struct LowerBoundReport {
     pub jacobian_estimate: f64,
     /// Whether the compensated re-evaluation ran (module docs).
     pub compensated: CompensatedStage,
+    /// Network passes the search evaluated ([`SearchWork::Passes`]'s units;
+    /// the compensated evaluations and the blocks' own searches not
+    /// counted).
+    pub passes: u64,
 }
 
 /// What became of the compensated re-evaluation of a search.
@@ -410,12 +486,22 @@ fn compensated_reevaluation(
 /// work while less than `share_k` of the budget — less the seconds held
 /// back for the compensated stage — has passed.
 struct Deadline {
-    start: std::time::Instant,
+    clock: Clock,
+    /// The budget in the clock's units.
     budget: Option<f64>,
     /// Seconds at the end of the budget held back for the compensated stage.
     reserve: std::cell::Cell<f64>,
     /// Share of the budget after which the ascent stops moving points.
     moves: std::cell::Cell<f64>,
+}
+
+/// What a [`Deadline`] measures.
+#[derive(Debug, Clone, Copy)]
+enum Clock {
+    /// Seconds since this instant.
+    Seconds(std::time::Instant),
+    /// Network passes on this thread since this count.
+    Passes(u64),
 }
 
 /// Shares of the budget after which (a), (b) and (c) stop; (d) runs to 1.
@@ -444,24 +530,32 @@ const CONVERSION_WIDTHS: [f64; 5] = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
 const CONVERTED_PAIRS: usize = CONVERTED_POINTS * CONVERSION_WIDTHS.len();
 
 impl Deadline {
-    fn new(budget: Option<f64>) -> Self {
+    /// A deadline `budget_seconds` from now; without one, `passes`
+    /// network passes from now ([`super::pass_count`]); without either,
+    /// none.
+    fn new(budget_seconds: Option<f64>, passes: Option<u64>) -> Self {
+        let (clock, budget) = match (budget_seconds, passes) {
+            (Some(b), _) => (Clock::Seconds(std::time::Instant::now()), Some(b)),
+            (None, Some(p)) => (Clock::Passes(super::pass_count::passes()), Some(p as f64)),
+            (None, None) => (Clock::Seconds(std::time::Instant::now()), None),
+        };
         Self {
-            start: std::time::Instant::now(),
+            clock,
             budget,
             reserve: std::cell::Cell::new(0.0),
             moves: std::cell::Cell::new(ASCENT_MOVES_SHARE),
         }
     }
-    /// Once one certified pair is known to take `pair_seconds`: the ascent
-    /// may move points until all but 2·[`CONVERTED_PAIRS`] such pairs' time
-    /// is spent, between [`ASCENT_MOVES_SHARE`] and
+    /// Once one certified pair is known to take `pair_cost` (in the
+    /// clock's units): the ascent may move points until all but
+    /// 2·[`CONVERTED_PAIRS`] such pairs' cost is spent, between [`ASCENT_MOVES_SHARE`] and
     /// [`ASCENT_MOVES_SHARE_MAX`] of the budget (on a small network the
     /// conversion takes milliseconds, on ResNet-18 seconds).
-    fn plan_moves(&self, pair_seconds: f64) {
+    fn plan_moves(&self, pair_cost: f64) {
         if let Some(b) = self.budget {
             let left = (b - self.reserve.get()).max(0.0);
             if left > 0.0 {
-                let share = 1.0 - 2.0 * CONVERTED_PAIRS as f64 * pair_seconds / left;
+                let share = 1.0 - 2.0 * CONVERTED_PAIRS as f64 * pair_cost / left;
                 self.moves
                     .set(share.clamp(ASCENT_MOVES_SHARE, ASCENT_MOVES_SHARE_MAX));
             }
@@ -477,8 +571,22 @@ impl Deadline {
     fn polish_share(&self) -> f64 {
         self.moves_share() - POLISH_SHARE_BEFORE_MOVES
     }
+    /// The budget's units spent so far: seconds, or network passes.
     fn elapsed(&self) -> f64 {
-        self.start.elapsed().as_secs_f64()
+        match self.clock {
+            Clock::Seconds(start) => start.elapsed().as_secs_f64(),
+            Clock::Passes(start) => (super::pass_count::passes() - start) as f64,
+        }
+    }
+    /// True when the search is bounded, by seconds or by passes (the
+    /// staged search of the module docs; otherwise the fixed counts).
+    fn bounded(&self) -> bool {
+        self.budget.is_some()
+    }
+    /// True when the search is bounded by seconds (only then is the
+    /// compensated stage planned into the budget).
+    fn timed(&self) -> bool {
+        self.bounded() && matches!(self.clock, Clock::Seconds(_))
     }
     /// True when `share` of the budget less the reserve is spent (never
     /// without a budget).
@@ -486,10 +594,11 @@ impl Deadline {
         self.budget
             .is_some_and(|b| self.elapsed() >= share * (b - self.reserve.get()).max(0.0))
     }
-    /// True when `seconds` more still fit in the whole budget (always
-    /// without a budget).
+    /// True when `seconds` more still fit in the whole time budget (always
+    /// without one, and with a budget of passes: the compensated stage that
+    /// asks is outside it).
     fn holds(&self, seconds: f64) -> bool {
-        self.budget.is_none_or(|b| self.elapsed() + seconds <= b)
+        !self.timed() || self.budget.is_none_or(|b| self.elapsed() + seconds <= b)
     }
 }
 
@@ -509,7 +618,9 @@ fn plan_compensated(
     };
     let cost = compensated_cost(&reference, pair_seconds);
     Ok(if deadline.holds(cost) {
-        deadline.reserve.set(cost);
+        if deadline.timed() {
+            deadline.reserve.set(cost);
+        }
         Plan::Reserved(reference)
     } else {
         Plan::Skip(Some(deadline.elapsed() + cost))
@@ -548,7 +659,13 @@ pub fn empirical_lower_bounds(
     let n = net.input_len();
     let s = options.input_scale;
     let mut rng = Sampler::new(options.seed);
-    let deadline = Deadline::new(options.budget_seconds);
+    let passes = match (options.budget_seconds, options.work) {
+        (Some(_), _) | (None, SearchWork::Counts) => None,
+        (None, SearchWork::Passes(p)) => Some(p),
+        (None, SearchWork::Auto) => Some(auto_passes(net)),
+    };
+    let passes_at_start = super::pass_count::passes();
+    let deadline = Deadline::new(options.budget_seconds, passes);
     let mut plan = Plan::Open;
     let mut pair_seconds = 0.0;
     let mut shortlist = Shortlist::default();
@@ -565,11 +682,12 @@ pub fn empirical_lower_bounds(
         let delta = s * [1.0, 1e-1, 1e-2, 1e-3][k % 4];
         let y: Vec<f64> = x.iter().map(|&v| v + delta * rng.normal()).collect();
         let pair_start = std::time::Instant::now();
+        let pair_units = deadline.elapsed();
         let (r, float) = pair_ratios(net, &x, &y, &forward_with_error)?;
         if k == 0 {
             pair_seconds = pair_start.elapsed().as_secs_f64();
-            deadline.plan_moves(pair_seconds);
-            if deadline.budget.is_some() && r < SWAMPED * float {
+            deadline.plan_moves(deadline.elapsed() - pair_units);
+            if deadline.timed() && r < SWAMPED * float {
                 plan = plan_compensated(net, &x, pair_seconds, &deadline, options.threads)?;
             }
         }
@@ -657,7 +775,13 @@ pub fn empirical_lower_bounds(
         &deadline,
         &mut shortlist,
     )?;
-    timer.done(|| "lower bound (d): Jacobian ascent".into());
+    timer.done(|| {
+        format!(
+            "lower bound (d): Jacobian ascent ({} network passes since (a), budget {:?})",
+            super::pass_count::passes() - passes_at_start,
+            passes
+        )
+    });
     let estimate = estimate.max(est_ascent);
 
     // Rounding swamped the plain pairs (deep networks): re-evaluate the
@@ -725,6 +849,7 @@ pub fn empirical_lower_bounds(
         best_source: best_source.to_string(),
         jacobian_estimate: estimate,
         compensated,
+        passes: super::pass_count::passes() - passes_at_start,
     })
 }
 
@@ -810,9 +935,13 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 /// kind with probability ∝ (the best σ its ascents reached)⁴ — σ(J) has
 /// many local maxima, which kind reaches the high ones depends on the
 /// network, and one unlucky first draw must not rule a kind out (a greedy
-/// choice did, on MTCNN's PNet). From each start:
+/// choice did, on MTCNN's PNet). On a network with a softmax output each
+/// start is first moved to balanced logits ([`SoftmaxBalance`]: a
+/// saturated softmax flattens σ(J) and its gradient; on PNet this took the
+/// 5 s default search from 14.8–23.6 over six seeds to 25.7–27.2). From
+/// each start:
 ///
-/// 0. with a time budget, on networks of at most [`SMOOTHING_MAX_INPUTS`]
+/// 0. with a budget (of seconds or passes), on networks of at most [`SMOOTHING_MAX_INPUTS`]
 ///    inputs, the smoothing homotopy ([`smoothed_ascent`]): L-BFGS on
 ///    σ(J) of the network with its piecewise-linear activations smoothed,
 ///    for decreasing widths, which finds the linear regions where the exact
@@ -843,8 +972,9 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 /// The best points are turned into rigorous pair ratios along v
 /// ([`rigorous_pair_ratio`]; on a piecewise-linear network a pair inside one
 /// region attains ‖J(x)v‖, on a smooth one the symmetric pair is within
-/// O(t²) of it). With a budget, restarts until the deadline passes (none
-/// when it passed before the stage began); without one, a fixed `restarts`
+/// O(t²) of it). With a budget (of seconds or passes), restarts until the
+/// deadline passes (none when it passed before the stage began); without
+/// one, a fixed `restarts`
 /// (default [`DEFAULT_ASCENT_RESTARTS`]).
 /// Returns (certified ratio, σ estimate).
 fn jacobian_ascent(
@@ -855,7 +985,7 @@ fn jacobian_ascent(
     deadline: &Deadline,
     shortlist: &mut Shortlist,
 ) -> Result<(f64, f64)> {
-    let restarts = if deadline.budget.is_some() {
+    let restarts = if deadline.bounded() {
         usize::MAX
     } else {
         restarts
@@ -867,12 +997,13 @@ fn jacobian_ascent(
     let mut kind_best = [f64::NEG_INFINITY; START_KINDS];
     let moving = || deadline.passed(deadline.moves_share());
     let mut polished = false;
+    let balance = SoftmaxBalance::find(net);
     loop {
         // With a budget: polish once the restarts' share is spent, then
         // restart again while the moves' share lasts (the polish stops
         // early when it finds nothing).
         if !polished && deadline.passed(deadline.polish_share()) {
-            polish_best(net, rng, &mut found, deadline)?;
+            polish_best(net, rng, &mut found, balance.as_ref(), deadline)?;
             polished = true;
         }
         if restart >= restarts || moving() {
@@ -902,11 +1033,19 @@ fn jacobian_ascent(
             deadline,
             deadline.moves_share(),
         )?;
+        // A softmax output saturated at the start would stay saturated
+        // (σ(J) and its gradient vanish with p₁p₂): start from balanced
+        // logits instead.
+        if let Some(b) = balance.as_ref().and_then(|b| b.balanced(&x)) {
+            x = b;
+            (sigma, v) = top_singular(net, &x, v, 20, deadline, deadline.moves_share())?;
+        }
         // With a budget, small networks also climb a smoothed σ(J) first.
-        if n <= SMOOTHING_MAX_INPUTS && deadline.budget.is_some() {
+        if n <= SMOOTHING_MAX_INPUTS && deadline.bounded() {
             (x, sigma, v) = smoothed_ascent(net, x, sigma, v, deadline)?;
         }
         (x, sigma, v) = smooth_ascent(net, x, sigma, v, SMOOTH_ITERATIONS, deadline)?;
+
         let mut step = 0.3 * (norm(&x) / sqrt_n).max(1e-3);
         for it in 0..ASCENT_MOVES {
             if moving() {
@@ -953,7 +1092,7 @@ fn jacobian_ascent(
         found.push((sn, x, vn));
     }
     if !polished {
-        polish_best(net, rng, &mut found, deadline)?;
+        polish_best(net, rng, &mut found, balance.as_ref(), deadline)?;
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     let estimate = found.first().map(|f| f.0).unwrap_or(0.0);
@@ -1000,15 +1139,15 @@ fn polish_best(
     net: &Network,
     rng: &mut Sampler,
     found: &mut [(f64, Vec<f64>, Vec<f64>)],
+    balance: Option<&SoftmaxBalance>,
     deadline: &Deadline,
 ) -> Result<()> {
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     let count = found.len().min(POLISHED);
     for (k, entry) in found.iter_mut().take(count).enumerate() {
-        let (sigma, x, v) = std::mem::take(entry);
         let slice =
             deadline.polish_share() + POLISH_SHARE_BEFORE_MOVES * (k + 1) as f64 / count as f64;
-        *entry = polish(net, rng, x, sigma, v, deadline, slice)?;
+        *entry = polish(net, rng, std::mem::take(entry), balance, deadline, slice)?;
     }
     Ok(())
 }
@@ -1018,22 +1157,24 @@ fn polish_best(
 /// large): each round tries x ± t·v along the top right singular vector v
 /// for t = c·{10⁻⁴, 10⁻³, 10⁻², 0.1, 0.3, 1} (c = ‖x‖/√n + 10⁻³) — steps
 /// that cross into neighbouring regions at several distances — and x + r·g
-/// for four Gaussian g at each r = c·{10⁻³, 10⁻², 0.1}, and moves to the
-/// best candidate when it raises σ. With a budget it runs until `share`
+/// for four Gaussian g at each r = c·{10⁻³, 10⁻², 0.1}, and, on a network
+/// with a softmax output, x with its logits balanced
+/// ([`SoftmaxBalance::balanced`]), and moves to the best candidate when it
+/// raises σ. With a budget it runs until `share`
 /// of it, else at most [`POLISH_ROUNDS`] or [`POLISH_ROUNDS_POWER`] rounds;
 /// either way it stops after
-/// two rounds in a row that found nothing higher.
+/// two rounds in a row that found nothing higher. The point is (σ, x, v),
+/// as returned.
 fn polish(
     net: &Network,
     rng: &mut Sampler,
-    mut x: Vec<f64>,
-    mut sigma: f64,
-    mut v: Vec<f64>,
+    (mut sigma, mut x, mut v): (f64, Vec<f64>, Vec<f64>),
+    balance: Option<&SoftmaxBalance>,
     deadline: &Deadline,
     share: f64,
 ) -> Result<(f64, Vec<f64>, Vec<f64>)> {
     let n = x.len();
-    let rounds = if deadline.budget.is_some() {
+    let rounds = if deadline.bounded() {
         usize::MAX
     } else if net.output_len() <= EXACT_JACOBIAN_OUTPUTS {
         POLISH_ROUNDS
@@ -1062,6 +1203,9 @@ fn polish(
                 let g = rng.normal_vec(n, r * c);
                 candidates.push(x.iter().zip(&g).map(|(a, d)| a + d).collect());
             }
+        }
+        if let Some(b) = balance.and_then(|b| b.balanced(&x)) {
+            candidates.push(b);
         }
         let mut best: Option<(f64, Vec<f64>, Vec<f64>)> = None;
         for xn in candidates {

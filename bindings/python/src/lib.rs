@@ -14,7 +14,7 @@ use enclosure::{PyConvEnclosure, PyEnclosure};
 use errors::{compute, to_py_err, InternalError, LipcertError, NoCertificateError};
 use lipcert::conv::{conv_sigma, reshaped_norm, Conv2dGeometry, ConvOptions, Kernel, PaddingMode};
 use lipcert::network::certify::{certify_spec_file_with, CertifyOptions};
-use lipcert::network::lower_bounds::LowerBoundOptions;
+use lipcert::network::lower_bounds::{LowerBoundOptions, SearchWork};
 use lipcert::{DenseMatrix, Method, SigmaOptions};
 use numpy::PyUntypedArray;
 use pyo3::prelude::*;
@@ -254,16 +254,18 @@ fn at_most(upper: f64, bound: f64, rel_tol: f64) -> bool {
 
 /// Certified Lipschitz bound of a network file (see `lipcert.certify`):
 /// returns the report as JSON and as the CLI's text table.
-/// `lower_budget` (seconds, finite and nonnegative) and `lower_seed` are the
-/// CLI's `--lower-budget` and `--lower-seed`.
+/// `lower_budget` (seconds, finite and nonnegative), `lower_seed` and
+/// `lower_passes` are the CLI's `--lower-budget`, `--lower-seed` and
+/// `--lower-passes` (without a budget or passes: the CLI's default work).
 #[pyfunction]
-#[pyo3(signature = (path, lower, lower_budget, lower_seed))]
+#[pyo3(signature = (path, lower, lower_budget, lower_seed, lower_passes))]
 fn certify(
     py: Python<'_>,
     path: std::path::PathBuf,
     lower: bool,
     lower_budget: Option<f64>,
     lower_seed: Option<u64>,
+    lower_passes: Option<u64>,
 ) -> PyResult<(String, String)> {
     if let Some(b) = lower_budget {
         if !(b.is_finite() && b >= 0.0) {
@@ -277,6 +279,7 @@ fn certify(
             let default = LowerBoundOptions::default();
             LowerBoundOptions {
                 budget_seconds: lower_budget,
+                work: lower_passes.map_or(SearchWork::Auto, SearchWork::Passes),
                 seed: lower_seed.unwrap_or(default.seed),
                 ..default
             }

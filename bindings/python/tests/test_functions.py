@@ -70,12 +70,12 @@ def test_certify_the_example_network():
     assert "NetworkReport(Lip ∈" in repr(report)
 
 
-def test_certify_lower_budget_and_seed():
+def test_certify_lower_budget_passes_and_seed():
     path = REPO / "examples" / "cnn.json"
-    a = lipcert.certify(path, lower_seed=3)
-    b = lipcert.certify(path, lower_seed=3)
-    c = lipcert.certify(path, lower_seed=4)
-    # Fixed counts: a seed reproduces its search; another seed searches
+    a = lipcert.certify(path, lower_seed=3, lower_passes=3000)
+    b = lipcert.certify(path, lower_seed=3, lower_passes=3000)
+    c = lipcert.certify(path, lower_seed=4, lower_passes=3000)
+    # A work budget: a seed reproduces its search; another seed searches
     # other points; the upper bound does not depend on the search.
     assert a.lower == b.lower and a.upper == c.upper
     assert a.lower != c.lower
@@ -87,6 +87,10 @@ def test_certify_lower_budget_and_seed():
             lipcert.certify(path, lower_budget=bad)
     with pytest.raises(lipcert.LipcertError, match="lower_seed"):
         lipcert.certify(path, lower_seed=-1)
+    with pytest.raises(lipcert.LipcertError, match="lower_passes"):
+        lipcert.certify(path, lower_passes=-1)
+    with pytest.raises(lipcert.LipcertError, match="give one"):
+        lipcert.certify(path, lower_passes=10, lower_budget=1.0)
 
 
 def test_certify_a_linear_network_equals_sigma(tmp_path, rng):

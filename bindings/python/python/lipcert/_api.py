@@ -387,22 +387,30 @@ def certify(
     lower: bool = True,
     lower_budget: Optional[float] = None,
     lower_seed: Optional[int] = None,
+    lower_passes: Optional[int] = None,
 ) -> NetworkReport:
     """Certified Lipschitz constant of a network file (a JSON spec, or what
     the installed library's ``certify`` accepts), with the per-layer table.
     ``lower=False`` skips the search for a lower bound (faster).
-    ``lower_budget`` (seconds) bounds the whole lower-bound search instead of
-    fixed counts, and on small networks adds the smoothing homotopy (the
-    CLI's ``--lower-budget``); ``lower_seed`` starts it from other random
-    points (``--lower-seed``; without a budget a seed gives the same result
-    on every run)."""
+    The lower-bound search is bounded by work, in network passes: by
+    default about 5*10^9 multiply-adds' worth (20 to 200 000 passes; a few
+    seconds on small networks), or ``lower_passes`` (the CLI's
+    ``--lower-passes``), so its result does not depend on the machine's speed
+    or load; ``lower_budget`` (seconds) bounds it by time instead (the CLI's
+    ``--lower-budget``; not together with ``lower_passes``).
+    ``lower_seed`` starts it from other random points (``--lower-seed``)."""
     import json  # only needed here; keeps `import lipcert` light
 
     budget = None if lower_budget is None else float(lower_budget)
     seed = None if lower_seed is None else int(lower_seed)
     if seed is not None and not 0 <= seed < 2**64:
         raise LipcertError(f"lower_seed: {seed} is not an integer in [0, 2^64)")
-    text_json, text = _lipcert.certify(os.fspath(path), bool(lower), budget, seed)
+    passes = None if lower_passes is None else int(lower_passes)
+    if passes is not None and not 0 <= passes < 2**64:
+        raise LipcertError(f"lower_passes: {passes} is not an integer in [0, 2^64)")
+    if passes is not None and budget is not None:
+        raise LipcertError("lower_passes and lower_budget bound the same search: give one")
+    text_json, text = _lipcert.certify(os.fspath(path), bool(lower), budget, seed, passes)
     d = json.loads(text_json)
     rows = [
         LayerRow(
