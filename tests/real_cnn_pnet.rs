@@ -19,8 +19,8 @@
 //! slopes, transposes and the conv + PReLU fold entered the bound methods,
 //! every method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
 //! ascent) holds with the CLI's default search (a work budget,
-//! `SearchWork::Auto`, independent of the machine's speed): 25.85 (0.93×; over
-//! `--lower-seed` 1–5, 25.1–27.0). Before each start's softmax logits were
+//! `SearchWork::Auto`, independent of the machine's speed): 25.95 (0.94×; over
+//! `--lower-seed` 1–5, 25.1–26.0). Before each start's softmax logits were
 //! balanced (`network::softmax_balance`) the same search reached 14.8, and
 //! the fixed counts of the library's default 17.36 (0.63×).
 #![cfg(feature = "onnx")]

@@ -9,14 +9,15 @@
 //! the rigorous upper bound within 10 % of the best float64 bound, the
 //! achieved lower bound at least 0.9× what a multi-start Jacobian ascent
 //! reaches — against reference values measured outside the project
-//! ([`REFERENCES`]). With the default search (fixed counts, no budget)
-//! lipcert brackets the blocks in [12.24, 13.39] and [24.13, 26.39]; before
+//! ([`REFERENCES`]). With the CLI's default search (`SearchWork::Auto`, a
+//! work budget of network passes) lipcert brackets the blocks in
+//! [12.47, 13.39] and [24.02, 26.39]; before
 //! the ascent followed the gradient of σ(J) its lower bounds were 8.83 and
 //! 20.78 (0.72× and 0.86× the references' ascent: the test failed).
 #![cfg(feature = "onnx")]
 
 use lipcert::network::certify::{certify_network_with, CertifyOptions};
-use lipcert::network::lower_bounds::LowerBoundOptions;
+use lipcert::network::lower_bounds::{LowerBoundOptions, SearchWork};
 use lipcert::network::{NetworkSpec, Tensor, Weights};
 use lipcert::onnx::constants::Attrs;
 use lipcert::onnx::import::decode_model;
@@ -93,7 +94,10 @@ fn trained_silu_feed_forward_blocks_meet_the_acceptance_targets() {
     for (first, lipsdp, ascent) in REFERENCES {
         let (spec, w) = block(&c, first);
         let options = CertifyOptions {
-            lower: Some(LowerBoundOptions::default()),
+            lower: Some(LowerBoundOptions {
+                work: SearchWork::Auto,
+                ..LowerBoundOptions::default()
+            }),
             ..CertifyOptions::default()
         };
         let r = certify_network_with(&spec, &w, &options, &mut |_, _| {}).unwrap();

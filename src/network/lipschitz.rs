@@ -104,7 +104,7 @@ fn certify_nodes_in_parallel(
 
 /// The work estimate that orders [`certify_nodes_in_parallel`]: the
 /// number of weights times the output size (nested blocks summed).
-pub(crate) fn node_cost(node: &Node) -> usize {
+fn node_cost(node: &Node) -> usize {
     let out: usize = node.shape_out.iter().product();
     match &node.layer {
         Layer::Residual { body, shortcut } => body

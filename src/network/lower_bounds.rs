@@ -130,10 +130,11 @@ impl Default for LowerBoundOptions {
 }
 
 /// The work [`SearchWork::Auto`] spends, in units of [`pass_cost`]: on
-/// this project's 2-vCPU machines about 2.5–3 s of a release build
-/// (MTCNN's PNet: 77 000 passes in 3.0 s; the bundled example CNN: 32 000
-/// in 2.6 s). Twice as much moved PNet's lower bound by 1–2 % over six
-/// seeds and the example's not at all.
+/// this project's 2-vCPU machines about 2–3.5 s of a release build
+/// (MTCNN's PNet: 66 000 passes in 2.6 s; the bundled example CNN: 30 000
+/// in 2.0 s; a 384 → 1536 → 384 GELU block: 16 000 in 3.4 s). Twice as
+/// much moved PNet's lower bound by 1–2 % over six seeds and the
+/// example's not at all.
 pub const AUTO_WORK: f64 = 5.0e9;
 
 /// The fewest passes of [`SearchWork::Auto`]: enough for a sampled pair and
@@ -146,20 +147,45 @@ pub const AUTO_PASSES_MIN: u64 = 20;
 /// reaches it in 0.6 s).
 pub const AUTO_PASSES_MAX: u64 = 200_000;
 
-/// A network's cost per pass, for [`auto_passes`]: its weights times the
-/// output positions they are applied at (dense layers: rows·columns;
-/// convolutions: taps times output positions), plus every node's output size
-/// and a fixed [`NODE_OVERHEAD`] per node (allocation and dispatch, which
-/// dominate on small networks).
+/// A network's cost per pass, for [`auto_passes`]: summed over its nodes,
+/// each node's multiply-adds (convolutions: taps times output positions;
+/// dense layers: rows·columns, weighted by [`DENSE_MULTIPLY_ADD`]), plus its
+/// output size and a fixed [`NODE_OVERHEAD`] (allocation and dispatch,
+/// which dominate on small networks); residual blocks and concatenations
+/// add their branches'.
 pub fn pass_cost(net: &Network) -> f64 {
-    net.nodes
-        .iter()
-        .map(|n| super::lipschitz::node_cost(n) as f64 + NODE_OVERHEAD)
-        .sum()
+    net.nodes.iter().map(node_pass_cost).sum()
 }
 
-/// The per-node overhead of [`pass_cost`], in its units.
+/// One node's share of [`pass_cost`].
+fn node_pass_cost(n: &super::layer::Node) -> f64 {
+    use super::layer::Layer;
+    let out: usize = n.shape_out.iter().product();
+    let inner = match &n.layer {
+        Layer::Residual { body, shortcut } => body
+            .iter()
+            .chain(shortcut.iter().flatten())
+            .map(node_pass_cost)
+            .sum(),
+        Layer::Concat { branches, .. } => branches.iter().flatten().map(node_pass_cost).sum(),
+        Layer::Linear { weight, .. } => {
+            DENSE_MULTIPLY_ADD * (weight.nrows() as f64) * (weight.ncols() as f64)
+        }
+        Layer::Conv2d(c) => (c.taps() as f64) * (out as f64),
+        _ => 0.0,
+    };
+    inner + out as f64 + NODE_OVERHEAD
+}
+
+/// The per-node overhead of [`pass_cost`], in its units (one unit: about
+/// 0.5–0.6 ns here, a convolution's multiply-add in its im2col product).
 pub const NODE_OVERHEAD: f64 = 2_000.0;
+
+/// A dense layer's multiply-add in [`pass_cost`]'s units: its
+/// matrix-vector product runs about four times faster per multiply-add than
+/// a convolution's (measured: 0.14 ns per unit on a 384 → 1536 → 384 GELU
+/// block with weight 1, against 0.52–0.6 ns on PNet and the example CNN).
+pub const DENSE_MULTIPLY_ADD: f64 = 0.25;
 
 /// The passes of [`SearchWork::Auto`]: [`AUTO_WORK`] / [`pass_cost`],
 /// clamped to [[`AUTO_PASSES_MIN`], [`AUTO_PASSES_MAX`]].
