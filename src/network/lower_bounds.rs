@@ -103,8 +103,9 @@ pub enum SearchWork {
     /// forward pass with its certified error 2, the m rows of a Jacobian
     /// 1 + m).
     Passes(u64),
-    /// [`SearchWork::Passes`] with [`auto_passes`] of the network: about
-    /// [`AUTO_WORK`] units of work, between [`AUTO_PASSES_MIN`] and
+    /// [`SearchWork::Passes`] with [`auto_passes`] of the network: work
+    /// growing slowly with the network's cost per pass (a few seconds on
+    /// small networks), between [`AUTO_PASSES_MIN`] and
     /// [`AUTO_PASSES_MAX`] passes.
     Auto,
 }
@@ -129,30 +130,38 @@ impl Default for LowerBoundOptions {
     }
 }
 
-/// The work [`SearchWork::Auto`] spends, in units of [`pass_cost`]: on
-/// this project's 2-vCPU machines about 2–3.5 s of a release build
-/// (MTCNN's PNet: 66 000 passes in 2.6 s; the bundled example CNN: 30 000
-/// in 2.0 s; a 384 → 1536 → 384 GELU block: 16 000 in 3.4 s). Twice as
-/// much moved PNet's lower bound by 1–2 % over six seeds and the
-/// example's not at all.
-pub const AUTO_WORK: f64 = 5.0e9;
+/// [`SearchWork::Auto`]'s passes are [`AUTO_SCALE`] / √cost for a
+/// network of [`pass_cost`] cost: the search's work grows as √cost, so a
+/// network a hundred times costlier gets ten times the time (a larger
+/// input has more linear regions to search), until [`AUTO_WORK_MAX`].
+/// Calibrated on this project's 2-vCPU machines (release build, one pass
+/// unit ≈ 0.12 ns): 1.9 s of search on MTCNN's PNet, 2.8 s on the bundled
+/// example CNN, 7.7 s on RNet, 14 s on ONet, 6.6 s on a 384 → 1536 → 384
+/// GELU block. The fixed counts that were the default before spent 0.8,
+/// 0.7, 6.3 and 91 s on the first four; with cost^−0.7 (RNet 12 700
+/// passes) RNet's bound was half the old one.
+pub const AUTO_SCALE: f64 = 3.5e7;
+
+/// The most work of [`SearchWork::Auto`], in [`pass_cost`] units (about
+/// 30 s here; a ResNet-18 at 224×224 gets about 100 passes).
+pub const AUTO_WORK_MAX: f64 = 2.5e11;
 
 /// The fewest passes of [`SearchWork::Auto`]: enough for a sampled pair and
-/// a few Jacobian products on a network so large that [`AUTO_WORK`] buys
-/// fewer (a ResNet-18 pass costs about a second; give such networks
-/// `--lower-budget`).
+/// a few Jacobian products on a network so large that [`AUTO_WORK_MAX`]
+/// buys fewer (give such networks `--lower-budget`).
 pub const AUTO_PASSES_MIN: u64 = 20;
 
-/// The most passes of [`SearchWork::Auto`] (tiny networks: the digits MLP
-/// reaches it in 0.6 s).
+/// The most passes of [`SearchWork::Auto`].
 pub const AUTO_PASSES_MAX: u64 = 200_000;
 
-/// A network's cost per pass, for [`auto_passes`]: summed over its nodes,
-/// each node's multiply-adds (convolutions: taps times output positions;
-/// dense layers: rows·columns, weighted by [`DENSE_MULTIPLY_ADD`]), plus its
-/// output size and a fixed [`NODE_OVERHEAD`] (allocation and dispatch,
-/// which dominate on small networks); residual blocks and concatenations
-/// add their branches'.
+/// A network's cost per pass, for [`auto_passes`], in units of about
+/// 0.12 ns here: summed over its nodes, each node's multiply-adds
+/// (convolutions: taps times output positions; dense layers: rows·columns),
+/// [`OUTPUT_COST`] per output value (elementwise work, allocation,
+/// im2col copies) and a fixed [`NODE_OVERHEAD`] (dispatch); residual blocks
+/// and concatenations add their branches'. Fitted to measured times per
+/// pass: PNet 39 µs (model 34), the example CNN 67 µs (73), RNet 0.34 ms
+/// (0.41), ONet 1.5 ms (2.4), the GELU block 0.21 ms (0.16).
 pub fn pass_cost(net: &Network) -> f64 {
     net.nodes.iter().map(node_pass_cost).sum()
 }
@@ -168,29 +177,26 @@ fn node_pass_cost(n: &super::layer::Node) -> f64 {
             .map(node_pass_cost)
             .sum(),
         Layer::Concat { branches, .. } => branches.iter().flatten().map(node_pass_cost).sum(),
-        Layer::Linear { weight, .. } => {
-            DENSE_MULTIPLY_ADD * (weight.nrows() as f64) * (weight.ncols() as f64)
-        }
+        Layer::Linear { weight, .. } => (weight.nrows() as f64) * (weight.ncols() as f64),
         Layer::Conv2d(c) => (c.taps() as f64) * (out as f64),
         _ => 0.0,
     };
-    inner + out as f64 + NODE_OVERHEAD
+    inner + OUTPUT_COST * out as f64 + NODE_OVERHEAD
 }
 
-/// The per-node overhead of [`pass_cost`], in its units (one unit: about
-/// 0.5–0.6 ns here, a convolution's multiply-add in its im2col product).
-pub const NODE_OVERHEAD: f64 = 2_000.0;
+/// [`pass_cost`] per output value of a node.
+pub const OUTPUT_COST: f64 = 30.0;
 
-/// A dense layer's multiply-add in [`pass_cost`]'s units: its
-/// matrix-vector product runs about four times faster per multiply-add than
-/// a convolution's (measured: 0.14 ns per unit on a 384 → 1536 → 384 GELU
-/// block with weight 1, against 0.52–0.6 ns on PNet and the example CNN).
-pub const DENSE_MULTIPLY_ADD: f64 = 0.25;
+/// [`pass_cost`] per node.
+pub const NODE_OVERHEAD: f64 = 15_000.0;
 
-/// The passes of [`SearchWork::Auto`]: [`AUTO_WORK`] / [`pass_cost`],
-/// clamped to [[`AUTO_PASSES_MIN`], [`AUTO_PASSES_MAX`]].
+/// The passes of [`SearchWork::Auto`]: min([`AUTO_SCALE`] / c^0.7,
+/// [`AUTO_WORK_MAX`] / c) for c = [`pass_cost`], clamped to
+/// [[`AUTO_PASSES_MIN`], [`AUTO_PASSES_MAX`]].
 pub fn auto_passes(net: &Network) -> u64 {
-    ((AUTO_WORK / pass_cost(net)) as u64).clamp(AUTO_PASSES_MIN, AUTO_PASSES_MAX)
+    let cost = pass_cost(net);
+    let passes = (AUTO_SCALE / cost.sqrt()).min(AUTO_WORK_MAX / cost);
+    (passes as u64).clamp(AUTO_PASSES_MIN, AUTO_PASSES_MAX)
 }
 
 /// What each search found (all but `jacobian_estimate` are rigorous lower
@@ -963,8 +969,8 @@ fn exact_top_singular(net: &Network, x: &[f64], v: Vec<f64>) -> Result<(f64, Vec
 /// network, and one unlucky first draw must not rule a kind out (a greedy
 /// choice did, on MTCNN's PNet). On a network with a softmax output each
 /// start is first moved to balanced logits ([`SoftmaxBalance`]: a
-/// saturated softmax flattens σ(J) and its gradient; on PNet this took the
-/// 5 s default search from 14.8–23.6 over six seeds to 25.7–27.2). From
+/// saturated softmax flattens σ(J) and its gradient; on PNet this took a
+/// 140 000-pass search from 14.8–23.6 over six seeds to 25.7–27.2). From
 /// each start:
 ///
 /// 0. with a budget (of seconds or passes), on networks of at most [`SMOOTHING_MAX_INPUTS`]
@@ -1036,7 +1042,7 @@ fn jacobian_ascent(
             break;
         }
         let kind = if restart < START_KINDS {
-            restart
+            FIRST_ROUND[restart]
         } else if restart % 3 == 0 {
             (restart / 3) % START_KINDS
         } else {
@@ -1275,6 +1281,15 @@ fn draw_kind(rng: &mut Sampler, kind_best: &[f64; START_KINDS]) -> Option<usize>
 
 /// Kinds of start of the Jacobian ascent.
 const START_KINDS: usize = 6;
+
+/// The order of the first round of kinds: the small scales first (0.1·s,
+/// 0.03·s, then s, 0.3·s, uniform [0, 1], 10·s), where the biases decide
+/// the activation pattern; under a small budget the first round may not
+/// finish. Measured with the default work budget over four seeds: RNet
+/// 17.2–22.2 against 5.4–9.9 in the order s, U, 10·s, 0.1·s, 0.3·s,
+/// 0.03·s (its best kind, 0.03·s, came last), ONet 6.6–8.9 against
+/// 1.6–3.8, PNet 23.3–25.4 against 24.3–26.2.
+const FIRST_ROUND: [usize; START_KINDS] = [3, 5, 0, 4, 1, 2];
 
 /// Moves per restart of the Jacobian ascent (each shrinks or grows the
 /// step; a restart also ends when the step falls below 1e-8).
