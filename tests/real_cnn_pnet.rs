@@ -18,10 +18,11 @@
 //! test holds it to 1.03× against regressions. Until per-channel PReLU
 //! slopes, transposes and the conv + PReLU fold entered the bound methods,
 //! every method gave the product 372.8 (2.79×). The lower-bound target (0.9× the
-//! ascent) is met on average but not on every seed by the CLI's default
-//! search (a work budget, `SearchWork::Auto`, independent of the machine's
-//! speed): 23.34 on the default seed (0.84×), 25.16, 24.70 and 25.43 on
-//! `--lower-seed` 1–3; the test holds it to 0.8× against regressions.
+//! ascent) holds on the default seed with the CLI's default search (a work
+//! budget, `SearchWork::Auto`, independent of the machine's speed): 26.71
+//! (0.96×), and on `--lower-seed` 1–5 26.06, 26.97, 25.43, 25.11, 24.51
+//! (0.88–0.97×); since another instruction set can take the search along
+//! another path, the test holds 0.85×.
 //! Before each start's softmax logits were balanced
 //! (`network::softmax_balance`) a longer search (140 000 passes) reached
 //! 14.8 on the default seed, and the fixed counts of the library's default
@@ -98,11 +99,11 @@ fn trained_pnet_upper_bound_meets_the_acceptance_target() {
     // The per-channel PReLU handling is what makes the difference: the
     // product alone is 2.1× the reference.
     assert!(b.product >= 2.0 * REFERENCE_UPPER);
-    // Issue 12 asks for 0.9× the ascent's (met on average over seeds, see
-    // the module docs); a floor against regressions of the default search.
+    // Issue 12 asks for 0.9× the ascent's (met on this seed, 0.88–0.97×
+    // on others, see the module docs); a floor against regressions.
     assert!(
-        r.lower >= 0.8 * REFERENCE_ASCENT,
-        "{} < 0.8·{REFERENCE_ASCENT}",
+        r.lower >= 0.85 * REFERENCE_ASCENT,
+        "{} < 0.85·{REFERENCE_ASCENT}",
         r.lower
     );
     let sources = r.lower_sources.as_ref().expect("the search ran");

@@ -133,14 +133,20 @@ impl Default for LowerBoundOptions {
 /// [`SearchWork::Auto`]'s passes are [`AUTO_SCALE`] / √cost for a
 /// network of [`pass_cost`] cost: the search's work grows as √cost, so a
 /// network a hundred times costlier gets ten times the time (a larger
-/// input has more linear regions to search), until [`AUTO_WORK_MAX`].
-/// Calibrated on this project's 2-vCPU machines (release build, one pass
-/// unit ≈ 0.12 ns): 1.9 s of search on MTCNN's PNet, 2.8 s on the bundled
-/// example CNN, 7.7 s on RNet, 14 s on ONet, 6.6 s on a 384 → 1536 → 384
-/// GELU block. The fixed counts that were the default before spent 0.8,
+/// input has more linear regions to search), between [`AUTO_WORK_MIN`]
+/// and [`AUTO_WORK_MAX`]. Calibrated on this project's 2-vCPU machines
+/// (release build, one pass unit ≈ 0.12 ns): 2.8 s of search on MTCNN's
+/// PNet, 3.0 s on the bundled example CNN, 7.7 s on RNet, 14 s on ONet,
+/// 6.6 s on a 384 → 1536 → 384 GELU block. The fixed counts that were the default before spent 0.8,
 /// 0.7, 6.3 and 91 s on the first four; with cost^−0.7 (RNet 12 700
 /// passes) RNet's bound was half the old one.
 pub const AUTO_SCALE: f64 = 3.5e7;
+
+/// The least work of [`SearchWork::Auto`], in [`pass_cost`] units (about
+/// 3 s here): on MTCNN's PNet the √cost rule alone gave 57 800 passes and
+/// 23.3–25.4 over four seeds, this floor 90 000 passes and 25.1–27.0 over
+/// six; the example CNN's passes rise from 43 000 to 49 000.
+pub const AUTO_WORK_MIN: f64 = 3.1e10;
 
 /// The most work of [`SearchWork::Auto`], in [`pass_cost`] units (about
 /// 30 s here; a ResNet-18 at 224×224 gets about 100 passes).
@@ -190,12 +196,15 @@ pub const OUTPUT_COST: f64 = 30.0;
 /// [`pass_cost`] per node.
 pub const NODE_OVERHEAD: f64 = 15_000.0;
 
-/// The passes of [`SearchWork::Auto`]: min([`AUTO_SCALE`] / c^0.7,
-/// [`AUTO_WORK_MAX`] / c) for c = [`pass_cost`], clamped to
-/// [[`AUTO_PASSES_MIN`], [`AUTO_PASSES_MAX`]].
+/// The passes of [`SearchWork::Auto`]: [`AUTO_SCALE`] / √c for
+/// c = [`pass_cost`], at least [`AUTO_WORK_MIN`] / c and at most
+/// [`AUTO_WORK_MAX`] / c, clamped to [[`AUTO_PASSES_MIN`],
+/// [`AUTO_PASSES_MAX`]].
 pub fn auto_passes(net: &Network) -> u64 {
     let cost = pass_cost(net);
-    let passes = (AUTO_SCALE / cost.sqrt()).min(AUTO_WORK_MAX / cost);
+    let passes = (AUTO_SCALE / cost.sqrt())
+        .max(AUTO_WORK_MIN / cost)
+        .min(AUTO_WORK_MAX / cost);
     (passes as u64).clamp(AUTO_PASSES_MIN, AUTO_PASSES_MAX)
 }
 
