@@ -17,11 +17,12 @@
 //! ([`LowerBoundOptions::budget_seconds`]), or of network passes
 //! ([`SearchWork::Passes`], [`SearchWork::Auto`]: the CLI's default), which
 //! counts work instead of time so that the result does not depend on the
-//! machine's speed or load; the stages below are the same with either, "time" meaning the
-//! budget's units. With a budget: each stage stops starting new work at its share of
-//! the budget (cumulative deadlines at 10 %, 25 %, 40 % and 100 % of it, so
-//! time a stage does not use passes to the next), and the first sampled
-//! pair is always evaluated, so even a budget of 0 gives a certified ratio.
+//! machine's speed or load; the stages below are the same with either,
+//! "time" meaning the budget's units. With a budget: each stage stops
+//! starting new work at its share of the budget (cumulative deadlines at
+//! 10 %, 25 %, 40 % and 100 % of it, so time a stage does not use passes
+//! to the next), and the first sampled pair is always evaluated, so even a
+//! budget of 0 gives a certified ratio.
 //! One unit of work (a forward pass, one power step, one ascent step) is
 //! never interrupted, so the overrun is at most one unit plus the rigorous
 //! conversion of the points already found — and, on a network whose plain
@@ -137,9 +138,9 @@ impl Default for LowerBoundOptions {
 /// and [`AUTO_WORK_MAX`]. Calibrated on this project's 2-vCPU machines
 /// (release build, one pass unit ≈ 0.12 ns): 2.8 s of search on MTCNN's
 /// PNet, 3.0 s on the bundled example CNN, 7.7 s on RNet, 14 s on ONet,
-/// 6.6 s on a 384 → 1536 → 384 GELU block. The fixed counts that were the default before spent 0.8,
-/// 0.7, 6.3 and 91 s on the first four; with cost^−0.7 (RNet 12 700
-/// passes) RNet's bound was half the old one.
+/// 6.6 s on a 384 → 1536 → 384 GELU block. The fixed counts that were the
+/// default before spent 0.8, 0.7, 6.3 and 91 s on the first four; with
+/// cost^−0.7 (RNet 12 700 passes) RNet's bound was half the old one.
 pub const AUTO_SCALE: f64 = 3.5e7;
 
 /// The least work of [`SearchWork::Auto`], in [`pass_cost`] units (about
