@@ -133,29 +133,44 @@ pub(crate) fn jacobian_rows(net: &Network, x: &[f64]) -> Result<Vec<Vec<f64>>> {
     Ok(nodes_vjp_batch(&net.nodes, x, unit_rows))
 }
 
-/// f(x) for the composition of node lists `parts` (first to last, e.g. a
-/// network's trunk then a prefix of one of its branches).
-pub(crate) fn chain_forward(parts: &[&[Node]], x: &[f64]) -> Vec<f64> {
-    super::pass_count::count(1);
-    parts
-        .iter()
-        .fold(x.to_vec(), |cur, nodes| nodes_forward(nodes, &cur))
+/// One forward pass through the composition of node lists `parts` (first
+/// to last, e.g. a network's trunk then a prefix of one of its branches),
+/// keeping each node's input for reverse passes ([`ChainPass::vjp_batch`]).
+pub(crate) struct ChainPass<'a> {
+    nodes: Vec<&'a Node>,
+    inputs: Vec<Vec<f64>>,
+    /// The composition's value at x.
+    pub(crate) value: Vec<f64>,
 }
 
-/// J(x)ᵀ·w for the composition of node lists `parts` ([`chain_forward`]).
-pub(crate) fn chain_vjp(parts: &[&[Node]], x: &[f64], w: &[f64]) -> Vec<f64> {
-    super::pass_count::count(2);
-    let mut inputs = Vec::with_capacity(parts.len());
-    let mut cur = x.to_vec();
-    for nodes in parts {
-        let next = nodes_forward(nodes, &cur);
-        inputs.push(std::mem::replace(&mut cur, next));
+impl<'a> ChainPass<'a> {
+    /// The forward pass from `x` (counted as one pass).
+    pub(crate) fn new(parts: &[&'a [Node]], x: &[f64]) -> Self {
+        super::pass_count::count(1);
+        let nodes: Vec<&Node> = parts.iter().flat_map(|p| p.iter()).collect();
+        let mut inputs = Vec::with_capacity(nodes.len());
+        let mut cur = x.to_vec();
+        for n in &nodes {
+            let next = node_forward(n, &cur);
+            inputs.push(std::mem::replace(&mut cur, next));
+        }
+        Self {
+            nodes,
+            inputs,
+            value: cur,
+        }
     }
-    let mut g = w.to_vec();
-    for (nodes, xin) in parts.iter().zip(&inputs).rev() {
-        g = nodes_vjp(nodes, xin, &g);
+
+    /// J(x)ᵀ·w for each cotangent w of `ws`, by [`node_vjp_batch`] on the
+    /// recorded inputs (counted as a VJP, 2, per cotangent).
+    pub(crate) fn vjp_batch(&self, ws: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+        super::pass_count::count(2 * ws.len() as u64);
+        self.nodes
+            .iter()
+            .zip(&self.inputs)
+            .rev()
+            .fold(ws, |gs, (n, xin)| node_vjp_batch(n, xin, gs))
     }
-    g
 }
 
 /// The input of every node of `nodes` on the forward pass from `x` (what

@@ -669,7 +669,8 @@ fn plan_compensated(
     })
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// The dot product of two vectors (plain f64, for the search).
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(a, b)| a * b).sum()
 }
 

@@ -21,8 +21,9 @@
 //! there is larger, and only the exact network's points are turned into
 //! certified pairs, so it cannot affect soundness.
 
-use super::evaluate::{chain_forward, chain_vjp};
+use super::evaluate::ChainPass;
 use super::layer::{Layer, Network, Node};
+use super::lower_bounds::dot;
 
 /// Softmax groups (positions × other axes) balanced at most: each needs
 /// one reverse pass per step.
@@ -90,10 +91,11 @@ impl<'a> SoftmaxBalance<'a> {
     pub(crate) fn balanced(&self, x: &[f64]) -> Option<Vec<f64>> {
         let mut x = x.to_vec();
         for _ in 0..NEWTON_STEPS {
-            let z = chain_forward(&self.parts, &x);
+            let pass = ChainPass::new(&self.parts, &x);
+            let z = &pass.value;
             let scale = z.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             let mut gaps = Vec::new();
-            let mut rows = Vec::new();
+            let mut cotangents = Vec::new();
             for o in 0..self.outer {
                 for i in 0..self.inner {
                     let at = |c: usize| (o * self.len + c) * self.inner + i;
@@ -102,9 +104,12 @@ impl<'a> SoftmaxBalance<'a> {
                     let mut w = vec![0.0; z.len()];
                     w[at(a)] = 1.0;
                     w[at(b)] = -1.0;
-                    rows.push(chain_vjp(&self.parts, &x, &w));
+                    cotangents.push(w);
                 }
             }
+            // (Before the convergence test, as the search's pass budgets
+            // were calibrated with.)
+            let rows = pass.vjp_batch(cotangents);
             if gaps.iter().all(|g| g.abs() <= 1e-12 * scale) {
                 break;
             }
@@ -137,10 +142,6 @@ fn top_two(values: impl Iterator<Item = f64>) -> (usize, usize) {
         }
     }
     (a, b)
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(a, b)| a * b).sum()
 }
 
 #[cfg(test)]
