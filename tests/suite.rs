@@ -69,6 +69,8 @@ mod network_fourier;
 mod network_fourier_multiplier;
 #[path = "network_multiplier.rs"]
 mod network_multiplier;
+#[path = "network_pool_group.rs"]
+mod network_pool_group;
 #[path = "network_properties.rs"]
 mod network_properties;
 #[path = "network_spec.rs"]

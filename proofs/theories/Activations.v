@@ -184,6 +184,53 @@ Proof.
   apply Hcov; exact Hi.
 Qed.
 
+(** [maxpool_weighted]: the squared output change of a max-pool is at most
+    the input's squared changes weighted by their coverage,
+    sum_k (y_k - y'_k)^2 <= sum_i coverage(i) (x_i - x'_i)^2. Used with
+    per-position coverage (not only its maximum) to move the pool's factor
+    onto the layers before it (lipcert's src/network/pool_group.rs). *)
+Lemma maxpool_weighted : forall n p (inw : nat -> nat -> bool) x x' y y',
+  (forall k, (k < p)%nat -> is_window_max n (inw k) x (y k)) ->
+  (forall k, (k < p)%nat -> is_window_max n (inw k) x' (y' k)) ->
+  dot p (vsub y y') (vsub y y')
+    <= sum n (fun i => coverage p inw i * ((x i - x' i) * (x i - x' i))).
+Proof.
+  intros n p inw x x' y y' Hy Hy'.
+  unfold dot, vsub.
+  eapply Rle_trans.
+  { apply sum_le. intros k Hk. apply (window_diff_sq n (inw k)); auto. }
+  rewrite sum_swap. apply sum_le. intros i Hi.
+  rewrite sum_scal_r. unfold coverage, ind. lra.
+Qed.
+
+(** [weighted_componentwise]: if every coordinate changes by at most l_i
+    times its input's change, then for weights c_i >= 0,
+    sum_i c_i (a_i - a'_i)^2 <= sum_i (c_i l_i^2) (z_i - z'_i)^2: a
+    per-coordinate weight passes through an elementwise map as a diagonal
+    scaling of its input (the activation between a convolution and a
+    max-pool in pool_group.rs). *)
+Lemma weighted_componentwise : forall n (c l : vec) (a a' z z' : vec),
+  (forall i, (i < n)%nat -> 0 <= c i) ->
+  (forall i, (i < n)%nat -> Rabs (a i - a' i) <= l i * Rabs (z i - z' i)) ->
+  sum n (fun i => c i * ((a i - a' i) * (a i - a' i)))
+    <= sum n (fun i => c i * (l i * l i) * ((z i - z' i) * (z i - z' i))).
+Proof.
+  intros n c l a a' z z' Hc Hl. apply sum_le. intros i Hi.
+  specialize (Hc i Hi). specialize (Hl i Hi).
+  set (u := a i - a' i). set (v := z i - z' i). fold u v in Hl.
+  assert (Eu : u * u = Rabs u * Rabs u).
+  { rewrite <- Rabs_mult, Rabs_right; [ring | apply Rle_ge, Rle_0_sqr]. }
+  assert (Ev : v * v = Rabs v * Rabs v).
+  { rewrite <- Rabs_mult, Rabs_right; [ring | apply Rle_ge, Rle_0_sqr]. }
+  pose proof (Rabs_pos u). pose proof (Rabs_pos v).
+  assert (Sq : Rabs u * Rabs u <= (l i * Rabs v) * (l i * Rabs v))
+    by (apply Rmult_le_compat; lra).
+  rewrite Eu, Ev.
+  replace (c i * (l i * l i) * (Rabs v * Rabs v))
+    with (c i * ((l i * Rabs v) * (l i * Rabs v))) by ring.
+  apply Rmult_le_compat_l; lra.
+Qed.
+
 (** [maxpool_lipschitz]: a max-pool over p windows of an input of size n in
     which every input lies in at most m windows is sqrt(m)-Lipschitz in l2. *)
 Theorem maxpool_lipschitz : forall n p (inw : nat -> nat -> bool) (m : nat) (f : vec -> vec),

@@ -64,6 +64,20 @@ pub struct LayerReport {
     /// network bound uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub joint_upper_with_next: Option<f64>,
+    /// Certified upper bound of this layer composed with the layers after
+    /// it up to an overlapping max pool
+    /// ([`crate::network::pool_group`]), when the layers have that form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joint_upper_group: Option<JointGroup>,
+}
+
+/// A joint bound over consecutive layers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct JointGroup {
+    /// How many layers it covers, this one included.
+    pub layers: usize,
+    /// The certified upper bound on their composition.
+    pub upper: f64,
 }
 
 /// The network report (`lipcert certify --json` prints it).
@@ -127,6 +141,15 @@ impl fmt::Display for NetworkReport {
                     l.index,
                     l.index + 1,
                     j
+                )?;
+            }
+            if let Some(g) = l.joint_upper_group {
+                writeln!(
+                    f,
+                    "layers {}..{} jointly (through the max pool, weighted by window cover): {:e}",
+                    l.index,
+                    l.index + g.layers - 1,
+                    g.upper
                 )?;
             }
         }
@@ -350,6 +373,9 @@ pub fn report_with_hook(
                 seconds: b.seconds,
                 certificate: b.reason.to_string(),
                 joint_upper_with_next: b.with_next_upper,
+                joint_upper_group: b
+                    .group_upper
+                    .map(|(layers, upper)| JointGroup { layers, upper }),
             }
         })
         .collect();

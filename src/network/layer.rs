@@ -130,6 +130,11 @@ pub struct LayerBound {
     /// with the next one, when a joint bound is tighter than the product
     /// (a convolution followed by an eval-mode batch norm, folded).
     pub with_next_upper: Option<f64>,
+    /// `(k, bound)`: a certified upper bound on the Lipschitz constant of
+    /// this layer composed with the k − 1 layers after it, when a joint
+    /// bound over them exists (a convolution through its activation and an
+    /// overlapping max pool, [`crate::network::pool_group`]).
+    pub group_upper: Option<(usize, f64)>,
 }
 
 /// A layer in place: its spec type, shapes and (after certification) bound.

@@ -194,8 +194,10 @@ fn block_lower_bounds(nodes: &mut [Node], threads: usize) -> Result<()> {
 }
 
 /// Product of the upper bounds of certified nodes (rounded upward) and the
-/// combined guarantee, using a joint bound of two adjacent layers
-/// (`with_next_upper`) when it is smaller than their product. Errors if a
+/// combined guarantee, using joint bounds of adjacent layers — pairs
+/// (`with_next_upper`) and longer groups (`group_upper`) — where they make
+/// the product smaller (the smallest product over all covers of the nodes
+/// by single layers, pairs and groups, by dynamic programming). Errors if a
 /// node is not certified.
 pub fn composed_upper(nodes: &[Node]) -> Result<(f64, Guarantee)> {
     let bound = |n: &Node| {
@@ -203,23 +205,35 @@ pub fn composed_upper(nodes: &[Node]) -> Result<(f64, Guarantee)> {
             Error::InvalidOption(format!("layer '{}' has not been certified", n.kind))
         })
     };
-    let mut up = 1.0;
+    // best[i]: the smallest certified bound on nodes[..i] as a product of
+    // single layers, pairs (`with_next_upper`) and groups (`group_upper`).
+    let mut best = vec![f64::INFINITY; nodes.len() + 1];
+    best[0] = 1.0;
     let mut g = Guarantee::Rigorous;
-    let mut i = 0;
-    while i < nodes.len() {
+    for i in 0..nodes.len() {
         let b = bound(&nodes[i])?;
         g = g.combine(b.guarantee);
+        let relax = |best: &mut Vec<f64>, end: usize, factor: f64| {
+            let v = mul_up_tight(best[i], factor);
+            if v < best[end] {
+                best[end] = v;
+            }
+        };
+        relax(&mut best, i + 1, b.upper);
         if let (Some(joint), Some(next)) = (b.with_next_upper, nodes.get(i + 1)) {
-            let nb = bound(next)?;
-            g = g.combine(nb.guarantee);
-            up = mul_up_tight(up, joint.min(mul_up_tight(b.upper, nb.upper)));
-            i += 2;
-            continue;
+            relax(
+                &mut best,
+                i + 2,
+                joint.min(mul_up_tight(b.upper, bound(next)?.upper)),
+            );
         }
-        up = mul_up_tight(up, b.upper);
-        i += 1;
+        if let Some((k, joint)) = b.group_upper {
+            if k >= 2 && i + k <= nodes.len() {
+                relax(&mut best, i + k, joint);
+            }
+        }
     }
-    Ok((up, g))
+    Ok((best[nodes.len()], g))
 }
 
 fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
@@ -355,6 +369,7 @@ fn certify_node(node: &mut Node, options: &SigmaOptions) -> Result<()> {
         reason,
         seconds: start.elapsed().as_secs_f64(),
         with_next_upper: None,
+        group_upper: None,
     });
     // A composite block has no closed-form lower bound: its lower end is
     // searched afterwards ([`block_lower_bounds`]).
@@ -593,6 +608,13 @@ fn record_pair_bounds(nodes: &mut [Node], options: &SigmaOptions) -> Result<()> 
         };
         if let (Some(j), Some(bound)) = (joint, a.bound.as_mut()) {
             bound.with_next_upper = Some(j);
+        }
+    }
+    for i in 0..nodes.len() {
+        if let Some(group) = super::pool_group::pooled_conv_upper(&nodes[i..], options.threads)? {
+            if let Some(bound) = nodes[i].bound.as_mut() {
+                bound.group_upper = Some(group);
+            }
         }
     }
     Ok(())

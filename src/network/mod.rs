@@ -25,6 +25,7 @@ pub mod lower_bounds;
 pub mod memory;
 pub(crate) mod pass_count;
 pub mod pool;
+pub mod pool_group;
 pub mod select;
 pub(crate) mod softmax_balance;
 pub mod spec;

@@ -148,25 +148,25 @@ impl Windows1d {
         self.windows.len()
     }
 
-    /// The largest number of windows that contain one input position.
-    pub fn max_cover(&self) -> usize {
+    /// The number of windows that contain each input position.
+    pub fn coverage(&self) -> Vec<usize> {
         let mut count = vec![0usize; self.input_len];
         for w in &self.windows {
             for &p in w {
                 count[p] += 1;
             }
         }
-        count.into_iter().max().unwrap_or(0)
+        count
+    }
+
+    /// The largest number of windows that contain one input position.
+    pub fn max_cover(&self) -> usize {
+        self.coverage().into_iter().max().unwrap_or(0)
     }
 
     /// An input position covered by [`Windows1d::max_cover`] windows.
     pub fn most_covered(&self) -> usize {
-        let mut count = vec![0usize; self.input_len];
-        for w in &self.windows {
-            for &p in w {
-                count[p] += 1;
-            }
-        }
+        let count = self.coverage();
         (0..self.input_len)
             .max_by_key(|&p| (count[p], usize::MAX - p))
             .unwrap_or(0)

@@ -161,14 +161,15 @@ pub fn mlp(max_width: usize, max_depth: usize) -> impl Strategy<Value = (Network
 }
 
 /// Random small CNNs: conv (3×3, padding 1 in a random padding mode) →
-/// batch-norm → ReLU → optional max-pool or avg-pool → optional residual conv
+/// batch-norm → ReLU → optional max-pool (2×2 stride 1, or 3×3 stride 2
+/// padding 1: overlapping windows) or avg-pool → optional residual conv
 /// block → flatten → linear.
 pub fn small_cnn() -> impl Strategy<Value = (NetworkSpec, Weights)> {
     (
         1usize..=2,
         4usize..=6,
         1usize..=3,
-        0usize..3,
+        0usize..4,
         any::<bool>(),
         any::<u64>(),
         0usize..4,
@@ -218,6 +219,16 @@ pub fn small_cnn() -> impl Strategy<Value = (NetworkSpec, Weights)> {
                         ceil_mode: false,
                     });
                     side -= 1;
+                }
+                3 => {
+                    layers.push(LayerSpec::Maxpool2d {
+                        kernel: IntOrPair::One(3),
+                        stride: Some(IntOrPair::One(2)),
+                        padding: IntOrPair::One(1),
+                        dilation: IntOrPair::One(1),
+                        ceil_mode: false,
+                    });
+                    side = (side - 1) / 2 + 1;
                 }
                 2 => {
                     layers.push(LayerSpec::Avgpool2d {

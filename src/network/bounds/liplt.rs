@@ -553,6 +553,13 @@ pub fn liplt_bound_with(
         });
         i = end;
     }
+    if let Some((v, g, cover)) = cover_with_joint_bounds(nodes, &pieces)? {
+        if v < upper {
+            upper = v;
+            guarantee = g;
+            pieces = cover;
+        }
+    }
     if product_all < upper {
         return Ok(LipltBound {
             upper: product_all,
@@ -569,6 +576,72 @@ pub fn liplt_bound_with(
         raw,
         pieces,
     })
+}
+
+/// The smallest product over covers of `nodes` by consecutive ranges, each
+/// either one of `pieces` (the segments' bounds) or a single node, a pair
+/// (`with_next_upper`) or a group (`group_upper`, which may cross a segment
+/// boundary such as an overlapping max pool) with its joint bound: the
+/// product of certified bounds of consecutive maps bounds the composition
+/// (Lip(g∘h) ≤ Lip(g)·Lip(h); proofs/theories/Lipschitz.v,
+/// `lipschitz_comp`). Returns the product, its guarantee and the cover.
+pub(super) fn cover_with_joint_bounds(
+    nodes: &[Node],
+    pieces: &[RangeBound],
+) -> Result<Option<(f64, Guarantee, Vec<RangeBound>)>> {
+    let n = nodes.len();
+    // best[i]: (bound on nodes[..i], the last range of its cover).
+    let mut best: Vec<Option<(f64, Guarantee, RangeBound)>> = vec![None; n + 1];
+    let mut edges: Vec<RangeBound> = pieces.to_vec();
+    for (i, node) in nodes.iter().enumerate() {
+        let Some(b) = &node.bound else {
+            return Ok(None);
+        };
+        let mut push = |end: usize, value: f64| {
+            edges.push(RangeBound {
+                start: i,
+                end,
+                value,
+                guarantee: b.guarantee,
+            })
+        };
+        push(i + 1, b.upper);
+        if let (Some(_), true) = (b.with_next_upper, i + 2 <= n) {
+            push(i + 2, composed_upper(&nodes[i..i + 2])?.0);
+        }
+        if let Some((k, joint)) = b.group_upper {
+            if k >= 2 && i + k <= n {
+                push(i + k, joint);
+            }
+        }
+    }
+    edges.sort_by_key(|e| e.start);
+    let mut start_value = vec![None; n + 1];
+    start_value[0] = Some((1.0, Guarantee::Rigorous));
+    for e in &edges {
+        let Some((v0, g0)) = start_value[e.start] else {
+            continue;
+        };
+        let v = mul_up(v0, e.value);
+        if best[e.end].as_ref().is_none_or(|(bv, _, _)| v < *bv) {
+            best[e.end] = Some((v, g0.combine(e.guarantee), *e));
+            start_value[e.end] = Some((v, g0.combine(e.guarantee)));
+        }
+    }
+    let Some((total, g, _)) = best[n] else {
+        return Ok(None);
+    };
+    let mut cover = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        let Some((_, _, r)) = &best[end] else {
+            return Ok(None);
+        };
+        cover.push(*r);
+        end = r.start;
+    }
+    cover.reverse();
+    Ok(Some((total, g, cover)))
 }
 
 #[cfg(test)]

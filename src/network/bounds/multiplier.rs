@@ -88,6 +88,7 @@
 //! positive-definiteness certificate), used where it beats the product of
 //! the pieces above.
 
+use super::fourier::RangeBound;
 use super::search_eig::{scaled_parts, top_pencil, top_scaled};
 use super::tracked::{apply_linear_node, is_linear, Tracked};
 use crate::enclosure::Guarantee;
@@ -855,11 +856,33 @@ pub fn multiplier_bound(
         a = b;
     }
     let Chain {
-        value: upper,
-        guarantee,
-        pieces,
+        value: mut upper,
+        mut guarantee,
+        mut pieces,
     } = total;
     let raw = upper;
+    // The pieces with the layers' joint bounds (pairs, groups through an
+    // overlapping max pool), which may cross the factors' boundaries.
+    let ranges: Vec<RangeBound> = pieces
+        .iter()
+        .map(|p| RangeBound {
+            start: p.start,
+            end: p.end,
+            value: p.multiplier,
+            guarantee,
+        })
+        .collect();
+    if let Some((v, g, cover)) = super::liplt::cover_with_joint_bounds(nodes, &ranges)? {
+        if v < upper {
+            upper = v;
+            guarantee = g;
+            pieces.retain(|p| {
+                cover
+                    .iter()
+                    .any(|r| (r.start, r.end, r.value) == (p.start, p.end, p.multiplier))
+            });
+        }
+    }
     if product_all <= upper {
         return Ok(MultiplierBound {
             upper: product_all,

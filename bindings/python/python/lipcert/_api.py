@@ -347,6 +347,9 @@ class LayerRow:
     seconds: float
     certificate: str
     joint_upper_with_next: Optional[float] = None
+    #: ``(layers, upper)``: a certified bound on this layer composed with the
+    #: next ``layers - 1`` ones, through an overlapping max pool.
+    joint_upper_group: Optional[Tuple[int, float]] = None
 
 
 @dataclass(frozen=True)
@@ -424,6 +427,11 @@ def certify(
             seconds=r["seconds"],
             certificate=r["certificate"],
             joint_upper_with_next=r.get("joint_upper_with_next"),
+            joint_upper_group=(
+                (r["joint_upper_group"]["layers"], r["joint_upper_group"]["upper"])
+                if r.get("joint_upper_group")
+                else None
+            ),
         )
         for r in d["layers"]
     ]
