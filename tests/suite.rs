@@ -97,6 +97,8 @@ mod oracle_api;
 mod proof_refs;
 #[path = "readme_json.rs"]
 mod readme_json;
+#[path = "real_cnn_overlapping_pools.rs"]
+mod real_cnn_overlapping_pools;
 #[path = "real_cnn_pnet.rs"]
 mod real_cnn_pnet;
 #[path = "real_ff_blocks.rs"]
