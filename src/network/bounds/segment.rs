@@ -113,6 +113,23 @@ use faer::{Mat, MatRef, Par, Side};
 /// product of its layers); the cost grows as N³.
 pub const MAX_SEGMENT_DIM: usize = 3072;
 
+/// [`MAX_SEGMENT_DIM`] for a segment holding max pooling: its tournament
+/// levels add activations, each a further axis of the multiplier search
+/// (MTCNN PNet's whole 12×12 network, N ≈ 2400 with six activations, took
+/// 77 s for no gain over its parts).
+pub const MAX_POOLED_SEGMENT_DIM: usize = 2048;
+
+/// Whether `nodes` (residual branches included) hold max pooling.
+fn holds_max_pool(nodes: &[Node]) -> bool {
+    nodes.iter().any(|n| match &n.layer {
+        Layer::MaxPool2d { .. } => true,
+        Layer::Residual { body, shortcut } => {
+            holds_max_pool(body) || shortcut.as_deref().is_some_and(holds_max_pool)
+        }
+        _ => false,
+    })
+}
+
 /// Gradient steps of the search.
 const GRADIENT_STEPS: usize = 24;
 
@@ -308,7 +325,7 @@ fn walk(
     mut cur: Tracked,
     acts: &mut Vec<Act>,
     dim: &mut usize,
-    max_entries: usize,
+    (max_entries, max_dim): (usize, usize),
     per_neuron: &mut bool,
 ) -> Result<Option<Tracked>> {
     for node in nodes {
@@ -348,7 +365,7 @@ fn walk(
             let active: Vec<usize> = (0..h).filter(|&i| widths[i] > 0.0).collect();
             let k = active.len();
             *dim += k;
-            if *dim > MAX_SEGMENT_DIM || h.saturating_mul(*dim) > max_entries {
+            if *dim > max_dim || h.saturating_mul(*dim) > max_entries {
                 return Ok(None);
             }
             let linear = pad(&cur, *dim).scale_rows(&a);
@@ -373,7 +390,7 @@ fn walk(
             };
             let h = cur.rows;
             *dim += h;
-            if *dim > MAX_SEGMENT_DIM || h.saturating_mul(*dim) > max_entries {
+            if *dim > max_dim || h.saturating_mul(*dim) > max_entries {
                 return Ok(None);
             }
             acts.push(Act::new(cur, coefficients));
@@ -390,8 +407,7 @@ fn walk(
                 for (d, s, e) in levels {
                     let pairs = d.rows.len();
                     *dim += pairs;
-                    if *dim > MAX_SEGMENT_DIM
-                        || pairs.max(s.rows.len()).saturating_mul(*dim) > max_entries
+                    if *dim > max_dim || pairs.max(s.rows.len()).saturating_mul(*dim) > max_entries
                     {
                         return Ok(None);
                     }
@@ -414,7 +430,8 @@ fn walk(
                 shortcut: None,
             } => {
                 let saved = cur.clone();
-                let Some(out) = walk(body, cur, acts, dim, max_entries, per_neuron)? else {
+                let Some(out) = walk(body, cur, acts, dim, (max_entries, max_dim), per_neuron)?
+                else {
                     return Ok(None);
                 };
                 if out.rows != saved.rows {
@@ -437,7 +454,12 @@ pub fn build_segment(nodes: &[Node], max_entries: usize) -> Result<Option<Segmen
         return Ok(None);
     };
     let n: usize = first.shape_in.iter().product();
-    if n > MAX_SEGMENT_DIM {
+    let max_dim = if holds_max_pool(nodes) {
+        MAX_POOLED_SEGMENT_DIM
+    } else {
+        MAX_SEGMENT_DIM
+    };
+    if n > max_dim {
         return Ok(None);
     }
     let mut acts = Vec::new();
@@ -448,7 +470,7 @@ pub fn build_segment(nodes: &[Node], max_entries: usize) -> Result<Option<Segmen
         Tracked::identity(n),
         &mut acts,
         &mut dim,
-        max_entries,
+        (max_entries, max_dim),
         &mut per_neuron,
     )?
     else {
