@@ -6,6 +6,8 @@
 //! residual, asymmetric "same" padding, dilation, LeakyReLU / tanh, huge and
 //! tiny kernel scales), with LipLT ≤ product where that is a theorem.
 
+mod common;
+
 use lipcert::conv::product_symbol::{GridConv, GridSymbol};
 use lipcert::network::bounds::fourier::{circular_product_norm_upper, fourier_liplt, run_grid};
 use lipcert::network::bounds::liplt::liplt_bound;
@@ -598,6 +600,22 @@ fn networks(seed: u64, scale: f64) -> Vec<(&'static str, Network)> {
         "strided-residual",
         build([2, 7, 5], &layers, std::mem::take(&mut n.weights)),
     ));
+    // Convolutions without padding shrink the image (MTCNN's PNet on a
+    // large input): each output window sits at the origin of the grid and
+    // the next activation masks to it; LeakyReLU(0.5) is widened to [0, 1].
+    let layers = vec![
+        n.conv(2, 3, (3, 3), ""),
+        r#"{"type": "leaky_relu", "negative_slope": 0.5}"#.to_string(),
+        n.conv(3, 3, (3, 3), pad1),
+        r#"{"type": "relu"}"#.to_string(),
+        n.conv(3, 2, (2, 2), ""),
+        r#"{"type": "leaky_relu", "negative_slope": 0.5}"#.to_string(),
+        n.conv(2, 2, (1, 1), ""),
+    ];
+    out.push((
+        "valid-shrinking",
+        build([2, 7, 8], &layers, std::mem::take(&mut n.weights)),
+    ));
     out
 }
 
@@ -828,8 +846,10 @@ fn split_segment_with_strided_conv_and_dense_head() {
 /// product). A change that loosens the route fails here.
 #[test]
 fn strided_run_regression_value() {
-    let (name, net) = networks(1, 1.0).pop().unwrap();
-    assert_eq!(name, "strided-residual");
+    let (_, net) = networks(1, 1.0)
+        .into_iter()
+        .find(|(name, _)| *name == "strided-residual")
+        .unwrap();
     let options = SigmaOptions::default();
     let (f, _) = fourier_liplt(&net.nodes, &options, f64::INFINITY)
         .unwrap()
@@ -970,5 +990,54 @@ fn strided_runs_outside_the_theorem_are_refused() {
             continue;
         };
         assert_eq!(run_grid(&net.nodes).is_some(), expected, "{name}");
+    }
+}
+
+/// Shrinking (unpadded) convolutions in a run against the exact constant:
+/// conv 3×3 (1 → 1, 5×5 → 3×3, full row rank since every output row starts
+/// at its own input with the nonzero corner tap) → LeakyReLU(s) → conv
+/// 2×2 (1 → 2). Every slope pattern D ∈ {s, 1}⁹ occurs, so
+/// Lip = max_D ‖C₂DC₁‖ (the one-hidden-layer oracle of issue 12); the
+/// Fourier LipLT bound (its slopes widened to [0, 1] by the masks) lies
+/// above it, for slopes 0 (ReLU), 0.5 and −0.5.
+#[test]
+fn shrinking_run_is_above_the_exact_constant() {
+    use lipcert::network::layer::Layer;
+    for (seed, slope) in [(31u64, 0.0), (32, 0.5), (33, -0.5), (34, 0.5)] {
+        let mut n = Net::new(seed, 1.0);
+        let layers = vec![
+            n.conv(1, 1, (3, 3), ""),
+            format!(r#"{{"type": "leaky_relu", "negative_slope": {slope}}}"#),
+            n.conv(1, 2, (2, 2), ""),
+        ];
+        let net = build([1, 5, 5], &layers, std::mem::take(&mut n.weights));
+        assert_eq!(run_grid(&net.nodes), Some((5, 5)));
+        let (f, _) = fourier_liplt(&net.nodes, &SigmaOptions::default(), f64::INFINITY)
+            .unwrap()
+            .unwrap();
+        let dense = |i: usize| match &net.nodes[i].layer {
+            Layer::Conv2d(c) => common::net::dense_conv(c),
+            _ => panic!("conv"),
+        };
+        let ((c1, h, n_in), (c2, m_out, _)) = (dense(0), dense(2));
+        let mut exact = 0.0f64;
+        for pattern in 0..1u32 << h {
+            let scaled: Vec<f64> = c1
+                .chunks(n_in)
+                .enumerate()
+                .flat_map(|(r, row)| {
+                    let d = if pattern >> r & 1 == 1 { 1.0 } else { slope };
+                    row.iter().map(move |v| d * v)
+                })
+                .collect();
+            let prod = matmul(&c2, &scaled, m_out, h, n_in);
+            exact = exact.max(enclosure(m_out, n_in, &prod).0);
+        }
+        assert!(f >= exact, "slope {slope}: fourier {f} < exact {exact}");
+        assert!(
+            f <= 3.0 * exact,
+            "slope {slope}: fourier {f} vs exact {exact}"
+        );
+        eprintln!("slope {slope}: exact {exact:.6} fourier {f:.6}");
     }
 }

@@ -6,6 +6,7 @@
 //! where coverage varies (MTCNN's 3×3/2 pools).
 
 mod common;
+use common::lcg::Lcg;
 use lipcert::network::certify::certify_layers;
 use lipcert::network::elementwise::Elementwise;
 use lipcert::network::layer::{Layer, Network};
@@ -31,22 +32,9 @@ struct Case {
     seed: u64,
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize, scale: f64) -> Vec<f64> {
-        (0..n).map(|_| scale * self.next()).collect()
-    }
-}
-
 /// The certified network of a case, and the per-channel PReLU slopes.
 fn build(case: &Case) -> (Network, Vec<f64>) {
-    let mut rng = Rng(case.seed | 1);
+    let mut rng = Lcg(case.seed | 1);
     let mut w = Weights::new();
     let shape = vec![case.c_out, case.c_in, case.kernel, case.kernel];
     let n = shape.iter().product();
@@ -104,15 +92,7 @@ fn weighted_norm_lower(net: &Network, case: &Case, slopes: &[f64]) -> f64 {
     let Layer::Conv2d(conv) = &net.nodes[0].layer else {
         panic!("conv first")
     };
-    let (rows, cols) = (conv.output_len(), conv.input_len());
-    let mut dense = vec![0.0; rows * cols];
-    for j in 0..cols {
-        let mut e = vec![0.0; cols];
-        e[j] = 1.0;
-        for (i, v) in conv.apply_linear(&e).into_iter().enumerate() {
-            dense[i * cols + j] = v;
-        }
-    }
+    let (mut dense, rows, cols) = common::net::dense_conv(conv);
     let mut scale = vec![1.0; case.c_out];
     if let Layer::BatchNorm {
         gamma, var, eps, ..
@@ -214,7 +194,7 @@ proptest! {
         prop_assert_eq!(span, net.nodes.len());
         let exact = weighted_norm_lower(&net, &c, &slopes);
         prop_assert!(group >= exact * (1.0 - 1e-12), "group {group} < weighted norm {exact}");
-        let mut rng = Rng(c.seed ^ 0x9e37);
+        let mut rng = Lcg(c.seed ^ 0x9e37);
         let n = net.input_len();
         for k in 0..6 {
             let x = rng.vec(n, 2.0);

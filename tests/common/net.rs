@@ -26,3 +26,18 @@ pub fn random_certified(
     certify_layers(&mut net, &SigmaOptions::default(), &mut |_, _| {}).unwrap();
     net
 }
+
+/// The dense matrix (row-major, rows × cols) of a network's convolution,
+/// column by column from its exact linear map on the unit vectors.
+pub fn dense_conv(conv: &lipcert::network::conv_layer::ConvLayer) -> (Vec<f64>, usize, usize) {
+    let (rows, cols) = (conv.output_len(), conv.input_len());
+    let mut m = vec![0.0; rows * cols];
+    for j in 0..cols {
+        let mut e = vec![0.0; cols];
+        e[j] = 1.0;
+        for (r, v) in conv.apply_linear(&e).into_iter().enumerate() {
+            m[r * cols + j] = v;
+        }
+    }
+    (m, rows, cols)
+}

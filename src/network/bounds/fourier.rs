@@ -6,7 +6,8 @@
 //!
 //! # Theorem (lifting a run to a circular grid)
 //! Let a *run* be a sequence of top-level nodes on images C×H×W of one
-//! spatial size Ω = H×W (up to one stride, step 5), made of: zero-padded
+//! spatial size Ω = H×W (up to one stride, step 5, and up to stride-1
+//! convolutions that shrink the image, step 6), made of: zero-padded
 //! convolutions with stride 1 and output size H×W (any kernel, dilation,
 //! groups, per-side padding),
 //! eval-mode batch norms (per-channel affine), elementwise activations with a
@@ -83,6 +84,18 @@
 //!    still covers every block up to conjugation. The slopes are widened as
 //!    in step 3 (masks are needed on both grids).
 //!
+//! 6. *Shrinking convolutions* (padding smaller than the kernel's reach,
+//!    e.g. none: MTCNN, U-Net). A zero-padded stride-1 convolution from
+//!    H×W to H′×W′ (H′ ≤ H + top + bottom − span + 1) is R′·C·E with R′
+//!    placing the output window Ω′ = [0, H′) × [0, W′) at the origin of the
+//!    same grid: output i < H′ reads i + d·a − top ∈ [−top, H − 1 + bottom],
+//!    so step 1's argument holds unchanged (N ≥ H + top + bottom, H the
+//!    convolution's input size). The value after it is masked to Ω′ by the
+//!    next activation (φ̃ = 0 off Ω′), a batch norm acts per channel on the
+//!    whole grid, and every later layer works on Ω′ as on Ω: steps 2–4 hold
+//!    with each activation's own window, and the slopes are widened as in
+//!    step 3 (masks are needed even when N = Ω).
+//!
 //! Other strides, a second stride in one run, non-zero padding modes and
 //! non-image layers end a run; they are bounded by the explicit route or by
 //! their product ([`split_segment_bound`]).
@@ -127,10 +140,11 @@ fn image_hw(shape: &[usize]) -> Option<(usize, usize)> {
     (shape.len() == 3).then(|| (shape[1], shape[2]))
 }
 
-/// Whether a convolution can be lifted (stride 1, zero padding, output size
-/// = input size = `hw`).
+/// Whether a convolution can be lifted (stride 1, zero padding, input
+/// size `hw`; its output may be smaller, e.g. without padding — step 1 of
+/// the module theorem places every output window at the origin).
 fn liftable_conv(c: &ConvLayer, hw: (usize, usize)) -> bool {
-    c.mode == PaddingMode::Zeros && c.stride == (1, 1) && c.in_hw == hw && c.out_hw == hw
+    c.mode == PaddingMode::Zeros && c.stride == (1, 1) && c.in_hw == hw
 }
 
 /// Largest K = s₁s₂ of a run's stride: each pass holds K blocks per source
@@ -189,7 +203,15 @@ fn scan(nodes: &[Node], mut at: At, mut masked: bool, stats: &mut RunStats) -> O
             Layer::Conv2d(c) => !at.coarse && liftable_strided_conv(c, at.hw),
             _ => false,
         };
-        if !strided && image_hw(&node.shape_out) != Some(at.hw) {
+        // A stride-1 convolution may shrink the image (its output window,
+        // at the origin, is smaller than its input's).
+        let shrinking = match &node.layer {
+            Layer::Conv2d(c) if !strided && c.out_hw != at.hw && liftable_conv(c, at.hw) => {
+                Some(c.out_hw)
+            }
+            _ => None,
+        };
+        if !strided && image_hw(&node.shape_out) != Some(shrinking.unwrap_or(at.hw)) {
             return None;
         }
         match &node.layer {
@@ -218,6 +240,10 @@ fn scan(nodes: &[Node], mut at: At, mut masked: bool, stats: &mut RunStats) -> O
                         stats.coarse_grid.0.max(at.hw.0),
                         stats.coarse_grid.1.max(at.hw.1),
                     );
+                }
+                if let Some(out) = shrinking {
+                    at.hw = out;
+                    stats.shrinks = true;
                 }
                 stats.convs += 1;
                 masked = false;
@@ -249,6 +275,9 @@ struct RunStats {
     convs: usize,
     activations: usize,
     channels: usize,
+    /// Whether a stride-1 convolution shrinks the image (its output is
+    /// then masked to a smaller window than the grid).
+    shrinks: bool,
 }
 
 impl RunStats {
@@ -766,7 +795,7 @@ pub fn fourier_liplt(
     };
     // Masks are needed unless the grid is the image itself (and nothing
     // changes size).
-    let widen = stats.stride.is_some() || fine_grid != hw;
+    let widen = stats.stride.is_some() || stats.shrinks || fine_grid != hw;
     prepare(nodes, (fine_grid, coarse_grid), false, widen, &mut prep)?;
     let aliases = |w: (usize, usize)| aliases(w, coarse_grid, (s1, s2));
     let c_in = nodes[0].shape_in[0];
@@ -1068,7 +1097,7 @@ impl<'a> LinearPair<'a> {
             return Ok(None);
         }
         let hw = image_hw(&run[0].shape_in).expect("checked by run_stats");
-        let widen = stats.stride.is_some() || fine != hw;
+        let widen = stats.stride.is_some() || stats.shrinks || fine != hw;
         let mut prep = Prepared {
             symbols: Vec::new(),
             bns: Vec::new(),
