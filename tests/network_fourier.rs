@@ -4,7 +4,9 @@
 //! convolution is R·C·E on a large enough grid), and soundness of the
 //! Fourier LipLT bound against certified pair ratios on small CNNs (plain,
 //! residual, asymmetric "same" padding, dilation, LeakyReLU / tanh, huge and
-//! tiny kernel scales), with LipLT ≤ product where that is a theorem.
+//! tiny kernel scales, unpadded convolutions that shrink the image), with
+//! LipLT ≤ product where that is a theorem, and against the exact constant
+//! of shrinking conv → LeakyReLU → conv networks.
 
 mod common;
 
@@ -1002,42 +1004,85 @@ fn strided_runs_outside_the_theorem_are_refused() {
 /// above it, for slopes 0 (ReLU), 0.5 and −0.5.
 #[test]
 fn shrinking_run_is_above_the_exact_constant() {
-    use lipcert::network::layer::Layer;
     for (seed, slope) in [(31u64, 0.0), (32, 0.5), (33, -0.5), (34, 0.5)] {
-        let mut n = Net::new(seed, 1.0);
-        let layers = vec![
-            n.conv(1, 1, (3, 3), ""),
-            format!(r#"{{"type": "leaky_relu", "negative_slope": {slope}}}"#),
-            n.conv(1, 2, (2, 2), ""),
-        ];
-        let net = build([1, 5, 5], &layers, std::mem::take(&mut n.weights));
-        assert_eq!(run_grid(&net.nodes), Some((5, 5)));
-        let (f, _) = fourier_liplt(&net.nodes, &SigmaOptions::default(), f64::INFINITY)
-            .unwrap()
-            .unwrap();
-        let dense = |i: usize| match &net.nodes[i].layer {
-            Layer::Conv2d(c) => common::net::dense_conv(c),
-            _ => panic!("conv"),
-        };
-        let ((c1, h, n_in), (c2, m_out, _)) = (dense(0), dense(2));
-        let mut exact = 0.0f64;
-        for pattern in 0..1u32 << h {
-            let scaled: Vec<f64> = c1
-                .chunks(n_in)
-                .enumerate()
-                .flat_map(|(r, row)| {
-                    let d = if pattern >> r & 1 == 1 { 1.0 } else { slope };
-                    row.iter().map(move |v| d * v)
-                })
-                .collect();
-            let prod = matmul(&c2, &scaled, m_out, h, n_in);
-            exact = exact.max(enclosure(m_out, n_in, &prod).0);
-        }
-        assert!(f >= exact, "slope {slope}: fourier {f} < exact {exact}");
+        let (exact, f) = shrinking_case(seed, slope, 5, (3, 2), 2);
         assert!(
             f <= 3.0 * exact,
             "slope {slope}: fourier {f} vs exact {exact}"
         );
         eprintln!("slope {slope}: exact {exact:.6} fourier {f:.6}");
     }
+}
+
+proptest! {
+    #![proptest_config(common::soundness::config(24, 0x7368_7269_6e6b))]
+
+    /// The same oracle on random geometries and slopes: input 4–5, first
+    /// kernel 2–3 (hidden 2×2 to 3×3, every pattern occurring), second
+    /// kernel 1–2 with 1–3 output channels.
+    #[test]
+    fn shrinking_runs_are_above_the_exact_constant(
+        seed in any::<u64>(),
+        slope in prop::sample::select(vec![-0.5, 0.0, 0.25, 0.5]),
+        side in 4usize..=5,
+        k1 in 2usize..=3,
+        k2 in 1usize..=2,
+        c_out in 1usize..=3,
+    ) {
+        let hidden = side - k1 + 1;
+        prop_assume!(hidden >= k2 && hidden <= 3);
+        shrinking_case(seed, slope, side, (k1, k2), c_out);
+    }
+}
+
+/// conv k₁×k₁ (1 → 1, unpadded) → LeakyReLU(slope) → conv k₂×k₂ (1 →
+/// `c_out`, unpadded) on 1×side×side: asserts that the Fourier LipLT bound
+/// lies above max_D ‖C₂DC₁‖ over every slope pattern D (all occur: C₁ has
+/// full row rank, its corner tap kept away from 0) and returns both.
+fn shrinking_case(
+    seed: u64,
+    slope: f64,
+    side: usize,
+    (k1, k2): (usize, usize),
+    c_out: usize,
+) -> (f64, f64) {
+    use lipcert::network::layer::Layer;
+    let mut n = Net::new(seed | 1, 1.0);
+    let first = n.conv(1, 1, (k1, k1), "");
+    let mut data = n.weights.get("c1.w", "test").unwrap().data.clone();
+    if data[0].abs() < 0.1 {
+        data[0] = 0.1f64.copysign(data[0]);
+    }
+    n.weights
+        .insert("c1.w", Tensor::new(vec![1, 1, k1, k1], data).unwrap());
+    let layers = vec![
+        first,
+        format!(r#"{{"type": "leaky_relu", "negative_slope": {slope}}}"#),
+        n.conv(1, c_out, (k2, k2), ""),
+    ];
+    let net = build([1, side, side], &layers, std::mem::take(&mut n.weights));
+    assert_eq!(run_grid(&net.nodes), Some((side, side)));
+    let (f, _) = fourier_liplt(&net.nodes, &SigmaOptions::default(), f64::INFINITY)
+        .unwrap()
+        .unwrap();
+    let dense = |i: usize| match &net.nodes[i].layer {
+        Layer::Conv2d(c) => common::net::dense_conv(c),
+        _ => panic!("conv"),
+    };
+    let ((c1, h, n_in), (c2, m_out, _)) = (dense(0), dense(2));
+    let mut exact = 0.0f64;
+    for pattern in 0..1u32 << h {
+        let scaled: Vec<f64> = c1
+            .chunks(n_in)
+            .enumerate()
+            .flat_map(|(r, row)| {
+                let d = if pattern >> r & 1 == 1 { 1.0 } else { slope };
+                row.iter().map(move |v| d * v)
+            })
+            .collect();
+        let prod = matmul(&c2, &scaled, m_out, h, n_in);
+        exact = exact.max(enclosure(m_out, n_in, &prod).0);
+    }
+    assert!(f >= exact, "slope {slope}: fourier {f} < exact {exact}");
+    (exact, f)
 }
