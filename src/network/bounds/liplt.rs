@@ -597,21 +597,23 @@ pub(super) fn cover_with_joint_bounds(
         let Some(b) = &node.bound else {
             return Ok(None);
         };
-        let mut push = |end: usize, value: f64| {
+        let mut push = |end: usize, value: f64, guarantee: Guarantee| {
             edges.push(RangeBound {
                 start: i,
                 end,
                 value,
-                guarantee: b.guarantee,
+                guarantee,
             })
         };
-        push(i + 1, b.upper);
+        push(i + 1, b.upper, b.guarantee);
         if let (Some(_), true) = (b.with_next_upper, i + 2 <= n) {
-            push(i + 2, composed_upper(&nodes[i..i + 2])?.0);
+            let (value, guarantee) = composed_upper(&nodes[i..i + 2])?;
+            push(i + 2, value, guarantee);
         }
+        // A group's bound is rigorous on its own (`pool_group`).
         if let Some((k, joint)) = b.group_upper {
             if k >= 2 && i + k <= n {
-                push(i + k, joint);
+                push(i + k, joint, Guarantee::Rigorous);
             }
         }
     }
