@@ -161,6 +161,35 @@ pub struct Network {
     pub nodes: Vec<Node>,
 }
 
+impl Node {
+    /// The nodes inside a composite block — a residual block's body then
+    /// its shortcut, a concatenation's branches in order — or `None` for
+    /// other layers.
+    pub fn nested(&self) -> Option<Vec<&Node>> {
+        match &self.layer {
+            Layer::Residual { body, shortcut } => {
+                Some(body.iter().chain(shortcut.iter().flatten()).collect())
+            }
+            Layer::Concat { branches, .. } => Some(branches.iter().flatten().collect()),
+            _ => None,
+        }
+    }
+
+    /// The multiply-adds of one evaluation of a dense layer (rows·columns)
+    /// or a convolution (taps × output positions), saturating; `None` for
+    /// other layers.
+    pub fn multiply_adds(&self) -> Option<usize> {
+        match &self.layer {
+            Layer::Linear { weight, .. } => Some(weight.nrows().saturating_mul(weight.ncols())),
+            Layer::Conv2d(c) => Some(
+                c.taps()
+                    .saturating_mul(self.shape_out.iter().product::<usize>()),
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl Network {
     /// Number of input values.
     pub fn input_len(&self) -> usize {

@@ -105,17 +105,11 @@ fn certify_nodes_in_parallel(
 /// The work estimate that orders [`certify_nodes_in_parallel`]: the
 /// number of weights times the output size (nested blocks summed).
 fn node_cost(node: &Node) -> usize {
-    let out: usize = node.shape_out.iter().product();
-    match &node.layer {
-        Layer::Residual { body, shortcut } => body
-            .iter()
-            .chain(shortcut.iter().flatten())
-            .map(node_cost)
-            .sum(),
-        Layer::Concat { branches, .. } => branches.iter().flatten().map(node_cost).sum(),
-        Layer::Linear { weight, .. } => weight.nrows().saturating_mul(weight.ncols()),
-        Layer::Conv2d(c) => c.taps().saturating_mul(out),
-        _ => out,
+    match node.nested() {
+        Some(inner) => inner.into_iter().map(node_cost).sum(),
+        None => node
+            .multiply_adds()
+            .unwrap_or_else(|| node.shape_out.iter().product()),
     }
 }
 
@@ -453,23 +447,30 @@ fn conv_scaled_upper(
     if g != Guarantee::Rigorous {
         return Ok(None);
     }
-    // |E| ≤ u(1 + u)|K̂′| + η/2 entrywise (the η/2 for products that
-    // underflow); a matrix with entries ≤ η/2 and at most kernel.len() nonzeros
-    // per row and column has norm ≤ η·kernel.len().
-    let rounding_term = add_up(
+    Ok(Some(add_up(
+        add_up(folded_upper, folded_rounding_term(&folded_conv)),
+        mul_up(delta, conv_upper),
+    )))
+}
+
+/// A bound on ‖C_E‖ for the rounding E = fl(w·K) − w·K of a kernel
+/// K̂′ = fl(w·K) folded with scales w (one rounding per entry):
+/// |E| ≤ u(1 + 2u)|K̂′| + η/2 entrywise (the η/2 for products that
+/// underflow), so ‖C_E‖ ≤ u(1 + 2u)·√(‖C_{|K̂′|}‖₁‖C_{|K̂′|}‖∞) + η·|K̂′|
+/// ([`ConvLayer::abs_norm_up`](super::conv_layer::ConvLayer::abs_norm_up);
+/// a matrix with entries ≤ η/2 and at most |K̂′| nonzeros per row and
+/// column has norm ≤ η·|K̂′|/2).
+pub(crate) fn folded_rounding_term(folded: &super::conv_layer::ConvLayer) -> f64 {
+    add_up(
         mul_up(
             mul_up(
                 crate::rounding::UNIT_ROUNDOFF,
                 1.0 + 2.0 * crate::rounding::UNIT_ROUNDOFF,
             ),
-            folded_conv.abs_norm_up(),
+            folded.abs_norm_up(),
         ),
-        mul_up(crate::rounding::ETA, conv.kernel.len() as f64),
-    );
-    Ok(Some(add_up(
-        add_up(folded_upper, rounding_term),
-        mul_up(delta, conv_upper),
-    )))
+        mul_up(crate::rounding::ETA, folded.kernel.len() as f64),
+    )
 }
 
 /// The f64 batch-norm scales d̂_c = fl(γ_c/√(var_c + ε)) and a bound δ on
@@ -544,6 +545,18 @@ fn linear_scaled_upper(
 /// Lip(φ(A· + b)) ≤ σ(diag(L)A) ≤ σ(A)·max L_i. Proof:
 /// proofs/theories/Lipschitz.v, `componentwise_weighted`.
 fn prelu_output_scales(e: &super::elementwise::Elementwise, groups: usize) -> Option<Vec<f64>> {
+    let d = prelu_channel_scales(e, groups)?;
+    let first = d[0];
+    d.iter().any(|v| *v != first).then_some(d)
+}
+
+/// PReLU's largest |difference quotient| per channel block, max(1, |a_i|)
+/// over the block's slopes, for `groups` equal blocks of its coordinates
+/// (`None` for other maps or when the coordinates do not split evenly).
+pub(crate) fn prelu_channel_scales(
+    e: &super::elementwise::Elementwise,
+    groups: usize,
+) -> Option<Vec<f64>> {
     let super::elementwise::Elementwise::PRelu { slopes } = e else {
         return None;
     };
@@ -551,12 +564,12 @@ fn prelu_output_scales(e: &super::elementwise::Elementwise, groups: usize) -> Op
         return None;
     }
     let per = slopes.len() / groups;
-    let d: Vec<f64> = slopes
-        .chunks(per)
-        .map(|c| c.iter().fold(1.0f64, |m, a| m.max(a.abs())))
-        .collect();
-    let first = d[0];
-    d.iter().any(|v| *v != first).then_some(d)
+    Some(
+        slopes
+            .chunks(per)
+            .map(|c| c.iter().fold(1.0f64, |m, a| m.max(a.abs())))
+            .collect(),
+    )
 }
 
 /// After certifying `nodes`, records joint bounds of adjacent pairs that

@@ -175,18 +175,10 @@ pub fn pass_cost(net: &Network) -> f64 {
 
 /// One node's share of [`pass_cost`].
 fn node_pass_cost(n: &super::layer::Node) -> f64 {
-    use super::layer::Layer;
     let out: usize = n.shape_out.iter().product();
-    let inner = match &n.layer {
-        Layer::Residual { body, shortcut } => body
-            .iter()
-            .chain(shortcut.iter().flatten())
-            .map(node_pass_cost)
-            .sum(),
-        Layer::Concat { branches, .. } => branches.iter().flatten().map(node_pass_cost).sum(),
-        Layer::Linear { weight, .. } => (weight.nrows() as f64) * (weight.ncols() as f64),
-        Layer::Conv2d(c) => (c.taps() as f64) * (out as f64),
-        _ => 0.0,
+    let inner = match n.nested() {
+        Some(nodes) => nodes.into_iter().map(node_pass_cost).sum(),
+        None => n.multiply_adds().map_or(0.0, |m| m as f64),
     };
     inner + OUTPUT_COST * out as f64 + NODE_OVERHEAD
 }

@@ -46,14 +46,13 @@
 //! enclosure.
 
 use super::conv_layer::ConvLayer;
-use super::elementwise::Elementwise;
 use super::layer::{Layer, Node};
-use super::lipschitz::bn_scales;
+use super::lipschitz::{bn_scales, folded_rounding_term, prelu_channel_scales};
 use super::pool::{Pool2d, Windows1d};
 use crate::conv::PaddingMode;
 use crate::enclosure::Guarantee;
 use crate::error::Result;
-use crate::rounding::{add_up, mul_up, sqrt_up, ETA, UNIT_ROUNDOFF};
+use crate::rounding::{add_up, mul_up, sqrt_up};
 
 /// Largest period tried per axis (the output channels grow by t_r·t_s).
 const MAX_PERIOD: usize = 4;
@@ -115,36 +114,21 @@ pub fn pooled_conv_upper(nodes: &[Node], threads: usize) -> Result<Option<(usize
     if g != Guarantee::Rigorous || !upper.is_finite() {
         return Ok(None);
     }
-    let rounding = add_up(
-        mul_up(
-            mul_up(UNIT_ROUNDOFF, 1.0 + 2.0 * UNIT_ROUNDOFF),
-            folded.abs_norm_up(),
-        ),
-        mul_up(ETA, folded.kernel.len() as f64),
-    );
-    Ok(Some((k + 1, add_up(upper, rounding))))
+    Ok(Some((k + 1, add_up(upper, folded_rounding_term(&folded)))))
 }
 
 /// Per-channel bounds λ_c on |difference quotients| of an elementwise
 /// layer (`None` for other layers): PReLU's per-channel max(1, |a|) when
-/// its slopes are constant per channel block, else max(|a|, |b|) of its
-/// slope interval [a, b].
+/// its slopes split into channel blocks ([`prelu_channel_scales`]), else
+/// max(|a|, |b|) of its slope interval [a, b].
 fn channel_slopes(layer: &Layer, channels: usize) -> Option<Vec<f64>> {
     let hull = layer.slope_interval()?.ok()?;
-    let all = hull.lower.abs().max(hull.upper.abs());
     if let Layer::Elementwise(e) = layer {
-        if let Elementwise::PRelu { slopes } = e.as_ref() {
-            if channels > 0 && !slopes.is_empty() && slopes.len() % channels == 0 {
-                let per = slopes.len() / channels;
-                return Some(
-                    slopes
-                        .chunks(per)
-                        .map(|s| s.iter().fold(1.0f64, |m, a| m.max(a.abs())))
-                        .collect(),
-                );
-            }
+        if let Some(d) = prelu_channel_scales(e, channels) {
+            return Some(d);
         }
     }
+    let all = hull.lower.abs().max(hull.upper.abs());
     all.is_finite().then(|| vec![all; channels])
 }
 

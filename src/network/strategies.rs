@@ -209,25 +209,20 @@ pub fn small_cnn() -> impl Strategy<Value = (NetworkSpec, Weights)> {
             }));
             layers.push(LayerSpec::Relu);
             let mut side = hw;
+            let max_pool = |kernel: usize, stride: usize, padding: usize| LayerSpec::Maxpool2d {
+                kernel: IntOrPair::One(kernel),
+                stride: Some(IntOrPair::One(stride)),
+                padding: IntOrPair::One(padding),
+                dilation: IntOrPair::One(1),
+                ceil_mode: false,
+            };
             match pool {
                 1 => {
-                    layers.push(LayerSpec::Maxpool2d {
-                        kernel: IntOrPair::One(2),
-                        stride: Some(IntOrPair::One(1)),
-                        padding: IntOrPair::One(0),
-                        dilation: IntOrPair::One(1),
-                        ceil_mode: false,
-                    });
+                    layers.push(max_pool(2, 1, 0));
                     side -= 1;
                 }
                 3 => {
-                    layers.push(LayerSpec::Maxpool2d {
-                        kernel: IntOrPair::One(3),
-                        stride: Some(IntOrPair::One(2)),
-                        padding: IntOrPair::One(1),
-                        dilation: IntOrPair::One(1),
-                        ceil_mode: false,
-                    });
+                    layers.push(max_pool(3, 2, 1));
                     side = (side - 1) / 2 + 1;
                 }
                 2 => {
