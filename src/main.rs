@@ -6,9 +6,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Single-threaded linear algebra: the same input gives the same bits on
-    // every run (summation order does not depend on thread scheduling), and
-    // on the 2-vCPU machines lipcert targets threads gave no speed-up.
+    // faer's own parallelism stays off: lipcert splits its products over
+    // `--threads` itself (`lipcert::parallel`), one fixed split per thread
+    // count, so a run's bits do not depend on thread scheduling.
     faer::set_global_parallelism(faer::Par::Seq);
     let cli = lipcert::cli::Cli::parse();
     let code = lipcert::cli::run_guarded(&cli);

@@ -49,6 +49,7 @@ pub fn run(args: &SigmaArgs) -> i32 {
         return EXIT_INPUT;
     }
     let started = Instant::now();
+    super::heap::retain_freed_memory();
     let Ok(options) = sigma_options(&args.method) else {
         return EXIT_INPUT;
     };

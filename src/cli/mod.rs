@@ -25,6 +25,7 @@ pub mod cmd_onnx;
 pub mod cmd_sigma;
 pub mod conv_geometry;
 pub mod digits;
+pub mod heap;
 pub mod progress;
 pub mod report;
 pub mod select;
