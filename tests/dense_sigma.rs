@@ -171,22 +171,29 @@ fn auto_gram_path_at_loose_widths_contains_the_exact_sigma() {
     for (m, n, seed) in [(64, 64, 11u64), (64, 50, 12), (80, 64, 13)] {
         let w = uniform_matrix(m, n, seed);
         for rel_width in [1e-2, 1e-4, 1e-5] {
-            let options = SigmaOptions {
-                rel_width,
-                ..SigmaOptions::default()
-            };
-            let e = sigma(&w, &options).unwrap();
-            assert!(
-                e.relative_width() <= rel_width,
-                "{m}x{n} at {rel_width}: width {}",
-                e.relative_width()
-            );
-            assert!(
-                exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
-                "{m}x{n} at {rel_width}: {e}"
-            );
+            certified_within(&w, rel_width);
         }
     }
+}
+
+/// σ(w) at `rel_width`, checked to be that narrow and to contain the exact σ.
+fn certified_within(w: &DenseMatrix, rel_width: f64) -> lipcert::Enclosure {
+    let options = SigmaOptions {
+        rel_width,
+        ..SigmaOptions::default()
+    };
+    let e = sigma(w, &options).unwrap();
+    let shape = format!("{}x{} at {rel_width}", w.nrows(), w.ncols());
+    assert!(
+        e.relative_width() <= rel_width,
+        "{shape}: width {}",
+        e.relative_width()
+    );
+    assert!(
+        exact::contains_sigma(w, e.lower(), e.upper()).unwrap(),
+        "{shape}: {e}"
+    );
+    e
 }
 
 /// The `auto` path certifies from the Lanczos vector alone once its
@@ -235,21 +242,8 @@ fn auto_gram_path_at_loose_widths_with_a_close_second_value() {
     })
     .unwrap();
     for rel_width in [1e-2, 1e-3, 1e-4, 1e-5] {
-        let options = SigmaOptions {
-            rel_width,
-            ..SigmaOptions::default()
-        };
-        let e = sigma(&w, &options).unwrap();
-        assert!(
-            e.relative_width() <= rel_width,
-            "at {rel_width}: width {}",
-            e.relative_width()
-        );
+        let e = certified_within(&w, rel_width);
         assert!(e.lower() <= a && a <= e.upper(), "at {rel_width}: {e}");
-        assert!(
-            exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
-            "at {rel_width}: {e}"
-        );
     }
 }
 
