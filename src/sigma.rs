@@ -5,7 +5,7 @@ use crate::budget::MemoryBudget;
 use crate::certify::gram::GramWithError;
 use crate::certify::gram_upper::gram_upper_bound;
 use crate::certify::probabilistic::probabilistic_sigma;
-use crate::certify::refine::{enclose_from_estimate_with, ScaledBounds};
+use crate::certify::refine::{enclose_from_estimate_with, enclose_from_lower, ScaledBounds, Start};
 use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};
 use crate::error::{Error, Result};
@@ -326,7 +326,7 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     let mut ritz = if loose {
         lanczos(&|r| {
             r.residual <= LOOSE_RITZ_RESIDUAL * r.value
-                && ritz_sigma_error(r) <= options.rel_width / 16.0
+                && ritz_sigma_error(r) <= options.rel_width / 8.0
         })
     } else {
         lanczos(&strict)
@@ -356,15 +356,13 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     let theta = ritz.value.max(gram.max_diag());
     if close {
         let timer = timing::stage();
-        let bounds = enclose_from_estimate_with(
-            s,
-            &gram,
-            ritz_sigma.max(ritz_lower),
-            &ritz.vector,
-            LANCZOS_F32_REL_ERROR,
-            options.rel_width,
-            threads,
-        );
+        let start = Start {
+            estimate: ritz_sigma.max(ritz_lower),
+            vector: &ritz.vector,
+            lower: ritz_lower,
+            estimate_rel_error: LANCZOS_F32_REL_ERROR,
+        };
+        let bounds = enclose_from_lower(s, &gram, start, options.rel_width, threads);
         timer.done(|| format!("enclosure {n} from the Ritz pair (lower bound + certificates)"));
         return Ok(bounds);
     }
@@ -462,7 +460,7 @@ const LOOSE_REL_WIDTH: f64 = 1e-5;
 /// Largest relative Lanczos residual ‖Cy − θy‖/θ at which a loose width
 /// (≥ [`LOOSE_REL_WIDTH`]) trusts the predicted σ error of the Ritz vector:
 /// before that, θ − θ₂ is too rough a gap estimate (only steers the path).
-const LOOSE_RITZ_RESIDUAL: f64 = 1e-3;
+const LOOSE_RITZ_RESIDUAL: f64 = 3e-3;
 
 /// Most Lanczos steps the `auto` estimate may take (each one product with the
 /// f32 Gram matrix, n² memory reads).

@@ -79,10 +79,51 @@ pub fn enclose_from_estimate_with(
     rel_width: f64,
     threads: usize,
 ) -> ScaledBounds {
-    let mut v = vector.to_vec();
     let timer = crate::timing::stage();
-    let mut lower = lower_bound_from_vector(s, &v);
+    let lower = lower_bound_from_vector(s, vector);
     timer.done(|| format!("vector lower bound {}x{}", s.nrows(), s.ncols()));
+    let start = Start {
+        estimate,
+        vector,
+        lower,
+        estimate_rel_error,
+    };
+    enclose_from_lower(s, gram, start, rel_width, threads)
+}
+
+/// Where [`enclose_from_lower`] starts: an estimate σ̃ of σ(S), believed
+/// accurate to `estimate_rel_error` (relative), a vector ṽ, and `lower`
+/// = [`lower_bound_from_vector`]`(S, ṽ)`.
+pub(crate) struct Start<'a> {
+    /// σ̃, the estimate (only steers where the first certificate is tried).
+    pub estimate: f64,
+    /// ṽ, the approximate right singular vector (refined on the way).
+    pub vector: &'a [f64],
+    /// ‖Sṽ‖/‖ṽ‖ rounded down: the rigorous lower bound of ṽ.
+    pub lower: f64,
+    /// How far σ̃ is believed to be from σ, relative.
+    pub estimate_rel_error: f64,
+}
+
+/// [`enclose_from_estimate_with`] when the vector's lower bound is already
+/// known (the caller computed it with [`lower_bound_from_vector`]: `lower`
+/// is a rigorous lower bound whatever its origin, so passing it on only
+/// saves the product).
+pub(crate) fn enclose_from_lower(
+    s: &DenseMatrix,
+    gram: &GramWithError,
+    start: Start<'_>,
+    rel_width: f64,
+    threads: usize,
+) -> ScaledBounds {
+    let Start {
+        estimate,
+        vector,
+        lower,
+        estimate_rel_error,
+    } = start;
+    let mut v = vector.to_vec();
+    let mut lower = lower;
     let mut est = estimate.max(lower);
     let fro = s.frobenius_up();
     let mut upper = fro;
