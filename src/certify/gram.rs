@@ -15,6 +15,10 @@ pub struct GramWithError {
     /// ρ, an upper bound on ‖C − SᵀS‖₂ where C is the symmetric matrix with
     /// lower triangle `lower`.
     pub radius: f64,
+    /// ‖S‖_F rounded up ([`DenseMatrix::frobenius_up`] of the S this Gram
+    /// matrix was formed from; the radius rests on it, and the certification
+    /// falls back to it as an upper bound on σ(S)).
+    pub frobenius: f64,
 }
 
 impl GramWithError {
@@ -61,7 +65,11 @@ impl GramWithError {
             rounding::mul_up(rounding::gamma(m), rounding::mul_up(fro, fro)),
             rounding::mul_up(rounding::mul_up(m as f64, n as f64), ETA),
         );
-        Self { lower, radius }
+        Self {
+            lower,
+            radius,
+            frobenius: fro,
+        }
     }
 
     /// Dimension n of the Gram matrix.

@@ -56,7 +56,9 @@ pub fn certificate_floor(gram: &GramWithError, estimate: f64) -> f64 {
 /// If no shift certifies within the budget, the upper bound falls back to the
 /// rigorous ‖S‖_F (proof: proofs/theories/Norms.v, `spectral_le_frobenius`).
 ///
-/// S is expected scaled (largest entry in [1, 2)) with nrows ≥ ncols.
+/// S is expected scaled (largest entry in [1, 2)) with nrows ≥ ncols, and
+/// `gram` must be [`GramWithError::new`] (or `new_with`) of this S: both
+/// certificates are about its Gram matrix and its Frobenius bound.
 pub fn enclose_from_estimate(
     s: &DenseMatrix,
     gram: &GramWithError,
@@ -125,7 +127,8 @@ pub(crate) fn enclose_from_lower(
     let mut v = vector.to_vec();
     let mut lower = lower;
     let mut est = estimate.max(lower);
-    let fro = s.frobenius_up();
+    // ‖S‖_F rounded up, computed with the Gram matrix of this S.
+    let fro = gram.frobenius;
     let mut upper = fro;
     // The smallest relative gap the certificate can resolve: the Rump shift c
     // for A ≈ s²I − C plus the Gram radius ρ, relative to s², halved for σ
