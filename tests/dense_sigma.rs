@@ -247,6 +247,36 @@ fn auto_gram_path_at_loose_widths_with_a_close_second_value() {
     }
 }
 
+proptest! {
+    #![proptest_config(common::soundness::config(16, 0x6c6f_6f73_65))]
+
+    /// Loose widths on every matrix family, large enough for the iterative
+    /// `auto` path (more than 48 columns): the Lanczos stop at a predicted
+    /// error of width/8, the Ritz-pair shortcut and its fallbacks must give
+    /// a rigorous enclosure of the exact σ, as narrow as asked.
+    #[test]
+    fn auto_at_loose_widths_contains_the_exact_sigma_on_every_family(
+        w in any_family(49..=64, 49..=56),
+        rel_width in prop_oneof![Just(1e-2), Just(1e-3), Just(1e-4), Just(1e-5)],
+    ) {
+        let options = SigmaOptions {
+            rel_width,
+            ..SigmaOptions::default()
+        };
+        let e = sigma(&w, &options).unwrap();
+        prop_assert_eq!(e.guarantee(), Guarantee::Rigorous);
+        prop_assert!(
+            exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
+            "at {rel_width}: {e} misses the exact σ"
+        );
+        prop_assert!(
+            e.relative_width() <= rel_width,
+            "at {rel_width}: width {}",
+            e.relative_width()
+        );
+    }
+}
+
 /// `sigma_owned` scales in place; its enclosure is bit for bit that of
 /// `sigma` (tall, wide and square; the iterative and the SVD paths; entries
 /// that lose bits to underflow when scaled, where `lost` enters).
