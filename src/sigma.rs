@@ -5,7 +5,10 @@ use crate::budget::MemoryBudget;
 use crate::certify::gram::GramWithError;
 use crate::certify::gram_upper::gram_upper_bound;
 use crate::certify::probabilistic::probabilistic_sigma;
-use crate::certify::refine::{enclose_from_estimate_with, enclose_from_lower, ScaledBounds, Start};
+use crate::certify::refine::{
+    enclose_from_estimate_with, enclose_from_lower, relative_gap, ScaledBounds, Start,
+    MAX_FACTORIZATIONS,
+};
 use crate::certify::vector_lower::lower_bound_from_vector;
 use crate::enclosure::{Enclosure, Guarantee, Method};
 use crate::error::{Error, Result};
@@ -344,28 +347,44 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
         let close = lower > 0.0 && ritz_sigma - lower <= 0.5 * options.rel_width * ritz_sigma;
         (close, ritz_sigma, lower)
     };
-    let (mut close, mut ritz_sigma, mut ritz_lower) = if loose {
-        ritz_close(&ritz)
-    } else {
-        (false, 0.0, 0.0)
-    };
-    if loose && !close && !strict(&ritz) {
+    // A Lanczos run stopped early may also have converged to λ₂ while v₁ is
+    // still missing from its Krylov space (a start vector nearly orthogonal
+    // to v₁): the shortcut's first certificates then fail. So an early stop
+    // spends at most LOOSE_SHORTCUT_FACTORIZATIONS on it, and when the width
+    // is not reached Lanczos goes on to the strict target.
+    let mut early = loose && !strict(&ritz);
+    loop {
+        if loose {
+            let (close, ritz_sigma, ritz_lower) = ritz_close(&ritz);
+            if close {
+                let timer = timing::stage();
+                let start = Start {
+                    estimate: ritz_sigma.max(ritz_lower),
+                    vector: &ritz.vector,
+                    lower: ritz_lower,
+                    estimate_rel_error: LANCZOS_F32_REL_ERROR,
+                    max_factorizations: if early {
+                        LOOSE_SHORTCUT_FACTORIZATIONS
+                    } else {
+                        MAX_FACTORIZATIONS
+                    },
+                };
+                let bounds = enclose_from_lower(s, &gram, start, options.rel_width, threads);
+                timer.done(|| {
+                    format!("enclosure {n} from the Ritz pair (lower bound + certificates)")
+                });
+                if !early || relative_gap(bounds.lower, bounds.upper) <= options.rel_width {
+                    return Ok(bounds);
+                }
+            }
+        }
+        if !early {
+            break;
+        }
         ritz = lanczos(&strict);
-        (close, ritz_sigma, ritz_lower) = ritz_close(&ritz);
+        early = false;
     }
     let theta = ritz.value.max(gram.max_diag());
-    if close {
-        let timer = timing::stage();
-        let start = Start {
-            estimate: ritz_sigma.max(ritz_lower),
-            vector: &ritz.vector,
-            lower: ritz_lower,
-            estimate_rel_error: LANCZOS_F32_REL_ERROR,
-        };
-        let bounds = enclose_from_lower(s, &gram, start, options.rel_width, threads);
-        timer.done(|| format!("enclosure {n} from the Ritz pair (lower bound + certificates)"));
-        return Ok(bounds);
-    }
     if ritz_sigma_error(&ritz) <= ritz_target(&ritz) {
         // The f64 Rayleigh quotient ρ of the Ritz vector (θ itself carries
         // the f32 products' error); λ₁ − ρ is about the predicted error.
@@ -461,6 +480,11 @@ const LOOSE_REL_WIDTH: f64 = 1e-5;
 /// (≥ [`LOOSE_REL_WIDTH`]) trusts the predicted σ error of the Ritz vector:
 /// before that, θ − θ₂ is too rough a gap estimate (only steers the path).
 const LOOSE_RITZ_RESIDUAL: f64 = 3e-3;
+
+/// Cholesky factorizations the loose-width shortcut may spend on a Ritz pair
+/// from an early Lanczos stop before Lanczos goes on (one certificate and
+/// one retry at four times the margin).
+const LOOSE_SHORTCUT_FACTORIZATIONS: usize = 2;
 
 /// Most Lanczos steps the `auto` estimate may take (each one product with the
 /// f32 Gram matrix, n² memory reads).

@@ -24,7 +24,7 @@ pub struct ScaledBounds {
 }
 
 /// Largest number of shifted Cholesky factorizations one enclosure may use.
-const MAX_FACTORIZATIONS: usize = 24;
+pub(crate) const MAX_FACTORIZATIONS: usize = 24;
 
 /// The smallest relative gap δ (in σ) the Cholesky certificate of `gram`
 /// can resolve near σ ≈ `estimate`: Rump's shift c for A ≈ s²I − C plus the
@@ -89,6 +89,7 @@ pub fn enclose_from_estimate_with(
         vector,
         lower,
         estimate_rel_error,
+        max_factorizations: MAX_FACTORIZATIONS,
     };
     enclose_from_lower(s, gram, start, rel_width, threads)
 }
@@ -105,6 +106,10 @@ pub(crate) struct Start<'a> {
     pub lower: f64,
     /// How far σ̃ is believed to be from σ, relative.
     pub estimate_rel_error: f64,
+    /// Most Cholesky factorizations to spend (at most
+    /// [`MAX_FACTORIZATIONS`]); a caller that can fall back to a better
+    /// estimate spends few on a doubtful one.
+    pub max_factorizations: usize,
 }
 
 /// [`enclose_from_estimate_with`] when the vector's lower bound is already
@@ -123,7 +128,9 @@ pub(crate) fn enclose_from_lower(
         vector,
         lower,
         estimate_rel_error,
+        max_factorizations,
     } = start;
+    let max_factorizations = max_factorizations.min(MAX_FACTORIZATIONS);
     let mut v = vector.to_vec();
     let mut lower = lower;
     let mut est = estimate.max(lower);
@@ -138,7 +145,7 @@ pub(crate) fn enclose_from_lower(
     let floor = certificate_floor(gram, est);
     let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;
-    while factorizations < MAX_FACTORIZATIONS {
+    while factorizations < max_factorizations {
         let target = rounding::mul_up(est.max(lower), 1.0 + delta);
         if target >= upper {
             break;
@@ -199,7 +206,9 @@ pub(crate) fn enclose_from_lower(
     }
 }
 
-fn relative_gap(lower: f64, upper: f64) -> f64 {
+/// (upper − lower)/upper (0 when upper is 0): the width an enclosure is
+/// asked to reach.
+pub(crate) fn relative_gap(lower: f64, upper: f64) -> f64 {
     if upper == 0.0 {
         0.0
     } else {
