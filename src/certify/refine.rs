@@ -145,6 +145,9 @@ pub(crate) fn enclose_from_lower(
     let floor = certificate_floor(gram, est);
     let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;
+    // The largest shift whose certificate failed (only steers the
+    // refinement: a failure is no proof that σ lies above it).
+    let mut failed_above = 0.0f64;
     while factorizations < max_factorizations {
         let target = rounding::mul_up(est.max(lower), 1.0 + delta);
         if target >= upper {
@@ -170,15 +173,31 @@ pub(crate) fn enclose_from_lower(
                 if relative_gap(lower, upper) <= rel_width {
                     break;
                 }
-                // The lower bound lags: sharpen the vector with the factor.
+                // The lower bound lags: sharpen the vector with the factor,
+                // three steps at a time while the vector still turns or stays
+                // below a shift that failed to certify (then σ₁ is very
+                // likely above it: the estimate had found σ₂, and the vector
+                // gains its v₁ part at (s² − σ₂²)/(s² − σ₁²) a step, which
+                // turns it too little to see at first), up to
+                // MAX_INVERSE_STEPS.
                 let timer = crate::timing::stage();
-                let improved = inverse_iteration(&cert, &v, 3);
-                let l = lower_bound_from_vector(s, &improved);
-                timer.done(|| format!("inverse iteration + lower bound {n}"));
-                if l > lower {
-                    lower = l;
+                let mut steps = 0;
+                loop {
+                    let (improved, turning) = inverse_iteration(&cert, &v, 3);
+                    steps += 3;
+                    let l = lower_bound_from_vector(s, &improved);
+                    if l > lower {
+                        lower = l;
+                    }
                     v = improved;
+                    if !(turning || lower < failed_above)
+                        || steps >= MAX_INVERSE_STEPS
+                        || relative_gap(lower, upper) <= rel_width
+                    {
+                        break;
+                    }
                 }
+                timer.done(|| format!("inverse iteration ({steps} steps) + lower bound {n}"));
                 est = est.max(lower);
                 if relative_gap(lower, upper) <= rel_width {
                     break;
@@ -195,6 +214,7 @@ pub(crate) fn enclose_from_lower(
                 }
             }
             Err(_) => {
+                failed_above = failed_above.max(target);
                 delta *= 4.0;
             }
         }
@@ -216,21 +236,39 @@ pub(crate) fn relative_gap(lower: f64, upper: f64) -> f64 {
     }
 }
 
-/// k steps of x ← (LLᵀ)⁻¹ x, normalized (estimate only).
-fn inverse_iteration(cert: &PdCertificate, v: &[f64], steps: usize) -> Vec<f64> {
+/// k steps of x ← (LLᵀ)⁻¹ x, normalized (estimate only), and whether the
+/// last step still turned the vector (1 − |cos| ≥ [`INVERSE_SETTLED`]).
+fn inverse_iteration(cert: &PdCertificate, v: &[f64], steps: usize) -> (Vec<f64>, bool) {
     let l = cert.factor.as_ref();
     let n = v.len();
-    let mut x = Mat::from_fn(n, 1, |i, _| v[i]);
+    let v_norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if !(v_norm > 0.0 && v_norm.is_finite()) {
+        return (v.to_vec(), false);
+    }
+    let mut x = Mat::from_fn(n, 1, |i, _| v[i] / v_norm);
+    let mut cosine = 1.0;
     for _ in 0..steps {
+        let previous: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
         solve_lower_triangular_in_place(l, x.as_mut(), Par::Seq);
         solve_upper_triangular_in_place(l.transpose(), x.as_mut(), Par::Seq);
         let norm = (0..n).map(|i| x[(i, 0)] * x[(i, 0)]).sum::<f64>().sqrt();
         if !(norm > 0.0 && norm.is_finite()) {
-            return v.to_vec();
+            return (v.to_vec(), false);
         }
         for i in 0..n {
             x[(i, 0)] /= norm;
         }
+        cosine = (0..n).map(|i| x[(i, 0)] * previous[i]).sum::<f64>().abs();
     }
-    (0..n).map(|i| x[(i, 0)]).collect()
+    let turning = cosine < 1.0 - INVERSE_SETTLED;
+    ((0..n).map(|i| x[(i, 0)]).collect(), turning)
 }
+
+/// Most inverse-iteration steps after one certificate (each two triangular
+/// solves, O(n²): 60 of them cost about a tenth of one factorization at
+/// n = 4096).
+const MAX_INVERSE_STEPS: usize = 60;
+
+/// 1 − |cos| between the last two inverse iterates below which the vector
+/// has settled (its direction moves by about √(2·1e-10) ≈ 1.4e-5).
+const INVERSE_SETTLED: f64 = 1e-10;
