@@ -196,6 +196,20 @@ fn certified_within(w: &DenseMatrix, rel_width: f64) -> lipcert::Enclosure {
     e
 }
 
+/// An m×n matrix whose first `top.len()` rows and columns are zero but for
+/// the diagonal `top` (so those are singular values), the rest uniform in
+/// ±0.2 from `Lcg(seed)` (filled in `DenseMatrix::from_fn` order).
+fn planted_top(m: usize, n: usize, top: &[f64], seed: u64) -> DenseMatrix {
+    let mut rng = Lcg(seed);
+    let k = top.len();
+    DenseMatrix::from_fn(m, n, |i, j| match (i, j) {
+        (i, j) if i == j && i < k => top[i],
+        (i, j) if i < k || j < k => 0.0,
+        _ => 0.2 * rng.next(),
+    })
+    .unwrap()
+}
+
 /// The `auto` path certifies from the Lanczos vector alone once its
 /// predicted error (Kato–Temple with the second Ritz value for λ₂) is small.
 /// With the two largest singular values 2⁻³⁰ apart that prediction is
@@ -204,15 +218,8 @@ fn certified_within(w: &DenseMatrix, rel_width: f64) -> lipcert::Enclosure {
 /// enclosure must still contain the exact σ at the default width.
 #[test]
 fn auto_gram_path_with_a_clustered_top_contains_the_exact_sigma() {
-    let mut rng = Lcg(31);
     let a = 3.0;
-    let w = DenseMatrix::from_fn(64, 60, |i, j| match (i, j) {
-        (0, 0) => a,
-        (1, 1) => a * (1.0 - 2f64.powi(-30)),
-        (0, _) | (1, _) | (_, 0) | (_, 1) => 0.0,
-        _ => 0.2 * rng.next(),
-    })
-    .unwrap();
+    let w = planted_top(64, 60, &[a, a * (1.0 - 2f64.powi(-30))], 31);
     let e = sigma(&w, &SigmaOptions::default()).unwrap();
     assert!(e.relative_width() <= 1e-9, "width {}", e.relative_width());
     assert!(
@@ -231,16 +238,8 @@ fn auto_gram_path_with_a_clustered_top_contains_the_exact_sigma() {
 /// `LIPCERT_TIMING=1`).
 #[test]
 fn auto_gram_path_at_loose_widths_with_a_close_second_value() {
-    let mut rng = Lcg(37);
     let a = 3.0;
-    let w = DenseMatrix::from_fn(72, 64, |i, j| match (i, j) {
-        (0, 0) => a,
-        (1, 1) => a * (1.0 - 1e-3),
-        (2, 2) => a * 0.98,
-        (0..=2, _) | (_, 0..=2) => 0.0,
-        _ => 0.2 * rng.next(),
-    })
-    .unwrap();
+    let w = planted_top(72, 64, &[a, a * (1.0 - 1e-3), a * 0.98], 37);
     for rel_width in [1e-2, 1e-3, 1e-4, 1e-5] {
         let e = certified_within(&w, rel_width);
         assert!(e.lower() <= a && a <= e.upper(), "at {rel_width}: {e}");
