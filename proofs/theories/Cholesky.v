@@ -31,7 +31,22 @@ Proof.
   clear C. induction n as [|n IH]; [reflexivity|]. rewrite S_INR. simpl. rewrite <- IH. ring.
 Qed.
 
-(** x^T M x <= sum_ij |M_ij| |x_i| |x_j|, and the bound by a rank-one-plus-constant majorant. *)
+(** x^T M x <= sum_ij N_ij |x_i| |x_j| for any entrywise majorant N of |M|. *)
+Lemma quadform_abs_le : forall n (M N : mat) (x : vec),
+  (forall i j, (i < n)%nat -> (j < n)%nat -> Rabs (M i j) <= N i j) ->
+  Rabs (quadform n M x) <= sum n (fun i => Rabs (x i) * sum n (fun j => N i j * Rabs (x j))).
+Proof.
+  intros n M N x HM.
+  unfold quadform, dot, matvec.
+  eapply Rle_trans; [apply sum_abs|].
+  apply sum_le. intros i Hi. rewrite Rabs_mult.
+  apply Rmult_le_compat_l; [apply Rabs_pos|].
+  eapply Rle_trans; [apply sum_abs|].
+  apply sum_le. intros j Hj. rewrite Rabs_mult.
+  apply Rmult_le_compat_r; [apply Rabs_pos|apply HM; assumption].
+Qed.
+
+(** The bound by a rank-one-plus-constant majorant. *)
 Lemma quadform_abs_bound : forall n (M : mat) (x : vec) (w : vec) beta nu,
   0 <= beta -> 0 <= nu ->
   (forall i j, (i < n)%nat -> (j < n)%nat -> Rabs (M i j) <= beta * w i * w j + nu) ->
@@ -40,14 +55,7 @@ Lemma quadform_abs_bound : forall n (M : mat) (x : vec) (w : vec) beta nu,
        + nu * (sum n (fun i => Rabs (x i)) * sum n (fun i => Rabs (x i))).
 Proof.
   intros n M x w beta nu Hb Hn HM.
-  unfold quadform, dot, matvec.
-  eapply Rle_trans; [apply sum_abs|].
-  eapply Rle_trans.
-  { apply sum_le. intros i Hi. rewrite Rabs_mult.
-    apply Rmult_le_compat_l; [apply Rabs_pos|].
-    eapply Rle_trans; [apply sum_abs|].
-    apply sum_le. intros j Hj. rewrite Rabs_mult.
-    apply Rmult_le_compat_r; [apply Rabs_pos|apply HM; assumption]. }
+  eapply Rle_trans; [apply (quadform_abs_le n M (fun i j => beta * w i * w j + nu)); exact HM|].
   (* sum_i |x_i| sum_j (beta w_i w_j + nu) |x_j| = beta (sum w|x|)^2 + nu (sum |x|)^2 *)
   right.
   rewrite (sum_ext n _ (fun i => beta * (w i * Rabs (x i)) * sum n (fun j => w j * Rabs (x j))
@@ -60,26 +68,25 @@ Qed.
 
 Definition trace (n : nat) (A : mat) : R := sum n (fun i => A i i).
 
-(** [cholesky_backward_posdef]: the matrix-level half of Rump's criterion.
-    L is lower triangular with positive diagonal (the factorization ran to
-    completion); At (= A~) agrees with A off the diagonal and A_ii >= At_ii + c;
-    the backward error of L L^T = At + Delta is bounded entrywise by
-    beta |l_i| |l_j| + nu; and c is at least
-    beta (tr A + n nu) / (1 - beta) + n nu.  Then A is positive definite. *)
-Theorem cholesky_backward_posdef : forall n (A At L : mat) beta nu c,
-  0 <= beta < 1 -> 0 <= nu -> 0 <= c ->
+(** [backward_split]: what both criteria below share. L is lower triangular
+    with positive diagonal (the factorization ran to completion), At (= A~)
+    agrees with A off the diagonal and A_ii >= At_ii + c.  Then for x <> 0,
+      c |x|^2 - x^T Delta x < x^T A x,   Delta = L L^T - At,
+    because x^T A x = x^T L L^T x - x^T Delta x + sum_i (A_ii - At_ii) x_i^2
+    and x^T L L^T x > 0.  So A is positive definite as soon as
+    x^T Delta x <= c |x|^2 for every x. *)
+Lemma backward_split : forall n (A At L : mat) c x,
   (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
   (forall i, (i < n)%nat -> 0 < L i i) ->
   (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
   (forall i, (i < n)%nat -> At i i + c <= A i i) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat ->
-     Rabs (dot n (row L i) (row L j) - At i j) <= beta * norm n (row L i) * norm n (row L j) + nu) ->
-  beta * (trace n A + INR n * nu) <= (1 - beta) * (c - INR n * nu) ->
-  posdef n A.
+  (exists i, (i < n)%nat /\ x i <> 0) ->
+  c * dot n x x - quadform n (fun i j => dot n (row L i) (row L j) - At i j) x < quadform n A x.
 Proof.
-  intros n A At L beta nu c Hb Hnu Hc Hlow Hdiag Hoff Hshift HD Hconst x Hx.
+  intros n A At L c x Hlow Hdiag Hoff Hshift Hx.
   set (LLt := fun i j => dot n (row L i) (row L j)).
   set (Dl := msub LLt At).
+  change (fun i j => dot n (row L i) (row L j) - At i j) with Dl.
   (* A = LLt - Dl + diag(A_ii - At_ii) on the index range *)
   assert (QA : quadform n A x
                = quadform n LLt x - quadform n Dl x + sum n (fun i => (A i i - At i i) * (x i * x i))).
@@ -106,6 +113,29 @@ Proof.
   assert (Sh : c * dot n x x <= sum n (fun i => (A i i - At i i) * (x i * x i))).
   { unfold dot. rewrite <- sum_scal_l. apply sum_le. intros i Hi.
     apply Rmult_le_compat_r; [apply Rle_0_sqr|]. pose proof (Hshift i Hi). lra. }
+  rewrite QA. lra.
+Qed.
+
+(** [cholesky_backward_posdef]: the matrix-level half of Rump's criterion.
+    L is lower triangular with positive diagonal (the factorization ran to
+    completion); At (= A~) agrees with A off the diagonal and A_ii >= At_ii + c;
+    the backward error of L L^T = At + Delta is bounded entrywise by
+    beta |l_i| |l_j| + nu; and c is at least
+    beta (tr A + n nu) / (1 - beta) + n nu.  Then A is positive definite. *)
+Theorem cholesky_backward_posdef : forall n (A At L : mat) beta nu c,
+  0 <= beta < 1 -> 0 <= nu -> 0 <= c ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall i, (i < n)%nat -> 0 < L i i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat ->
+     Rabs (dot n (row L i) (row L j) - At i j) <= beta * norm n (row L i) * norm n (row L j) + nu) ->
+  beta * (trace n A + INR n * nu) <= (1 - beta) * (c - INR n * nu) ->
+  posdef n A.
+Proof.
+  intros n A At L beta nu c Hb Hnu Hc Hlow Hdiag Hoff Hshift HD Hconst x Hx.
+  pose proof (backward_split n A At L c x Hlow Hdiag Hoff Hshift Hx) as Split.
+  set (Dl := fun i j => dot n (row L i) (row L j) - At i j) in Split.
   (* the backward error *)
   set (w := fun i => norm n (row L i)).
   assert (Wn : forall i, 0 <= w i) by (intro; apply norm_nonneg).
@@ -113,7 +143,7 @@ Proof.
   assert (QD' : Rabs (quadform n Dl x)
       <= beta * (sum n (fun i => w i * Rabs (x i)) * sum n (fun i => w i * Rabs (x i)))
          + nu * (sum n (fun i => Rabs (x i)) * sum n (fun i => Rabs (x i)))).
-  { apply QD. intros i j Hi Hj. unfold Dl, msub, LLt, w. apply HD; assumption. }
+  { apply QD. intros i j Hi Hj. unfold Dl, w. apply HD; assumption. }
   clear QD.
   (* sum_i w_i |x_i| squared <= (sum w_i^2) |x|^2 *)
   assert (CS1 : sum n (fun i => w i * Rabs (x i)) * sum n (fun i => w i * Rabs (x i))
@@ -154,7 +184,81 @@ Proof.
   assert (B4 : (beta * sum n (fun i => w i * w i) + INR n * nu) * dot n x x <= c * dot n x x)
     by (apply Rmult_le_compat_r; assumption).
   pose proof (Rle_abs (quadform n Dl x)).
-  rewrite QA. nra.
+  nra.
+Qed.
+
+(** [cholesky_backward_posdef_measured]: the a-posteriori form.  With the
+    componentwise backward error
+      |(L L^T)_ij - At_ij| <= beta sum_k |l_ik| |l_jk| + nu
+    (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., Thm
+    10.3, up to our constants), x^T Delta x <= beta |(|L|^T |x|)|^2 + nu (sum|x_i|)^2
+    <= (beta r + n nu) |x|^2 once the spectral norm of |L| is known to be
+    at most sqrt r (measured after the factorization, e.g. by the weighted
+    Schur test [Norms.spectral_le_weighted_schur]).  So a shift
+    c >= beta r + n nu suffices: r = || |L| ||_2^2 is in practice far below
+    the trace that the a-priori constant has to assume. *)
+Theorem cholesky_backward_posdef_measured : forall n (A At L : mat) beta nu c r,
+  0 <= beta -> 0 <= nu -> 0 <= r ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall i, (i < n)%nat -> 0 < L i i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat ->
+     Rabs (dot n (row L i) (row L j) - At i j) <= beta * sum n (fun k => Rabs (L i k * L j k)) + nu) ->
+  bounded n n (fun k i => Rabs (L i k)) (sqrt r) ->
+  beta * r + INR n * nu <= c ->
+  posdef n A.
+Proof.
+  intros n A At L beta nu c r Hb Hnu Hr Hlow Hdiag Hoff Hshift HD HK Hc x Hx.
+  pose proof (backward_split n A At L c x Hlow Hdiag Hoff Hshift Hx) as Split.
+  set (Dl := fun i j => dot n (row L i) (row L j) - At i j) in Split.
+  set (ax := fun i => Rabs (x i)).
+  set (K := fun k i => Rabs (L i k)).
+  (* |x^T Dl x| <= beta |K |x||^2 + nu (sum |x|)^2 *)
+  assert (QD : Rabs (quadform n Dl x)
+      <= beta * dot n (matvec n K ax) (matvec n K ax) + nu * (sum n ax * sum n ax)).
+  { eapply Rle_trans.
+    { apply (quadform_abs_le n Dl (fun i j => beta * sum n (fun k => K k i * K k j) + nu)).
+      intros i j Hi Hj. unfold Dl, K.
+      rewrite (sum_ext n (fun k => Rabs (L i k) * Rabs (L j k)) (fun k => Rabs (L i k * L j k)))
+        by (intros; symmetry; apply Rabs_mult).
+      apply HD; assumption. }
+    right. unfold dot, matvec. fold ax.
+    set (T := fun k => sum n (fun j => K k j * ax j)).
+    (* inner sums: sum_j (beta sum_k K_ki K_kj + nu) |x_j| = beta sum_k K_ki T_k + nu sum |x| *)
+    assert (In : forall i, sum n (fun j => (beta * sum n (fun k => K k i * K k j) + nu) * Rabs (x j))
+                           = beta * sum n (fun k => K k i * T k) + nu * sum n ax).
+    { intro i.
+      rewrite (sum_ext n _ (fun j => beta * sum n (fun k => K k i * (K k j * ax j)) + nu * ax j)).
+      - rewrite sum_plus, sum_scal_l, sum_scal_l, sum_swap. f_equal. f_equal.
+        apply sum_ext. intros k _. unfold T. rewrite <- sum_scal_l. reflexivity.
+      - intros j _. unfold ax. rewrite Rmult_plus_distr_r, Rmult_assoc, <- sum_scal_r.
+        f_equal. f_equal. apply sum_ext. intros; ring. }
+    rewrite (sum_ext n _ (fun i => beta * sum n (fun k => K k i * ax i * T k) + nu * ax i * sum n ax)).
+    + rewrite sum_plus, sum_scal_l, sum_swap.
+      assert (E2 : sum n (fun i => nu * ax i * sum n ax) = nu * (sum n ax * sum n ax)).
+      { rewrite sum_scal_r, sum_scal_l. ring. }
+      rewrite E2. f_equal. f_equal. apply sum_ext. intros k _.
+      rewrite sum_scal_r. reflexivity.
+    + intros i _. rewrite In. fold (ax i).
+      rewrite Rmult_plus_distr_l. f_equal; [|ring].
+      rewrite <- !sum_scal_l. apply sum_ext; intros; ring. }
+  (* |K |x||^2 <= r |x|^2 and (sum |x|)^2 <= n |x|^2 *)
+  assert (Kx : dot n (matvec n K ax) (matvec n K ax) <= r * dot n x x).
+  { pose proof (sq_of_norm_le n n (matvec n K ax) ax (sqrt r) (sqrt_pos r) (HK ax)) as E.
+    rewrite sqrt_sqrt in E by exact Hr.
+    replace (dot n ax ax) with (dot n x x) in E; [exact E|].
+    unfold dot, ax. symmetry. apply sum_sq_abs. }
+  pose proof (sum_abs_sq_le n x) as CS2. fold ax in CS2.
+  assert (B1 : beta * dot n (matvec n K ax) (matvec n K ax) <= beta * (r * dot n x x))
+    by (apply Rmult_le_compat_l; assumption).
+  assert (B2 : nu * (sum n ax * sum n ax) <= nu * (INR n * dot n x x))
+    by (apply Rmult_le_compat_l; assumption).
+  pose proof (dot_self_nonneg n x) as Xn.
+  assert (B3 : (beta * r + INR n * nu) * dot n x x <= c * dot n x x)
+    by (apply Rmult_le_compat_r; assumption).
+  pose proof (Rle_abs (quadform n Dl x)).
+  nra.
 Qed.
 
 (** ** Part 2: the floating-point Cholesky factorization.
@@ -424,7 +528,7 @@ Lemma diag_facts : forall n (At L : mat) M j,
   0 < L j j /\
   L j j <= (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 /\
   (1 - u) * (1 - u) * (1 - gamma n) * Rabs (dot n (row L j) (row L j) - At j j)
-    <= (2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u)) * (norm n (row L j) * norm n (row L j))
+    <= (2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u)) * sum n (fun k => Rabs (L j k * L j k))
        + (1 - u) * (1 - u) * (INR n * eta).
 Proof.
   intros n At L M j Hn HM Hj HaM Hlow (t & HP & Hd & Hr).
@@ -457,7 +561,8 @@ Proof.
   - assert (Dot : dot n (row L j) (row L j) = P + L j j * L j j).
     { unfold dot, row. rewrite (sum_trunc n (S j)) by (try lia; intros k Hk1 Hk2; rewrite (Hlow j k) by lia; ring).
       reflexivity. }
-    rewrite norm_sq, Dot.
+    rewrite sum_sq_self_abs.
+    change (sum n (fun k => L j k * L j k)) with (dot n (row L j) (row L j)). rewrite Dot.
     apply diag_entry with (d := d); auto.
 Qed.
 
@@ -468,7 +573,7 @@ Lemma offdiag_facts : forall n (At L : mat) M i j,
   (exists t, Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
         L i j = RN choice (fl choice t / L j j)) ->
   (1 - u) * (1 - gamma n) * Rabs (dot n (row L i) (row L j) - At i j)
-    <= (u + 2 * gamma n * (1 - u)) * (norm n (row L i) * norm n (row L j))
+    <= (u + 2 * gamma n * (1 - u)) * sum n (fun k => Rabs (L i k * L j k))
        + (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta).
 Proof.
   intros n At L M i j Hn HM Hji Hi Hlow Hr0 Hrb (t & HP & Hl).
@@ -497,29 +602,107 @@ Proof.
   assert (Dot : dot n (row L i) (row L j) = P + L i j * L j j).
   { unfold dot, row. rewrite (sum_trunc n (S j)) by (try lia; intros k Hk1 Hk2; rewrite (Hlow j k) by lia; ring).
     reflexivity. }
-  assert (Q : Pa + Rabs (L i j * L j j) <= norm n (row L i) * norm n (row L j)).
-  { eapply Rle_trans; [|apply cs_abs]. unfold row.
-    rewrite (sum_trunc n (S j) (fun k => Rabs (L i k * L j k)))
+  assert (Q : Pa + Rabs (L i j * L j j) <= sum n (fun k => Rabs (L i k * L j k))).
+  { rewrite (sum_trunc n (S j) (fun k => Rabs (L i k * L j k)))
       by (try lia; intros k Hk1 Hk2; rewrite (Hlow j k) by lia; rewrite Rmult_0_r, Rabs_R0; reflexivity).
     right. reflexivity. }
   rewrite Dot. eapply Rle_trans; [exact K|].
   assert (C1 : 0 <= u + 2 * g * (1 - u)) by nra.
   assert (Q' : (u + 2 * g * (1 - u)) * (Pa + Rabs (L i j * L j j))
-               <= (u + 2 * g * (1 - u)) * (norm n (row L i) * norm n (row L j)))
+               <= (u + 2 * g * (1 - u)) * sum n (fun k => Rabs (L i k * L j k)))
     by (apply Rmult_le_compat_l; assumption).
   assert (R' : L j j * (/ 2 * eta) <= (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta))
     by (apply Rmult_le_compat_r; lra).
   lra.
 Qed.
 
+(** [cholesky_entry_bounds]: the componentwise backward error of the
+    floating-point Cholesky factorization.  If it runs to completion (every
+    pivot d_j > 0) with 4 n u <= 1, and beta, nu satisfy
+      (1-u)^2 (1-gamma_n) beta >= 2u + u^2 + 2 gamma_n (1-u)^2,
+      (1-u) (1-gamma_n) nu >= (1+u)(1 + (1+gamma_n) M + n eta)/2 * eta/2 + (1-u) n eta,
+    where M >= 0 bounds every At_jj, then L has positive diagonal and
+      |(L L^T)_ij - At_ij| <= beta sum_k |l_ik l_jk| + nu   for all i, j < n
+    (Higham, Accuracy and Stability, 2nd ed., Thm 10.3 has gamma_(n+1)
+    |L| |L|^T without underflow; ours is about twice that, see below). *)
+Lemma cholesky_entry_bounds : forall n (At L : mat) beta nu M,
+  4 * INR n * u <= 1 ->
+  0 <= beta -> 0 <= nu -> 0 <= M ->
+  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta ->
+  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+    <= (1 - u) * (1 - gamma n) * nu ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  (forall j, (j < n)%nat -> 0 < L j j) /\
+  (forall i j, (i < n)%nat -> (j < n)%nat ->
+     Rabs (dot n (row L i) (row L j) - At i j) <= beta * sum n (fun k => Rabs (L i k * L j k)) + nu).
+Proof.
+  intros n At L beta nu M Hn Hb Hnu HM Hbeta Hnu' HaM HAt Hlow Hdiag Hsub.
+  destruct (gamma_small n Hn) as [[Hg0 Hg1] Hnun].
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
+  set (g := gamma n) in *.
+  set (Rb := (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2) in *.
+  assert (Dg : forall j, (j < n)%nat -> 0 < L j j /\ L j j <= Rb /\
+      (1 - u) * (1 - u) * (1 - g) * Rabs (dot n (row L j) (row L j) - At j j)
+      <= (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * sum n (fun k => Rabs (L j k * L j k))
+         + (1 - u) * (1 - u) * (INR n * eta)).
+  { intros j Hj. apply (diag_facts n At L M j Hn HM Hj (HaM j Hj) Hlow (Hdiag j Hj)). }
+  assert (Pu : 0 < 1 - u) by lra. assert (Pg : 0 < 1 - g) by lra.
+  assert (Nn : forall i j, 0 <= sum n (fun k => Rabs (L i k * L j k)))
+    by (intros; apply sum_nonneg; intros; apply Rabs_pos).
+  (* lower triangle and diagonal *)
+  assert (Low : forall i j, (j <= i)%nat -> (i < n)%nat ->
+     Rabs (dot n (row L i) (row L j) - At i j) <= beta * sum n (fun k => Rabs (L i k * L j k)) + nu).
+  { intros i j Hji Hi. destruct (Nat.eq_dec i j) as [->|Hne].
+    - destruct (Dg j Hi) as (_ & _ & K).
+      apply (Rmult_le_reg_l ((1 - u) * (1 - u) * (1 - g))); [apply Rmult_lt_0_compat; [nra|lra]|].
+      eapply Rle_trans; [exact K|].
+      assert (B1 : (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * sum n (fun k => Rabs (L j k * L j k))
+                   <= ((1 - u) * (1 - u) * (1 - g) * beta) * sum n (fun k => Rabs (L j k * L j k)))
+        by (apply Rmult_le_compat_r; [apply Nn|exact Hbeta]).
+      assert (B2 : (1 - u) * (INR n * eta) <= (1 - u) * (1 - g) * nu).
+      { eapply Rle_trans; [|exact Hnu'].
+        assert (0 <= Rb * (/ 2 * eta)) by (unfold Rb; apply Rmult_le_pos; [|lra];
+          pose proof (pos_INR n); unfold Rdiv; apply Rmult_le_pos; [apply Rmult_le_pos; nra|lra]).
+        unfold Rb in *. lra. }
+      assert (B3 : (1 - u) * ((1 - u) * (INR n * eta)) <= (1 - u) * ((1 - u) * (1 - g) * nu))
+        by (apply Rmult_le_compat_l; lra).
+      lra.
+    - assert (Hlt : (j < i)%nat) by lia.
+      destruct (Dg j ltac:(lia)) as (Hr0 & Hrb & _).
+      pose proof (offdiag_facts n At L M i j Hn HM Hlt Hi Hlow Hr0 Hrb (Hsub i j Hlt Hi)) as K.
+      fold g Rb in K.
+      apply (Rmult_le_reg_l ((1 - u) * (1 - g))); [apply Rmult_lt_0_compat; lra|].
+      eapply Rle_trans; [exact K|].
+      assert (Bb : u + 2 * g * (1 - u) <= (1 - u) * (1 - g) * beta).
+      { apply (Rmult_le_reg_l (1 - u)); [lra|].
+        eapply Rle_trans; [|rewrite <- !Rmult_assoc; exact Hbeta].
+        assert (0 <= u * u) by nra. nra. }
+      assert (B1 : (u + 2 * g * (1 - u)) * sum n (fun k => Rabs (L i k * L j k))
+                   <= ((1 - u) * (1 - g) * beta) * sum n (fun k => Rabs (L i k * L j k)))
+        by (apply Rmult_le_compat_r; [apply Nn|exact Bb]).
+      lra. }
+  split; [intros j Hj; apply (Dg j Hj)|].
+  intros i j Hi Hj. destruct (Nat.le_gt_cases j i) as [Hji|Hij].
+  - apply Low; assumption.
+  - rewrite dot_comm, HAt by assumption.
+    rewrite (sum_ext n (fun k => Rabs (L i k * L j k)) (fun k => Rabs (L j k * L i k)))
+      by (intros; rewrite Rmult_comm; reflexivity).
+    apply Low; [lia|assumption].
+Qed.
+
 (** [rump_cholesky_posdef]: if the floating-point Cholesky factorization of
     At (At = A off the diagonal, At_ii <= A_ii - c) runs to completion —
     every pivot d_j > 0 — with 4 n u <= 1, and the shift c satisfies
       beta (tr A + n nu) <= (1 - beta) (c - n nu)
-    for constants beta < 1 and nu with
-      (1-u)^2 (1-gamma_n) beta >= 2u + u^2 + 2 gamma_n (1-u)^2,
-      (1-u) (1-gamma_n) nu >= (1+u)(1 + (1+gamma_n) M + n eta)/2 * eta/2 + (1-u) n eta,
-    where M >= 0 bounds every At_jj, then A is positive definite.
+    for constants beta < 1 and nu as in [cholesky_entry_bounds], where
+    M >= 0 bounds every At_jj, then A is positive definite.
     (So c ~ 2(n+1)u tr A + O(n^2 eta + n eta M): about twice Rump's
     constant (n+1)u/(1-2(n+1)u) tr A, because our summation analysis is
     forward, not backward; see proofs/README.md.) *)
@@ -543,57 +726,42 @@ Theorem rump_cholesky_posdef : forall n (A At L : mat) c beta nu M,
   posdef n A.
 Proof.
   intros n A At L c beta nu M Hn Hb Hnu Hc HM Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub Hconst.
-  destruct (gamma_small n Hn) as [[Hg0 Hg1] Hnun].
-  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
-  set (g := gamma n) in *.
-  set (Rb := (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2) in *.
-  assert (Dg : forall j, (j < n)%nat -> 0 < L j j /\ L j j <= Rb /\
-      (1 - u) * (1 - u) * (1 - g) * Rabs (dot n (row L j) (row L j) - At j j)
-      <= (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (norm n (row L j) * norm n (row L j))
-         + (1 - u) * (1 - u) * (INR n * eta)).
-  { intros j Hj. apply (diag_facts n At L M j Hn HM Hj (HaM j Hj) Hlow (Hdiag j Hj)). }
-  assert (Pu : 0 < 1 - u) by lra. assert (Pg : 0 < 1 - g) by lra.
-  assert (Nn : forall i j, 0 <= norm n (row L i) * norm n (row L j))
-    by (intros; apply Rmult_le_pos; apply norm_nonneg).
-  (* lower triangle and diagonal *)
-  assert (Low : forall i j, (j <= i)%nat -> (i < n)%nat ->
-     Rabs (dot n (row L i) (row L j) - At i j) <= beta * norm n (row L i) * norm n (row L j) + nu).
-  { intros i j Hji Hi. destruct (Nat.eq_dec i j) as [->|Hne].
-    - destruct (Dg j Hi) as (_ & _ & K).
-      apply (Rmult_le_reg_l ((1 - u) * (1 - u) * (1 - g))); [apply Rmult_lt_0_compat; [nra|lra]|].
-      eapply Rle_trans; [exact K|].
-      assert (B1 : (2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (norm n (row L j) * norm n (row L j))
-                   <= ((1 - u) * (1 - u) * (1 - g) * beta) * (norm n (row L j) * norm n (row L j)))
-        by (apply Rmult_le_compat_r; [apply Nn|exact Hbeta]).
-      assert (B2 : (1 - u) * (INR n * eta) <= (1 - u) * (1 - g) * nu).
-      { eapply Rle_trans; [|exact Hnu'].
-        assert (0 <= Rb * (/ 2 * eta)) by (unfold Rb; apply Rmult_le_pos; [|lra];
-          pose proof (pos_INR n); unfold Rdiv; apply Rmult_le_pos; [apply Rmult_le_pos; nra|lra]).
-        unfold Rb in *. lra. }
-      assert (B3 : (1 - u) * ((1 - u) * (INR n * eta)) <= (1 - u) * ((1 - u) * (1 - g) * nu))
-        by (apply Rmult_le_compat_l; lra).
-      lra.
-    - assert (Hlt : (j < i)%nat) by lia.
-      destruct (Dg j ltac:(lia)) as (Hr0 & Hrb & _).
-      pose proof (offdiag_facts n At L M i j Hn HM Hlt Hi Hlow Hr0 Hrb (Hsub i j Hlt Hi)) as K.
-      fold g Rb in K.
-      apply (Rmult_le_reg_l ((1 - u) * (1 - g))); [apply Rmult_lt_0_compat; lra|].
-      eapply Rle_trans; [exact K|].
-      assert (Bb : u + 2 * g * (1 - u) <= (1 - u) * (1 - g) * beta).
-      { apply (Rmult_le_reg_l (1 - u)); [lra|].
-        eapply Rle_trans; [|rewrite <- !Rmult_assoc; exact Hbeta].
-        assert (0 <= u * u) by nra. nra. }
-      assert (B1 : (u + 2 * g * (1 - u)) * (norm n (row L i) * norm n (row L j))
-                   <= ((1 - u) * (1 - g) * beta) * (norm n (row L i) * norm n (row L j)))
-        by (apply Rmult_le_compat_r; [apply Nn|exact Bb]).
-      lra. }
-  apply (cholesky_backward_posdef n A At L beta nu c Hb Hnu Hc Hlow); auto.
-  - intros i Hi. apply (Dg i Hi).
-  - intros i j Hi Hj. destruct (Nat.le_gt_cases j i) as [Hji|Hij].
-    + apply Low; assumption.
-    + rewrite dot_comm, HAt by assumption.
-      replace (beta * norm n (row L i) * norm n (row L j)) with (beta * norm n (row L j) * norm n (row L i)) by ring.
-      apply Low; [lia|assumption].
+  destruct (cholesky_entry_bounds n At L beta nu M Hn (proj1 Hb) Hnu HM Hbeta Hnu' HaM HAt Hlow Hdiag Hsub)
+    as [Hpos HE].
+  apply (cholesky_backward_posdef n A At L beta nu c Hb Hnu Hc Hlow Hpos Hoff Hshift); [|exact Hconst].
+  intros i j Hi Hj. eapply Rle_trans; [apply HE; assumption|].
+  apply Rplus_le_compat_r. rewrite Rmult_assoc. apply Rmult_le_compat_l; [lra|].
+  apply (cs_abs n (row L i) (row L j)).
+Qed.
+
+(** [rump_measured_posdef]: the a-posteriori criterion.  The same
+    factorization hypotheses as [rump_cholesky_posdef]; instead of the trace,
+    a bound sqrt r on the spectral norm of |L| (the computed factor, taken
+    entrywise in absolute value), and a shift c >= beta r + n nu. *)
+Theorem rump_measured_posdef : forall n (A At L : mat) c beta nu M r,
+  4 * INR n * u <= 1 ->
+  0 <= beta -> 0 <= nu -> 0 <= M -> 0 <= r ->
+  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta ->
+  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+    <= (1 - u) * (1 - gamma n) * nu ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  bounded n n (fun k i => Rabs (L i k)) (sqrt r) ->
+  beta * r + INR n * nu <= c ->
+  posdef n A.
+Proof.
+  intros n A At L c beta nu M r Hn Hb Hnu HM Hr Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub HK Hc.
+  destruct (cholesky_entry_bounds n At L beta nu M Hn Hb Hnu HM Hbeta Hnu' HaM HAt Hlow Hdiag Hsub)
+    as [Hpos HE].
+  exact (cholesky_backward_posdef_measured n A At L beta nu c r Hb Hnu Hr Hlow Hpos Hoff Hshift HE HK Hc).
 Qed.
 
 End Rump.
@@ -630,27 +798,23 @@ Proof. intros a b Ha Hb. split; [apply Rmult_le_pos; lra|]. rewrite <- (Rmult_1_
 Section RustConstant.
 Variable choice : Z -> bool.
 
-(** [rump_cholesky_posdef_rust]: the criterion with the shift lipcert uses,
-    c >= 2 gamma_(n+2) tr(A) + 8 eta n (2(n+1) + M), M >= max_i At_ii, M >= 0,
-    for dimensions n <= 2^24 and A with nonnegative diagonal. *)
-Theorem rump_cholesky_posdef_rust : forall n (A At L : mat) c M,
-  INR n <= 16777216 ->
-  0 <= M ->
-  (forall i, (i < n)%nat -> 0 <= A i i) ->
-  (forall i, (i < n)%nat -> At i i <= M) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
-  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
-  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
-  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
-        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
-  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
-        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
-        L i j = RN choice (fl choice t / L j j)) ->
-  2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M) <= c ->
-  posdef n A.
+(** lipcert's constants for dimension n and M >= max_j At_jj:
+    beta = 2(nu + u)(1 + 4nu + 4u) and nu' = 2 eta (n + 1 + M). *)
+Definition beta_rust (n : nat) : R := 2 * (INR n * u + u) * (1 + 4 * (INR n * u) + 4 * u).
+Definition nu_rust (n : nat) (M : R) : R := 2 * eta * (INR n + 1 + M).
+
+(** [rust_constants]: for n <= 2^24 they satisfy the hypotheses of
+    [cholesky_entry_bounds], with beta <= 1/8 and
+    beta <= (1 - beta) 2 (n + 2) u <= (1 - beta) 2 gamma_(n+2). *)
+Lemma rust_constants : forall n M, INR n <= 16777216 -> 0 <= M ->
+  4 * INR n * u <= 1 /\ 0 <= beta_rust n <= / 8 /\ 0 <= nu_rust n M /\
+  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta_rust n /\
+  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+    <= (1 - u) * (1 - gamma n) * nu_rust n M /\
+  beta_rust n <= (1 - beta_rust n) * (2 * (INR n * u + 2 * u)) /\
+  INR n * u + 2 * u <= gamma (n + 2).
 Proof.
-  intros n A At L c M Hn HM HA HaM HAt Hoff Hshift Hlow Hdiag Hsub Hc.
+  intros n M Hn HM. unfold beta_rust, nu_rust.
   pose proof u_pos as Hu. pose proof eta_pos as He. pose proof eta_small as He2.
   pose proof (pos_INR n) as Hn0.
   set (x := INR n * u).
@@ -729,38 +893,96 @@ Proof.
       by (apply Rmult_le_compat_r; [exact Q5|exact P1]).
     assert (0 <= eta * M) by (apply Rmult_le_pos; lra).
     lra. }
-  assert (T0 : 0 <= trace n A) by (apply sum_nonneg; intros; apply HA; assumption).
-  assert (Hg2 : x + 2 * u <= gamma (n + 2)).
-  { replace (x + 2 * u) with (INR (n + 2) * u) by (unfold x; rewrite plus_INR; simpl; ring).
-    apply gamma_ge. rewrite plus_INR. simpl. unfold x in Hx1. lra. }
-  assert (K0 : 0 <= 8 * eta * INR n * (2 * INR (n + 1) + M)).
-  { rewrite plus_INR. simpl. apply Rmult_le_pos; [apply Rmult_le_pos|]; lra. }
-  assert (GT0 : 0 <= 2 * gamma (n + 2) * trace n A) by (apply Rmult_le_pos; lra).
-  apply (rump_cholesky_posdef choice n A At L c beta nu M H4); auto.
-  - split; lra.
-  - unfold nu. apply Rmult_le_pos; lra.
-  - lra.
-  - (* the shift inequality *)
-    assert (Ha : beta <= (1 - beta) * (2 * (x + 2 * u))).
+  assert (Ha : beta <= (1 - beta) * (2 * (x + 2 * u))).
     { unfold beta.
       match goal with |- ?L <= ?R => assert (E : R - L = 2 * (u - 6 * (x * x) - 8 * (x * x * x) - 14 * (u * x)
            - 32 * (u * x * x) - 8 * (u * u) - 40 * (u * u * x) - 16 * (u * u * u))) by ring end.
       lra. }
-    assert (A1 : beta * trace n A <= (1 - beta) * (2 * gamma (n + 2)) * trace n A).
-    { apply Rmult_le_compat_r; [exact T0|].
-      eapply Rle_trans; [exact Ha|]. apply Rmult_le_compat_l; lra. }
-    assert (A2 : INR n * nu <= (1 - beta) * (8 * eta * INR n * (2 * INR (n + 1) + M))).
-    { assert (A21 : 7 / 8 * (8 * eta * INR n * (2 * INR (n + 1) + M))
-                    <= (1 - beta) * (8 * eta * INR n * (2 * INR (n + 1) + M)))
-        by (apply Rmult_le_compat_r; lra).
-      unfold nu. rewrite plus_INR in *. simpl in *.
-      assert (0 <= eta * INR n * INR n) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
-      assert (0 <= eta * INR n) by (apply Rmult_le_pos; lra).
-      assert (0 <= eta * INR n * M) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
-      lra. }
-    assert (A3 : (1 - beta) * (2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M))
-                 <= (1 - beta) * c) by (apply Rmult_le_compat_l; lra).
-    lra.
+  assert (Hg2 : x + 2 * u <= gamma (n + 2)).
+  { replace (x + 2 * u) with (INR (n + 2) * u) by (unfold x; rewrite plus_INR; simpl; ring).
+    apply gamma_ge. rewrite plus_INR. simpl. unfold x in Hx1. lra. }
+  assert (Hnu0 : 0 <= nu) by (unfold nu; apply Rmult_le_pos; lra).
+  repeat split; assumption.
+Qed.
+
+(** [rump_cholesky_posdef_rust]: the criterion with the shift lipcert uses,
+    c >= 2 gamma_(n+2) tr(A) + 8 eta n (2(n+1) + M), M >= max_i At_ii, M >= 0,
+    for dimensions n <= 2^24 and A with nonnegative diagonal. *)
+Theorem rump_cholesky_posdef_rust : forall n (A At L : mat) c M,
+  INR n <= 16777216 ->
+  0 <= M ->
+  (forall i, (i < n)%nat -> 0 <= A i i) ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M) <= c ->
+  posdef n A.
+Proof.
+  intros n A At L c M Hn HM HA HaM HAt Hoff Hshift Hlow Hdiag Hsub Hc.
+  destruct (rust_constants n M Hn HM) as (H4 & [Hb0 Hb1] & Hnu0 & Hbeta & Hnu' & Ha & Hg2).
+  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof (pos_INR n) as Hn0.
+  set (x := INR n * u) in *.
+  set (beta := beta_rust n) in *. set (nu := nu_rust n M) in *.
+  assert (T0 : 0 <= trace n A) by (apply sum_nonneg; intros; apply HA; assumption).
+  assert (K0 : 0 <= 8 * eta * INR n * (2 * INR (n + 1) + M)).
+  { rewrite plus_INR. simpl. apply Rmult_le_pos; [apply Rmult_le_pos|]; lra. }
+  assert (Hx0 : 0 <= x) by (unfold x; apply Rmult_le_pos; lra).
+  assert (GT0 : 0 <= 2 * gamma (n + 2) * trace n A) by (apply Rmult_le_pos; lra).
+  assert (Hb : 0 <= beta < 1) by lra.
+  assert (Hc0 : 0 <= c) by lra.
+  apply (rump_cholesky_posdef choice n A At L c beta nu M H4 Hb Hnu0 Hc0
+           HM Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub).
+  (* the shift inequality *)
+  assert (A1 : beta * trace n A <= (1 - beta) * (2 * gamma (n + 2)) * trace n A).
+  { apply Rmult_le_compat_r; [exact T0|].
+    eapply Rle_trans; [exact Ha|]. apply Rmult_le_compat_l; lra. }
+  assert (A2 : INR n * nu <= (1 - beta) * (8 * eta * INR n * (2 * INR (n + 1) + M))).
+  { assert (A21 : 7 / 8 * (8 * eta * INR n * (2 * INR (n + 1) + M))
+                  <= (1 - beta) * (8 * eta * INR n * (2 * INR (n + 1) + M)))
+      by (apply Rmult_le_compat_r; lra).
+    unfold nu, nu_rust. rewrite plus_INR in *. simpl in *.
+    assert (0 <= eta * INR n * INR n) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
+    assert (0 <= eta * INR n) by (apply Rmult_le_pos; lra).
+    assert (0 <= eta * INR n * M) by (apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
+    lra. }
+  assert (A3 : (1 - beta) * (2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M))
+               <= (1 - beta) * c) by (apply Rmult_le_compat_l; lra).
+  lra.
+Qed.
+
+
+(** [rump_measured_posdef_rust]: the a-posteriori criterion
+    ([rump_measured_posdef]) with lipcert's constants: for n <= 2^24, a
+    factorization of At that runs to completion, sqrt r >= || |L| ||_2 and
+    c >= beta_rust(n) r + n nu_rust(n, M) make A positive definite. *)
+Theorem rump_measured_posdef_rust : forall n (A At L : mat) c M r,
+  INR n <= 16777216 ->
+  0 <= M -> 0 <= r ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)) ->
+  bounded n n (fun k i => Rabs (L i k)) (sqrt r) ->
+  beta_rust n * r + INR n * nu_rust n M <= c ->
+  posdef n A.
+Proof.
+  intros n A At L c M r Hn HM Hr HaM HAt Hoff Hshift Hlow Hdiag Hsub HK Hc.
+  destruct (rust_constants n M Hn HM) as (H4 & [Hb0 _] & Hnu0 & Hbeta & Hnu' & _ & _).
+  exact (rump_measured_posdef choice n A At L c (beta_rust n) (nu_rust n M) M r H4 Hb0 Hnu0 HM Hr
+           Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub HK Hc).
 Qed.
 
 End RustConstant.

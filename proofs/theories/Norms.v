@@ -92,6 +92,58 @@ Proof.
   apply Hcol; exact Hj.
 Qed.
 
+(** [spectral_le_weighted_schur]: the weighted Schur test. If w > 0 and z
+    satisfy |A| w <= z and |A|^T z <= r w entrywise, then sigma(A) <= sqrt r.
+    (I. Schur, J. reine angew. Math. 140 (1911); e.g. P. R. Halmos and
+    V. S. Sunder, Bounded Integral Operators on L2 Spaces, Thm 5.2.)  With w
+    a Perron vector of |A|^T |A| and z = |A| w the bound is sharp for |A|:
+    lipcert measures the spectral norm of |L| this way after a Cholesky
+    factorization (src/certify/abs_norm.rs). *)
+Theorem spectral_le_weighted_schur : forall m n A (w z : vec) r,
+  0 <= r ->
+  (forall j, (j < n)%nat -> 0 < w j) ->
+  (forall i, (i < m)%nat -> sum n (fun j => Rabs (A i j) * w j) <= z i) ->
+  (forall j, (j < n)%nat -> sum m (fun i => Rabs (A i j) * z i) <= r * w j) ->
+  bounded m n A (sqrt r).
+Proof.
+  intros m n A w z r Hr Hw Hz Hzr x.
+  apply norm_le_of_sq; [apply sqrt_pos|].
+  rewrite sqrt_sqrt by exact Hr. unfold dot.
+  assert (Q : forall j, (j < n)%nat -> 0 <= x j * x j / w j).
+  { intros j Hj. pose proof (Hw j Hj). unfold Rdiv.
+    apply Rmult_le_pos; [apply Rle_0_sqr|apply Rlt_le, Rinv_0_lt_compat; lra]. }
+  (* row i: (Ax)_i^2 <= z_i * sum_j |A_ij| x_j^2 / w_j *)
+  assert (Row : forall i, (i < m)%nat ->
+    matvec n A x i * matvec n A x i <= z i * sum n (fun j => Rabs (A i j) * (x j * x j / w j))).
+  { intros i Hi.
+    pose proof (abs_matvec_le n A x i) as H1.
+    assert (P : 0 <= sum n (fun j => Rabs (A i j) * Rabs (x j)))
+      by (apply sum_nonneg; intros; apply Rmult_le_pos; apply Rabs_pos).
+    assert (S1 : matvec n A x i * matvec n A x i
+                 <= sum n (fun j => Rabs (A i j) * Rabs (x j)) * sum n (fun j => Rabs (A i j) * Rabs (x j))).
+    { rewrite (Sq (matvec n A x i)). apply Rmult_le_compat; try apply Rabs_pos; assumption. }
+    eapply Rle_trans; [exact S1|].
+    rewrite (sum_ext n (fun j => Rabs (A i j) * Rabs (x j))
+                       (fun j => Rabs (A i j) * w j * (Rabs (x j) / w j)))
+      by (intros j Hj; pose proof (Hw j Hj); field; lra).
+    eapply Rle_trans.
+    { apply (weighted_cs n (fun j => Rabs (A i j) * w j) (fun j => Rabs (x j) / w j)).
+      intros j Hj. pose proof (Hw j Hj). apply Rmult_le_pos; [apply Rabs_pos|lra]. }
+    rewrite (sum_ext n (fun j => Rabs (A i j) * w j * (Rabs (x j) / w j * (Rabs (x j) / w j)))
+                       (fun j => Rabs (A i j) * (x j * x j / w j)))
+      by (intros j Hj; pose proof (Hw j Hj); rewrite (Sq (x j)); field; lra).
+    apply Rmult_le_compat_r; [|apply Hz; exact Hi].
+    apply sum_nonneg; intros j Hj. apply Rmult_le_pos; [apply Rabs_pos|apply Q; exact Hj]. }
+  eapply Rle_trans; [apply sum_le; exact Row|].
+  (* sum_i z_i sum_j |A_ij| x_j^2/w_j = sum_j (x_j^2/w_j) sum_i |A_ij| z_i *)
+  rewrite (sum_ext m _ (fun i => sum n (fun j => Rabs (A i j) * z i * (x j * x j / w j))))
+    by (intros i _; rewrite <- sum_scal_l; apply sum_ext; intros; ring).
+  rewrite sum_swap, <- sum_scal_l. apply sum_le. intros j Hj.
+  rewrite sum_scal_r. pose proof (Hw j Hj).
+  replace (r * (x j * x j)) with (r * w j * (x j * x j / w j)) by (field; lra).
+  apply Rmult_le_compat_r; [apply Q; exact Hj|apply Hzr; exact Hj].
+Qed.
+
 (** l1 and l-infinity norms of vectors. *)
 Definition norm1 (n : nat) (x : vec) : R := sum n (fun i => Rabs (x i)).
 
