@@ -301,7 +301,11 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     // The target: half the width the first certificate aims at, so that
     // the estimate's error does not widen it (see `enclose_from_estimate`).
     let ritz_target = |r: &gram_lanczos::RitzPair| {
-        let floor = crate::certify::refine::certificate_floor(&gram, r.value.max(0.0).sqrt());
+        let (floor, _) = crate::certify::refine::certificate_floor(
+            &gram,
+            r.value.max(0.0).sqrt(),
+            options.rel_width,
+        );
         (options.rel_width / 4.0).max(floor) / 2.0
     };
     let strict = |r: &gram_lanczos::RitzPair| {

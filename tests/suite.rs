@@ -55,6 +55,8 @@ mod lower_bound_compensated;
 mod lower_budget;
 #[path = "lower_softmax_balance.rs"]
 mod lower_softmax_balance;
+#[path = "measured_certificate.rs"]
+mod measured_certificate;
 #[path = "network_bounds.rs"]
 mod network_bounds;
 #[path = "network_constants.rs"]

@@ -2,6 +2,7 @@
 //! bounds. Each function's doc comment states its theorem and its
 //! floating-point assumptions.
 
+pub mod abs_norm;
 pub mod cholesky;
 pub mod gram;
 pub mod gram_upper;

@@ -3,7 +3,7 @@
 //! the certified factor to sharpen the vector when the lower bound lags.
 
 use super::gram::GramWithError;
-use super::pd_upper::{certify_upper_with, PdCertificate};
+use super::pd_upper::{certify_upper_measured, certify_upper_with, PdCertificate, PdFailure};
 use super::vector_lower::lower_bound_from_vector;
 use crate::matrix::DenseMatrix;
 use crate::rounding;
@@ -26,17 +26,74 @@ pub struct ScaledBounds {
 /// Largest number of shifted Cholesky factorizations one enclosure may use.
 pub(crate) const MAX_FACTORIZATIONS: usize = 24;
 
-/// The smallest relative gap δ (in σ) the Cholesky certificate of `gram`
-/// can resolve near σ ≈ `estimate`: Rump's shift c for A ≈ s²I − C plus the
-/// Gram radius ρ, relative to s²; s = σ(1 + δ) gives s² − σ² ≈ 2δσ², so
-/// δ = (c + ρ)/s² leaves a factor 2 of headroom for Cholesky's own rounding
-/// on the nearly singular A. Only steers the choice of shifts.
-pub fn certificate_floor(gram: &GramWithError, estimate: f64) -> f64 {
+/// The smallest relative gap δ (in σ) Rump's a-priori certificate
+/// ([`certify_upper_with`]) of `gram` can resolve near σ ≈ `estimate`:
+/// Rump's shift c for A ≈ s²I − C plus the Gram radius ρ, relative to s²;
+/// s = σ(1 + δ) gives s² − σ² ≈ 2δσ², so δ = (c + ρ)/s² leaves a factor 2
+/// of headroom for Cholesky's own rounding on the nearly singular A. Only
+/// steers the choice of shifts.
+pub fn apriori_floor(gram: &GramWithError, estimate: f64) -> f64 {
     let n = gram.dim();
     let est_sq = (estimate * estimate).max(f64::MIN_POSITIVE);
     let trace_c: f64 = (0..n).map(|i| gram.lower[(i, i)]).sum();
     let trace_a = (n as f64 * est_sq - trace_c).max(0.0);
     (super::pd_upper::rump_shift(n, trace_a, est_sq) + gram.radius) / est_sq
+}
+
+/// The same for the a-posteriori certificate ([`certify_upper_measured`]),
+/// whose shift β·‖|L|‖₂² is known only after the factorization: guessed
+/// with ‖|L|‖₂² ≈ 2√n·s² (measured 23·s² at n = 512 and 76·s² at
+/// n = 2048 on random matrices: about 1–1.7√n). Only steers.
+pub fn measured_floor(gram: &GramWithError, estimate: f64) -> f64 {
+    let n = gram.dim();
+    let est_sq = (estimate * estimate).max(f64::MIN_POSITIVE);
+    let r_guess = 2.0 * (n as f64).sqrt() * est_sq;
+    (super::pd_upper::measured_shift(n, r_guess, est_sq) + gram.radius) / est_sq
+}
+
+/// Which certificate serves `rel_width` near σ ≈ `estimate`, and the floor
+/// it can resolve: Rump's a-priori one ([`apriori_floor`]) when the width
+/// is within its reach (one factorization, nothing more), else the
+/// a-posteriori one ([`measured_floor`]; the factorization plus a few
+/// O(n²) passes over the factor).
+pub fn certificate_floor(
+    gram: &GramWithError,
+    estimate: f64,
+    rel_width: f64,
+) -> (f64, Certificate) {
+    let apriori = apriori_floor(gram, estimate);
+    if rel_width / 4.0 >= apriori {
+        (apriori, Certificate::Apriori)
+    } else {
+        (
+            measured_floor(gram, estimate).min(apriori),
+            Certificate::Measured,
+        )
+    }
+}
+
+/// The two upper certificates [`enclose_from_estimate`] can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certificate {
+    /// Rump's criterion with the a-priori shift ([`certify_upper_with`]).
+    Apriori,
+    /// The a-posteriori shift measured on the factor
+    /// ([`certify_upper_measured`]).
+    Measured,
+}
+
+impl Certificate {
+    fn certify(
+        self,
+        gram: &GramWithError,
+        s: f64,
+        threads: usize,
+    ) -> Result<PdCertificate, PdFailure> {
+        match self {
+            Certificate::Apriori => certify_upper_with(gram, s, threads),
+            Certificate::Measured => certify_upper_measured(gram, s, threads),
+        }
+    }
 }
 
 /// Encloses σ(S) to relative width `rel_width` (when the input allows),
@@ -46,7 +103,10 @@ pub fn certificate_floor(gram: &GramWithError, estimate: f64) -> f64 {
 /// # Method
 /// - lower: [`lower_bound_from_vector`] (σ ≥ ‖Sv‖/‖v‖, rigorous);
 /// - upper: [`certify_upper`](super::pd_upper::certify_upper) (s²I − SᵀS ≻ 0 ⇒ σ < s, rigorous) at
-///   s = max(σ̃, lower)·(1 + δ), with δ growing ×4 on failure;
+///   s = max(σ̃, lower)·(1 + δ), with δ growing ×4 on failure; when the
+///   width is below that certificate's floor (large n, tight widths), the
+///   a-posteriori [`certify_upper_measured`] instead (σ < √(s² + c), c
+///   measured on the factor; see [`certificate_floor`]);
 /// - refinement: the certified factor L (LLᵀ ≈ s²I − SᵀS, smallest eigenvalue
 ///   ≈ s² − σ²) drives inverse iteration x ← (LLᵀ)⁻¹x, which converges to v₁
 ///   at rate (s² − σ₁²)/(s² − σ₂²); the improved vector gives a better lower
@@ -137,12 +197,11 @@ pub(crate) fn enclose_from_lower(
     // ‖S‖_F rounded up, computed with the Gram matrix of this S.
     let fro = gram.frobenius;
     let mut upper = fro;
-    // The smallest relative gap the certificate can resolve: the Rump shift c
-    // for A ≈ s²I − C plus the Gram radius ρ, relative to s², halved for σ
-    // (s² − σ² ≈ 2σ²δ), with a factor 2 of headroom for Cholesky's own
-    // rounding on the nearly singular A.
+    // The smallest relative gap the certificate can resolve (the shift plus
+    // the Gram radius ρ, relative to s²; see `apriori_floor`), and which
+    // certificate: the a-posteriori one only when the width needs it.
     let n = gram.dim();
-    let floor = certificate_floor(gram, est);
+    let (floor, certificate) = certificate_floor(gram, est, rel_width);
     let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;
     // The largest shift whose certificate failed (only steers the
@@ -155,10 +214,10 @@ pub(crate) fn enclose_from_lower(
         }
         factorizations += 1;
         let timer = crate::timing::stage();
-        let attempt = certify_upper_with(gram, target, threads);
+        let attempt = certificate.certify(gram, target, threads);
         timer.done(|| {
             format!(
-                "certificate {n} #{factorizations} at 1+{:.1e} ({})",
+                "certificate {n} #{factorizations} ({certificate:?}) at 1+{:.1e} ({})",
                 target / est.max(lower) - 1.0,
                 if attempt.is_ok() {
                     "certified"
