@@ -267,6 +267,12 @@ const AUTO_SVD_MAX_DIM: usize = 48;
 /// first certification attempt; soundness does not depend on it).
 const SVD_REL_ERROR: f64 = 1e-13;
 
+/// Widths at or below which the auto path forms the Gram matrix in row
+/// blocks ([`GramWithError::new_blocked_with`]): its error bound γ_m‖S‖_F²
+/// matters only there (m = 4096: ≈ 5e-10 of σ², 11008: ≈ 2e-9), and the
+/// blocks cost an n×n buffer and a few passes over it.
+const BLOCKED_GRAM_MAX_WIDTH: f64 = 1e-8;
+
 /// The fast rigorous path for larger matrices:
 /// 1. C = fl(SᵀS) with its error radius (needed by the certificate anyway);
 /// 2. Lanczos on C for a first estimate θ ≈ σ² and Ritz vector;
@@ -285,8 +291,21 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     use crate::estimate::{gram_lanczos, shift_invert};
     let (m, n) = (s.nrows(), s.ncols());
     let timer = timing::stage();
-    let gram = GramWithError::new_with(s, threads);
-    timer.done(|| format!("gram {m}x{n} ({threads} threads)"));
+    // Tight widths: the Gram product's own bound γ_m‖S‖_F² is then the
+    // floor for long columns (m = 11008: ≈ 2e-9 of σ²); summing it in row
+    // blocks cuts γ_m to γ_{b+B−1}.
+    let blocked = options.rel_width <= BLOCKED_GRAM_MAX_WIDTH;
+    let gram = if blocked {
+        GramWithError::new_blocked_with(s, threads)
+    } else {
+        GramWithError::new_with(s, threads)
+    };
+    timer.done(|| {
+        format!(
+            "gram {m}x{n} ({threads} threads{})",
+            if blocked { ", blocked" } else { "" }
+        )
+    });
     let timer = timing::stage();
     let c32 = gram.lower_f32();
     timer.done(|| format!("gram to f32 {n}x{n}"));

@@ -41,6 +41,8 @@ mod dense_threads;
 mod estimators;
 #[path = "exact_oracle.rs"]
 mod exact_oracle;
+#[path = "gram_blocked.rs"]
+mod gram_blocked;
 #[path = "io_fuzz.rs"]
 mod io_fuzz;
 #[path = "io_readers.rs"]

@@ -177,12 +177,27 @@ Proof. intro t; eapply Rle_trans; [apply Rabs_pos|apply abs_exact_le]. Qed.
 Lemma fl_format : forall t, format (fl t).
 Proof. destruct t; simpl; apply RN_format. Qed.
 
-(** The general bound, for n u < 1:
-    |fl(t) - exact(t)| <= gamma_n * sum |a_i b_i| + n (eta/2) (1+u)^(n-1). *)
-Theorem dot_error_bound_general :
-  forall t, INR (size t) * u < 1 ->
+(** Height of a tree: the most roundings on a path from a product to the
+    result (a leaf is one rounding).  A tree with n products has height at
+    most n; a balanced or blocked sum has a much smaller one. *)
+Fixpoint height (t : tree) : nat :=
+  match t with Leaf _ _ => 1%nat | Node l r => S (Nat.max (height l) (height r))
+  | Fma _ _ t' => S (height t') end.
+
+Lemma height_pos : forall t, (1 <= height t)%nat.
+Proof. induction t; simpl; lia. Qed.
+
+Lemma height_le_size : forall t, (height t <= size t)%nat.
+Proof. induction t; simpl; try lia. pose proof (size_pos t1); pose proof (size_pos t2); lia. Qed.
+
+(** The general bound by height, for h u < 1 (h = height t, n = size t):
+    |fl(t) - exact(t)| <= gamma_h * sum |a_i b_i| + n (eta/2) (1+u)^(h-1).
+    (Higham, Accuracy and Stability, 2nd ed., Sec. 3.1: the error of a sum
+    grows with the depth of its evaluation tree; with underflow here.) *)
+Theorem dot_error_bound_height :
+  forall t, INR (height t) * u < 1 ->
   Rabs (fl t - exact t)
-    <= gamma (size t) * absum t + INR (size t) * (/ 2 * eta) * (1 + u) ^ (Nat.pred (size t)).
+    <= gamma (height t) * absum t + INR (size t) * (/ 2 * eta) * (1 + u) ^ (Nat.pred (height t)).
 Proof.
   pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
   assert (U1 : u <= gamma 1).
@@ -193,23 +208,20 @@ Proof.
   induction t as [a b|l IHl r IHr|a b t IHt]; intro Hn.
   - simpl. simpl in Hn. unfold fl1.
     eapply Rle_trans; [apply rn_error_bound|].
-    assert (u <= gamma 1).
-    { unfold gamma. simpl INR. rewrite Rmult_1_l.
-      unfold Rdiv. rewrite <- (Rmult_1_r u) at 1.
-      apply Rmult_le_compat_l; [lra|].
-      rewrite <- Rinv_1. apply Rinv_le_contravar; lra. }
     assert (u * Rabs (a * b) <= gamma 1 * Rabs (a * b))
       by (apply Rmult_le_compat_r; [apply Rabs_pos|assumption]).
     simpl. lra.
-  - simpl size in *. simpl fl; simpl exact; simpl absum.
-    pose proof (size_pos l) as Pl; pose proof (size_pos r) as Pr.
-    set (kl := size l) in *; set (kr := size r) in *.
-    assert (Hk : INR (kl + kr) = INR kl + INR kr) by apply plus_INR.
-    pose proof (pos_INR kl); pose proof (pos_INR kr).
-    assert (Hl : INR kl * u < 1).
-    { rewrite Hk in Hn. assert (0 <= INR kr * u) by (apply Rmult_le_pos; lra). nra. }
-    assert (Hr : INR kr * u < 1).
-    { rewrite Hk in Hn. assert (0 <= INR kl * u) by (apply Rmult_le_pos; lra). nra. }
+  - simpl height in *. simpl size. simpl fl; simpl exact; simpl absum.
+    pose proof (height_pos l) as Pl; pose proof (height_pos r) as Pr.
+    set (hl := height l) in *; set (hr := height r) in *.
+    set (hm := Nat.max hl hr) in *.
+    assert (Hlm : (hl <= hm)%nat) by (unfold hm; lia).
+    assert (Hrm : (hr <= hm)%nat) by (unfold hm; lia).
+    assert (Hm : INR hm * u < 1) by (rewrite S_INR in Hn; lra).
+    assert (Hl : INR hl * u < 1).
+    { assert (INR hl <= INR hm) by (apply le_INR; exact Hlm). nra. }
+    assert (Hr : INR hr * u < 1).
+    { assert (INR hr <= INR hm) by (apply le_INR; exact Hrm). nra. }
     specialize (IHl Hl); specialize (IHr Hr).
     set (El := fl l - exact l) in *; set (Er := fl r - exact r) in *.
     set (s := fl l + fl r).
@@ -225,48 +237,47 @@ Proof.
       eapply Rle_trans; [apply Rabs_triang|].
       pose proof (Rabs_triang (fl1 s - s) El). lra. }
     (* the relative part *)
-    set (gk := gamma (kl + kr)).
-    assert (Gl : (1 + u) * gamma kl + u <= gk).
+    set (gk := gamma (S hm)).
+    assert (Gl : (1 + u) * gamma hl + u <= gk).
     { eapply Rle_trans; [apply gamma_step|apply gamma_mono; [lia|exact Hn]].
-      rewrite S_INR. rewrite Hk in Hn. assert (1 <= INR kr) by (apply (le_INR 1); lia). nra. }
-    assert (Gr : (1 + u) * gamma kr + u <= gk).
+      assert (INR (S hl) <= INR (S hm)) by (apply le_INR; lia). nra. }
+    assert (Gr : (1 + u) * gamma hr + u <= gk).
     { eapply Rle_trans; [apply gamma_step|apply gamma_mono; [lia|exact Hn]].
-      rewrite S_INR. rewrite Hk in Hn. assert (1 <= INR kl) by (apply (le_INR 1); lia). nra. }
+      assert (INR (S hr) <= INR (S hm)) by (apply le_INR; lia). nra. }
     pose proof (absum_nonneg l) as Al; pose proof (absum_nonneg r) as Ar.
-    assert (R1 : 0 <= (gk - ((1 + u) * gamma kl + u)) * absum l) by (apply Rmult_le_pos; lra).
-    assert (R2 : 0 <= (gk - ((1 + u) * gamma kr + u)) * absum r) by (apply Rmult_le_pos; lra).
+    assert (R1 : 0 <= (gk - ((1 + u) * gamma hl + u)) * absum l) by (apply Rmult_le_pos; lra).
+    assert (R2 : 0 <= (gk - ((1 + u) * gamma hr + u)) * absum r) by (apply Rmult_le_pos; lra).
     (* the absolute (underflow) part *)
     set (h := / 2 * eta) in *.
     assert (Hh : 0 <= h) by (unfold h; lra).
-    destruct kl as [|a]; [lia|]. destruct kr as [|b]; [lia|].
-    assert (Pw : forall m, 0 <= (1 + u) ^ m) by (intro; apply pow_le; lra).
-    assert (Tl : (1 + u) * (INR (S a) * h * (1 + u) ^ Nat.pred (S a))
-                 <= INR (S a) * h * (1 + u) ^ Nat.pred (S a + S b)).
-    { simpl Nat.pred. replace ((1 + u) * (INR (S a) * h * (1 + u) ^ a))
-        with (INR (S a) * h * (1 + u) ^ (S a)) by (simpl; ring).
+    pose proof (pos_INR (size l)); pose proof (pos_INR (size r)).
+    assert (Tl : (1 + u) * (INR (size l) * h * (1 + u) ^ Nat.pred hl)
+                 <= INR (size l) * h * (1 + u) ^ Nat.pred (S hm)).
+    { replace ((1 + u) * (INR (size l) * h * (1 + u) ^ Nat.pred hl))
+        with (INR (size l) * h * (1 + u) ^ (S (Nat.pred hl))) by (simpl; ring).
       apply Rmult_le_compat_l; [apply Rmult_le_pos; lra|].
-      apply Rle_pow; [lra|lia]. }
-    assert (Tr : (1 + u) * (INR (S b) * h * (1 + u) ^ Nat.pred (S b))
-                 <= INR (S b) * h * (1 + u) ^ Nat.pred (S a + S b)).
-    { simpl Nat.pred. replace ((1 + u) * (INR (S b) * h * (1 + u) ^ b))
-        with (INR (S b) * h * (1 + u) ^ (S b)) by (simpl; ring).
+      apply Rle_pow; [lra|simpl; lia]. }
+    assert (Tr : (1 + u) * (INR (size r) * h * (1 + u) ^ Nat.pred hr)
+                 <= INR (size r) * h * (1 + u) ^ Nat.pred (S hm)).
+    { replace ((1 + u) * (INR (size r) * h * (1 + u) ^ Nat.pred hr))
+        with (INR (size r) * h * (1 + u) ^ (S (Nat.pred hr))) by (simpl; ring).
       apply Rmult_le_compat_l; [apply Rmult_le_pos; lra|].
-      apply Rle_pow; [lra|lia]. }
-    set (Ta := INR (S a) * h * (1 + u) ^ Nat.pred (S a)) in *.
-    set (Tb := INR (S b) * h * (1 + u) ^ Nat.pred (S b)) in *.
-    set (P := (1 + u) ^ Nat.pred (S a + S b)) in *.
-    assert (Ml : (1 + u) * Rabs El <= (1 + u) * (gamma (S a) * absum l + Ta))
+      apply Rle_pow; [lra|simpl; lia]. }
+    set (Ta := INR (size l) * h * (1 + u) ^ Nat.pred hl) in *.
+    set (Tb := INR (size r) * h * (1 + u) ^ Nat.pred hr) in *.
+    set (P := (1 + u) ^ Nat.pred (S hm)) in *.
+    assert (Ml : (1 + u) * Rabs El <= (1 + u) * (gamma hl * absum l + Ta))
       by (apply Rmult_le_compat_l; lra).
-    assert (Mr : (1 + u) * Rabs Er <= (1 + u) * (gamma (S b) * absum r + Tb))
+    assert (Mr : (1 + u) * Rabs Er <= (1 + u) * (gamma hr * absum r + Tb))
       by (apply Rmult_le_compat_l; lra).
     assert (Mu : u * Rabs s <= u * (absum l + absum r + Rabs El + Rabs Er))
       by (apply Rmult_le_compat_l; lra).
-    rewrite Hk.
-    replace ((INR (S a) + INR (S b)) * h * P) with (INR (S a) * h * P + INR (S b) * h * P) by ring.
+    rewrite plus_INR.
+    replace ((INR (size l) + INR (size r)) * h * P) with (INR (size l) * h * P + INR (size r) * h * P) by ring.
     lra.
   - (* fused multiply-add: fl(a b + fl t) rounded once *)
-    simpl size in *. simpl fl; simpl exact; simpl absum.
-    pose proof (size_pos t) as Pt. set (k := size t) in *.
+    simpl height in *. simpl size. simpl fl; simpl exact; simpl absum.
+    pose proof (height_pos t) as Pt. set (k := height t) in *.
     assert (Hk : INR k * u < 1) by (rewrite S_INR in Hn; lra).
     specialize (IHt Hk).
     set (Et := fl t - exact t) in *.
@@ -286,20 +297,76 @@ Proof.
     assert (G2 : u <= gamma (S k)) by (eapply Rle_trans; [exact U1|apply gamma_mono; [lia|exact Hn]]).
     assert (R1 : 0 <= (gamma (S k) - ((1 + u) * gamma k + u)) * absum t) by (apply Rmult_le_pos; lra).
     assert (R2 : 0 <= (gamma (S k) - u) * Rabs (a * b)) by (apply Rmult_le_pos; [lra|apply Rabs_pos]).
-    destruct k as [|k']; [lia|].
-    assert (Pw1 : 1 <= (1 + u) ^ S k').
-    { apply pow_R1_Rle. lra. }
-    assert (Tk : (1 + u) * (INR (S k') * h * (1 + u) ^ Nat.pred (S k')) + h
-                 <= INR (S (S k')) * h * (1 + u) ^ Nat.pred (S (S k'))).
-    { simpl Nat.pred. rewrite (S_INR (S k')).
-      replace ((1 + u) * (INR (S k') * h * (1 + u) ^ k')) with (INR (S k') * h * (1 + u) ^ S k') by (simpl; ring).
-      assert (h * 1 <= h * (1 + u) ^ S k') by (apply Rmult_le_compat_l; lra). lra. }
-    set (T := INR (S k') * h * (1 + u) ^ Nat.pred (S k')) in *.
-    assert (M1 : (1 + u) * Rabs Et <= (1 + u) * (gamma (S k') * absum t + T))
+    pose proof (pos_INR (size t)).
+    assert (Pw1 : 1 <= (1 + u) ^ k) by (apply pow_R1_Rle; lra).
+    assert (Tk : (1 + u) * (INR (size t) * h * (1 + u) ^ Nat.pred k) + h
+                 <= INR (S (size t)) * h * (1 + u) ^ Nat.pred (S k)).
+    { simpl Nat.pred. rewrite S_INR.
+      replace ((1 + u) * (INR (size t) * h * (1 + u) ^ Nat.pred k))
+        with (INR (size t) * h * (1 + u) ^ S (Nat.pred k)) by (simpl; ring).
+      replace (S (Nat.pred k)) with k by lia.
+      assert (h * 1 <= h * (1 + u) ^ k) by (apply Rmult_le_compat_l; lra). lra. }
+    set (T := INR (size t) * h * (1 + u) ^ Nat.pred k) in *.
+    assert (M1 : (1 + u) * Rabs Et <= (1 + u) * (gamma k * absum t + T))
       by (apply Rmult_le_compat_l; lra).
     assert (M2 : u * Rabs y <= u * (Rabs (a * b) + absum t + Rabs Et))
       by (apply Rmult_le_compat_l; lra).
     lra.
+Qed.
+
+(** The general bound by size, for n u < 1:
+    |fl(t) - exact(t)| <= gamma_n * sum |a_i b_i| + n (eta/2) (1+u)^(n-1)
+    (the height is at most the size). *)
+Theorem dot_error_bound_general :
+  forall t, INR (size t) * u < 1 ->
+  Rabs (fl t - exact t)
+    <= gamma (size t) * absum t + INR (size t) * (/ 2 * eta) * (1 + u) ^ (Nat.pred (size t)).
+Proof.
+  intros t Hn.
+  pose proof u_pos as Hu. pose proof eta_pos as He.
+  pose proof (height_le_size t) as Hhs. pose proof (height_pos t) as Hh1.
+  assert (Hh : INR (height t) * u < 1).
+  { assert (INR (height t) <= INR (size t)) by (apply le_INR; exact Hhs). nra. }
+  eapply Rle_trans; [apply dot_error_bound_height; exact Hh|].
+  pose proof (absum_nonneg t). pose proof (pos_INR (size t)).
+  apply Rplus_le_compat.
+  - apply Rmult_le_compat_r; [lra|]. apply gamma_mono; [exact Hhs|exact Hn].
+  - apply Rmult_le_compat_l; [apply Rmult_le_pos; lra|].
+    apply Rle_pow; [lra|lia].
+Qed.
+
+(** (1+u)^(k-1) <= 2 when 2 k u <= 1. *)
+Lemma pow_1pu_le_2 : forall k, 2 * INR k * u <= 1 -> (1 + u) ^ Nat.pred k <= 2.
+Proof.
+  intros k Hk. pose proof u_pos as Hu.
+  pose proof (pow_1pu_bound (Nat.pred k)) as B.
+  assert (INR (Nat.pred k) <= INR k) by (apply le_INR; lia).
+  assert (/ 2 <= 1 - INR (Nat.pred k) * u).
+  { assert (INR (Nat.pred k) * u <= INR k * u) by (apply Rmult_le_compat_r; lra). lra. }
+  assert (0 <= (1 + u) ^ Nat.pred k) by (apply pow_le; lra).
+  nra.
+Qed.
+
+(** [dot_error_bound_height_simple]: for a tree of height h with n products
+    and 2 h u <= 1: |fl(t) - sum a_i b_i| <= gamma_h sum |a_i b_i| + n eta.
+    A sum evaluated in blocks of b products whose B partial results are then
+    added one by one has height at most b + B - 1 (certify/gram.rs, the
+    blocked Gram product). *)
+Theorem dot_error_bound_height_simple :
+  forall t, 2 * INR (height t) * u <= 1 ->
+  Rabs (fl t - sum_prod (leaves t))
+    <= gamma (height t) * sum_abs_prod (leaves t) + INR (size t) * eta.
+Proof.
+  intros t Hn.
+  rewrite <- exact_leaves, <- absum_leaves.
+  pose proof u_pos as Hu. pose proof eta_pos as He.
+  assert (Hn' : INR (height t) * u < 1) by lra.
+  eapply Rle_trans; [apply dot_error_bound_height; exact Hn'|].
+  apply Rplus_le_compat_l.
+  pose proof (pos_INR (size t)).
+  replace (INR (size t) * eta) with (INR (size t) * (/ 2 * eta) * 2) by field.
+  apply Rmult_le_compat_l; [apply Rmult_le_pos; lra|].
+  apply pow_1pu_le_2; exact Hn.
 Qed.
 
 (** [dot_error_bound]: for n = number of products with 2 n u <= 1 (the Rust
@@ -312,24 +379,12 @@ Theorem dot_error_bound :
     <= gamma (size t) * sum_abs_prod (leaves t) + INR (size t) * eta.
 Proof.
   intros t Hn.
-  rewrite <- exact_leaves, <- absum_leaves.
-  pose proof u_pos as Hu. pose proof eta_pos as He.
-  assert (Hn' : INR (size t) * u < 1) by lra.
-  eapply Rle_trans; [apply dot_error_bound_general; exact Hn'|].
-  apply Rplus_le_compat_l.
-  pose proof (size_pos t) as Ps.
-  set (k := size t) in *.
-  assert (Pk : (1 + u) ^ Nat.pred k <= 2).
-  { pose proof (pow_1pu_bound (Nat.pred k)) as B.
-    assert (INR (Nat.pred k) <= INR k) by (apply le_INR; lia).
-    assert (/ 2 <= 1 - INR (Nat.pred k) * u).
-    { assert (INR (Nat.pred k) * u <= INR k * u) by (apply Rmult_le_compat_r; lra). lra. }
-    assert (0 <= (1 + u) ^ Nat.pred k) by (apply pow_le; lra).
-    nra. }
-  pose proof (pos_INR k).
-  replace (INR k * eta) with (INR k * (/ 2 * eta) * 2) by field.
-  apply Rmult_le_compat_l; [|exact Pk].
-  apply Rmult_le_pos; lra.
+  pose proof u_pos as Hu. pose proof (height_le_size t) as Hhs.
+  assert (Hh : INR (height t) <= INR (size t)) by (apply le_INR; exact Hhs).
+  eapply Rle_trans; [apply dot_error_bound_height_simple; nra|].
+  apply Rplus_le_compat_r, Rmult_le_compat_r.
+  - rewrite <- absum_leaves. apply absum_nonneg.
+  - apply gamma_mono; [exact Hhs|lra].
 Qed.
 
 (** The same bound stated for any list of terms summed in any order: if the
