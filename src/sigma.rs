@@ -375,37 +375,39 @@ fn auto_gram_path(s: &DenseMatrix, options: &SigmaOptions, threads: usize) -> Re
     // to v₁): the shortcut's first certificates then fail. So an early stop
     // spends at most LOOSE_SHORTCUT_FACTORIZATIONS on it, and when the width
     // is not reached Lanczos goes on to the strict target.
-    let mut early = loose && !strict(&ritz);
-    loop {
-        if loose {
-            let (close, ritz_sigma, ritz_lower) = ritz_close(&ritz);
-            if close {
-                let timer = timing::stage();
-                let start = Start {
-                    estimate: ritz_sigma.max(ritz_lower),
-                    vector: &ritz.vector,
-                    lower: ritz_lower,
-                    estimate_rel_error: LANCZOS_F32_REL_ERROR,
-                    max_factorizations: if early {
-                        LOOSE_SHORTCUT_FACTORIZATIONS
-                    } else {
-                        MAX_FACTORIZATIONS
-                    },
-                };
-                let bounds = enclose_from_lower(s, &gram, start, options.rel_width, threads);
-                timer.done(|| {
-                    format!("enclosure {n} from the Ritz pair (lower bound + certificates)")
-                });
-                if !early || relative_gap(bounds.lower, bounds.upper) <= options.rel_width {
-                    return Ok(bounds);
-                }
-            }
+    let shortcut = |ritz: &gram_lanczos::RitzPair, early: bool| -> Option<ScaledBounds> {
+        if !loose {
+            return None;
         }
-        if !early {
-            break;
+        let (close, ritz_sigma, ritz_lower) = ritz_close(ritz);
+        if !close {
+            return None;
         }
+        let timer = timing::stage();
+        let start = Start {
+            estimate: ritz_sigma.max(ritz_lower),
+            vector: &ritz.vector,
+            lower: ritz_lower,
+            estimate_rel_error: LANCZOS_F32_REL_ERROR,
+            max_factorizations: if early {
+                LOOSE_SHORTCUT_FACTORIZATIONS
+            } else {
+                MAX_FACTORIZATIONS
+            },
+        };
+        let bounds = enclose_from_lower(s, &gram, start, options.rel_width, threads);
+        timer.done(|| format!("enclosure {n} from the Ritz pair (lower bound + certificates)"));
+        (!early || relative_gap(bounds.lower, bounds.upper) <= options.rel_width).then_some(bounds)
+    };
+    let early = loose && !strict(&ritz);
+    if let Some(bounds) = shortcut(&ritz, early) {
+        return Ok(bounds);
+    }
+    if early {
         ritz = lanczos(&strict);
-        early = false;
+        if let Some(bounds) = shortcut(&ritz, false) {
+            return Ok(bounds);
+        }
     }
     let theta = ritz.value.max(gram.max_diag());
     if ritz_sigma_error(&ritz) <= ritz_target(&ritz) {

@@ -305,9 +305,12 @@ fn inverse_iteration(cert: &PdCertificate, v: &[f64], steps: usize) -> (Vec<f64>
         return (v.to_vec(), false);
     }
     let mut x = Mat::from_fn(n, 1, |i, _| v[i] / v_norm);
+    let mut previous = vec![0.0f64; n];
     let mut cosine = 1.0;
     for _ in 0..steps {
-        let previous: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
+        for (p, i) in previous.iter_mut().zip(0..n) {
+            *p = x[(i, 0)];
+        }
         solve_lower_triangular_in_place(l, x.as_mut(), Par::Seq);
         solve_upper_triangular_in_place(l.transpose(), x.as_mut(), Par::Seq);
         let norm = (0..n).map(|i| x[(i, 0)] * x[(i, 0)]).sum::<f64>().sqrt();

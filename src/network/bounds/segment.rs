@@ -119,15 +119,17 @@ pub const MAX_SEGMENT_DIM: usize = 3072;
 /// 77 s for no gain over its parts).
 pub const MAX_POOLED_SEGMENT_DIM: usize = 2048;
 
-/// Whether `nodes` (residual branches included) hold max pooling.
+/// Whether `nodes` (nested branches included: `Node::nested`) hold max
+/// pooling.
 fn holds_max_pool(nodes: &[Node]) -> bool {
-    nodes.iter().any(|n| match &n.layer {
-        Layer::MaxPool2d { .. } => true,
-        Layer::Residual { body, shortcut } => {
-            holds_max_pool(body) || shortcut.as_deref().is_some_and(holds_max_pool)
-        }
-        _ => false,
-    })
+    nodes.iter().any(node_holds_max_pool)
+}
+
+fn node_holds_max_pool(node: &Node) -> bool {
+    matches!(node.layer, Layer::MaxPool2d { .. })
+        || node
+            .nested()
+            .is_some_and(|inner| inner.into_iter().any(node_holds_max_pool))
 }
 
 /// Gradient steps of the search.
