@@ -118,3 +118,22 @@ fn blocked_radius_is_smaller_than_the_plain_one() {
     assert_eq!(a.radius, b.radius);
     assert_eq!(a.lower, b.lower);
 }
+
+/// `sigma`'s auto path forms the Gram matrix in blocks at the default width
+/// once m > GRAM_BLOCK_ROWS (n > 48 takes the Gram path): the whole pipeline
+/// then still contains the exact σ, within the width.
+#[test]
+fn auto_path_with_the_blocked_gram_contains_the_exact_sigma() {
+    for (m, n, seed) in [
+        (2 * GRAM_BLOCK_ROWS + 900, 64, 21u64),
+        (GRAM_BLOCK_ROWS + 1, 50, 22),
+    ] {
+        let s = tall(m, n, seed, 1.0, seed == 22);
+        let e = lipcert::sigma(&s, &lipcert::SigmaOptions::default()).unwrap();
+        assert!(e.relative_width() <= 1e-9, "{m}x{n}: {e}");
+        assert!(
+            lipcert::exact::contains_sigma(&s, e.lower(), e.upper()).unwrap(),
+            "{m}x{n}: {e}"
+        );
+    }
+}
