@@ -230,3 +230,25 @@ fn measured_certificate_reaches_below_the_apriori_floor() {
     let width = (e.upper() - e.lower()) / e.upper();
     assert!(width <= 3e-10, "width {width:.2e}: {e}");
 }
+
+/// Widths below Rump's a-priori floor make `sigma` use the measured
+/// certificate even at n = 64 (1e-12 asks each certificate for 2.5e-13,
+/// below that floor: `LIPCERT_TIMING=1` shows `(Measured)`): the enclosure
+/// still contains the exact σ and reaches the width.
+#[test]
+fn sigma_below_the_apriori_floor_contains_the_exact_sigma() {
+    for (m, n, seed) in [(64usize, 64usize, 31u64), (70, 64, 32), (64, 49, 33)] {
+        let mut rng = Lcg(seed);
+        let w = DenseMatrix::from_row_major(m, n, &rng.vec(m * n, 1.0)).unwrap();
+        let options = SigmaOptions {
+            rel_width: 1e-12,
+            ..SigmaOptions::default()
+        };
+        let e = sigma(&w, &options).unwrap();
+        assert!(e.relative_width() <= 1e-12, "{m}x{n}: {e}");
+        assert!(
+            lipcert::exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
+            "{m}x{n}: {e}"
+        );
+    }
+}
