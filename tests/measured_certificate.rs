@@ -252,3 +252,23 @@ fn sigma_below_the_apriori_floor_contains_the_exact_sigma() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(soundness::config(12, 0x7469_6768))]
+
+    /// Every family at widths below the a-priori floor (the measured
+    /// certificate, on the Gram path: n > 48): the enclosure contains the
+    /// exact σ, whatever width it reaches.
+    #[test]
+    fn sigma_at_tight_widths_contains_the_exact_sigma_on_every_family(
+        w in any_family(49..=64, 49..=56),
+        rel_width in prop_oneof![Just(1e-12), Just(3e-13)],
+    ) {
+        let options = SigmaOptions { rel_width, ..SigmaOptions::default() };
+        let e = sigma(&w, &options).unwrap();
+        prop_assert!(
+            lipcert::exact::contains_sigma(&w, e.lower(), e.upper()).unwrap(),
+            "{}x{} at {rel_width:e}: {e}", w.nrows(), w.ncols()
+        );
+    }
+}
