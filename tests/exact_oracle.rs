@@ -8,6 +8,9 @@
 //! Property tests use a fixed proptest seed and no failure persistence, so
 //! every run checks the same cases.
 
+mod common;
+
+use common::dyadic::dyadic;
 use lipcert::estimate::svd::{faer_top, nalgebra_top};
 use lipcert::exact::{
     compare_sigma, contains_sigma, definiteness, lipschitz_ratio_at_most, ratio_at_least,
@@ -15,7 +18,7 @@ use lipcert::exact::{
 };
 use lipcert::{DenseMatrix, Error, Method};
 use num_bigint::BigInt;
-use num_traits::{Float, Signed, Zero};
+use num_traits::{Signed, Zero};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, RngSeed, TestCaseError};
 use std::cmp::Ordering::{self, Equal, Greater, Less};
@@ -59,14 +62,6 @@ impl SplitMix {
 fn gaussian_matrix(rows: usize, cols: usize, seed: u64) -> DenseMatrix {
     let mut rng = SplitMix(seed);
     DenseMatrix::from_fn(rows, cols, |_, _| rng.gaussian()).unwrap()
-}
-
-/// x = mantissa · 2^exponent exactly (via num-traits' `integer_decode`,
-/// independent of the crate's own conversion).
-fn dyadic(x: f64) -> (BigInt, i64) {
-    let (m, e, sign) = Float::integer_decode(x);
-    let m = BigInt::from(m) * i64::from(sign);
-    (m, i64::from(e))
 }
 
 /// a·2^p compared with b·2^q exactly.

@@ -6,37 +6,11 @@
 
 mod common;
 
+use common::dyadic::scaled;
 use common::lcg::Lcg;
 use lipcert::certify::gram::{GramWithError, GRAM_BLOCK_ROWS};
 use lipcert::DenseMatrix;
 use num_bigint::BigInt;
-
-/// x = mantissa · 2^exponent exactly (x finite).
-fn dyadic(x: f64) -> (BigInt, i64) {
-    if x == 0.0 {
-        return (BigInt::from(0), 0);
-    }
-    let bits = x.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i64;
-    let fraction = (bits & ((1u64 << 52) - 1)) as i64;
-    let (mantissa, exponent) = if biased == 0 {
-        (fraction, -1074)
-    } else {
-        (fraction | (1i64 << 52), biased - 1075)
-    };
-    let signed = if bits >> 63 == 1 { -mantissa } else { mantissa };
-    (BigInt::from(signed), exponent)
-}
-
-/// x · 2^k as an integer (k large enough that it is one).
-fn scaled(x: f64, k: i64) -> BigInt {
-    let (m, e) = dyadic(x);
-    assert!(e + k >= 0 || m == BigInt::from(0));
-    if m == BigInt::from(0) {
-        return m;
-    }
-    m << ((e + k) as usize)
-}
 
 /// Σᵢⱼ (C − SᵀS)ᵢⱼ² ≤ ρ², exactly, over the lower triangle and its mirror.
 fn frobenius_error_within(s: &DenseMatrix, g: &GramWithError) -> bool {

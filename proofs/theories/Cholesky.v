@@ -501,8 +501,29 @@ Qed.
 End FloatCholesky.
 
 (** ** Part 3: Rump's criterion for the floating-point Cholesky factorization. *)
+(** The constants of the entrywise backward error for dimension n and
+    M >= max_j At_jj (see [cholesky_entry_bounds]). *)
+Definition entry_constants (n : nat) (beta nu M : R) : Prop :=
+  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta /\
+  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+    <= (1 - u) * (1 - gamma n) * nu.
+
 Section Rump.
 Variable choice : Z -> bool.
+
+(** L is the floating-point Cholesky factor of the symmetric At, run to
+    completion: lower triangular; every pivot d_j = fl(At_jj - sum l_jk^2)
+    > 0 and L_jj = RN(sqrt d_j); L_ij = RN(fl(At_ij - sum l_ik l_jk) / L_jj);
+    every sum in any order (a [FloatDot.tree] over the anchor and the
+    products, in any permutation). *)
+Definition computed_cholesky (n : nat) (At L : mat) : Prop :=
+  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) /\
+  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) /\
+  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
+        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) /\
+  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
+        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
+        L i j = RN choice (fl choice t / L j j)).
 
 (** Common hypotheses and constants: g = gamma_n, m = n eta, and the bound
     Rb on every computed pivot L_jj in terms of M >= max_j At_jj. *)
@@ -628,22 +649,14 @@ Qed.
 Lemma cholesky_entry_bounds : forall n (At L : mat) beta nu M,
   4 * INR n * u <= 1 ->
   0 <= beta -> 0 <= nu -> 0 <= M ->
-  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta ->
-  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
-    <= (1 - u) * (1 - gamma n) * nu ->
+  entry_constants n beta nu M ->
   (forall i, (i < n)%nat -> At i i <= M) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
-  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
-  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
-        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
-  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
-        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
-        L i j = RN choice (fl choice t / L j j)) ->
+  computed_cholesky n At L ->
   (forall j, (j < n)%nat -> 0 < L j j) /\
   (forall i j, (i < n)%nat -> (j < n)%nat ->
      Rabs (dot n (row L i) (row L j) - At i j) <= beta * sum n (fun k => Rabs (L i k * L j k)) + nu).
 Proof.
-  intros n At L beta nu M Hn Hb Hnu HM Hbeta Hnu' HaM HAt Hlow Hdiag Hsub.
+  intros n At L beta nu M Hn Hb Hnu HM [Hbeta Hnu'] HaM (HAt & Hlow & Hdiag & Hsub).
   destruct (gamma_small n Hn) as [[Hg0 Hg1] Hnun].
   pose proof u_pos as Hu. pose proof eta_pos as He. pose proof u_small as Hu4.
   set (g := gamma n) in *.
@@ -709,24 +722,17 @@ Qed.
 Theorem rump_cholesky_posdef : forall n (A At L : mat) c beta nu M,
   4 * INR n * u <= 1 ->
   0 <= beta < 1 -> 0 <= nu -> 0 <= c -> 0 <= M ->
-  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta ->
-  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
-    <= (1 - u) * (1 - gamma n) * nu ->
+  entry_constants n beta nu M ->
   (forall i, (i < n)%nat -> At i i <= M) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
   (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
   (forall i, (i < n)%nat -> At i i + c <= A i i) ->
-  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
-  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
-        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
-  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
-        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
-        L i j = RN choice (fl choice t / L j j)) ->
+  computed_cholesky n At L ->
   beta * (trace n A + INR n * nu) <= (1 - beta) * (c - INR n * nu) ->
   posdef n A.
 Proof.
-  intros n A At L c beta nu M Hn Hb Hnu Hc HM Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub Hconst.
-  destruct (cholesky_entry_bounds n At L beta nu M Hn (proj1 Hb) Hnu HM Hbeta Hnu' HaM HAt Hlow Hdiag Hsub)
+  intros n A At L c beta nu M Hn Hb Hnu Hc HM Hk HaM Hoff Hshift Hfac Hconst.
+  pose proof (proj1 (proj2 Hfac)) as Hlow.
+  destruct (cholesky_entry_bounds n At L beta nu M Hn (proj1 Hb) Hnu HM Hk HaM Hfac)
     as [Hpos HE].
   apply (cholesky_backward_posdef n A At L beta nu c Hb Hnu Hc Hlow Hpos Hoff Hshift); [|exact Hconst].
   intros i j Hi Hj. eapply Rle_trans; [apply HE; assumption|].
@@ -741,25 +747,18 @@ Qed.
 Theorem rump_measured_posdef : forall n (A At L : mat) c beta nu M r,
   4 * INR n * u <= 1 ->
   0 <= beta -> 0 <= nu -> 0 <= M -> 0 <= r ->
-  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta ->
-  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
-    <= (1 - u) * (1 - gamma n) * nu ->
+  entry_constants n beta nu M ->
   (forall i, (i < n)%nat -> At i i <= M) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
   (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
   (forall i, (i < n)%nat -> At i i + c <= A i i) ->
-  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
-  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
-        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
-  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
-        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
-        L i j = RN choice (fl choice t / L j j)) ->
+  computed_cholesky n At L ->
   bounded n n (fun k i => Rabs (L i k)) (sqrt r) ->
   beta * r + INR n * nu <= c ->
   posdef n A.
 Proof.
-  intros n A At L c beta nu M r Hn Hb Hnu HM Hr Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub HK Hc.
-  destruct (cholesky_entry_bounds n At L beta nu M Hn Hb Hnu HM Hbeta Hnu' HaM HAt Hlow Hdiag Hsub)
+  intros n A At L c beta nu M r Hn Hb Hnu HM Hr Hk HaM Hoff Hshift Hfac HK Hc.
+  pose proof (proj1 (proj2 Hfac)) as Hlow.
+  destruct (cholesky_entry_bounds n At L beta nu M Hn Hb Hnu HM Hk HaM Hfac)
     as [Hpos HE].
   exact (cholesky_backward_posdef_measured n A At L beta nu c r Hb Hnu Hr Hlow Hpos Hoff Hshift HE HK Hc).
 Qed.
@@ -808,9 +807,7 @@ Definition nu_rust (n : nat) (M : R) : R := 2 * eta * (INR n + 1 + M).
     beta <= (1 - beta) 2 (n + 2) u <= (1 - beta) 2 gamma_(n+2). *)
 Lemma rust_constants : forall n M, INR n <= 16777216 -> 0 <= M ->
   4 * INR n * u <= 1 /\ 0 <= beta_rust n <= / 8 /\ 0 <= nu_rust n M /\
-  2 * u + u * u + 2 * gamma n * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - gamma n) * beta_rust n /\
-  (1 + u) * (1 + (1 + gamma n) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
-    <= (1 - u) * (1 - gamma n) * nu_rust n M /\
+  entry_constants n (beta_rust n) (nu_rust n M) M /\
   beta_rust n <= (1 - beta_rust n) * (2 * (INR n * u + 2 * u)) /\
   INR n * u + 2 * u <= gamma (n + 2).
 Proof.
@@ -913,20 +910,14 @@ Theorem rump_cholesky_posdef_rust : forall n (A At L : mat) c M,
   0 <= M ->
   (forall i, (i < n)%nat -> 0 <= A i i) ->
   (forall i, (i < n)%nat -> At i i <= M) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
   (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
   (forall i, (i < n)%nat -> At i i + c <= A i i) ->
-  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
-  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
-        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
-  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
-        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
-        L i j = RN choice (fl choice t / L j j)) ->
+  computed_cholesky choice n At L ->
   2 * gamma (n + 2) * trace n A + 8 * eta * INR n * (2 * INR (n + 1) + M) <= c ->
   posdef n A.
 Proof.
-  intros n A At L c M Hn HM HA HaM HAt Hoff Hshift Hlow Hdiag Hsub Hc.
-  destruct (rust_constants n M Hn HM) as (H4 & [Hb0 Hb1] & Hnu0 & Hbeta & Hnu' & Ha & Hg2).
+  intros n A At L c M Hn HM HA HaM Hoff Hshift Hfac Hc.
+  destruct (rust_constants n M Hn HM) as (H4 & [Hb0 Hb1] & Hnu0 & Hk & Ha & Hg2).
   pose proof u_pos as Hu. pose proof eta_pos as He. pose proof (pos_INR n) as Hn0.
   set (x := INR n * u) in *.
   set (beta := beta_rust n) in *. set (nu := nu_rust n M) in *.
@@ -937,8 +928,7 @@ Proof.
   assert (GT0 : 0 <= 2 * gamma (n + 2) * trace n A) by (apply Rmult_le_pos; lra).
   assert (Hb : 0 <= beta < 1) by lra.
   assert (Hc0 : 0 <= c) by lra.
-  apply (rump_cholesky_posdef choice n A At L c beta nu M H4 Hb Hnu0 Hc0
-           HM Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub).
+  apply (rump_cholesky_posdef choice n A At L c beta nu M H4 Hb Hnu0 Hc0 HM Hk HaM Hoff Hshift Hfac).
   (* the shift inequality *)
   assert (A1 : beta * trace n A <= (1 - beta) * (2 * gamma (n + 2)) * trace n A).
   { apply Rmult_le_compat_r; [exact T0|].
@@ -966,23 +956,17 @@ Theorem rump_measured_posdef_rust : forall n (A At L : mat) c M r,
   INR n <= 16777216 ->
   0 <= M -> 0 <= r ->
   (forall i, (i < n)%nat -> At i i <= M) ->
-  (forall i j, (i < n)%nat -> (j < n)%nat -> At i j = At j i) ->
   (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
   (forall i, (i < n)%nat -> At i i + c <= A i i) ->
-  (forall i k, (i < k)%nat -> (k < n)%nat -> L i k = 0) ->
-  (forall j, (j < n)%nat -> exists t, Permutation (leaves t) (cleaves (At j j) (L j) (L j) j) /\
-        0 < fl choice t /\ L j j = RN choice (sqrt (fl choice t))) ->
-  (forall i j, (j < i)%nat -> (i < n)%nat -> exists t,
-        Permutation (leaves t) (cleaves (At i j) (L i) (L j) j) /\
-        L i j = RN choice (fl choice t / L j j)) ->
+  computed_cholesky choice n At L ->
   bounded n n (fun k i => Rabs (L i k)) (sqrt r) ->
   beta_rust n * r + INR n * nu_rust n M <= c ->
   posdef n A.
 Proof.
-  intros n A At L c M r Hn HM Hr HaM HAt Hoff Hshift Hlow Hdiag Hsub HK Hc.
-  destruct (rust_constants n M Hn HM) as (H4 & [Hb0 _] & Hnu0 & Hbeta & Hnu' & _ & _).
+  intros n A At L c M r Hn HM Hr HaM Hoff Hshift Hfac HK Hc.
+  destruct (rust_constants n M Hn HM) as (H4 & [Hb0 _] & Hnu0 & Hk & _ & _).
   exact (rump_measured_posdef choice n A At L c (beta_rust n) (nu_rust n M) M r H4 Hb0 Hnu0 HM Hr
-           Hbeta Hnu' HaM HAt Hoff Hshift Hlow Hdiag Hsub HK Hc).
+           Hk HaM Hoff Hshift Hfac HK Hc).
 Qed.
 
 End RustConstant.

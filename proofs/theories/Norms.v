@@ -55,43 +55,6 @@ Qed.
 Definition rowsum (n : nat) (A : mat) (i : nat) : R := sum n (fun j => Rabs (A i j)).
 Definition colsum (m : nat) (A : mat) (j : nat) : R := sum m (fun i => Rabs (A i j)).
 
-(** [spectral_le_sqrt_l1_linf]: sigma(A) <= sqrt(|A|_1 |A|_inf) (Schur test),
-    for any upper bounds c on the column sums and r on the row sums. *)
-Theorem spectral_le_sqrt_l1_linf : forall m n A r c,
-  0 <= r -> 0 <= c ->
-  (forall i, (i < m)%nat -> rowsum n A i <= r) ->
-  (forall j, (j < n)%nat -> colsum m A j <= c) ->
-  bounded m n A (sqrt (r * c)).
-Proof.
-  intros m n A r c Hr Hc Hrow Hcol x.
-  apply norm_le_of_sq; [apply sqrt_pos|].
-  rewrite sqrt_sqrt by (apply Rmult_le_pos; assumption).
-  unfold dot.
-  (* row i: (Ax)_i^2 <= r * sum_j |A_ij| x_j^2 *)
-  assert (Row : forall i, (i < m)%nat ->
-    matvec n A x i * matvec n A x i <= r * sum n (fun j => Rabs (A i j) * (x j * x j))).
-  { intros i Hi.
-    pose proof (abs_matvec_le n A x i) as H1.
-    assert (P : 0 <= sum n (fun j => Rabs (A i j) * Rabs (x j)))
-      by (apply sum_nonneg; intros; apply Rmult_le_pos; apply Rabs_pos).
-    assert (S1 : matvec n A x i * matvec n A x i
-                 <= sum n (fun j => Rabs (A i j) * Rabs (x j)) * sum n (fun j => Rabs (A i j) * Rabs (x j))).
-    { rewrite (Sq (matvec n A x i)). apply Rmult_le_compat; try apply Rabs_pos; assumption. }
-    eapply Rle_trans; [exact S1|].
-    eapply Rle_trans; [apply (weighted_cs n (fun j => Rabs (A i j)) (fun j => Rabs (x j)));
-                       intros; apply Rabs_pos|].
-    rewrite (sum_ext n (fun j => Rabs (A i j) * (Rabs (x j) * Rabs (x j)))
-                      (fun j => Rabs (A i j) * (x j * x j))).
-    - apply Rmult_le_compat_r; [apply sum_nonneg; intros; apply Rmult_le_pos; [apply Rabs_pos|apply Rle_0_sqr]|].
-      apply Hrow; exact Hi.
-    - intros j _. rewrite <- Rabs_mult, (Rabs_right (x j * x j)); [reflexivity|apply Rle_ge, Rle_0_sqr]. }
-  eapply Rle_trans; [apply sum_le; exact Row|].
-  rewrite sum_scal_l, sum_swap, Rmult_assoc. apply Rmult_le_compat_l; [exact Hr|].
-  rewrite <- sum_scal_l. apply sum_le. intros j Hj.
-  rewrite sum_scal_r. apply Rmult_le_compat_r; [apply Rle_0_sqr|].
-  apply Hcol; exact Hj.
-Qed.
-
 (** [spectral_le_weighted_schur]: the weighted Schur test. If w > 0 and z
     satisfy |A| w <= z and |A|^T z <= r w entrywise, then sigma(A) <= sqrt r.
     (I. Schur, J. reine angew. Math. 140 (1911); e.g. P. R. Halmos and
@@ -142,6 +105,24 @@ Proof.
   rewrite sum_scal_r. pose proof (Hw j Hj).
   replace (r * (x j * x j)) with (r * w j * (x j * x j / w j)) by (field; lra).
   apply Rmult_le_compat_r; [apply Q; exact Hj|apply Hzr; exact Hj].
+Qed.
+
+(** [spectral_le_sqrt_l1_linf]: sigma(A) <= sqrt(|A|_1 |A|_inf) (Schur test),
+    for any upper bounds c on the column sums and r on the row sums: the
+    weighted test with w = 1 and z = r. *)
+Theorem spectral_le_sqrt_l1_linf : forall m n A r c,
+  0 <= r -> 0 <= c ->
+  (forall i, (i < m)%nat -> rowsum n A i <= r) ->
+  (forall j, (j < n)%nat -> colsum m A j <= c) ->
+  bounded m n A (sqrt (r * c)).
+Proof.
+  intros m n A r c Hr Hc Hrow Hcol.
+  apply (spectral_le_weighted_schur m n A (fun _ => 1) (fun _ => r)).
+  - apply Rmult_le_pos; assumption.
+  - intros; lra.
+  - intros i Hi. rewrite (sum_ext n _ (fun j => Rabs (A i j))) by (intros; ring). apply Hrow; exact Hi.
+  - intros j Hj. rewrite sum_scal_r, Rmult_1_r, Rmult_comm.
+    apply Rmult_le_compat_l; [exact Hr|apply Hcol; exact Hj].
 Qed.
 
 (** l1 and l-infinity norms of vectors. *)

@@ -5,6 +5,7 @@
 use super::gram::GramWithError;
 use super::pd_upper::{certify_upper_measured, certify_upper_with, PdCertificate, PdFailure};
 use super::vector_lower::lower_bound_from_vector;
+use crate::columns::{column, column_mut};
 use crate::matrix::DenseMatrix;
 use crate::rounding;
 use faer::linalg::triangular_solve::{
@@ -308,22 +309,26 @@ fn inverse_iteration(cert: &PdCertificate, v: &[f64], steps: usize) -> (Vec<f64>
     let mut previous = vec![0.0f64; n];
     let mut cosine = 1.0;
     for _ in 0..steps {
-        for (p, i) in previous.iter_mut().zip(0..n) {
-            *p = x[(i, 0)];
-        }
+        previous.copy_from_slice(column(x.col(0)));
         solve_lower_triangular_in_place(l, x.as_mut(), Par::Seq);
         solve_upper_triangular_in_place(l.transpose(), x.as_mut(), Par::Seq);
-        let norm = (0..n).map(|i| x[(i, 0)] * x[(i, 0)]).sum::<f64>().sqrt();
+        let xs = column_mut(x.col_mut(0));
+        let norm = xs.iter().map(|a| a * a).sum::<f64>().sqrt();
         if !(norm > 0.0 && norm.is_finite()) {
             return (v.to_vec(), false);
         }
-        for i in 0..n {
-            x[(i, 0)] /= norm;
+        for a in xs.iter_mut() {
+            *a /= norm;
         }
-        cosine = (0..n).map(|i| x[(i, 0)] * previous[i]).sum::<f64>().abs();
+        cosine = xs
+            .iter()
+            .zip(&previous)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            .abs();
     }
     let turning = cosine < 1.0 - INVERSE_SETTLED;
-    ((0..n).map(|i| x[(i, 0)]).collect(), turning)
+    (column(x.col(0)).to_vec(), turning)
 }
 
 /// Most inverse-iteration steps after one certificate (each two triangular

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod conv;
+pub mod dyadic;
 pub mod files;
 pub mod lcg;
 pub mod net;
