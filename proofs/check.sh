@@ -4,8 +4,19 @@
 #   2. fail if any .v file under proofs/, after its comments (* ... *) are
 #      removed, contains one of the whole words Admitted, admit, Axiom(s),
 #      Parameter(s), Hypothesis, Hypotheses, Conjecture (anywhere outside
-#      comments, which in particular covers the start of every command);
+#      comments, which in particular covers the start of every command), or
+#      the command `Declare Module`;
 #      Section `Variable`s are allowed: they become explicit arguments;
+#      the single word `Parameter` is allowed inside a module type, i.e.
+#      between `Module Type <Name> ... .` and its `End <Name>.` (and nowhere
+#      else): a module type is a signature, not an assumption.  It can only
+#      be used as the type of a functor argument (the functor's theorems are
+#      then universally quantified over every module of that type) or be
+#      implemented by a module whose fields are definitions with proofs,
+#      checked by `<:` (FloatRounding.v: `Module Type FORMAT`, implemented
+#      by `Binary64` and `Binary32`).  The one way to turn a module type into
+#      an unproved assumption, `Declare Module`, is forbidden; and step 3
+#      would list the fields of a declared module as axioms anyway;
 #   3. run `Print Assumptions` on every Theorem/Lemma of every file and fail if
 #      any axiom outside the allow-list below is reported.
 # Usage: bash proofs/check.sh        (from the repository root or from proofs/)
@@ -60,10 +71,42 @@ while i < len(s):
 print("".join(out), end="")
 PY
 }
+mask_signature_parameters() {
+  # The comment-free text of file $1 with the whole word `Parameter` blanked
+  # inside `Module Type <Name> ... . ... End <Name>.` blocks, and only there
+  # (a `Module Type <Name> := ...` alias has no body and masks nothing);
+  # keeps line structure.
+  python3 - <(strip_comments "$1") <<'PY'
+import re, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+ident = r"[A-Za-z_][A-Za-z0-9_']*"
+# the header command: `Module Type Name <binders>.` (a `.` ends a command
+# when followed by a blank or the end of the file)
+header = re.compile(r"\bModule\s+Type\s+(" + ident + r")(?![A-Za-z0-9_'])(?:[^.]|\.(?=\S))*\.(?=\s|$)")
+out, pos = [], 0
+while True:
+    m = header.search(s, pos)
+    if not m:
+        break
+    out.append(s[pos:m.end()]); pos = m.end()
+    if ":=" in m.group(0):
+        continue
+    e = re.compile(r"\bEnd\s+" + re.escape(m.group(1)) + r"\s*\.(?=\s|$)").search(s, m.end())
+    if not e:
+        continue
+    out.append(re.sub(r"\bParameter\b", " " * len("Parameter"), s[m.end():e.start()]))
+    pos = e.start()
+out.append(s[pos:])
+print("".join(out), end="")
+PY
+}
 bad=0
 for f in $(find . -name '*.v' -not -path './_build_assumptions/*'); do
-  if strip_comments "$f" | grep -nwE 'Admitted|admit|Axiom|Axioms|Parameter|Parameters|Hypothesis|Hypotheses|Conjecture' ; then
+  if mask_signature_parameters "$f" | grep -nwE 'Admitted|admit|Axiom|Axioms|Parameter|Parameters|Hypothesis|Hypotheses|Conjecture' ; then
     echo "FAIL: forbidden command in $f"; bad=1
+  fi
+  if strip_comments "$f" | tr -s '[:space:]' ' ' | grep -qE "(^|[^A-Za-z0-9_'])Declare Module([^A-Za-z0-9_']|$)"; then
+    echo "FAIL: Declare Module in $f"; bad=1
   fi
 done
 [ "$bad" = 0 ] || exit 1

@@ -9,6 +9,11 @@
     shift is at least c >= |Delta|, then A = L L^T - Delta + diag(shift)
     is positive definite.  The proofs below are ours.
 
+    Parts 2 and 3 (the floating-point factorization and the criteria) are
+    proved for every binary format (the functor [Criterion]; the top-level
+    names are its binary64 instance); Part 4 is lipcert's binary64
+    constant, Part 5 the binary32 instance of the a-posteriori criterion.
+
     Part 1 (this section): the matrix-level argument, in real arithmetic,
     from an entrywise backward-error bound
       |(L L^T)_ij - A~_ij| <= beta |l_i| |l_j| + nu
@@ -263,7 +268,16 @@ Qed.
 
 (** ** Part 2: the floating-point Cholesky factorization.
 
-    Model (binary64, round to nearest with any tie rule, [FloatRounding]):
+    Parts 2 and 3 are proved once for every binary format: they form the
+    functor [Criterion (F : FloatRounding.FORMAT)] below.  Its binary64
+    instance is included at the top level of this file
+    ([Include Criterion FloatRounding.Binary64], after Part 3), so that
+    [computed_cholesky], [cholesky_entry_bounds], [rump_cholesky_posdef],
+    [rump_measured_posdef], [u], [eta], [gamma], ... name the binary64
+    versions, as before the generalisation; its binary32 instance is the
+    module [Binary32Criterion] (Part 5).
+
+    Model (the format F, round to nearest with any tie rule, [FloatRounding]):
     the computed lower-triangular factor L of At satisfies, for every j < n,
       d_j  = fl(At_jj - sum_(k<j) L_jk L_jk)   (any summation order),
       d_j  > 0,  L_jj = RN(sqrt d_j),
@@ -275,7 +289,14 @@ Qed.
     as round-to-nearest-even is.) *)
 From Coq Require Import List Permutation.
 From Flocq Require Import Core Relative.
-From Lipcert Require Import FloatRounding FloatDot.
+(* Required, not imported: the functor below includes its own copy of
+   [FloatDot.Dot] (hence of [FloatRounding.Rounding]); importing the
+   top-level binary64 names of those files as well would make [u], [eta],
+   [gamma], ... ambiguous. *)
+From Lipcert Require FloatRounding FloatDot.
+
+Module Criterion (F : FloatRounding.FORMAT).
+Include FloatDot.Dot F.
 
 Definition cleaves (a : R) (f g : nat -> R) (j : nat) : list (R * R) :=
   (a, 1) :: map (fun k => (- f k, g k)) (seq 0 j).
@@ -321,7 +342,7 @@ Lemma format_pos_ge_eta : forall d, format d -> 0 < d -> eta <= d.
 Proof.
   intros d Fd Hd. unfold eta.
   apply (generic_format_ge_bpow radix2 fexp); [|exact Hd|exact Fd].
-  intro e. unfold fexp, FLT_exp, emin. lia.
+  intro e. unfold fexp, FLT_exp. lia.
 Qed.
 
 Lemma sqrt_error : forall d, format d -> 0 < d ->
@@ -331,9 +352,13 @@ Proof.
   pose proof (format_pos_ge_eta d Fd Hd) as He.
   assert (Hs : bpow radix2 (emin + prec - 1) <= Rabs (sqrt d)).
   { rewrite Rabs_right by (apply Rle_ge, sqrt_pos).
-    apply Rle_trans with (bpow radix2 (-537)).
-    - apply bpow_le. unfold emin, prec. lia.
-    - rewrite <- (sqrt_bpow radix2 (-537)). apply sqrt_le_1_alt. exact He. }
+    (* sqrt d >= sqrt eta >= 2^(emin/2) >= 2^(emin+prec-1) (binary64: 2^-537;
+       binary32: 2^-75; emin/2 rounds down, so 2 (emin/2) <= emin) *)
+    apply Rle_trans with (bpow radix2 (emin / 2)).
+    - apply bpow_le. exact sqrt_normal.
+    - rewrite <- (sqrt_bpow radix2 (emin / 2)). apply sqrt_le_1_alt.
+      eapply Rle_trans; [|exact He]. unfold eta. apply bpow_le.
+      pose proof (Z.mul_div_le emin 2). lia. }
   pose proof (relative_error_N_FLT radix2 emin prec prec_gt_0 choice (sqrt d) Hs) as R.
   rewrite (Rabs_right (sqrt d)) in R by (apply Rle_ge, sqrt_pos).
   change (/ 2 * bpow radix2 (- prec + 1)) with (u_ro radix2 prec) in R.
@@ -765,6 +790,97 @@ Qed.
 
 End Rump.
 
+(** The closed-form constants of the a-posteriori criterion, for every
+    format: beta = 2(nu + u)(1 + 4nu + 4u) and nu' = 2 eta (n + 1 + M)
+    (for binary64 these are [beta_rust] and [nu_rust] of Part 4; for
+    binary32, [beta_binary32] and [nu_binary32] of Part 5). *)
+Definition measured_beta (n : nat) : R := 2 * (INR n * u + u) * (1 + 4 * (INR n * u) + 4 * u).
+Definition measured_nu (n : nat) (M : R) : R := 2 * eta * (INR n + 1 + M).
+
+(** [measured_constants]: for n u <= 1/8 and M >= 0, these constants satisfy
+    the hypotheses of [cholesky_entry_bounds] and [rump_measured_posdef]
+    (in every format of the signature: u <= 1/64 and eta <= u). *)
+Lemma measured_constants : forall n M, INR n * u <= / 8 -> 0 <= M ->
+  4 * INR n * u <= 1 /\ 0 <= measured_beta n /\ 0 <= measured_nu n M /\
+  entry_constants n (measured_beta n) (measured_nu n M) M.
+Proof.
+  intros n M Hx1 HM. unfold measured_beta, measured_nu.
+  pose proof u_pos as Hu. pose proof eta_pos as He.
+  pose proof u_le_64 as Hu64. pose proof eta_le_u as Heu.
+  pose proof (pos_INR n) as Hn0.
+  assert (Hne : INR n * eta <= INR n * u) by (apply Rmult_le_compat_l; lra).
+  assert (Hne0 : 0 <= INR n * eta) by (apply Rmult_le_pos; lra).
+  set (x := INR n * u) in *.
+  assert (Hx0 : 0 <= x) by (unfold x; apply Rmult_le_pos; lra).
+  assert (H4 : 4 * INR n * u <= 1) by (unfold x in Hx1; lra).
+  destruct (gamma_small n H4) as [[Hg0 Hg1] Hnu].
+  set (g := gamma n) in *.
+  assert (Hgx : g * (1 - x) = x) by (unfold g, gamma, x; field; lra).
+  set (beta := 2 * (x + u) * (1 + 4 * x + 4 * u)).
+  set (nu := 2 * eta * (INR n + 1 + M)).
+  assert (Hb0 : 0 <= beta) by (unfold beta; apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
+  assert (Hnu0 : 0 <= nu) by (unfold nu; apply Rmult_le_pos; lra).
+  (* small monomials: x <= 1/8, u <= 1/64 *)
+  assert (uu0 : 0 <= u * u) by (apply Rmult_le_pos; lra).
+  assert (uu : u * u <= u * / 64) by (apply Rmult_le_compat_l; lra).
+  assert (ux0 : 0 <= u * x) by (apply Rmult_le_pos; lra).
+  assert (xx0 : 0 <= x * x) by (apply Rmult_le_pos; lra).
+  assert (xx : x * x <= x * / 8) by (apply Rmult_le_compat_l; lra).
+  assert (uux : u * u * x <= u * u * / 8) by (apply Rmult_le_compat_l; lra).
+  assert (uuu : u * u * u <= u * u * / 64) by (apply Rmult_le_compat_l; lra).
+  (* the relative constant: (1 - x) (RHS - LHS) is a polynomial in x and u
+     whose grouped coefficients are nonnegative for x <= 1/8, u <= 1/64 *)
+  assert (Hbeta : 2 * u + u * u + 2 * g * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - g) * beta).
+  { apply (Rmult_le_reg_r (1 - x)); [lra|].
+    replace ((2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (1 - x))
+      with ((2 * u + u * u) * (1 - x) + 2 * (g * (1 - x)) * (1 - u) * (1 - u)) by ring.
+    replace ((1 - u) * (1 - u) * (1 - g) * beta * (1 - x))
+      with ((1 - u) * (1 - u) * (1 - x - g * (1 - x)) * beta) by ring.
+    rewrite Hgx. unfold beta.
+    assert (G1 : 0 <= x * x * (4 - 16 * x - 40 * u - 16 * (u * u * x) - 32 * (u * u * u)))
+      by (apply Rmult_le_pos; lra).
+    assert (G2 : 0 <= u * x * (14 - 39 * u - 16 * (u * u * u))) by (apply Rmult_le_pos; lra).
+    assert (G3 : 0 <= u * u * (3 - 14 * u)) by (apply Rmult_le_pos; lra).
+    assert (G4 : 0 <= u * x * (x * x) * 32 + u * u * (x * x) * 68 + u * u * (u * x) * 44 + (u * u) * (u * u) * 8).
+    { assert (0 <= u * x * (x * x)) by (apply Rmult_le_pos; lra).
+      assert (0 <= u * u * (x * x)) by (apply Rmult_le_pos; lra).
+      assert (0 <= u * u * (u * x)) by (apply Rmult_le_pos; lra).
+      assert (0 <= (u * u) * (u * u)) by (apply Rmult_le_pos; lra). lra. }
+    match goal with |- ?L <= ?R => assert (E : R - L =
+      x * x * (4 - 16 * x - 40 * u - 16 * (u * u * x) - 32 * (u * u * u))
+      + u * x * (14 - 39 * u - 16 * (u * u * u)) + u * u * (3 - 14 * u)
+      + (u * x * (x * x) * 32 + u * u * (x * x) * 68 + u * u * (u * x) * 44 + (u * u) * (u * u) * 8)) by ring end.
+    lra. }
+  (* the absolute (underflow) constant: gamma_n <= 2 x <= 1/4, n eta <= n u <= 1/8 *)
+  assert (Hg2x : g <= 2 * x).
+  { apply (Rmult_le_reg_r (1 - x)); [lra|]. rewrite Hgx.
+    assert (x * x <= x * / 2) by (apply Rmult_le_compat_l; lra). lra. }
+  assert (Hnu' : (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
+                 <= (1 - u) * (1 - g) * nu).
+  { unfold nu.
+    assert (P1 : 7 / 10 <= (1 - u) * (1 - g)).
+    { assert (0 <= u * g) by (apply Rmult_le_pos; lra). lra. }
+    assert (Q0 : (1 + g) * M <= 2 * M) by (apply Rmult_le_compat_r; lra).
+    assert (Q1 : (1 + u) * (1 + (1 + g) * M + INR n * eta) <= 3 / 2 * (2 + 2 * M))
+      by (assert (0 <= (1 + g) * M) by (apply Rmult_le_pos; lra); apply Rmult_le_compat; lra).
+    assert (Q2 : (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta) <= 3 / 2 * (2 + 2 * M) / 2 * (/ 2 * eta)).
+    { apply Rmult_le_compat_r; [lra|]. unfold Rdiv. apply Rmult_le_compat_r; lra. }
+    assert (Q3 : (1 - u) * (INR n * eta) <= 1 * (INR n * eta)) by (apply Rmult_le_compat_r; lra).
+    assert (Q5 : 0 <= 2 * eta * (INR n + 1 + M)) by (apply Rmult_le_pos; lra).
+    assert (Q4 : 7 / 10 * (2 * eta * (INR n + 1 + M)) <= (1 - u) * (1 - g) * (2 * eta * (INR n + 1 + M)))
+      by (apply Rmult_le_compat_r; [exact Q5|exact P1]).
+    assert (0 <= eta * M) by (apply Rmult_le_pos; lra).
+    lra. }
+  repeat split; assumption.
+Qed.
+
+End Criterion.
+
+(** The binary64 instance of Parts 2 and 3, at the top level of this file:
+    [computed_cholesky], [rump_cholesky_posdef], [rump_measured_posdef],
+    [measured_constants], ... with u = 2^-53 and eta = 2^-1074. *)
+Include Criterion FloatRounding.Binary64.
+
 (** ** Part 4: the constant lipcert uses.
     lipcert (src/certify/pd_upper.rs) shifts by
       c = 2 gamma_(n+2) tr(A) + 8 eta n (2(n+1) + max_i A_ii)   (rounded up).
@@ -774,11 +890,12 @@ End Rump.
     relative part of our constant is about 2(n+1)u + 8(nu)^2, which exceeds
     2 gamma_(n+2) only when (nu)^2 is of the order of u, i.e. n >~ 5e7). *)
 Lemma u_val : u = / 9007199254740992.
-Proof. unfold u. simpl. reflexivity. Qed.
+Proof. unfold u, prec, FloatRounding.Binary64.prec. simpl. reflexivity. Qed.
 
 Lemma eta_small : eta <= / 1099511627776.
 Proof.
-  unfold eta. replace (/ 1099511627776) with (bpow radix2 (-40)) by (simpl; reflexivity).
+  unfold eta, emin, FloatRounding.Binary64.emin.
+  replace (/ 1099511627776) with (bpow radix2 (-40)) by (simpl; reflexivity).
   apply bpow_le; lia.
 Qed.
 
@@ -812,7 +929,7 @@ Lemma rust_constants : forall n M, INR n <= 16777216 -> 0 <= M ->
   INR n * u + 2 * u <= gamma (n + 2).
 Proof.
   intros n M Hn HM. unfold beta_rust, nu_rust.
-  pose proof u_pos as Hu. pose proof eta_pos as He. pose proof eta_small as He2.
+  pose proof u_pos as Hu. pose proof eta_pos as He.
   pose proof (pos_INR n) as Hn0.
   set (x := INR n * u).
   assert (Hx0 : 0 <= x) by (unfold x; apply Rmult_le_pos; lra).
@@ -824,10 +941,10 @@ Proof.
   { assert (x * x <= x * / 536870912) by (apply Rmult_le_compat_l; lra).
     rewrite Hux. lra. }
   assert (Hu1 : u <= / 9007199254740992) by lra.
-  assert (H4 : 4 * INR n * u <= 1) by (unfold x in Hx1; lra).
-  destruct (gamma_small n H4) as [[Hg0 Hg1] Hnu].
-  set (g := gamma n) in *.
-  assert (Hgx : g * (1 - x) = x) by (unfold g, gamma, x; field; lra).
+  (* the hypotheses of [cholesky_entry_bounds]: [measured_constants]
+     (beta_rust and nu_rust are measured_beta and measured_nu for binary64) *)
+  destruct (measured_constants n M ltac:(fold x; lra) HM) as (H4 & _ & Hnu0 & Hk).
+  unfold measured_beta, measured_nu in Hk. fold x in Hk.
   set (beta := 2 * (x + u) * (1 + 4 * x + 4 * u)).
   set (nu := 2 * eta * (INR n + 1 + M)).
   assert (Hb0 : 0 <= beta) by (unfold beta; apply Rmult_le_pos; [apply Rmult_le_pos|]; lra).
@@ -845,51 +962,6 @@ Proof.
   assert (uxx : u * x * x <= u * (u / 32)) by (rewrite Rmult_assoc; apply Rmult_le_compat_l; lra).
   assert (uux : u * u * x <= u * u * 1) by (apply Rmult_le_compat_l; lra).
   assert (uuu : u * u * u <= u * u * 1) by (apply Rmult_le_compat_l; lra).
-  (* the relative constant *)
-  assert (Hbeta : 2 * u + u * u + 2 * g * (1 - u) * (1 - u) <= (1 - u) * (1 - u) * (1 - g) * beta).
-  { apply (Rmult_le_reg_r (1 - x)); [lra|].
-    replace ((2 * u + u * u + 2 * g * (1 - u) * (1 - u)) * (1 - x))
-      with ((2 * u + u * u) * (1 - x) + 2 * (g * (1 - x)) * (1 - u) * (1 - u)) by ring.
-    replace ((1 - u) * (1 - u) * (1 - g) * beta * (1 - x))
-      with ((1 - u) * (1 - u) * (1 - x - g * (1 - x)) * beta) by ring.
-    rewrite Hgx. unfold beta.
-    assert (G1 : 0 <= x * x * (4 - 16 * x - 40 * u - 16 * (u * u * x) - 32 * (u * u * u)))
-      by (apply Rmult_le_pos; lra).
-    assert (G2 : 0 <= u * x * (14 - 39 * u - 16 * (u * u * u))) by (apply Rmult_le_pos; lra).
-    assert (G3 : 0 <= u * u * (3 - 14 * u)) by (apply Rmult_le_pos; lra).
-    assert (G4 : 0 <= u * x * (x * x) * 32 + u * u * (x * x) * 68 + u * u * (u * x) * 44 + (u * u) * (u * u) * 8).
-    { assert (0 <= u * x * (x * x)) by (apply Rmult_le_pos; lra).
-      assert (0 <= u * u * (x * x)) by (apply Rmult_le_pos; lra).
-      assert (0 <= u * u * (u * x)) by (apply Rmult_le_pos; lra).
-      assert (0 <= (u * u) * (u * u)) by (apply Rmult_le_pos; lra). lra. }
-    match goal with |- ?L <= ?R => assert (E : R - L =
-      x * x * (4 - 16 * x - 40 * u - 16 * (u * u * x) - 32 * (u * u * u))
-      + u * x * (14 - 39 * u - 16 * (u * u * u)) + u * u * (3 - 14 * u)
-      + (u * x * (x * x) * 32 + u * u * (x * x) * 68 + u * u * (u * x) * 44 + (u * u) * (u * u) * 8)) by ring end.
-    lra. }
-  (* the absolute (underflow) constant *)
-  assert (Hg2x : g <= 2 * x).
-  { apply (Rmult_le_reg_r (1 - x)); [lra|]. rewrite Hgx.
-    assert (x * x <= x * / 2) by (apply Rmult_le_compat_l; lra). lra. }
-  assert (Hnu' : (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta) + (1 - u) * (INR n * eta)
-                 <= (1 - u) * (1 - g) * nu).
-  { unfold nu.
-    assert (Hne : INR n * eta <= 1).
-    { assert (INR n * eta <= 16777216 * / 1099511627776) by (apply Rmult_le_compat; lra). lra. }
-    assert (Hne0 : 0 <= INR n * eta) by (apply Rmult_le_pos; lra).
-    assert (P1 : 9 / 10 <= (1 - u) * (1 - g)).
-    { assert (0 <= u * g) by (apply Rmult_le_pos; lra). lra. }
-    assert (Q0 : (1 + g) * M <= 2 * M) by (apply Rmult_le_compat_r; lra).
-    assert (Q1 : (1 + u) * (1 + (1 + g) * M + INR n * eta) <= 3 / 2 * (2 + 2 * M))
-      by (assert (0 <= (1 + g) * M) by (apply Rmult_le_pos; lra); apply Rmult_le_compat; lra).
-    assert (Q2 : (1 + u) * (1 + (1 + g) * M + INR n * eta) / 2 * (/ 2 * eta) <= 3 / 2 * (2 + 2 * M) / 2 * (/ 2 * eta)).
-    { apply Rmult_le_compat_r; [lra|]. unfold Rdiv. apply Rmult_le_compat_r; lra. }
-    assert (Q3 : (1 - u) * (INR n * eta) <= 1 * (INR n * eta)) by (apply Rmult_le_compat_r; lra).
-    assert (Q5 : 0 <= 2 * eta * (INR n + 1 + M)) by (apply Rmult_le_pos; lra).
-    assert (Q4 : 9 / 10 * (2 * eta * (INR n + 1 + M)) <= (1 - u) * (1 - g) * (2 * eta * (INR n + 1 + M)))
-      by (apply Rmult_le_compat_r; [exact Q5|exact P1]).
-    assert (0 <= eta * M) by (apply Rmult_le_pos; lra).
-    lra. }
   assert (Ha : beta <= (1 - beta) * (2 * (x + 2 * u))).
     { unfold beta.
       match goal with |- ?L <= ?R => assert (E : R - L = 2 * (u - 6 * (x * x) - 8 * (x * x * x) - 14 * (u * x)
@@ -898,8 +970,7 @@ Proof.
   assert (Hg2 : x + 2 * u <= gamma (n + 2)).
   { replace (x + 2 * u) with (INR (n + 2) * u) by (unfold x; rewrite plus_INR; simpl; ring).
     apply gamma_ge. rewrite plus_INR. simpl. unfold x in Hx1. lra. }
-  assert (Hnu0 : 0 <= nu) by (unfold nu; apply Rmult_le_pos; lra).
-  repeat split; assumption.
+  exact (conj H4 (conj (conj Hb0 Hb1) (conj Hnu0 (conj Hk (conj Ha Hg2))))).
 Qed.
 
 (** [rump_cholesky_posdef_rust]: the criterion with the shift lipcert uses,
@@ -970,3 +1041,61 @@ Proof.
 Qed.
 
 End RustConstant.
+
+(** ** Part 5: the a-posteriori criterion in binary32.
+    The same factorization, with every rounding (every product, sum, square
+    root and division, in any order, FMAs allowed) an IEEE binary32
+    round-to-nearest operation (any tie-breaking rule): Parts 2 and 3
+    instantiated with [FloatRounding.Binary32] (prec = 24, emin = -149).
+    Its constants are those of [beta_rust] and [nu_rust] with binary32's
+      u32   = 2^-24  = 1/16777216 (about 5.96e-8; the unit roundoff) and
+      eta32 = 2^-149 (about 1.40e-45; the smallest positive subnormal).
+    The criterion holds for every dimension n <= 2^21 = 2097152
+    (n u32 <= 1/8, the hypothesis of [measured_constants]); there
+    beta_binary32 n <= 2 (1/8 + u32)(3/2 + 4 u32) < 0.38. *)
+Module Binary32Criterion := Criterion FloatRounding.Binary32.
+
+Definition u32 : R := bpow radix2 (-24).
+Definition eta32 : R := bpow radix2 (-149).
+
+Lemma u32_val : u32 = / 16777216.
+Proof. unfold u32. simpl. reflexivity. Qed.
+
+Lemma eta32_val : eta32 = / 713623846352979940529142984724747568191373312.
+Proof. unfold eta32. simpl. reflexivity. Qed.
+
+(** The binary32 constants for dimension n and M >= max_j At_jj:
+    beta = 2(n u32 + u32)(1 + 4 n u32 + 4 u32), nu' = 2 eta32 (n + 1 + M). *)
+Definition beta_binary32 (n : nat) : R :=
+  2 * (INR n * u32 + u32) * (1 + 4 * (INR n * u32) + 4 * u32).
+Definition nu_binary32 (n : nat) (M : R) : R := 2 * eta32 * (INR n + 1 + M).
+
+(** [rump_measured_posdef_binary32]: the a-posteriori criterion
+    ([rump_measured_posdef]) for a Cholesky factorization computed in
+    binary32 ([Binary32Criterion.computed_cholesky]: [computed_cholesky]
+    with binary32 rounding): for n <= 2^21, a factorization of At that runs
+    to completion, sqrt r >= || |L| ||_2 and
+    c >= beta_binary32(n) r + n nu_binary32(n, M) make A positive definite. *)
+Theorem rump_measured_posdef_binary32 : forall (choice : Z -> bool) n (A At L : mat) c M r,
+  INR n <= 2097152 ->
+  0 <= M -> 0 <= r ->
+  (forall i, (i < n)%nat -> At i i <= M) ->
+  (forall i j, (i < n)%nat -> (j < n)%nat -> i <> j -> A i j = At i j) ->
+  (forall i, (i < n)%nat -> At i i + c <= A i i) ->
+  Binary32Criterion.computed_cholesky choice n At L ->
+  bounded n n (fun k i => Rabs (L i k)) (sqrt r) ->
+  beta_binary32 n * r + INR n * nu_binary32 n M <= c ->
+  posdef n A.
+Proof.
+  intros choice n A At L c M r Hn HM Hr HaM Hoff Hshift Hfac HK Hc.
+  assert (Hu : Binary32Criterion.u = u32) by reflexivity.
+  assert (He : Binary32Criterion.eta = eta32) by reflexivity.
+  assert (Hx : INR n * Binary32Criterion.u <= / 8).
+  { rewrite Hu, u32_val. apply (Rmult_le_reg_r 16777216); [lra|].
+    rewrite Rmult_assoc, Rinv_l by lra. rewrite Rmult_1_r. lra. }
+  destruct (Binary32Criterion.measured_constants n M Hx HM) as (H4 & Hb0 & Hnu0 & Hk).
+  unfold Binary32Criterion.measured_beta, Binary32Criterion.measured_nu in Hb0, Hnu0, Hk.
+  rewrite Hu in Hb0, Hk. rewrite He in Hnu0, Hk.
+  exact (Binary32Criterion.rump_measured_posdef choice n A At L c (beta_binary32 n) (nu_binary32 n M)
+           M r H4 Hb0 Hnu0 HM Hr Hk HaM Hoff Hshift Hfac HK Hc).
+Qed.

@@ -1,7 +1,12 @@
 (** * A-priori error bound of a floating-point dot product, any summation order.
 
-    Model: binary64 with gradual underflow ([FloatRounding.fexp]), round to
-    nearest with any tie-breaking rule, no fused multiply-add.  The products
+    Model: a binary floating-point format with gradual underflow
+    ([FloatRounding.FORMAT]: binary64 or binary32, see FloatRounding.v),
+    round to nearest with any tie-breaking rule, fused multiply-adds allowed.
+    The proofs are written once, in [Module Dot (F : FORMAT)], for every
+    format; [Include Dot Binary64] at the end of the file makes the binary64
+    instance the top-level names of this file ([u] = 2^-53, [eta] = 2^-1074,
+    [dot_error_bound], ...), as before the generalisation.  The products
     [a_i * b_i] are rounded once each, then summed by an arbitrary binary tree
     of rounded additions.  Every evaluation order (left to right, pairwise,
     blocked, SIMD lanes, any permutation of the terms) is such a tree.  The
@@ -16,21 +21,24 @@
     The proofs are ours. *)
 From Coq Require Import Reals Lra Lia List Permutation.
 From Flocq Require Import Core Relative Plus_error.
-From Lipcert Require Import FloatRounding.
+(* Required, not imported: the functor [Dot] includes its own copy of
+   [FloatRounding.Rounding], and importing the top-level binary64 names of
+   FloatRounding as well would make [u], [eta], ... ambiguous. *)
+From Lipcert Require FloatRounding.
 Open Scope R_scope.
+
+Module Dot (F : FloatRounding.FORMAT).
+Include FloatRounding.Rounding F.
 
 Lemma u_ro_eq : u_ro radix2 prec = u.
 Proof.
-  unfold u_ro, u, prec.
+  unfold u_ro, u.
   replace (/ 2) with (bpow radix2 (-1)) by (simpl; reflexivity).
-  rewrite <- bpow_plus; reflexivity.
+  rewrite <- bpow_plus; f_equal; ring.
 Qed.
 
 Lemma u_small : u <= / 4.
-Proof.
-  unfold u. replace (/ 4) with (bpow radix2 (-2)) by (simpl; reflexivity).
-  apply bpow_le; lia.
-Qed.
+Proof. pose proof u_le_64. lra. Qed.
 
 (** gamma_n = n u / (1 - n u) *)
 Definition gamma (n : nat) : R := INR n * u / (1 - INR n * u).
@@ -87,7 +95,7 @@ Proof.
   eapply Rle_trans; [apply Rmult_le_compat_l; [exact P|exact K]|exact IH].
 Qed.
 
-Section Dot.
+Section Trees.
 Variable choice : Z -> bool.
 Let fl1 := RN choice.
 
@@ -436,4 +444,9 @@ Proof.
   rewrite IH; simpl; now rewrite <- app_assoc.
 Qed.
 
+End Trees.
+
 End Dot.
+
+(** The binary64 instance, at the top level of this file. *)
+Include Dot FloatRounding.Binary64.
