@@ -5,14 +5,14 @@
 use faer::{ColMut, ColRef};
 
 /// The column as a slice.
-pub(crate) fn column(c: ColRef<'_, f64>) -> &[f64] {
+pub(crate) fn column<T>(c: ColRef<'_, T>) -> &[T] {
     c.try_as_col_major()
         .expect("columns of a faer Mat are contiguous")
         .as_slice()
 }
 
 /// The column as a mutable slice.
-pub(crate) fn column_mut(c: ColMut<'_, f64>) -> &mut [f64] {
+pub(crate) fn column_mut<T>(c: ColMut<'_, T>) -> &mut [T] {
     c.try_as_col_major_mut()
         .expect("columns of a faer Mat are contiguous")
         .as_slice_mut()

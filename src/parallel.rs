@@ -25,6 +25,13 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
+/// The real scalars the products run on: binary64 everywhere, and binary32
+/// for the binary32 Cholesky certificate
+/// ([`crate::certify::pd_upper::certify_upper_binary32`]).
+pub(crate) trait Element: faer::traits::ComplexField + Copy + Send + Sync {}
+impl Element for f64 {}
+impl Element for f32 {}
+
 /// The number of threads `threads` stands for: 0 means one per available
 /// core (as reported by the operating system), anything else itself.
 pub fn resolve_threads(threads: usize) -> usize {
@@ -49,12 +56,12 @@ fn useful_threads(threads: usize, work: usize) -> usize {
 /// The columns of dst are split into `threads` bands of about equal
 /// lower-triangle area; each band is a triangular diagonal block and the
 /// rectangle below it.
-pub(crate) fn lower_product(
-    dst: MatMut<'_, f64>,
+pub(crate) fn lower_product<T: Element>(
+    dst: MatMut<'_, T>,
     accum: Accum,
-    lhs: MatRef<'_, f64>,
-    rhs: MatRef<'_, f64>,
-    alpha: f64,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    alpha: T,
     threads: usize,
 ) {
     let n = dst.nrows();
@@ -80,12 +87,12 @@ pub(crate) fn lower_product(
 }
 
 /// [`lower_product`] on exactly `t` threads, one per column band.
-fn lower_product_split(
-    dst: MatMut<'_, f64>,
+fn lower_product_split<T: Element>(
+    dst: MatMut<'_, T>,
     accum: Accum,
-    lhs: MatRef<'_, f64>,
-    rhs: MatRef<'_, f64>,
-    alpha: f64,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    alpha: T,
     t: usize,
 ) {
     let n = dst.nrows();
@@ -123,12 +130,12 @@ fn lower_product_split(
 
 /// dst ← (dst if `accum` is Add) + α·lhs·rhs, with the rows of dst split
 /// into `threads` bands.
-pub(crate) fn product(
-    dst: MatMut<'_, f64>,
+pub(crate) fn product<T: Element>(
+    dst: MatMut<'_, T>,
     accum: Accum,
-    lhs: MatRef<'_, f64>,
-    rhs: MatRef<'_, f64>,
-    alpha: f64,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    alpha: T,
     threads: usize,
 ) {
     let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
@@ -143,12 +150,12 @@ pub(crate) fn product(
 }
 
 /// [`product`] on exactly `t` threads, one per row band.
-fn product_split(
-    dst: MatMut<'_, f64>,
+fn product_split<T: Element>(
+    dst: MatMut<'_, T>,
     accum: Accum,
-    lhs: MatRef<'_, f64>,
-    rhs: MatRef<'_, f64>,
-    alpha: f64,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    alpha: T,
     t: usize,
 ) {
     let m = dst.nrows();
@@ -177,14 +184,14 @@ fn product_split(
 /// over k·n values against the product's k·n·m multiply-adds. The copy
 /// holds the same values, so each output entry is still a sum of the same
 /// products (in some order): the theorems of the module doc are unchanged.
-fn column_major_copy(rhs: MatRef<'_, f64>) -> Option<Mat<f64>> {
+fn column_major_copy<T: Element>(rhs: MatRef<'_, T>) -> Option<Mat<T>> {
     let (k, n) = (rhs.nrows(), rhs.ncols());
     if rhs.row_stride() == 1 || k < 2 || n < 2 || k.saturating_mul(n) < MIN_COPY_VALUES {
         return None;
     }
     // Copy in square tiles: reads and writes both stay in cache.
     const TILE: usize = 32;
-    let mut out = Mat::<f64>::zeros(k, n);
+    let mut out = Mat::<T>::zeros(k, n);
     for j0 in (0..n).step_by(TILE) {
         for i0 in (0..k).step_by(TILE) {
             for j in j0..(j0 + TILE).min(n) {

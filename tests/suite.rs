@@ -15,6 +15,8 @@
 // Several test files include the shared helpers with their own `mod common;`.
 #![allow(clippy::duplicate_mod)]
 
+#[path = "binary32_certificate.rs"]
+mod binary32_certificate;
 #[path = "cli_bad_input.rs"]
 mod cli_bad_input;
 #[path = "cli_bounds.rs"]

@@ -40,18 +40,58 @@ const WEIGHT_FLOOR: f64 = 1.0 / (1u64 << 40) as f64;
 /// `dot_error_bound`), and r = maxᵢ vᵢ/wᵢ is rounded upward. IEEE-754
 /// binary64, round to nearest.
 pub fn abs_lower_norm_sq_up(l: MatRef<'_, f64>, steps: usize) -> f64 {
+    abs_lower_norm_sq_up_of(l, steps)
+}
+
+/// [`abs_lower_norm_sq_up`] for a binary32 factor (the binary32
+/// certificate's): every entry converts to binary64 exactly and all the
+/// arithmetic is the binary64 arithmetic of [`abs_lower_norm_sq_up`], so
+/// the same theorem and bound apply; reading binary32 halves the memory
+/// traffic and saves a binary64 copy of L.
+pub fn abs_lower_norm_sq_up_f32(l: MatRef<'_, f32>, steps: usize) -> f64 {
+    abs_lower_norm_sq_up_of(l, steps)
+}
+
+/// The entries a factor may hold: binary64, or binary32 (widened exactly).
+trait Entry: Copy + Into<f64> {
+    /// Σ |aᵢ|·bᵢ ([`abs_dot_f64`]).
+    fn abs_dot(a: &[Self], b: &[f64]) -> f64;
+    /// out ← out + y·|a| ([`abs_axpy_f64`]).
+    fn abs_axpy(y: f64, a: &[Self], out: &mut [f64]);
+}
+
+impl Entry for f64 {
+    fn abs_dot(a: &[Self], b: &[f64]) -> f64 {
+        abs_dot_f64(a, b)
+    }
+    fn abs_axpy(y: f64, a: &[Self], out: &mut [f64]) {
+        abs_axpy_f64(y, a, out)
+    }
+}
+
+impl Entry for f32 {
+    fn abs_dot(a: &[Self], b: &[f64]) -> f64 {
+        abs_dot_f32(a, b)
+    }
+    fn abs_axpy(y: f64, a: &[Self], out: &mut [f64]) {
+        abs_axpy_f32(y, a, out)
+    }
+}
+
+/// The body of [`abs_lower_norm_sq_up`] for either entry type.
+fn abs_lower_norm_sq_up_of<T: Entry>(l: MatRef<'_, T>, steps: usize) -> f64 {
     let n = l.nrows().min(l.ncols());
     if n == 0 {
         return 0.0;
     }
-    let columns: Vec<&[f64]> = (0..n).map(|k| &column(l.col(k))[k..n]).collect();
+    let columns: Vec<&[T]> = (0..n).map(|k| &column(l.col(k))[k..n]).collect();
     let mut w = vec![1.0f64; n];
     let mut next = vec![0.0f64; n];
     for _ in 0..steps {
         next.fill(0.0);
         for (k, col) in columns.iter().enumerate() {
-            let y = abs_dot(col, &w[k..]);
-            abs_axpy(y, col, &mut next[k..]);
+            let y = T::abs_dot(col, &w[k..]);
+            T::abs_axpy(y, col, &mut next[k..]);
         }
         let top = next.iter().fold(0.0f64, |a, &b| a.max(b));
         if !(top > 0.0 && top.is_finite()) {
@@ -73,8 +113,8 @@ pub fn abs_lower_norm_sq_up(l: MatRef<'_, f64>, steps: usize) -> f64 {
     // product added to v_i per column, k ascending: a left-to-right sum).
     let mut v = vec![0.0f64; n];
     for (k, col) in columns.iter().enumerate() {
-        let z = rounding::sum_of_squares_up(abs_dot(col, &w[k..]), n - k);
-        abs_axpy(z, col, &mut v[k..]);
+        let z = rounding::sum_of_squares_up(T::abs_dot(col, &w[k..]), n - k);
+        T::abs_axpy(z, col, &mut v[k..]);
     }
     let mut r = 0.0f64;
     for (i, (&vi, &wi)) in v.iter().zip(&w).enumerate() {
@@ -91,33 +131,47 @@ pub fn abs_lower_norm_sq_up(l: MatRef<'_, f64>, steps: usize) -> f64 {
 multiversion! {
     /// Σ |aᵢ|·bᵢ in eight interleaved partial sums (one of the "any order"
     /// evaluations the dot-product bound covers).
-    fn abs_dot = abs_dot_body(a: &[f64], b: &[f64]) -> f64
+    fn abs_dot_f64 = [abs_dot_body::<f64>](a: &[f64], b: &[f64]) -> f64
+}
+
+multiversion! {
+    /// [`abs_dot_f64`] for binary32 entries (widened exactly).
+    fn abs_dot_f32 = [abs_dot_body::<f32>](a: &[f32], b: &[f64]) -> f64
 }
 
 #[inline(always)]
-fn abs_dot_body(a: &[f64], b: &[f64]) -> f64 {
+fn abs_dot_body<T: Copy + Into<f64>>(a: &[T], b: &[f64]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let chunks_a = a.chunks_exact(8);
     let chunks_b = b.chunks_exact(8);
     let (rest_a, rest_b) = (chunks_a.remainder(), chunks_b.remainder());
     for (ca, cb) in chunks_a.zip(chunks_b) {
         for ((acc, x), y) in lanes.iter_mut().zip(ca).zip(cb) {
-            *acc += x.abs() * y;
+            *acc += (*x).into().abs() * y;
         }
     }
-    let rest: f64 = rest_a.iter().zip(rest_b).map(|(x, y)| x.abs() * y).sum();
+    let rest: f64 = rest_a
+        .iter()
+        .zip(rest_b)
+        .map(|(&x, y)| x.into().abs() * y)
+        .sum();
     rest + lanes.iter().sum::<f64>()
 }
 
 multiversion! {
     /// out ← out + y·|a| entrywise.
-    fn abs_axpy = abs_axpy_body(y: f64, a: &[f64], out: &mut [f64])
+    fn abs_axpy_f64 = [abs_axpy_body::<f64>](y: f64, a: &[f64], out: &mut [f64])
+}
+
+multiversion! {
+    /// [`abs_axpy_f64`] for binary32 entries (widened exactly).
+    fn abs_axpy_f32 = [abs_axpy_body::<f32>](y: f64, a: &[f32], out: &mut [f64])
 }
 
 #[inline(always)]
-fn abs_axpy_body(y: f64, a: &[f64], out: &mut [f64]) {
-    for (o, x) in out.iter_mut().zip(a) {
-        *o += y * x.abs();
+fn abs_axpy_body<T: Copy + Into<f64>>(y: f64, a: &[T], out: &mut [f64]) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o += y * x.into().abs();
     }
 }
 
@@ -131,6 +185,26 @@ mod tests {
         let l = Mat::from_fn(3, 3, |i, j| if i == j { [1.0, 3.0, 2.0][i] } else { 0.0 });
         let r = abs_lower_norm_sq_up(l.as_ref(), SCHUR_POWER_STEPS);
         assert!((9.0..9.0 * (1.0 + 1e-14)).contains(&r), "r = {r}");
+    }
+
+    /// The binary32 entry point performs the binary64 arithmetic on the
+    /// exactly widened entries: the same bits as the binary64 one, for
+    /// every dimension around the kernels' 8-lane remainder.
+    #[test]
+    fn binary32_factor_gives_the_bound_of_its_exact_widening() {
+        for n in [1usize, 7, 8, 9, 17, 40] {
+            let l32 = Mat::from_fn(n, n, |i, j| {
+                if i >= j {
+                    (((i * 31 + j * 17) % 13) as f32 - 6.0) / 7.0
+                } else {
+                    0.0
+                }
+            });
+            let l64 = Mat::from_fn(n, n, |i, j| f64::from(l32[(i, j)]));
+            let r32 = abs_lower_norm_sq_up_f32(l32.as_ref(), SCHUR_POWER_STEPS);
+            let r64 = abs_lower_norm_sq_up(l64.as_ref(), SCHUR_POWER_STEPS);
+            assert_eq!(r32.to_bits(), r64.to_bits(), "n = {n}");
+        }
     }
 
     #[test]

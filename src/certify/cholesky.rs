@@ -53,17 +53,80 @@ pub fn cholesky_lower_in_place(a: MatMut<'_, f64>) -> Result<(), usize> {
 /// product/sum in any order), so the result certifies exactly as much; with
 /// one thread it is the sequential, bit-reproducible code.
 pub fn cholesky_lower_in_place_with(a: MatMut<'_, f64>, threads: usize) -> Result<(), usize> {
+    factor(a, threads)
+}
+
+/// [`cholesky_lower_in_place_with`] in binary32: the same algorithm with
+/// every operation an IEEE binary32 operation (faer's f32 multiply for the
+/// updates), for the binary32 certificate
+/// ([`certify_upper_binary32`](super::binary32_upper::certify_upper_binary32);
+/// its theorem, proofs/theories/Cholesky.v, `rump_measured_posdef_binary32`,
+/// is the binary64 one instantiated for binary32).
+pub fn cholesky_lower_in_place_f32_with(a: MatMut<'_, f32>, threads: usize) -> Result<(), usize> {
+    factor(a, threads)
+}
+
+/// A binary format the factorization runs in: its arithmetic and the
+/// multiversioned unblocked kernels compiled for it.
+trait Scalar:
+    crate::parallel::Element
+    + PartialOrd
+    + std::ops::Mul<Output = Self>
+    + std::ops::SubAssign
+    + std::ops::DivAssign
+{
+    /// 0.
+    const ZERO: Self;
+    /// −1 (the multiplier of the Schur-complement updates).
+    const MINUS_ONE: Self;
+    /// The IEEE square root (correctly rounded).
+    fn root(self) -> Self;
+    /// Neither infinite nor NaN.
+    fn finite(self) -> bool;
+    /// The unblocked factorization kernel for this format.
+    fn unblocked(a: MatMut<'_, Self>) -> Result<(), usize>;
+    /// The unblocked substitution kernel for this format.
+    fn solve_unblocked(l: faer::MatRef<'_, Self>, b: MatMut<'_, Self>);
+}
+
+/// `impl Scalar` for a float type with its two kernel instances.
+macro_rules! impl_scalar {
+    ($t:ty, $unblocked:ident, $solve:ident) => {
+        impl Scalar for $t {
+            const ZERO: Self = 0.0;
+            const MINUS_ONE: Self = -1.0;
+            fn root(self) -> Self {
+                self.sqrt()
+            }
+            fn finite(self) -> bool {
+                self.is_finite()
+            }
+            fn unblocked(a: MatMut<'_, Self>) -> Result<(), usize> {
+                $unblocked(a)
+            }
+            fn solve_unblocked(l: faer::MatRef<'_, Self>, b: MatMut<'_, Self>) {
+                $solve(l, b)
+            }
+        }
+    };
+}
+
+impl_scalar!(f64, unblocked_f64, solve_unblocked_f64);
+impl_scalar!(f32, unblocked_f32, solve_unblocked_f32);
+
+/// The recursive blocked factorization (see [`cholesky_lower_in_place_with`]).
+fn factor<T: Scalar>(a: MatMut<'_, T>, threads: usize) -> Result<(), usize> {
     let n = a.nrows();
     debug_assert_eq!(n, a.ncols());
     if n <= BLOCK {
-        return unblocked(a);
+        return T::unblocked(a);
     }
     let n1 = n / 2;
     let (a11, _a12, a21, a22) = a.split_at_mut(n1, n1);
     let mut a11 = a11;
     let mut a21 = a21;
     let mut a22 = a22;
-    cholesky_lower_in_place_with(a11.rb_mut(), threads)?;
+    factor(a11.rb_mut(), threads)?;
     // A21 ← A21 · L11⁻ᵀ, i.e. solve X · L11ᵀ = A21 by substitution.
     solve_right_lower_transpose(a11.rb(), a21.rb_mut(), threads);
     // Non-finite off-diagonal entries: checked here as the unblocked kernel
@@ -77,16 +140,16 @@ pub fn cholesky_lower_in_place_with(a: MatMut<'_, f64>, threads: usize) -> Resul
         Accum::Add,
         a21.rb(),
         a21.rb().transpose(),
-        -1.0,
+        T::MINUS_ONE,
         threads,
     );
-    cholesky_lower_in_place_with(a22, threads).map_err(|j| j + n1)
+    factor(a22, threads).map_err(|j| j + n1)
 }
 
 /// The first row of `m` holding a non-finite entry.
-fn first_nonfinite_row(m: faer::MatRef<'_, f64>) -> Option<usize> {
+fn first_nonfinite_row<T: Scalar>(m: faer::MatRef<'_, T>) -> Option<usize> {
     (0..m.ncols())
-        .filter_map(|j| (0..m.nrows()).find(|&i| !m[(i, j)].is_finite()))
+        .filter_map(|j| (0..m.nrows()).find(|&i| !m[(i, j)].finite()))
         .min()
 }
 
@@ -97,11 +160,16 @@ multiversion! {
     /// `a_ij − l_i0·l_j0 − l_i1·l_j1 − …` (then `√·` or `/ r_jj`) of the
     /// standard algorithm (compiled for the best vector extension; the same
     /// IEEE operations either way, see [`crate::simd`]).
-    fn unblocked = unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize>
+    fn unblocked_f64 = [unblocked_body::<f64>](a: MatMut<'_, f64>) -> Result<(), usize>
+}
+
+multiversion! {
+    /// The binary32 instance of [`unblocked_f64`].
+    fn unblocked_f32 = [unblocked_body::<f32>](a: MatMut<'_, f32>) -> Result<(), usize>
 }
 
 #[inline(always)]
-fn unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize> {
+fn unblocked_body<T: Scalar>(a: MatMut<'_, T>) -> Result<(), usize> {
     let n = a.nrows();
     let mut a = a;
     for j in 0..n {
@@ -116,14 +184,14 @@ fn unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize> {
                 }
             }
             let d = col_j[j];
-            if !(d > 0.0 && d.is_finite()) {
+            if !(d > T::ZERO && d.finite()) {
                 return Err(j);
             }
-            let r = d.sqrt();
+            let r = d.root();
             col_j[j] = r;
             for v in &mut col_j[j + 1..n] {
                 *v /= r;
-                if !v.is_finite() {
+                if !v.finite() {
                     return Err(j);
                 }
             }
@@ -136,10 +204,14 @@ fn unblocked_body(a: MatMut<'_, f64>) -> Result<(), usize> {
 /// recursive column-block substitution: x_ij = (b_ij − Σ_{k<j} x_ik l_jk)/l_jj
 /// with the sum split between a faer multiply (earlier blocks) and the
 /// unblocked loop (the current block).
-fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>, threads: usize) {
+fn solve_right_lower_transpose<T: Scalar>(
+    l: faer::MatRef<'_, T>,
+    b: MatMut<'_, T>,
+    threads: usize,
+) {
     let p = l.nrows();
     if p <= BLOCK {
-        solve_unblocked(l, b);
+        T::solve_unblocked(l, b);
         return;
     }
     let p1 = p / 2;
@@ -154,7 +226,7 @@ fn solve_right_lower_transpose(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>, thr
         Accum::Add,
         b1.rb(),
         lb.transpose(),
-        -1.0,
+        T::MINUS_ONE,
         threads,
     );
     solve_right_lower_transpose(lc, b2, threads);
@@ -165,11 +237,16 @@ multiversion! {
     /// column-oriented: column j of B is updated by each solved column k in
     /// ascending order, so every entry sees b_ij − x_i0·l_j0 − … − then
     /// / l_jj, the order of the row-oriented substitution.
-    fn solve_unblocked = solve_unblocked_body(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>)
+    fn solve_unblocked_f64 = [solve_unblocked_body::<f64>](l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>)
+}
+
+multiversion! {
+    /// The binary32 instance of [`solve_unblocked_f64`].
+    fn solve_unblocked_f32 = [solve_unblocked_body::<f32>](l: faer::MatRef<'_, f32>, b: MatMut<'_, f32>)
 }
 
 #[inline(always)]
-fn solve_unblocked_body(l: faer::MatRef<'_, f64>, b: MatMut<'_, f64>) {
+fn solve_unblocked_body<T: Scalar>(l: faer::MatRef<'_, T>, b: MatMut<'_, T>) {
     let mut b = b;
     for j in 0..l.nrows() {
         let (left, right) = b.rb_mut().split_at_col_mut(j);

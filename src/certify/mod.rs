@@ -3,6 +3,7 @@
 //! floating-point assumptions.
 
 pub mod abs_norm;
+pub mod binary32_upper;
 pub mod cholesky;
 pub mod gram;
 pub mod gram_upper;

@@ -53,8 +53,36 @@ pub struct PdCertificate {
     /// The certified bound s.
     pub bound: f64,
     /// Lower-triangular factor L with L·Lᵀ ≈ Ã, where Ã ≈ s²I − fl(SᵀS) minus
-    /// the rounding shifts.
-    pub factor: Mat<f64>,
+    /// the rounding shifts (only the lower triangle is meaningful).
+    pub factor: Factor,
+}
+
+/// A certified Cholesky factor, in the format it was computed in.
+#[derive(Debug, Clone)]
+pub enum Factor {
+    /// Computed in binary64.
+    Binary64(Mat<f64>),
+    /// Computed in binary32 ([`certify_upper_binary32`](super::binary32_upper::certify_upper_binary32)).
+    Binary32(Mat<f32>),
+}
+
+impl Factor {
+    /// The lower triangle of L in binary64 (binary32 entries widen exactly;
+    /// a binary32 factor is copied, with zeros above the diagonal).
+    pub fn to_binary64(&self) -> std::borrow::Cow<'_, Mat<f64>> {
+        match self {
+            Factor::Binary64(l) => std::borrow::Cow::Borrowed(l),
+            Factor::Binary32(l) => {
+                std::borrow::Cow::Owned(Mat::from_fn(l.nrows(), l.ncols(), |i, j| {
+                    if i >= j {
+                        f64::from(l[(i, j)])
+                    } else {
+                        0.0
+                    }
+                }))
+            }
+        }
+    }
 }
 
 /// Certifies σ(S) < s, where `gram` holds C = fl(SᵀS) and ρ ≥ ‖C − SᵀS‖₂.
@@ -118,10 +146,29 @@ pub fn certify_upper_with(
     match cholesky_lower_in_place_with(a.as_mut(), threads) {
         Ok(()) => Ok(PdCertificate {
             bound: s,
-            factor: a,
+            factor: Factor::Binary64(a),
         }),
         Err(pivot) => Err(PdFailure::NotPositive { pivot }),
     }
+}
+
+/// The hypotheses every certificate checks before it factors: s and ρ
+/// ([`check_candidate`]), a square C, and n ≤ the theorem's dimension
+/// bound `max_dim`; returns n.
+pub(crate) fn check_hypotheses(
+    gram: &GramWithError,
+    s: f64,
+    max_dim: usize,
+) -> Result<usize, PdFailure> {
+    check_candidate(s, gram.radius)?;
+    if gram.lower.nrows() != gram.lower.ncols() {
+        return Err(PdFailure::InvalidArgument("the Gram matrix must be square"));
+    }
+    let n = gram.dim();
+    if n > max_dim {
+        return Err(PdFailure::TooLarge);
+    }
+    Ok(n)
 }
 
 /// The floating-point matrix A with off-diagonal −c_ij and diagonal
@@ -129,14 +176,7 @@ pub fn certify_upper_with(
 /// max a_ii rounded upward; checks the hypotheses shared by both
 /// certificates (s and ρ, square C, n ≤ 2²⁴, every a_ii ≥ 0).
 fn negated_shifted_gram(gram: &GramWithError, s: f64) -> Result<(Mat<f64>, f64, f64), PdFailure> {
-    check_candidate(s, gram.radius)?;
-    if gram.lower.nrows() != gram.lower.ncols() {
-        return Err(PdFailure::InvalidArgument("the Gram matrix must be square"));
-    }
-    let n = gram.dim();
-    if n > MAX_CERTIFIED_DIM {
-        return Err(PdFailure::TooLarge);
-    }
+    let n = check_hypotheses(gram, s, MAX_CERTIFIED_DIM)?;
     let t = rounding::sub_down(rounding::mul_down(s, s), gram.radius);
     let mut a = gram.lower.clone();
     let mut trace = 0.0f64;
@@ -202,7 +242,10 @@ pub fn certify_upper_measured(
     if !bound.is_finite() {
         return Err(PdFailure::NotPositive { pivot: n });
     }
-    Ok(PdCertificate { bound, factor: a })
+    Ok(PdCertificate {
+        bound,
+        factor: Factor::Binary64(a),
+    })
 }
 
 /// The a-posteriori shift c = β·r + n·ν of [`certify_upper_measured`],
@@ -212,15 +255,43 @@ pub fn certify_upper_measured(
 /// `rump_measured_posdef_rust`): n ≤ 2²⁴, r ≥ ‖|L|‖₂² ≥ 0 and
 /// maxdiag ≥ 0; outside them (or for NaN) the result is +∞.
 pub fn measured_shift(n: usize, r: f64, max_diag: f64) -> f64 {
-    if n > MAX_CERTIFIED_DIM || r.is_nan() || r < 0.0 || max_diag.is_nan() || max_diag < 0.0 {
+    measured_shift_for(&BINARY64, n, r, max_diag)
+}
+
+/// A binary floating-point format the Cholesky factorization runs in, with
+/// the largest dimension its a-posteriori criterion is proved for.
+pub(crate) struct Format {
+    /// The unit roundoff u (2⁻⁵³ for binary64, 2⁻²⁴ for binary32).
+    pub unit_roundoff: f64,
+    /// The smallest positive subnormal η (2⁻¹⁰⁷⁴, 2⁻¹⁴⁹).
+    pub eta: f64,
+    /// The dimension bound of the theorem (`rump_measured_posdef_rust`:
+    /// 2²⁴; `rump_measured_posdef_binary32`: 2²¹).
+    pub max_dim: usize,
+}
+
+/// IEEE binary64 (proofs/theories/Cholesky.v, `rump_measured_posdef_rust`).
+pub(crate) const BINARY64: Format = Format {
+    unit_roundoff: rounding::UNIT_ROUNDOFF,
+    eta: ETA,
+    max_dim: MAX_CERTIFIED_DIM,
+};
+
+/// c = β·r + n·ν with β = 2(nu + u)(1 + 4nu + 4u), ν = 2η(n + 1 + maxdiag)
+/// for the format's u and η, rounded upward (every operation is a binary64
+/// operation rounded upward; n·u is exact, n < 2⁵³ and u a power of two);
+/// +∞ outside the hypotheses (n above the format's bound, r or maxdiag
+/// negative or NaN).
+pub(crate) fn measured_shift_for(format: &Format, n: usize, r: f64, max_diag: f64) -> f64 {
+    if n > format.max_dim || r.is_nan() || r < 0.0 || max_diag.is_nan() || max_diag < 0.0 {
         return f64::INFINITY;
     }
     let nf = n as f64;
-    // n·u is exact (n < 2⁵³ and u a power of two).
-    let nu = nf * rounding::UNIT_ROUNDOFF;
-    let x = rounding::add_up(nu, rounding::UNIT_ROUNDOFF);
+    let u = format.unit_roundoff;
+    let nu = nf * u;
+    let x = rounding::add_up(nu, u);
     let beta = rounding::mul_up(2.0 * x, rounding::add_up(1.0, rounding::mul_up(4.0, x)));
-    let nu_abs = rounding::mul_up(2.0 * ETA, rounding::add_up(nf + 1.0, max_diag));
+    let nu_abs = rounding::mul_up(2.0 * format.eta, rounding::add_up(nf + 1.0, max_diag));
     rounding::add_up(rounding::mul_up(beta, r), rounding::mul_up(nf, nu_abs))
 }
 
@@ -271,38 +342,62 @@ mod tests {
         num_bigint::BigInt::from(m) << ((e + k) as usize)
     }
 
-    /// `measured_shift` is at least the exact β·r + n·ν of
-    /// `rump_measured_posdef_rust`, β = 2(nu + u)(1 + 4nu + 4u),
-    /// ν = 2η(n + 1 + M), computed in integers scaled by 2^2400 (every
-    /// quantity is dyadic; the smallest, η·M, is ≥ 2^−2148).
+    /// `measured_shift` (binary64) and `measured_shift_binary32` are at
+    /// least the exact β·r + n·ν of `rump_measured_posdef_rust` and
+    /// `rump_measured_posdef_binary32`, β = 2(nu + u)(1 + 4nu + 4u),
+    /// ν = 2η(n + 1 + M) with the format's u = 2^−p and η = 2^−e, computed in
+    /// integers scaled by 2^2400 (every quantity is dyadic; the smallest,
+    /// η·M, is ≥ 2^−2148).
     #[test]
     fn measured_shift_dominates_its_exact_formula() {
+        use crate::certify::binary32_upper::measured_shift_binary32;
         const K: i64 = 2400;
         let tiny = f64::from_bits(3);
-        for n in [1usize, 2, 3, 1000, 4096, 11008, 1 << 24] {
-            for r in [0.0, tiny, 1.0, 147.8 * 3.0, 1.5e300] {
-                for m in [0.0, tiny, 1.0, 16384.5, 1e300] {
-                    let c = measured_shift(n, r, m);
-                    if !c.is_finite() {
-                        // Only overflow may give +∞ inside the hypotheses.
-                        assert!(r > 1e299 || m > 1e299, "n {n} r {r} M {m}");
-                        continue;
+        // (shift, p with u = 2^-p, e with η = 2^-e, dimensions to try)
+        type Case = (fn(usize, f64, f64) -> f64, i64, i64, &'static [usize]);
+        let binary64: Case = (
+            measured_shift,
+            53,
+            1074,
+            &[1, 2, 3, 1000, 4096, 11008, 1 << 24],
+        );
+        let binary32: Case = (
+            measured_shift_binary32,
+            24,
+            149,
+            &[1, 2, 3, 1000, 4096, 11008, 1 << 21],
+        );
+        for (shift, p, e, dims) in [binary64, binary32] {
+            for &n in dims {
+                for r in [0.0, tiny, 1.0, 147.8 * 3.0, 1.5e300] {
+                    for m in [0.0, tiny, 1.0, 16384.5, 1e300] {
+                        let c = shift(n, r, m);
+                        if !c.is_finite() {
+                            // Only overflow may give +∞ inside the hypotheses.
+                            assert!(r > 1e299 || m > 1e299, "u 2^-{p}: n {n} r {r} M {m}");
+                            continue;
+                        }
+                        let nn = num_bigint::BigInt::from(n);
+                        // u = 2^-p: scaled, 2^(K-p).
+                        let one = num_bigint::BigInt::from(1) << (K as usize);
+                        let u = num_bigint::BigInt::from(1) << ((K - p) as usize);
+                        let x = (&nn + 1) * &u; // (n + 1)u · 2^K
+                        let beta_scaled = (&x * 2) * (&one + &x * 4); // β · 2^(2K)
+                        let beta_r = beta_scaled * scaled(r, K); // β r · 2^(3K)
+                        let eta = num_bigint::BigInt::from(1) << ((K - e) as usize);
+                        let n_plus = (&nn + 1) * &one + scaled(m, K); // (n + 1 + M) · 2^K
+                        let n_nu = &nn * eta * 2 * n_plus * &one; // n ν · 2^(3K)
+                        let exact = beta_r + n_nu;
+                        let computed = scaled(c, K) * &one * &one;
+                        assert!(
+                            computed >= exact,
+                            "u 2^-{p}: n {n} r {r} M {m}: {c} below β r + n ν"
+                        );
                     }
-                    let nn = num_bigint::BigInt::from(n);
-                    // u = 2^-53: scaled, 2^(K-53).
-                    let one = num_bigint::BigInt::from(1) << (K as usize);
-                    let u = num_bigint::BigInt::from(1) << ((K - 53) as usize);
-                    let x = (&nn + 1) * &u; // (n + 1)u · 2^K
-                    let beta_scaled = (&x * 2) * (&one + &x * 4); // β · 2^(2K)
-                    let beta_r = beta_scaled * scaled(r, K); // β r · 2^(3K)
-                    let eta = num_bigint::BigInt::from(1) << ((K - 1074) as usize);
-                    let n_plus = (&nn + 1) * &one + scaled(m, K); // (n + 1 + M) · 2^K
-                    let n_nu = &nn * eta * 2 * n_plus * &one; // n ν · 2^(3K)
-                    let exact = beta_r + n_nu;
-                    let computed = scaled(c, K) * &one * &one;
-                    assert!(computed >= exact, "n {n} r {r} M {m}: {c} below β r + n ν");
                 }
             }
+            // Above the format's dimension bound no shift is proved.
+            assert_eq!(shift(dims[dims.len() - 1] + 1, 1.0, 1.0), f64::INFINITY);
         }
     }
 

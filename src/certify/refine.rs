@@ -2,6 +2,7 @@
 //! lower bound plus the Cholesky upper certificate, with inverse iteration on
 //! the certified factor to sharpen the vector when the lower bound lags.
 
+use super::binary32_upper::{certify_upper_binary32, measured_shift_binary32, MAX_BINARY32_DIM};
 use super::gram::GramWithError;
 use super::pd_upper::{certify_upper_measured, certify_upper_with, PdCertificate, PdFailure};
 use super::vector_lower::lower_bound_from_vector;
@@ -52,12 +53,52 @@ pub fn measured_floor(gram: &GramWithError, estimate: f64) -> f64 {
     (super::pd_upper::measured_shift(n, r_guess, est_sq) + gram.radius) / est_sq
 }
 
+/// The same for the binary32 certificate ([`certify_upper_binary32`]):
+/// its shift with binary32's constants and the guess ‖|L|‖₂² ≈ 2√n·s²,
+/// plus the Gram radius and a guess n·u₃₂·max c_ii of the conversion
+/// radius. Only steers; +∞ above its dimension bound.
+pub fn binary32_floor(gram: &GramWithError, estimate: f64) -> f64 {
+    let n = gram.dim();
+    if n > MAX_BINARY32_DIM {
+        return f64::INFINITY;
+    }
+    let est_sq = (estimate * estimate).max(f64::MIN_POSITIVE);
+    let r_guess = 2.0 * (n as f64).sqrt() * est_sq;
+    let conversion = n as f64 * f64::from(f32::EPSILON) / 2.0 * gram.max_diag();
+    (measured_shift_binary32(n, r_guess, est_sq) + gram.radius + conversion) / est_sq
+}
+
+/// Matrices below this dimension keep the binary64 factorization even when
+/// the binary32 certificate would reach the width: there the O(n²) passes
+/// around the binary32 factorization (conversions, the Schur bound) cost
+/// about what the binary32 factorization saves (one certificate, one
+/// thread, random square S: 1.6 vs 1.7 ms at n = 512, 9.5 vs 11 ms at
+/// 1024, 75 vs 97 ms at 2048, 0.45 vs 0.65 s at 4096).
+pub const BINARY32_MIN_DIM: usize = 1024;
+
 /// Which certificate serves `rel_width` near σ ≈ `estimate`, and the floor
-/// it can resolve: Rump's a-priori one ([`apriori_floor`]) when the width
-/// is within its reach (one factorization, nothing more), else the
-/// a-posteriori one ([`measured_floor`]; the factorization plus a few
-/// O(n²) passes over the factor).
+/// it can resolve: the binary32 one ([`binary32_floor`]) when the width is
+/// loose enough for it and n ≥ [`BINARY32_MIN_DIM`]; else Rump's
+/// a-priori one ([`apriori_floor`]) when the width is within its reach
+/// (one factorization, nothing more), else the a-posteriori one
+/// ([`measured_floor`]; the factorization plus a few O(n²) passes over the
+/// factor).
 pub fn certificate_floor(
+    gram: &GramWithError,
+    estimate: f64,
+    rel_width: f64,
+) -> (f64, Certificate) {
+    if gram.dim() >= BINARY32_MIN_DIM {
+        let binary32 = binary32_floor(gram, estimate);
+        if rel_width / 4.0 >= binary32 {
+            return (binary32, Certificate::Binary32);
+        }
+    }
+    binary64_certificate_floor(gram, estimate, rel_width)
+}
+
+/// [`certificate_floor`] among the binary64 certificates only.
+fn binary64_certificate_floor(
     gram: &GramWithError,
     estimate: f64,
     rel_width: f64,
@@ -81,6 +122,9 @@ pub enum Certificate {
     /// The a-posteriori shift measured on the factor
     /// ([`certify_upper_measured`]).
     Measured,
+    /// The a-posteriori criterion with the factorization in binary32
+    /// ([`certify_upper_binary32`]).
+    Binary32,
 }
 
 impl Certificate {
@@ -93,6 +137,7 @@ impl Certificate {
         match self {
             Certificate::Apriori => certify_upper_with(gram, s, threads),
             Certificate::Measured => certify_upper_measured(gram, s, threads),
+            Certificate::Binary32 => certify_upper_binary32(gram, s, threads),
         }
     }
 }
@@ -107,7 +152,9 @@ impl Certificate {
 ///   s = max(σ̃, lower)·(1 + δ), with δ growing ×4 on failure; when the
 ///   width is below that certificate's floor (large n, tight widths), the
 ///   a-posteriori [`certify_upper_measured`] instead (σ < √(s² + c), c
-///   measured on the factor; see [`certificate_floor`]);
+///   measured on the factor), and for loose widths on n ≥
+///   [`BINARY32_MIN_DIM`] the same criterion with a binary32 factorization
+///   ([`certify_upper_binary32`]; see [`certificate_floor`]);
 /// - refinement: the certified factor L (LLᵀ ≈ s²I − SᵀS, smallest eigenvalue
 ///   ≈ s² − σ²) drives inverse iteration x ← (LLᵀ)⁻¹x, which converges to v₁
 ///   at rate (s² − σ₁²)/(s² − σ₂²); the improved vector gives a better lower
@@ -202,7 +249,7 @@ pub(crate) fn enclose_from_lower(
     // the Gram radius ρ, relative to s²; see `apriori_floor`), and which
     // certificate: the a-posteriori one only when the width needs it.
     let n = gram.dim();
-    let (floor, certificate) = certificate_floor(gram, est, rel_width);
+    let (mut floor, mut certificate) = certificate_floor(gram, est, rel_width);
     let mut delta = (rel_width / 4.0).max(floor).max(2.0 * estimate_rel_error);
     let mut factorizations = 0;
     // The largest shift whose certificate failed (only steers the
@@ -241,9 +288,10 @@ pub(crate) fn enclose_from_lower(
                 // turns it too little to see at first), up to
                 // MAX_INVERSE_STEPS.
                 let timer = crate::timing::stage();
+                let factor = cert.factor.to_binary64();
                 let mut steps = 0;
                 loop {
-                    let (improved, turning) = inverse_iteration(&cert, &v, 3);
+                    let (improved, turning) = inverse_iteration(&factor, &v, 3);
                     steps += 3;
                     let l = lower_bound_from_vector(s, &improved);
                     if l > lower {
@@ -261,6 +309,11 @@ pub(crate) fn enclose_from_lower(
                 est = est.max(lower);
                 if relative_gap(lower, upper) <= rel_width {
                     break;
+                }
+                if certificate == Certificate::Binary32 {
+                    // Its shift (guessed before, measured now) left the
+                    // width unmet: go on in binary64.
+                    (floor, certificate) = binary64_certificate_floor(gram, est, rel_width);
                 }
                 delta = (delta / 16.0).max(floor).max(rel_width / 4.0);
                 // Another factorization costs as much as this one: try it
@@ -298,8 +351,8 @@ pub(crate) fn relative_gap(lower: f64, upper: f64) -> f64 {
 
 /// k steps of x ← (LLᵀ)⁻¹ x, normalized (estimate only), and whether the
 /// last step still turned the vector (1 − |cos| ≥ [`INVERSE_SETTLED`]).
-fn inverse_iteration(cert: &PdCertificate, v: &[f64], steps: usize) -> (Vec<f64>, bool) {
-    let l = cert.factor.as_ref();
+fn inverse_iteration(factor: &Mat<f64>, v: &[f64], steps: usize) -> (Vec<f64>, bool) {
+    let l = factor.as_ref();
     let n = v.len();
     let v_norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
     if !(v_norm > 0.0 && v_norm.is_finite()) {

@@ -2,6 +2,7 @@
 // module with `mod common;` and uses what it needs).
 #![allow(dead_code)]
 
+pub mod certificates;
 pub mod cli;
 pub mod conv;
 pub mod dyadic;
