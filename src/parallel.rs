@@ -27,7 +27,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// The real scalars the products run on: binary64 everywhere, and binary32
 /// for the binary32 Cholesky certificate
-/// ([`crate::certify::pd_upper::certify_upper_binary32`]).
+/// ([`crate::certify::binary32_upper::certify_upper_binary32`]).
 pub(crate) trait Element: faer::traits::ComplexField + Copy + Send + Sync {}
 impl Element for f64 {}
 impl Element for f32 {}

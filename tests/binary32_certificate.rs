@@ -8,7 +8,9 @@
 mod common;
 
 use common::certificates::issued_bounds_exceed_exact_sigma;
+use common::cli::run_with_env;
 use common::dyadic::scaled;
+use common::files::write_f64_safetensors;
 use common::lcg::Lcg;
 use common::soundness;
 use lipcert::certify::binary32_upper::{
@@ -19,7 +21,7 @@ use lipcert::certify::pd_upper::PdFailure;
 use lipcert::certify::refine::{certificate_floor, Certificate, BINARY32_MIN_DIM};
 use lipcert::exact::ExactGram;
 use lipcert::strategies::{any_family, matrix, Family};
-use lipcert::{sigma, DenseMatrix, SigmaOptions};
+use lipcert::DenseMatrix;
 use num_bigint::BigInt;
 use proptest::prelude::*;
 use std::cmp::Ordering;
@@ -151,6 +153,29 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(soundness::config(12, 0x6233_3265))]
+
+    /// Dimensions 49–64 take the blocked factorization (faer's binary32
+    /// multiply for the Schur-complement updates and block solves, split
+    /// over 1 or 2 threads): every bound issued on every family, unscaled,
+    /// lies above the exact σ.
+    #[test]
+    fn blocked_binary32_bounds_are_above_the_exact_sigma(
+        w in any_family(49..=64, 49..=56),
+        threads in 1usize..=2,
+    ) {
+        let est = largest_singular_value(&w);
+        prop_assume!(est.is_finite());
+        let g = GramWithError::new(&w);
+        let candidates = [1.0 - 1e-4, 1.0 - U32, 1.0, 1.0 + U32, 1.0 + 1e-4, 1.0 + 1e-2]
+            .map(|f| (est * f, format!("{est}·{f}, {threads} threads")));
+        issued_bounds_exceed_exact_sigma(&w, &g, candidates, |g, s| {
+            certify_upper_binary32(g, s, threads)
+        })?;
+    }
+}
+
 #[test]
 fn binary32_certificate_refuses_invalid_candidates_and_sizes() {
     let w = DenseMatrix::from_row_major(2, 2, &[1.0, 0.0, 0.0, 1.0]).unwrap();
@@ -194,16 +219,19 @@ fn binary32_overflow_is_refused() {
     }
 }
 
-/// At n = 1024 the binary32 certificate serves loose widths: `certificate_floor`
-/// picks it for 0.1 and not for 1e-3; `sigma` at 0.1 takes it and its
-/// enclosure reaches the width and contains faer's σ (an SVD accurate to
-/// ~1e-13, far inside the 0.1-wide enclosure); the bound it certifies 5 %
-/// above σ lies within 1 % of the candidate (measured: 0.2 %).
+/// At n = 1024 the binary32 certificate serves loose widths:
+/// `certificate_floor` picks it for 0.1 and not for 1e-3; the bound it
+/// certifies 5 % above σ lies within 1 % of the candidate (measured:
+/// 0.2 %); and `lipcert sigma --rel-width 0.1` takes it (its timing log
+/// names each certificate), reaches the width and contains faer's σ (an SVD
+/// accurate to ~1e-13, far inside the enclosure), while 1e-3 does not take
+/// it.
 #[test]
 fn sigma_takes_the_binary32_certificate_at_loose_widths() {
     let n = BINARY32_MIN_DIM.max(1024);
     let mut rng = Lcg(1024);
-    let w = DenseMatrix::from_row_major(n, n, &rng.vec(n * n, 1.0)).unwrap();
+    let values = rng.vec(n * n, 1.0);
+    let w = DenseMatrix::from_row_major(n, n, &values).unwrap();
     let s_mat = w.oriented_normalized_scale().unwrap().matrix;
     let g = GramWithError::new_with(&s_mat, 2);
     let est = largest_singular_value(&s_mat);
@@ -217,17 +245,35 @@ fn sigma_takes_the_binary32_certificate_at_loose_widths() {
         cert.bound
     );
 
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_f64_safetensors(dir.path(), "w.safetensors", &[("w", vec![n, n], values)]);
+    let file = file.to_str().unwrap();
     let sigma_true = largest_singular_value(&w);
-    for rel_width in [0.1, 1e-3] {
-        let options = SigmaOptions {
-            rel_width,
-            ..SigmaOptions::default()
-        };
-        let e = sigma(&w, &options).unwrap();
-        assert!(e.relative_width() <= rel_width, "{rel_width}: {e}");
+    for (rel_width, binary32) in [("0.1", true), ("1e-3", false)] {
+        let out = run_with_env(
+            &["sigma", file, "--rel-width", rel_width, "--json"],
+            &[("LIPCERT_TIMING", "1")],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stderr.contains("(Binary32)"),
+            binary32,
+            "--rel-width {rel_width}: {}",
+            out.stderr
+        );
+        let json: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        let (lower, upper) = (
+            json["lower"].as_f64().unwrap(),
+            json["upper"].as_f64().unwrap(),
+        );
+        let width: f64 = rel_width.parse().unwrap();
         assert!(
-            e.lower() <= sigma_true * (1.0 + 1e-12) && sigma_true * (1.0 - 1e-12) <= e.upper(),
-            "{rel_width}: σ {sigma_true} outside {e}"
+            (upper - lower) / upper <= width,
+            "{rel_width}: [{lower}, {upper}]"
+        );
+        assert!(
+            lower <= sigma_true * (1.0 + 1e-12) && sigma_true * (1.0 - 1e-12) <= upper,
+            "{rel_width}: σ {sigma_true} outside [{lower}, {upper}]"
         );
     }
 }

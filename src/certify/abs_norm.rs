@@ -47,7 +47,7 @@ pub fn abs_lower_norm_sq_up(l: MatRef<'_, f64>, steps: usize) -> f64 {
 /// certificate's): every entry converts to binary64 exactly and all the
 /// arithmetic is the binary64 arithmetic of [`abs_lower_norm_sq_up`], so
 /// the same theorem and bound apply; reading binary32 halves the memory
-/// traffic and saves a binary64 copy of L.
+/// traffic and needs no binary64 copy of L.
 pub fn abs_lower_norm_sq_up_f32(l: MatRef<'_, f32>, steps: usize) -> f64 {
     abs_lower_norm_sq_up_of(l, steps)
 }

@@ -35,13 +35,14 @@ pub fn measured_shift_binary32(n: usize, r: f64, max_diag: f64) -> f64 {
 }
 
 /// ρ₃₂ ≥ ‖E‖₂ for the rounding E of −C to binary32 off the diagonal:
-/// |E_ij| ≤ u₃₂|c_ij| + η₃₂/2 (round to nearest in binary32,
-/// proofs/theories/FloatRounding.v, `rn_error_bound`, binary32 instance),
+/// |E_ij| ≤ u₃₂|c_ij| + η₃₂/2 (round to nearest in binary32:
+/// proofs/theories/FloatRounding.v, `rn_error_bound`, proved for every
+/// format; its binary32 instance is `Cholesky.Binary32Criterion.rn_error_bound`),
 /// E symmetric with zero diagonal, so ‖E‖₂ ≤ maxᵢ Σ_{j≠i} |E_ij|
 /// (proofs/theories/Norms.v, `spectral_le_sqrt_l1_linf`, with ‖E‖₁ = ‖E‖_∞)
 /// ≤ u₃₂·maxᵢ Σ_{j≠i} |c_ij| + (n − 1)·η₃₂/2. Row sums of nonnegative
 /// terms are bounded above with `rounding::sum_of_squares_up` (proof:
-/// proofs/theories/FloatDot.v, `dot_error_bound`); every other operation is
+/// proofs/theories/FloatDot.v, `sum_of_squares_bounds`); every other operation is
 /// rounded upward. +∞ when an entry is not finite.
 pub fn binary32_conversion_radius(gram: &GramWithError) -> f64 {
     let n = gram.dim();
@@ -114,7 +115,8 @@ pub fn certify_upper_binary32(
     let n = check_hypotheses(gram, s, MAX_BINARY32_DIM)?;
     let radius = rounding::add_up(gram.radius, binary32_conversion_radius(gram));
     if !radius.is_finite() {
-        return Err(PdFailure::NotPositive { pivot: 0 });
+        // A non-finite Gram entry: no diagonal passes s² − ρ′ − c_ii ≥ 0.
+        return Err(PdFailure::DiagonalTooLarge);
     }
     let mut a = negated_shifted_gram_f32(gram, s, radius)?;
     let max_diag = (0..n).map(|i| a[(i, i)] as f64).fold(0.0f64, f64::max);

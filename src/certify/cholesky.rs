@@ -280,43 +280,76 @@ mod tests {
         a
     }
 
+    /// Factors `a` (binary64) in binary64 or, with `binary32`, in binary32
+    /// (entries rounded to nearest), returning L widened to binary64 with
+    /// zeros above the diagonal.
+    fn factor_in(a: &Mat<f64>, binary32: bool, threads: usize) -> Result<Mat<f64>, usize> {
+        let n = a.nrows();
+        let lower = |l: &dyn Fn(usize, usize) -> f64| {
+            Mat::from_fn(n, n, |i, j| if i >= j { l(i, j) } else { 0.0 })
+        };
+        if binary32 {
+            let mut l = Mat::from_fn(n, n, |i, j| a[(i, j)] as f32);
+            cholesky_lower_in_place_f32_with(l.as_mut(), threads)?;
+            Ok(lower(&|i, j| f64::from(l[(i, j)])))
+        } else {
+            let mut l = a.clone();
+            cholesky_lower_in_place_with(l.as_mut(), threads)?;
+            Ok(lower(&|i, j| l[(i, j)]))
+        }
+    }
+
     #[test]
     fn factor_reconstructs_spd_matrices() {
-        for n in [1, 5, 48, 49, 130, 257] {
-            let a = spd(n);
-            let mut l = a.clone();
-            cholesky_lower_in_place(l.as_mut()).unwrap();
-            let l = Mat::from_fn(n, n, |i, j| if i >= j { l[(i, j)] } else { 0.0 });
-            let r = &l * l.transpose();
-            let err = (&r - &a).norm_max() / a.norm_max();
-            assert!(err < 1e-13, "n = {n}: relative residual {err}");
+        // Binary64 to 1e-13, binary32 to 1e-5 (u₃₂ ≈ 6e-8 times the
+        // growth of the sums), on both sides of the blocking threshold.
+        for (binary32, tolerance) in [(false, 1e-13), (true, 1e-5)] {
+            for n in [1, 5, 48, 49, 130, 257] {
+                for threads in [1, 2] {
+                    let a = spd(n);
+                    let l = factor_in(&a, binary32, threads).unwrap();
+                    let r = &l * l.transpose();
+                    let err = (&r - &a).norm_max() / a.norm_max();
+                    assert!(
+                        err < tolerance,
+                        "n = {n}, binary32 {binary32}: relative residual {err}"
+                    );
+                }
+            }
         }
     }
 
     #[test]
     fn a_non_finite_off_diagonal_entry_fails_on_both_paths() {
-        // Issue 11 item 15: the blocked path (n > BLOCK) checks L21 itself.
-        for n in [10, 100, 300] {
-            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e308] {
-                let mut a = spd(n);
-                a[(n - 2, 1)] = bad;
-                let mut l = a.clone();
-                assert!(
-                    cholesky_lower_in_place(l.as_mut()).is_err(),
-                    "n = {n}, entry {bad}"
-                );
+        // Issue 11 item 15: the blocked path (n > BLOCK) checks L21 itself;
+        // the last value overflows the format's products.
+        for (binary32, huge) in [(false, 1e308), (true, 3e38)] {
+            for n in [10, 100, 300] {
+                for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, huge] {
+                    let mut a = spd(n);
+                    a[(n - 2, 1)] = bad;
+                    assert!(
+                        factor_in(&a, binary32, 1).is_err(),
+                        "n = {n}, entry {bad}, binary32 {binary32}"
+                    );
+                }
             }
         }
     }
 
     #[test]
     fn reports_the_failing_pivot_of_an_indefinite_matrix() {
-        for n in [3, 60, 200] {
-            let mut a = spd(n);
-            // Make the trailing diagonal entry hugely negative.
-            a[(n - 1, n - 1)] = -1e6;
-            let mut l = a.clone();
-            assert_eq!(cholesky_lower_in_place(l.as_mut()), Err(n - 1));
+        for binary32 in [false, true] {
+            for n in [3, 60, 200] {
+                let mut a = spd(n);
+                // Make the trailing diagonal entry hugely negative.
+                a[(n - 1, n - 1)] = -1e6;
+                assert_eq!(
+                    factor_in(&a, binary32, 1).err(),
+                    Some(n - 1),
+                    "binary32 {binary32}"
+                );
+            }
         }
     }
 }

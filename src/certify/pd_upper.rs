@@ -18,8 +18,10 @@ pub enum PdFailure {
         /// Index of the failing pivot.
         pivot: usize,
     },
-    /// The dimension exceeds 2²⁴, beyond which the formal proof of our shift
-    /// constant (`rump_cholesky_posdef_rust`) does not apply.
+    /// The dimension exceeds the bound of the certificate's theorem: 2²⁴
+    /// for the binary64 ones (`rump_cholesky_posdef_rust`,
+    /// `rump_measured_posdef_rust`), 2²¹ for the binary32 one
+    /// (`rump_measured_posdef_binary32`).
     TooLarge,
     /// A hypothesis of the theorem fails for the arguments (a negative,
     /// NaN or infinite candidate s, a negative or NaN error radius): no
@@ -173,7 +175,7 @@ pub(crate) fn check_hypotheses(
 
 /// The floating-point matrix A with off-diagonal −c_ij and diagonal
 /// a_ii = (s² − ρ) − c_ii rounded downward (each step), with tr(A) and
-/// max a_ii rounded upward; checks the hypotheses shared by both
+/// max a_ii rounded upward; checks the hypotheses shared by both binary64
 /// certificates (s and ρ, square C, n ≤ 2²⁴, every a_ii ≥ 0).
 fn negated_shifted_gram(gram: &GramWithError, s: f64) -> Result<(Mat<f64>, f64, f64), PdFailure> {
     let n = check_hypotheses(gram, s, MAX_CERTIFIED_DIM)?;

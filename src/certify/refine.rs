@@ -2,7 +2,9 @@
 //! lower bound plus the Cholesky upper certificate, with inverse iteration on
 //! the certified factor to sharpen the vector when the lower bound lags.
 
-use super::binary32_upper::{certify_upper_binary32, measured_shift_binary32, MAX_BINARY32_DIM};
+use super::binary32_upper::{
+    certify_upper_binary32, measured_shift_binary32, BINARY32, MAX_BINARY32_DIM,
+};
 use super::gram::GramWithError;
 use super::pd_upper::{certify_upper_measured, certify_upper_with, PdCertificate, PdFailure};
 use super::vector_lower::lower_bound_from_vector;
@@ -64,7 +66,7 @@ pub fn binary32_floor(gram: &GramWithError, estimate: f64) -> f64 {
     }
     let est_sq = (estimate * estimate).max(f64::MIN_POSITIVE);
     let r_guess = 2.0 * (n as f64).sqrt() * est_sq;
-    let conversion = n as f64 * f64::from(f32::EPSILON) / 2.0 * gram.max_diag();
+    let conversion = n as f64 * BINARY32.unit_roundoff * gram.max_diag();
     (measured_shift_binary32(n, r_guess, est_sq) + gram.radius + conversion) / est_sq
 }
 
@@ -114,7 +116,7 @@ fn binary64_certificate_floor(
     }
 }
 
-/// The two upper certificates [`enclose_from_estimate`] can use.
+/// The three upper certificates [`enclose_from_estimate`] can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Certificate {
     /// Rump's criterion with the a-priori shift ([`certify_upper_with`]).
@@ -329,6 +331,13 @@ pub(crate) fn enclose_from_lower(
             Err(_) => {
                 failed_above = failed_above.max(target);
                 delta *= 4.0;
+                if certificate == Certificate::Binary32 {
+                    // Binary32's rounding may be what failed (a failure
+                    // proves nothing about σ): go on in binary64, which
+                    // certifies whatever binary32 does.
+                    (floor, certificate) = binary64_certificate_floor(gram, est, rel_width);
+                    delta = delta.max(floor);
+                }
             }
         }
     }

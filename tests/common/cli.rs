@@ -12,9 +12,15 @@ pub struct Out {
 /// Runs `lipcert ARGS…` and asserts it did not panic (a panic would be an
 /// "internal error" line with exit code 3).
 pub fn run(args: &[&str]) -> Out {
+    run_with_env(args, &[])
+}
+
+/// [`run`] with extra environment variables (e.g. `LIPCERT_TIMING=1`).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Out {
     // Cargo builds the binary for integration tests and names it here.
     let out = Command::new(env!("CARGO_BIN_EXE_lipcert"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let o = Out {
