@@ -7,7 +7,8 @@ use super::abs_norm::{abs_lower_norm_sq_up_f32, SCHUR_POWER_STEPS};
 use super::cholesky::cholesky_lower_in_place_f32_with;
 use super::gram::GramWithError;
 use super::pd_upper::{
-    check_hypotheses, measured_shift_for, Factor, Format, PdCertificate, PdFailure,
+    check_hypotheses, measured_shift_for, shifted_bound, Factor, Format, PdCertificate, PdFailure,
+    ShiftedDiagonal,
 };
 use crate::columns::column;
 use crate::rounding;
@@ -124,11 +125,7 @@ pub fn certify_upper_binary32(
         return Err(PdFailure::NotPositive { pivot });
     }
     let r = abs_lower_norm_sq_up_f32(a.as_ref(), SCHUR_POWER_STEPS);
-    let c = measured_shift_binary32(n, r, max_diag);
-    let bound = rounding::sqrt_up(rounding::add_up(rounding::mul_up(s, s), c));
-    if !bound.is_finite() {
-        return Err(PdFailure::NotPositive { pivot: n });
-    }
+    let bound = shifted_bound(s, measured_shift_binary32(n, r, max_diag), n)?;
     Ok(PdCertificate {
         bound,
         factor: Factor::Binary32(a),
@@ -144,14 +141,11 @@ fn negated_shifted_gram_f32(
     radius: f64,
 ) -> Result<Mat<f32>, PdFailure> {
     let n = gram.dim();
-    let t = rounding::sub_down(rounding::mul_down(s, s), radius);
+    let diagonal = ShiftedDiagonal::new(s, radius);
     let mut a = Mat::<f32>::zeros(n, n);
     for j in 0..n {
         let src = column(gram.lower.as_ref().col(j));
-        let d = rounding::sub_down(t, src[j]);
-        if d.is_nan() || d < 0.0 {
-            return Err(PdFailure::DiagonalTooLarge);
-        }
+        let d = diagonal.entry(src[j])?;
         let dst = crate::columns::column_mut(a.as_mut().col_mut(j));
         dst[j] = f32_down(d);
         for (x, &c) in dst[j + 1..].iter_mut().zip(&src[j + 1..n]) {

@@ -159,16 +159,13 @@ pub fn certify_hermitian_upper(
     if n > MAX_CERTIFIED_DIM / 2 {
         return Err(PdFailure::TooLarge);
     }
-    let t = rounding::sub_down(rounding::mul_down(s, s), gram.radius);
+    let diagonal = super::pd_upper::ShiftedDiagonal::new(s, gram.radius);
     work.re.resize_with(n, n, |_, _| 0.0);
     work.im.resize_with(n, n, |_, _| 0.0);
     let mut trace = 0.0f64;
     let mut max_diag = 0.0f64;
     for j in 0..n {
-        let d = rounding::sub_down(t, gram.re[(j, j)]);
-        if d.is_nan() || d < 0.0 {
-            return Err(PdFailure::DiagonalTooLarge);
-        }
+        let d = diagonal.entry(gram.re[(j, j)])?;
         trace = rounding::add_up(trace, d);
         max_diag = max_diag.max(d);
         for (src, dst, diag) in [(&gram.re, &mut work.re, d), (&gram.im, &mut work.im, 0.0)] {

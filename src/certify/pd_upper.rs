@@ -173,21 +173,55 @@ pub(crate) fn check_hypotheses(
     Ok(n)
 }
 
+/// The diagonal every certificate factors: a_ii = (s² − ρ) − c_ii, each step
+/// rounded downward (so a_ii never exceeds the exact value).
+pub(crate) struct ShiftedDiagonal {
+    /// s² − ρ rounded downward.
+    top: f64,
+}
+
+impl ShiftedDiagonal {
+    /// For the candidate s and the radius ρ.
+    pub(crate) fn new(s: f64, radius: f64) -> Self {
+        Self {
+            top: rounding::sub_down(rounding::mul_down(s, s), radius),
+        }
+    }
+
+    /// a_ii for the Gram diagonal entry c_ii; `DiagonalTooLarge` when it is
+    /// negative or NaN (s² < c_ii + ρ: σ ≥ s is possible).
+    pub(crate) fn entry(&self, c_ii: f64) -> Result<f64, PdFailure> {
+        let d = rounding::sub_down(self.top, c_ii);
+        if d.is_nan() || d < 0.0 {
+            return Err(PdFailure::DiagonalTooLarge);
+        }
+        Ok(d)
+    }
+}
+
+/// s′ = √(s² + c) rounded upward, the bound a shift c ≥ 0 proved sufficient
+/// certifies (`NotPositive` at pivot n when it overflows).
+pub(crate) fn shifted_bound(s: f64, c: f64, n: usize) -> Result<f64, PdFailure> {
+    let bound = rounding::sqrt_up(rounding::add_up(rounding::mul_up(s, s), c));
+    if bound.is_finite() {
+        Ok(bound)
+    } else {
+        Err(PdFailure::NotPositive { pivot: n })
+    }
+}
+
 /// The floating-point matrix A with off-diagonal −c_ij and diagonal
 /// a_ii = (s² − ρ) − c_ii rounded downward (each step), with tr(A) and
 /// max a_ii rounded upward; checks the hypotheses shared by both binary64
 /// certificates (s and ρ, square C, n ≤ 2²⁴, every a_ii ≥ 0).
 fn negated_shifted_gram(gram: &GramWithError, s: f64) -> Result<(Mat<f64>, f64, f64), PdFailure> {
     let n = check_hypotheses(gram, s, MAX_CERTIFIED_DIM)?;
-    let t = rounding::sub_down(rounding::mul_down(s, s), gram.radius);
+    let diagonal = ShiftedDiagonal::new(s, gram.radius);
     let mut a = gram.lower.clone();
     let mut trace = 0.0f64;
     let mut max_diag = 0.0f64;
     for i in 0..n {
-        let d = rounding::sub_down(t, a[(i, i)]);
-        if d.is_nan() || d < 0.0 {
-            return Err(PdFailure::DiagonalTooLarge);
-        }
+        let d = diagonal.entry(a[(i, i)])?;
         a[(i, i)] = d;
         trace = rounding::add_up(trace, d);
         max_diag = max_diag.max(d);
@@ -239,11 +273,7 @@ pub fn certify_upper_measured(
         return Err(PdFailure::NotPositive { pivot });
     }
     let r = abs_lower_norm_sq_up(a.as_ref(), SCHUR_POWER_STEPS);
-    let c = measured_shift(n, r, max_diag);
-    let bound = rounding::sqrt_up(rounding::add_up(rounding::mul_up(s, s), c));
-    if !bound.is_finite() {
-        return Err(PdFailure::NotPositive { pivot: n });
-    }
+    let bound = shifted_bound(s, measured_shift(n, r, max_diag), n)?;
     Ok(PdCertificate {
         bound,
         factor: Factor::Binary64(a),
